@@ -1,0 +1,89 @@
+/**
+ * The contract between capture readers/writers and everything that consumes packets.
+ *
+ * pcap:   https://www.tcpdump.org/manpages/pcap-savefile.5.txt
+ * pcapng: https://datatracker.ietf.org/doc/draft-ietf-opsawg-pcapng/
+ * link types: https://www.tcpdump.org/linktypes.html
+ */
+
+/** LINKTYPE_* values flowtrace understands (https://www.tcpdump.org/linktypes.html). */
+export const LINKTYPE = {
+  NULL: 0,
+  ETHERNET: 1,
+  RAW: 101,
+  LOOP: 108,
+  LINUX_SLL: 113,
+  IPV4: 228,
+  IPV6: 229,
+  LINUX_SLL2: 276,
+} as const;
+
+/** One capture interface: a pcapng Interface Description Block, or the single pcap "interface". */
+export interface CaptureInterface {
+  /** Index of the interface in its section (pcapng IDB order); 0 for pcap. */
+  id: number;
+  linkType: number;
+  /** `if_name` option, or a name learned elsewhere (SLL2 index + ifmap); null when unknown. */
+  name: string | null;
+  description: string | null;
+  snaplenBytes: number;
+  /** Timestamp units per second (pcap: 1e6 or 1e9; pcapng: from if_tsresol, default 1e6). */
+  tsUnitsPerSecond: number;
+}
+
+/**
+ * One captured packet as handed to a consumer.
+ *
+ * The object and `data` are reused by the reader: they are valid only until the callback
+ * that received them returns. Copy what must outlive it.
+ */
+export interface PacketRecord {
+  /** Sequence number of the packet in the input, starting at 1 (tcpdump's `-#`). */
+  index: number;
+  interfaceId: number;
+  linkType: number;
+  /** Whole seconds since the Unix epoch. */
+  tsSec: number;
+  /** Nanoseconds within the second, 0 … 999 999 999. */
+  tsNsec: number;
+  capturedLength: number;
+  originalLength: number;
+  /** The captured bytes (a view into the reader's buffer). */
+  data: Uint8Array;
+  /** pcapng opt_comment of the packet, if any. */
+  comment: string | null;
+  /** pcapng epb_flags direction (1 inbound, 2 outbound), 0 when not given. */
+  epbDirection: number;
+}
+
+/** pcapng Interface Statistics Block, decoded. */
+export interface InterfaceStatistics {
+  interfaceId: number;
+  tsSec: number;
+  tsNsec: number;
+  receivedPackets: number | null;
+  droppedByInterface: number | null;
+  droppedByOs: number | null;
+  deliveredToUser: number | null;
+}
+
+/** What a reader reports besides packets. */
+export interface CaptureEvents {
+  onPacket(packet: PacketRecord): void;
+  onInterface?(iface: CaptureInterface): void;
+  onStatistics?(stats: InterfaceStatistics): void;
+  /** A new pcapng section started: interfaces seen so far are forgotten. */
+  onSection?(sectionIndex: number, comment: string | null): void;
+  /** File-level comments (pcapng shb_comment) and non-fatal oddities. */
+  onWarning?(message: string): void;
+}
+
+/** What a finished read reports. */
+export interface ReadSummary {
+  format: 'pcap' | 'pcapng';
+  packets: number;
+  bytes: number;
+  interfaces: CaptureInterface[];
+  /** Set when the input ended inside a record: the packets before it were delivered. */
+  truncated: { atByte: number; message: string } | null;
+}

@@ -1,0 +1,45 @@
+/** The CLI's window on the world, replaceable in tests. */
+export interface CliIO {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  /** True when stdout is a terminal (progress and colour only then). */
+  isTTY: boolean;
+  stdin: NodeJS.ReadableStream;
+  env: NodeJS.ProcessEnv;
+  /** Where relative paths are resolved. */
+  cwd: string;
+  /** Registers a handler for Ctrl-C / SIGTERM; returns a function that unregisters it. */
+  onInterrupt(handler: () => void): () => void;
+}
+
+export function processIO(): CliIO {
+  return {
+    stdout: (t) => { process.stdout.write(t); },
+    stderr: (t) => { process.stderr.write(t); },
+    isTTY: Boolean(process.stdout.isTTY),
+    stdin: process.stdin,
+    env: process.env,
+    cwd: process.cwd(),
+    onInterrupt(handler) {
+      process.on('SIGINT', handler);
+      process.on('SIGTERM', handler);
+      return () => { process.off('SIGINT', handler); process.off('SIGTERM', handler); };
+    },
+  };
+}
+
+/** An in-memory CliIO for tests: collects what the command printed. */
+export function memoryIO(stdin?: NodeJS.ReadableStream): CliIO & { out: string[]; err: string[] } {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    out, err,
+    stdout: (t) => { out.push(t); },
+    stderr: (t) => { err.push(t); },
+    isTTY: false,
+    stdin: stdin ?? process.stdin,
+    env: { ...process.env },
+    cwd: process.cwd(),
+    onInterrupt: () => () => {},
+  };
+}
