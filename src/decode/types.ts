@@ -37,6 +37,10 @@ export interface LinkLayer {
   direction: Direction;
   /** SLL/SLL2 ARPHRD type; -1 otherwise. */
   hatype: number;
+  /** Ethernet 802.3 frames: the length field (type ≤ 1500); -1 otherwise. */
+  lengthField: number;
+  /** NULL/LOOP: the address family value; -1 otherwise. */
+  family: number;
   truncated: boolean;
   malformed: string | null;
 }
@@ -44,6 +48,8 @@ export interface LinkLayer {
 export interface IPv4Layer {
   present: boolean;
   offset: number;
+  /** The version nibble as found (4 unless malformed). */
+  version: number;
   headerLength: number;
   tos: number;
   totalLength: number;
@@ -52,6 +58,8 @@ export interface IPv4Layer {
   moreFragments: boolean;
   /** Fragment offset in bytes. */
   fragmentOffsetBytes: number;
+  /** The reserved ("evil") flag bit. */
+  reservedFlag: boolean;
   ttl: number;
   protocol: number;
   checksum: number;
@@ -60,6 +68,10 @@ export interface IPv4Layer {
   dst: number;
   optionsOffset: number;
   optionsLength: number;
+  /** Payload (after the header): offset, length the header says was sent, length captured. */
+  payloadOffset: number;
+  payloadLength: number;
+  capturedPayloadLength: number;
   truncated: boolean;
   malformed: string | null;
 }
@@ -67,6 +79,8 @@ export interface IPv4Layer {
 export interface IPv6Layer {
   present: boolean;
   offset: number;
+  /** The version nibble as found (6 unless malformed). */
+  version: number;
   trafficClass: number;
   flowLabel: number;
   payloadLength: number;
@@ -85,6 +99,12 @@ export interface IPv6Layer {
   fragmentOffsetBytes: number;
   moreFragments: boolean;
   fragmentId: number;
+  /** Payload after the fixed header; the upper-layer header after extension headers (offset,
+   * length as sent, length captured; -1/0 when not reached). */
+  payloadOffset: number;
+  upperOffset: number;
+  upperLength: number;
+  capturedUpperLength: number;
   truncated: boolean;
   malformed: string | null;
 }
@@ -112,6 +132,11 @@ export interface TcpLayer {
   tsVal: number;
   tsEcr: number;
   hasTimestamps: boolean;
+  /** SACK blocks (pairs of 32-bit edges) in `data`: offset, count; -1 / 0 when absent. */
+  sackBlocksOffset: number;
+  sackBlockCount: number;
+  /** An option had an impossible length (the walk stopped there). */
+  optionsMalformed: boolean;
   payloadOffset: number;
   /** Payload length from IP lengths (what was sent), and how much of it was captured. */
   payloadLength: number;
@@ -152,6 +177,9 @@ export interface IcmpLayer {
   mtu: number;
   payloadOffset: number;
   payloadLength: number;
+  capturedPayloadLength: number;
+  /** ICMP message length as sent (from the IP header). */
+  length: number;
   truncated: boolean;
   malformed: string | null;
 }

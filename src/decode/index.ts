@@ -1,0 +1,11 @@
+/**
+ * decode/: the packet decoders and the tcpdump-style printer. The public surface.
+ */
+export type * from './types.js';
+export { TCP_FLAG } from './types.js';
+export { createDecoder, newDecodedPacket, ETHERTYPE_IPV4, ETHERTYPE_IPV6, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP, IPPROTO_ICMPV6 } from './decoder.js';
+export type { PacketDecoder, DecodeOptions } from './decoder.js';
+export { formatIPv4, formatIPv6, formatMac, srcAddress, dstAddress } from './addr.js';
+export { parseHttpHead, httpHeader, httpHeadKind } from './http.js';
+export { ICMP4, ICMP6 } from './icmp.js';
+export { TCPOPT } from './tcp.js';
