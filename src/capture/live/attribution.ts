@@ -1,0 +1,138 @@
+/**
+ * Container attribution: which namespace and processes sit behind each veth of the capture's
+ * namespace, and, when Docker runs, which container.
+ *
+ * A veth's peer index (`link_index` in `ip -j link`) is an index in the PEER's namespace, so
+ * it is matched by looking into every network namespace of the machine — those held by a
+ * process (/proc/<pid>/ns/net) and the named ones (/run/netns/*) — for the interface whose
+ * index is our peer index and whose own peer index is our veth. The processes of that
+ * namespace are the /proc/<pid> whose ns/net is the same inode.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseIpLinkJson, runProgram, type LinkInfo } from './interfaces.js';
+import { listDockerContainers, DOCKER_SOCKET, type DockerContainer } from './docker.js';
+
+export interface NamespaceProcess { pid: number; comm: string }
+
+export interface VethAttribution {
+  veth: string;
+  vethIfindex: number;
+  /** The bridge the veth is in (docker0), or null. */
+  bridge: string | null;
+  /** The peer interface in the other namespace (eth0 in a container). */
+  peerName: string | null;
+  peerIfindex: number | null;
+  /** The peer's addresses (`172.17.0.2/16`). */
+  peerAddresses: string[];
+  /** The peer namespace: its inode, its name when it is a named one (`ip netns`), else null. */
+  namespaceInode: number | null;
+  namespaceName: string | null;
+  /** Processes in the peer namespace (first ones, bounded). */
+  processes: NamespaceProcess[];
+  container: { id: string; name: string; image: string } | null;
+}
+
+const MAX_PROCESSES_LISTED = 20;
+
+interface NamespaceEntry { inode: number; path: string; name: string | null; pids: number[] }
+
+function statInode(p: string): number | null {
+  try { return fs.statSync(p).ino; } catch { return null; }
+}
+
+/** Every network namespace we can see, by inode, with a path to enter it and its processes. */
+function listNamespaces(procRoot = '/proc', netnsRoot = '/run/netns'): Map<number, NamespaceEntry> {
+  const byInode = new Map<number, NamespaceEntry>();
+  let names: string[] = [];
+  try { names = fs.readdirSync(netnsRoot); } catch { /* no named namespaces */ }
+  for (const name of names) {
+    const p = path.join(netnsRoot, name);
+    const ino = statInode(p);
+    if (ino !== null && !byInode.has(ino)) byInode.set(ino, { inode: ino, path: p, name, pids: [] });
+  }
+  let pids: string[] = [];
+  try { pids = fs.readdirSync(procRoot).filter((d) => /^\d+$/.test(d)); } catch { /* no /proc */ }
+  for (const pidText of pids) {
+    const p = path.join(procRoot, pidText, 'ns', 'net');
+    const ino = statInode(p);
+    if (ino === null) continue;
+    let e = byInode.get(ino);
+    if (!e) { e = { inode: ino, path: p, name: null, pids: [] }; byInode.set(ino, e); }
+    e.pids.push(Number(pidText));
+  }
+  return byInode;
+}
+
+function comm(pid: number, procRoot = '/proc'): string {
+  try { return fs.readFileSync(path.join(procRoot, String(pid), 'comm'), 'utf8').trim(); } catch { return '?'; }
+}
+
+interface AddrJson extends Record<string, unknown> { addr_info?: Array<{ local?: string; prefixlen?: number }> }
+
+/** The links (with addresses) of the namespace at `nsPath`, via nsenter + ip. */
+async function linksIn(nsPath: string): Promise<Array<LinkInfo & { addresses: string[] }>> {
+  const r = await runProgram(['nsenter', `--net=${nsPath}`, 'ip', '-j', '-d', 'addr', 'show']);
+  if (r.code !== 0) return [];
+  const links = parseIpLinkJson(r.stdout);
+  let raw: AddrJson[] = [];
+  try { raw = JSON.parse(r.stdout) as AddrJson[]; } catch { /* parse above already returned [] */ }
+  return links.map((l, i) => ({
+    ...l,
+    addresses: (raw[i]?.addr_info ?? []).filter((a) => a.local).map((a) => `${a.local}/${a.prefixlen ?? ''}`),
+  }));
+}
+
+/**
+ * Attributes every veth whose peer is in another namespace. `ownNamespacePath` is the
+ * capture's namespace (/proc/self/ns/net, or /run/netns/NAME).
+ */
+export async function attributeVeths(
+  links: readonly LinkInfo[],
+  ownNamespacePath: string,
+  options: { dockerSocket?: string; procRoot?: string; netnsRoot?: string } = {},
+): Promise<{ veths: VethAttribution[]; problems: string[] }> {
+  const problems: string[] = [];
+  const veths = links.filter((l) => l.kind === 'veth' && l.peerIfindex !== null);
+  if (veths.length === 0) return { veths: [], problems };
+  const ownInode = statInode(ownNamespacePath);
+  const namespaces = [...listNamespaces(options.procRoot, options.netnsRoot).values()].filter((n) => n.inode !== ownInode);
+  const docker = await listDockerContainers(options.dockerSocket ?? DOCKER_SOCKET);
+  if (docker.problem) problems.push(docker.problem);
+  const containerByPid = new Map<number, DockerContainer>(docker.containers.filter((c) => c.pid > 0).map((c) => [c.pid, c]));
+
+  const linkCache = new Map<number, Awaited<ReturnType<typeof linksIn>>>();
+  const out: VethAttribution[] = [];
+  for (const v of veths) {
+    const a: VethAttribution = {
+      veth: v.name, vethIfindex: v.ifindex, bridge: v.master, peerName: null, peerIfindex: v.peerIfindex,
+      peerAddresses: [], namespaceInode: null, namespaceName: null, processes: [], container: null,
+    };
+    for (const ns of namespaces) {
+      let nsLinks = linkCache.get(ns.inode);
+      if (!nsLinks) { nsLinks = await linksIn(ns.path); linkCache.set(ns.inode, nsLinks); }
+      const peer = nsLinks.find((l) => l.ifindex === v.peerIfindex && l.peerIfindex === v.ifindex && l.kind === 'veth');
+      if (!peer) continue;
+      a.peerName = peer.name;
+      a.peerAddresses = peer.addresses;
+      a.namespaceInode = ns.inode;
+      a.namespaceName = ns.name;
+      const pids = [...ns.pids].sort((x, y) => x - y);
+      a.processes = pids.slice(0, MAX_PROCESSES_LISTED).map((pid) => ({ pid, comm: comm(pid, options.procRoot) }));
+      const c = pids.map((pid) => containerByPid.get(pid)).find((x) => x !== undefined);
+      if (c) a.container = { id: c.id, name: c.name, image: c.image };
+      break;
+    }
+    out.push(a);
+  }
+  return { veths: out, problems };
+}
+
+/** One line per veth: `veth3f2a1b9 → eth0 172.17.0.2/16 in ft-container (pid 4242 node) container web`. */
+export function describeAttribution(a: VethAttribution): string {
+  const where = a.namespaceName ? `namespace ${a.namespaceName}` : a.namespaceInode !== null ? `net:[${a.namespaceInode}]` : 'a namespace flowtrace cannot see';
+  const peer = a.peerName ? `${a.peerName}${a.peerAddresses.length ? ' ' + a.peerAddresses.join(' ') : ''}` : `peer index ${a.peerIfindex}`;
+  const procs = a.processes.length ? ` (${a.processes.slice(0, 5).map((p) => `pid ${p.pid} ${p.comm}`).join(', ')}${a.processes.length > 5 ? ', …' : ''})` : '';
+  const container = a.container ? `, container ${a.container.name}${a.container.image ? ` (${a.container.image})` : ''}` : '';
+  return `${a.veth}${a.bridge ? ` [${a.bridge}]` : ''} → ${peer} in ${where}${procs}${container}`;
+}

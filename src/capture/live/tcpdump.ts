@@ -1,0 +1,186 @@
+/**
+ * The capture engine: tcpdump as a child process writing pcap to a pipe, the way Wireshark
+ * runs dumpcap. tcpdump owns the privileged part (the packet socket, the BPF program, the
+ * kernel ring); flowtrace reads the pcap stream as it is written.
+ *
+ * Settings that lose nothing (lab-facts.md): `--immediate-mode` so packets are not held in
+ * the kernel ring until a timeout, `-s 1600` (a small snaplen keeps the ring from filling
+ * on bursts), `-B 4096` KiB of ring, `-U` so each packet is flushed to the pipe, `-Z root`
+ * so tcpdump does not drop to user `tcpdump` (which could not write to our pipe's owner
+ * in every setup). tcpdump's man page: https://www.tcpdump.org/manpages/tcpdump.1.html
+ *
+ * Everything goes through `CaptureEngine`, so tests can script a capture without tcpdump.
+ */
+import { spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { CaptureError, MissingDependencyError, PrivilegeError, type FlowtraceError } from '../../errors.js';
+
+/** Defaults for the tcpdump child; named here so docs and tests quote the same numbers. */
+export const TCPDUMP_DEFAULTS = {
+  snaplenBytes: 1600,
+  bufferKiB: 4096,
+  /** How long stop() waits for tcpdump's flush after SIGINT before SIGKILL. */
+  stopGraceMs: 5000,
+} as const;
+
+export interface EngineSpec {
+  /** tcpdump's -i: 'any' or one interface name. */
+  interface: string;
+  /** The BPF filter expression ('' for none). Passed as one argv element, never to a shell. */
+  filter: string;
+  snaplenBytes: number;
+  bufferKiB: number;
+  /** Run inside this named network namespace (`ip netns exec NAME tcpdump …`); null: here. */
+  netns: string | null;
+}
+
+/** What tcpdump says on stderr when it exits: its own counters. */
+export interface KernelStats {
+  captured: number;
+  receivedByFilter: number;
+  droppedByKernel: number;
+  droppedByInterface: number | null;
+}
+
+export interface EngineExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stderr: string;
+  stats: KernelStats | null;
+}
+
+export interface EngineProcess {
+  /** PID of the process started (tcpdump itself: `ip netns exec` execs it in place). */
+  readonly pid: number | null;
+  readonly argv: readonly string[];
+  /** The pcap byte stream. */
+  readonly output: Readable;
+  /** Resolves once the engine is listening; rejects with a FlowtraceError if it failed first. */
+  readonly ready: Promise<void>;
+  /** Resolves when the process has exited (always resolves). */
+  readonly exited: Promise<EngineExit>;
+  /** Ask for a clean stop (SIGINT: tcpdump flushes, prints its counters, exits). */
+  stop(): void;
+}
+
+export interface CaptureEngine {
+  start(spec: EngineSpec): EngineProcess;
+}
+
+/** The argv of the tcpdump child for a spec (exported for tests and `--dry-run` style docs). */
+export function tcpdumpArgv(spec: EngineSpec): string[] {
+  const argv = [
+    'tcpdump', '-i', spec.interface, '-w', '-', '-U', '--immediate-mode',
+    '-s', String(spec.snaplenBytes), '-B', String(spec.bufferKiB), '-Z', 'root',
+  ];
+  if (spec.filter.trim() !== '') argv.push(spec.filter);
+  return spec.netns === null ? argv : ['ip', 'netns', 'exec', spec.netns, ...argv];
+}
+
+const STAT_LINES: Array<[RegExp, keyof KernelStats]> = [
+  [/^(\d+) packets? captured$/m, 'captured'],
+  [/^(\d+) packets? received by filter$/m, 'receivedByFilter'],
+  [/^(\d+) packets? dropped by kernel$/m, 'droppedByKernel'],
+  [/^(\d+) packets? dropped by interface$/m, 'droppedByInterface'],
+];
+
+/** Parses tcpdump's exit counters ("N packets captured" …); null when they are not there. */
+export function parseTcpdumpStats(stderr: string): KernelStats | null {
+  const stats: KernelStats = { captured: -1, receivedByFilter: -1, droppedByKernel: -1, droppedByInterface: null };
+  for (const [re, key] of STAT_LINES) {
+    const m = re.exec(stderr);
+    if (m) stats[key] = Number(m[1]);
+  }
+  if (stats.captured < 0 || stats.receivedByFilter < 0 || stats.droppedByKernel < 0) return null;
+  return stats;
+}
+
+/** The first line of stderr that says what went wrong (tcpdump prefixes it with `tcpdump: `). */
+function firstProblemLine(stderr: string): string {
+  const lines = stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const informative = lines.find((l) => l.startsWith('tcpdump: ') && !/listening on|data link type/.test(l))
+    ?? lines.find((l) => !/listening on|data link type/.test(l));
+  return (informative ?? 'tcpdump exited without saying why').replace(/^tcpdump: /, '');
+}
+
+/**
+ * Turns a failed tcpdump start into the error the user needs: privilege, unknown interface
+ * (with the interfaces there are), bad filter (libpcap's own message, one line).
+ */
+export function classifyTcpdumpFailure(stderr: string, spec: EngineSpec, knownInterfaces: readonly string[] = []): FlowtraceError {
+  const line = firstProblemLine(stderr);
+  const where = spec.netns === null ? '' : ` in namespace ${spec.netns}`;
+  if (/You don't have permission|Operation not permitted|Permission denied/i.test(stderr) && !/exec of/.test(stderr)) {
+    return new PrivilegeError(`capturing on ${spec.interface}${where}`, undefined, { tcpdump: line });
+  }
+  if (/exec of "tcpdump" failed|tcpdump: not found|No such file or directory.*tcpdump/.test(stderr)) {
+    return new MissingDependencyError('tcpdump', 'tcpdump', { netns: spec.netns });
+  }
+  if (/Cannot open network namespace|setting the network namespace/.test(stderr)) {
+    return new CaptureError('NETNS_NOT_FOUND', `network namespace ${spec.netns ?? ''} does not exist`, 'list them with `ip netns list` (the lab\'s are ft-*; `flowtrace lab up` builds them)', { netns: spec.netns, stderr: line });
+  }
+  if (/No such device|doesn't exist|no such interface/i.test(stderr)) {
+    const list = knownInterfaces.length > 0 ? knownInterfaces.join(', ') : 'see `ip -br link`';
+    return new CaptureError('UNKNOWN_INTERFACE', `no interface named ${spec.interface}${where}`, `interfaces here: any, ${list}`, { interface: spec.interface, netns: spec.netns });
+  }
+  if (/filter expression|syntax error|illegal|unknown host|unknown port|not supported|parse/i.test(line)) {
+    return new CaptureError('BAD_FILTER', `bad capture filter '${spec.filter}': ${line}`, 'the filter uses pcap-filter syntax, as tcpdump: e.g. `port 80`, `host 172.31.5.20 and tcp` (man pcap-filter)', { filter: spec.filter, libpcap: line });
+  }
+  return new CaptureError('CAPTURE_FAILED', `tcpdump failed: ${line}`, 'run the same tcpdump by hand to see more: ' + tcpdumpArgv(spec).join(' '), { stderr });
+}
+
+/** The real engine: tcpdump (or `ip netns exec NS tcpdump`) as a child process. */
+export function tcpdumpEngine(options: { knownInterfaces?: () => string[] } = {}): CaptureEngine {
+  return {
+    start(spec: EngineSpec): EngineProcess {
+      const argv = tcpdumpArgv(spec);
+      const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      let listening = false;
+      let settleReady!: { resolve: () => void; reject: (e: FlowtraceError) => void };
+      const ready = new Promise<void>((resolve, reject) => { settleReady = { resolve, reject }; });
+      ready.catch(() => {}); // callers may only await `exited`
+      child.stderr.setEncoding('utf8');
+      child.stderr.on('data', (text: string) => {
+        stderr += text;
+        if (stderr.length > 64 * 1024) stderr = stderr.slice(-64 * 1024);
+        if (!listening && /listening on /.test(stderr)) {
+          listening = true;
+          settleReady.resolve();
+        }
+      });
+      let spawnError: NodeJS.ErrnoException | null = null;
+      const exited = new Promise<EngineExit>((resolve) => {
+        child.on('error', (err: NodeJS.ErrnoException) => { spawnError = err; });
+        child.on('close', (code, signal) => {
+          clearTimeout(killTimer);
+          if (!listening) {
+            if (spawnError && spawnError.code === 'ENOENT') {
+              settleReady.reject(spec.netns === null ? new MissingDependencyError('tcpdump', 'tcpdump') : new MissingDependencyError('ip', 'iproute2'));
+            } else {
+              settleReady.reject(classifyTcpdumpFailure(stderr, spec, options.knownInterfaces?.() ?? []));
+            }
+          }
+          resolve({ code, signal, stderr, stats: parseTcpdumpStats(stderr) });
+        });
+      });
+      let killTimer: NodeJS.Timeout | undefined;
+      let stopping = false;
+      return {
+        pid: child.pid ?? null,
+        argv,
+        output: child.stdout,
+        ready,
+        exited,
+        stop() {
+          if (stopping || child.exitCode !== null || child.signalCode !== null) return;
+          stopping = true;
+          // SIGINT to the PID we started: tcpdump flushes its buffer and prints its counters.
+          child.kill('SIGINT');
+          killTimer = setTimeout(() => { child.kill('SIGKILL'); }, TCPDUMP_DEFAULTS.stopGraceMs);
+          killTimer.unref();
+        },
+      };
+    },
+  };
+}
