@@ -29,6 +29,8 @@ export interface CaptureInterface {
   snaplenBytes: number;
   /** Timestamp units per second (pcap: 1e6 or 1e9; pcapng: from if_tsresol, default 1e6). */
   tsUnitsPerSecond: number;
+  /** Bytes of FCS at the end of every frame (pcap link-type FCS bits, pcapng if_fcslen); null/absent when not said. */
+  fcsLengthBytes?: number | null;
 }
 
 /**

@@ -1,0 +1,78 @@
+/**
+ * State shared by the framing parser and the per-format record handlers: the reused packet
+ * record, the events, counters, and capped warnings (a hostile file must not flood the
+ * consumer with one warning per record).
+ */
+import { CaptureFormatError } from '../errors.js';
+import type { CaptureEvents, CaptureInterface, PacketRecord } from './types.js';
+
+/** Upper bound for one pcapng block or pcap record: anything bigger is corruption. */
+export const MAX_RECORD_BYTES = 256 * 1024 * 1024;
+/** Warnings after this many are counted, not reported one by one. */
+export const MAX_WARNINGS = 20;
+
+export class ReaderContext {
+  readonly events: CaptureEvents;
+  /** Reused for every packet (see PacketRecord's doc: valid until onPacket returns). */
+  readonly record: PacketRecord;
+  readonly interfaces: CaptureInterface[] = [];
+  packets = 0;
+  /** Absolute input offset of the record being framed/processed. */
+  recordOffset = 0;
+  private warnings = 0;
+
+  constructor(events: CaptureEvents) {
+    this.events = events;
+    this.record = {
+      index: 0,
+      interfaceId: 0,
+      linkType: 0,
+      tsSec: 0,
+      tsNsec: 0,
+      capturedLength: 0,
+      originalLength: 0,
+      data: new Uint8Array(0),
+      comment: null,
+      epbDirection: 0,
+    };
+  }
+
+  warn(message: string): void {
+    this.warnings++;
+    const onWarning = this.events.onWarning;
+    if (!onWarning) return;
+    if (this.warnings <= MAX_WARNINGS) onWarning(message);
+    else if (this.warnings === MAX_WARNINGS + 1) onWarning(`more than ${MAX_WARNINGS} warnings; the rest are not shown`);
+  }
+
+  get warningCount(): number {
+    return this.warnings;
+  }
+
+  /** A file-level error naming where it happened. */
+  formatError(what: string, blockType: string, facts: Record<string, unknown> = {}): CaptureFormatError {
+    return new CaptureFormatError(`${blockType} at byte ${this.recordOffset}: ${what}`, {
+      atByte: this.recordOffset,
+      blockType,
+      ...facts,
+    });
+  }
+}
+
+/** What a format (pcap or pcapng) does with the records the framer hands it. */
+export interface RecordFormat {
+  readonly name: 'pcap' | 'pcapng';
+  /**
+   * Length in bytes of the record starting at `off`, knowing only `avail` bytes of it.
+   * Negative `-n` means "at least n bytes are needed to tell" (n > avail, and n is never
+   * more than the shortest valid record, so the framer never reads past a record).
+   * Throws CaptureFormatError for an impossible length.
+   */
+  recordLength(buf: Uint8Array, off: number, avail: number): number;
+  /** Handles one whole record `buf[off, off+len)`; packets go to the events. */
+  processRecord(buf: Uint8Array, off: number, len: number): void;
+  /** True until the file header (pcap) / first section header (pcapng) is processed. */
+  readonly inFileHeader: boolean;
+  /** A name for the kind of record that starts these (possibly partial) bytes, for messages. */
+  describePartial(buf: Uint8Array, off: number, avail: number): string;
+}

@@ -1,0 +1,8 @@
+/**
+ * capture/: reading pcap and pcapng from files and pipes, writing pcapng, interface maps.
+ * The public surface of the layer; everything else in this folder is internal.
+ */
+export * from './types.js';
+export { CaptureParser } from './parser.js';
+export { readCapture, READ_CHUNK_BYTES, type ReadOptions } from './read.js';
+export { MAX_RECORD_BYTES } from './context.js';
