@@ -1,0 +1,134 @@
+/**
+ * The terminal rendering of a follow result: the verdict table, the cause and the next
+ * check, the route and the stitched in-host path. Pure: returns text; the CLI prints it.
+ */
+import type { FollowResult, LayerId, RowStatus, VerdictRow } from '../follow/types.js';
+import { fmtMs, hopLine } from '../follow/verdict.js';
+
+export interface TerminalOptions {
+  /** ANSI colours (only on a TTY). */
+  color: boolean;
+  /** Total width to fit the table in (default 100). */
+  width?: number;
+  /** Print every row's evidence under it. */
+  verbose?: boolean;
+}
+
+const ANSI = { reset: '\x1b[0m', bold: '\x1b[1m', dim: '\x1b[2m', red: '\x1b[31m', green: '\x1b[32m', yellow: '\x1b[33m', cyan: '\x1b[36m' };
+
+/** Status icon, 2 terminal columns wide (✅ ❌ are wide; ⚠ and · are padded). */
+const STATUS_CELL: Record<RowStatus, { icon: string; color: keyof typeof ANSI }> = {
+  pass: { icon: '✅', color: 'green' },
+  fail: { icon: '❌', color: 'red' },
+  warn: { icon: '⚠ ', color: 'yellow' },
+  'not-checked': { icon: '· ', color: 'dim' },
+};
+
+/** Row names short enough to leave the evidence room in 100 columns. */
+export const SHORT_TITLES: Record<LayerId, string> = {
+  dns: 'DNS resolved',
+  route: 'Route to the LB',
+  loadBalancer: 'Load balancer',
+  instance: 'Instance (ens5)',
+  container: 'Container (docker0/veth)',
+  application: 'Application',
+};
+
+function wrap(text: string, width: number): string[] {
+  const out: string[] = [];
+  for (const para of text.split('\n')) {
+    let line = '';
+    for (const word of para.split(' ')) {
+      if (line.length === 0) line = word;
+      else if (line.length + 1 + word.length <= width) line += ' ' + word;
+      else { out.push(line); line = word; }
+      while (line.length > width) { out.push(line.slice(0, width)); line = line.slice(width); }
+    }
+    out.push(line);
+  }
+  return out;
+}
+
+export function renderTerminal(result: FollowResult, opts: TerminalOptions): string {
+  const c = (color: keyof typeof ANSI, s: string): string => (opts.color ? `${ANSI[color]}${s}${ANSI.reset}` : s);
+  const width = Math.max(60, opts.width ?? 100);
+  const v = result.verdict;
+  const out: string[] = [];
+
+  out.push(c('bold', `flowtrace follow ${result.url}`) + c('dim', `   ${result.startedAt}   ${fmtMs(result.durationMs)}${result.options.server ? `   server ${result.options.server}` : ''}`));
+  out.push('');
+
+  // the table: status | layer | evidence | time
+  const titleW = Math.max(...v.rows.map((r) => SHORT_TITLES[r.layer].length));
+  const statusW = 2;
+  const timeW = 9;
+  const evW = Math.max(24, width - (statusW + titleW + timeW + 6));
+  const sep = c('dim', '─'.repeat(statusW + titleW + evW + timeW + 6));
+  out.push(c('bold', `${'  '}  ${'LAYER'.padEnd(titleW)}  ${'EVIDENCE'.padEnd(evW)}  ${'TIME'.padStart(timeW - 1)}`));
+  out.push(sep);
+  for (const r of v.rows) out.push(...tableRow(r, { titleW, evW, timeW, statusW }, c, opts.verbose === true));
+  out.push(sep);
+
+  // verdict, cause, next
+  if (v.ok) {
+    out.push(c('green', `✅ ${v.headline}`));
+  } else {
+    out.push(...wrap(`❌ ${v.headline}`, width).map((l, i) => c('red', i ? '   ' + l : l)));
+    if (v.cause) out.push(...wrap(`cause: ${v.cause}`, width).map((l, i) => (i ? '       ' + l : c('bold', l))));
+    if (v.nextCheck) out.push(...wrap(`next:  ${v.nextCheck}`, width).map((l, i) => (i ? '       ' + l : l)));
+  }
+  out.push(c('dim', `exit code ${v.exitCode}`));
+
+  // the route
+  const traces = result.routes.filter((r) => r.hops.length > 0);
+  if (traces.length) {
+    out.push('', c('bold', 'Route'));
+    for (const r of traces) {
+      out.push(`  ${r.proto}${r.port !== null ? `/${r.port}` : ''} → ${r.address}: ${r.status === 'reached' ? `reached at hop ${r.reachedAtTtl}` : c('red', 'not reached')}`);
+      for (const h of r.hops) out.push('    ' + hopLine(h));
+      if (r.explanation) out.push(c('dim', `    ${r.explanation}`));
+    }
+  }
+
+  // the stitched path
+  const s = result.server;
+  if (s && s.status === 'ok') {
+    out.push('', c('bold', `In-host path on ${s.target}`) + c('dim', s.matchedBy ? `  (request found by ${s.matchedBy === 'trace-id' ? `trace id ${s.traceId}` : 'connection timing'})` : '  (request not found in the capture)'));
+    for (const p of s.path) out.push('  ' + p);
+    for (const m of s.nat) out.push(c('dim', `  NAT ${m.from} → ${m.to} (${m.between})`));
+    if (s.packets.length) {
+      out.push('  packets:');
+      for (const p of s.packets.slice(0, 40)) {
+        out.push(`    +${p.tMs.toFixed(3).padStart(8)} ms  ${p.iface.padEnd(12)} ${(p.direction ?? '').padEnd(3)}  ${p.src} → ${p.dst}  ${p.label}`);
+      }
+      if (s.packets.length > 40) out.push(c('dim', `    … ${s.packets.length - 40} more in --json / --report`));
+    }
+    for (const a of s.anomalies) out.push(c('yellow', `  ⚠ ${a}`));
+  } else if (s && s.status === 'error') {
+    out.push('', c('yellow', `server side not checked: the agent on ${s.target} failed: ${s.error}`));
+  }
+  return out.join('\n') + '\n';
+}
+
+function tableRow(
+  r: VerdictRow,
+  w: { titleW: number; evW: number; timeW: number; statusW: number },
+  c: (color: keyof typeof ANSI, s: string) => string,
+  verbose: boolean,
+): string[] {
+  const cell = STATUS_CELL[r.status];
+  const lines = wrap(r.summary, w.evW);
+  const time = r.timingMs !== null ? fmtMs(r.timingMs) : '';
+  const out: string[] = [];
+  lines.forEach((l, i) => {
+    const status = i === 0 ? c(cell.color, cell.icon) : '  ';
+    const title = (i === 0 ? SHORT_TITLES[r.layer] : '').padEnd(w.titleW);
+    const t = i === 0 ? time.padStart(w.timeW - 1) : '';
+    const text = r.status === 'not-checked' ? c('dim', l.padEnd(w.evW)) : l.padEnd(w.evW);
+    out.push(`${status}  ${i === 0 && r.status === 'fail' ? c('bold', title) : title}  ${text}  ${t}`.trimEnd());
+  });
+  if (verbose) {
+    for (const e of r.evidence) for (const l of wrap(e, w.evW + w.titleW)) out.push(c('dim', `${' '.repeat(w.statusW + 4)}${l}`));
+  }
+  return out;
+}
