@@ -1,0 +1,11 @@
+/** The DNS layer's public surface: the stub resolver, its result types, address classification. */
+export { resolve, normaliseName, cnameChain, DEFAULT_TYPES } from './resolve.js';
+export type { ResolveOptions } from './resolve.js';
+export { classifyAddress, findLoadBalancer } from './classify.js';
+export { parseResolvConf, readResolvConf, parseServerSpec, formatServer, DNS_PORT } from './resolvconf.js';
+export type { ResolverConfig } from './resolvconf.js';
+export { socketTransport, TransportFailure } from './transport.js';
+export type { DnsTransport, TransportFailureKind } from './transport.js';
+export { buildQuery, decodeMessage, QUERY_TYPES } from './records.js';
+export { renderDnsResult } from './format.js';
+export type * from './types.js';
