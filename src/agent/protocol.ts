@@ -1,0 +1,234 @@
+/**
+ * The agent's JSON-lines protocol, version 1 (docs/agent.md is the user-facing description).
+ *
+ * One JSON object per line, UTF-8, `\n` terminated, both ways. The agent speaks first
+ * (`hello`); the client sends `start`, later `stop` (or lets a bound end the capture); the
+ * agent answers `started`, then `result`. Any bad line gets an `error` and the agent goes on.
+ *
+ * Everything a client sends is validated here, before it reaches anything else: no field
+ * is ever passed to a shell, ports and sizes are integers in range, interface names match
+ * the kernel's rules (and must exist, checked by the server).
+ */
+
+export const AGENT_PROTOCOL_VERSION = 1;
+
+/** Bounds: defaults a client gets when it says nothing, caps it cannot exceed. */
+export const AGENT_LIMITS = {
+  maxLineBytes: 64 * 1024,
+  defaultDurationMs: 30_000,
+  maxDurationMs: 300_000,
+  defaultCaptureBytes: 16 * 1024 * 1024,
+  maxCaptureBytes: 64 * 1024 * 1024,
+  maxInterfaces: 16,
+  maxPorts: 16,
+  maxTraceIdLength: 256,
+  maxIdLength: 64,
+  /** Packets listed in a result (the count is always complete). */
+  maxPacketsListed: 500,
+} as const;
+
+/** Linux interface names: 1–15 bytes (IFNAMSIZ 16 with the NUL), no slash or space. */
+export const INTERFACE_NAME = /^[A-Za-z0-9._@-]{1,15}$/;
+/** An X-Amzn-Trace-Id value or its Root (`Root=1-5f84c3a3-…;Self=…`, `1-5f84c3a3-…`). */
+const TRACE_ID = /^[A-Za-z0-9=;.:_-]{1,256}$/;
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+export const AGENT_CAPABILITIES = ['capture', 'nat-follow', 'exchange-by-trace-id', 'pcapng', 'container-attribution'] as const;
+
+// Agent → client.
+
+export interface HelloInterface {
+  name: string;
+  index: number;
+  kind: string | null;
+  master: string | null;
+  /** For a veth: the container/namespace behind it, when known. */
+  peer: string | null;
+}
+
+export interface HelloMessage {
+  type: 'hello';
+  protocol: number;
+  agent: string;
+  capabilities: string[];
+  interfaces: HelloInterface[];
+  limits: { maxLineBytes: number; defaultDurationMs: number; maxDurationMs: number; defaultCaptureBytes: number; maxCaptureBytes: number };
+  /** Whether the agent runs with the privileges to capture. */
+  privileged: boolean;
+}
+
+export interface StartedMessage {
+  type: 'started';
+  id: string | null;
+  interfaces: string[];
+  filter: string;
+  notes: string[];
+  maxDurationMs: number;
+  maxBytes: number;
+}
+
+export interface ErrorMessage {
+  type: 'error';
+  /** The request's id when the line could be read that far. */
+  id: string | null;
+  code: string;
+  message: string;
+  hint: string;
+}
+
+export interface PacketSummary {
+  index: number;
+  /** ISO 8601 with microseconds. */
+  time: string;
+  interface: string | null;
+  direction: string;
+  length: number;
+  /** One line like `tcpdump -nn` (redacted). */
+  line: string;
+  /** Hop comment when flowtrace stitched the packet across interfaces (`ens5 In → docker0 Out`). */
+  hop: string | null;
+}
+
+export interface ResultMessage {
+  type: 'result';
+  id: string | null;
+  stoppedBy: string;
+  durationMs: number;
+  packets: { captured: number; listed: number; droppedByKernel: number | null; receivedByFilter: number | null };
+  /** The trace id asked for, and whether an exchange carrying it was found. */
+  traceId: string | null;
+  found: boolean;
+  /** The matching exchange and its in-host path, as flow analysis describes it (redacted). */
+  exchange: unknown;
+  /** Text rendering of the in-host path (redacted). */
+  path: string[];
+  /** Every exchange seen, as short lines (redacted). */
+  exchanges: string[];
+  anomalies: string[];
+  natMappings: string[];
+  list: PacketSummary[];
+  /** pcapng bytes, base64, when asked (header values masked, see docs/agent.md). */
+  pcapng: string | null;
+  redactions: number;
+  warnings: string[];
+}
+
+export type AgentMessage = HelloMessage | StartedMessage | ErrorMessage | ResultMessage;
+
+// Client → agent.
+
+export interface StartRequest {
+  type: 'start';
+  id: string | null;
+  interfaces: string[];
+  ports: number[];
+  traceId: string | null;
+  maxDurationMs: number;
+  maxBytes: number;
+  pcapng: boolean;
+}
+
+export interface StopRequest { type: 'stop'; id: string | null }
+export interface HelloRequest { type: 'hello'; id: string | null }
+export interface ByeRequest { type: 'bye'; id: string | null }
+
+export type ClientMessage = StartRequest | StopRequest | HelloRequest | ByeRequest;
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; error: ErrorMessage };
+
+function fail(id: string | null, code: string, message: string, hint: string): { ok: false; error: ErrorMessage } {
+  return { ok: false, error: { type: 'error', id, code, message, hint } };
+}
+
+const START_FIELDS = new Set(['type', 'id', 'interfaces', 'ports', 'traceId', 'maxDurationMs', 'maxBytes', 'pcapng']);
+
+function boundedInt(v: unknown, min: number, max: number): number | null {
+  return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? v : null;
+}
+
+/** Reads and validates one line from the client. Never throws. */
+export function parseClientLine(line: string): Parsed<ClientMessage> {
+  if (Buffer.byteLength(line, 'utf8') > AGENT_LIMITS.maxLineBytes) {
+    return fail(null, 'OVERSIZED', `line longer than ${AGENT_LIMITS.maxLineBytes} bytes`, 'send one small JSON object per line');
+  }
+  let raw: unknown;
+  try { raw = JSON.parse(line); } catch (err) {
+    return fail(null, 'MALFORMED', `not JSON: ${(err as Error).message}`, 'send one JSON object per line, e.g. {"type":"stop"}');
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    return fail(null, 'MALFORMED', 'a message must be a JSON object', 'e.g. {"type":"start","ports":[80]}');
+  }
+  const m = raw as Record<string, unknown>;
+  let id: string | null = null;
+  if (m.id !== undefined && m.id !== null) {
+    if (typeof m.id !== 'string' || !REQUEST_ID.test(m.id)) {
+      return fail(null, 'BAD_FIELD', 'id must be a string of 1–64 letters, digits, . _ : -', 'or leave id out');
+    }
+    id = m.id;
+  }
+  switch (m.type) {
+    case 'stop': return { ok: true, value: { type: 'stop', id } };
+    case 'hello': return { ok: true, value: { type: 'hello', id } };
+    case 'bye': return { ok: true, value: { type: 'bye', id } };
+    case 'start': break;
+    default:
+      return fail(id, 'UNKNOWN_TYPE', `unknown message type ${JSON.stringify(m.type)?.slice(0, 40) ?? 'undefined'}`, 'types: hello, start, stop, bye');
+  }
+  for (const key of Object.keys(m)) {
+    if (!START_FIELDS.has(key)) return fail(id, 'BAD_FIELD', `unknown field ${JSON.stringify(key.slice(0, 40))} in start`, `fields: ${[...START_FIELDS].join(', ')}`);
+  }
+  // interfaces
+  let interfaces: string[] = ['any'];
+  if (m.interfaces !== undefined) {
+    if (!Array.isArray(m.interfaces) || m.interfaces.length === 0 || m.interfaces.length > AGENT_LIMITS.maxInterfaces) {
+      return fail(id, 'BAD_FIELD', `interfaces must be a list of 1–${AGENT_LIMITS.maxInterfaces} names`, 'e.g. ["any"] or ["ens5","docker0"]');
+    }
+    for (const n of m.interfaces) {
+      if (typeof n !== 'string' || !INTERFACE_NAME.test(n)) {
+        return fail(id, 'BAD_INTERFACE', `bad interface name ${JSON.stringify(n)?.slice(0, 40)}`, 'names are 1–15 characters: letters, digits, . _ @ -');
+      }
+    }
+    interfaces = m.interfaces as string[];
+  }
+  // ports
+  let ports: number[] = [];
+  if (m.ports !== undefined) {
+    if (!Array.isArray(m.ports) || m.ports.length > AGENT_LIMITS.maxPorts) {
+      return fail(id, 'BAD_FIELD', `ports must be a list of at most ${AGENT_LIMITS.maxPorts} port numbers`, 'e.g. [80]');
+    }
+    for (const p of m.ports) {
+      if (boundedInt(p, 1, 65535) === null) {
+        return fail(id, 'BAD_PORT', `port ${JSON.stringify(p)?.slice(0, 40)} is not an integer in 1–65535`, 'e.g. "ports":[80]');
+      }
+    }
+    ports = [...new Set(m.ports as number[])];
+  }
+  // trace id
+  let traceId: string | null = null;
+  if (m.traceId !== undefined && m.traceId !== null) {
+    if (typeof m.traceId !== 'string' || !TRACE_ID.test(m.traceId)) {
+      return fail(id, 'BAD_FIELD', `traceId must be an X-Amzn-Trace-Id value of at most ${AGENT_LIMITS.maxTraceIdLength} characters`, 'e.g. "Root=1-67891233-abcdef012345678912345678" or "1-67891233-abcdef012345678912345678"');
+    }
+    traceId = m.traceId;
+  }
+  // bounds
+  let maxDurationMs: number = AGENT_LIMITS.defaultDurationMs;
+  if (m.maxDurationMs !== undefined) {
+    const v = boundedInt(m.maxDurationMs, 1, AGENT_LIMITS.maxDurationMs);
+    if (v === null) return fail(id, 'BAD_FIELD', `maxDurationMs must be an integer in 1–${AGENT_LIMITS.maxDurationMs}`, 'the agent caps every capture');
+    maxDurationMs = v;
+  }
+  let maxBytes: number = AGENT_LIMITS.defaultCaptureBytes;
+  if (m.maxBytes !== undefined) {
+    const v = boundedInt(m.maxBytes, 1, AGENT_LIMITS.maxCaptureBytes);
+    if (v === null) return fail(id, 'BAD_FIELD', `maxBytes must be an integer in 1–${AGENT_LIMITS.maxCaptureBytes}`, 'the agent caps every capture');
+    maxBytes = v;
+  }
+  if (m.pcapng !== undefined && typeof m.pcapng !== 'boolean') return fail(id, 'BAD_FIELD', 'pcapng must be true or false', 'e.g. "pcapng":true');
+  return { ok: true, value: { type: 'start', id, interfaces, ports, traceId, maxDurationMs, maxBytes, pcapng: m.pcapng === true } };
+}
+
+/** The pcap-filter for validated ports: only integers reach it. */
+export function filterForPorts(ports: readonly number[]): string {
+  return ports.map((p) => `port ${p}`).join(' or ');
+}

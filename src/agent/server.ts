@@ -1,0 +1,178 @@
+/**
+ * `flowtrace agent`: the server side of the JSON-lines protocol (./protocol.ts), on any
+ * pair of streams (stdin/stdout in production).
+ *
+ * State (one capture at a time):
+ *   1. idle       --start (valid)-->  capturing    reply `started`
+ *   2. capturing  --stop-->           idle         reply `result` (after tcpdump's flush)
+ *   3. capturing  --bound reached-->  idle         reply `result` unasked (stoppedBy says which)
+ *   4. any        --bad line-->       same state   reply `error`
+ *   5. any        --bye / EOF-->      closed       a running capture is stopped and its `result` sent first
+ */
+import type { Readable } from 'node:stream';
+import { isFlowtraceError } from '../errors.js';
+import { startCapture, readLinks, type LiveCapture, type LiveCaptureOptions, type LinkInfo, type VethAttribution, describeAttribution } from '../capture/live/index.js';
+import {
+  AGENT_CAPABILITIES, AGENT_LIMITS, AGENT_PROTOCOL_VERSION, parseClientLine, filterForPorts,
+  type AgentMessage, type ErrorMessage, type HelloMessage, type StartRequest,
+} from './protocol.js';
+import { LineSplitter } from './lines.js';
+import { buildResult } from './result.js';
+
+export interface AgentOptions {
+  input: Readable;
+  /** Where the agent's lines go (the CLI passes its stdout). */
+  output: (text: string) => void;
+  /** Seams for tests. */
+  startCapture?: (options: LiveCaptureOptions) => Promise<LiveCapture>;
+  readLinks?: () => Promise<LinkInfo[]>;
+  agentVersion?: string;
+  /** Resolves to stop the agent as on EOF (SIGINT/SIGTERM in the CLI). */
+  interrupted?: Promise<void>;
+}
+
+type AgentState =
+  | { kind: 'idle' }
+  | { kind: 'capturing'; request: StartRequest; capture: LiveCapture }
+  | { kind: 'closed' };
+
+function errorMessage(id: string | null, err: unknown): ErrorMessage {
+  if (isFlowtraceError(err)) return { type: 'error', id, code: err.code, message: err.message, hint: err.hint };
+  const message = err instanceof Error ? err.message : String(err);
+  return { type: 'error', id, code: 'INTERNAL', message, hint: 'this is a bug in flowtrace; please report it' };
+}
+
+/** Runs the agent until `bye`, the end of input, or an interrupt. Resolves with the exit code. */
+export async function runAgent(options: AgentOptions): Promise<number> {
+  const start = options.startCapture ?? startCapture;
+  const links = options.readLinks ?? (() => readLinks(null));
+  let state: AgentState = { kind: 'idle' };
+  let closing = false;
+  let pending: Promise<void> = Promise.resolve(); // messages are handled one after the other
+
+  const send = (m: AgentMessage): void => { options.output(JSON.stringify(m) + '\n'); };
+
+  async function hello(): Promise<HelloMessage> {
+    let list: LinkInfo[] = [];
+    let veths: VethAttribution[] = [];
+    try { list = await links(); } catch { /* an agent without `ip` still answers; start will say why */ }
+    try {
+      const { attributeVeths } = await import('../capture/live/attribution.js');
+      veths = (await attributeVeths(list, '/proc/self/ns/net')).veths;
+    } catch { /* attribution is a nicety */ }
+    return {
+      type: 'hello',
+      protocol: AGENT_PROTOCOL_VERSION,
+      agent: `flowtrace ${options.agentVersion ?? '0.1.0'}`,
+      capabilities: [...AGENT_CAPABILITIES],
+      interfaces: list.map((l) => {
+        const v = veths.find((x) => x.vethIfindex === l.ifindex);
+        return { name: l.name, index: l.ifindex, kind: l.kind, master: l.master, peer: v ? describeAttribution(v) : null };
+      }),
+      limits: {
+        maxLineBytes: AGENT_LIMITS.maxLineBytes,
+        defaultDurationMs: AGENT_LIMITS.defaultDurationMs,
+        maxDurationMs: AGENT_LIMITS.maxDurationMs,
+        defaultCaptureBytes: AGENT_LIMITS.defaultCaptureBytes,
+        maxCaptureBytes: AGENT_LIMITS.maxCaptureBytes,
+      },
+      privileged: typeof process.getuid === 'function' ? process.getuid() === 0 : false,
+    };
+  }
+
+  /** Sends the result of a finished capture (once), and goes back to idle. */
+  async function finish(request: StartRequest, capture: LiveCapture): Promise<void> {
+    try {
+      const result = await capture.done;
+      send(await buildResult(request, capture, result));
+    } catch (err) {
+      send(errorMessage(request.id, err));
+    }
+    if (state.kind === 'capturing' && state.capture === capture) state = closing ? { kind: 'closed' } : { kind: 'idle' };
+  }
+
+  let finishing: Promise<void> = Promise.resolve();
+
+  async function handleStart(req: StartRequest): Promise<void> {
+    if (state.kind === 'capturing') {
+      send({ type: 'error', id: req.id, code: 'BUSY', message: 'a capture is already running', hint: 'send {"type":"stop"} first' });
+      return;
+    }
+    let capture: LiveCapture;
+    try {
+      const list = await links();
+      const unknown = req.interfaces.filter((n) => n !== 'any' && !list.some((l) => l.name === n));
+      if (unknown.length > 0) {
+        send({ type: 'error', id: req.id, code: 'UNKNOWN_INTERFACE', message: `no interface named ${unknown.join(', ')}`, hint: `interfaces here: any, ${list.map((l) => l.name).join(', ')}` });
+        return;
+      }
+      capture = await start({
+        interfaces: req.interfaces,
+        filter: filterForPorts(req.ports),
+        followNat: true,
+        maxDurationMs: req.maxDurationMs,
+        maxCapturedBytes: req.maxBytes,
+        maxKeptBytes: req.maxBytes,
+        keepPackets: true,
+        links: list,
+      });
+    } catch (err) {
+      send(errorMessage(req.id, err));
+      return;
+    }
+    state = { kind: 'capturing', request: req, capture };
+    send({
+      type: 'started', id: req.id, interfaces: req.interfaces, filter: capture.effectiveFilter, notes: capture.notes,
+      maxDurationMs: req.maxDurationMs, maxBytes: req.maxBytes,
+    });
+    finishing = finish(req, capture);
+  }
+
+  async function handle(line: string): Promise<void> {
+    const parsed = parseClientLine(line);
+    if (!parsed.ok) { send(parsed.error); return; }
+    const m = parsed.value;
+    switch (m.type) {
+      case 'hello': send(await hello()); return;
+      case 'start': await handleStart(m); return;
+      case 'stop':
+        if (state.kind !== 'capturing') {
+          send({ type: 'error', id: m.id, code: 'NOT_CAPTURING', message: 'no capture is running', hint: 'send {"type":"start",…} first' });
+          return;
+        }
+        void state.capture.stop();
+        await finishing;
+        return;
+      case 'bye':
+        closing = true;
+        return;
+    }
+  }
+
+  send(await hello());
+
+  await new Promise<void>((resolve) => {
+    const splitter = new LineSplitter(AGENT_LIMITS.maxLineBytes, (e) => {
+      if (e.kind === 'oversized') {
+        pending = pending.then(() => send({ type: 'error', id: null, code: 'OVERSIZED', message: `line longer than ${AGENT_LIMITS.maxLineBytes} bytes`, hint: 'send one small JSON object per line' }));
+        return;
+      }
+      pending = pending.then(() => (closing ? undefined : handle(e.text))).then(() => { if (closing) resolve(); });
+    });
+    options.input.on('data', (chunk: Buffer) => { if (!closing) splitter.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk)); });
+    options.input.on('end', () => { splitter.end(); closing = true; pending.then(() => resolve(), () => resolve()); });
+    options.input.on('error', () => { closing = true; resolve(); });
+    void options.interrupted?.then(() => { closing = true; resolve(); });
+  });
+
+  // Closing: a running capture is stopped and its result sent before we go.
+  const current = state as AgentState;
+  if (current.kind === 'capturing') {
+    void current.capture.stop();
+    await finishing;
+  }
+  await pending.catch(() => {});
+  state = { kind: 'closed' };
+  options.input.pause();
+  return 0;
+}

@@ -1,0 +1,16 @@
+/**
+ * capture/live: live capture with tcpdump as the engine (the public surface; engineer A's
+ * src/capture/index.ts re-exports it).
+ */
+export { startCapture, LIVE_DEFAULTS } from './session.js';
+export type { LiveCapture, LiveCaptureOptions, LiveCaptureResult, LivePacket, LiveDirection, LiveState, StopReason } from './session.js';
+export { tcpdumpEngine, tcpdumpArgv, parseTcpdumpStats, classifyTcpdumpFailure, TCPDUMP_DEFAULTS } from './tcpdump.js';
+export type { CaptureEngine, EngineProcess, EngineSpec, EngineExit, KernelStats } from './tcpdump.js';
+export { parseDnatRules, translatePort, followNatInFilter, readNatRules } from './nat.js';
+export type { DnatRule, PortTranslation, FollowedFilter } from './nat.js';
+export { readLinks, parseIpLinkJson, ifmapOf } from './interfaces.js';
+export type { LinkInfo } from './interfaces.js';
+export { attributeVeths, describeAttribution } from './attribution.js';
+export type { VethAttribution, NamespaceProcess } from './attribution.js';
+export { listDockerContainers, DOCKER_SOCKET } from './docker.js';
+export type { DockerContainer } from './docker.js';

@@ -1,0 +1,40 @@
+/**
+ * `flowtrace agent`: the server side of the JSON-lines protocol on stdin/stdout
+ * (docs/agent.md). Started by `connectAgent` locally, in a namespace, or over ssh.
+ */
+import { parseArgs } from 'node:util';
+import type { Readable } from 'node:stream';
+import type { CliIO } from '../io.js';
+import { EXIT, UsageError } from '../../errors.js';
+import { runAgent } from '../../agent/index.js';
+
+const HELP = `usage: flowtrace agent
+
+Speaks flowtrace's agent protocol (JSON lines, version 1) on stdin/stdout: it says hello,
+then captures on request and answers with the in-host path of the asked request.
+It is meant to be started by another flowtrace (follow --agent, connectAgent):
+  local · netns:NODE (ip netns exec) · ssh://user@host (ssh … sudo flowtrace agent)
+Protocol and examples: docs/agent.md
+`;
+
+export async function run(args: string[], io: CliIO): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: { help: { type: 'boolean', short: 'h' } }, allowPositionals: false, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message, 'flowtrace agent takes no arguments (it reads JSON lines on stdin)');
+  }
+  if (parsed.values.help) { io.stdout(HELP); return EXIT.ok; }
+  let interrupt!: () => void;
+  const interrupted = new Promise<void>((resolve) => { interrupt = resolve; });
+  const off = io.onInterrupt(() => interrupt());
+  // The client went away (broken pipe): stop like on end of input.
+  const onStdoutError = (): void => interrupt();
+  process.stdout.on('error', onStdoutError);
+  try {
+    return await runAgent({ input: io.stdin as Readable, output: (text) => io.stdout(text), interrupted });
+  } finally {
+    off();
+    process.stdout.off('error', onStdoutError);
+  }
+}
