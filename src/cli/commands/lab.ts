@@ -1,0 +1,177 @@
+/**
+ * `flowtrace lab up [--json] | down | status [--json] | exec NODE -- CMD… | fault NAME |
+ *  heal [NAME] | faults [--json] | log [--json]`
+ */
+import fs from 'node:fs';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { spawn } from 'node:child_process';
+import { EXIT, LabError, PrivilegeError, UsageError } from '../../errors.js';
+import type { CliIO } from '../io.js';
+import {
+  LAB, LAB_FAULTS, LAB_NODES, healFault, injectFault, labDown, labStatus, labUp, nsName, isLabNode, readAccessLog,
+  type LabStatus,
+} from '../../lab/index.js';
+import { PACKAGE_ROOT } from '../../self.js';
+
+const USAGE = `usage: flowtrace lab SUBCOMMAND
+
+  up [--json]           build the lab (idempotent; cleans up a previous run that was killed)
+  down                  remove everything the lab created
+  status [--json]       nodes, addresses, services, target health, active faults
+  exec NODE -- CMD…     run a command inside a node, e.g. lab exec client -- curl -s http://${LAB.domain}/
+  fault NAME            turn a fault on (see \`lab faults\`)
+  heal [NAME]           turn one fault off, or all of them
+  faults [--json]       the faults, one line each
+  log [--json]          the ALB access log (both nodes)
+
+nodes: ${LAB_NODES.join(', ')} (namespace ft-NODE). Needs root.
+`;
+
+function renderStatus(s: LabStatus): string {
+  const lines: string[] = [];
+  lines.push(`lab: ${s.up ? 'up' : s.nodes.some((n) => n.exists) ? 'PARTLY UP (run `flowtrace lab up` to repair, or `lab down`)' : 'down'}${s.upSince ? ` since ${s.upSince}` : ''}`);
+  if (!s.nodes.some((n) => n.exists) && !s.upSince) return lines.join('\n') + '\n';
+  lines.push('');
+  lines.push('nodes:');
+  const addr: Record<string, string> = {
+    client: LAB.client,
+    dns: `${LAB.dnsServer} (dnsmasq: ${LAB.domain} A ${LAB.albA.public}, ${LAB.albB.public}, TTL ${LAB.dnsTtlSeconds})`,
+    isp: `${LAB.routers.isp.lan} (hop 1)`,
+    backbone: `${LAB.routers.backbone.toIsp} (hop 2)`,
+    awsedge: `${LAB.routers.awsedge.toBackbone} (hop 3)`,
+    'alb-a': `${LAB.albA.public} public, ${LAB.albA.vpc} in the VPC (zone a), listeners :80 :443`,
+    'alb-b': `${LAB.albB.public} public, ${LAB.albB.vpc} in the VPC (zone b), listeners :80 :443`,
+    vpc: `${LAB.vpcCidr} bridge (security group: bridge firewall)`,
+    ec2: `ens5 ${LAB.instance.ens5} mtu ${LAB.instance.mtu}, docker0 ${LAB.docker0}, ${LAB.containerVeth} (Docker -p 80:8080)`,
+    container: `eth0 ${LAB.container.address}:${LAB.container.port} (app)`,
+  };
+  for (const n of s.nodes) lines.push(`  ${n.node.padEnd(10)} ${n.namespace.padEnd(13)} ${n.exists ? 'ok     ' : 'MISSING'} ${addr[n.node] ?? ''}`);
+  lines.push('');
+  lines.push('services:');
+  for (const sv of s.services) lines.push(`  ${sv.name.padEnd(8)} in ${nsName(sv.node).padEnd(13)} ${sv.alive ? `running (pid ${sv.pid})` : 'not running'}  log ${sv.log}`);
+  lines.push('');
+  lines.push('target health:');
+  for (const th of s.targetHealth) {
+    const t = th.targets.map((x) => `${x.target} ${x.state}${x.reason ? ` (${x.reason})` : ''}`).join(', ') || 'no registered targets';
+    lines.push(`  ${th.node}: ${t}`);
+  }
+  lines.push('');
+  lines.push(`faults: ${s.faults.length ? s.faults.join(', ') : 'none'}`);
+  lines.push(`CA file: ${LAB.caFile}   access logs: ${LAB.accessLogs['alb-a']}, ${LAB.accessLogs['alb-b']}`);
+  lines.push(`try: flowtrace lab exec client -- curl -s http://${LAB.domain}/`);
+  return lines.join('\n') + '\n';
+}
+
+function renderFaults(active: readonly string[]): string {
+  const width = Math.max(...Object.keys(LAB_FAULTS).map((k) => k.length));
+  return Object.entries(LAB_FAULTS).map(([name, f]) =>
+    `${active.includes(name) ? '*' : ' '} ${name.padEnd(width)}  [${f.layer}] ${f.description} → ${f.symptom}`).join('\n') + '\n';
+}
+
+/** Runs CMD in the node with the terminal attached; returns its exit code. */
+function execInteractive(node: string, argv: string[], io: CliIO): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn('ip', ['netns', 'exec', nsName(node as never), ...argv], { stdio: 'inherit', cwd: PACKAGE_ROOT });
+    const off = io.onInterrupt(() => { /* the child gets the terminal's Ctrl-C itself */ });
+    child.on('error', (e) => { off(); io.stderr(`error[LAB_EXEC]: ${e.message}\nhint: check that iproute2 is installed\n`); resolve(EXIT.dependency); });
+    child.on('close', (code, signal) => { off(); resolve(code ?? (signal === 'SIGINT' ? EXIT.interrupted : EXIT.failed)); });
+  });
+}
+
+/** node:util parseArgs, with its errors turned into a usage error. */
+function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O, allowPositionals = false) {
+  try {
+    return parseArgs({ args, options, allowPositionals, strict: true });
+  } catch (e) {
+    throw new UsageError(`lab: ${(e as Error).message.split('\n')[0]}`, 'run `flowtrace lab --help`');
+  }
+}
+
+const JSON_OPT = { json: { type: 'boolean', default: false } } as const;
+
+export async function run(args: string[], io: CliIO): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub === undefined || sub === 'help' || sub === '--help' || sub === '-h') {
+    io.stdout(USAGE);
+    return sub === undefined ? EXIT.usage : EXIT.ok;
+  }
+  switch (sub) {
+    case 'up': {
+      const { values } = parse(rest, JSON_OPT);
+      const ac = new AbortController();
+      const off = io.onInterrupt(() => ac.abort());
+      try {
+        const t0 = performance.now();
+        const s = await labUp({ signal: ac.signal });
+        const ms = Math.round(performance.now() - t0);
+        if (values.json) io.stdout(JSON.stringify(s, null, 2) + '\n');
+        else io.stdout(`${s.alreadyUp ? 'lab already up' : `lab up in ${ms} ms`}\n\n${renderStatus(s)}`);
+        return EXIT.ok;
+      } finally {
+        off();
+      }
+    }
+    case 'down': {
+      parse(rest, {});
+      await labDown();
+      io.stdout('lab down: namespaces, processes, /etc/netns/ft-* and the run dir removed\n');
+      return EXIT.ok;
+    }
+    case 'status': {
+      const { values } = parse(rest, JSON_OPT);
+      const s = labStatus();
+      io.stdout(values.json ? JSON.stringify(s, null, 2) + '\n' : renderStatus(s));
+      return s.up ? EXIT.ok : EXIT.lab;
+    }
+    case 'exec': {
+      const dd = rest.indexOf('--');
+      const node = rest[0];
+      const cmd = dd === -1 ? rest.slice(1) : rest.slice(dd + 1);
+      if (node === undefined || node === '--' || (dd !== -1 && dd !== 1)) throw new UsageError('lab exec needs a node', `flowtrace lab exec NODE -- CMD…   (nodes: ${LAB_NODES.join(', ')})`);
+      if (!isLabNode(node)) throw new UsageError(`unknown lab node '${node}'`, `nodes: ${LAB_NODES.join(', ')}`);
+      if (cmd.length === 0) throw new UsageError('lab exec needs a command', 'flowtrace lab exec NODE -- CMD [ARGS…]');
+      if (typeof process.getuid === 'function' && process.getuid() !== 0) {
+        throw new PrivilegeError('flowtrace lab exec', 'run as root (sudo flowtrace lab exec …)');
+      }
+      if (!labStatus().nodes.find((n) => n.node === node)?.exists) {
+        throw new LabError('LAB_NOT_UP', `the lab is not up (namespace ${nsName(node)} does not exist)`, 'run `flowtrace lab up` first');
+      }
+      return execInteractive(node, cmd, io);
+    }
+    case 'fault': {
+      const { positionals } = parse(rest, {}, true);
+      if (positionals.length !== 1) throw new UsageError('lab fault needs one fault name', 'run `flowtrace lab faults` for the list');
+      const active = await injectFault(positionals[0]!);
+      const f = LAB_FAULTS[positionals[0] as keyof typeof LAB_FAULTS];
+      io.stdout(`fault ${positionals[0]} on: ${f.description}\nexpect: ${f.symptom}\nactive faults: ${active.join(', ')}\n`);
+      return EXIT.ok;
+    }
+    case 'heal': {
+      const { positionals } = parse(rest, {}, true);
+      if (positionals.length > 1) throw new UsageError('lab heal takes at most one fault name', 'flowtrace lab heal [NAME]');
+      const active = await healFault(positionals[0]);
+      io.stdout(`${positionals[0] ? `healed ${positionals[0]}` : 'healed every fault'}; active faults: ${active.length ? active.join(', ') : 'none'}\n`);
+      return EXIT.ok;
+    }
+    case 'faults': {
+      const { values } = parse(rest, JSON_OPT);
+      const active = labStatus().faults;
+      if (values.json) io.stdout(JSON.stringify(Object.entries(LAB_FAULTS).map(([name, f]) => ({ name, ...f, active: active.includes(name as never) })), null, 2) + '\n');
+      else io.stdout(renderFaults(active));
+      return EXIT.ok;
+    }
+    case 'log': {
+      const { values } = parse(rest, JSON_OPT);
+      const records = readAccessLog();
+      if (values.json) io.stdout(JSON.stringify(records, null, 2) + '\n');
+      else {
+        for (const f of Object.values(LAB.accessLogs)) {
+          try { io.stdout(fs.readFileSync(f, 'utf8')); } catch { /* not there */ }
+        }
+      }
+      return EXIT.ok;
+    }
+    default:
+      throw new UsageError(`unknown lab subcommand '${sub}'`, 'flowtrace lab up | down | status | exec NODE -- CMD… | fault NAME | heal [NAME] | faults | log');
+  }
+}

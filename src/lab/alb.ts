@@ -1,0 +1,468 @@
+/**
+ * One node of the lab's Application Load Balancer, behaving as AWS documents an ALB:
+ * https://docs.aws.amazon.com/elasticloadbalancing/latest/application/
+ *
+ * - Listeners: HTTP and HTTPS (TLS terminates here); the client's TCP connection ends here.
+ * - Each client connection gets its own connection(s) to the target, kept alive for the
+ *   client connection's further requests and closed with it.
+ * - X-Forwarded-For (the client address appended), X-Forwarded-Proto, X-Forwarded-Port
+ *   (both set by the ALB), X-Amzn-Trace-Id (a client's Root is kept and `Self=` added;
+ *   otherwise `Root=1-<8 hex epoch seconds>-<24 hex>` is created).
+ * - 502 when the target refuses, resets or is unreachable; 504 when it does not connect or
+ *   answer within `targetTimeoutMs`; 503 when the target group has no target to route to.
+ *   Like AWS, when every registered target is unhealthy the ALB "fails open" and routes
+ *   to all of them (`failOpen: false` gives 503 instead).
+ * - Health checks per target (interval, timeout, healthy/unhealthy thresholds, matcher).
+ * - One access-log line per request in the ALB access-log format.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import tls from 'node:tls';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+
+export interface AlbTarget {
+  ip: string;
+  port: number;
+}
+
+export interface AlbHealthCheck {
+  path: string;
+  intervalMs: number;
+  timeoutMs: number;
+  healthyThreshold: number;
+  unhealthyThreshold: number;
+  /** Status codes counted as healthy. */
+  matcher: number[];
+}
+
+export interface AlbListener {
+  port: number;
+  protocol: 'http' | 'https';
+}
+
+export interface AlbConfig {
+  /** Node name, e.g. alb-a. */
+  name: string;
+  /** Address to listen on (the node's namespace isolates it). */
+  host: string;
+  listeners: AlbListener[];
+  certFile?: string;
+  keyFile?: string;
+  targets: AlbTarget[];
+  healthCheck: AlbHealthCheck;
+  /** Connect timeout and time to the target's response head; beyond it: 504. */
+  targetTimeoutMs: number;
+  /** Idle timeout of client connections. */
+  idleTimeoutMs: number;
+  failOpen: boolean;
+  /** `app/<name>/<16 hex>`: the elb field of the access log. */
+  elbId: string;
+  targetGroupArn: string;
+  certificateArn: string;
+  accessLogFile: string | null;
+  /** Where the target health is written as JSON on every change (for `lab status`). */
+  healthFile: string | null;
+}
+
+export type TargetHealthState = 'initial' | 'healthy' | 'unhealthy';
+
+export interface TargetHealth {
+  target: string;
+  state: TargetHealthState;
+  /** Why the last check failed (e.g. `Target.Timeout`, `Target.ResponseCodeMismatch`). */
+  reason: string | null;
+  lastCheck: string | null;
+}
+
+/** The ALB's own error pages, as an ALB sends them. */
+const REASON: Record<number, string> = { 400: 'Bad Request', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Temporarily Unavailable', 504: 'Gateway Time-out' };
+
+export function albErrorPage(status: number): string {
+  const title = `${status} ${REASON[status] ?? 'Error'}`;
+  return `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<center><h1>${title}</h1></center>\r\n</body>\r\n</html>\r\n`;
+}
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+
+/** `Root=1-<8 hex epoch seconds>-<24 hex>` as AWS X-Ray formats a trace id. */
+export function newAmznTraceRoot(epochSeconds = Math.floor(Date.now() / 1000)): string {
+  return `1-${epochSeconds.toString(16).padStart(8, '0')}-${crypto.randomBytes(12).toString('hex')}`;
+}
+
+/**
+ * The X-Amzn-Trace-Id the ALB forwards, from the one the client sent (or null):
+ * no header → `Root=…`; a header with a Root → `Self=…;` + the client's fields (Root kept,
+ * other fields kept, an earlier Self replaced); a header without Root → a Root added.
+ */
+export function forwardedTraceId(incoming: string | null): string {
+  if (incoming === null || incoming.trim() === '') return `Root=${newAmznTraceRoot()}`;
+  const fields = incoming.split(';').map((f) => f.trim()).filter((f) => f !== '');
+  const hasRoot = fields.some((f) => /^Root=/i.test(f));
+  if (!hasRoot) return [`Root=${newAmznTraceRoot()}`, ...fields].join(';');
+  const kept = fields.filter((f) => !/^Self=/i.test(f));
+  return [`Self=${newAmznTraceRoot()}`, ...kept].join(';');
+}
+
+/** X-Forwarded-For after the ALB: the client address appended to what the client sent. */
+export function forwardedFor(incoming: string | null, clientAddress: string): string {
+  return incoming && incoming.trim() !== '' ? `${incoming.trim()}, ${clientAddress}` : clientAddress;
+}
+
+function isoMicros(d: Date): string {
+  return d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
+function q(v: string | null): string {
+  return v === null || v === '' ? '"-"' : `"${v.replace(/"/g, '\\"')}"`;
+}
+
+export interface AccessLogEntry {
+  type: 'http' | 'https';
+  time: Date;
+  elb: string;
+  client: string;
+  target: string | null;
+  requestProcessingS: number;
+  targetProcessingS: number;
+  responseProcessingS: number;
+  elbStatus: number;
+  targetStatus: number | null;
+  receivedBytes: number;
+  sentBytes: number;
+  request: string;
+  userAgent: string | null;
+  sslCipher: string | null;
+  sslProtocol: string | null;
+  targetGroupArn: string | null;
+  traceId: string;
+  domainName: string | null;
+  chosenCertArn: string | null;
+  requestCreationTime: Date;
+  connTraceId: string;
+}
+
+function secs(v: number): string {
+  return v < 0 ? '-1' : v.toFixed(3);
+}
+
+/** One line in the ALB access-log format (fields in AWS's documented order). */
+export function formatAccessLog(e: AccessLogEntry): string {
+  return [
+    e.type,
+    isoMicros(e.time),
+    e.elb,
+    e.client,
+    e.target ?? '-',
+    secs(e.requestProcessingS),
+    secs(e.targetProcessingS),
+    secs(e.responseProcessingS),
+    String(e.elbStatus),
+    e.targetStatus === null ? '-' : String(e.targetStatus),
+    String(e.receivedBytes),
+    String(e.sentBytes),
+    q(e.request),
+    q(e.userAgent),
+    e.sslCipher ?? '-',
+    e.sslProtocol ?? '-',
+    e.targetGroupArn ?? '-',
+    q(e.traceId),
+    q(e.domainName),
+    q(e.chosenCertArn),
+    e.targetGroupArn ? '0' : '-1',
+    isoMicros(e.requestCreationTime),
+    q('forward'),
+    q(null),
+    q(null),
+    q(e.target),
+    q(e.targetStatus === null ? null : String(e.targetStatus)),
+    q(null),
+    q(null),
+    e.connTraceId,
+  ].join(' ');
+}
+
+function rawHeadersToObject(raw: string[], skip: (lowerName: string) => boolean): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  const casing = new Map<string, string>();
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!;
+    const lower = name.toLowerCase();
+    if (skip(lower)) continue;
+    const key = casing.get(lower) ?? name;
+    casing.set(lower, key);
+    const prev = out[key];
+    if (prev === undefined) out[key] = raw[i + 1]!;
+    else out[key] = Array.isArray(prev) ? [...prev, raw[i + 1]!] : [prev, raw[i + 1]!];
+  }
+  return out;
+}
+
+function headerValue(req: http.IncomingMessage, name: string): string | null {
+  const v = req.headers[name];
+  if (v === undefined) return null;
+  return Array.isArray(v) ? v.join(', ') : v;
+}
+
+type UpstreamFailure = { status: 502 | 504; why: string };
+
+/** Classifies a target-side failure as an ALB would answer it. */
+export function classifyTargetError(err: NodeJS.ErrnoException | null, timedOut: boolean): UpstreamFailure {
+  if (timedOut) return { status: 504, why: 'target did not answer within the timeout' };
+  const code = err?.code ?? '';
+  if (code === 'ETIMEDOUT') return { status: 504, why: 'connect timeout' };
+  // Refused (RST to SYN), reset, closed early, ICMP unreachable: AWS documents all as 502.
+  return { status: 502, why: code || (err?.message ?? 'target error') };
+}
+
+export interface AlbNode {
+  close(): Promise<void>;
+  /** Replace targets / timeouts / failOpen (SIGHUP reload). */
+  reconfigure(next: Partial<Pick<AlbConfig, 'targets' | 'targetTimeoutMs' | 'failOpen' | 'healthCheck'>>): void;
+  health(): TargetHealth[];
+  /** Listening ports, once listening. */
+  ports(): number[];
+}
+
+interface HealthRecord extends TargetHealth {
+  successes: number;
+  failures: number;
+}
+
+export async function startAlb(initial: AlbConfig): Promise<AlbNode> {
+  const config: AlbConfig = { ...initial, targets: [...initial.targets] };
+  const health = new Map<string, HealthRecord>();
+  let rr = 0;
+  const log = config.accessLogFile ? fs.createWriteStream(config.accessLogFile, { flags: 'a' }) : null;
+  const agents = new WeakMap<net.Socket, http.Agent>();
+  const connIds = new WeakMap<net.Socket, string>();
+
+  const key = (t: AlbTarget) => `${t.ip}:${t.port}`;
+  const writeHealth = () => {
+    if (!config.healthFile) return;
+    const list = [...health.values()].map(({ target, state, reason, lastCheck }) => ({ target, state, reason, lastCheck }));
+    fs.writeFileSync(config.healthFile, JSON.stringify({ node: config.name, targets: list }) + '\n');
+  };
+  const syncHealthTargets = () => {
+    const wanted = new Set(config.targets.map(key));
+    for (const k of [...health.keys()]) if (!wanted.has(k)) health.delete(k);
+    for (const t of config.targets) {
+      if (!health.has(key(t))) health.set(key(t), { target: key(t), state: 'initial', reason: 'Elb.RegistrationInProgress', lastCheck: null, successes: 0, failures: 0 });
+    }
+    writeHealth();
+  };
+  syncHealthTargets();
+
+  /** Routing rule: healthy targets round-robin; none healthy → all (fail open) or none. */
+  const chooseTarget = (): AlbTarget | null => {
+    if (config.targets.length === 0) return null;
+    const healthy = config.targets.filter((t) => health.get(key(t))?.state === 'healthy');
+    const pool = healthy.length > 0 ? healthy : config.failOpen ? config.targets : [];
+    if (pool.length === 0) return null;
+    rr = (rr + 1) % pool.length;
+    return pool[rr]!;
+  };
+
+  const handle = (listener: AlbListener) => (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const created = new Date();
+    const t0 = performance.now();
+    const socket = req.socket;
+    const clientAddr = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+    const clientPort = socket.remotePort ?? 0;
+    const traceId = forwardedTraceId(headerValue(req, 'x-amzn-trace-id'));
+    const hostHeader = headerValue(req, 'host') ?? (listener.protocol === 'https' ? (socket as tls.TLSSocket).servername || '' : '');
+    const hostOnly = hostHeader.replace(/:\d+$/, '') || config.host;
+    const requestLine = `${req.method} ${listener.protocol}://${hostOnly}:${listener.port}${req.url} HTTP/${req.httpVersion}`;
+    let receivedBytes = requestLine.length + 2;
+    for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) receivedBytes += req.rawHeaders[i]!.length + req.rawHeaders[i + 1]!.length + 4;
+    receivedBytes += 2;
+    const tlsSocket = listener.protocol === 'https' ? (socket as tls.TLSSocket) : null;
+    const cipher = tlsSocket?.getCipher?.() ?? null;
+    let connTraceId = connIds.get(socket);
+    if (!connTraceId) { connTraceId = `TID_${crypto.randomBytes(16).toString('hex')}`; connIds.set(socket, connTraceId); }
+
+    let targetStatus: number | null = null;
+    let target: AlbTarget | null = null;
+    let tSent = 0;
+    let tHead = 0;
+    let sentBytes = 0;
+    let logged = false;
+    const writeLog = (elbStatus: number) => {
+      if (logged || !log) return;
+      logged = true;
+      const now = performance.now();
+      const entry: AccessLogEntry = {
+        type: listener.protocol,
+        time: new Date(),
+        elb: config.elbId,
+        client: `${clientAddr}:${clientPort}`,
+        target: target ? key(target) : null,
+        requestProcessingS: target ? (tSent - t0) / 1000 : -1,
+        targetProcessingS: targetStatus !== null ? (tHead - tSent) / 1000 : -1,
+        responseProcessingS: targetStatus !== null ? (now - tHead) / 1000 : -1,
+        elbStatus,
+        targetStatus,
+        receivedBytes,
+        sentBytes,
+        request: requestLine,
+        userAgent: headerValue(req, 'user-agent'),
+        sslCipher: cipher ? cipher.standardName ?? cipher.name : null,
+        sslProtocol: tlsSocket ? tlsSocket.getProtocol() : null,
+        targetGroupArn: config.targetGroupArn,
+        traceId,
+        domainName: tlsSocket ? (tlsSocket.servername || null) : null,
+        chosenCertArn: tlsSocket ? config.certificateArn : null,
+        requestCreationTime: created,
+        connTraceId,
+      };
+      log.write(formatAccessLog(entry) + '\n');
+    };
+
+    const sendError = (status: number) => {
+      const body = albErrorPage(status);
+      if (!res.headersSent) {
+        res.writeHead(status, { Server: 'awselb/2.0', Date: new Date().toUTCString(), 'Content-Type': 'text/html', 'Content-Length': Buffer.byteLength(body), Connection: 'keep-alive' });
+        sentBytes += 160;
+        res.end(req.method === 'HEAD' ? undefined : body);
+        sentBytes += Buffer.byteLength(body);
+      } else {
+        socket.destroy();
+      }
+      writeLog(status);
+    };
+
+    target = chooseTarget();
+    if (target === null) {
+      req.resume();
+      sendError(503);
+      return;
+    }
+
+    let agent = agents.get(socket);
+    if (!agent) {
+      agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      agents.set(socket, agent);
+      const a = agent;
+      socket.once('close', () => a.destroy());
+    }
+
+    const headers = rawHeadersToObject(req.rawHeaders, (n) => HOP_BY_HOP.has(n) || n === 'x-forwarded-for' || n === 'x-forwarded-proto' || n === 'x-forwarded-port' || n === 'x-amzn-trace-id');
+    headers['X-Forwarded-For'] = forwardedFor(headerValue(req, 'x-forwarded-for'), clientAddr);
+    headers['X-Forwarded-Proto'] = listener.protocol;
+    headers['X-Forwarded-Port'] = String(listener.port);
+    headers['X-Amzn-Trace-Id'] = traceId;
+    headers['Connection'] = 'keep-alive';
+
+    let timedOut = false;
+    let done = false;
+    const upstream = http.request({ host: target.ip, port: target.port, method: req.method, path: req.url, headers, agent, setHost: false });
+    const timer = setTimeout(() => { timedOut = true; upstream.destroy(new Error('target timeout')); }, config.targetTimeoutMs);
+    upstream.on('socket', () => { tSent = performance.now(); });
+    upstream.on('response', (up) => {
+      clearTimeout(timer);
+      tHead = performance.now();
+      targetStatus = up.statusCode ?? 0;
+      const outHeaders = rawHeadersToObject(up.rawHeaders, (n) => HOP_BY_HOP.has(n));
+      res.writeHead(targetStatus, up.statusMessage, outHeaders);
+      sentBytes += 17 + up.rawHeaders.reduce((n, h) => n + h.length + 2, 0);
+      up.on('data', (chunk: Buffer) => { sentBytes += chunk.length; });
+      up.on('error', () => { socket.destroy(); });
+      up.on('end', () => { done = true; });
+      res.on('finish', () => writeLog(targetStatus ?? 0));
+      up.pipe(res);
+    });
+    upstream.on('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      if (done || targetStatus !== null) { socket.destroy(); return; }
+      const failure = classifyTargetError(err, timedOut);
+      sendError(failure.status);
+    });
+    req.on('data', (chunk: Buffer) => { receivedBytes += chunk.length; });
+    req.pipe(upstream);
+    res.on('close', () => {
+      if (!res.writableFinished) { clearTimeout(timer); upstream.destroy(); }
+    });
+  };
+
+  const servers: net.Server[] = [];
+  for (const l of config.listeners) {
+    let server: http.Server;
+    if (l.protocol === 'https') {
+      if (!config.certFile || !config.keyFile) throw new Error(`listener ${l.port}: https needs certFile and keyFile`);
+      server = https.createServer({ cert: fs.readFileSync(config.certFile), key: fs.readFileSync(config.keyFile) }, handle(l));
+    } else {
+      server = http.createServer(handle(l));
+    }
+    server.keepAliveTimeout = config.idleTimeoutMs;
+    server.headersTimeout = config.idleTimeoutMs + 1000;
+    server.requestTimeout = 0;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(l.port, config.host, () => { server.off('error', reject); resolve(); });
+    });
+    servers.push(server);
+  }
+
+  // Health checks: a new connection per check, as an ALB does.
+  let stopped = false;
+  const checkOnce = (t: AlbTarget): Promise<string | null> => new Promise((resolve) => {
+    let settled = false;
+    const finish = (reason: string | null) => { if (!settled) { settled = true; resolve(reason); } };
+    const r = http.get({ host: t.ip, port: t.port, path: config.healthCheck.path, agent: false, headers: { 'User-Agent': 'ELB-HealthChecker/2.0', Connection: 'close' } }, (res) => {
+      res.resume();
+      const ok = config.healthCheck.matcher.includes(res.statusCode ?? 0);
+      finish(ok ? null : 'Target.ResponseCodeMismatch');
+    });
+    const timer = setTimeout(() => { r.destroy(); finish('Target.Timeout'); }, config.healthCheck.timeoutMs);
+    r.on('close', () => clearTimeout(timer));
+    r.on('error', () => finish('Target.FailedHealthChecks'));
+  });
+  const runChecks = async () => {
+    if (stopped) return;
+    await Promise.all(config.targets.map(async (t) => {
+      const reason = await checkOnce(t);
+      const h = health.get(key(t));
+      if (!h) return;
+      const before = h.state;
+      h.lastCheck = new Date().toISOString();
+      if (reason === null) {
+        h.successes++; h.failures = 0;
+        // "Your target is not in service until it passes one health check."
+        if (h.state === 'initial' || (h.state === 'unhealthy' && h.successes >= config.healthCheck.healthyThreshold)) { h.state = 'healthy'; h.reason = null; }
+      } else {
+        h.failures++; h.successes = 0; h.reason = reason;
+        if (h.failures >= config.healthCheck.unhealthyThreshold) h.state = 'unhealthy';
+      }
+      if (before !== h.state || reason !== null) writeHealth();
+    }));
+  };
+  let hcTimer: NodeJS.Timeout | null = null;
+  const loop = async () => {
+    await runChecks();
+    if (!stopped) hcTimer = setTimeout(() => { void loop(); }, config.healthCheck.intervalMs);
+  };
+  void loop();
+
+  return {
+    async close() {
+      stopped = true;
+      if (hcTimer) clearTimeout(hcTimer);
+      await Promise.all(servers.map((s) => new Promise<void>((r) => { s.close(() => r()); (s as http.Server).closeAllConnections?.(); })));
+      await new Promise<void>((r) => (log ? log.end(() => r()) : r()));
+    },
+    reconfigure(next) {
+      if (next.targets) config.targets = [...next.targets];
+      if (next.targetTimeoutMs !== undefined) config.targetTimeoutMs = next.targetTimeoutMs;
+      if (next.failOpen !== undefined) config.failOpen = next.failOpen;
+      if (next.healthCheck) config.healthCheck = next.healthCheck;
+      syncHealthTargets();
+    },
+    health() {
+      return [...health.values()].map(({ target, state, reason, lastCheck }) => ({ target, state, reason, lastCheck }));
+    },
+    ports() {
+      return servers.map((s) => (s.address() as net.AddressInfo).port);
+    },
+  };
+}

@@ -1,0 +1,238 @@
+/**
+ * The lab's lifecycle: up (idempotent, recovers from a killed run), down, status, exec in
+ * a node, faults. One lab at a time (a lock with the owner's PID).
+ */
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import fs from 'node:fs';
+import { LabError, PrivilegeError, UsageError } from '../errors.js';
+import { PACKAGE_ROOT } from '../self.js';
+import { LAB_FAULTS, SERVICE_FAULTS, isLabFault, setNetworkFault, type LabFaultName } from './faults.js';
+import { buildTopology, destroyTopology, existingLabNamespaces, namespaceExists, namespaceInode } from './netns.js';
+import { makePki } from './pki.js';
+import { albHealthFile, logFile, reconcileServices, SERVICE_NODE } from './services.js';
+import { acquireLock, isTrackedAlive, readState, writeState, type LabState, type ServiceName } from './state.js';
+import { run, terminate, type RunResult } from './system.js';
+import { LAB, LAB_NODES, isLabNode, nsName, type LabNode } from './topology.js';
+import type { TargetHealth } from './alb.js';
+
+export interface LabServiceStatus {
+  name: ServiceName;
+  node: LabNode;
+  pid: number | null;
+  alive: boolean;
+  log: string;
+}
+
+export interface LabNodeStatus {
+  node: LabNode;
+  namespace: string;
+  exists: boolean;
+}
+
+export interface LabStatus {
+  /** Every namespace exists and every wanted service is alive. */
+  up: boolean;
+  upSince: string | null;
+  nodes: LabNodeStatus[];
+  services: LabServiceStatus[];
+  faults: LabFaultName[];
+  targetHealth: { node: 'alb-a' | 'alb-b'; targets: TargetHealth[] }[];
+  /** Whether `labUp` found the lab already up (it then changed nothing). */
+  alreadyUp?: boolean;
+  lab: typeof LAB;
+}
+
+export interface LabUpOptions {
+  /** Aborting tears down what was built and rejects. */
+  signal?: AbortSignal;
+}
+
+function requireRoot(what: string): void {
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) {
+    throw new PrivilegeError(what, 'the lab creates network namespaces: run it as root (sudo flowtrace lab …)');
+  }
+}
+
+function wantedServices(faults: readonly string[]): ServiceName[] {
+  const s: ServiceName[] = ['alb-a', 'alb-b'];
+  if (!faults.includes('dns-down')) s.push('dnsmasq');
+  if (!faults.includes('app-down')) s.push('app');
+  return s;
+}
+
+/** The lab's status, from the namespaces, the state file and the ALBs' health files. */
+export function labStatus(): LabStatus {
+  const state = readState();
+  const nodes = LAB_NODES.map((node) => ({ node, namespace: nsName(node), exists: namespaceExists(node) }));
+  const services: LabServiceStatus[] = (['dnsmasq', 'alb-a', 'alb-b', 'app'] as ServiceName[]).map((name) => {
+    const p = state?.processes[name];
+    return { name, node: SERVICE_NODE[name], pid: p?.pid ?? null, alive: p ? isTrackedAlive(p) : false, log: logFile(name) };
+  });
+  const faults = (state?.faults ?? []).filter(isLabFault);
+  const targetHealth = (['alb-a', 'alb-b'] as const).map((node) => {
+    try {
+      const h = JSON.parse(fs.readFileSync(albHealthFile(node), 'utf8')) as { targets: TargetHealth[] };
+      return { node, targets: h.targets };
+    } catch {
+      return { node, targets: [] };
+    }
+  });
+  const wanted = wantedServices(faults);
+  const up = state !== null && nodes.every((n) => n.exists) && services.every((s) => !wanted.includes(s.name) || s.alive);
+  return { up, upSince: state?.upSince ?? null, nodes, services, faults, targetHealth, lab: LAB };
+}
+
+/** Recorded namespace inodes (to find processes that outlived a deleted namespace). */
+const INODES_FILE = '/run/flowtrace-lab.netns-inodes';
+
+async function teardown(): Promise<void> {
+  const state = readState();
+  let inodes: number[] = [];
+  try { inodes = JSON.parse(fs.readFileSync(INODES_FILE, 'utf8')) as number[]; } catch { /* none recorded */ }
+  // Our tracked processes first (they may be the only trace of a namespace deleted by hand).
+  if (state) {
+    await Promise.all(Object.values(state.processes).map(async (p) => { if (p && isTrackedAlive(p)) await terminate(p.pid); }));
+  }
+  await destroyTopology(inodes);
+  fs.rmSync(LAB.runDir, { recursive: true, force: true });
+  fs.rmSync(INODES_FILE, { force: true });
+}
+
+/**
+ * Brings the lab up. Idempotent: a lab that is up is left as it is (`alreadyUp: true`).
+ * Leftovers of a killed run (namespaces, processes, files) are removed first. On failure or
+ * abort, everything built so far is torn down.
+ */
+export async function labUp(opts: LabUpOptions = {}): Promise<LabStatus> {
+  requireRoot('flowtrace lab up');
+  const release = await acquireLock();
+  try {
+    const before = labStatus();
+    if (before.up) return { ...before, alreadyUp: true };
+    await teardown();
+    try {
+      opts.signal?.throwIfAborted();
+      fs.mkdirSync(LAB.runDir, { recursive: true, mode: 0o755 });
+      const state: LabState = { version: 1, upSince: new Date().toISOString(), processes: {}, faults: [], app: { delayMs: 0, status: 0 } };
+      writeState(state);
+      await Promise.all([buildTopology(opts.signal), makePki()]);
+      fs.writeFileSync(INODES_FILE, JSON.stringify(existingLabNamespaces().map(namespaceInode).filter((i) => i !== null)));
+      opts.signal?.throwIfAborted();
+      try {
+        await reconcileServices(state, opts.signal);
+      } finally {
+        writeState(state);
+      }
+      opts.signal?.throwIfAborted();
+      return { ...labStatus(), alreadyUp: false };
+    } catch (err) {
+      await teardown();
+      if (opts.signal?.aborted) {
+        throw new LabError('LAB_INTERRUPTED', 'lab up was interrupted; everything it had built was removed', 'run `flowtrace lab up` again', {});
+      }
+      throw err;
+    }
+  } finally {
+    release();
+  }
+}
+
+/** Removes everything the lab created. Safe to run when the lab is down. */
+export async function labDown(): Promise<void> {
+  requireRoot('flowtrace lab down');
+  const release = await acquireLock();
+  try {
+    await teardown();
+  } finally {
+    release();
+  }
+}
+
+function requireNode(node: string): LabNode {
+  if (!isLabNode(node)) {
+    throw new UsageError(`unknown lab node '${node}'`, `nodes: ${LAB_NODES.join(', ')}`, { node });
+  }
+  return node;
+}
+
+function requireUp(node: LabNode): void {
+  if (!namespaceExists(node)) {
+    throw new LabError('LAB_NOT_UP', `the lab is not up (namespace ${nsName(node)} does not exist)`, 'run `flowtrace lab up` first', { node });
+  }
+}
+
+export interface LabExecOptions {
+  input?: string;
+  timeoutMs?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Runs argv inside a node (`ip netns exec ft-<node> …`) to completion. Never a shell string. */
+export async function labExec(node: LabNode | string, argv: string[], opts: LabExecOptions = {}): Promise<RunResult> {
+  requireRoot('flowtrace lab exec');
+  const n = requireNode(node);
+  requireUp(n);
+  if (argv.length === 0) throw new UsageError('lab exec needs a command', 'flowtrace lab exec NODE -- CMD [ARGS…]');
+  return run(['ip', 'netns', 'exec', nsName(n), ...argv], { input: opts.input, timeoutMs: opts.timeoutMs, env: opts.env, cwd: PACKAGE_ROOT });
+}
+
+/** Starts a long-running process inside a node; the caller owns (and must end) it. */
+export function spawnInLab(node: LabNode | string, argv: string[], opts: SpawnOptions = {}): ChildProcess {
+  requireRoot('flowtrace lab exec');
+  const n = requireNode(node);
+  requireUp(n);
+  if (argv.length === 0) throw new UsageError('spawnInLab needs a command', 'pass an argv array');
+  return spawn('ip', ['netns', 'exec', nsName(n), ...argv], { cwd: PACKAGE_ROOT, ...opts });
+}
+
+function requireFault(name: string): LabFaultName {
+  if (!isLabFault(name)) {
+    throw new UsageError(`unknown fault '${name}'`, `run \`flowtrace lab faults\` for the list: ${Object.keys(LAB_FAULTS).join(', ')}`, { fault: name });
+  }
+  return name;
+}
+
+async function withUpState<T>(fn: (state: LabState) => Promise<T>): Promise<T> {
+  requireRoot('flowtrace lab fault/heal');
+  const release = await acquireLock();
+  try {
+    const state = readState();
+    if (!state || existingLabNamespaces().length < LAB_NODES.length) {
+      throw new LabError('LAB_NOT_UP', 'the lab is not up', 'run `flowtrace lab up` first');
+    }
+    try {
+      return await fn(state);
+    } finally {
+      writeState(state);
+    }
+  } finally {
+    release();
+  }
+}
+
+/** Turns a fault on. Idempotent. Returns the active faults. */
+export async function injectFault(name: string): Promise<LabFaultName[]> {
+  const fault = requireFault(name);
+  return withUpState(async (state) => {
+    if (!state.faults.includes(fault)) state.faults.push(fault);
+    if (SERVICE_FAULTS.includes(fault)) await reconcileServices(state);
+    else await setNetworkFault(fault, true);
+    return state.faults.filter(isLabFault);
+  });
+}
+
+/** Turns one fault (or, without a name, every fault) off. Idempotent. Returns the active faults. */
+export async function healFault(name?: string): Promise<LabFaultName[]> {
+  const only = name === undefined ? null : requireFault(name);
+  return withUpState(async (state) => {
+    const healing = only ? [only] : (Object.keys(LAB_FAULTS) as LabFaultName[]);
+    for (const f of healing) {
+      // Network faults are removed even if the state does not list them (idempotent, and
+      // it repairs rules someone changed by hand).
+      if (!SERVICE_FAULTS.includes(f)) await setNetworkFault(f, false);
+    }
+    state.faults = state.faults.filter((f) => !healing.includes(f as LabFaultName));
+    await reconcileServices(state);
+    return state.faults.filter(isLabFault);
+  });
+}

@@ -1,0 +1,189 @@
+/**
+ * The lab's long-lived processes: dnsmasq (ft-dns), the ALB nodes (ft-alb-a, ft-alb-b) and
+ * the app (ft-container). Each runs detached (it outlives `lab up`), logs under the run
+ * dir and is tracked by PID + start time in the state file.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { LabError } from '../errors.js';
+import { PACKAGE_ROOT, selfModuleArgv } from '../self.js';
+import type { AlbConfig } from './alb.js';
+import { LAB, nsName, type LabNode } from './topology.js';
+import { isTrackedAlive, type LabState, type ServiceName, type TrackedProcess } from './state.js';
+import { processStartTime, sleep, spawnDetached, terminate } from './system.js';
+
+export const SERVICE_NODE: Record<ServiceName, LabNode> = { dnsmasq: 'dns', 'alb-a': 'alb-a', 'alb-b': 'alb-b', app: 'container' };
+
+const READY_TIMEOUT_MS = 30_000;
+
+export function logFile(service: ServiceName): string {
+  return path.join(LAB.runDir, `${service}.log`);
+}
+
+function readyFile(service: ServiceName): string {
+  return path.join(LAB.runDir, `${service}.ready`);
+}
+
+export function albConfigFile(node: 'alb-a' | 'alb-b'): string {
+  return path.join(LAB.runDir, `${node}.json`);
+}
+
+export function albHealthFile(node: 'alb-a' | 'alb-b'): string {
+  return path.join(LAB.runDir, `${node}.health.json`);
+}
+
+/** The ALB node's configuration; `targets` empty when the `target-deregistered` fault is on. */
+export function albConfig(node: 'alb-a' | 'alb-b', opts: { deregistered: boolean }): AlbConfig {
+  const id = '50dc6c495c0c9188'; // one load balancer, two nodes: the same elb id in both logs
+  return {
+    name: node,
+    host: '0.0.0.0',
+    listeners: [{ port: 80, protocol: 'http' }, { port: 443, protocol: 'https' }],
+    certFile: path.join(LAB.runDir, 'server.pem'),
+    keyFile: path.join(LAB.runDir, 'server.key'),
+    targets: opts.deregistered ? [] : [{ ip: LAB.instance.ens5, port: LAB.instance.port }],
+    healthCheck: { path: '/', intervalMs: 5000, timeoutMs: 2000, healthyThreshold: 2, unhealthyThreshold: 2, matcher: [200] },
+    targetTimeoutMs: LAB.albTargetTimeoutMs,
+    idleTimeoutMs: 60_000,
+    failOpen: true,
+    elbId: `app/seqas-alb/${id}`,
+    targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/seqas-web/73e2d6bc24d8a067',
+    certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/0d3b6a8e-5f1c-4c7e-9a51-2f4b8c6d1e90',
+    accessLogFile: LAB.accessLogs[node],
+    healthFile: albHealthFile(node),
+  };
+}
+
+/** What each service should look like, from the active faults. */
+export interface DesiredServices {
+  dnsmasq: { running: boolean; nxdomain: boolean };
+  app: { running: boolean; delayMs: number; status: number };
+  albDeregistered: boolean;
+}
+
+export function desiredServices(faults: readonly string[]): DesiredServices {
+  return {
+    dnsmasq: { running: !faults.includes('dns-down'), nxdomain: faults.includes('dns-nxdomain') },
+    app: {
+      running: !faults.includes('app-down'),
+      delayMs: faults.includes('app-slow') ? LAB.albTargetTimeoutMs + 2000 : 0,
+      status: faults.includes('app-500') ? 500 : 0,
+    },
+    albDeregistered: faults.includes('target-deregistered'),
+  };
+}
+
+function serviceArgv(service: ServiceName, d: DesiredServices): string[] {
+  switch (service) {
+    case 'dnsmasq': {
+      const records = d.dnsmasq.nxdomain ? [] : [
+        `--host-record=${LAB.domain},${LAB.albA.public}`,
+        `--host-record=${LAB.domain},${LAB.albB.public}`,
+      ];
+      return ['dnsmasq', '--keep-in-foreground', '--conf-file=/dev/null', '--no-resolv', '--no-hosts', '--bind-interfaces',
+        `--listen-address=${LAB.dnsServer}`, '--user=root', '--group=root', '--pid-file=', `--local-ttl=${LAB.dnsTtlSeconds}`,
+        '--local=/#/', '--log-queries', `--log-facility=${logFile('dnsmasq')}`, ...records];
+    }
+    case 'app':
+      return [...selfModuleArgv('lab/app-main'), '--port', String(LAB.container.port),
+        '--delay-ms', String(d.app.delayMs), '--status', String(d.app.status), '--ready-file', readyFile('app')];
+    case 'alb-a':
+    case 'alb-b':
+      return [...selfModuleArgv('lab/alb-main'), '--config', albConfigFile(service), '--ready-file', readyFile(service)];
+  }
+}
+
+function logTail(service: ServiceName): string {
+  try {
+    const lines = fs.readFileSync(logFile(service), 'utf8').trim().split('\n');
+    return lines.slice(-3).join(' | ');
+  } catch {
+    return '';
+  }
+}
+
+/** Starts one service and waits until it is ready (listening). */
+async function startService(service: ServiceName, d: DesiredServices, signal?: AbortSignal): Promise<TrackedProcess> {
+  const node = SERVICE_NODE[service];
+  if (service === 'alb-a' || service === 'alb-b') {
+    fs.writeFileSync(albConfigFile(service), JSON.stringify(albConfig(service, { deregistered: d.albDeregistered }), null, 2) + '\n');
+  }
+  const ready = readyFile(service);
+  fs.rmSync(ready, { force: true });
+  const argv = serviceArgv(service, d);
+  let logOffset = 0;
+  try { logOffset = fs.statSync(logFile(service)).size; } catch { /* new log */ }
+  const pid = spawnDetached(['ip', 'netns', 'exec', nsName(node), ...argv], logFile(service), { cwd: PACKAGE_ROOT });
+  const proc: TrackedProcess = { pid, startTime: processStartTime(pid), node, argv };
+  const deadline = performance.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    if (service === 'dnsmasq') {
+      // dnsmasq logs "started" once its sockets are bound.
+      try { if (/started, version/.test(fs.readFileSync(logFile('dnsmasq')).subarray(logOffset).toString('utf8'))) break; } catch { /* not yet */ }
+    } else if (fs.existsSync(ready)) {
+      break;
+    }
+    if (!isTrackedAlive(proc)) {
+      throw new LabError('LAB_SERVICE', `${service} in ${nsName(node)} exited while starting: ${logTail(service) || 'no output'}`,
+        `see ${logFile(service)}; run \`flowtrace lab down\` and \`flowtrace lab up\` again`, { service, argv });
+    }
+    if (signal?.aborted || performance.now() > deadline) {
+      await terminate(pid);
+      if (signal?.aborted) signal.throwIfAborted();
+      throw new LabError('LAB_SERVICE', `${service} in ${nsName(node)} did not become ready within ${READY_TIMEOUT_MS / 1000} s`,
+        `see ${logFile(service)}`, { service, argv });
+    }
+    await sleep(service === 'dnsmasq' ? 5 : 15);
+  }
+  return proc;
+}
+
+async function stopService(state: LabState, service: ServiceName): Promise<void> {
+  const p = state.processes[service];
+  if (p && isTrackedAlive(p)) await terminate(p.pid);
+  delete state.processes[service];
+}
+
+function sameArgv(a: string[] | undefined, b: string[]): boolean {
+  return a !== undefined && a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/**
+ * Brings the processes to what the faults want: starts what is missing or dead, restarts
+ * what runs with other arguments, stops what must be down, reloads the ALBs' targets.
+ * Mutates `state.processes`.
+ */
+export async function reconcileServices(state: LabState, signal?: AbortSignal): Promise<void> {
+  const d = desiredServices(state.faults);
+  const want: Record<ServiceName, boolean> = { dnsmasq: d.dnsmasq.running, app: d.app.running, 'alb-a': true, 'alb-b': true };
+  const jobs: Promise<void>[] = [];
+  for (const service of Object.keys(want) as ServiceName[]) {
+    const current = state.processes[service];
+    const alive = current !== undefined && isTrackedAlive(current);
+    const argv = serviceArgv(service, d);
+    if (!want[service]) {
+      if (current) jobs.push(stopService(state, service));
+      continue;
+    }
+    if (alive && sameArgv(current.argv, argv)) continue;
+    jobs.push((async () => {
+      if (current) await stopService(state, service);
+      state.processes[service] = await startService(service, d, signal);
+    })());
+  }
+  const results = await Promise.allSettled(jobs);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  // ALB target changes are a reload (SIGHUP), not a restart.
+  for (const node of ['alb-a', 'alb-b'] as const) {
+    const cfg = albConfig(node, { deregistered: d.albDeregistered });
+    const file = albConfigFile(node);
+    const before = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+    const after = JSON.stringify(cfg, null, 2) + '\n';
+    if (before !== after) {
+      fs.writeFileSync(file, after);
+      const p = state.processes[node];
+      if (p && isTrackedAlive(p)) process.kill(p.pid, 'SIGHUP');
+    }
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * The lab's state on disk: the run directory (state file, logs, certificates, ALB
+ * configs), the processes it started (PID + start time, so a reused PID is never killed),
+ * the active faults, and the lock that allows one lab operation at a time.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { LabError } from '../errors.js';
+import { LAB } from './topology.js';
+import { isAlive, processStartTime, sleep } from './system.js';
+
+export type ServiceName = 'dnsmasq' | 'alb-a' | 'alb-b' | 'app';
+
+export interface TrackedProcess {
+  pid: number;
+  /** /proc/PID/stat start time: identifies this process even if the PID is reused later. */
+  startTime: number | null;
+  node: string;
+  argv: string[];
+}
+
+export interface LabState {
+  version: 1;
+  /** ISO time the lab came up. */
+  upSince: string;
+  processes: Partial<Record<ServiceName, TrackedProcess>>;
+  faults: string[];
+  /** Options the app runs with (app-slow / app-500 change them). */
+  app: { delayMs: number; status: number };
+}
+
+export const STATE_FILE = path.join(LAB.runDir, 'state.json');
+/** The lock lives outside the run dir so it survives the run dir's removal. */
+export const LOCK_FILE = '/run/flowtrace-lab.lock';
+
+export function readState(): LabState | null {
+  try {
+    return JSON.parse(fs.readFileSync(STATE_FILE, 'utf8')) as LabState;
+  } catch {
+    return null;
+  }
+}
+
+export function writeState(state: LabState): void {
+  fs.mkdirSync(LAB.runDir, { recursive: true, mode: 0o755 });
+  const tmp = `${STATE_FILE}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(state, null, 2) + '\n');
+  fs.renameSync(tmp, STATE_FILE);
+}
+
+/** True if the tracked process is still the one we started. */
+export function isTrackedAlive(p: TrackedProcess): boolean {
+  if (!isAlive(p.pid)) return false;
+  return p.startTime === null || processStartTime(p.pid) === p.startTime;
+}
+
+/**
+ * Takes the lab lock (a file holding the owner's PID). A lock whose owner is dead is stale
+ * and taken over. Waits up to `waitMs` for a live owner, then throws LAB_LOCKED.
+ * Returns the release function.
+ */
+export async function acquireLock(waitMs = 60_000): Promise<() => void> {
+  const deadline = performance.now() + waitMs;
+  for (;;) {
+    try {
+      const fd = fs.openSync(LOCK_FILE, 'wx', 0o644);
+      fs.writeSync(fd, `${process.pid}\n`);
+      fs.closeSync(fd);
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        try {
+          if (fs.readFileSync(LOCK_FILE, 'utf8').trim() === String(process.pid)) fs.unlinkSync(LOCK_FILE);
+        } catch { /* already gone */ }
+      };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    let owner = NaN;
+    try { owner = Number(fs.readFileSync(LOCK_FILE, 'utf8').trim()); } catch { continue; }
+    if (!Number.isInteger(owner) || owner <= 0 || (!isAlive(owner) && owner !== process.pid)) {
+      // Stale: the owner died. Remove it only if it still holds the same content.
+      try {
+        const now = Number(fs.readFileSync(LOCK_FILE, 'utf8').trim());
+        if (now === owner || (Number.isNaN(now) && Number.isNaN(owner))) fs.unlinkSync(LOCK_FILE);
+      } catch { /* someone else took it over */ }
+      continue;
+    }
+    if (owner === process.pid) {
+      throw new LabError('LAB_LOCKED', 'this process already holds the lab lock (nested lab operation)', 'do not call lab functions concurrently from one process', { lockFile: LOCK_FILE });
+    }
+    if (performance.now() > deadline) {
+      throw new LabError('LAB_LOCKED', `another flowtrace lab operation is running (pid ${owner})`,
+        `wait for it to finish, or stop it (kill ${owner}); the lock is ${LOCK_FILE}`, { owner, lockFile: LOCK_FILE });
+    }
+    await sleep(50);
+  }
+}
