@@ -70,8 +70,8 @@ export class CaptureParser {
     if (this.pendingBytes > 0) {
       const what = format.describePartial(this.scratch, 0, this.pendingBytes);
       const need = format.recordLength(this.scratch, 0, this.pendingBytes);
-      const of = need > 0 ? ` of ${need}` : '';
-      const message = `the input ends inside a ${what} at byte ${this.consumedBytes} (${this.pendingBytes}${of} bytes present)`;
+      const present = need > 0 ? `${this.pendingBytes} of ${need} bytes present` : `${this.pendingBytes} bytes present, at least ${-need} needed`;
+      const message = `the input ends inside a ${what} at byte ${this.consumedBytes} (${present})`;
       if (format.inFileHeader) throw new CaptureFormatError(message, { atByte: this.consumedBytes, blockType: what });
       truncated = { atByte: this.consumedBytes, message };
       this.ctx.warn(`${message}; the ${this.ctx.packets} packets before it were read`);
