@@ -1,0 +1,97 @@
+/**
+ * `flowtrace trace HOST [--proto tcp|udp|icmp] [--port N] [--max-ttl N] [--rounds N]
+ *  [--timeout S] [-4|-6] [--json]` — flowtrace's own traceroute (docs/trace.md).
+ * Exit codes: 0 every address reached; 6 (network) a destination not reached (stopped,
+ * unreachable, no reply) or the name does not resolve; 4 no raw-socket privilege; 2 usage;
+ * 130 interrupted (the partial trace is printed).
+ */
+import { parseArgs } from 'node:util';
+import { EXIT, UsageError } from '../../errors.js';
+import { renderTrace, traceRoute, type TraceOptions, type TraceProtocol } from '../../trace/index.js';
+import type { CliIO } from '../io.js';
+
+const HELP = `usage: flowtrace trace HOST [options]
+
+Traces the route to HOST (a name: every address it resolves to is traced) with its own
+probe engine: all TTLs in parallel, one constant flow per trace (Paris traceroute), several
+rounds for per-hop loss and RTT, replies matched through the quoted original packet.
+
+options:
+  --proto P      udp (default), tcp (SYN to the service port) or icmp (echo)
+  --port N       destination port: tcp default 80, udp default 33434
+  --max-ttl N    highest TTL / hop limit (default 30, at most 64)
+  --first-ttl N  lowest TTL (default 1)
+  --rounds N     probes per hop (default 3, at most 100): loss % and RTT min/avg/max
+  --timeout S    longest wait for a reply, seconds (default 2)
+  -4, -6         only IPv4 / only IPv6 addresses of HOST
+  --json         print the result as JSON (schema flowtrace.trace/1)
+needs root or CAP_NET_RAW (raw sockets).
+exit codes: 0 reached; 6 not reached or unknown host; 4 no privilege; 2 usage; 130 interrupted
+`;
+
+function intOption(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v)) throw new UsageError(`--${name} needs a whole number, got '${v}'`, `e.g. --${name} 5`);
+  return Number(v);
+}
+
+export async function run(args: string[], io: CliIO): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        proto: { type: 'string', short: 'P' },
+        port: { type: 'string', short: 'p' },
+        'max-ttl': { type: 'string', short: 'm' },
+        'first-ttl': { type: 'string', short: 'f' },
+        rounds: { type: 'string', short: 'q' },
+        timeout: { type: 'string', short: 'w' },
+        '4': { type: 'boolean' },
+        '6': { type: 'boolean' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message, 'run `flowtrace trace --help` for the options');
+  }
+  const v = parsed.values;
+  if (v.help) { io.stdout(HELP); return EXIT.ok; }
+  if (parsed.positionals.length !== 1) {
+    throw new UsageError(parsed.positionals.length === 0 ? 'trace needs a HOST' : `trace takes one HOST, got ${parsed.positionals.length}`, 'usage: flowtrace trace HOST [--proto tcp|udp|icmp] [--port N] …');
+  }
+  const proto = (v.proto ?? 'udp').toLowerCase();
+  if (proto !== 'udp' && proto !== 'tcp' && proto !== 'icmp') throw new UsageError(`unknown probe protocol '${v.proto}'`, 'use --proto tcp, udp or icmp');
+  if (v['4'] && v['6']) throw new UsageError('-4 and -6 together', 'give one of them, or neither for every address');
+  let timeoutMs: number | undefined;
+  if (v.timeout !== undefined) {
+    const s = Number(v.timeout);
+    if (!/^\d*\.?\d+$/.test(v.timeout) || !(s > 0) || s > 60) throw new UsageError(`bad --timeout '${v.timeout}'`, 'seconds, more than 0 and at most 60, e.g. --timeout 1.5');
+    timeoutMs = s * 1000;
+  }
+  const controller = new AbortController();
+  const options: TraceOptions = {
+    proto: proto as TraceProtocol,
+    port: intOption('port', v.port),
+    maxTtl: intOption('max-ttl', v['max-ttl']),
+    firstTtl: intOption('first-ttl', v['first-ttl']),
+    rounds: intOption('rounds', v.rounds),
+    timeoutMs,
+    family: v['4'] ? 4 : v['6'] ? 6 : undefined,
+    signal: controller.signal,
+  };
+  if (proto === 'icmp' && v.port !== undefined) throw new UsageError('--port has no meaning with --proto icmp', 'drop --port, or use --proto tcp/udp');
+  let interrupted = false;
+  const off = io.onInterrupt(() => { interrupted = true; controller.abort(); });
+  try {
+    const result = await traceRoute(parsed.positionals[0], options);
+    io.stdout(v.json ? JSON.stringify(result, null, 2) + '\n' : renderTrace(result));
+    if (interrupted) return EXIT.interrupted;
+    return result.destinationReached ? EXIT.ok : EXIT.network;
+  } finally {
+    off();
+  }
+}

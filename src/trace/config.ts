@@ -1,0 +1,43 @@
+/**
+ * Every default of the trace layer, in one place (trippy's `config/constants.rs`).
+ */
+import type { TraceProtocol } from './types.js';
+
+export const DEFAULT_PROTOCOL: TraceProtocol = 'udp';
+/** traceroute's base UDP port; Paris traceroute keeps it constant for the whole trace. */
+export const DEFAULT_UDP_PORT = 33434;
+/** TCP SYN probes go to the service port; 80 when none is given. */
+export const DEFAULT_TCP_PORT = 80;
+export const DEFAULT_FIRST_TTL = 1;
+/** traceroute's and mtr's default. */
+export const DEFAULT_MAX_TTL = 30;
+export const MAX_TTL_LIMIT = 64;
+/** traceroute's 3 queries per hop. */
+export const DEFAULT_ROUNDS = 3;
+export const MAX_ROUNDS = 100;
+/** Longest wait for a reply: 2 s (traceroute: 5 s; `--timeout` changes it). */
+export const DEFAULT_TIMEOUT_MS = 2000;
+/**
+ * Once a nearer hop has answered, a probe further out is given up after NEAR_FACTOR times
+ * that hop's slowest RTT, but never sooner than ADAPTIVE_MIN_WAIT_MS (traceroute's
+ * `-w MAX,HERE,NEAR` idea). Silent hops then cost ~0.5 s, not the full timeout.
+ */
+export const NEAR_FACTOR = 10;
+export const ADAPTIVE_MIN_WAIT_MS = 500;
+/** Pause between two probes: all TTLs go out in parallel, paced so no queue overflows. */
+export const DEFAULT_PROBE_INTERVAL_MS = 2;
+/**
+ * Pause between the starts of two rounds. Routers rate-limit ICMP errors (Linux: a burst of
+ * ~6, then 1/s per peer); rounds spaced by 200 ms stay inside the burst for a few rounds.
+ */
+export const DEFAULT_ROUND_INTERVAL_MS = 200;
+/** Upper bound of probes in one trace, so 16-bit sequences never wrap within a trace. */
+export const MAX_PROBES = MAX_ROUNDS * MAX_TTL_LIMIT;
+/** Bytes of payload after the transport header (2 of them adjust the checksum: Paris). */
+export const PROBE_PAYLOAD_BYTES = 12;
+/** The constant ICMP echo checksum of Paris traceroute (any value: only constancy matters). */
+export const PARIS_ICMP_CHECKSUM = 0x5a5a;
+/** TCP SYN window advertised by probes. */
+export const TCP_PROBE_WINDOW = 64240;
+/** Raw socket receive buffer (bytes): replies from many hops arrive in bursts. */
+export const RECEIVE_BUFFER_BYTES = 1 << 20;

@@ -1,0 +1,132 @@
+/**
+ * `traceRoute(host, options)`: resolve, then trace every address of the host, one after the
+ * other (so their probes do not compete for the same routers' ICMP rate limits).
+ */
+import { randomInt } from 'node:crypto';
+import { UsageError } from '../errors.js';
+import { familyOf } from './address.js';
+import { analyzeTrace } from './analysis.js';
+import {
+  DEFAULT_FIRST_TTL, DEFAULT_MAX_TTL, DEFAULT_PROBE_INTERVAL_MS, DEFAULT_PROTOCOL, DEFAULT_ROUNDS, DEFAULT_ROUND_INTERVAL_MS,
+  DEFAULT_TCP_PORT, DEFAULT_TIMEOUT_MS, DEFAULT_UDP_PORT, MAX_PROBES, MAX_ROUNDS, MAX_TTL_LIMIT,
+} from './config.js';
+import { makeFlow } from './flow.js';
+import { realClock, type Clock, type NetworkFactory } from './network.js';
+import { openRawNetwork } from './raw-network.js';
+import { resolveTargets, systemResolver, type AddressResolver } from './resolve.js';
+import { runTracer } from './tracer.js';
+import { port, traceIdentifier, type AddressTrace, type IpFamily, type TraceOptions, type TraceResult } from './types.js';
+
+/** The seams, for tests: the network, the clock, the resolver, the random numbers. */
+export interface TraceDeps {
+  network?: NetworkFactory;
+  clock?: Clock;
+  resolver?: AddressResolver;
+  /** Returns an integer in [min, max). */
+  random?: (min: number, max: number) => number;
+}
+
+/** Source ports above Linux's ephemeral range (32768–60999) so no real socket shares them. */
+const SOURCE_PORT_MIN = 61000;
+const SOURCE_PORT_MAX = 65535;
+
+interface Settings {
+  proto: NonNullable<TraceOptions['proto']>;
+  port: number;
+  firstTtl: number;
+  maxTtl: number;
+  rounds: number;
+  timeoutMs: number;
+  probeIntervalMs: number;
+  roundIntervalMs: number;
+}
+
+function settingsOf(o: TraceOptions): Settings {
+  const proto = o.proto ?? DEFAULT_PROTOCOL;
+  const s: Settings = {
+    proto,
+    port: o.port ?? (proto === 'tcp' ? DEFAULT_TCP_PORT : DEFAULT_UDP_PORT),
+    firstTtl: o.firstTtl ?? DEFAULT_FIRST_TTL,
+    maxTtl: o.maxTtl ?? DEFAULT_MAX_TTL,
+    rounds: o.rounds ?? DEFAULT_ROUNDS,
+    timeoutMs: o.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    probeIntervalMs: o.probeIntervalMs ?? DEFAULT_PROBE_INTERVAL_MS,
+    roundIntervalMs: o.roundIntervalMs ?? DEFAULT_ROUND_INTERVAL_MS,
+  };
+  const int = (v: number, lo: number, hi: number): boolean => Number.isInteger(v) && v >= lo && v <= hi;
+  if (!['udp', 'tcp', 'icmp'].includes(proto)) throw new UsageError(`unknown probe protocol '${proto}'`, 'use --proto tcp, udp or icmp');
+  if (!int(s.port, 1, 65535)) throw new UsageError(`bad port ${s.port}`, 'a port is 1–65535');
+  if (!int(s.maxTtl, 1, MAX_TTL_LIMIT)) throw new UsageError(`bad max TTL ${s.maxTtl}`, `--max-ttl is 1–${MAX_TTL_LIMIT}`);
+  if (!int(s.firstTtl, 1, s.maxTtl)) throw new UsageError(`bad first TTL ${s.firstTtl}`, 'the first TTL is 1..max TTL');
+  if (!int(s.rounds, 1, MAX_ROUNDS)) throw new UsageError(`bad rounds ${s.rounds}`, `--rounds is 1–${MAX_ROUNDS}`);
+  if (!(s.timeoutMs > 0 && s.timeoutMs <= 60000)) throw new UsageError(`bad timeout ${s.timeoutMs} ms`, '--timeout is in seconds, more than 0 and at most 60');
+  if (!(s.probeIntervalMs >= 0) || !(s.roundIntervalMs >= 0)) throw new UsageError('bad probe pacing', 'intervals are ≥ 0 ms');
+  return s;
+}
+
+/** Traces one address (already resolved). */
+export async function traceAddress(address: string, options: TraceOptions = {}, deps: TraceDeps = {}): Promise<AddressTrace> {
+  const s = settingsOf(options);
+  const family = familyOf(address);
+  if (family === null) throw new UsageError(`not an IP address: ${address}`, 'give an IPv4 or IPv6 address, or use traceRoute for a name');
+  const random = deps.random ?? randomInt;
+  const network = (deps.network ?? openRawNetwork)(family, s.proto);
+  try {
+    const source = await network.sourceAddressFor(address);
+    const flow = makeFlow({
+      family,
+      protocol: s.proto,
+      source,
+      destination: address,
+      srcPort: port(s.proto === 'icmp' ? 0 : random(SOURCE_PORT_MIN, SOURCE_PORT_MAX + 1)),
+      dstPort: port(s.proto === 'icmp' ? 0 : s.port),
+      identifier: traceIdentifier(random(1, 0x10000)),
+    });
+    const probes = s.rounds * (s.maxTtl - s.firstTtl + 1);
+    const outcome = await runTracer({
+      flow,
+      firstTtl: s.firstTtl,
+      maxTtl: s.maxTtl,
+      rounds: s.rounds,
+      timeoutMs: s.timeoutMs,
+      probeIntervalMs: s.probeIntervalMs,
+      roundIntervalMs: s.roundIntervalMs,
+      sequenceBase: random(1, 0x10000 - Math.max(probes, MAX_PROBES)),
+      signal: options.signal,
+    }, network, deps.clock ?? realClock);
+    return analyzeTrace(flow, outcome, s.firstTtl, s.maxTtl);
+  } finally {
+    network.close();
+  }
+}
+
+/**
+ * Traces `host` (a name or an address) with `options.proto` probes. A name with several
+ * addresses (several load-balancer nodes) gets one trace per address.
+ */
+export async function traceRoute(host: string, options: TraceOptions = {}, deps: TraceDeps = {}): Promise<TraceResult> {
+  const s = settingsOf(options);
+  const addresses = await resolveTargets(host, options.family, deps.resolver ?? systemResolver);
+  const traces: AddressTrace[] = [];
+  for (const address of addresses) {
+    if (options.signal?.aborted) break;
+    traces.push(await traceAddress(address, options, deps));
+  }
+  const failing = traces.find((t) => t.status !== 'reached');
+  return {
+    schema: 'flowtrace.trace/1',
+    host,
+    addresses,
+    proto: s.proto,
+    port: s.proto === 'icmp' ? null : s.port,
+    maxTtl: s.maxTtl,
+    rounds: s.rounds,
+    timeoutMs: s.timeoutMs,
+    status: failing ? failing.status : 'reached',
+    failureSource: failing ? failing.failureSource : null,
+    destinationReached: traces.length > 0 && !failing,
+    traces,
+  };
+}
+
+export type { IpFamily };

@@ -1,0 +1,267 @@
+/**
+ * The tracer: sends every TTL of a round in parallel (paced), several rounds, and moves each
+ * probe through its lifecycle (`ProbeState`, transitions numbered in types.ts) as replies
+ * arrive and deadlines pass. It knows nothing of sockets or wall time: all I/O goes through
+ * `Network`, all time through `Clock`.
+ */
+import { ADAPTIVE_MIN_WAIT_MS, NEAR_FACTOR } from './config.js';
+import type { ProbeFlow } from './flow.js';
+import type { Clock, Network } from './network.js';
+import { buildProbePacket } from './probe-packet.js';
+import { ReplyParser, type ReceivedPacket } from './reply.js';
+import { sequence, timeToLive, type Probe, type ProbeReply, type Sequence } from './types.js';
+
+export interface TracerConfig {
+  flow: ProbeFlow;
+  firstTtl: number;
+  maxTtl: number;
+  rounds: number;
+  timeoutMs: number;
+  probeIntervalMs: number;
+  roundIntervalMs: number;
+  /** The first probe's sequence; probe i gets sequenceBase + i (never 0, never above 0xffff). */
+  sequenceBase: number;
+  signal?: AbortSignal;
+}
+
+export interface TracerOutcome {
+  probes: Probe[];
+  /** Lowest TTL at which the destination answered / an unreachable came back. */
+  destinationTtl: number | null;
+  unreachableTtl: number | null;
+  lateReplies: number;
+  duplicateReplies: number;
+  /** Replies to this trace's flow whose sequence is not one of its probes. */
+  unmatchedReplies: number;
+  sendErrors: number;
+  firstSendError: string | null;
+  startedAtMs: number;
+  finishedAtMs: number;
+  aborted: boolean;
+}
+
+const DESTINATION_KINDS = new Set(['echo-reply', 'tcp-syn-ack', 'tcp-rst', 'port-unreachable']);
+
+export function isDestinationReply(reply: ProbeReply): boolean {
+  return DESTINATION_KINDS.has(reply.kind);
+}
+
+export function runTracer(config: TracerConfig, network: Network, clock: Clock): Promise<TracerOutcome> {
+  return new Tracer(config, network, clock).run();
+}
+
+class Tracer {
+  private readonly probes: Probe[] = [];
+  private readonly bySequence = new Map<number, Probe>();
+  private readonly parser: ReplyParser;
+  /** Slowest RTT seen per TTL (for the adaptive wait of probes further out). */
+  private readonly slowestRttAt: number[] = [];
+  private next = 0;
+  private destinationTtl: number | null = null;
+  private unreachableTtl: number | null = null;
+  private late = 0;
+  private duplicates = 0;
+  private unmatched = 0;
+  private sendErrors = 0;
+  private firstSendError: string | null = null;
+  private startedAtMs = 0;
+  private cancelSend: (() => void) | null = null;
+  private cancelSweep: (() => void) | null = null;
+  private sweepAtMs = Infinity;
+  private finished = false;
+  private aborted = false;
+  private resolve: (o: TracerOutcome) => void = () => {};
+
+  constructor(private readonly config: TracerConfig, private readonly network: Network, private readonly clock: Clock) {
+    this.parser = new ReplyParser(config.flow);
+    let i = 0;
+    for (let round = 0; round < config.rounds; round++) {
+      for (let ttl = config.firstTtl; ttl <= config.maxTtl; ttl++) {
+        const probe: Probe = { sequence: sequence(config.sequenceBase + i++), ttl: timeToLive(ttl), round, state: { kind: 'NotSent' } };
+        this.probes.push(probe);
+        this.bySequence.set(probe.sequence, probe);
+      }
+    }
+  }
+
+  run(): Promise<TracerOutcome> {
+    return new Promise((resolve) => {
+      this.resolve = resolve;
+      this.startedAtMs = this.clock.now();
+      const signal = this.config.signal;
+      if (signal) {
+        if (signal.aborted) { this.abort(); return; }
+        signal.addEventListener('abort', () => this.abort(), { once: true });
+      }
+      this.network.listen({
+        onPacket: (p) => this.onPacket(p),
+        onSendError: (seq, message) => this.onSendError(seq, message),
+      });
+      this.sendNext();
+    });
+  }
+
+  /** The TTL beyond which probing is pointless (destination or unreachable seen below it). */
+  private ttlLimit(): number {
+    return Math.min(this.destinationTtl ?? Infinity, this.unreachableTtl ?? Infinity);
+  }
+
+  private sendNext(): void {
+    this.cancelSend = null;
+    if (this.finished) return;
+    const now = this.clock.now();
+    while (this.next < this.probes.length) {
+      const probe = this.probes[this.next];
+      if (probe.ttl > this.ttlLimit()) {
+        probe.state = { kind: 'Skipped' }; // transition 2
+        this.next++;
+        continue;
+      }
+      const roundStart = this.startedAtMs + probe.round * this.config.roundIntervalMs;
+      if (now < roundStart) {
+        this.cancelSend = this.clock.setTimer(roundStart - now, () => this.sendNext());
+        return;
+      }
+      this.next++;
+      probe.state = { kind: 'Awaited', sentAtMs: now }; // transition 1
+      this.network.send({
+        sequence: probe.sequence,
+        ttl: probe.ttl,
+        destination: this.config.flow.destination,
+        packet: buildProbePacket(this.config.flow, probe.sequence, probe.ttl),
+      });
+      this.scheduleSweep();
+      if (this.next < this.probes.length) {
+        this.cancelSend = this.clock.setTimer(this.config.probeIntervalMs, () => this.sendNext());
+      }
+      return;
+    }
+    this.maybeFinish();
+  }
+
+  /**
+   * How long to wait for `probe`: the timeout, or — once a nearer hop has answered —
+   * NEAR_FACTOR times that hop's slowest RTT, at least ADAPTIVE_MIN_WAIT_MS.
+   */
+  private waitMs(probe: Probe): number {
+    let nearer = -1;
+    for (let ttl = this.config.firstTtl; ttl < probe.ttl; ttl++) {
+      const rtt = this.slowestRttAt[ttl];
+      if (rtt !== undefined && rtt > nearer) nearer = rtt;
+    }
+    if (nearer < 0) return this.config.timeoutMs;
+    return Math.min(this.config.timeoutMs, Math.max(ADAPTIVE_MIN_WAIT_MS, NEAR_FACTOR * nearer));
+  }
+
+  private onPacket(packet: ReceivedPacket): void {
+    if (this.finished) return;
+    const reply = this.parser.parse(packet);
+    if (reply === null) return;
+    const probe = this.bySequence.get(reply.sequence);
+    if (!probe) { this.unmatched++; return; }
+    const s = probe.state;
+    if (s.kind === 'TimedOut') { this.late++; return; }
+    if (s.kind === 'Complete') { this.duplicates++; return; }
+    if (s.kind !== 'Awaited') return; // Skipped/Failed/NotSent: a reply no longer (or not yet) wanted
+    probe.state = { kind: 'Complete', sentAtMs: s.sentAtMs, receivedAtMs: packet.receivedAtMs, reply }; // transition 4
+    const rtt = packet.receivedAtMs - s.sentAtMs;
+    const prev = this.slowestRttAt[probe.ttl];
+    if (prev === undefined || rtt > prev) this.slowestRttAt[probe.ttl] = rtt;
+    if (isDestinationReply(reply)) {
+      if (this.destinationTtl === null || probe.ttl < this.destinationTtl) this.destinationTtl = probe.ttl;
+      this.skipBeyondLimit();
+    } else if (reply.kind === 'unreachable') {
+      if (this.unreachableTtl === null || probe.ttl < this.unreachableTtl) this.unreachableTtl = probe.ttl;
+      this.skipBeyondLimit();
+    }
+    this.sweep();
+  }
+
+  private skipBeyondLimit(): void {
+    const limit = this.ttlLimit();
+    for (const p of this.probes) {
+      if (p.state.kind === 'Awaited' && p.ttl > limit) p.state = { kind: 'Skipped' }; // transition 6
+    }
+  }
+
+  private onSendError(seq: Sequence, message: string): void {
+    const probe = this.bySequence.get(seq);
+    if (!probe || probe.state.kind !== 'Awaited') return;
+    probe.state = { kind: 'Failed', error: message }; // transition 3
+    this.sendErrors++;
+    if (this.firstSendError === null) this.firstSendError = message;
+    this.sweep();
+  }
+
+  /** Times out what is due (transition 5), then re-arms for the next deadline or finishes. */
+  private sweep(): void {
+    if (this.finished) return;
+    const now = this.clock.now();
+    for (const p of this.probes) {
+      const s = p.state;
+      if (s.kind === 'Awaited' && now >= s.sentAtMs + this.waitMs(p)) p.state = { kind: 'TimedOut', sentAtMs: s.sentAtMs }; // transition 5
+    }
+    this.sweepAtMs = Infinity;
+    if (this.cancelSweep) { this.cancelSweep(); this.cancelSweep = null; }
+    this.scheduleSweep();
+    this.maybeFinish();
+  }
+
+  private scheduleSweep(): void {
+    let earliest = Infinity;
+    for (const p of this.probes) {
+      const s = p.state;
+      if (s.kind === 'Awaited') earliest = Math.min(earliest, s.sentAtMs + this.waitMs(p));
+    }
+    if (earliest === Infinity || earliest >= this.sweepAtMs) return;
+    if (this.cancelSweep) this.cancelSweep();
+    this.sweepAtMs = earliest;
+    this.cancelSweep = this.clock.setTimer(earliest - this.clock.now(), () => {
+      this.cancelSweep = null;
+      this.sweepAtMs = Infinity;
+      this.sweep();
+    });
+  }
+
+  private maybeFinish(): void {
+    if (this.finished) return;
+    if (this.next < this.probes.length) {
+      // Everything still to send may already be beyond the limit: skip it now.
+      if (this.probes.slice(this.next).some((p) => p.ttl <= this.ttlLimit())) return;
+      for (let i = this.next; i < this.probes.length; i++) this.probes[i].state = { kind: 'Skipped' }; // transition 2
+      this.next = this.probes.length;
+      if (this.cancelSend) { this.cancelSend(); this.cancelSend = null; }
+    }
+    if (this.probes.some((p) => p.state.kind === 'Awaited')) return;
+    this.finish();
+  }
+
+  private abort(): void {
+    if (this.finished) return;
+    this.aborted = true;
+    for (const p of this.probes) {
+      if (p.state.kind === 'NotSent' || p.state.kind === 'Awaited') p.state = { kind: 'Skipped' };
+    }
+    this.next = this.probes.length;
+    this.finish();
+  }
+
+  private finish(): void {
+    this.finished = true;
+    if (this.cancelSend) this.cancelSend();
+    if (this.cancelSweep) this.cancelSweep();
+    this.resolve({
+      probes: this.probes,
+      destinationTtl: this.destinationTtl,
+      unreachableTtl: this.unreachableTtl,
+      lateReplies: this.late,
+      duplicateReplies: this.duplicates,
+      unmatchedReplies: this.unmatched,
+      sendErrors: this.sendErrors,
+      firstSendError: this.firstSendError,
+      startedAtMs: this.startedAtMs,
+      finishedAtMs: this.clock.now(),
+      aborted: this.aborted,
+    });
+  }
+}
