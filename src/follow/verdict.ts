@@ -202,6 +202,16 @@ function lbRow(ev: FollowEvidence, routeStatus: RowStatus): { row: VerdictRow; c
   if (failed.length === 0) {
     const lbMade = answered.filter((q) => LB_STATUSES.has(q.httpStatus!));
     const who = answered.map((q) => `${nodeName(q)} ${q.httpStatus}`).join(', ');
+    if (lbMade.length > 0 && lbMade.length === answered.length && lbMade.every((q) => q.httpStatus === 503)) {
+      // 503 from the LB itself: it has no target to send to, so it never tried the instance.
+      const f = lbMade[0]!;
+      const cause: Cause = {
+        layer: 'loadBalancer', id: 'lb-no-target',
+        text: `${nodeName(f)} answered 503: its target group has no registered target to route to, so nothing was sent to the instance`,
+        next: 'check the target group: is the instance registered (`aws elbv2 describe-target-health --target-group-arn …`)?',
+      };
+      return { row: row('loadBalancer', 'fail', `answered 503 (${who}): no registered target`, evidence, connect), cause };
+    }
     if (lbMade.length > 0) {
       return { row: row('loadBalancer', 'warn', `answered (${who}) — its own error page: ${lbMeaning(lbMade[0]!.httpStatus!)}`, evidence, connect), cause: null };
     }

@@ -15,7 +15,7 @@ import { decideVerdict } from '../../src/follow/verdict.js';
 
 const ALB = ['10.77.1.10', '10.77.2.10'];
 const NODES = ['alb-a', 'alb-b'];
-const ROUTERS = ['10.10.1.1', '10.20.0.1', '10.30.0.1'];
+const ROUTERS = ['10.10.1.1', '10.255.1.2', '10.255.2.2'];
 const TRACE_IDS = ['1-6751a2b3-0123456789abcdef01234567', '1-6751a2b3-89abcdef0123456789abcdef'];
 
 function hop(ttl: number, address: string | null, rtt: number, extra: Partial<HopEvidence> = {}): HopEvidence {
@@ -270,6 +270,10 @@ export const SCENARIOS: Record<string, Scenario> = {
       e.requests = e.requests.map((q) => ({ ...q, httpStatus: 500, reason: 'Internal Server Error', bodyPreview: '{"error":"injected"}' }));
       e.server = healthyServer(500);
     },
+  },
+  'target-deregistered': {
+    fault: 'target-deregistered', layer: 'loadBalancer', causeId: 'lb-no-target', exitCode: 12,
+    build: (e) => { lbAnswers(503, 'Service Temporarily Unavailable', 1.2)(e); nothingOnServer(e); },
   },
   'healthy-no-server': {
     fault: null, layer: null, causeId: null, exitCode: 0,

@@ -42,7 +42,7 @@ test('cause texts name what the issue asks for', () => {
   assert.match(scenarioResult('app-down').verdict.rows[5]!.summary, /container reset the connection: application not listening/);
   assert.match(scenarioResult('dns-nxdomain').verdict.cause!, /NXDOMAIN/);
   assert.match(scenarioResult('route-reject').verdict.cause!, /hop 2.*!X/);
-  assert.match(scenarioResult('route-blackhole').verdict.cause!, /stops after hop 2 \(10\.20\.0\.1\)/);
+  assert.match(scenarioResult('route-blackhole').verdict.cause!, /stops after hop 2 \(10\.255\.1\.2\)/);
 });
 
 test('without a server, the server rows say "not checked" and what to run', () => {

@@ -1,0 +1,274 @@
+/**
+ * Hand-drawn SVG for the report: the path map, the ladder (sequence) diagram of the request's
+ * packets per observation point, and the waterfall of the client's phases. Pure functions of
+ * the follow result; colours come from CSS classes so light/dark/print styles apply.
+ */
+import type { FollowResult, LayerId, PacketObservation, RequestEvidence } from '../follow/types.js';
+import { fmtMs } from '../follow/verdict.js';
+
+export function esc(s: string): string {
+  return s.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
+}
+
+// ── the path map ───────────────────────────────────────────────────────────────────────
+
+/** pass: seen working; fail: where it stopped; skipped: never reached; unknown: not observed. */
+export type NodeState = 'pass' | 'fail' | 'skipped' | 'unknown' | 'quiet';
+
+export interface PathNode {
+  kind: 'client' | 'dns' | 'router' | 'lb' | 'iface' | 'container' | 'app';
+  label: string;
+  detail: string;
+  state: NodeState;
+  /** Marked as the place the request stopped. */
+  failing: boolean;
+  layer: LayerId;
+}
+
+/** The request's path as a list of nodes, each with its state from the evidence. */
+export function pathNodes(r: FollowResult): PathNode[] {
+  const v = r.verdict;
+  const status = (layer: LayerId): string => v.rows.find((x) => x.layer === layer)?.status ?? 'not-checked';
+  const st = (layer: LayerId): NodeState => {
+    const s = status(layer);
+    return s === 'pass' || s === 'warn' ? 'pass' : s === 'fail' ? 'fail' : v.firstFailing && layerIndex(layer) > layerIndex(v.firstFailing) ? 'skipped' : 'unknown';
+  };
+  const nodes: PathNode[] = [];
+  const req = r.requests.find((q) => q.httpStatus !== null) ?? r.requests[0] ?? null;
+  nodes.push({ kind: 'client', label: 'client', detail: req?.localAddress?.replace(/:\d+$/, '') ?? 'this machine', state: 'pass', failing: false, layer: 'dns' });
+  nodes.push({ kind: 'dns', label: 'DNS', detail: r.dns.server?.split('#')[0] ?? r.dns.status, state: st('dns'), failing: v.firstFailing === 'dns', layer: 'dns' });
+
+  // Routers: from the primary trace of the address the first request used.
+  const addr = req?.address ?? r.dns.addresses[0];
+  const trace = r.routes.find((t) => t.address === addr && t.proto === 'tcp') ?? r.routes.find((t) => t.address === addr) ?? null;
+  const routeFailing = v.firstFailing === 'route';
+  if (trace) {
+    const hops = trace.hops.filter((h) => !h.isDestination);
+    // The failing hop: the flagged one, or the first silent hop after the last that answered.
+    const lastAnswered = Math.max(-1, ...hops.map((h, i) => (h.responders.length ? i : -1)));
+    const flagged = hops.findIndex((h) => h.flag !== null);
+    const failIdx = !routeFailing ? -1 : flagged >= 0 ? flagged : lastAnswered + 1;
+    hops.forEach((h, i) => {
+      const who = h.responders[0]?.address ?? '*';
+      const rtts = h.responders.flatMap((x) => x.rttMs);
+      const silentAfter = h.responders.length === 0 && hops.slice(i + 1).some((x) => x.responders.length > 0 || trace.status === 'reached');
+      let detail = rtts.length ? `${fmtMs(Math.min(...rtts))}${h.flag ? ` ${h.flag}` : ''}` : silentAfter ? 'no reply: rate-limited or filtered, path goes on' : 'no reply';
+      if (i === failIdx) detail = h.flag ? `${h.flag}: rejects` : 'drops the traffic';
+      const state: NodeState = i === failIdx ? 'fail' : routeFailing && i > failIdx ? 'skipped' : h.responders.length ? 'pass' : 'quiet';
+      nodes.push({ kind: 'router', label: `hop ${h.ttl} ${who}`, detail, state, failing: i === failIdx, layer: 'route' });
+      if (i === failIdx && h.flag === null && h.responders.length === 0) nodes[nodes.length - 1]!.label = `hop ${h.ttl} *`;
+    });
+    if (routeFailing && failIdx >= hops.length) nodes.push({ kind: 'router', label: `hop ${hops.length + 1} *`, detail: 'drops the traffic', state: 'fail', failing: true, layer: 'route' });
+  }
+  const lbReq = r.requests.find((q) => q.address === addr) ?? req;
+  nodes.push({
+    kind: 'lb', label: lbReq?.node ? `ALB ${lbReq.node}` : 'load balancer', detail: `${addr ?? '?'}${lbReq?.httpStatus ? ` → ${lbReq.httpStatus}` : lbReq?.error ? ` ${lbReq.error.code}` : ''}`,
+    state: st('loadBalancer'), failing: v.firstFailing === 'loadBalancer', layer: 'loadBalancer',
+  });
+
+  const s = r.server;
+  const find = (role: string) => s?.interfaces.find((i) => i.role === role && i.packets > 0) ?? s?.interfaces.find((i) => i.role === role) ?? null;
+  const ens5 = find('ens5');
+  const docker0 = find('docker0');
+  const veth = find('veth');
+  const when = (x: { firstMs: number | null } | null): string => (x && x.firstMs !== null ? `+${fmtMs(x.firstMs)}` : 'not seen');
+  const cause = v.causeId;
+  nodes.push({ kind: 'iface', label: 'ens5', detail: s ? when(ens5) : 'not checked', state: st('instance'), failing: v.firstFailing === 'instance', layer: 'instance' });
+  const containerState = st('container');
+  const dockerFails = v.firstFailing === 'container' && cause !== 'veth-down';
+  nodes.push({ kind: 'iface', label: 'docker0', detail: s ? (dockerFails ? 'never reached' : when(docker0)) : 'not checked', state: dockerFails ? 'fail' : containerState === 'fail' ? 'pass' : containerState, failing: dockerFails, layer: 'container' });
+  const vethFails = cause === 'veth-down';
+  nodes.push({ kind: 'iface', label: veth?.iface ?? 'veth', detail: s ? (vethFails ? 'never reached' : when(veth)) : 'not checked', state: vethFails ? 'fail' : dockerFails ? 'skipped' : containerState, failing: vethFails, layer: 'container' });
+  const nat = s?.nat[0]?.to ?? 'container';
+  nodes.push({ kind: 'container', label: 'container', detail: nat, state: v.firstFailing === 'container' ? 'skipped' : st('container'), failing: false, layer: 'container' });
+  const appRow = v.rows.find((x) => x.layer === 'application');
+  const appStatus = s?.interfaces.find((i) => i.role === 'veth')?.responseStatus ?? req?.httpStatus ?? null;
+  nodes.push({
+    kind: 'app', label: 'application',
+    detail: cause === 'app-not-listening' ? 'RST: not listening' : cause === 'app-slow' ? 'no answer in time' : appStatus !== null && appRow?.status !== 'not-checked' ? `HTTP ${appStatus}` : appRow?.status === 'not-checked' ? 'not reached' : '—',
+    state: st('application'), failing: v.firstFailing === 'application', layer: 'application',
+  });
+  return nodes;
+}
+
+function layerIndex(l: LayerId): number {
+  return ['dns', 'route', 'loadBalancer', 'instance', 'container', 'application'].indexOf(l);
+}
+
+function truncate(s: string, n: number): string {
+  return s.length > n ? s.slice(0, n - 1) + '…' : s;
+}
+
+/** The path map, horizontal (wide screens) or vertical (phones, print). */
+export function pathMapSvg(nodes: PathNode[], orientation: 'horizontal' | 'vertical'): string {
+  const parts: string[] = [];
+  const boxW = orientation === 'horizontal' ? 118 : 300;
+  const boxH = 52;
+  const gap = orientation === 'horizontal' ? 26 : 22;
+  const perRow = orientation === 'horizontal' ? Math.min(nodes.length, 8) : 1;
+  const rows = Math.ceil(nodes.length / perRow);
+  const width = orientation === 'horizontal' ? perRow * boxW + (perRow - 1) * gap + 20 : boxW + 20;
+  const height = rows * boxH + (rows - 1) * gap + 20;
+  const pos = (i: number): { x: number; y: number } => {
+    const rr = Math.floor(i / perRow);
+    let c = i % perRow;
+    if (orientation === 'horizontal' && rr % 2 === 1) c = perRow - 1 - c; // snake: the second row runs back
+    return { x: 10 + c * (boxW + gap), y: 10 + rr * (boxH + gap) };
+  };
+  nodes.forEach((n, i) => {
+    if (i === 0) return;
+    const a = pos(i - 1);
+    const b = pos(i);
+    const cls = `edge ${n.state === 'skipped' || n.state === 'unknown' ? 'edge-dim' : n.failing ? 'edge-fail' : ''}`;
+    let d: string;
+    if (a.y === b.y) {
+      const [x1, x2] = a.x < b.x ? [a.x + boxW, b.x] : [a.x, b.x + boxW];
+      d = `M${x1} ${a.y + boxH / 2} L${x2} ${b.y + boxH / 2}`;
+    } else {
+      d = `M${a.x + boxW / 2} ${a.y + boxH} L${b.x + boxW / 2} ${b.y}`;
+    }
+    parts.push(`<path class="${cls}" d="${d}" marker-end="url(#arrow-${orientation})"/>`);
+  });
+  nodes.forEach((n, i) => {
+    const p = pos(i);
+    const mark = n.failing ? '✗ ' : '';
+    const chars = orientation === 'horizontal' ? 17 : 44;
+    parts.push(
+      `<g class="node node-${n.state}${n.failing ? ' node-failing' : ''}" data-kind="${n.kind}" data-layer="${n.layer}"${n.failing ? ' data-failing="true"' : ''}>` +
+      `<title>${esc(`${n.label}: ${n.detail}`)}</title>` +
+      `<rect x="${p.x}" y="${p.y}" width="${boxW}" height="${boxH}" rx="8"/>` +
+      `<text x="${p.x + boxW / 2}" y="${p.y + 21}" class="node-label">${esc(mark + truncate(n.label, chars - mark.length))}</text>` +
+      `<text x="${p.x + boxW / 2}" y="${p.y + 39}" class="node-detail">${esc(truncate(n.detail, chars + 3))}</text></g>`,
+    );
+  });
+  return `<svg class="pathmap pathmap-${orientation}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="path of the request">` +
+    `<defs><marker id="arrow-${orientation}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10 z" class="arrowhead"/></marker></defs>` +
+    parts.join('') + '</svg>';
+}
+
+// ── the ladder ─────────────────────────────────────────────────────────────────────────
+
+/** Observation points in path order: ALB side, ens5, docker0, the veth(s), the container side. */
+function ladderLanes(packets: PacketObservation[], known: string[]): string[] {
+  const rank = (i: string): number => (i === 'ens5' ? 1 : i === 'docker0' ? 2 : i.startsWith('veth') ? 3 : i === 'eth0' ? 4 : 5);
+  return [...new Set([...known, ...packets.map((p) => p.iface)])].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+}
+
+export function ladderSvg(r: FollowResult): string | null {
+  const s = r.server;
+  if (!s || s.packets.length === 0) return null;
+  const ifaces = ladderLanes(s.packets, s.interfaces.map((i) => i.iface));
+  const lanes = ['load balancer', ...ifaces, 'application'];
+  const laneW = 150;
+  const left = 96;
+  const top = 64;
+  const rowH = 38;
+  const byPacket = new Map<number, PacketObservation[]>();
+  for (const p of s.packets) {
+    const list = byPacket.get(p.packetId) ?? [];
+    list.push(p);
+    byPacket.set(p.packetId, list);
+  }
+  const rows = [...byPacket.values()].sort((a, b) => Math.min(...a.map((x) => x.tMs)) - Math.min(...b.map((x) => x.tMs)));
+  const width = left + laneW * (lanes.length - 1) + 70;
+  const height = top + rows.length * rowH + 30;
+  const x = (lane: number): number => left + lane * laneW;
+  const parts: string[] = [];
+  lanes.forEach((name, i) => {
+    parts.push(`<line class="lane" x1="${x(i)}" y1="${top - 16}" x2="${x(i)}" y2="${height - 10}"/>`);
+    parts.push(`<text class="lane-label" x="${x(i)}" y="${top - 40}">${esc(name)}</text>`);
+  });
+  // The NAT rewrite between ens5 and docker0.
+  const ens5 = lanes.indexOf('ens5');
+  const d0 = lanes.indexOf('docker0');
+  const nat = s.nat[0];
+  if (nat && ens5 >= 0 && d0 >= 0) {
+    const mid = (x(ens5) + x(d0)) / 2;
+    parts.push(`<g class="nat"><rect x="${mid - 62}" y="${top - 32}" width="124" height="28" rx="4"/><text x="${mid}" y="${top - 21}">DNAT ${esc(nat.from)}</text><text x="${mid}" y="${top - 9}">→ ${esc(nat.to)}</text></g>`);
+  }
+  rows.forEach((copies, i) => {
+    copies.sort((a, b) => a.tMs - b.tMs);
+    const first = copies[0]!;
+    const y = top + i * rowH + 18;
+    const req = first.way === 'request';
+    const seen = copies.map((c) => lanes.indexOf(c.iface));
+    const endpointFrom = req ? 0 : lanes.length - 1;
+    const endpointTo = req ? lanes.length - 1 : 0;
+    // Arrow from where it comes from (endpoint, or the first lane it was seen on for host-made
+    // packets such as an RST from the host) through every copy; a ✗ where it stopped.
+    const label = first.label;
+    const hostMade = !req && seen[0] !== lanes.length - 2; // e.g. an RST the host itself sends on ens5
+    const start = hostMade ? seen[0]! : endpointFrom;
+    const pts = [start, ...seen];
+    const last = seen[seen.length - 1]!;
+    // A request copy seen on the innermost interface has been delivered to the container.
+    const reachesEnd = !req || last === lanes.length - 2;
+    const end = req ? (reachesEnd ? endpointTo : last) : endpointTo;
+    pts.push(end);
+    const xs = pts.map(x);
+    const failing = req && !reachesEnd;
+    const cls = `msg msg-${req ? 'req' : 'resp'}${/RST/.test(label) ? ' msg-rst' : ''}${failing ? ' msg-lost' : ''}`;
+    parts.push(`<g class="${cls}" data-label="${esc(label)}"><title>${esc(copies.map((c) => `${c.iface} ${c.direction ?? ''} +${c.tMs.toFixed(3)} ms ${c.src} → ${c.dst}`).join('\n'))}</title>`);
+    parts.push(`<line x1="${xs[0]}" y1="${y}" x2="${xs[xs.length - 1]}" y2="${y}" marker-end="url(#ladder-arrow)"/>`);
+    for (const c of copies) {
+      const cx = x(lanes.indexOf(c.iface));
+      parts.push(`<circle cx="${cx}" cy="${y}" r="3.5"/><text class="copy-time" x="${cx + (req ? -4 : 4)}" y="${y + 12}" text-anchor="${req ? 'end' : 'start'}">+${c.tMs.toFixed(3)}</text>`);
+    }
+    if (failing) parts.push(`<text class="lost" x="${x(last) + 18}" y="${y + 5}">✗</text>`);
+    const labelX = (xs[0]! + (xs[1] ?? xs[0]!)) / 2; // on the first segment, clear of the lanes
+    parts.push(`<text class="msg-label" x="${labelX}" y="${y - 5}">${esc(label)}</text></g>`);
+    parts.push(`<text class="row-time" x="8" y="${y + 4}">+${first.tMs.toFixed(3)} ms</text>`);
+  });
+  return `<svg class="ladder" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="packets of the request per observation point">` +
+    `<defs><marker id="ladder-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10 z" class="arrowhead"/></marker></defs>` +
+    parts.join('') + '</svg>';
+}
+
+// ── the waterfall ──────────────────────────────────────────────────────────────────────
+
+const PHASES: Array<{ key: keyof RequestEvidence['phases']; name: string }> = [
+  { key: 'dnsMs', name: 'dns' },
+  { key: 'connectMs', name: 'connect' },
+  { key: 'tlsMs', name: 'tls' },
+  { key: 'firstByteMs', name: 'first byte' },
+  { key: 'downloadMs', name: 'download' },
+];
+
+export function waterfallSvg(r: FollowResult): string | null {
+  const reqs = r.requests;
+  if (reqs.length === 0) return null;
+  // The DNS phase of the walk is the resolver's time (the requests are sent by address).
+  const rows = reqs.map((q) => {
+    const dns = q.phases.dnsMs ?? r.dns.elapsedMs ?? 0;
+    const segs = PHASES.map((p) => ({ name: p.name, ms: p.key === 'dnsMs' ? dns : q.phases[p.key] ?? 0 }));
+    const total = Math.max(segs.reduce((n, x) => n + x.ms, 0), (q.phases.totalMs ?? 0) + (q.phases.dnsMs === null ? dns : 0));
+    return { q, segs, total };
+  });
+  const maxMs = Math.max(...rows.map((x) => x.total), 0.001);
+  const labelW = 150;
+  const barW = 560;
+  const rowH = 34;
+  const top = 30;
+  const width = labelW + barW + 90;
+  const height = top + rows.length * rowH + 20;
+  const sx = (ms: number): number => (ms / maxMs) * barW;
+  const parts: string[] = [];
+  PHASES.forEach((p, i) => {
+    parts.push(`<rect class="ph ph-${i}" x="${labelW + i * 100}" y="6" width="12" height="12" rx="2"/><text class="legend" x="${labelW + i * 100 + 16}" y="16">${p.name}</text>`);
+  });
+  rows.forEach(({ q, segs, total }, i) => {
+    const y = top + i * rowH;
+    parts.push(`<text class="wf-label" x="0" y="${y + 16}">${esc(q.node ?? q.address)}${q.httpStatus !== null ? ` · ${q.httpStatus}` : ` · ${esc(q.error?.code ?? 'error')}`}</text>`);
+    let at = 0;
+    segs.forEach((seg, k) => {
+      if (seg.ms > 0) {
+        const w = Math.max(1.5, sx(seg.ms));
+        parts.push(`<rect class="ph ph-${k}" x="${labelW + sx(at)}" y="${y + 4}" width="${w}" height="18" rx="2"><title>${esc(`${seg.name}: ${fmtMs(seg.ms)}`)}</title></rect>`);
+      }
+      at += seg.ms;
+    });
+    if (q.error) parts.push(`<text class="lost" x="${labelW + sx(total) + 4}" y="${y + 18}">✗</text>`);
+    parts.push(`<text class="wf-total" x="${labelW + barW + 14}" y="${y + 17}">${fmtMs(total)}</text>`);
+  });
+  return `<svg class="waterfall" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="client phase timings">${parts.join('')}</svg>`;
+}
