@@ -1,0 +1,7 @@
+/** The HTTP layer's public surface: the timed probe, its result types, trace ids. */
+export { httpProbe, DEFAULT_TIMEOUT_MS, USER_AGENT } from './probe.js';
+export type { HttpProbeOptions, LookupFn } from './probe.js';
+export { newTraceId, normaliseTraceId, traceRoot, TRACE_ID_HEADER } from './traceid.js';
+export { parseResolveSpec, parseHeader, redactHeader, parseTarget } from './options.js';
+export { renderHttpResult } from './format.js';
+export type * from './types.js';

@@ -1,0 +1,83 @@
+/**
+ * Parsing what the user gives the probe: the URL, curl-style `--resolve HOST:PORT:ADDR` and
+ * `--header 'Name: value'`, and redacting credentials before anything is shown or stored.
+ */
+import { isIP } from 'node:net';
+import { UsageError } from '../errors.js';
+import type { HttpHeader } from './types.js';
+
+export interface ProbeTarget {
+  url: URL;
+  host: string;
+  port: number;
+  https: boolean;
+}
+
+export function parseTarget(raw: string): ProbeTarget {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new UsageError(`bad URL '${raw}'`, 'give a full URL: http://host/path or https://host:8443/path');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new UsageError(`unsupported scheme '${url.protocol.replace(/:$/, '')}' in '${raw}'`, 'flowtrace http speaks http:// and https://');
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw new UsageError('credentials in the URL are not sent', "pass them as a header instead: --header 'Authorization: Basic …' (its value is redacted in the output)");
+  }
+  const https = url.protocol === 'https:';
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  return { url, host, port: url.port === '' ? (https ? 443 : 80) : Number(url.port), https };
+}
+
+export interface ResolveEntry {
+  host: string;
+  port: number;
+  addresses: string[];
+}
+
+/** curl's `--resolve HOST:PORT:ADDR[,ADDR…]`; HOST may be `*`, ADDR may be `[v6]`. */
+export function parseResolveSpec(spec: string): ResolveEntry {
+  const bad = (why: string): never => {
+    throw new UsageError(`bad --resolve '${spec}': ${why}`, 'give HOST:PORT:ADDR, e.g. --resolve seqas.online:443:10.0.1.10');
+  };
+  const m = /^([^:]+):(\d+):(.+)$/.exec(spec.trim());
+  if (!m) return bad('expected HOST:PORT:ADDR');
+  const port = Number(m[2]);
+  if (port < 1 || port > 65535) bad('port out of range');
+  const addresses = m[3].split(',').map((a) => a.trim().replace(/^\[(.*)\]$/, '$1'));
+  for (const a of addresses) if (isIP(a) === 0) bad(`'${a}' is not an IP address`);
+  return { host: m[1].toLowerCase(), port, addresses };
+}
+
+export function parseHeader(spec: string): HttpHeader {
+  const i = spec.indexOf(':');
+  const name = i < 0 ? '' : spec.slice(0, i).trim();
+  if (i < 0 || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
+    throw new UsageError(`bad header '${spec}'`, "give 'Name: value', e.g. --header 'Accept: application/json'");
+  }
+  const value = spec.slice(i + 1).trim();
+  if (/[\r\n\0]/.test(value)) throw new UsageError(`bad header '${name}': the value has a line break`, 'one header per --header');
+  return { name, value };
+}
+
+const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key', 'x-amz-security-token']);
+
+/** Keeps the scheme word of Authorization and the cookie names; hides the secrets. */
+export function redactHeader(h: HttpHeader): HttpHeader {
+  const lower = h.name.toLowerCase();
+  if (!SECRET_HEADERS.has(lower)) return h;
+  if (lower === 'authorization' || lower === 'proxy-authorization') {
+    const scheme = /^(\S+)\s+\S/.exec(h.value);
+    return { name: h.name, value: scheme ? `${scheme[1]} [redacted]` : '[redacted]' };
+  }
+  if (lower === 'cookie') {
+    return { name: h.name, value: h.value.split(';').map((c) => `${c.split('=')[0].trim()}=[redacted]`).join('; ') };
+  }
+  if (lower === 'set-cookie') {
+    const [pair, ...attributes] = h.value.split(';');
+    return { name: h.name, value: [`${pair.split('=')[0].trim()}=[redacted]`, ...attributes.map((a) => a.trim())].join('; ') };
+  }
+  return { name: h.name, value: '[redacted]' };
+}

@@ -1,0 +1,427 @@
+/**
+ * One timed HTTP/1.1 request, HTTP or HTTPS, with every phase measured from socket events on a
+ * monotonic clock (performance.now): the name lookup, the TCP handshake ('connect'), the TLS
+ * handshake ('secureConnect'), the request handed to the kernel (request 'finish'), the first
+ * response byte (the socket's first 'data') and the end of the body. The TCP and TLS sockets
+ * are opened here and given to node:http through `createConnection`, so each phase is its own
+ * step and a failure is known to belong to it.
+ *
+ * Probe lifecycle (the `phase` field while it runs):
+ *   1. dns        → addresses found (or an IP literal / --resolve)   → 2; no address → failed
+ *   2. connect    → 'connect'                                        → 3 (https) or 4
+ *   3. tls        → 'secureConnect' and the chain/name verified      → 4; verify error → failed
+ *   4. send       → request 'finish'                                 → 5
+ *   5. first_byte → first 'data' on the socket                       → 6
+ *   6. download   → response 'end'                                   → done
+ * In any phase: the deadline, a reset, a parse error → failed, reported with that phase.
+ */
+import dns from 'node:dns';
+import http from 'node:http';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import tls from 'node:tls';
+import { InputError, UsageError } from '../errors.js';
+import { parseHeader, parseResolveSpec, parseTarget, redactHeader } from './options.js';
+import type { ProbeTarget } from './options.js';
+import { newTraceId, normaliseTraceId, TRACE_ID_HEADER } from './traceid.js';
+import type { HttpEndpoint, HttpFailureSource, HttpHeader, HttpPhase, HttpProblem, HttpResult, HttpTlsInfo } from './types.js';
+
+export const DEFAULT_TIMEOUT_MS = 10_000;
+export const DEFAULT_BODY_HEAD_BYTES = 512;
+export const USER_AGENT = 'flowtrace/0.1.0';
+
+/** The name-resolution seam: every address for a host, in the order to try. */
+export type LookupFn = (host: string) => Promise<Array<{ address: string; family: 4 | 6 }>>;
+
+export interface HttpProbeOptions {
+  /** curl-style `HOST:PORT:ADDR[,ADDR]`; entries for another host or port are ignored. */
+  resolve?: string | readonly string[];
+  /** `'Name: value'` strings or parsed headers; they replace defaults of the same name. */
+  headers?: ReadonlyArray<string | HttpHeader>;
+  /** PEM file of the CA(s) to trust instead of the system roots (curl --cacert). */
+  caFile?: string;
+  /** Do not fail on certificate problems (they are still reported in `tls`). */
+  insecure?: boolean;
+  /** X-Amzn-Trace-Id value or Root to send; default a fresh one. */
+  traceId?: string;
+  /** Deadline for the whole probe; the phase running when it expires is reported. */
+  timeoutMs?: number;
+  method?: string;
+  /** How many body bytes to keep as text in `bodyHead`. */
+  bodyHeadBytes?: number;
+  /** Name resolution; default the system resolver (getaddrinfo, like curl). */
+  lookup?: LookupFn;
+  signal?: AbortSignal;
+}
+
+const systemLookup: LookupFn = async (host) => {
+  const all = await dns.promises.lookup(host, { all: true, verbatim: true });
+  return all.map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }));
+};
+
+/** A failure inside the probe, converted to an HttpProblem with the phase it happened in. */
+class ProbeFailure extends Error {
+  constructor(readonly code: string, message: string, readonly hint: string, readonly source: HttpFailureSource, readonly causeCode: string | null = null) {
+    super(message);
+  }
+}
+
+const PHASE_WORDS: Record<HttpPhase, string> = {
+  dns: 'the name lookup',
+  connect: 'the TCP handshake',
+  tls: 'the TLS handshake',
+  send: 'sending the request',
+  first_byte: 'the first byte of the response',
+  download: 'the rest of the response',
+};
+
+const TIMEOUT_HINTS: Record<HttpPhase, string> = {
+  dns: 'the resolver does not answer: run flowtrace dns NAME, or pin the address with --resolve HOST:PORT:ADDR',
+  connect: 'SYNs get no answer: a firewall or security group drops them, or the host is down; run flowtrace trace --proto tcp --port PORT HOST',
+  tls: 'TCP connected but the TLS handshake never finished: is the port serving TLS (try http://)? a middlebox may drop large packets',
+  send: 'the request could not be written: the server stopped reading',
+  first_byte: 'the server took the request but did not answer: the application (or the target behind the load balancer) is slow or hung; an ALB answers 504 when its target does not',
+  download: 'the response started but did not finish: the server stalled while sending the body',
+};
+
+const RESET_HINTS: Record<HttpPhase, string> = {
+  dns: 'the resolver reset the connection',
+  connect: 'the server or a firewall refused the connection',
+  tls: 'the server (or a middlebox) dropped the TLS handshake: check the port serves TLS and accepts TLS 1.2+ and this name (SNI)',
+  send: 'the server closed while the request was sent: it may reject the request size or headers',
+  first_byte: 'the server closed the connection instead of answering: the application crashed or a proxy in between gave up',
+  download: 'the connection broke in the middle of the response: the server or a proxy in between closed it',
+};
+
+const UNKNOWN_CA = new Set(['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_GET_ISSUER_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_UNTRUSTED']);
+
+function tlsVerifyFailure(code: string, host: string, info: HttpTlsInfo): ProbeFailure {
+  if (UNKNOWN_CA.has(code)) {
+    return new ProbeFailure('TLS_UNKNOWN_CA', `certificate of ${host} is not signed by a trusted CA (${code}; issuer ${info.issuer ?? 'unknown'})`,
+      'give the CA that signed it with --cacert FILE (the lab: /run/flowtrace-lab/ca.pem), or look anyway with --insecure', 'target', code);
+  }
+  if (code === 'CERT_HAS_EXPIRED') {
+    return new ProbeFailure('TLS_CERT_EXPIRED', `certificate of ${host} expired on ${info.validTo ?? '?'}`, 'renew the certificate on the server (or the load balancer listener); --insecure to look anyway', 'target', code);
+  }
+  if (code === 'CERT_NOT_YET_VALID') {
+    return new ProbeFailure('TLS_CERT_NOT_YET_VALID', `certificate of ${host} is valid only from ${info.validFrom ?? '?'}`, "check this machine's clock, or the certificate's start date", 'target', code);
+  }
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID' || code === 'HOSTNAME_MISMATCH') {
+    const names = info.subjectAltNames.length > 0 ? info.subjectAltNames.join(', ') : info.subject ?? 'none';
+    return new ProbeFailure('TLS_HOSTNAME_MISMATCH', `certificate is for ${names}, not ${host}`, 'use the name the certificate is for, or fix the certificate / listener; --insecure to look anyway', 'target', code);
+  }
+  return new ProbeFailure('TLS_VERIFY_FAILED', `certificate of ${host} failed verification: ${code}`, 'see the certificate details with --insecure; --cacert FILE to trust a private CA', 'target', code);
+}
+
+function errnoFailure(err: NodeJS.ErrnoException & { reason?: string }, phase: HttpPhase, where: string): ProbeFailure {
+  const code = err.code ?? '';
+  if (code === 'ECONNREFUSED') {
+    return new ProbeFailure('HTTP_CONNECT_REFUSED', `connection refused by ${where}`, 'nothing listens on that port, or a firewall rejects the SYN: check the listener / security group; flowtrace trace --proto tcp shows where it stops', 'target', code);
+  }
+  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'EHOSTDOWN' || code === 'ENETDOWN') {
+    return new ProbeFailure('HTTP_UNREACHABLE', `no route to ${where} (${code})`, 'a router answered host/network unreachable or this machine has no route: run flowtrace trace to see where the path stops', code === 'ENETUNREACH' ? 'local' : 'target', code);
+  }
+  if (code === 'ECONNRESET' && err.message === 'socket hang up') {
+    return new ProbeFailure('HTTP_EMPTY_REPLY', `${where} closed the connection without a response`, RESET_HINTS[phase], 'target', code);
+  }
+  if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ECONNABORTED') {
+    return new ProbeFailure('HTTP_RESET', `connection reset by ${where} during ${PHASE_WORDS[phase]}`, RESET_HINTS[phase], 'target', code);
+  }
+  if (code.startsWith('HPE_')) {
+    return new ProbeFailure('HTTP_PARSE', `malformed HTTP response from ${where}: ${err.reason ?? err.message} (${code})`, 'the server does not speak HTTP/1.1 on this port (is it TLS? try https://) or a proxy mangled the response', 'target', code);
+  }
+  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG' || code === 'EPROTO') {
+    return new ProbeFailure('TLS_HANDSHAKE', `${where} did not answer with TLS (${code})`, 'the port serves plain HTTP or another protocol: try http://, or the right port', 'target', code);
+  }
+  if (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_')) {
+    return new ProbeFailure('TLS_HANDSHAKE', `TLS handshake with ${where} failed: ${err.message} (${code})`, 'the server and flowtrace share no TLS version or cipher, or the server rejected this name (SNI)', 'target', code);
+  }
+  if (code === 'EADDRNOTAVAIL' || code === 'EMFILE' || code === 'EACCES' || code === 'EPERM' || code === 'ENOBUFS') {
+    return new ProbeFailure('HTTP_LOCAL', `cannot open a connection to ${where}: ${code}`, 'a problem on this machine (addresses, file descriptors, local firewall)', 'local', code);
+  }
+  return new ProbeFailure('HTTP_ERROR', `${PHASE_WORDS[phase]} with ${where} failed: ${err.message}${code ? ` (${code})` : ''}`, 'see the message; rerun with --json for the details', 'target', code || null);
+}
+
+function certName(fields: Record<string, string | string[]> | undefined): string | null {
+  if (!fields) return null;
+  const parts = Object.entries(fields).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('+') : v}`);
+  return parts.length > 0 ? parts.join(', ') : null;
+}
+
+function tlsInfo(socket: tls.TLSSocket): HttpTlsInfo {
+  const cert = socket.getPeerCertificate();
+  const has = cert && Object.keys(cert).length > 0;
+  const cipher = socket.getCipher();
+  const alpn = socket.alpnProtocol;
+  return {
+    protocol: socket.getProtocol() ?? null,
+    cipher: cipher ? cipher.standardName ?? cipher.name : null,
+    alpn: typeof alpn === 'string' ? alpn : null,
+    authorized: socket.authorized,
+    authorizationError: socket.authorizationError ? String((socket.authorizationError as unknown as { code?: string }).code ?? socket.authorizationError) : null,
+    subject: has ? certName(cert.subject as unknown as Record<string, string>) : null,
+    issuer: has ? certName(cert.issuer as unknown as Record<string, string>) : null,
+    subjectAltNames: has && cert.subjectaltname ? cert.subjectaltname.split(',').map((s) => s.trim()) : [],
+    validFrom: has ? new Date(cert.valid_from).toISOString() : null,
+    validTo: has ? new Date(cert.valid_to).toISOString() : null,
+    fingerprint256: has ? cert.fingerprint256 : null,
+  };
+}
+
+function hostHeader(target: ProbeTarget): string {
+  const host = net.isIPv6(target.host) ? `[${target.host}]` : target.host;
+  const defaultPort = target.https ? 443 : 80;
+  return target.port === defaultPort ? host : `${host}:${target.port}`;
+}
+
+function endpoint(address: string | undefined, port: number | undefined): HttpEndpoint | null {
+  if (!address || port === undefined) return null;
+  return { address: address.replace(/^::ffff:(?=\d+\.)/, ''), port, family: net.isIPv6(address) && !address.startsWith('::ffff:') ? 6 : 4 };
+}
+
+/** Text of the first body bytes: printable ASCII kept, the rest escaped. */
+function bodyText(bytes: Buffer): string {
+  return bytes.toString('latin1').replace(/[^\x20-\x7e\n\t]/g, (c) => c === '\r' ? '' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+interface Prepared {
+  target: ProbeTarget;
+  method: string;
+  traceId: string;
+  requestHeaders: HttpHeader[];
+  ca: Buffer | null;
+  pinned: string[] | null;
+  timeoutMs: number;
+  bodyHeadBytes: number;
+}
+
+function prepare(rawUrl: string, options: HttpProbeOptions): Prepared {
+  const target = parseTarget(rawUrl);
+  const method = (options.method ?? 'GET').toUpperCase();
+  if (!/^[A-Z]+$/.test(method)) throw new UsageError(`bad method '${options.method}'`, 'e.g. GET, HEAD, OPTIONS');
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  if (!(timeoutMs > 0)) throw new UsageError(`bad timeout ${timeoutMs} ms`, 'give a positive timeout');
+  const user = (options.headers ?? []).map((h) => (typeof h === 'string' ? parseHeader(h) : h));
+  const userTrace = user.find((h) => h.name.toLowerCase() === TRACE_ID_HEADER.toLowerCase());
+  const traceId = options.traceId !== undefined ? normaliseTraceId(options.traceId) : userTrace ? normaliseTraceId(userTrace.value) : newTraceId();
+  const defaults: HttpHeader[] = [
+    { name: 'Host', value: hostHeader(target) },
+    { name: 'User-Agent', value: USER_AGENT },
+    { name: 'Accept', value: '*/*' },
+    { name: TRACE_ID_HEADER, value: traceId },
+    { name: 'Connection', value: 'close' },
+  ];
+  const overridden = new Set(user.map((h) => h.name.toLowerCase()));
+  const requestHeaders = [...defaults.filter((h) => !overridden.has(h.name.toLowerCase())), ...user.filter((h) => h.name.toLowerCase() !== TRACE_ID_HEADER.toLowerCase())];
+  if (overridden.has(TRACE_ID_HEADER.toLowerCase())) requestHeaders.splice(3, 0, { name: TRACE_ID_HEADER, value: traceId });
+  let ca: Buffer | null = null;
+  if (options.caFile !== undefined) {
+    try {
+      ca = readFileSync(options.caFile);
+    } catch (err) {
+      throw new InputError(`cannot read CA file ${options.caFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'give a PEM file with the CA certificate(s), e.g. --cacert /run/flowtrace-lab/ca.pem', { caFile: options.caFile });
+    }
+    if (!ca.includes('-----BEGIN CERTIFICATE-----')) {
+      throw new InputError(`${options.caFile} holds no PEM certificate`, 'give a PEM file (-----BEGIN CERTIFICATE-----)', { caFile: options.caFile });
+    }
+  }
+  let pinned: string[] | null = null;
+  const specs = options.resolve === undefined ? [] : typeof options.resolve === 'string' ? [options.resolve] : options.resolve;
+  for (const spec of specs) {
+    const entry = parseResolveSpec(spec);
+    if ((entry.host === '*' || entry.host === target.host.toLowerCase()) && entry.port === target.port) pinned ??= entry.addresses;
+  }
+  return { target, method, traceId, requestHeaders, ca, pinned, timeoutMs, bodyHeadBytes: options.bodyHeadBytes ?? DEFAULT_BODY_HEAD_BYTES };
+}
+
+/**
+ * Sends one request and measures it. Never rejects for network outcomes (they are the
+ * result's `status` and `error`); throws UsageError / InputError for bad options.
+ */
+export async function httpProbe(rawUrl: string, options: HttpProbeOptions = {}): Promise<HttpResult> {
+  const p = prepare(rawUrl, options);
+  const { target } = p;
+  const started = performance.now();
+  const now = (): number => performance.now() - started;
+  let phase: HttpPhase = 'dns';
+  let socket: net.Socket | null = null;
+  let onDeadline: ((f: ProbeFailure) => void) | null = null;
+  let deadlineHit: ProbeFailure | null = null;
+
+  const result: HttpResult = {
+    url: target.url.href,
+    method: p.method,
+    status: 'error',
+    failureSource: null,
+    traceId: p.traceId,
+    resolvedBy: net.isIP(target.host) !== 0 ? 'literal' : p.pinned ? 'resolve-option' : 'dns',
+    addresses: [],
+    remote: null,
+    local: null,
+    httpVersion: null,
+    statusCode: null,
+    reason: null,
+    requestHeaders: p.requestHeaders.map(redactHeader),
+    headers: [],
+    tls: null,
+    timings: { namelookupMs: null, connectMs: null, appconnectMs: null, pretransferMs: null, starttransferMs: null, headersMs: null, totalMs: 0 },
+    phases: { dnsMs: null, connectMs: null, tlsMs: null, sendMs: null, waitMs: null, downloadMs: null },
+    bodyBytes: 0,
+    bodyHead: '',
+    bodyTruncated: false,
+    error: null,
+  };
+  const t = result.timings;
+
+  const expire = (reason: 'timeout' | 'abort'): void => {
+    const failure = reason === 'timeout'
+      ? new ProbeFailure('HTTP_TIMEOUT', `timed out after ${p.timeoutMs} ms waiting for ${PHASE_WORDS[phase]}${result.remote ? ` (${result.remote.address}:${result.remote.port})` : ''}`, TIMEOUT_HINTS[phase], phase === 'dns' ? 'resolver' : 'target')
+      : new ProbeFailure('HTTP_ABORTED', `aborted during ${PHASE_WORDS[phase]}`, 'the probe was cancelled', 'local');
+    deadlineHit = failure;
+    onDeadline?.(failure);
+  };
+  const timer = setTimeout(() => expire('timeout'), p.timeoutMs);
+  const onAbort = (): void => expire('abort');
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  /** Runs one phase's wait; the deadline (or abort) rejects it with the phase's failure. */
+  const step = <T>(run: (resolve: (v: T) => void, reject: (e: unknown) => void) => void): Promise<T> => new Promise<T>((resolve, reject) => {
+    if (deadlineHit) { reject(deadlineHit); return; }
+    onDeadline = (f) => { socket?.destroy(); reject(f); };
+    run(resolve, reject);
+  });
+
+  try {
+    // 1. dns
+    let addresses: string[];
+    if (net.isIP(target.host) !== 0) addresses = [target.host];
+    else if (p.pinned) addresses = p.pinned;
+    else {
+      const lookup = options.lookup ?? systemLookup;
+      addresses = await step<string[]>((resolve, reject) => {
+        lookup(target.host).then((all) => resolve(all.map((a) => a.address)), (err: NodeJS.ErrnoException) => {
+          const code = err.code ?? 'ERROR';
+          const notFound = code === 'ENOTFOUND' || code === 'ENODATA' || code === 'EAI_NONAME';
+          reject(new ProbeFailure('HTTP_DNS', `cannot resolve ${target.host}: ${code}${notFound ? ' (no such name or no address)' : code === 'EAI_AGAIN' ? ' (the resolver did not answer)' : ''}`,
+            `run flowtrace dns ${target.host} to see what the resolver says, or pin the address with --resolve ${target.host}:${target.port}:ADDR`, notFound ? 'target' : 'resolver', code));
+        });
+      });
+      if (addresses.length === 0) throw new ProbeFailure('HTTP_DNS', `${target.host} has no address`, `run flowtrace dns ${target.host}`, 'target');
+    }
+    result.addresses = addresses;
+    t.namelookupMs = now();
+    const address = addresses[0];
+    const where = `${net.isIPv6(address) ? `[${address}]` : address}:${target.port}`;
+
+    // 2. connect
+    phase = 'connect';
+    const tcp = net.connect({ host: address, port: target.port });
+    socket = tcp;
+    await step<void>((resolve, reject) => {
+      tcp.once('connect', () => resolve());
+      tcp.once('error', (err) => reject(errnoFailure(err, 'connect', where)));
+    });
+    t.connectMs = now();
+    result.remote = endpoint(tcp.remoteAddress, tcp.remotePort);
+    result.local = endpoint(tcp.localAddress, tcp.localPort);
+    tcp.removeAllListeners('error');
+    tcp.on('error', () => { /* reported through the TLS socket or the request */ });
+
+    // 3. tls
+    if (target.https) {
+      phase = 'tls';
+      const secure = tls.connect({
+        socket: tcp,
+        servername: net.isIP(target.host) === 0 ? target.host : undefined,
+        host: target.host,
+        ca: p.ca ?? undefined,
+        rejectUnauthorized: false, // verified below, so the certificate can be reported either way
+        ALPNProtocols: ['http/1.1'],
+      });
+      socket = secure;
+      await step<void>((resolve, reject) => {
+        secure.once('secureConnect', () => resolve());
+        secure.once('error', (err) => reject(errnoFailure(err, 'tls', where)));
+      });
+      t.appconnectMs = now();
+      result.tls = tlsInfo(secure);
+      if (!secure.authorized && options.insecure !== true) {
+        throw tlsVerifyFailure(result.tls.authorizationError ?? 'UNKNOWN', target.host, result.tls);
+      }
+    }
+
+    // 4–6. send, first byte, download
+    phase = 'send';
+    const conn = socket;
+    const headerArray = p.requestHeaders.flatMap((h) => [h.name, h.value]);
+    await step<void>((resolve, reject) => {
+      const req = http.request({
+        method: p.method,
+        path: `${target.url.pathname}${target.url.search}`,
+        headers: headerArray as unknown as http.OutgoingHttpHeaders,
+        setHost: false,
+        createConnection: () => conn,
+      });
+      req.once('socket', (s: net.Socket) => {
+        s.prependOnceListener('data', () => {
+          t.starttransferMs ??= now();
+          phase = 'download';
+        });
+      });
+      req.once('finish', () => {
+        t.pretransferMs = now();
+        if (phase === 'send') phase = 'first_byte';
+      });
+      req.once('error', (err) => reject(errnoFailure(err, phase, where)));
+      req.once('response', (res) => {
+        t.headersMs = now();
+        t.starttransferMs ??= t.headersMs;
+        phase = 'download';
+        result.httpVersion = res.httpVersion;
+        result.statusCode = res.statusCode ?? null;
+        result.reason = res.statusMessage ?? null;
+        for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) result.headers.push(redactHeader({ name: res.rawHeaders[i], value: res.rawHeaders[i + 1] }));
+        const head: Buffer[] = [];
+        let kept = 0;
+        res.on('data', (chunk: Buffer) => {
+          result.bodyBytes += chunk.length;
+          if (kept < p.bodyHeadBytes) {
+            const slice = chunk.subarray(0, p.bodyHeadBytes - kept);
+            head.push(slice);
+            kept += slice.length;
+          }
+        });
+        res.once('end', () => {
+          result.bodyHead = bodyText(Buffer.concat(head));
+          result.bodyTruncated = result.bodyBytes > kept;
+          resolve();
+        });
+        res.once('error', (err) => {
+          result.bodyHead = bodyText(Buffer.concat(head));
+          reject(errnoFailure(err as NodeJS.ErrnoException, 'download', where));
+        });
+      });
+      req.end();
+    });
+    result.status = 'ok';
+  } catch (err) {
+    if (!(err instanceof ProbeFailure)) throw err;
+    const problem: HttpProblem = { code: err.code, phase, message: err.message, hint: err.hint, cause: err.causeCode };
+    result.error = problem;
+    result.failureSource = err.source;
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onAbort);
+    socket?.destroy();
+    t.totalMs = now();
+  }
+  const ph = result.phases;
+  const diff = (a: number | null, b: number | null): number | null => (a === null || b === null ? null : a - b);
+  ph.dnsMs = t.namelookupMs;
+  ph.connectMs = diff(t.connectMs, t.namelookupMs);
+  ph.tlsMs = diff(t.appconnectMs, t.connectMs);
+  ph.sendMs = diff(t.pretransferMs, t.appconnectMs ?? t.connectMs);
+  ph.waitMs = diff(t.starttransferMs, t.pretransferMs);
+  ph.downloadMs = result.status === 'ok' ? diff(t.totalMs, t.starttransferMs) : null;
+  return result;
+}
