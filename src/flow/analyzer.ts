@@ -1,0 +1,561 @@
+/**
+ * The flow analyzer: fed packet by packet (record + decoded layers + where it was seen), it
+ * stitches copies across interfaces, tracks TCP connections through NAT, pairs HTTP
+ * exchanges, and summarises each connection once it is over — closed and quiet for
+ * `lingerSec`, or idle for `idleTimeoutSec` — forgetting its per-packet state, so memory
+ * follows the number of open connections, not the size of the capture.
+ */
+import type { CaptureInterface, PacketRecord } from '../capture/index.js';
+import { formatIPv4, formatIPv6, httpHeader } from '../decode/index.js';
+import type { DecodedPacket } from '../decode/index.js';
+import { connectionAnomalies, type AnomalyContext } from './anomalies.js';
+import { Connection, other, type DirectionTracker, type Side } from './connections.js';
+import { parseTraceId, type ExchangeBuilder, type MessageBuilder } from './http-exchanges.js';
+import { addLeg, findLeg, natMappings, noteTransition } from './nat.js';
+import { DEFAULT_STITCH_WINDOW_US, DIRECTION_CODES, PacketStitcher, hashPayload, type CopyFields, type StitchedPacket } from './stitch.js';
+import {
+  FLOW_SCHEMA, type Anomaly, type ConnectionSummary, type DirectionStats, type Endpoint, type FlowAnalysis, type Hop,
+  type HopDirection, type HopTiming, type HttpExchange, type NatMapping,
+} from './types.js';
+
+/** Named defaults (all in one place). */
+export const FLOW_DEFAULTS = {
+  /** A connection with no packet for this long is summarised as it is (keep-alives are usually shorter). */
+  idleTimeoutSec: 300,
+  /** After FIN/FIN or RST, late ACKs and copies are still counted for this long. */
+  lingerSec: 2,
+  stitchWindowUs: DEFAULT_STITCH_WINDOW_US,
+  /** Summaries kept per kind before only counting (bounds memory on huge captures). */
+  maxKept: 1_000_000,
+} as const;
+
+export interface FlowOptions {
+  /** SLL2 interface index → name (`ip -o link` of the capture's namespace). */
+  ifmap?: Map<number, string>;
+  /** Fold copies of one packet seen on several interfaces. 'auto': on for `-i any` (SLL/SLL2) and multi-interface pcapng. */
+  stitch?: boolean | 'auto';
+  stitchWindowUs?: number;
+  idleTimeoutSec?: number;
+  lingerSec?: number;
+  /** 'all' (default), 'exchanges' (drop connection summaries) or 'anomalies' (keep only anomalies). */
+  keep?: 'all' | 'exchanges' | 'anomalies';
+  maxKept?: number;
+}
+
+/** Where a packet was seen, when the caller knows better than the capture's own fields. */
+export interface PacketWhere {
+  interface?: string | null;
+  direction?: HopDirection;
+}
+
+export interface FlowAnalyzer {
+  /** A capture interface (pcapng IDB): gives names to `record.interfaceId`. */
+  addInterface(iface: CaptureInterface): void;
+  /** One packet. `record` and `decoded` may be reused by the caller after this returns. */
+  addPacket(record: PacketRecord, decoded: DecodedPacket, where?: PacketWhere): void;
+  /** Summarises everything still open and returns the analysis. */
+  finish(): FlowAnalysis;
+}
+
+export function createFlowAnalyzer(options: FlowOptions = {}): FlowAnalyzer {
+  return new Analyzer(options);
+}
+
+const BRIDGE_SIDE = /^(docker\d+|br-|veth|cni|cbr|cali|flannel|kube-bridge|podman|virbr)/;
+
+const DIR_CODE: Record<string, number> = { unknown: 0, in: 1, out: 2, broadcast: 3, multicast: 4, otherhost: 5 };
+
+class Analyzer implements FlowAnalyzer {
+  private readonly ifmap: Map<number, string>;
+  private readonly stitcher: PacketStitcher;
+  private stitchOn: boolean;
+  private readonly stitchMode: boolean | 'auto';
+  private readonly idleUs: number;
+  private readonly lingerUs: number;
+  private readonly keep: 'all' | 'exchanges' | 'anomalies';
+  private readonly maxKept: number;
+
+  /** Interface table: names by number; caches from SLL2 ifindex / capture interface id to number. */
+  private readonly ifNames: string[] = [];
+  private readonly ifByName = new Map<string, number>();
+  private readonly ifObservations: number[] = [];
+  private readonly byIfindex: number[] = [];
+  private readonly byInterfaceId: number[] = [];
+  private readonly captureInterfaces: CaptureInterface[] = [];
+  private readonly knownNames = new Set<string>();
+
+  private readonly table = new Map<number, Connection | Connection[]>();
+  private activeHead: Connection | null = null;
+  private activeTail: Connection | null = null;
+  private finalHead: Connection | null = null;
+  private finalTail: Connection | null = null;
+  private readonly finals = new Set<Connection>();
+
+  private nextConnId = 1;
+  private nextExchangeId = 1;
+  private readonly newExchangeId = (): number => this.nextExchangeId++;
+  private records = 0;
+  private tcpRecords = 0;
+  private firstUs = -1;
+  private lastUs = -1;
+  private readonly f: CopyFields = { ipId: 0, seq: 0, ack: 0, flags: 0, window: 0, payloadLength: 0, payloadHash: 0, src: 0, dst: 0, srcPort: 0, dstPort: 0 };
+
+  private readonly connections: ConnectionSummary[] = [];
+  private readonly exchanges: HttpExchange[] = [];
+  private readonly anomalies: Anomaly[] = [];
+  private readonly nat: NatMapping[] = [];
+  private connectionsNotKept = 0;
+  private exchangesNotKept = 0;
+  private readonly anomalyContext: AnomalyContext;
+
+  constructor(options: FlowOptions) {
+    this.ifmap = options.ifmap ?? new Map();
+    for (const name of this.ifmap.values()) this.knownNames.add(name);
+    this.stitchMode = options.stitch ?? 'auto';
+    this.stitchOn = this.stitchMode === true;
+    this.stitcher = new PacketStitcher(options.stitchWindowUs ?? FLOW_DEFAULTS.stitchWindowUs);
+    this.idleUs = (options.idleTimeoutSec ?? FLOW_DEFAULTS.idleTimeoutSec) * 1e6;
+    this.lingerUs = (options.lingerSec ?? FLOW_DEFAULTS.lingerSec) * 1e6;
+    this.keep = options.keep ?? 'all';
+    this.maxKept = options.maxKept ?? FLOW_DEFAULTS.maxKept;
+    this.anomalyContext = {
+      hops: (p) => this.hops(p),
+      expectsForwarding: () => this.expectsForwarding(),
+      isContainerSide: (name) => BRIDGE_SIDE.test(name),
+    };
+  }
+
+  addInterface(iface: CaptureInterface): void {
+    this.captureInterfaces[iface.id] = iface;
+    if (iface.name) this.knownNames.add(iface.name);
+    this.byInterfaceId.length = 0;
+    if (this.stitchMode === 'auto' && (this.captureInterfaces.filter(Boolean).length > 1 || iface.linkType === 276 || iface.linkType === 113)) this.stitchOn = true;
+  }
+
+  addPacket(record: PacketRecord, d: DecodedPacket, where?: PacketWhere): void {
+    this.records++;
+    const tsUs = record.tsSec * 1e6 + Math.floor(record.tsNsec / 1000);
+    if (this.firstUs < 0) this.firstUs = tsUs;
+    if (tsUs > this.lastUs) this.lastUs = tsUs;
+    const ifx = this.interfaceOf(record, d, where);
+    this.ifObservations[ifx]++;
+    if (d.transport !== 'tcp' || !d.tcp.present || d.tcp.malformed !== null) { this.expire(tsUs); return; }
+    if (d.ipVersion === 4 && (d.ipv4.moreFragments || d.ipv4.fragmentOffsetBytes > 0)) { this.expire(tsUs); return; }
+    this.tcpRecords++;
+    const dirCode = where?.direction !== undefined ? DIR_CODE[where.direction] ?? 0 : this.directionOf(record, d);
+    const point = ifx * 8 + dirCode;
+    const t = d.tcp;
+    const f = this.f;
+    if (d.ipVersion === 4) {
+      f.ipId = d.ipv4.id;
+      f.src = d.ipv4.src;
+      f.dst = d.ipv4.dst;
+    } else {
+      f.ipId = d.ipv6.flowLabel;
+      f.src = hash16(d.data, d.ipv6.srcOffset);
+      f.dst = hash16(d.data, d.ipv6.dstOffset);
+    }
+    f.seq = t.seq;
+    f.ack = t.ack;
+    f.flags = t.flags;
+    f.window = t.window;
+    f.srcPort = t.srcPort;
+    f.dstPort = t.dstPort;
+    f.payloadLength = t.payloadLength;
+    f.payloadHash = t.capturedPayloadLength > 0 ? hashPayload(d.data, t.payloadOffset, t.capturedPayloadLength) : 0;
+
+    if (!this.stitchOn && (d.link.kind === 'linux_sll2' || d.link.kind === 'linux_sll') && this.stitchMode === 'auto') this.stitchOn = true;
+    let packet: StitchedPacket;
+    if (this.stitchOn) {
+      const r = this.stitcher.stitchAcrossInterfaces(f, point, tsUs);
+      packet = r.packet;
+      if (!r.first) { this.onCopy(packet, ifx, d); return; }
+    } else {
+      packet = {
+        hash: 0, ipId: f.ipId, seq: f.seq, ack: f.ack, flags: f.flags, window: f.window, payloadLength: f.payloadLength,
+        payloadHash: f.payloadHash, firstUs: tsUs, hops: [point, 0], src: f.src, dst: f.dst, srcPort: f.srcPort,
+        dstPort: f.dstPort, owner: null, side: 0, leg: 0, nextSameHash: null,
+      };
+      this.stitcher.packets++;
+    }
+    this.expire(tsUs);
+
+    let conn = this.lookup(f.src, f.srcPort, f.dst, f.dstPort);
+    let side: Side = 'a';
+    let leg = 0;
+    const bareSyn = (f.flags & 0x17) === 0x02;
+    if (conn && bareSyn && conn.isFinal()) {
+      // The 4-tuple is reused by a new connection: the old one is over.
+      this.summarize(conn);
+      conn = null;
+    }
+    if (conn === null) {
+      conn = new Connection(this.nextConnId++, tsUs, this.newExchangeId);
+      leg = addLeg(conn, 'a', f.src, f.srcPort, f.dst, f.dstPort, this.addrText(d, true), this.addrText(d, false));
+      this.register(conn, f.src, f.srcPort, f.dst, f.dstPort);
+      this.linkActive(conn);
+      conn.start(f.flags, 'a', tsUs, packet);
+      if (!bareSyn) conn.onFlags(f.flags, 'a', tsUs, packet);
+    } else {
+      const m = findLeg(conn, f.src, f.srcPort, f.dst, f.dstPort)!;
+      side = m.sender;
+      leg = m.leg;
+      conn.onFlags(f.flags, side, tsUs, packet);
+      this.touch(conn, tsUs);
+    }
+    packet.owner = conn;
+    packet.side = side === 'a' ? 0 : 1;
+    packet.leg = leg;
+    if (ifx < 31) conn.legs[leg].interfaceMask |= 1 << ifx;
+    conn.observations++;
+    conn.packets++;
+    const wasFinal = this.finals.has(conn);
+    conn.tracker(side).onSegment(f.flags, f.seq, f.window, d.data, t.payloadOffset, t.payloadLength, t.capturedPayloadLength, { tsUs, packet });
+    if (!wasFinal && conn.isFinal()) this.moveToFinal(conn);
+  }
+
+  /** A later copy of a known packet: note where it was seen and any NAT rewrite since the last copy. */
+  private onCopy(packet: StitchedPacket, ifx: number, d: DecodedPacket): void {
+    const conn = packet.owner as Connection | null;
+    if (!conn || conn.summarized) return;
+    conn.observations++;
+    const f = this.f;
+    if (f.src !== packet.src || f.dst !== packet.dst || f.srcPort !== packet.srcPort || f.dstPort !== packet.dstPort) {
+      const sender: Side = packet.side === 0 ? 'a' : 'b';
+      const m = findLeg(conn, f.src, f.srcPort, f.dst, f.dstPort);
+      let legIndex: number;
+      if (m) legIndex = m.leg;
+      else {
+        legIndex = addLeg(conn, sender, f.src, f.srcPort, f.dst, f.dstPort, this.addrText(d, true), this.addrText(d, false));
+        this.register(conn, f.src, f.srcPort, f.dst, f.dstPort);
+      }
+      const hops = packet.hops;
+      const prevIfx = hops[hops.length - 4] >> 3;
+      noteTransition(conn, packet.leg, legIndex, prevIfx, ifx, sender);
+      packet.src = f.src; packet.dst = f.dst; packet.srcPort = f.srcPort; packet.dstPort = f.dstPort;
+      packet.leg = legIndex;
+    }
+    if (ifx < 31) conn.legs[packet.leg].interfaceMask |= 1 << ifx;
+  }
+
+  // ── interfaces ──────────────────────────────────────────────────────────────
+
+  private interfaceOf(record: PacketRecord, d: DecodedPacket, where?: PacketWhere): number {
+    if (where?.interface) return this.internInterface(where.interface);
+    if (d.link.kind === 'linux_sll2' && d.link.ifindex >= 0) {
+      const cached = this.byIfindex[d.link.ifindex];
+      if (cached !== undefined) return cached;
+      const name = this.ifmap.get(d.link.ifindex) ?? `ifindex${d.link.ifindex}`;
+      return (this.byIfindex[d.link.ifindex] = this.internInterface(name));
+    }
+    const cached = this.byInterfaceId[record.interfaceId];
+    if (cached !== undefined) return cached;
+    const iface = this.captureInterfaces[record.interfaceId];
+    const name = iface?.name ?? `if${record.interfaceId}`;
+    return (this.byInterfaceId[record.interfaceId] = this.internInterface(name));
+  }
+
+  private internInterface(name: string): number {
+    let i = this.ifByName.get(name);
+    if (i === undefined) {
+      i = this.ifNames.length;
+      this.ifNames.push(name);
+      this.ifObservations.push(0);
+      this.ifByName.set(name, i);
+      this.knownNames.add(name);
+    }
+    return i;
+  }
+
+  private directionOf(record: PacketRecord, d: DecodedPacket): number {
+    if (record.epbDirection === 1) return DIR_CODE.in;
+    if (record.epbDirection === 2) return DIR_CODE.out;
+    return DIR_CODE[d.link.direction] ?? 0;
+  }
+
+  private expectsForwarding(): boolean {
+    for (const n of this.knownNames) if (BRIDGE_SIDE.test(n)) return true;
+    return false;
+  }
+
+  private addrText(d: DecodedPacket, src: boolean): string {
+    if (d.ipVersion === 4) return formatIPv4(src ? d.ipv4.src : d.ipv4.dst);
+    return formatIPv6(d.data, src ? d.ipv6.srcOffset : d.ipv6.dstOffset);
+  }
+
+  // ── the connection table and the two lists (active by last packet, final by close) ──
+
+  private lookup(src: number, srcPort: number, dst: number, dstPort: number): Connection | null {
+    const e = this.table.get(tupleKey(src, srcPort, dst, dstPort));
+    if (e === undefined) return null;
+    if (!Array.isArray(e)) return findLeg(e, src, srcPort, dst, dstPort) ? e : null;
+    for (const c of e) if (findLeg(c, src, srcPort, dst, dstPort)) return c;
+    return null;
+  }
+
+  private register(conn: Connection, src: number, srcPort: number, dst: number, dstPort: number): void {
+    const key = tupleKey(src, srcPort, dst, dstPort);
+    const e = this.table.get(key);
+    if (e === undefined) this.table.set(key, conn);
+    else if (Array.isArray(e)) e.push(conn);
+    else this.table.set(key, [e, conn]);
+    conn.bucketKeys.push(key);
+  }
+
+  private unregister(conn: Connection): void {
+    for (const key of conn.bucketKeys) {
+      const e = this.table.get(key);
+      if (e === conn) this.table.delete(key);
+      else if (Array.isArray(e)) {
+        const rest = e.filter((c) => c !== conn);
+        if (rest.length === 0) this.table.delete(key);
+        else this.table.set(key, rest.length === 1 ? rest[0] : rest);
+      }
+    }
+  }
+
+  private linkActive(conn: Connection): void {
+    conn.prevActive = this.activeTail;
+    conn.nextActive = null;
+    if (this.activeTail) this.activeTail.nextActive = conn; else this.activeHead = conn;
+    this.activeTail = conn;
+  }
+
+  private unlinkActive(conn: Connection): void {
+    if (conn.prevActive) conn.prevActive.nextActive = conn.nextActive; else if (this.activeHead === conn) this.activeHead = conn.nextActive;
+    if (conn.nextActive) conn.nextActive.prevActive = conn.prevActive; else if (this.activeTail === conn) this.activeTail = conn.prevActive;
+    conn.prevActive = conn.nextActive = null;
+  }
+
+  private touch(conn: Connection, tsUs: number): void {
+    if (tsUs > conn.lastUs) conn.lastUs = tsUs;
+    if (this.finals.has(conn) || this.activeTail === conn) return;
+    this.unlinkActive(conn);
+    this.linkActive(conn);
+  }
+
+  private moveToFinal(conn: Connection): void {
+    this.unlinkActive(conn);
+    this.finals.add(conn);
+    conn.prevActive = this.finalTail;
+    if (this.finalTail) this.finalTail.nextActive = conn; else this.finalHead = conn;
+    this.finalTail = conn;
+  }
+
+  private unlinkFinal(conn: Connection): void {
+    if (conn.prevActive) conn.prevActive.nextActive = conn.nextActive; else if (this.finalHead === conn) this.finalHead = conn.nextActive;
+    if (conn.nextActive) conn.nextActive.prevActive = conn.prevActive; else if (this.finalTail === conn) this.finalTail = conn.prevActive;
+    conn.prevActive = conn.nextActive = null;
+    this.finals.delete(conn);
+  }
+
+  private expire(nowUs: number): void {
+    while (this.finalHead && nowUs - this.finalHead.closeUs > this.lingerUs) this.summarize(this.finalHead);
+    while (this.activeHead && nowUs - this.activeHead.lastUs > this.idleUs) {
+      this.activeHead.idleTimedOut = true;
+      this.summarize(this.activeHead);
+    }
+  }
+
+  // ── summaries ───────────────────────────────────────────────────────────────
+
+  private hops(p: StitchedPacket): Hop[] {
+    const out: Hop[] = [];
+    for (let i = 0; i < p.hops.length; i += 2) {
+      out.push({
+        interface: this.ifNames[p.hops[i] >> 3],
+        direction: DIRECTION_CODES[p.hops[i] & 7] as HopDirection,
+        ts: roundTs(p.firstUs + p.hops[i + 1]),
+        offsetUs: p.hops[i + 1],
+      });
+    }
+    return out;
+  }
+
+  private summarize(conn: Connection): void {
+    if (conn.summarized) return;
+    conn.summarized = true;
+    if (this.finals.has(conn)) this.unlinkFinal(conn); else this.unlinkActive(conn);
+    this.unregister(conn);
+    conn.a.finish();
+    conn.b.finish();
+    const leg0 = conn.legs[0];
+    conn.decideRolesByPorts(leg0.aPort, leg0.bPort);
+    const clientSide = conn.clientSide!;
+    const serverSide = other(clientSide);
+    const client: Endpoint = clientSide === 'a' ? { address: leg0.aText, port: leg0.aPort } : { address: leg0.bText, port: leg0.bPort };
+    const server: Endpoint = clientSide === 'a' ? { address: leg0.bText, port: leg0.bPort } : { address: leg0.aText, port: leg0.aPort };
+
+    const exchangeIds: number[] = [];
+    if (this.keep !== 'anomalies') {
+      for (const ex of conn.pairing.all) {
+        exchangeIds.push(ex.id);
+        if (this.exchanges.length >= this.maxKept) { this.exchangesNotKept++; continue; }
+        this.exchanges.push(this.exchangeSummary(conn, ex, client, server));
+      }
+    }
+    const mappings = natMappings(conn, clientSide, (i) => this.ifNames[i]);
+    for (const m of mappings) if (!this.nat.some((n) => n.kind === m.kind && n.from === m.from && n.to === m.to)) this.nat.push(m);
+    for (const a of connectionAnomalies(conn, clientSide, client, server, this.anomalyContext)) {
+      if (this.anomalies.length < this.maxKept) this.anomalies.push(a);
+    }
+    if (this.keep !== 'all' || this.connections.length >= this.maxKept) { this.connectionsNotKept++; return; }
+
+    const s = conn.state;
+    const toServer = conn.tracker(clientSide);
+    const toClient = conn.tracker(serverSide);
+    const pathOf = (p: StitchedPacket | null): string[] => (p ? this.hops(p).map((h) => `${h.interface} ${capDir(h.direction)}`) : []);
+    const handshakeSeen = conn.synUs >= 0 && conn.synAckUs >= 0;
+    const summary: ConnectionSummary = {
+      id: conn.id,
+      client, server,
+      rolesFrom: conn.rolesFrom,
+      state: s.kind === 'established' ? 'established' : s.kind,
+      handshakeSeen,
+      handshake: conn.synPacket ? {
+        synToSynAckMs: conn.synAckUs >= 0 ? ms(conn.synAckUs - conn.synUs) : null,
+        synAckToAckMs: conn.ackUs >= 0 && conn.synAckUs >= 0 ? ms(conn.ackUs - conn.synAckUs) : null,
+        measuredAt: this.ifNames[conn.synPacket.hops[0] >> 3],
+        synRetransmissions: conn.synRetransmissions,
+      } : null,
+      firstTs: roundTs(conn.firstUs),
+      lastTs: roundTs(conn.lastUs),
+      durationMs: ms(conn.lastUs - conn.firstUs),
+      closedBy: s.kind === 'reset' ? { how: 'rst', from: s.by === clientSide ? 'client' : 'server' }
+        : s.kind === 'closed' ? { how: 'fin', from: conn.finFrom === clientSide ? 'client' : 'server' } : null,
+      toServer: dirStats(toServer),
+      toClient: dirStats(toClient),
+      observations: conn.observations,
+      packets: conn.packets,
+      legs: conn.legs.map((l) => ({
+        client: clientSide === 'a' ? { address: l.aText, port: l.aPort } : { address: l.bText, port: l.bPort },
+        server: clientSide === 'a' ? { address: l.bText, port: l.bPort } : { address: l.aText, port: l.aPort },
+        interfaces: this.ifNames.filter((_, i) => i < 31 && (l.interfaceMask & (1 << i)) !== 0),
+      })),
+      pathToServer: pathOf(toServer.firstDataPacket ?? conn.synPacket),
+      pathToClient: pathOf(toClient.firstDataPacket ?? conn.synAckPacket ?? conn.rstPacket),
+      exchangeIds,
+      idleTimedOut: conn.idleTimedOut,
+    };
+    this.connections.push(summary);
+  }
+
+  private exchangeSummary(conn: Connection, ex: ExchangeBuilder, client: Endpoint, server: Endpoint): HttpExchange {
+    const req = ex.request;
+    const res = ex.response;
+    const reqHops = req ? this.hops(req.packet) : [];
+    const resHops = res ? this.hops(res.packet) : [];
+    const timings: HopTiming[] = [];
+    for (const rh of reqHops) {
+      const sh = resHops.find((h) => h.interface === rh.interface);
+      if (sh && req && res) {
+        timings.push({
+          interface: rh.interface, requestDirection: rh.direction, responseDirection: sh.direction,
+          ms: ms(res.packet.firstUs + sh.offsetUs - (req.packet.firstUs + rh.offsetUs)),
+        });
+      }
+    }
+    let ttfb: number | null = null;
+    if (req && res) ttfb = timings.length > 0 ? timings[0].ms : ms(res.startUs - req.startUs);
+    return {
+      id: ex.id,
+      connectionId: conn.id,
+      index: ex.index,
+      pipelined: ex.pipelined,
+      client, server,
+      request: req ? requestInfo(req, reqHops) : null,
+      response: res ? {
+        status: res.head.status, reason: res.head.reason, version: res.head.version, bodyFraming: res.framing,
+        bodyBytes: res.bodyBytes, ts: roundTs(res.startUs), hops: resHops, headSegments: res.segments,
+      } : null,
+      timeToFirstByteMs: ttfb,
+      timings,
+      status: res ? (req ? 'complete' : 'response-only') : ex.reset ? 'reset' : 'no-response',
+    };
+  }
+
+  finish(): FlowAnalysis {
+    while (this.finalHead) this.summarize(this.finalHead);
+    while (this.activeHead) this.summarize(this.activeHead);
+    this.connections.sort((a, b) => a.id - b.id);
+    this.exchanges.sort((a, b) => a.id - b.id);
+    this.anomalies.sort((a, b) => a.ts - b.ts || a.connectionId - b.connectionId);
+    this.nat.sort((a, b) => a.connectionId - b.connectionId);
+    const st = this.stitcher;
+    return {
+      schema: FLOW_SCHEMA,
+      capture: {
+        records: this.records,
+        tcpRecords: this.tcpRecords,
+        firstTs: this.firstUs >= 0 ? roundTs(this.firstUs) : null,
+        lastTs: this.lastUs >= 0 ? roundTs(this.lastUs) : null,
+        interfaces: this.ifNames.map((name, i) => ({ interface: name, observations: this.ifObservations[i] })),
+      },
+      duplicates: {
+        packets: st.packets,
+        maxCopies: st.maxCopies,
+        stitchedPackets: st.stitched,
+        explanation: st.maxCopies > 1
+          ? `seen ${st.maxCopies}×: -i any captures each packet on every interface it crosses (${st.stitched} of ${st.packets} packets were seen on more than one interface)`
+          : null,
+      },
+      connections: this.connections,
+      exchanges: this.exchanges,
+      natMappings: this.nat,
+      anomalies: this.anomalies,
+      limits: { keep: this.keep, connectionsNotKept: this.connectionsNotKept, exchangesNotKept: this.exchangesNotKept },
+    };
+  }
+}
+
+function requestInfo(req: MessageBuilder, hops: Hop[]): NonNullable<HttpExchange['request']> {
+  const h = req.head;
+  const trace = httpHeader(h, 'x-amzn-trace-id');
+  return {
+    method: h.method, target: h.target, version: h.version,
+    host: httpHeader(h, 'host'),
+    xForwardedFor: httpHeader(h, 'x-forwarded-for'),
+    traceId: trace !== null ? parseTraceId(trace) : null,
+    bodyBytes: req.bodyBytes,
+    ts: roundTs(req.startUs),
+    hops,
+    headSegments: req.segments,
+  };
+}
+
+function dirStats(d: DirectionTracker): DirectionStats {
+  return {
+    packets: d.packets, payloadBytes: d.payloadBytes, retransmissions: d.retransmissions, outOfOrder: d.outOfOrder,
+    lostSegments: d.lostSegments, zeroWindows: d.zeroWindows, keepAlives: d.keepAlives,
+  };
+}
+
+function capDir(direction: string): string {
+  return direction === 'in' ? 'In' : direction === 'out' ? 'Out' : direction;
+}
+
+/** Seconds since the epoch, to the microsecond. */
+function roundTs(us: number): number {
+  return Math.round(us) / 1e6;
+}
+
+/** Milliseconds from microseconds, to the microsecond. */
+function ms(us: number): number {
+  return Math.round(us) / 1000;
+}
+
+/** Direction-independent key of a 4-tuple. */
+function tupleKey(src: number, srcPort: number, dst: number, dstPort: number): number {
+  const x = Math.imul(src ^ Math.imul(srcPort, 0x9e3779b1), 0x85ebca6b);
+  const y = Math.imul(dst ^ Math.imul(dstPort, 0x9e3779b1), 0x85ebca6b);
+  const lo = x < y ? x : y;
+  const hi = x < y ? y : x;
+  return (Math.imul(lo ^ (hi >>> 13), 0xc2b2ae35) ^ hi) | 0;
+}
+
+/** 32-bit FNV-1a of a 16-byte IPv6 address. */
+function hash16(data: Uint8Array, offset: number): number {
+  let h = 0x811c9dc5;
+  for (let i = offset; i < offset + 16; i++) h = Math.imul(h ^ data[i], 0x01000193);
+  return h | 0;
+}

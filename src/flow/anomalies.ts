@@ -1,0 +1,118 @@
+/**
+ * Named anomalies of a finished connection, each with the packet that shows it. The rules
+ * follow what each fault looks like in an `-i any` capture on a Docker host:
+ *  - SYN in on ens5, nothing on docker0, RST out on ens5   → DNAT missing (the host answered)
+ *  - SYN in on ens5 only, never answered                   → dropped by a host firewall
+ *  - SYN ens5 → docker0 → veth, RST back the same way      → nothing listens in the container
+ *  - RST later in a connection                              → reset by that side
+ * plus TCP trouble: retransmissions, reordering, lost segments, zero windows, and HTTP
+ * requests that never got a response.
+ */
+import type { Connection, DirectionTracker, Side } from './connections.js';
+import type { StitchedPacket } from './stitch.js';
+import type { Anomaly, Endpoint, Hop } from './types.js';
+
+export interface AnomalyContext {
+  hops(packet: StitchedPacket): Hop[];
+  /** True when the capture covers a bridge or veth: packets to containers should cross it. */
+  expectsForwarding(): boolean;
+  isContainerSide(interfaceName: string): boolean;
+}
+
+const fmt = (e: Endpoint): string => (e.address.includes(':') ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`);
+
+function hopList(hops: Hop[]): string {
+  return hops.map((h) => `${h.interface} ${cap(h.direction)}`).join(' → ');
+}
+
+export function cap(direction: string): string {
+  return direction === 'in' ? 'In' : direction === 'out' ? 'Out' : direction === 'unknown' ? '?' : direction;
+}
+
+export function connectionAnomalies(conn: Connection, clientSide: Side, client: Endpoint, server: Endpoint, ctx: AnomalyContext): Anomaly[] {
+  const out: Anomaly[] = [];
+  const serverSide: Side = clientSide === 'a' ? 'b' : 'a';
+  const ts = (us: number): number => Math.round(us) / 1e6;
+  const base = { connectionId: conn.id, exchangeId: null as number | null };
+  const synHops = conn.synPacket ? ctx.hops(conn.synPacket) : [];
+  const rstHops = conn.rstPacket ? ctx.hops(conn.rstPacket) : [];
+  const state = conn.state;
+  const synOnlyAtEntry = synHops.length === 1 && synHops[0].direction === 'in';
+
+  if (conn.synPacket && conn.synAckUs < 0) {
+    const rstByServer = state.kind === 'reset' && state.by === serverSide;
+    if (rstByServer && ctx.expectsForwarding() && synOnlyAtEntry && rstHops.length > 0 && rstHops[0].interface === synHops[0].interface) {
+      out.push({
+        ...base, kind: 'syn-not-forwarded', severity: 'error', ts: ts(conn.synPacket.firstUs), hops: synHops,
+        message: `SYN to ${fmt(server)} arrived on ${synHops[0].interface} but was never forwarded (nothing on the bridge); the host itself answered RST on ${hopList(rstHops)}: nothing listens on ${fmt(server)} — is Docker's DNAT rule for this port missing?`,
+      });
+    } else if (rstByServer) {
+      const where = rstHops.length > 0 ? rstHops[0].interface : null;
+      const fromContainer = where !== null && ctx.isContainerSide(where);
+      out.push({
+        ...base, kind: 'rst-from-server', severity: 'error', ts: ts(conn.rstPacket!.firstUs), hops: rstHops,
+        message: `connection refused: ${fromContainer ? 'the container' : 'the server'} answered the SYN with RST (first seen ${where ? `on ${hopList(rstHops)}` : 'in the capture'}): nothing listens on ${fmt(serverEndpointAfterNat(conn, clientSide) ?? server)}`,
+      });
+    } else if (state.kind !== 'reset') {
+      const retries = conn.synRetransmissions > 0 ? ` (${conn.synRetransmissions} retransmission${conn.synRetransmissions > 1 ? 's' : ''})` : '';
+      if (ctx.expectsForwarding() && synOnlyAtEntry) {
+        out.push({
+          ...base, kind: 'syn-not-forwarded', severity: 'error', ts: ts(conn.synPacket.firstUs), hops: synHops,
+          message: `SYN to ${fmt(server)}${retries} seen on ${synHops[0].interface} but never on the bridge and never answered: dropped on the host (firewall in DOCKER-USER/FORWARD, or no DNAT rule)`,
+        });
+      } else {
+        out.push({
+          ...base, kind: 'syn-unanswered', severity: 'error', ts: ts(conn.synPacket.firstUs), hops: synHops,
+          message: `SYN from ${fmt(client)} to ${fmt(server)}${retries} never answered${synHops.length > 0 ? ` (last seen on ${synHops[synHops.length - 1].interface} ${cap(synHops[synHops.length - 1].direction)})` : ''}`,
+        });
+      }
+    }
+  } else if (state.kind === 'reset' && conn.rstPacket) {
+    const bySide = state.by === clientSide ? 'client' : 'server';
+    const where = rstHops.length > 0 ? rstHops[0].interface : null;
+    const fromContainer = bySide === 'server' && where !== null && ctx.isContainerSide(where);
+    out.push({
+      ...base, kind: bySide === 'server' ? 'rst-from-server' : 'rst-from-client', severity: bySide === 'server' ? 'error' : 'warning',
+      ts: ts(conn.rstPacket.firstUs), hops: rstHops,
+      message: `connection reset by the ${fromContainer ? 'container' : bySide} (${fmt(bySide === 'server' ? server : client)}, RST first seen ${where ? `on ${hopList(rstHops)}` : 'in the capture'})`,
+    });
+  }
+
+  const dirs: Array<[DirectionTracker, string]> = [
+    [conn.tracker(clientSide), 'client → server'],
+    [conn.tracker(serverSide), 'server → client'],
+  ];
+  const counted = (pick: (d: DirectionTracker) => number): string =>
+    dirs.filter(([d]) => pick(d) > 0).map(([d, label]) => `${pick(d)} ${label}`).join(', ');
+  const total = (pick: (d: DirectionTracker) => number): number => pick(dirs[0][0]) + pick(dirs[1][0]);
+  const lastTs = ts(conn.lastUs);
+  if (total((d) => d.retransmissions) > 0) {
+    out.push({ ...base, kind: 'retransmissions', severity: 'warning', ts: lastTs, hops: [], message: `retransmissions: ${counted((d) => d.retransmissions)}` });
+  }
+  if (total((d) => d.outOfOrder) > 0) {
+    out.push({ ...base, kind: 'out-of-order', severity: 'info', ts: lastTs, hops: [], message: `out-of-order segments: ${counted((d) => d.outOfOrder)}` });
+  }
+  if (total((d) => d.lostSegments) > 0) {
+    out.push({ ...base, kind: 'lost-segments', severity: 'warning', ts: lastTs, hops: [], message: `gaps in the sequence never filled (segments not captured or lost before the capture point): ${counted((d) => d.lostSegments)}` });
+  }
+  if (total((d) => d.zeroWindows) > 0) {
+    const z = dirs.filter(([d]) => d.zeroWindows > 0).map(([d, label]) => `${label.startsWith('client') ? 'the client' : 'the server'} advertised a zero window ${d.zeroWindows}×`).join(', ');
+    out.push({ ...base, kind: 'zero-window', severity: 'warning', ts: lastTs, hops: [], message: `receiver stalled: ${z}` });
+  }
+  for (const ex of conn.pairing.all) {
+    if (ex.request && !ex.response && !ex.reset && conn.isFinal()) {
+      out.push({
+        ...base, exchangeId: ex.id, kind: 'http-no-response', severity: 'warning', ts: ts(ex.request.startUs), hops: ctx.hops(ex.request.packet),
+        message: `${ex.request.head.method} ${ex.request.head.target} got no response before the connection ended`,
+      });
+    }
+  }
+  return out;
+}
+
+/** The server's endpoint on the innermost leg (after DNAT), or null without NAT. */
+function serverEndpointAfterNat(conn: Connection, clientSide: Side): Endpoint | null {
+  if (conn.legs.length < 2) return null;
+  const l = conn.legs[conn.legs.length - 1];
+  return clientSide === 'a' ? { address: l.bText, port: l.bPort } : { address: l.aText, port: l.aPort };
+}

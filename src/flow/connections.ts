@@ -1,0 +1,401 @@
+/**
+ * TCP connection tracking (RFC 9293): the life of each connection as a state machine, and
+ * per direction the sequence space — what is new, retransmitted, out of order or missing —
+ * with the in-order bytes handed to the HTTP parser.
+ *
+ * A connection is keyed by its endpoints as seen at each observation point (NAT gives it
+ * several keys, see nat.ts). Sides are `a` (the sender of the first packet seen) and `b`;
+ * which of them is the client is decided by the SYN, else by HTTP (who sends requests),
+ * else by ports (the lower, well-known port is the server's).
+ */
+import { TCP_FLAG } from '../decode/index.js';
+import { ExchangePairing, HttpStream, type SegmentContext } from './http-exchanges.js';
+import type { StitchedPacket } from './stitch.js';
+
+/**
+ * The connection's state. Transitions (`on…` in `Connection`):
+ *  1. first packet is a SYN without ACK              → syn-sent
+ *  2. syn-sent + SYN-ACK from the other side          → syn-received
+ *  3. syn-received + ACK from the SYN's sender        → established (via handshake)
+ *  4. first packet is anything but a bare SYN         → established (midstream: the capture
+ *     began after the handshake, e.g. a load balancer's keep-alive connection)
+ *  5. established + FIN from one side                 → closing (that side)
+ *  6. closing + FIN from the other side               → closed (fin)
+ *  7. any state + RST                                 → reset (by that side); final
+ *  8. syn-sent + SYN again (same ISN)                 → syn-sent (a SYN retransmission, counted)
+ */
+export type TcpState =
+  | { kind: 'syn-sent' }
+  | { kind: 'syn-received' }
+  | { kind: 'established'; via: 'handshake' | 'midstream' }
+  | { kind: 'closing'; finFrom: Side }
+  | { kind: 'closed' }
+  | { kind: 'reset'; by: Side };
+
+export type Side = 'a' | 'b';
+
+const SYN_SENT: TcpState = { kind: 'syn-sent' };
+const SYN_RECEIVED: TcpState = { kind: 'syn-received' };
+const EST_HANDSHAKE: TcpState = { kind: 'established', via: 'handshake' };
+const EST_MIDSTREAM: TcpState = { kind: 'established', via: 'midstream' };
+const CLOSED: TcpState = { kind: 'closed' };
+
+/** Out-of-order segments held back for the HTTP parser, per direction. */
+const MAX_PENDING_SEGMENTS = 16;
+const MAX_PENDING_BYTES = 256 * 1024;
+/** A hole filled within this time after it opened is reordering, later a retransmission. */
+const REORDER_WINDOW_US = 3_000;
+
+interface Pending { seq: number; bytes: Uint8Array; ctx: SegmentContext }
+
+interface Hole { start: number; end: number; openedUs: number }
+
+/** One direction of a connection (sender side `from`). */
+export class DirectionTracker {
+  packets = 0;
+  payloadBytes = 0;
+  retransmissions = 0;
+  outOfOrder = 0;
+  keepAlives = 0;
+  zeroWindows = 0;
+  private windowWasZero = false;
+  /** Next sequence number after the highest byte seen (SYN and FIN count one). */
+  private nextSeq = 0;
+  private seqKnown = false;
+  /** Next byte the HTTP parser expects. */
+  private streamNext = 0;
+  private holes: Hole[] | null = null;
+  private pending: Pending[] | null = null;
+  private pendingBytes = 0;
+  lostSegments = 0;
+  finSeen = false;
+  /** The first packet carrying data (its hops show the path this way). */
+  firstDataPacket: StitchedPacket | null = null;
+
+  constructor(readonly http: HttpStream) {}
+
+  /**
+   * Accounts one distinct segment from this side. `length` is the TCP payload length (what
+   * was sent); `captured` how much of it the capture holds.
+   */
+  onSegment(flags: number, seq: number, window: number, data: Uint8Array, payloadOffset: number, length: number, captured: number, ctx: SegmentContext): void {
+    this.packets++;
+    const syn = (flags & TCP_FLAG.SYN) !== 0;
+    const fin = (flags & TCP_FLAG.FIN) !== 0;
+    const rst = (flags & TCP_FLAG.RST) !== 0;
+    if (!rst) {
+      if (window === 0 && !syn) {
+        if (!this.windowWasZero) this.zeroWindows++;
+        this.windowWasZero = true;
+      } else this.windowWasZero = false;
+    }
+    if (syn) {
+      if (this.seqKnown && seq === ((this.nextSeq - 1) >>> 0)) { this.retransmissions++; return; }
+      this.nextSeq = (seq + 1) >>> 0;
+      this.streamNext = this.nextSeq;
+      this.seqKnown = true;
+      return;
+    }
+    if (rst) return;
+    const span = length + (fin ? 1 : 0);
+    if (span === 0) return;
+    if (fin) this.finSeen = true;
+    if (length > 0) { this.payloadBytes += length; if (!this.firstDataPacket) this.firstDataPacket = ctx.packet; }
+    if (!this.seqKnown) {
+      // Midstream: the first segment we see sets the origin of the stream.
+      this.seqKnown = true;
+      this.nextSeq = seq;
+      this.streamNext = seq;
+    }
+    const end = (seq + span) >>> 0;
+    const d = (seq - this.nextSeq) | 0;
+    if (d === 0) {
+      this.nextSeq = end;
+    } else if (d > 0) {
+      // Bytes between nextSeq and seq were never seen: a hole (lost before the capture
+      // point, or still to come out of order).
+      (this.holes ??= []).push({ start: this.nextSeq, end: seq, openedUs: ctx.tsUs });
+      if (this.holes.length > 64) { this.holes.shift(); this.lostSegments++; }
+      this.nextSeq = end;
+    } else {
+      // Starts below what we have seen: fills a hole (reordering or a late retransmission),
+      // a keep-alive probe (one byte below nextSeq), or a plain retransmission.
+      const holeIndex = this.findHole(seq, end);
+      if (holeIndex >= 0) {
+        const hole = this.holes![holeIndex];
+        if (ctx.tsUs - hole.openedUs <= REORDER_WINDOW_US) this.outOfOrder++;
+        else this.retransmissions++;
+        this.fillHole(holeIndex, seq, end);
+      } else if (length <= 1 && !fin && ((this.nextSeq - seq) | 0) === 1) {
+        this.keepAlives++;
+        return;
+      } else {
+        this.retransmissions++;
+      }
+      if (((end - this.nextSeq) | 0) > 0) this.nextSeq = end;
+    }
+    if (captured > 0) this.deliver(seq, data, payloadOffset, captured, ctx);
+  }
+
+  /** Hands in-order bytes to the HTTP parser; holds back bytes past a gap. */
+  private deliver(seq: number, data: Uint8Array, offset: number, captured: number, ctx: SegmentContext): void {
+    const http = this.http;
+    if (http.state === 'opaque') return;
+    const skip = (this.streamNext - seq) | 0;
+    if (skip >= captured) return; // nothing new for the stream
+    if (skip >= 0) {
+      http.feed(data, offset + skip, captured - skip, ctx);
+      this.streamNext = (seq + captured) >>> 0;
+      if (this.pending) this.drainPending();
+      return;
+    }
+    // Past a gap: keep a copy until the gap is filled.
+    if (!this.pending) this.pending = [];
+    if (this.pending.length >= MAX_PENDING_SEGMENTS || this.pendingBytes + captured > MAX_PENDING_BYTES) {
+      this.skipGap();
+      if (((seq - this.streamNext) | 0) > 0) { http.gap(); this.streamNext = seq; }
+      this.deliver(seq, data, offset, captured, ctx);
+      return;
+    }
+    this.pending.push({ seq, bytes: data.slice(offset, offset + captured), ctx });
+    this.pendingBytes += captured;
+  }
+
+  private drainPending(): void {
+    const pending = this.pending!;
+    for (;;) {
+      let progressed = false;
+      for (let i = 0; i < pending.length; i++) {
+        const seg = pending[i];
+        const skip = (this.streamNext - seg.seq) | 0;
+        if (skip < 0) continue;
+        pending.splice(i, 1);
+        this.pendingBytes -= seg.bytes.length;
+        if (skip < seg.bytes.length) {
+          this.http.feed(seg.bytes, skip, seg.bytes.length - skip, seg.ctx);
+          this.streamNext = (seg.seq + seg.bytes.length) >>> 0;
+        }
+        progressed = true;
+        break;
+      }
+      if (!progressed) break;
+    }
+    if (pending.length === 0) this.pending = null;
+  }
+
+  /** Gives up waiting for the oldest gap: the parser jumps to the held-back bytes. */
+  skipGap(): void {
+    while (this.pending && this.pending.length > 0) {
+      let lowest = 0;
+      for (let i = 1; i < this.pending.length; i++) if (((this.pending[i].seq - this.pending[lowest].seq) | 0) < 0) lowest = i;
+      const seg = this.pending[lowest];
+      if (((seg.seq - this.streamNext) | 0) > 0) { this.http.gap(); this.streamNext = seg.seq; }
+      this.drainPending();
+    }
+    this.pending = null;
+    this.pendingBytes = 0;
+  }
+
+  /** End of the connection or the capture: held-back bytes are delivered, open holes are lost segments. */
+  finish(): void {
+    this.skipGap();
+    if (this.holes) { this.lostSegments += this.holes.length; this.holes = null; }
+    this.http.close();
+  }
+
+  private findHole(start: number, end: number): number {
+    if (!this.holes) return -1;
+    for (let i = 0; i < this.holes.length; i++) {
+      const h = this.holes[i];
+      if (((end - h.start) | 0) > 0 && ((h.end - start) | 0) > 0) return i;
+    }
+    return -1;
+  }
+
+  private fillHole(i: number, start: number, end: number): void {
+    const holes = this.holes!;
+    const h = holes[i];
+    const leftOpen = ((start - h.start) | 0) > 0;
+    const rightOpen = ((h.end - end) | 0) > 0;
+    if (leftOpen && rightOpen) holes.splice(i, 1, { start: h.start, end: start, openedUs: h.openedUs }, { start: end, end: h.end, openedUs: h.openedUs });
+    else if (leftOpen) h.end = start;
+    else if (rightOpen) h.start = end;
+    else holes.splice(i, 1);
+    if (holes.length === 0) this.holes = null;
+  }
+}
+
+/** Addresses are numbers: the IPv4 address, or a 32-bit hash of an IPv6 address (see analyzer). */
+export interface TupleView {
+  src: number;
+  dst: number;
+  srcPort: number;
+  dstPort: number;
+}
+
+/** A distinct view of the endpoints (one per side of a NAT), with where it was seen. */
+export interface LegView {
+  /** The `a` side's address/port and the `b` side's in this view. */
+  aAddr: number;
+  aPort: number;
+  bAddr: number;
+  bPort: number;
+  aText: string;
+  bText: string;
+  /** Bit i set: seen on interface number i (first 32 interfaces). */
+  interfaceMask: number;
+}
+
+/** A NAT rewrite observed between two consecutive copies of one packet. */
+export interface NatTransition {
+  fromLeg: number;
+  toLeg: number;
+  /** Interfaces of the copy before and after, and the side that sent the packet. */
+  fromInterface: number;
+  toInterface: number;
+  sender: Side;
+}
+
+export class Connection {
+  state: TcpState;
+  /** null until decided; 'a' or 'b' is the client. */
+  clientSide: Side | null = null;
+  rolesFrom: 'syn' | 'http' | 'ports' = 'ports';
+  readonly a: DirectionTracker;
+  readonly b: DirectionTracker;
+  readonly pairing: ExchangePairing;
+  readonly legs: LegView[] = [];
+  readonly nat: NatTransition[] = [];
+  synUs = -1;
+  synAckUs = -1;
+  ackUs = -1;
+  synRetransmissions = 0;
+  synPacket: StitchedPacket | null = null;
+  synAckPacket: StitchedPacket | null = null;
+  /** The RST that ended it (its hops tell where it came from). */
+  rstPacket: StitchedPacket | null = null;
+  closeUs = -1;
+  firstUs: number;
+  lastUs: number;
+  observations = 0;
+  packets = 0;
+  finFrom: Side | null = null;
+  idleTimedOut = false;
+  /** Intrusive lists: by last activity (idle expiry) and in the table bucket. */
+  prevActive: Connection | null = null;
+  nextActive: Connection | null = null;
+  nextInBucket: Connection | null = null;
+  bucketKeys: number[] = [];
+  summarized = false;
+
+  constructor(readonly id: number, firstUs: number, nextExchangeId: () => number) {
+    this.firstUs = firstUs;
+    this.lastUs = firstUs;
+    this.state = EST_MIDSTREAM;
+    this.pairing = new ExchangePairing(nextExchangeId);
+    // The side that sends requests is the client: learn it from the first head seen.
+    this.a = new DirectionTracker(new HttpStream(this.pairing, (k) => this.learnRole('a', k)));
+    this.b = new DirectionTracker(new HttpStream(this.pairing, (k) => this.learnRole('b', k)));
+  }
+
+  private learnRole(side: Side, kind: 'request' | 'response'): void {
+    if (this.rolesFrom === 'syn' || this.rolesFrom === 'http') return;
+    this.clientSide = kind === 'request' ? side : other(side);
+    this.rolesFrom = 'http';
+  }
+
+  /** The first packet decides the starting state (rules 1 and 4). */
+  start(flags: number, sender: Side, tsUs: number, packet: StitchedPacket): void {
+    if ((flags & (TCP_FLAG.SYN | TCP_FLAG.ACK | TCP_FLAG.RST)) === TCP_FLAG.SYN) {
+      this.state = SYN_SENT;
+      this.clientSide = sender;
+      this.rolesFrom = 'syn';
+      this.synUs = tsUs;
+      this.synPacket = packet;
+    } else {
+      this.state = EST_MIDSTREAM;
+    }
+  }
+
+  /** Advances the state machine for one distinct packet from `sender`. */
+  onFlags(flags: number, sender: Side, tsUs: number, packet: StitchedPacket): void {
+    const s = this.state;
+    if (flags & TCP_FLAG.RST) {
+      // Rule 7: a RST ends the connection whatever the state.
+      if (s.kind !== 'reset') {
+        this.state = { kind: 'reset', by: sender };
+        this.rstPacket = packet;
+        this.closeUs = tsUs;
+        this.pairing.onReset();
+      }
+      return;
+    }
+    const syn = (flags & TCP_FLAG.SYN) !== 0;
+    const ack = (flags & TCP_FLAG.ACK) !== 0;
+    switch (s.kind) {
+      case 'syn-sent':
+        if (syn && !ack && sender === this.clientSide) { this.synRetransmissions++; return; } // rule 8
+        if (syn && ack && sender !== this.clientSide) { // rule 2
+          this.state = SYN_RECEIVED;
+          this.synAckUs = tsUs;
+          this.synAckPacket = packet;
+        }
+        return;
+      case 'syn-received':
+        if (syn && ack && sender !== this.clientSide) return; // SYN-ACK retransmitted
+        if (!syn && ack && sender === this.clientSide) { // rule 3
+          this.state = EST_HANDSHAKE;
+          this.ackUs = tsUs;
+        }
+        if (flags & TCP_FLAG.FIN) this.onFin(sender, tsUs);
+        return;
+      case 'established':
+      case 'closing':
+        if (flags & TCP_FLAG.FIN) this.onFin(sender, tsUs);
+        return;
+      case 'closed':
+      case 'reset':
+        return;
+    }
+  }
+
+  /** Rules 5 and 6. */
+  private onFin(sender: Side, tsUs: number): void {
+    const s = this.state;
+    if (s.kind === 'closing') {
+      if (s.finFrom !== sender) { this.state = CLOSED; this.closeUs = tsUs; }
+      return;
+    }
+    this.finFrom = sender;
+    this.state = { kind: 'closing', finFrom: sender };
+  }
+
+  /** Roles by ports when neither a SYN nor HTTP told (the well-known / lower port serves). */
+  decideRolesByPorts(aPort: number, bPort: number): void {
+    if (this.clientSide !== null) return;
+    this.clientSide = serverLikePort(bPort, aPort) ? 'a' : 'b';
+    this.rolesFrom = 'ports';
+  }
+
+  isFinal(): boolean {
+    return this.state.kind === 'closed' || this.state.kind === 'reset';
+  }
+
+  tracker(side: Side): DirectionTracker {
+    return side === 'a' ? this.a : this.b;
+  }
+}
+
+export function other(side: Side): Side {
+  return side === 'a' ? 'b' : 'a';
+}
+
+const WELL_KNOWN_SERVER_PORTS = new Set([80, 443, 8080, 8000, 8443, 3000, 5000, 9000, 8888]);
+
+/** True when `port` looks like the server's port compared with `otherPort`. */
+function serverLikePort(port: number, otherPort: number): boolean {
+  const w1 = WELL_KNOWN_SERVER_PORTS.has(port);
+  const w2 = WELL_KNOWN_SERVER_PORTS.has(otherPort);
+  if (w1 !== w2) return w1;
+  return port <= otherPort;
+}

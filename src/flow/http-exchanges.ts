@@ -1,0 +1,374 @@
+/**
+ * HTTP/1.x over one TCP byte stream (RFC 9112): find each message head (possibly spread
+ * over several segments), skip its body by its framing (§6.3: Content-Length, chunked, or
+ * until close; none for HEAD, 1xx, 204, 304), and pair requests with responses in order on
+ * keep-alive and pipelined connections.
+ *
+ * The stream is fed in-order bytes by the connection tracker (connections.ts), which has
+ * already dealt with retransmissions and reordering. After a gap it cannot fill, the tracker
+ * calls `gap()`: the parser then waits for a segment that starts a new head.
+ */
+import { httpHeadKind, httpHeader, parseHttpHead } from '../decode/index.js';
+import type { HttpHead } from '../decode/index.js';
+import type { StitchedPacket } from './stitch.js';
+
+const CR = 0x0d;
+const LF = 0x0a;
+/** A head longer than this is not HTTP we can follow: the stream is given up until a new head. */
+export const MAX_HEAD_BYTES = 64 * 1024;
+
+type StreamState =
+  | 'start'        // at a message boundary, waiting for the first byte of a head
+  | 'head'         // inside a head, looking for the blank line
+  | 'body-length'  // skipping `remaining` body bytes (Content-Length)
+  | 'chunk-size'   // reading a chunk-size line (hex, optional ;extensions, CRLF)
+  | 'chunk-data'   // skipping `remaining` chunk bytes
+  | 'chunk-end'    // the CRLF after chunk data
+  | 'trailers'     // trailer lines after the last chunk, up to the blank line
+  | 'until-close'  // response without length: the body runs to the end of the connection
+  | 'resync'       // lost track (gap, garbage): wait for a segment that starts a head
+  | 'opaque';      // after 101 Switching Protocols / CONNECT: not HTTP/1 any more
+
+/** Framing of the body that follows a head. */
+export type BodyFraming = 'content-length' | 'chunked' | 'close' | 'none';
+
+/** Live exchange being built (summarised by the analyzer). */
+export interface ExchangeBuilder {
+  id: number;
+  index: number;
+  pipelined: boolean;
+  request: MessageBuilder | null;
+  response: MessageBuilder | null;
+  reset: boolean;
+}
+
+export interface MessageBuilder {
+  head: HttpHead;
+  framing: BodyFraming;
+  bodyBytes: number;
+  startUs: number;
+  packet: StitchedPacket;
+  segments: number;
+}
+
+/** What the connection gives each stream: where segments come from, and pairing. */
+export interface SegmentContext {
+  tsUs: number;
+  packet: StitchedPacket;
+}
+
+/** Pairs requests with responses on one connection. */
+export class ExchangePairing {
+  readonly all: ExchangeBuilder[] = [];
+  /** Requests waiting for their response, oldest first. */
+  private readonly awaiting: ExchangeBuilder[] = [];
+  constructor(private readonly nextId: () => number) {}
+
+  onRequest(msg: MessageBuilder): void {
+    const ex: ExchangeBuilder = {
+      id: this.nextId(), index: this.all.length + 1,
+      // Pipelined: sent while an earlier request had not started its response yet.
+      pipelined: this.awaiting.length > 0,
+      request: msg, response: null, reset: false,
+    };
+    this.all.push(ex);
+    this.awaiting.push(ex);
+  }
+
+  /** The method of the request the next response answers (HEAD responses have no body). */
+  pendingMethod(): string | null {
+    return this.awaiting.length > 0 ? this.awaiting[0].request!.head.method : null;
+  }
+
+  onResponse(msg: MessageBuilder): void {
+    const status = msg.head.status;
+    // 1xx other than 101 are interim: the final response to the same request follows.
+    if (status >= 100 && status < 200 && status !== 101) return;
+    const ex = this.awaiting.shift();
+    if (ex) { ex.response = msg; return; }
+    // The capture started after the request (or it was lost): a response on its own.
+    this.all.push({ id: this.nextId(), index: this.all.length + 1, pipelined: false, request: null, response: msg, reset: false });
+  }
+
+  /** A RST: every exchange still waiting for its response ends reset. */
+  onReset(): void {
+    for (const ex of this.awaiting) ex.reset = true;
+    this.awaiting.length = 0;
+  }
+}
+
+/** One direction of HTTP/1 over TCP. */
+export class HttpStream {
+  state: StreamState = 'start';
+  private headBuf: Uint8Array | null = null;
+  private headLen = 0;
+  private headStartUs = 0;
+  private headPacket: StitchedPacket | null = null;
+  private headSegments = 0;
+  private remaining = 0;
+  private chunkSize = 0;
+  private chunkDigits = 0;
+  private inChunkExt = false;
+  private trailerLineLen = 0;
+  private current: MessageBuilder | null = null;
+  /** True once any head was recognised: the stream is HTTP. */
+  sawHttp = false;
+  /** Bytes that were not HTTP where a head should have begun (not HTTP, or lost track). */
+  ignoredBytes = 0;
+
+  constructor(private readonly pairing: ExchangePairing, private readonly onKind: (kind: 'request' | 'response') => void) {}
+
+  /** Feeds in-order stream bytes `data[offset, offset+length)` from one segment. */
+  feed(data: Uint8Array, offset: number, length: number, ctx: SegmentContext): void {
+    let p = offset;
+    const end = offset + length;
+    let segmentCounted = false;
+    while (p < end) {
+      switch (this.state) {
+        case 'start': {
+          const kind = httpHeadKind(data, p, end - p);
+          // Too short to tell and not obviously garbage: treat as the start of a head.
+          if (kind === null && !(end - p < 8 && looksLikeHeadStart(data, p, end))) {
+            this.ignoredBytes += end - p;
+            this.state = 'resync';
+            return;
+          }
+          this.headStartUs = ctx.tsUs;
+          this.headPacket = ctx.packet;
+          this.headSegments = 0;
+          this.headLen = 0;
+          this.state = 'head';
+          break;
+        }
+        case 'head': {
+          if (!segmentCounted) { this.headSegments++; segmentCounted = true; }
+          p = this.scanHead(data, p, end);
+          break;
+        }
+        case 'body-length': {
+          const n = Math.min(this.remaining, end - p);
+          this.addBody(n);
+          this.remaining -= n;
+          p += n;
+          if (this.remaining === 0) this.endMessage();
+          break;
+        }
+        case 'chunk-size': {
+          const c = data[p++];
+          if (c === LF) {
+            if (this.chunkDigits === 0) { this.lost(); return; }
+            if (this.chunkSize === 0) { this.state = 'trailers'; this.trailerLineLen = 0; }
+            else { this.state = 'chunk-data'; this.remaining = this.chunkSize; }
+          } else if (!this.inChunkExt) {
+            const v = hexValue(c);
+            if (v >= 0 && this.chunkDigits < 12) { this.chunkSize = this.chunkSize * 16 + v; this.chunkDigits++; }
+            else if (c === 0x3b /* ; */ || c === 0x20 || c === 0x09) this.inChunkExt = true;
+            else if (c !== CR) { this.lost(); return; }
+          }
+          break;
+        }
+        case 'chunk-data': {
+          const n = Math.min(this.remaining, end - p);
+          this.addBody(n);
+          this.remaining -= n;
+          p += n;
+          if (this.remaining === 0) this.state = 'chunk-end';
+          break;
+        }
+        case 'chunk-end': {
+          const c = data[p++];
+          if (c === LF) this.beginChunkSize();
+          else if (c !== CR) { this.lost(); return; }
+          break;
+        }
+        case 'trailers': {
+          const c = data[p++];
+          if (c === LF) {
+            if (this.trailerLineLen === 0) this.endMessage();
+            this.trailerLineLen = 0;
+          } else if (c !== CR) this.trailerLineLen++;
+          break;
+        }
+        case 'until-close': {
+          this.addBody(end - p);
+          return;
+        }
+        case 'resync': {
+          // Only a segment that itself begins with a head brings us back.
+          if (p === offset && httpHeadKind(data, p, end - p) !== null) { this.state = 'start'; break; }
+          this.ignoredBytes += end - p;
+          return;
+        }
+        case 'opaque':
+          return;
+      }
+    }
+  }
+
+  /** The tracker skipped bytes it never saw: resynchronise on the next head. */
+  gap(): void {
+    if (this.state === 'opaque' || this.state === 'until-close') return;
+    if (this.current) this.current = null;
+    this.headBuf = null;
+    this.headLen = 0;
+    this.state = 'resync';
+  }
+
+  /** The connection ended: a body running "until close" is complete now. */
+  close(): void {
+    if (this.state === 'until-close') this.endMessage();
+  }
+
+  private addBody(n: number): void {
+    if (this.current) this.current.bodyBytes += n;
+  }
+
+  private lost(): void {
+    this.current = null;
+    this.state = 'resync';
+  }
+
+  private beginChunkSize(): void {
+    this.state = 'chunk-size';
+    this.chunkSize = 0;
+    this.chunkDigits = 0;
+    this.inChunkExt = false;
+  }
+
+  private endMessage(): void {
+    this.current = null;
+    this.state = 'start';
+  }
+
+  /** Looks for the blank line that ends the head; returns where parsing continues. */
+  private scanHead(data: Uint8Array, p: number, end: number): number {
+    if (this.headLen === 0) {
+      // Fast path: the whole head is in this segment — parse it in place.
+      const headEnd = findHeadEnd(data, p, end, p);
+      if (headEnd >= 0) {
+        this.completeHead(data, p, headEnd - p);
+        return headEnd;
+      }
+    }
+    // Slow path: accumulate (the head spans segments).
+    const n = end - p;
+    if (this.headLen + n > MAX_HEAD_BYTES) { this.ignoredBytes += n; this.lost(); return end; }
+    if (!this.headBuf || this.headBuf.length < this.headLen + n) {
+      const grown = new Uint8Array(Math.min(MAX_HEAD_BYTES, Math.max(1024, (this.headLen + n) * 2)));
+      if (this.headBuf) grown.set(this.headBuf.subarray(0, this.headLen));
+      this.headBuf = grown;
+    }
+    const from = Math.max(0, this.headLen - 3);
+    this.headBuf.set(data.subarray(p, end), this.headLen);
+    this.headLen += n;
+    const headEnd = findHeadEnd(this.headBuf, 0, this.headLen, from);
+    if (headEnd < 0) return end;
+    // The head ends inside this segment: bytes after it belong to the body / next message.
+    const consumedHere = headEnd - (this.headLen - n);
+    const buf = this.headBuf;
+    this.headBuf = null;
+    const len = headEnd;
+    this.headLen = 0;
+    this.completeHead(buf, 0, len);
+    return p + consumedHere;
+  }
+
+  private completeHead(data: Uint8Array, offset: number, length: number): void {
+    const head = parseHttpHead(data, offset, length);
+    if (!head.present || !head.complete) { this.lost(); return; }
+    this.sawHttp = true;
+    this.onKind(head.kind);
+    const framing = head.kind === 'request' ? requestFraming(head) : responseFraming(head, this.pairing.pendingMethod());
+    const msg: MessageBuilder = {
+      head, framing: framing.kind, bodyBytes: 0, startUs: this.headStartUs,
+      packet: this.headPacket!, segments: Math.max(1, this.headSegments),
+    };
+    if (head.kind === 'request') this.pairing.onRequest(msg);
+    else this.pairing.onResponse(msg);
+    this.current = msg;
+    this.headPacket = null;
+    if (head.kind === 'response' && head.status === 101) { this.state = 'opaque'; return; }
+    if (head.kind === 'request' && head.method === 'CONNECT') { this.state = 'opaque'; return; }
+    switch (framing.kind) {
+      case 'none': this.endMessage(); break;
+      case 'content-length':
+        if (framing.length === 0) this.endMessage();
+        else { this.state = 'body-length'; this.remaining = framing.length; }
+        break;
+      case 'chunked': this.beginChunkSize(); break;
+      case 'close': this.state = 'until-close'; break;
+    }
+  }
+}
+
+/** RFC 9112 §6.3 for requests: chunked, else Content-Length, else no body. */
+function requestFraming(head: HttpHead): { kind: BodyFraming; length: number } {
+  if (isChunked(head)) return { kind: 'chunked', length: 0 };
+  const cl = contentLength(head);
+  if (cl !== null) return { kind: 'content-length', length: cl };
+  return { kind: 'none', length: 0 };
+}
+
+/** RFC 9112 §6.3 for responses: none for HEAD/1xx/204/304, chunked, Content-Length, else until close. */
+function responseFraming(head: HttpHead, requestMethod: string | null): { kind: BodyFraming; length: number } {
+  const s = head.status;
+  if (requestMethod === 'HEAD' || (s >= 100 && s < 200) || s === 204 || s === 304) return { kind: 'none', length: 0 };
+  if (isChunked(head)) return { kind: 'chunked', length: 0 };
+  const cl = contentLength(head);
+  if (cl !== null) return { kind: 'content-length', length: cl };
+  return { kind: 'close', length: 0 };
+}
+
+function isChunked(head: HttpHead): boolean {
+  const te = httpHeader(head, 'transfer-encoding');
+  if (te === null) return false;
+  const codings = te.toLowerCase().split(',');
+  return codings[codings.length - 1].trim() === 'chunked';
+}
+
+function contentLength(head: HttpHead): number | null {
+  const v = httpHeader(head, 'content-length');
+  if (v === null || !/^\s*\d{1,15}\s*$/.test(v)) return null;
+  return Number(v);
+}
+
+/** Index just past the blank line ending a head in data[start, end), searching from `from`; -1 if none. */
+function findHeadEnd(data: Uint8Array, start: number, end: number, from: number): number {
+  for (let i = Math.max(start, from); i < end; i++) {
+    if (data[i] !== LF) continue;
+    if (i + 1 < end && data[i + 1] === LF) return i + 2;
+    if (i + 2 < end && data[i + 1] === CR && data[i + 2] === LF) return i + 3;
+  }
+  return -1;
+}
+
+/** A very short segment that could be the beginning of a method or of "HTTP/". */
+function looksLikeHeadStart(data: Uint8Array, p: number, end: number): boolean {
+  for (let i = p; i < end; i++) {
+    const c = data[i];
+    if (!((c >= 0x41 && c <= 0x5a) || c === 0x2f || c === 0x20 || c === 0x2e || (c >= 0x30 && c <= 0x39))) return false;
+  }
+  return true;
+}
+
+function hexValue(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x61 && c <= 0x66) return c - 0x57;
+  if (c >= 0x41 && c <= 0x46) return c - 0x37;
+  return -1;
+}
+
+/** Parses an X-Amzn-Trace-Id value: `Root=1-<8 hex>-<24 hex>;Self=…;Parent=…`. */
+export function parseTraceId(raw: string): { raw: string; root: string | null; self: string | null } {
+  let root: string | null = null;
+  let self: string | null = null;
+  for (const part of raw.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    const key = part.slice(0, eq).trim().toLowerCase();
+    const value = part.slice(eq + 1).trim();
+    if (key === 'root') root = value;
+    else if (key === 'self') self = value;
+  }
+  return { raw, root, self };
+}

@@ -1,0 +1,10 @@
+/**
+ * flow/: TCP connections, HTTP/1 exchanges, copies of one packet stitched across
+ * interfaces through NAT, NAT mappings and named anomalies. The public surface.
+ */
+export * from './types.js';
+export { createFlowAnalyzer, FLOW_DEFAULTS, type FlowAnalyzer, type FlowOptions, type PacketWhere } from './analyzer.js';
+export { analyzeCapture, type AnalyzeCaptureOptions } from './file.js';
+export { findExchange, selectRequest, type ExchangeQuery } from './select.js';
+export { renderAnalysis, type RenderOptions } from './render.js';
+export { parseTraceId } from './http-exchanges.js';

@@ -1,0 +1,163 @@
+/**
+ * The text view of an analysis: per connection, the seed's diagram for each exchange, made
+ * from the evidence —
+ *   ALB node 172.31.0.10 → ens5 → docker0 → veth3f2a1b9 → container 172.17.0.2:8080 → HTTP 200 (1.3 ms)
+ * and the way back, the hops with their µs, request → first byte at each observation point,
+ * the NAT mapping, the handshake, the duplicate explanation and the named anomalies.
+ */
+import { cap } from './anomalies.js';
+import type { Anomaly, ConnectionSummary, Endpoint, FlowAnalysis, Hop, HttpExchange, NatMapping } from './types.js';
+
+const BRIDGE_SIDE = /^(docker\d+|br-|veth|cni|cbr|cali|flannel|kube-bridge|podman|virbr)/;
+/** Connections without exchanges or anomalies listed one per line, up to this many. */
+const MAX_QUIET_CONNECTIONS = 50;
+
+export interface RenderOptions {
+  /** Only these exchanges (and their connections' facts), e.g. from `--request`. */
+  exchanges?: HttpExchange[];
+}
+
+const ep = (e: Endpoint): string => (e.address.includes(':') ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`);
+
+function fmtMs(v: number | null): string {
+  if (v === null) return '?';
+  if (v < 1) return `${Math.round(v * 1000)} µs`;
+  return `${v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : v.toFixed(0)} ms`;
+}
+
+function fmtUs(us: number): string {
+  return us < 1000 ? `+${us} µs` : `+${(us / 1000).toFixed(2)} ms`;
+}
+
+export function renderAnalysis(analysis: FlowAnalysis, options: RenderOptions = {}): string {
+  const lines: string[] = [];
+  const c = analysis.capture;
+  const ifaces = c.interfaces.map((i) => i.interface).join(', ');
+  lines.push(`capture: ${c.records} packets (${c.tcpRecords} TCP)${ifaces ? ` on ${ifaces}` : ''} · ${analysis.duplicates.packets} distinct TCP packets · ${analysis.connections.length + analysis.limits.connectionsNotKept} connections · ${analysis.exchanges.length + analysis.limits.exchangesNotKept} HTTP exchanges`);
+  if (analysis.duplicates.explanation) lines.push(analysis.duplicates.explanation);
+
+  const connById = new Map(analysis.connections.map((x) => [x.id, x]));
+  const natByConn = groupBy(analysis.natMappings, (m) => m.connectionId);
+  const anomaliesByConn = groupBy(analysis.anomalies, (a) => a.connectionId);
+  const selected = options.exchanges;
+  const exchangesByConn = groupBy(selected ?? analysis.exchanges, (e) => e.connectionId);
+
+  const connIds = new Set<number>([...exchangesByConn.keys()]);
+  if (!selected) for (const a of analysis.anomalies) connIds.add(a.connectionId);
+  const ordered = [...connIds].sort((a, b) => a - b);
+  for (const id of ordered) {
+    lines.push('');
+    const conn = connById.get(id) ?? null;
+    const exchanges = exchangesByConn.get(id) ?? [];
+    lines.push(connectionLine(id, conn, exchanges[0] ?? null));
+    if (conn?.handshake) {
+      const h = conn.handshake;
+      const retx = h.synRetransmissions ? ` · ${h.synRetransmissions} SYN retransmission(s)` : '';
+      if (h.synToSynAckMs === null) lines.push(`  handshake  SYN seen at ${h.measuredAt}, no SYN-ACK${retx}`);
+      else lines.push(`  handshake  SYN → SYN-ACK ${fmtMs(h.synToSynAckMs)} · SYN-ACK → ACK ${fmtMs(h.synAckToAckMs)} (at ${h.measuredAt})${retx}`);
+    } else if (conn && !conn.handshakeSeen) {
+      lines.push('  handshake  not in the capture: the connection was already open (keep-alive)');
+    }
+    for (const m of natByConn.get(id) ?? []) lines.push(`  NAT        ${natLine(m)}`);
+    if (conn && exchanges.length === 0) {
+      if (conn.pathToServer.length > 0) lines.push(`  → client   ${conn.pathToServer.join(' → ')}`);
+      if (conn.pathToClient.length > 0) lines.push(`  ← server   ${conn.pathToClient.join(' → ')}`);
+    }
+    for (const ex of exchanges) lines.push(...exchangeLines(ex, conn, natByConn.get(id) ?? []));
+    const anomalies = (anomaliesByConn.get(id) ?? []).filter((a) => !selected || a.exchangeId === null || exchanges.some((e) => e.id === a.exchangeId));
+    for (const a of anomalies) lines.push(...anomalyLines(a));
+  }
+
+  if (!selected) {
+    const quiet = analysis.connections.filter((x) => !connIds.has(x.id));
+    if (quiet.length > 0) {
+      lines.push('', `other connections (${quiet.length}, no HTTP and nothing wrong):`);
+      for (const x of quiet.slice(0, MAX_QUIET_CONNECTIONS)) {
+        lines.push(`  #${x.id} ${ep(x.client)} → ${ep(x.server)} · ${x.packets} packets · ${x.state}${x.closedBy ? ` (${x.closedBy.how} from ${x.closedBy.from})` : ''}`);
+      }
+      if (quiet.length > MAX_QUIET_CONNECTIONS) lines.push(`  … and ${quiet.length - MAX_QUIET_CONNECTIONS} more (--json has them all)`);
+    }
+    lines.push('', analysis.anomalies.length === 0 ? 'anomalies: none' : `anomalies: ${summariseKinds(analysis.anomalies)}`);
+  }
+  if (analysis.limits.connectionsNotKept > 0 || analysis.limits.exchangesNotKept > 0) {
+    lines.push(`(not kept to bound memory: ${analysis.limits.connectionsNotKept} connection summaries, ${analysis.limits.exchangesNotKept} exchanges)`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+function connectionLine(id: number, conn: ConnectionSummary | null, ex: HttpExchange | null): string {
+  if (!conn) return ex ? `connection #${id}  ${ep(ex.client)} → ${ep(ex.server)}` : `connection #${id}`;
+  const closed = conn.closedBy ? `closed by ${conn.closedBy.from} ${conn.closedBy.how.toUpperCase()}` : conn.state;
+  return `connection #${id}  ${ep(conn.client)} → ${ep(conn.server)}  (${conn.packets} packets, ${conn.observations} observations, ${closed}, ${fmtMs(conn.durationMs)})`;
+}
+
+function natLine(m: NatMapping): string {
+  return `${m.kind.toUpperCase()} ${m.from} → ${m.to} (between ${m.beforeInterface} and ${m.afterInterface})`;
+}
+
+/** The innermost server endpoint (after DNAT) — the container's, on a Docker host. */
+function innerServer(ex: HttpExchange, conn: ConnectionSummary | null): Endpoint {
+  if (conn && conn.legs.length > 0) return conn.legs[conn.legs.length - 1].server;
+  return ex.server;
+}
+
+function exchangeLines(ex: HttpExchange, conn: ConnectionSummary | null, nat: NatMapping[]): string[] {
+  const out: string[] = [];
+  const req = ex.request;
+  const res = ex.response;
+  const title = req ? `${req.method} ${req.target}` : '(request not in the capture)';
+  const status = res ? `${res.status} ${res.reason}`.trim() : ex.status === 'reset' ? 'reset' : 'no response';
+  const facts: string[] = [];
+  if (req?.host) facts.push(`Host ${req.host}`);
+  if (req?.traceId) facts.push(`trace ${req.traceId.root ?? req.traceId.raw}`);
+  if (req?.xForwardedFor) facts.push(`X-Forwarded-For ${req.xForwardedFor}`);
+  if (ex.pipelined) facts.push('pipelined');
+  out.push(`  exchange ${ex.id}  ${title} → ${status}${facts.length ? ` · ${facts.join(' · ')}` : ''}`);
+
+  const viaProxy = Boolean(req?.xForwardedFor || req?.traceId);
+  const clientLabel = `${viaProxy ? 'ALB node' : 'client'} ${ex.client.address}`;
+  const reqHops = req?.hops ?? [];
+  const resHops = res?.hops ?? [];
+  const inner = innerServer(ex, conn);
+  const lastReqIf = reqHops.length > 0 ? reqHops[reqHops.length - 1].interface : null;
+  const serverLabel = `${(lastReqIf && BRIDGE_SIDE.test(lastReqIf)) || nat.some((m) => m.kind === 'dnat') ? 'container' : 'server'} ${ep(inner)}`;
+  const outcome = res ? `HTTP ${res.status} (${fmtMs(ex.timeToFirstByteMs)})` : ex.status === 'reset' ? 'RST' : 'no response';
+  if (req) out.push(`    → ${[clientLabel, ...reqHops.map((h) => h.interface), serverLabel, outcome].join(' → ')}`);
+  if (res) out.push(`    ← ${[serverLabel, ...resHops.map((h) => h.interface), clientLabel].join(' → ')}`);
+  if (reqHops.length > 1 || resHops.length > 1) {
+    out.push(`    hops     request  ${hopLine(reqHops)}`);
+    if (res) out.push(`             response ${hopLine(resHops)}`);
+  }
+  if (ex.timings.length > 0) {
+    const parts = ex.timings.map((t, i) => `${t.interface} ${fmtMs(t.ms)}${i === ex.timings.length - 1 && ex.timings.length > 1 ? ' (the app)' : ''}`);
+    out.push(`    request → first response byte: ${parts.join(' · ')}`);
+  }
+  if (req && (req.headSegments > 1 || req.bodyBytes > 0)) out.push(`    request head in ${req.headSegments} segment(s), body ${req.bodyBytes} bytes`);
+  if (res) out.push(`    response ${res.bodyFraming} body ${res.bodyBytes} bytes${res.headSegments > 1 ? `, head in ${res.headSegments} segments` : ''}`);
+  return out;
+}
+
+function hopLine(hops: Hop[]): string {
+  return hops.map((h) => `${h.interface} ${cap(h.direction)} ${fmtUs(h.offsetUs)}`).join(' · ');
+}
+
+function anomalyLines(a: Anomaly): string[] {
+  const mark = a.severity === 'error' ? '✗' : a.severity === 'warning' ? '!' : 'i';
+  return [`  ${mark} ${a.kind}: ${a.message}`];
+}
+
+function summariseKinds(anomalies: Anomaly[]): string {
+  const counts = new Map<string, number>();
+  for (const a of anomalies) counts.set(a.kind, (counts.get(a.kind) ?? 0) + 1);
+  return [...counts].map(([k, n]) => `${k} ×${n}`).join(', ');
+}
+
+function groupBy<T>(items: T[], key: (t: T) => number): Map<number, T[]> {
+  const m = new Map<number, T[]>();
+  for (const it of items) {
+    const k = key(it);
+    const list = m.get(k);
+    if (list) list.push(it); else m.set(k, [it]);
+  }
+  return m;
+}

@@ -1,0 +1,227 @@
+/**
+ * The result model of flow analysis: plain serialisable data (`flowtrace analyze --json`).
+ * docs/analyze.md documents every field; bump FLOW_SCHEMA when a field changes meaning.
+ *
+ * Times: `ts` fields are seconds since the Unix epoch with microsecond precision (like
+ * `tcpdump -tt`); durations are in milliseconds (`…Ms`) or microseconds (`…Us`), as named.
+ * Missing values are explicit `null`s.
+ */
+
+export const FLOW_SCHEMA = 'flowtrace.analysis/1' as const;
+
+/** Where a packet was seen: one interface, one direction (SLL2 / pcapng epb_flags). */
+export type HopDirection = 'in' | 'out' | 'broadcast' | 'multicast' | 'otherhost' | 'unknown';
+
+export interface Hop {
+  interface: string;
+  direction: HopDirection;
+  ts: number;
+  /** Microseconds after the packet's first observation (0 for the first hop). */
+  offsetUs: number;
+}
+
+export interface Endpoint {
+  address: string;
+  port: number;
+}
+
+/** How the client/server roles of a connection were decided. */
+export type RoleSource = 'syn' | 'http' | 'ports';
+
+export type ConnectionState =
+  | 'syn-sent'
+  | 'syn-received'
+  | 'established'
+  | 'closing'
+  | 'closed'
+  | 'reset';
+
+export interface DirectionStats {
+  packets: number;
+  payloadBytes: number;
+  retransmissions: number;
+  outOfOrder: number;
+  /** Gaps in the sequence space never filled in the capture ("previous segment not captured"). */
+  lostSegments: number;
+  /** Times the receive window advertised by this side dropped to 0. */
+  zeroWindows: number;
+  keepAlives: number;
+}
+
+/** One view of the connection's endpoints (a leg), with the interfaces where it was seen. */
+export interface ConnectionLeg {
+  client: Endpoint;
+  server: Endpoint;
+  interfaces: string[];
+}
+
+export interface NatMapping {
+  connectionId: number;
+  /** 'dnat': the server side was rewritten; 'snat': the client side was rewritten. */
+  kind: 'dnat' | 'snat';
+  from: string;
+  to: string;
+  /** Interfaces before and after the rewrite, in the client → server direction. */
+  beforeInterface: string;
+  afterInterface: string;
+}
+
+export interface Handshake {
+  /** SYN → SYN-ACK and SYN-ACK → ACK, measured at the first observation point. */
+  synToSynAckMs: number | null;
+  synAckToAckMs: number | null;
+  /** Where those were measured (the interface of the SYN's first copy). */
+  measuredAt: string;
+  synRetransmissions: number;
+}
+
+export interface ConnectionSummary {
+  id: number;
+  /** The endpoints as seen at the first observation point (outside any NAT). */
+  client: Endpoint;
+  server: Endpoint;
+  rolesFrom: RoleSource;
+  state: ConnectionState;
+  /** False when the capture started after the handshake (e.g. a load balancer's keep-alive). */
+  handshakeSeen: boolean;
+  handshake: Handshake | null;
+  firstTs: number;
+  lastTs: number;
+  durationMs: number;
+  /** Who ended it: FIN or RST, and from which side; null while still open. */
+  closedBy: { how: 'fin' | 'rst'; from: 'client' | 'server' } | null;
+  toServer: DirectionStats;
+  toClient: DirectionStats;
+  /** Observations of this connection's packets (all copies), and distinct packets. */
+  observations: number;
+  packets: number;
+  legs: ConnectionLeg[];
+  /** The hops of a typical packet each way (the first data packet, else the SYN / SYN-ACK). */
+  pathToServer: string[];
+  pathToClient: string[];
+  exchangeIds: number[];
+  /** True when the connection was summarised because it sat idle past the timeout. */
+  idleTimedOut: boolean;
+}
+
+export interface TraceId {
+  /** The whole header value, e.g. `Root=1-67891233-abcdef012345678912345678;Self=…`. */
+  raw: string;
+  root: string | null;
+  self: string | null;
+}
+
+export interface HttpRequestInfo {
+  method: string;
+  target: string;
+  version: string;
+  host: string | null;
+  xForwardedFor: string | null;
+  traceId: TraceId | null;
+  bodyBytes: number;
+  ts: number;
+  /** The observation points of the segment that carried the start of the head. */
+  hops: Hop[];
+  /** The head spanned more than one TCP segment. */
+  headSegments: number;
+}
+
+export interface HttpResponseInfo {
+  status: number;
+  reason: string;
+  version: string;
+  /** 'content-length' | 'chunked' | 'close' | 'none' (HEAD, 1xx, 204, 304). */
+  bodyFraming: 'content-length' | 'chunked' | 'close' | 'none';
+  bodyBytes: number;
+  ts: number;
+  hops: Hop[];
+  headSegments: number;
+}
+
+/** Request → first response byte, measured at one observation point. */
+export interface HopTiming {
+  interface: string;
+  requestDirection: HopDirection;
+  responseDirection: HopDirection;
+  ms: number;
+}
+
+export interface HttpExchange {
+  id: number;
+  connectionId: number;
+  /** Position on its connection, from 1. */
+  index: number;
+  /** Sent before the previous response began (HTTP/1.1 pipelining). */
+  pipelined: boolean;
+  client: Endpoint;
+  server: Endpoint;
+  request: HttpRequestInfo | null;
+  response: HttpResponseInfo | null;
+  /** Request → first response byte at the first observation point of the request. */
+  timeToFirstByteMs: number | null;
+  /** The same at every observation point that saw both (outermost first). */
+  timings: HopTiming[];
+  /** complete | no-response (none seen) | response-only (capture began mid-exchange) | reset. */
+  status: 'complete' | 'no-response' | 'response-only' | 'reset';
+}
+
+export type AnomalyKind =
+  | 'syn-unanswered'
+  | 'syn-not-forwarded'
+  | 'rst-from-server'
+  | 'rst-from-client'
+  | 'retransmissions'
+  | 'out-of-order'
+  | 'lost-segments'
+  | 'zero-window'
+  | 'http-no-response';
+
+export interface Anomaly {
+  kind: AnomalyKind;
+  severity: 'error' | 'warning' | 'info';
+  connectionId: number;
+  exchangeId: number | null;
+  ts: number;
+  message: string;
+  /** The observation points of the packet that shows it (SYN, RST…), when there is one. */
+  hops: Hop[];
+}
+
+export interface InterfaceCount {
+  interface: string;
+  observations: number;
+}
+
+export interface FlowAnalysis {
+  schema: typeof FLOW_SCHEMA;
+  capture: {
+    /** Every packet record read. */
+    records: number;
+    /** Records that are TCP over IPv4/IPv6 (the ones analysed). */
+    tcpRecords: number;
+    firstTs: number | null;
+    lastTs: number | null;
+    interfaces: InterfaceCount[];
+  };
+  /** How copies of one packet on several interfaces were folded together. */
+  duplicates: {
+    /** Distinct TCP packets after stitching. */
+    packets: number;
+    /** Most interfaces one packet was seen on. */
+    maxCopies: number;
+    /** Packets seen on more than one interface. */
+    stitchedPackets: number;
+    /** The sentence for people, or null when every packet was seen once. */
+    explanation: string | null;
+  };
+  connections: ConnectionSummary[];
+  exchanges: HttpExchange[];
+  natMappings: NatMapping[];
+  anomalies: Anomaly[];
+  /** What was left out to bound memory (see FlowOptions.keep / maxRecords). */
+  limits: {
+    keep: 'all' | 'exchanges' | 'anomalies';
+    connectionsNotKept: number;
+    exchangesNotKept: number;
+  };
+}
