@@ -270,10 +270,11 @@ export async function startAlb(initial: AlbConfig): Promise<AlbNode> {
     const socket = req.socket;
     const clientAddr = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
     const clientPort = socket.remotePort ?? 0;
+    const listenerPort = socket.localPort ?? listener.port;
     const traceId = forwardedTraceId(headerValue(req, 'x-amzn-trace-id'));
     const hostHeader = headerValue(req, 'host') ?? (listener.protocol === 'https' ? (socket as tls.TLSSocket).servername || '' : '');
     const hostOnly = hostHeader.replace(/:\d+$/, '') || config.host;
-    const requestLine = `${req.method} ${listener.protocol}://${hostOnly}:${listener.port}${req.url} HTTP/${req.httpVersion}`;
+    const requestLine = `${req.method} ${listener.protocol}://${hostOnly}:${listenerPort}${req.url} HTTP/${req.httpVersion}`;
     let receivedBytes = requestLine.length + 2;
     for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) receivedBytes += req.rawHeaders[i]!.length + req.rawHeaders[i + 1]!.length + 4;
     receivedBytes += 2;
@@ -350,7 +351,7 @@ export async function startAlb(initial: AlbConfig): Promise<AlbNode> {
     const headers = rawHeadersToObject(req.rawHeaders, (n) => HOP_BY_HOP.has(n) || n === 'x-forwarded-for' || n === 'x-forwarded-proto' || n === 'x-forwarded-port' || n === 'x-amzn-trace-id');
     headers['X-Forwarded-For'] = forwardedFor(headerValue(req, 'x-forwarded-for'), clientAddr);
     headers['X-Forwarded-Proto'] = listener.protocol;
-    headers['X-Forwarded-Port'] = String(listener.port);
+    headers['X-Forwarded-Port'] = String(listenerPort);
     headers['X-Amzn-Trace-Id'] = traceId;
     headers['Connection'] = 'keep-alive';
 

@@ -1,0 +1,219 @@
+/**
+ * The lab's ALB node against the lab's app, both on loopback (no root needed): headers,
+ * trace ids, 502/503/504, health checks, access log.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import net from 'node:net';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startAlb, forwardedTraceId, forwardedFor, albErrorPage, type AlbConfig, type AlbNode } from '../../src/lab/alb.js';
+import { createApp } from '../../src/lab/app.js';
+import { parseAccessLogLine } from '../../src/lab/access-log.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ftt-alb-'));
+const closers: (() => Promise<void>)[] = [];
+after(async () => {
+  for (const c of closers.reverse()) await c();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+async function listen(server: net.Server): Promise<number> {
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  closers.push(() => new Promise((r) => { (server as http.Server).closeAllConnections?.(); server.close(() => r()); }));
+  return (server.address() as net.AddressInfo).port;
+}
+
+async function app(opts: { delayMs?: number; status?: number } = {}): Promise<number> {
+  return listen(createApp({ port: 0, ...opts }));
+}
+
+/** A port nothing listens on: bind, read the port, close. */
+async function closedPort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+let logN = 0;
+async function alb(targets: { ip: string; port: number }[], over: Partial<AlbConfig> = {}): Promise<{ node: AlbNode; port: number; logFile: string }> {
+  const logFile = path.join(tmp, `access-${logN++}.log`);
+  const node = await startAlb({
+    name: 'alb-test', host: '127.0.0.1', listeners: [{ port: 0, protocol: 'http' }], targets,
+    healthCheck: { path: '/', intervalMs: 100, timeoutMs: 300, healthyThreshold: 2, unhealthyThreshold: 2, matcher: [200] },
+    targetTimeoutMs: 400, idleTimeoutMs: 5000, failOpen: true, elbId: 'app/test-alb/0123456789abcdef',
+    targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/t/0123456789abcdef',
+    certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/x', accessLogFile: logFile, healthFile: null, ...over,
+  });
+  closers.push(() => node.close());
+  return { node, port: node.ports()[0]!, logFile };
+}
+
+function get(port: number, pathname: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: pathname, headers: { Host: 'seqas.online', ...headers }, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+  });
+}
+
+async function waitFor(cond: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (cond()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  assert.fail(`timed out waiting for ${what}`);
+}
+
+const ROOT_RE = /^1-[0-9a-f]{8}-[0-9a-f]{24}$/;
+
+test('trace id: created as Root=1-<8 hex epoch>-<24 hex> when the client sent none', () => {
+  const v = forwardedTraceId(null);
+  const m = /^Root=(.+)$/.exec(v);
+  assert.ok(m, v);
+  assert.match(m[1]!, ROOT_RE);
+  const epoch = parseInt(m[1]!.slice(2, 10), 16);
+  assert.ok(Math.abs(epoch - Date.now() / 1000) < 60, 'epoch seconds of now');
+});
+
+test('trace id: a client Root (and its other fields) is kept, Self= is added, an old Self replaced', () => {
+  const v = forwardedTraceId('Self=1-00000000-000000000000000000000000;Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1');
+  const parts = v.split(';');
+  assert.match(parts[0]!, /^Self=1-[0-9a-f]{8}-[0-9a-f]{24}$/);
+  assert.notEqual(parts[0], 'Self=1-00000000-000000000000000000000000');
+  assert.deepEqual(parts.slice(1), ['Root=1-5759e988-bd862e3fe1be46a994272793', 'Sampled=1']);
+  const noRoot = forwardedTraceId('Foo=bar');
+  assert.match(noRoot, /^Root=1-[0-9a-f]{8}-[0-9a-f]{24};Foo=bar$/);
+});
+
+test('X-Forwarded-For appends the client to what the client sent', () => {
+  assert.equal(forwardedFor(null, '10.10.1.2'), '10.10.1.2');
+  assert.equal(forwardedFor('203.0.113.7', '10.10.1.2'), '203.0.113.7, 10.10.1.2');
+});
+
+test('proxies to the target with X-Forwarded-* and the trace id; access log line in the ALB format', async () => {
+  const appPort = await app();
+  const { port, logFile } = await alb([{ ip: '127.0.0.1', port: appPort }]);
+  const r = await get(port, '/hello?x=1', { 'X-Forwarded-For': '203.0.113.7', 'X-Amzn-Trace-Id': 'Root=1-5759e988-bd862e3fe1be46a994272793', 'User-Agent': 'test-agent/1' });
+  assert.equal(r.status, 200);
+  const seen = JSON.parse(r.body) as Record<string, string>;
+  assert.equal(seen.xForwardedFor, '203.0.113.7, 127.0.0.1');
+  assert.equal(seen.xForwardedProto, 'http');
+  assert.equal(seen.xForwardedPort, String(port));
+  assert.match(seen.traceId!, /^Self=1-[0-9a-f]{8}-[0-9a-f]{24};Root=1-5759e988-bd862e3fe1be46a994272793$/);
+  assert.equal(seen.path, '/hello?x=1');
+  assert.equal(seen.host, 'seqas.online');
+  await waitFor(() => fs.existsSync(logFile) && fs.readFileSync(logFile, 'utf8').includes('\n'), 'the access log line');
+  const line = fs.readFileSync(logFile, 'utf8').trim();
+  const rec = parseAccessLogLine(line);
+  assert.ok(rec, line);
+  assert.equal(rec.type, 'http');
+  assert.match(rec.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+  assert.equal(rec.elb, 'app/test-alb/0123456789abcdef');
+  assert.match(rec.client, /^127\.0\.0\.1:\d+$/);
+  assert.equal(rec.target, `127.0.0.1:${appPort}`);
+  assert.equal(rec.elbStatusCode, 200);
+  assert.equal(rec.targetStatusCode, 200);
+  assert.ok(rec.requestProcessingTime >= 0 && rec.targetProcessingTime >= 0 && rec.responseProcessingTime >= 0);
+  assert.ok(rec.sentBytes > r.body.length, 'sent bytes include the head');
+  assert.ok(rec.receivedBytes > 0);
+  assert.equal(rec.request, `GET http://seqas.online:${port}/hello?x=1 HTTP/1.1`);
+  assert.equal(rec.userAgent, 'test-agent/1');
+  assert.equal(rec.traceId, seen.traceId);
+  assert.equal(rec.actionsExecuted, 'forward');
+  assert.equal(rec.targetPortList, `127.0.0.1:${appPort}`);
+  assert.equal(rec.targetStatusCodeList, '200');
+  assert.match(rec.connTraceId ?? '', /^TID_[0-9a-f]{32}$/);
+});
+
+test('the target status is passed through (the app\'s /status/503 is not the ALB\'s 503)', async () => {
+  const appPort = await app();
+  const { port } = await alb([{ ip: '127.0.0.1', port: appPort }]);
+  const r = await get(port, '/status/503');
+  assert.equal(r.status, 503);
+  assert.equal(r.headers.server, undefined, 'no awselb server header on a target response');
+  assert.match(r.body, /flowtrace-lab-app/);
+});
+
+test('502 with the ALB error page when the target refuses the connection', async () => {
+  const { port, logFile } = await alb([{ ip: '127.0.0.1', port: await closedPort() }]);
+  const r = await get(port, '/');
+  assert.equal(r.status, 502);
+  assert.equal(r.headers.server, 'awselb/2.0');
+  assert.equal(r.body, albErrorPage(502));
+  assert.match(r.body, /<title>502 Bad Gateway<\/title>/);
+  await waitFor(() => fs.existsSync(logFile) && fs.readFileSync(logFile, 'utf8').includes('\n'), 'the access log line');
+  const rec = parseAccessLogLine(fs.readFileSync(logFile, 'utf8').trim())!;
+  assert.equal(rec.elbStatusCode, 502);
+  assert.equal(rec.targetStatusCode, null);
+  assert.equal(rec.targetProcessingTime, -1);
+});
+
+test('502 when the target resets the connection after the request', async () => {
+  const rst = net.createServer((s) => { s.once('data', () => s.resetAndDestroy()); });
+  const rstPort = await listen(rst);
+  const { port } = await alb([{ ip: '127.0.0.1', port: rstPort }]);
+  const r = await get(port, '/');
+  assert.equal(r.status, 502);
+});
+
+test('504 when the target does not answer within the timeout', async () => {
+  const appPort = await app({ delayMs: 2000 });
+  const { port } = await alb([{ ip: '127.0.0.1', port: appPort }]);
+  const r = await get(port, '/');
+  assert.equal(r.status, 504);
+  assert.match(r.body, /<title>504 Gateway Time-out<\/title>/);
+});
+
+test('503 when the target group has no targets', async () => {
+  const { port } = await alb([]);
+  const r = await get(port, '/');
+  assert.equal(r.status, 503);
+  assert.match(r.body, /503 Service Temporarily Unavailable/);
+});
+
+test('health checks: an unhealthy target gets 503 without fail-open, and traffic with fail-open (as AWS)', async () => {
+  const appPort = await app({ status: 500 });
+  const strict = await alb([{ ip: '127.0.0.1', port: appPort }], { failOpen: false });
+  await waitFor(() => strict.node.health()[0]?.state === 'unhealthy', 'the target to become unhealthy');
+  assert.equal(strict.node.health()[0]?.reason, 'Target.ResponseCodeMismatch');
+  assert.equal((await get(strict.port, '/')).status, 503);
+  const open = await alb([{ ip: '127.0.0.1', port: appPort }], { failOpen: true });
+  await waitFor(() => open.node.health()[0]?.state === 'unhealthy', 'the target to become unhealthy');
+  assert.equal((await get(open.port, '/')).status, 500, 'fails open: routed to the unhealthy target');
+});
+
+test('health checks: a healthy target is in service; reconfigure() deregisters it (503)', async () => {
+  const appPort = await app();
+  const a = await alb([{ ip: '127.0.0.1', port: appPort }]);
+  await waitFor(() => a.node.health()[0]?.state === 'healthy', 'the target to become healthy');
+  assert.equal((await get(a.port, '/')).status, 200);
+  a.node.reconfigure({ targets: [] });
+  assert.equal(a.node.health().length, 0);
+  assert.equal((await get(a.port, '/')).status, 503);
+});
+
+test('keep-alive: two requests on one client connection reuse one target connection', async () => {
+  const peers = new Set<string>();
+  const appServer = createApp({ port: 0 });
+  appServer.on('connection', (s: net.Socket) => peers.add(`${s.remotePort}`));
+  const appPort = await listen(appServer);
+  const { port } = await alb([{ ip: '127.0.0.1', port: appPort }], { healthCheck: { path: '/', intervalMs: 60_000, timeoutMs: 300, healthyThreshold: 2, unhealthyThreshold: 2, matcher: [200] } });
+  await new Promise((r) => setTimeout(r, 100));
+  peers.clear();
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  for (let i = 0; i < 2; i++) {
+    await new Promise<void>((resolve, reject) => {
+      http.get({ host: '127.0.0.1', port, path: '/', agent }, (res) => { res.resume(); res.on('end', () => resolve()); }).on('error', reject);
+    });
+  }
+  agent.destroy();
+  assert.equal(peers.size, 1, 'one ALB→target connection for one client connection');
+});
