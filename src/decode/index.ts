@@ -9,3 +9,11 @@ export { formatIPv4, formatIPv6, formatMac, srcAddress, dstAddress } from './add
 export { parseHttpHead, httpHeader, httpHeadKind } from './http.js';
 export { ICMP4, ICMP6 } from './icmp.js';
 export { TCPOPT } from './tcp.js';
+export { PacketPrinter, formatPacketLine } from './print.js';
+export type { PrintOptions, PrintableRecord } from './print.js';
+export { TimestampFormatter, timestampStyleFromCount } from './timestamp.js';
+export type { TimestampStyle, TimestampPrecision } from './timestamp.js';
+export { decodeDns, formatDnsSummary, dnsTypeName } from './dns.js';
+export type { DnsMessage } from './dns.js';
+export { packetToJson } from './json.js';
+export type { PacketJson } from './json.js';

@@ -1,0 +1,297 @@
+/**
+ * `flowtrace read FILE|- [FILTER…]`: prints the packets of a pcap/pcapng capture one line
+ * each, the way `tcpdump -n -r FILE` does — decoded and printed by flowtrace's own code.
+ * A FILTER is applied by libpcap: the input is piped through `tcpdump -r - -w - FILTER`
+ * (argv array, no shell) and the matching packets are read back from its output.
+ * Options and JSON fields: docs/read.md.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createReadStream, readdirSync, readFileSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
+import { parseArgs } from 'node:util';
+import { CaptureParser, readCapture, type CaptureInterface, type PacketRecord, type ReadSummary } from '../../capture/index.js';
+import { createDecoder, PacketPrinter, packetToJson, timestampStyleFromCount, type PrintOptions } from '../../decode/index.js';
+import { CaptureError, EXIT, InputError, MissingDependencyError, UsageError } from '../../errors.js';
+import type { CliIO } from '../io.js';
+
+const USAGE = `usage: flowtrace read FILE|- [FILTER…] [options]
+
+Prints each packet of a pcap/pcapng capture on one line, like tcpdump -n -r FILE.
+FILTER is a tcpdump (libpcap) filter expression, e.g.  tcp port 80 and host 10.0.0.2
+
+options:
+  -c N                 stop after N packets (counted after the filter)
+  --json               one JSON object per packet (fields: docs/read.md)
+  -t | -tt | -ttt | -tttt | -ttttt
+                       no time / epoch seconds / delta to previous / date+time / delta to first
+  --nano               nanosecond timestamps (also --time-stamp-precision=nano)
+  -#                   number the packets
+  -S                   absolute TCP sequence numbers
+  -e                   print the link-level header
+  -q                   short protocol lines
+  -n, -nn              accepted for tcpdump muscle memory (flowtrace never resolves names)
+  --ifmap FILE         ifindex → name map of the capture machine for -i any (SLL2) captures:
+                       the output of \`ip -o link\`, lines "INDEX NAME", or JSON {"2":"ens5"}
+  -h, --help           this help
+
+exit codes: 0 ok, 2 usage, 3 unreadable/truncated/malformed capture, 5 tcpdump missing (filter),
+8 the filter was rejected by libpcap.
+`;
+
+/** Lines are written in batches of about this many characters (one write per batch). */
+const OUTPUT_BATCH_CHARS = 64 * 1024;
+
+export async function run(args: string[], io: CliIO): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        c: { type: 'string', short: 'c' },
+        json: { type: 'boolean' },
+        t: { type: 'boolean', short: 't', multiple: true },
+        nano: { type: 'boolean' },
+        'time-stamp-precision': { type: 'string' },
+        number: { type: 'boolean', short: '#' },
+        S: { type: 'boolean', short: 'S' },
+        e: { type: 'boolean', short: 'e' },
+        q: { type: 'boolean', short: 'q' },
+        n: { type: 'boolean', short: 'n', multiple: true },
+        ifmap: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message.split('\n')[0], 'run `flowtrace read --help` for the options');
+  }
+  const v = parsed.values;
+  if (v.help) {
+    io.stdout(USAGE);
+    return EXIT.ok;
+  }
+  const [input, ...filterWords] = parsed.positionals;
+  if (input === undefined) throw new UsageError('read needs a capture file (or - for stdin)', 'flowtrace read capture.pcap [FILTER]');
+  let limit = Infinity;
+  if (v.c !== undefined) {
+    if (!/^[0-9]+$/.test(v.c) || Number(v.c) < 1) throw new UsageError(`-c wants a positive packet count, not '${v.c}'`, 'e.g. flowtrace read x.pcap -c 10');
+    limit = Number(v.c);
+  }
+  const precisionArg = v['time-stamp-precision'];
+  if (precisionArg !== undefined && precisionArg !== 'micro' && precisionArg !== 'nano') {
+    throw new UsageError(`--time-stamp-precision wants micro or nano, not '${precisionArg}'`);
+  }
+  const interfaceName = v.ifmap !== undefined ? lookupIn(loadIfmap(resolvePath(io.cwd, v.ifmap))) : thisMachineInterfaceName();
+  const printOptions: PrintOptions = {
+    timestamps: timestampStyleFromCount(v.t?.length ?? 0),
+    precision: v.nano || precisionArg === 'nano' ? 'nano' : 'micro',
+    numbered: v.number ?? false,
+    absoluteSeq: v.S ?? false,
+    linkHeader: v.e ?? false,
+    quiet: v.q ?? false,
+    interfaceName,
+  };
+  const path = input === '-' ? '-' : resolvePath(io.cwd, input);
+  const filter = filterWords.join(' ').trim();
+  return readAndPrint(io, path, filter, limit, v.json ?? false, printOptions);
+}
+
+async function readAndPrint(io: CliIO, path: string, filter: string, limit: number, json: boolean, printOptions: PrintOptions): Promise<number> {
+  const decoder = createDecoder();
+  const printer = new PacketPrinter(printOptions);
+  const abort = new AbortController();
+  const interfaces = new Map<number, CaptureInterface>();
+  /** Names of the original file's interfaces when a filter rewrote it to pcap (see below). */
+  let originalInterfaces: CaptureInterface[] = [];
+  let count = 0;
+  let batch = '';
+  let stdoutGone = false;
+  const flush = (): void => {
+    if (batch.length === 0 || stdoutGone) return;
+    try {
+      io.stdout(batch);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EPIPE') throw err;
+      stdoutGone = true;
+      abort.abort(new Error('stdout closed'));
+    }
+    batch = '';
+  };
+  const onStdoutError = (err: NodeJS.ErrnoException): void => {
+    if (err.code === 'EPIPE') {
+      stdoutGone = true;
+      abort.abort(new Error('stdout closed'));
+    }
+  };
+  process.stdout.on('error', onStdoutError);
+  const events = {
+    onInterface(iface: CaptureInterface): void {
+      interfaces.set(iface.id, iface);
+    },
+    onSection(): void {
+      interfaces.clear();
+    },
+    onPacket(record: PacketRecord): void {
+      if (count >= limit || stdoutGone) return;
+      count++;
+      const decoded = decoder.decode(record.linkType, record.data);
+      const iface = interfaces.get(record.interfaceId);
+      const ifaceName = iface?.name ?? (originalInterfaces.length === 1 ? originalInterfaces[0].name : null);
+      if (json) {
+        batch += JSON.stringify(packetToJson(record, decoded, printer, ifaceName, printOptions.interfaceName)) + '\n';
+      } else {
+        batch += printer.format(record, decoded) + '\n';
+      }
+      if (batch.length >= OUTPUT_BATCH_CHARS) flush();
+      if (count >= limit) abort.abort(new Error('packet limit reached'));
+    },
+  };
+  let summary: ReadSummary | null = null;
+  let child: ChildProcess | null = null;
+  const unregister = io.onInterrupt(() => abort.abort(new Error('interrupted')));
+  try {
+    if (filter === '') {
+      summary = await readCapture(path, events, { signal: abort.signal });
+    } else {
+      const filtered = startFilter(path, filter, io, (ifaces) => { originalInterfaces = ifaces; });
+      child = filtered.child;
+      try {
+        summary = await readCapture(filtered.output, events, { signal: abort.signal });
+      } catch (err) {
+        if (!abort.signal.aborted) await filtered.done.catch((e: unknown) => { throw e; });
+        throw err;
+      }
+      if (!abort.signal.aborted) await filtered.done;
+    }
+  } catch (err) {
+    if (!abort.signal.aborted) throw err;
+    // Stopped on purpose (-c reached, stdout closed, Ctrl-C): not an error.
+  } finally {
+    unregister();
+    if (child !== null && child.exitCode === null) child.kill('SIGTERM');
+    flush();
+    process.stdout.off('error', onStdoutError);
+  }
+  const reason = abort.signal.aborted ? String((abort.signal.reason as Error)?.message) : '';
+  if (reason === 'interrupted') return EXIT.interrupted;
+  if (summary?.truncated) {
+    io.stderr(`warning: ${summary.truncated.message} (at byte ${summary.truncated.atByte}); the ${count} packet(s) before it were printed\n`);
+    return EXIT.input;
+  }
+  return EXIT.ok;
+}
+
+/**
+ * Pipes the capture through `tcpdump -r - -w - FILTER`. tcpdump writes pcap, so pcapng
+ * interface names are lost: the first chunk of the input is also parsed here to learn the
+ * original interfaces (a single named interface keeps its name).
+ */
+function startFilter(path: string, filter: string, io: CliIO, onInterfaces: (ifaces: CaptureInterface[]) => void): { output: Readable; child: ChildProcess; done: Promise<void> } {
+  const child = spawn('tcpdump', ['-r', '-', '-w', '-', '-U', filter], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (t: string) => { if (stderr.length < 8192) stderr += t; });
+  const source: NodeJS.ReadableStream = path === '-' ? io.stdin : createReadStream(path, { highWaterMark: 1 << 20 });
+  const sniffed: CaptureInterface[] = [];
+  const sniffer = new CaptureParser({ onPacket: () => {}, onInterface: (i) => { sniffed.push({ ...i }); } });
+  let sniffing = true;
+  let openError: Error | null = null;
+  source.on('data', (chunk: Buffer) => {
+    if (sniffing) {
+      try {
+        sniffer.push(chunk);
+      } catch {
+        sniffing = false; // the reader of tcpdump's output reports format problems
+      }
+      if (sniffed.length > 0) { onInterfaces(sniffed); }
+      sniffing = false;
+    }
+  });
+  source.on('error', (err: NodeJS.ErrnoException) => {
+    openError = err.code === 'ENOENT'
+      ? new InputError(`cannot read ${path}: no such file`, 'check the path (use - to read from stdin)', { path })
+      : new InputError(`cannot read ${path}: ${err.message}`, 'check that the file exists and is readable', { path });
+    child.stdin!.destroy();
+  });
+  child.stdin!.on('error', () => { /* tcpdump exited early (bad filter): reported from its exit */ });
+  source.pipe(child.stdin!);
+  const output = new PassThrough();
+  child.stdout!.pipe(output);
+  const done = new Promise<void>((resolveDone, rejectDone) => {
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      output.end();
+      rejectDone(err.code === 'ENOENT' ? new MissingDependencyError('tcpdump', 'tcpdump', { reason: 'FILTER is applied by libpcap through tcpdump' }) : err);
+    });
+    child.on('close', (code) => {
+      if (openError) return rejectDone(openError);
+      if (code === 0) return resolveDone();
+      const message = stderr.split('\n').map((l) => l.replace(/^tcpdump: /, '').trim()).filter((l) => l && !l.startsWith('reading from') && !l.startsWith('Warning'))[0] ?? `tcpdump exited with ${code}`;
+      if (/syntax error|illegal|unknown|expression rejects|can't|not a|invalid|parse error/i.test(message) && !/truncated|bad dump file|unknown file format/i.test(message)) {
+        rejectDone(new CaptureError('BAD_FILTER', `filter '${filter}' rejected by libpcap: ${message}`, 'check the filter syntax (man pcap-filter), e.g. tcp port 80 and host 10.0.0.2', { filter }));
+      } else {
+        rejectDone(new InputError(`tcpdump could not read the capture to filter it: ${message}`, 'check that the file is a pcap or pcapng capture (flowtrace read FILE without a filter says more)', { path }));
+      }
+    });
+  });
+  // Errors on the output side surface through `done`.
+  done.catch(() => { output.end(); });
+  return { output, child, done };
+}
+
+function loadIfmap(file: string): Map<number, string> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new InputError(`cannot read the ifmap ${file}: ${(err as Error).message}`, 'save the map on the capture machine with: ip -o link > ifmap.txt', { file });
+  }
+  const map = parseIfmapText(text);
+  if (map.size === 0) throw new InputError(`no interfaces found in the ifmap ${file}`, 'give the output of `ip -o link`, lines "INDEX NAME", or JSON {"2":"ens5"}', { file });
+  return map;
+}
+
+/** `ip -o link` lines ("2: ens5@if3: <…"), "INDEX NAME" lines, or a JSON object. */
+export function parseIfmapText(text: string): Map<number, string> {
+  const map = new Map<number, string>();
+  const trimmed = text.trim();
+  if (trimmed.startsWith('{')) {
+    try {
+      for (const [k, v] of Object.entries(JSON.parse(trimmed) as Record<string, unknown>)) {
+        if (/^[0-9]+$/.test(k) && typeof v === 'string') map.set(Number(k), v);
+      }
+    } catch {
+      return map;
+    }
+    return map;
+  }
+  for (const line of trimmed.split('\n')) {
+    const ipLink = /^\s*([0-9]+):\s+([^:@\s]+)(?:@[^:\s]*)?:/.exec(line);
+    const plain = /^\s*([0-9]+)\s+(\S+)\s*$/.exec(line);
+    const m = ipLink ?? plain;
+    if (m) map.set(Number(m[1]), m[2]);
+  }
+  return map;
+}
+
+function lookupIn(map: Map<number, string>): (ifindex: number) => string | null {
+  return (ifindex) => map.get(ifindex) ?? null;
+}
+
+/** Without --ifmap, like tcpdump: the names of this machine's interfaces (if_indextoname). */
+function thisMachineInterfaceName(): (ifindex: number) => string | null {
+  let map: Map<number, string> | null = null;
+  return (ifindex) => {
+    if (map === null) {
+      map = new Map();
+      try {
+        for (const name of readdirSync('/sys/class/net')) {
+          try {
+            map.set(Number(readFileSync(`/sys/class/net/${name}/ifindex`, 'utf8').trim()), name);
+          } catch { /* interface vanished */ }
+        }
+      } catch { /* no sysfs: names stay unknown */ }
+    }
+    return map.get(ifindex) ?? null;
+  };
+}

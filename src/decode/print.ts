@@ -1,0 +1,682 @@
+/**
+ * The tcpdump-style printer: one line per packet, as `tcpdump -n -r FILE` prints it
+ * (tcpdump 4.99/master: print.c, print-ether.c, print-sll.c, print-ip.c, print-ip6.c,
+ * print-tcp.c, print-udp.c, print-icmp.c, print-icmp6.c, print-arp.c, print-domain.c,
+ * print-http.c, print-ssh.c; https://github.com/the-tcpdump-group/tcpdump).
+ *
+ * Decoding is done by the decoder; this module only turns a DecodedPacket into text. It
+ * keeps state across packets, as tcpdump does: the initial sequence numbers per TCP
+ * conversation (relative `seq`/`ack`, `-S` turns this off) and the previous/first timestamp
+ * for `-ttt`/`-ttttt`. Strings are built here: printing allocates, decoding does not.
+ */
+import type { PacketRecord } from '../capture/types.js';
+import { formatIPv4, formatIPv4At, formatIPv6, formatMac } from './addr.js';
+import { u16, u32 } from './bytes.js';
+import { formatDnsSummary } from './dns.js';
+import { escapeChar, textProtocolSummary } from './print-text.js';
+import { TimestampFormatter, type TimestampPrecision, type TimestampStyle } from './timestamp.js';
+import type { DecodedPacket } from './types.js';
+
+export interface PrintOptions {
+  /** `-t` … `-ttttt`; default 'time' (local time of day, TZ respected). */
+  timestamps?: TimestampStyle;
+  /** tcpdump prints microseconds unless `--nano`. */
+  precision?: TimestampPrecision;
+  /** `-#`: packet number first. */
+  numbered?: boolean;
+  /** `-S`: absolute TCP sequence numbers. */
+  absoluteSeq?: boolean;
+  /** `-e`: link-level header. */
+  linkHeader?: boolean;
+  /** `-q`: short protocol lines. */
+  quiet?: boolean;
+  /** SLL2 interface index → name (the capture machine's `ip -o link`); unknown → "?". */
+  interfaceName?: (ifindex: number) => string | null;
+}
+
+/** What the printer reads from a packet record (a PacketRecord satisfies it). */
+export type PrintableRecord = Pick<PacketRecord, 'index' | 'tsSec' | 'tsNsec' | 'capturedLength' | 'originalLength'>;
+
+const ETHERTYPE_NAMES: Record<number, string> = {
+  0x0800: 'IPv4', 0x86dd: 'IPv6', 0x0806: 'ARP', 0x8035: 'Reverse ARP', 0x8100: '802.1Q', 0x88a8: '802.1Q-QinQ',
+  0x9100: '802.1Q-9100', 0x8847: 'MPLS unicast', 0x8848: 'MPLS multicast', 0x88cc: 'LLDP', 0x8863: 'PPPoE D',
+  0x8864: 'PPPoE S', 0x888e: 'EAPOL', 0x88e5: 'MACsec', 0x8902: 'CFM', 0x9000: 'Loopback',
+};
+const SLL_PACKET_TYPES = ['In', 'B', 'M', 'P', 'Out'];
+const IP_PROTO_NAMES: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'icmp6' };
+
+interface SeqBase { seq: number; ack: number }
+
+export class PacketPrinter {
+  private readonly ts: TimestampFormatter;
+  private readonly opts: Required<Omit<PrintOptions, 'interfaceName'>> & Pick<PrintOptions, 'interfaceName'>;
+  /** tcpdump's tcp_seq_hash: conversation (collated) → initial seq/ack. */
+  private readonly seqBases = new Map<string, SeqBase>();
+
+  constructor(options: PrintOptions = {}) {
+    this.opts = {
+      timestamps: options.timestamps ?? 'time',
+      precision: options.precision ?? 'micro',
+      numbered: options.numbered ?? false,
+      absoluteSeq: options.absoluteSeq ?? false,
+      linkHeader: options.linkHeader ?? false,
+      quiet: options.quiet ?? false,
+      interfaceName: options.interfaceName,
+    };
+    this.ts = new TimestampFormatter(this.opts.timestamps, this.opts.precision);
+  }
+
+  /** The line without number and timestamp (for JSON); advances the same state as format(). */
+  formatWithoutTime(record: PrintableRecord, p: DecodedPacket): string {
+    return this.body(record, p);
+  }
+
+  /** The line for one packet (no trailing newline). */
+  format(record: PrintableRecord, p: DecodedPacket): string {
+    let s = this.opts.numbered ? `${String(record.index).padStart(5)}  ` : '';
+    s += this.ts.format(record.tsSec, record.tsNsec);
+    return s + this.body(record, p);
+  }
+
+  private body(record: PrintableRecord, p: DecodedPacket): string {
+    const link = p.link;
+    const d = p.data;
+    const e = this.opts.linkHeader;
+    // What the link layer says follows its header on the wire (tcpdump's `length`).
+    const wireLength = record.originalLength - link.headerLength;
+    switch (link.kind) {
+      case 'ethernet': {
+        if (link.truncated && link.vlanIds.length === 0 && d.length < 14) return e && d.length >= 12 ? `${formatMac(d, 6)} > ${formatMac(d, 0)} [|ether]` : '[|ether]';
+        let s = '';
+        if (e) {
+          s = `${formatMac(d, link.srcMacOffset)} > ${formatMac(d, link.dstMacOffset)}, `;
+          let p2 = 12;
+          let type = u16(d, p2);
+          s += `${etherTypeText(type)}, length ${record.originalLength}: `;
+          let tags = 0;
+          while ((type === 0x8100 || type === 0x88a8 || type === 0x9100) && tags < link.vlanIds.length) {
+            const tci = u16(d, p2 + 2);
+            type = u16(d, p2 + 4);
+            s += `vlan ${tci & 0xfff}, p ${tci >> 13}${tci & 0x1000 ? ', DEI' : ''}, ${etherTypeText(type)}, `;
+            p2 += 4;
+            tags++;
+          }
+          if (link.truncated) return s + '[|vlan]';
+        } else if (link.truncated) {
+          return '[|vlan]';
+        }
+        return s + this.network(record, p, wireLength);
+      }
+      case 'linux_sll2': {
+        if (link.truncated) return '[|sll2]';
+        const name = this.opts.interfaceName?.(link.ifindex) ?? '?';
+        const dir = SLL_PACKET_TYPES[link.packetType] ?? '?';
+        let s = `${name.padEnd(5)} ${dir.padEnd(3)} `;
+        if (e) s += `${link.macLength ? formatMac(d, link.srcMacOffset, link.macLength) + ' ' : ''}ethertype ${etherTypeText(link.etherType).replace(/^ethertype /, '')}, length ${record.originalLength}: `;
+        return s + this.network(record, p, wireLength);
+      }
+      case 'linux_sll': {
+        if (link.truncated) return '[|sll]';
+        let s = '';
+        if (e) s = `${SLL_PACKET_TYPES[link.packetType] ?? '?'} ${link.macLength ? formatMac(d, link.srcMacOffset, link.macLength) + ' ' : ''}ethertype ${etherTypeText(link.etherType).replace(/^ethertype /, '')}, length ${record.originalLength}: `;
+        return s + this.network(record, p, wireLength);
+      }
+      case 'null': {
+        if (link.truncated) return '[|null]';
+        let s = '';
+        if (e) s = `AF ${link.family === 2 ? 'IPv4' : link.etherType === 0x86dd ? 'IPv6' : 'Unknown'} (${link.family}), length ${record.originalLength}: `;
+        if (link.etherType < 0) return s + `AF ${link.family}`;
+        return s + this.network(record, p, wireLength);
+      }
+      case 'raw':
+        if (link.etherType < 0) return `ip${d.length ? ` [version ${d[0] >> 4}]` : ''}`;
+        return this.network(record, p, wireLength);
+      default:
+        return `[link type ${link.linkType} not decoded]`;
+    }
+  }
+
+  private network(record: PrintableRecord, p: DecodedPacket, wireLength: number): string {
+    const e = this.opts.linkHeader;
+    if (p.ipVersion === 4) return (e && p.link.kind !== 'raw' ? '' : 'IP ') + this.ipv4(p, wireLength);
+    if (p.ipVersion === 6) return (e && p.link.kind !== 'raw' ? '' : 'IP6 ') + this.ipv6(p, wireLength);
+    if (p.otherNetwork === 0x0806) return (e ? '' : 'ARP, ') + arpText(p.data, p.link.offset + p.link.headerLength, wireLength);
+    if (e) return '';
+    return `ethertype ${etherTypeText(p.otherNetwork).replace(/^ethertype /, '')}, length ${record.originalLength}: `;
+  }
+
+  private ipv4(p: DecodedPacket, wireLength: number): string {
+    const ip = p.ipv4;
+    const d = p.data;
+    if (ip.version === 0 && ip.truncated) return '[|ip]';
+    if (ip.version !== 4) return `IP${ip.version} ${ip.version === 6 ? ', wrong link-layer encapsulation' : ''}`.replace(/^IP/, '').trimEnd();
+    if (ip.headerLength < 20) return `bad-hlen ${ip.headerLength} (invalid)`;
+    if (ip.truncated && ip.payloadOffset < 0) return '[|ip]';
+    let s = '';
+    if (ip.totalLength < ip.headerLength) return `[total length ${ip.totalLength} < header length ${ip.headerLength}] (invalid)`;
+    if (wireLength < ip.totalLength) s += `truncated-ip - ${ip.totalLength - wireLength} bytes missing! `;
+    const src = formatIPv4(ip.src);
+    const dst = formatIPv4(ip.dst);
+    const length = ip.payloadLength;
+    if (ip.fragmentOffsetBytes !== 0) {
+      return `${s}${src} > ${dst}: ip-proto-${ip.protocol}`;
+    }
+    const fragmented = ip.moreFragments;
+    switch (ip.protocol) {
+      case 6: return s + this.tcp(p, src, dst, length);
+      case 17: return s + this.udp(p, src, dst, length, fragmented);
+      case 1: return `${s}${src} > ${dst}: ${this.icmp4(p, length)}`;
+      default: return `${s}${src} > ${dst}:  ip-proto-${ip.protocol} ${length}`;
+    }
+  }
+
+  private ipv6(p: DecodedPacket, _wireLength: number): string {
+    const ip = p.ipv6;
+    const d = p.data;
+    if (ip.version !== 6) return ip.truncated && ip.version === 0 ? '[|ip6]' : ` [version ${ip.version} != 6] (invalid)`;
+    if (ip.srcOffset < 0) return '[|ip6]';
+    const src = formatIPv6(d, ip.srcOffset);
+    const dst = formatIPv6(d, ip.dstOffset);
+    if (ip.upperOffset < 0 || ip.malformed !== null) {
+      if (ip.fragment && ip.fragmentOffsetBytes !== 0) return `${src} > ${dst}: frag (${ip.fragmentOffsetBytes}|${ip.payloadLength - 8})`;
+      return `${src} > ${dst}: [|ip6]`;
+    }
+    const length = ip.upperLength;
+    switch (ip.upperProtocol) {
+      case 6: return this.tcp(p, src, dst, length);
+      case 17: return this.udp(p, src, dst, length, ip.fragment);
+      case 58: return `${src} > ${dst}: ${this.icmp6(p, length)}`;
+      case 59: return `${src} > ${dst}: no next header`;
+      default: return `${src} > ${dst}:  ip-proto-${ip.upperProtocol} ${length}`;
+    }
+  }
+
+  private tcp(p: DecodedPacket, src: string, dst: string, length: number): string {
+    const t = p.tcp;
+    const d = p.data;
+    const off = t.offset;
+    const end = d.length;
+    if (end - off < 4) return `${src} > ${dst}: [|tcp]`;
+    const sport = u16(d, off);
+    const dport = u16(d, off + 2);
+    let s = `${src}.${sport} > ${dst}.${dport}: `;
+    if (end - off < 20) return s + ' [|tcp]';
+    let hlen = (d[off + 12] >> 4) * 4;
+    if (hlen < 20) return `${s} tcp ${length - hlen} [bad hdr length ${hlen} - too short, < 20]`;
+    let seq = u32(d, off + 4);
+    let ack = u32(d, off + 8);
+    const win = u16(d, off + 14);
+    const urp = u16(d, off + 18);
+    if (this.opts.quiet) {
+      s += `tcp ${length - hlen}`;
+      if (hlen > length) s += ` [bad hdr length ${hlen} - too long, > ${length}]`;
+      return s;
+    }
+    const flags = d[off + 13];
+    s += `Flags [${tcpFlagsText(flags)}]`;
+    let rev = false;
+    let thseq = 0;
+    let thack = 0;
+    if (!this.opts.absoluteSeq && flags & 0x10) {
+      const srcKey = p.ipVersion === 4 ? src : formatIPv6(d, p.ipv6.srcOffset);
+      const dstKey = p.ipVersion === 4 ? dst : formatIPv6(d, p.ipv6.dstOffset);
+      if (sport > dport) rev = true;
+      else if (sport === dport) rev = compareAddress(p, true) > 0;
+      const key = rev ? `${p.ipVersion}|${dstKey}|${srcKey}|${dport}|${sport}` : `${p.ipVersion}|${srcKey}|${dstKey}|${sport}|${dport}`;
+      let th = this.seqBases.get(key);
+      if (th === undefined || flags & 0x02) {
+        th = rev ? { ack: seq, seq: (ack - 1) >>> 0 } : { seq, ack: (ack - 1) >>> 0 };
+        this.seqBases.set(key, th);
+      } else if (rev) {
+        seq = (seq - th.ack) >>> 0;
+        ack = (ack - th.seq) >>> 0;
+      } else {
+        seq = (seq - th.seq) >>> 0;
+        ack = (ack - th.ack) >>> 0;
+      }
+      thseq = th.seq;
+      thack = th.ack;
+    }
+    if (hlen > length) return `${s} [bad hdr length ${hlen} - too long, > ${length}]`;
+    const payload = length - hlen;
+    if (payload > 0 || flags & (0x02 | 0x01 | 0x04)) {
+      s += `, seq ${seq}`;
+      if (payload > 0) s += `:${(seq + payload) >>> 0}`;
+    }
+    if (flags & 0x10) s += `, ack ${ack}`;
+    s += `, win ${win}`;
+    if (flags & 0x20) s += `, urg ${urp}`;
+    if (hlen > 20) {
+      const r = tcpOptionsText(d, off + 20, hlen - 20, rev, thseq, thack);
+      s += r.text;
+      if (r.stop) return s;
+    }
+    s += `, length ${payload}`;
+    if (payload === 0) return s;
+    const payloadOffset = off + hlen;
+    if (payloadOffset > end) return s + ` [remaining caplen(${Math.max(0, end - off)}) < header length(${hlen})] [|tcp]`;
+    if (flags & 0x04) {
+      // tcpdump prints RST data only with -v; without it, a cut payload is still reported.
+      return payloadOffset + payload > end ? s + ' [|tcp]' : s;
+    }
+    const isPort = (n: number): boolean => sport === n || dport === n;
+    if (isPort(22)) return s + sshText(d, payloadOffset, payload, end);
+    if (isPort(80) || isPort(8080)) return s + ': ' + textProtocolSummary(d, payloadOffset, payload, end, 'http');
+    if (isPort(53)) return s + formatDnsSummary(d, payloadOffset, payload, end, true);
+    return s;
+  }
+
+  private udp(p: DecodedPacket, src: string, dst: string, length: number, fragmented: boolean): string {
+    const d = p.data;
+    const off = p.udp.offset;
+    const end = d.length;
+    if (end - off < 4) return `${src} > ${dst}: [|udp]`;
+    const sport = u16(d, off);
+    const dport = u16(d, off + 2);
+    const addrs = `${src}.${sport} > ${dst}.${dport}: `;
+    if (end - off < 8) return addrs + ' [|udp]';
+    let ulen = u16(d, off + 4);
+    if (ulen === 0 && length > 65535) ulen = length;
+    if (ulen < 8) return `${addrs}truncated-udplength ${ulen}`;
+    if (ulen > length && !fragmented) return `${addrs}truncated-udp - ${ulen - length} bytes missing!`;
+    ulen -= 8;
+    let plen = length - 8;
+    if (ulen < plen) plen = ulen;
+    const payloadOffset = off + 8;
+    if (!this.opts.quiet) {
+      if (sport === 53 || dport === 53) return addrs + formatDnsSummary(d, payloadOffset, plen, end, false);
+      if (sport === 5353 || dport === 5353) return addrs + formatDnsSummary(d, payloadOffset, plen, end, false, true);
+    }
+    return `${addrs}UDP, length ${ulen}`;
+  }
+
+  private icmp4(p: DecodedPacket, length: number): string {
+    const d = p.data;
+    const off = p.icmp.offset;
+    const end = d.length;
+    if (end - off < 1) return 'ICMP [|icmp]';
+    const type = d[off];
+    if (end - off < 2) return 'ICMP [|icmp]';
+    const code = d[off + 1];
+    let str: string;
+    const quoted = off + 8;
+    const quotedDst = (): string | null => (end - quoted >= 20 ? formatIPv4At(d, quoted + 16) : null);
+    switch (type) {
+      case 0:
+      case 8:
+        if (end - off < 8) return 'ICMP [|icmp]';
+        str = `echo ${type === 8 ? 'request' : 'reply'}, id ${u16(d, off + 4)}, seq ${u16(d, off + 6)}`;
+        break;
+      case 3: {
+        const dst = quotedDst();
+        if (dst === null) return 'ICMP [|icmp]';
+        switch (code) {
+          case 0: str = `net ${dst} unreachable`; break;
+          case 1: str = `host ${dst} unreachable`; break;
+          case 2: str = `${dst} protocol ${d[quoted + 9]} unreachable`; break;
+          case 3: {
+            const hl = (d[quoted] & 0x0f) * 4;
+            const proto = d[quoted + 9];
+            if (end - (quoted + hl) < 4) return 'ICMP [|icmp]';
+            const port = u16(d, quoted + hl + 2);
+            str = proto === 6 ? `${dst} tcp port ${port} unreachable`
+              : proto === 17 ? `${dst} udp port ${port} unreachable`
+                : `${dst} protocol ${proto} port ${port} unreachable`;
+            break;
+          }
+          case 4: {
+            const mtu = u16(d, off + 6);
+            str = mtu ? `${dst} unreachable - need to frag (mtu ${mtu})` : `${dst} unreachable - need to frag`;
+            break;
+          }
+          case 5: str = `${dst} unreachable - source route failed`; break;
+          case 6: str = `net ${dst} unreachable - unknown`; break;
+          case 7: str = `host ${dst} unreachable - unknown`; break;
+          case 8: str = `${dst} unreachable - source host isolated`; break;
+          case 9: str = `net ${dst} unreachable - admin prohibited`; break;
+          case 10: str = `host ${dst} unreachable - admin prohibited`; break;
+          case 11: str = `net ${dst} unreachable - tos prohibited`; break;
+          case 12: str = `host ${dst} unreachable - tos prohibited`; break;
+          case 13: str = `host ${dst} unreachable - admin prohibited filter`; break;
+          case 14: str = `host ${dst} unreachable - host precedence violation`; break;
+          case 15: str = `host ${dst} unreachable - precedence cutoff`; break;
+          default: str = `${dst} unreachable - #${code}`;
+        }
+        break;
+      }
+      case 11:
+        str = code === 0 ? 'time exceeded in-transit' : code === 1 ? 'ip reassembly time exceeded' : `time exceeded-#${code}`;
+        break;
+      case 4: str = 'source quench'; break;
+      case 12:
+        if (code) str = `parameter problem - code ${code}`;
+        else {
+          if (end - off < 5) return 'ICMP [|icmp]';
+          str = `parameter problem - octet ${d[off + 4]}`;
+        }
+        break;
+      case 13:
+      case 14:
+        if (end - off < 8) return 'ICMP [|icmp]';
+        str = `time stamp ${type === 13 ? 'query' : 'reply'} id ${u16(d, off + 4)} seq ${u16(d, off + 6)}`;
+        if (type === 14) return 'ICMP [|icmp]'; // the reply's three timestamps are printed in a form not reproduced here
+        break;
+      case 17: str = 'address mask request'; break;
+      case 18: str = 'address mask reply'; break;
+      case 9: str = 'router advertisement'; break;
+      case 10: str = 'router solicitation'; break;
+      case 15: str = 'information request'; break;
+      case 16: str = 'information reply'; break;
+      default: str = `type-#${type}`;
+    }
+    return `ICMP ${str}, length ${length}`;
+  }
+
+  private icmp6(p: DecodedPacket, length: number): string {
+    const d = p.data;
+    const off = p.icmp.offset;
+    const end = d.length;
+    if (length === 0) return 'ICMP6, length 0 (invalid)';
+    if (end - off < 1) return 'ICMP6 [|icmp6]';
+    const type = d[off];
+    const code = end - off >= 2 ? d[off + 1] : 0;
+    let s = `ICMP6, ${ICMP6_TYPES[type] ?? `unknown icmp6 type (${type})`}`;
+    const need = (n: number): boolean => end - off >= n;
+    switch (type) {
+      case 1: {
+        const odst = off + 8 + 24;
+        if (!need(8 + 40)) return s + ' [|icmp6]';
+        const dstText = formatIPv6(d, odst);
+        switch (code) {
+          case 0: s += `, unreachable route ${dstText}`; break;
+          case 1: s += `, unreachable prohibited ${dstText}`; break;
+          case 2: s += `, beyond scope of source address ${formatIPv6(d, off + 8 + 8)}`; break;
+          case 3: s += `, unreachable address ${dstText}`; break;
+          case 4: {
+            const nh = d[off + 8 + 6];
+            if (!need(8 + 40 + 4)) return s + ' [|icmp6]';
+            const port = u16(d, off + 8 + 40 + 2);
+            s += nh === 6 ? `, ${dstText} tcp port ${port}` : nh === 17 ? `, ${dstText} udp port ${port}` : `, ${dstText} protocol ${nh} port ${port} unreachable`;
+            break;
+          }
+          default: s += `, unknown code (${code})`;
+        }
+        break;
+      }
+      case 2:
+        if (!need(8)) return s + ' [|icmp6]';
+        s += `, mtu ${u32(d, off + 4)}`;
+        break;
+      case 3:
+        if (!need(8 + 40)) return s + ' [|icmp6]';
+        s += code === 0 ? ` in-transit for ${formatIPv6(d, off + 8 + 24)}` : code === 1 ? ' reassembly' : `, unknown code (${code})`;
+        break;
+      case 4:
+        if (!need(8)) return s + ' [|icmp6]';
+        s += `, ${code === 0 ? 'erroneous - octet' : code === 1 ? 'next header - octet' : code === 2 ? 'option - octet' : `code-#${code}`} ${u32(d, off + 4)}`;
+        break;
+      case 128:
+      case 129:
+        if (!need(8)) return s + ' [|icmp6]';
+        s += `, id ${u16(d, off + 4)}, seq ${u16(d, off + 6)}`;
+        break;
+      case 135:
+        if (!need(24)) return s + ' [|icmp6]';
+        s += `, who has ${formatIPv6(d, off + 8)}`;
+        break;
+      case 136:
+        if (!need(24)) return s + ' [|icmp6]';
+        s += `, tgt is ${formatIPv6(d, off + 8)}`;
+        break;
+      case 137:
+        if (!need(40)) return s + ' [|icmp6]';
+        s += `, ${formatIPv6(d, off + 24)} to ${formatIPv6(d, off + 8)}`;
+        break;
+      default:
+        break;
+    }
+    return `${s}, length ${length}`;
+  }
+}
+
+const ICMP6_TYPES: Record<number, string> = {
+  1: 'destination unreachable', 2: 'packet too big', 3: 'time exceeded', 4: 'parameter problem', 128: 'echo request',
+  129: 'echo reply', 130: 'multicast listener query', 131: 'multicast listener report', 132: 'multicast listener done',
+  133: 'router solicitation', 134: 'router advertisement', 135: 'neighbor solicitation', 136: 'neighbor advertisement',
+  137: 'redirect', 138: 'router renumbering', 139: 'node information query', 140: 'node information reply',
+  141: 'inverse neighbor solicitation', 142: 'inverse neighbor advertisement', 143: 'multicast listener report v2',
+  144: 'ha discovery request', 145: 'ha discovery reply', 146: 'mobile router solicitation',
+  147: 'mobile router advertisement', 151: 'multicast router advertisement', 152: 'multicast router solicitation',
+  153: 'multicast router termination', 155: 'RPL',
+};
+
+function etherTypeText(type: number): string {
+  const name = ETHERTYPE_NAMES[type];
+  const hex = '0x' + type.toString(16).padStart(4, '0');
+  return name ? `ethertype ${name} (${hex})` : `ethertype Unknown (${hex})`;
+}
+
+function tcpFlagsText(flags: number): string {
+  const names: Array<[number, string]> = [[0x01, 'F'], [0x02, 'S'], [0x04, 'R'], [0x08, 'P'], [0x10, '.'], [0x20, 'U'], [0x40, 'E'], [0x80, 'W']];
+  let s = '';
+  for (const [bit, ch] of names) if (flags & bit) s += ch;
+  return s === '' ? 'none' : s;
+}
+
+/** memcmp(src, dst) of the packet's addresses, as tcpdump collates a conversation. */
+function compareAddress(p: DecodedPacket, _srcFirst: boolean): number {
+  const d = p.data;
+  const a = p.ipVersion === 4 ? p.ipv4.offset + 12 : p.ipv6.srcOffset;
+  const b = p.ipVersion === 4 ? p.ipv4.offset + 16 : p.ipv6.dstOffset;
+  const n = p.ipVersion === 4 ? 4 : 16;
+  for (let i = 0; i < n; i++) if (d[a + i] !== d[b + i]) return d[a + i] - d[b + i];
+  return 0;
+}
+
+const TCP_OPTION_NAMES: Record<number, string> = {
+  0: 'eol', 1: 'nop', 2: 'mss', 3: 'wscale', 4: 'sackOK', 5: 'sack', 6: 'echo', 7: 'echoreply', 8: 'TS', 11: 'cc',
+  12: 'ccnew', 13: '', 19: 'md5', 20: 'scps', 28: 'uto', 29: 'tcp-ao', 30: 'mptcp', 34: 'tfo', 254: 'exp',
+};
+
+/** print-tcp.c's option loop: ", options [...]"; `stop` when tcpdump stops the line there. */
+function tcpOptionsText(d: Uint8Array, cp: number, hlen: number, rev: boolean, thseq: number, thack: number): { text: string; stop: boolean } {
+  const end = d.length;
+  let s = ', options [';
+  let ch = '';
+  const hex2 = (n: number): string => (n < 16 ? '0' : '') + n.toString(16);
+  const trunc = (): { text: string; stop: boolean } => ({ text: s + ' [|tcp]' + (ch !== '' ? '>' : ''), stop: true });
+  const bad = (): { text: string; stop: boolean } => ({ text: s + '[bad opt]' + (ch !== '' ? ']' : ''), stop: true });
+  while (hlen > 0) {
+    s += ch;
+    if (cp >= end) return trunc();
+    const opt = d[cp++];
+    let len: number;
+    if (opt === 0 || opt === 1) len = 1;
+    else {
+      if (cp >= end) return trunc();
+      len = d[cp++];
+      if (len < 2 || len > hlen) return bad();
+      --hlen;
+    }
+    --hlen;
+    let datalen = 0;
+    const lencheck = (l: number): 'bad' | 'trunc' | null => (l > hlen ? 'bad' : cp + l > end ? 'trunc' : null);
+    s += TCP_OPTION_NAMES[opt] ?? `unknown-${opt}`;
+    let r: 'bad' | 'trunc' | null = null;
+    switch (opt) {
+      case 2:
+        datalen = 2;
+        if ((r = lencheck(datalen))) break;
+        s += ` ${u16(d, cp)}`;
+        break;
+      case 3:
+        datalen = 1;
+        if ((r = lencheck(datalen))) break;
+        s += ` ${d[cp]}`;
+        break;
+      case 5:
+        datalen = len - 2;
+        if (datalen % 8 !== 0) s += ' invalid sack';
+        else {
+          s += ` ${datalen / 8} `;
+          for (let i = 0; i < datalen; i += 8) {
+            if ((r = lencheck(i + 4))) break;
+            let a = u32(d, cp + i);
+            if ((r = lencheck(i + 8))) break;
+            let b = u32(d, cp + i + 4);
+            if (rev) { a = (a - thseq) >>> 0; b = (b - thseq) >>> 0; } else { a = (a - thack) >>> 0; b = (b - thack) >>> 0; }
+            s += `{${a}:${b}}`;
+          }
+        }
+        break;
+      case 11: case 12: case 13: case 6: case 7:
+        datalen = 4;
+        if ((r = lencheck(datalen))) break;
+        s += ` ${u32(d, cp)}`;
+        break;
+      case 8:
+        datalen = 8;
+        if ((r = lencheck(datalen))) break;
+        s += ` val ${u32(d, cp)} ecr ${u32(d, cp + 4)}`;
+        break;
+      case 19:
+        datalen = 16;
+        if ((r = lencheck(datalen))) break;
+        s += ' ';
+        for (let i = 0; i < 16; i++) s += hex2(d[cp + i]);
+        break;
+      case 20:
+        datalen = 2;
+        if ((r = lencheck(datalen))) break;
+        s += ` cap ${hex2(d[cp])} id ${d[cp + 1]}`;
+        break;
+      case 29:
+        datalen = len - 2;
+        if (datalen < 2) s += ' (invalid)';
+        else {
+          if ((r = lencheck(1))) break;
+          s += ` keyid ${d[cp]}`;
+          if ((r = lencheck(2))) break;
+          s += ` rnextkeyid ${d[cp + 1]}`;
+          if (datalen > 2) {
+            s += ' mac 0x';
+            for (let i = 2; i < datalen; i++) {
+              if ((r = lencheck(i + 1))) break;
+              s += hex2(d[cp + i]);
+            }
+          }
+        }
+        break;
+      case 0: case 1: case 4:
+        break;
+      case 28: {
+        datalen = 2;
+        if ((r = lencheck(datalen))) break;
+        let uto = u16(d, cp);
+        s += ` 0x${uto.toString(16)}`;
+        uto = uto & 1 ? (uto >> 1) * 60 : uto >> 1;
+        s += ` ${uto}`;
+        break;
+      }
+      case 34:
+        datalen = len - 2;
+        if ((r = lencheck(datalen))) break;
+        s += ' ' + fastOpenText(d, cp, datalen, false);
+        break;
+      case 254: {
+        datalen = len - 2;
+        if ((r = lencheck(datalen))) break;
+        if (datalen < 2) return bad();
+        const magic = u16(d, cp);
+        s += '-';
+        s += magic === 0xf989 ? fastOpenText(d, cp + 2, datalen - 2, true) : magic.toString(16).padStart(4, '0');
+        break;
+      }
+      case 30:
+        // MPTCP sub-options are printed by tcpdump's print-mptcp.c; we keep them raw.
+        datalen = len - 2;
+        if ((r = lencheck(datalen))) break;
+        s += ' [not decoded]';
+        break;
+      default:
+        datalen = len - 2;
+        if (datalen) s += ' 0x';
+        for (let i = 0; i < datalen; i++) {
+          if ((r = lencheck(i + 1))) break;
+          s += hex2(d[cp + i]);
+        }
+        break;
+    }
+    if (r === 'bad') return bad();
+    if (r === 'trunc') return trunc();
+    cp += datalen;
+    hlen -= datalen;
+    datalen++;
+    if (opt !== 0 && opt !== 1) datalen++;
+    if (datalen !== len) s += `[len ${len}]`;
+    ch = ',';
+    if (opt === 0) break;
+  }
+  return { text: s + ']', stop: false };
+}
+
+function fastOpenText(d: Uint8Array, cp: number, datalen: number, exp: boolean): string {
+  let s = exp ? 'tfo' : '';
+  if (datalen === 0) return s + ' cookiereq';
+  if (datalen % 2 !== 0 || datalen < 4 || datalen > 16) return s + ' (invalid)';
+  s += ' cookie ';
+  for (let i = 0; i < datalen; i++) s += (d[cp + i] < 16 ? '0' : '') + d[cp + i].toString(16);
+  return s;
+}
+
+/** print-ssh.c: the identification string, when the payload starts with one. */
+function sshText(d: Uint8Array, off: number, len: number, end: number): string {
+  if (len < 4 || off + 4 > end) return '';
+  if (d[off] !== 0x53 || d[off + 1] !== 0x53 || d[off + 2] !== 0x48 || d[off + 3] !== 0x2d) return '';
+  let idx = 0;
+  while (idx < len && off + idx < end) {
+    if (d[off + idx] === 0x0a) {
+      let stop = idx;
+      if (stop > 0 && d[off + stop - 1] === 0x0d) stop--;
+      let s = ': SSH: ';
+      for (let i = 0; i < stop; i++) s += escapeChar(d[off + i]);
+      return s;
+    }
+    idx++;
+  }
+  return '';
+}
+
+/** print-arp.c, non-verbose, for Ethernet/IPv4 ARP. */
+function arpText(d: Uint8Array, off: number, wireLength: number): string {
+  const end = d.length;
+  if (end - off < 8) return '[|ARP]';
+  const hln = d[off + 4];
+  const pln = d[off + 5];
+  const op = u16(d, off + 6);
+  const sha = off + 8;
+  const spa = sha + hln;
+  const tha = spa + pln;
+  const tpa = tha + hln;
+  if (tpa + pln > end) return '[|ARP]';
+  const paddr = (o: number): string => (pln === 4 ? formatIPv4At(d, o) : `<wrong proto len ${pln}>`);
+  let s: string;
+  switch (op) {
+    case 1: {
+      let nonzero = false;
+      for (let i = 0; i < hln; i++) if (d[tha + i]) nonzero = true;
+      s = `Request who-has ${paddr(tpa)}${nonzero ? ` (${formatMac(d, tha, hln)})` : ''} tell ${paddr(spa)}`;
+      break;
+    }
+    case 2: s = `Reply ${paddr(spa)} is-at ${formatMac(d, sha, hln)}`; break;
+    case 3: s = `Reverse Request who-is ${formatMac(d, tha, hln)} tell ${formatMac(d, sha, hln)}`; break;
+    case 4: s = `Reverse Reply ${formatMac(d, tha, hln)} at ${paddr(tpa)}`; break;
+    default: s = `Unknown (${op})`;
+  }
+  return `${s}, length ${wireLength}`;
+}
+
+/** One line for one packet with a fresh printer (absolute sequence numbers; no -ttt state). */
+export function formatPacketLine(record: PrintableRecord, decoded: DecodedPacket, options: PrintOptions = {}): string {
+  return new PacketPrinter(options).format(record, decoded);
+}
