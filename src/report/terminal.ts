@@ -97,11 +97,18 @@ export function renderTerminal(result: FollowResult, opts: TerminalOptions): str
     for (const p of s.path) out.push('  ' + p);
     for (const m of s.nat) out.push(c('dim', `  NAT ${m.from} → ${m.to} (${m.between})`));
     if (s.packets.length) {
-      out.push('  packets:');
-      for (const p of s.packets.slice(0, 40)) {
-        out.push(`    +${p.tMs.toFixed(3).padStart(8)} ms  ${p.iface.padEnd(12)} ${(p.direction ?? '').padEnd(3)}  ${p.src} → ${p.dst}  ${p.label}`);
+      // One line per packet, its copies on each interface after it (the ladder, as text).
+      const ids = [...new Set(s.packets.map((p) => p.packetId))];
+      out.push(c('dim', `  packets (${ids.length}; copies per interface, ms since the first):`));
+      for (const id of ids.slice(0, 30)) {
+        const copies = s.packets.filter((p) => p.packetId === id).sort((a, b) => a.tMs - b.tMs);
+        const first = copies[0]!;
+        const hops = copies.map((p, i) => `${p.iface}${p.direction ? ` ${p.direction}` : ''}${i ? ` +${(p.tMs - first.tMs).toFixed(3)}` : ''}`).join(' → ');
+        const rewritten = copies.find((p) => p.dst !== first.dst);
+        const addr = `${first.src} → ${first.dst}${rewritten ? ` ⇒ ${rewritten.dst}` : ''}`;
+        out.push(`    +${first.tMs.toFixed(3).padStart(8)}  ${first.label.padEnd(9)} ${hops}   ${c('dim', addr)}`);
       }
-      if (s.packets.length > 40) out.push(c('dim', `    … ${s.packets.length - 40} more in --json / --report`));
+      if (ids.length > 30) out.push(c('dim', `    … ${ids.length - 30} more in --json / --report`));
     }
     for (const a of s.anomalies) out.push(c('yellow', `  ⚠ ${a}`));
   } else if (s && s.status === 'error') {

@@ -1,0 +1,132 @@
+/**
+ * `flowtrace follow URL [--server ssh://…|netns:NODE|local] [--once] [--proto tcp|udp|icmp]…
+ *   [--json] [--report FILE] [--cacert F|--insecure] [--dns-server ADDR] [--timeout S]`
+ * Exit codes (docs/follow.md): 0 the application answered 2xx/3xx; 10–16 the first failing
+ * layer (FOLLOW_EXIT); 2 usage; 130 interrupted.
+ */
+import { parseArgs } from 'node:util';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { follow, realProbes } from '../../follow/index.js';
+import type { FollowResult, TraceProto } from '../../follow/index.js';
+import { renderHtmlReport, renderTerminal } from '../../report/index.js';
+import { EXIT, InputError, UsageError } from '../../errors.js';
+import type { CliIO } from '../io.js';
+
+const HELP = `usage: flowtrace follow URL [options]
+
+The whole walk for one URL: DNS (every address) → the route to each address (TCP SYN to the
+URL's port) → the capture on the server (when --server is given) → one request with a fresh
+X-Amzn-Trace-Id through each load-balancer address → the request found in the capture and
+its path through ens5, docker0 and the veth → the verdict, one row per layer.
+
+options:
+  --server TARGET        capture on the instance: ssh://user@host[:port], netns:NODE (the lab: netns:ec2), local
+  --once                 one request, through the first address only
+  --proto P              also trace with udp or icmp (tcp to the URL's port always runs); repeatable
+  --json                 print the whole result as JSON (schema: docs/follow.md)
+  --report FILE          write the HTML report (self-contained) to FILE
+  --cacert FILE          trust the CA in FILE for https (the lab: /run/flowtrace-lab/ca.pem)
+  -k, --insecure         do not fail on certificate problems
+  --dns-server ADDR      ask this DNS server instead of /etc/resolv.conf's
+  --timeout S            per-request deadline in seconds (default 8)
+  --lb-name ADDR=NAME    name a load-balancer address in the output (e.g. 10.77.1.10=alb-a); repeatable
+  -v, --verbose          print every row's evidence under it
+exit codes: 0 the application answered 2xx/3xx; 10 dns, 11 route, 12 load balancer,
+13 instance (never reached ens5), 14 container path, 15 application, 16 not located
+(e.g. the load balancer answered 5xx and no --server was given); 2 usage; 130 Ctrl-C
+`;
+
+const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
+export async function run(args: string[], io: CliIO): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        server: { type: 'string' },
+        once: { type: 'boolean' },
+        proto: { type: 'string', multiple: true },
+        json: { type: 'boolean' },
+        report: { type: 'string' },
+        cacert: { type: 'string' },
+        insecure: { type: 'boolean', short: 'k' },
+        'dns-server': { type: 'string' },
+        timeout: { type: 'string' },
+        'lb-name': { type: 'string', multiple: true },
+        verbose: { type: 'boolean', short: 'v' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message, 'run `flowtrace follow --help` for the options');
+  }
+  const { values, positionals } = parsed;
+  if (values.help) { io.stdout(HELP); return EXIT.ok; }
+  if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'follow needs a URL' : `follow takes one URL, got ${positionals.length}`, 'flowtrace follow http://example.com/ [--server ssh://ec2-user@INSTANCE]');
+  if (values.cacert !== undefined && values.insecure) throw new UsageError('--cacert and --insecure together', 'give one: --cacert FILE to verify with your CA, or --insecure to skip verification');
+  const protos: TraceProto[] = [];
+  for (const p of values.proto ?? []) {
+    if (p !== 'tcp' && p !== 'udp' && p !== 'icmp') throw new UsageError(`unknown --proto '${p}'`, 'protocols: tcp, udp, icmp');
+    if (!protos.includes(p)) protos.push(p);
+  }
+  let timeoutMs: number | undefined;
+  if (values.timeout !== undefined) {
+    const s = Number(values.timeout);
+    if (!Number.isFinite(s) || s <= 0 || s > 300) throw new UsageError(`bad --timeout '${values.timeout}'`, 'seconds, e.g. --timeout 5 (at most 300)');
+    timeoutMs = Math.round(s * 1000);
+  }
+  const lbNames: Record<string, string> = {};
+  for (const spec of values['lb-name'] ?? []) {
+    const m = /^([^=]+)=([A-Za-z0-9._-]{1,32})$/.exec(spec);
+    if (!m) throw new UsageError(`bad --lb-name '${spec}'`, 'ADDR=NAME, e.g. --lb-name 10.77.1.10=alb-a');
+    lbNames[m[1]!] = m[2]!;
+  }
+  if (values.server !== undefined && !/^(local|netns:.+|ssh:\/\/.+)$/.test(values.server)) {
+    throw new UsageError(`unknown --server '${values.server}'`, 'targets: ssh://user@host[:port], netns:NODE (the lab: netns:ec2), local');
+  }
+
+  // Progress on a TTY only (stderr, so --json on stdout stays clean).
+  const progress = io.isTTY && !values.json;
+  let frame = 0;
+  let current = '';
+  const draw = (): void => { io.stderr(`\r\x1b[2K${SPINNER[frame++ % SPINNER.length]} ${current}`); };
+  const timer = progress ? setInterval(draw, 90) : null;
+  const controller = new AbortController();
+  let interrupted = false;
+  const off = io.onInterrupt(() => { interrupted = true; controller.abort(); });
+  let result: FollowResult;
+  try {
+    result = await follow(positionals[0]!, realProbes({ dnsServer: values['dns-server'] }), {
+      server: values.server ?? null, once: values.once ?? false, protos, caFile: values.cacert ?? null,
+      insecure: values.insecure ?? false, timeoutMs, lbNames, signal: controller.signal,
+      onStep: (s) => { current = s; if (progress) draw(); },
+    });
+  } finally {
+    if (timer) clearInterval(timer);
+    if (progress) io.stderr('\r\x1b[2K');
+    off();
+  }
+  if (interrupted) { io.stderr('interrupted\n'); return EXIT.interrupted; }
+
+  if (values.report !== undefined) writeReport(io, values.report, result);
+  if (values.json) {
+    io.stdout(JSON.stringify(result, null, 2) + '\n');
+  } else {
+    io.stdout(renderTerminal(result, { color: io.isTTY && !io.env.NO_COLOR, width: Math.min(120, process.stdout.columns || 100), verbose: values.verbose ?? false }));
+    if (values.report !== undefined) io.stdout(`report: ${path.resolve(io.cwd, values.report)}\n`);
+  }
+  return result.verdict.exitCode;
+}
+
+export function writeReport(io: CliIO, file: string, result: FollowResult): string {
+  const target = path.resolve(io.cwd, file);
+  try {
+    writeFileSync(target, renderHtmlReport(result));
+  } catch (err) {
+    throw new InputError(`cannot write the report to ${target}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'give a writable path, e.g. --report /tmp/flowtrace-report.html');
+  }
+  return target;
+}

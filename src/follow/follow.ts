@@ -1,0 +1,193 @@
+/**
+ * `follow(url, options)`: the whole walk for one URL (issue 7), as numbered steps:
+ *
+ *  1. DNS: resolve the host (every address).
+ *  2. Path: trace to each address with TCP SYN to the URL's port (+ icmp/udp when asked).
+ *  3. Server (when given): start the agent's capture there (the URL's port, following NAT).
+ *  4. Request: HTTP(S) with a fresh X-Amzn-Trace-Id Root through each load-balancer address
+ *     in turn (curl --resolve style), or the first one with `once`.
+ *  5. Server side: stop the capture, find the request by its trace id, stitch its path.
+ *  6. Verdict (verdict.ts).
+ *
+ * Every side effect goes through `FollowProbes` so tests script the evidence; the real
+ * probes (probes.ts) wrap dns/, trace/, http/ and agent/. The agent connects while DNS and
+ * the traces run (starting it can take a second), so the walk stays short.
+ */
+import { FOLLOW_SCHEMA_VERSION } from './types.js';
+import type { DnsEvidence, FollowResult, RequestEvidence, RouteEvidence, ServerEvidence, TraceProto } from './types.js';
+import { decideVerdict } from './verdict.js';
+import { UsageError } from '../errors.js';
+import { isIP } from 'node:net';
+
+export interface FollowProbes {
+  resolve(host: string): Promise<DnsEvidence>;
+  trace(address: string, proto: TraceProto, port: number): Promise<RouteEvidence>;
+  request(input: RequestInput): Promise<RequestEvidence>;
+  /** Connects to the agent (step 3 starts here, in parallel with steps 1–2). */
+  server(target: string): Promise<ServerSession>;
+  /** A fresh trace id header value, `Root=1-…-…`. */
+  newTraceId(): string;
+}
+
+export interface RequestInput {
+  url: string;
+  host: string;
+  port: number;
+  address: string;
+  traceId: string;
+  caFile: string | null;
+  insecure: boolean;
+  timeoutMs: number;
+}
+
+export interface ServerSession {
+  start(input: { ports: number[]; traceRoots: string[] }): Promise<void>;
+  stop(): Promise<ServerEvidence>;
+  /** Always called, also on failure (ends the agent process). */
+  close(): Promise<void>;
+}
+
+export interface FollowOptions {
+  /** Agent target: `netns:ec2`, `local`, `ssh://user@host`; null: no server side. */
+  server?: string | null;
+  once?: boolean;
+  /** Trace protocols; tcp (to the URL's port) is always first. */
+  protos?: TraceProto[];
+  caFile?: string | null;
+  insecure?: boolean;
+  /** Per-request timeout. */
+  timeoutMs?: number;
+  /** Names for load-balancer addresses (e.g. 10.77.1.10 → alb-a). */
+  lbNames?: Record<string, string>;
+  /** Step progress (the CLI shows it on a TTY). */
+  onStep?: (step: string) => void;
+  signal?: AbortSignal;
+  version?: string;
+}
+
+export const DEFAULT_REQUEST_TIMEOUT_MS = 8000;
+
+interface ParsedUrl { scheme: 'http' | 'https'; host: string; port: number; path: string; href: string }
+
+export function parseFollowUrl(text: string): ParsedUrl {
+  let u: URL;
+  try { u = new URL(/^[a-z]+:\/\//i.test(text) ? text : `http://${text}`); } catch {
+    throw new UsageError(`bad URL '${text}'`, 'give a URL like http://example.com/ or https://example.com:8443/path');
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UsageError(`unsupported scheme '${u.protocol.replace(':', '')}' in '${text}'`, 'follow speaks http:// and https://');
+  if (!u.hostname) throw new UsageError(`no host in '${text}'`, 'give a URL like http://example.com/');
+  const scheme = u.protocol === 'https:' ? 'https' : 'http';
+  const host = u.hostname.replace(/^\[|\]$/g, '');
+  return { scheme, host, port: u.port ? Number(u.port) : scheme === 'https' ? 443 : 80, path: `${u.pathname}${u.search}`, href: u.href };
+}
+
+/** The Root part `1-…-…` of a trace id header value. */
+export function traceRoot(value: string): string {
+  const m = /Root=([^;]+)/.exec(value);
+  return m ? m[1]! : value;
+}
+
+export async function follow(urlText: string, probes: FollowProbes, options: FollowOptions = {}): Promise<FollowResult> {
+  const url = parseFollowUrl(urlText);
+  const t0 = performance.now();
+  const startedAt = new Date().toISOString();
+  const step = options.onStep ?? (() => {});
+  const protos: TraceProto[] = ['tcp', ...(options.protos ?? []).filter((p) => p !== 'tcp')];
+  const serverTarget = options.server ?? null;
+
+  // 3 (early). Connect to the agent while DNS and the traces run.
+  let sessionError: string | null = null;
+  const sessionPromise: Promise<ServerSession | null> = serverTarget
+    ? probes.server(serverTarget).catch((err: unknown) => { sessionError = errorText(err); return null; })
+    : Promise.resolve(null);
+  let session: ServerSession | null = null;
+  try {
+    // 1. DNS
+    step(`resolving ${url.host}`);
+    const dns: DnsEvidence = isIP(url.host)
+      ? { status: 'literal', server: null, addresses: [url.host], answers: [], rcode: null, elapsedMs: null, error: null }
+      : await probes.resolve(url.host);
+    const addresses = dns.status === 'ok' || dns.status === 'literal' ? dns.addresses : [];
+
+    // 2. the route to every address, every protocol (in parallel: each trace has its own flow)
+    let routes: RouteEvidence[] = [];
+    if (addresses.length) {
+      step(`tracing ${addresses.length} address${addresses.length > 1 ? 'es' : ''} (${protos.join(', ')})`);
+      const jobs = addresses.flatMap((a) => protos.map((p) => ({ a, p })));
+      routes = await Promise.all(jobs.map(({ a, p }) => probes.trace(a, p, url.port).catch((err: unknown): RouteEvidence => ({
+        address: a, proto: p, port: p === 'icmp' ? null : url.port, status: 'error', reachedAtTtl: null, hops: [], explanation: null, elapsedMs: null, error: errorText(err),
+      }))));
+    }
+
+    // 3. the capture on the server
+    const targets = options.once ? addresses.slice(0, 1) : addresses;
+    const traceIds = targets.map(() => probes.newTraceId());
+    if (serverTarget && targets.length) {
+      step(`starting the capture on ${serverTarget}`);
+      session = await sessionPromise;
+      if (session) {
+        try {
+          await session.start({ ports: [url.port], traceRoots: traceIds.map(traceRoot) });
+        } catch (err) {
+          sessionError = errorText(err);
+          await session.close().catch(() => {});
+          session = null;
+        }
+      }
+    }
+
+    // 4. the requests, one per load-balancer address, in turn
+    const requests: RequestEvidence[] = [];
+    for (const [i, address] of targets.entries()) {
+      if (options.signal?.aborted) break;
+      step(`${url.scheme.toUpperCase()} request via ${address}`);
+      const q = await probes.request({
+        url: url.href, host: url.host, port: url.port, address, traceId: traceIds[i]!,
+        caFile: options.caFile ?? null, insecure: options.insecure ?? false, timeoutMs: options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+      });
+      requests.push({ ...q, node: q.node ?? options.lbNames?.[address] ?? null });
+    }
+
+    // 5. the server side
+    let server: ServerEvidence | null = null;
+    if (serverTarget && targets.length) {
+      if (session) {
+        step(`stopping the capture on ${serverTarget}`);
+        try { server = await session.stop(); } catch (err) { sessionError = errorText(err); }
+      }
+      if (!server) server = failedServer(serverTarget, sessionError ?? 'the agent did not start');
+    } else if (serverTarget) {
+      server = null;
+    }
+
+    const evidence = {
+      schemaVersion: FOLLOW_SCHEMA_VERSION,
+      tool: { name: 'flowtrace' as const, version: options.version ?? '0.1.0' },
+      url: url.href, scheme: url.scheme, host: url.host, port: url.port, path: url.path,
+      startedAt, durationMs: Number((performance.now() - t0).toFixed(1)),
+      options: { server: serverTarget, once: options.once ?? false, protos },
+      dns, routes, requests, server,
+    };
+    // 6. the verdict
+    return { ...evidence, verdict: decideVerdict(evidence) };
+  } finally {
+    // The agent is ended whatever happened (also when it connected after we stopped waiting).
+    const s = session ?? (await sessionPromise.catch(() => null));
+    if (s) await s.close().catch(() => {});
+  }
+}
+
+function failedServer(target: string, error: string): ServerEvidence {
+  return {
+    target, status: 'error', error, capturedPackets: 0, kernelDrops: null, filter: null, matchedBy: null, traceId: null,
+    interfaces: [], nat: [], packets: [], path: [], anomalies: [], appTimeMs: null,
+  };
+}
+
+function errorText(err: unknown): string {
+  if (err && typeof err === 'object' && 'message' in err) {
+    const e = err as { code?: unknown; message: string; hint?: unknown };
+    return `${typeof e.code === 'string' ? `${e.code}: ` : ''}${e.message}${typeof e.hint === 'string' ? ` (hint: ${e.hint})` : ''}`;
+  }
+  return String(err);
+}

@@ -1,0 +1,9 @@
+/** follow/: the whole walk for one URL and its verdict. The public surface. */
+export { follow, parseFollowUrl, traceRoot, DEFAULT_REQUEST_TIMEOUT_MS } from './follow.js';
+export type { FollowProbes, FollowOptions, RequestInput, ServerSession } from './follow.js';
+export { realProbes, dnsEvidence, routeEvidence, requestEvidence } from './probes.js';
+export type { RealProbeOptions } from './probes.js';
+export { decideVerdict, LAYER_TITLES, SLOW_APPLICATION_MS, fmtMs } from './verdict.js';
+export { serverEvidenceFromCapture, readServerPackets } from './server.js';
+export type { ServerCaptureInput } from './server.js';
+export * from './types.js';
