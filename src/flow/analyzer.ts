@@ -83,6 +83,7 @@ class Analyzer implements FlowAnalyzer {
   private readonly byInterfaceId: number[] = [];
   private readonly captureInterfaces: CaptureInterface[] = [];
   private readonly knownNames = new Set<string>();
+  private readonly unmappedIfindexes: number[] = [];
 
   private readonly table = new Map<number, Connection | Connection[]>();
   private activeHead: Connection | null = null;
@@ -245,7 +246,8 @@ class Analyzer implements FlowAnalyzer {
     if (d.link.kind === 'linux_sll2' && d.link.ifindex >= 0) {
       const cached = this.byIfindex[d.link.ifindex];
       if (cached !== undefined) return cached;
-      const name = this.ifmap.get(d.link.ifindex) ?? `ifindex${d.link.ifindex}`;
+      let name = this.ifmap.get(d.link.ifindex);
+      if (name === undefined) { name = `ifindex${d.link.ifindex}`; this.unmappedIfindexes.push(d.link.ifindex); }
       return (this.byIfindex[d.link.ifindex] = this.internInterface(name));
     }
     const cached = this.byInterfaceId[record.interfaceId];
@@ -490,6 +492,7 @@ class Analyzer implements FlowAnalyzer {
         firstTs: this.firstUs >= 0 ? roundTs(this.firstUs) : null,
         lastTs: this.lastUs >= 0 ? roundTs(this.lastUs) : null,
         interfaces: this.ifNames.map((name, i) => ({ interface: name, observations: this.ifObservations[i] })),
+        unmappedIfindexes: this.unmappedIfindexes.sort((a, b) => a - b),
       },
       duplicates: {
         packets: st.packets,

@@ -33,7 +33,7 @@ export function renderAnalysis(analysis: FlowAnalysis, options: RenderOptions = 
   const lines: string[] = [];
   const c = analysis.capture;
   const ifaces = c.interfaces.map((i) => i.interface).join(', ');
-  lines.push(`capture: ${c.records} packets (${c.tcpRecords} TCP)${ifaces ? ` on ${ifaces}` : ''} · ${analysis.duplicates.packets} distinct TCP packets · ${analysis.connections.length + analysis.limits.connectionsNotKept} connections · ${analysis.exchanges.length + analysis.limits.exchangesNotKept} HTTP exchanges`);
+  lines.push(`capture: ${c.records} packets (${c.tcpRecords} TCP)${ifaces ? ` on ${ifaces}` : ''} · ${analysis.duplicates.packets} distinct TCP packets · ${plural(analysis.connections.length + analysis.limits.connectionsNotKept, 'connection')} · ${plural(analysis.exchanges.length + analysis.limits.exchangesNotKept, 'HTTP exchange')}`);
   if (analysis.duplicates.explanation) lines.push(analysis.duplicates.explanation);
 
   const connById = new Map(analysis.connections.map((x) => [x.id, x]));
@@ -150,6 +150,10 @@ function summariseKinds(anomalies: Anomaly[]): string {
   const counts = new Map<string, number>();
   for (const a of anomalies) counts.set(a.kind, (counts.get(a.kind) ?? 0) + 1);
   return [...counts].map(([k, n]) => `${k} ×${n}`).join(', ');
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 function groupBy<T>(items: T[], key: (t: T) => number): Map<number, T[]> {

@@ -202,6 +202,8 @@ export interface FlowAnalysis {
     firstTs: number | null;
     lastTs: number | null;
     interfaces: InterfaceCount[];
+    /** SLL2 interface indexes with no name in the ifmap (shown as `ifindexN`): give --ifmap. */
+    unmappedIfindexes: number[];
   };
   /** How copies of one packet on several interfaces were folded together. */
   duplicates: {

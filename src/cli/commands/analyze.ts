@@ -1,0 +1,144 @@
+/**
+ * `flowtrace analyze FILE|- [FILTER…] [--ifmap FILE] [--request ID] [--json]`
+ *
+ * Reads a capture and tells its story: TCP connections, HTTP exchanges, the path of each
+ * packet through the host (ens5 → docker0 → veth) with the NAT rewrites, and what went
+ * wrong. docs/analyze.md is the user documentation (and the JSON schema).
+ */
+import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { CliIO } from '../io.js';
+import { EXIT, FlowtraceError, InputError, UsageError } from '../../errors.js';
+import { parseIfmapText as parseIfmap } from './read.js';
+import { analyzeCapture, renderAnalysis, selectRequest, FLOW_DEFAULTS, type FlowOptions } from '../../flow/index.js';
+import { filteredCaptureStream } from '../../capture/filter.js';
+
+const HELP = `usage: flowtrace analyze FILE|- [FILTER…] [--ifmap FILE] [--request ID] [--json]
+
+Reads a pcap/pcapng capture (- for stdin) and shows, for each HTTP exchange, the path of
+the request and of the response through the host — e.g.
+  ALB node 172.31.0.10 → ens5 → docker0 → veth3f2a1b9 → container 172.17.0.2:8080 → HTTP 200 (1.3 ms)
+with the µs between observation points, the NAT mapping, the handshake, and anomalies
+(SYN unanswered or not forwarded, RST from the container, retransmissions, zero window…).
+A capture made with tcpdump -i any shows each packet once per interface it crosses: those
+copies are folded into one packet with several hops.
+
+  FILTER            pcap-filter expression applied by tcpdump (e.g. host 172.31.0.10).
+                    Remember the in-host legs carry the translated port (80 → 8080).
+  --ifmap FILE      interface index → name map for -i any (SLL2) captures: the output of
+                    \`ip -o link\` in the capture's namespace, "index name" lines, or JSON
+  --request ID      only the exchange(s) of one request: an X-Amzn-Trace-Id Root
+                    (1-67891233-abcdef012345678912345678), a client address from
+                    X-Forwarded-For, or a path (/api/health)
+  --json            the analysis as JSON (schema flowtrace.analysis/1, docs/analyze.md)
+  --keep WHAT       all (default) | exchanges | anomalies: what to keep on huge captures
+  --idle-timeout S  seconds without packets before a connection is summarised (default ${FLOW_DEFAULTS.idleTimeoutSec})
+  --no-stitch       do not fold copies of one packet seen on several interfaces
+
+exit codes: 0 analysed · 1 --request matched nothing · 2 usage · 3 unreadable or truncated
+capture (the analysis of what could be read is still printed) · 5 tcpdump missing (FILTER)
+· 8 bad FILTER
+`;
+
+export async function run(args: string[], io: CliIO): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        ifmap: { type: 'string' },
+        request: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        keep: { type: 'string' },
+        'idle-timeout': { type: 'string' },
+        'no-stitch': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message, 'run `flowtrace analyze --help` for the options');
+  }
+  const { values, positionals } = parsed;
+  if (values.help) { io.stdout(HELP); return EXIT.ok; }
+  const [input, ...filter] = positionals;
+  if (input === undefined) throw new UsageError('analyze needs a capture file (or - for stdin)', 'e.g. flowtrace analyze capture.pcap --ifmap capture.ifmap');
+
+  const options: FlowOptions = {};
+  if (values.ifmap !== undefined) options.ifmap = readIfmap(path.resolve(io.cwd, values.ifmap));
+  if (values.keep !== undefined) {
+    if (values.keep !== 'all' && values.keep !== 'exchanges' && values.keep !== 'anomalies') {
+      throw new UsageError(`--keep must be all, exchanges or anomalies, not '${values.keep}'`, 'e.g. --keep exchanges on a capture of millions of connections');
+    }
+    options.keep = values.keep;
+  }
+  if (values['idle-timeout'] !== undefined) {
+    const s = Number(values['idle-timeout']);
+    if (!Number.isFinite(s) || s <= 0) throw new UsageError(`--idle-timeout must be a positive number of seconds, not '${values['idle-timeout']}'`, 'e.g. --idle-timeout 60');
+    options.idleTimeoutSec = s;
+  }
+  if (values['no-stitch']) options.stitch = false;
+
+  const warnings: string[] = [];
+  const source = input === '-' ? io.stdin : path.resolve(io.cwd, input);
+  const controller = new AbortController();
+  const offInterrupt = io.onInterrupt(() => controller.abort(new FlowtraceError('INTERRUPTED', 'interrupted', 'the analysis was stopped (Ctrl-C)', EXIT.interrupted)));
+  let result;
+  try {
+    const stream = filter.length > 0 ? filteredCaptureStream(source, filter, controller.signal) : source;
+    result = await analyzeCapture(stream, { ...options, signal: controller.signal, onWarning: (m) => warnings.push(m) });
+  } finally {
+    offInterrupt();
+  }
+  const { analysis, read } = result;
+
+  let selected = undefined;
+  if (values.request !== undefined) {
+    const sel = selectRequest(analysis, values.request);
+    if (sel.exchanges.length === 0) {
+      io.stderr(`error[NO_MATCH]: no exchange matches ${sel.by === 'traceId' ? 'trace id' : sel.by === 'clientAddress' ? 'X-Forwarded-For address' : 'path'} '${values.request}' (${analysis.exchanges.length} exchanges in the capture)\n`
+        + 'hint: run without --request to list the exchanges with their trace ids, X-Forwarded-For and paths\n');
+      return EXIT.failed;
+    }
+    selected = sel.exchanges;
+  }
+
+  if (values.json) {
+    if (selected) {
+      const ids = new Set(selected.map((e) => e.connectionId));
+      io.stdout(JSON.stringify({
+        ...analysis,
+        connections: analysis.connections.filter((c) => ids.has(c.id)),
+        exchanges: selected,
+        natMappings: analysis.natMappings.filter((m) => ids.has(m.connectionId)),
+        anomalies: analysis.anomalies.filter((a) => ids.has(a.connectionId)),
+      }, null, 2) + '\n');
+    } else {
+      io.stdout(JSON.stringify(analysis, null, 2) + '\n');
+    }
+  } else {
+    io.stdout(renderAnalysis(analysis, selected ? { exchanges: selected } : {}));
+  }
+  for (const w of warnings) io.stderr(`warning: ${w}\n`);
+  if (analysis.capture.unmappedIfindexes.length > 0) {
+    io.stderr(`warning: interface index${analysis.capture.unmappedIfindexes.length > 1 ? 'es' : ''} ${analysis.capture.unmappedIfindexes.join(', ')} of this -i any capture ${values.ifmap ? 'are not in the ifmap' : 'have no names'}: shown as ifindexN (save \`ip -o link\` where the capture was made and pass it with --ifmap)\n`);
+  }
+  if (read.truncated) {
+    io.stderr(`error[CAPTURE_TRUNCATED]: ${read.truncated.message} (at byte ${read.truncated.atByte}); the analysis above covers the ${read.packets} packets before it\nhint: the capture was cut (still being written, or copied partly); connections at the end may look unfinished\n`);
+    return EXIT.input;
+  }
+  return EXIT.ok;
+}
+
+function readIfmap(file: string): Map<number, string> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new InputError(`cannot read the ifmap ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'give the output of `ip -o link` saved in the capture\'s namespace', { path: file });
+  }
+  const map = parseIfmap(text);
+  if (map.size === 0) throw new InputError(`the ifmap ${file} names no interface`, 'expected `ip -o link` output ("2: ens5: <…>"), "index name" lines, or JSON {"2":"ens5"}', { path: file });
+  return map;
+}
