@@ -48,7 +48,10 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       },
     });
   } catch (err) {
-    throw new UsageError((err as Error).message, 'run `flowtrace http --help` for the options');
+    // parseArgs explains on several lines; keep the first, and its advice for values starting with '-'
+    const [first, ...rest] = (err as Error).message.split('\n');
+    const dash = rest.find((l) => l.startsWith('To specify an option argument'));
+    throw new UsageError(first, dash ?? 'run `flowtrace http --help` for the options');
   }
   const { values, positionals } = parsed;
   if (values.help) {
