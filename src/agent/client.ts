@@ -217,6 +217,12 @@ export async function connectAgent(targetText: string | AgentTarget, options: Co
   let currentId: string | null = null;
   const isFor = (id: string, types: string[]) => (m: AgentMessage): boolean =>
     types.includes(m.type) && (m as { id: string | null }).id === id;
+  const resultOf = async (id: string): Promise<ResultMessage> => {
+    const m = await waitFor<ResultMessage | ErrorMessage>(isFor(id, ['result', 'error']), null, 'result');
+    if (currentId === id) currentId = null;
+    if (m.type === 'error') throw asError(m);
+    return m;
+  };
 
   return {
     hello,
@@ -239,15 +245,11 @@ export async function connectAgent(targetText: string | AgentTarget, options: Co
       if (currentId === null) throw new AgentError('AGENT_NOT_CAPTURING', 'no capture was started', 'call start() first', {});
       const id = currentId;
       send({ type: 'stop', id });
-      return this.nextResult();
+      return resultOf(id);
     },
     async nextResult(): Promise<ResultMessage> {
       if (currentId === null) throw new AgentError('AGENT_NOT_CAPTURING', 'no capture was started', 'call start() first', {});
-      const id = currentId;
-      const m = await waitFor<ResultMessage | ErrorMessage>(isFor(id, ['result', 'error']), null, 'result');
-      currentId = null;
-      if (m.type === 'error') throw asError(m);
-      return m;
+      return resultOf(currentId);
     },
     sendRaw(line: string): void {
       if (closedError || !child.stdin!.writable) throw closedError ?? new AgentError('AGENT_TRANSPORT', 'the agent has gone', 'start it again', {});

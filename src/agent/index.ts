@@ -4,4 +4,4 @@ export { connectAgent, parseAgentTarget, agentArgv, CONNECT_TIMEOUT_MS, type Age
 export { AGENT_PROTOCOL_VERSION, AGENT_LIMITS, AGENT_CAPABILITIES, INTERFACE_NAME, parseClientLine, filterForPorts } from './protocol.js';
 export type { AgentMessage, HelloMessage, StartedMessage, ResultMessage, ErrorMessage, PacketSummary, StartRequest, ClientMessage } from './protocol.js';
 export { redactText, redactDeep, maskHeaderValuesInPlace, newRedactor, REDACTED_HEADERS, REDACTED } from './redact.js';
-export { analyzeLivePackets, exchangePath, exchangeLines, packetHopComments } from './analysis.js';
+export { analyzeLivePackets, exchangePath, exchangeLines, packetHopComments, createLivePrinter, isoTime, wherePrefix, type LiveAnalysis } from './analysis.js';

@@ -7,12 +7,12 @@ import type { LiveCapture, LiveCaptureResult } from '../capture/live/index.js';
 import type { PacketSummary, ResultMessage, StartRequest } from './protocol.js';
 import { AGENT_LIMITS } from './protocol.js';
 import { analyzeLivePackets, exchangeLines, exchangePath, packetHopComments, isoTime } from './analysis.js';
-import { newRedactor, redactDeep, redactText } from './redact.js';
+import { newRedactor, redactDeep, redactText, maskHeaderValuesInPlace } from './redact.js';
 import { livePcapngBytes } from '../capture/live/index.js';
 
 export async function buildResult(request: StartRequest, capture: LiveCapture, live: LiveCaptureResult): Promise<ResultMessage> {
   const redactor = newRedactor();
-  const analyzed = analyzeLivePackets(live.packets);
+  const analyzed = analyzeLivePackets(live.packets, capture.ifmap);
   const exchange = request.traceId === null ? null : analyzed.findByTraceId(request.traceId);
   const comments = packetHopComments(live.packets, analyzed.analysis);
 
@@ -31,7 +31,7 @@ export async function buildResult(request: StartRequest, capture: LiveCapture, l
   }
   let pcapng: string | null = null;
   if (request.pcapng) {
-    const { bytes, masked } = livePcapngBytes(live.packets, capture.ifmap, comments, { maskSecrets: true });
+    const { bytes, masked } = livePcapngBytes(live.packets, capture.ifmap, comments, { maskSecrets: true, mask: maskHeaderValuesInPlace });
     redactor.count += masked;
     pcapng = Buffer.from(bytes).toString('base64');
   }

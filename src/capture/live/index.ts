@@ -14,3 +14,4 @@ export { attributeVeths, describeAttribution } from './attribution.js';
 export type { VethAttribution, NamespaceProcess } from './attribution.js';
 export { listDockerContainers, DOCKER_SOCKET } from './docker.js';
 export type { DockerContainer } from './docker.js';
+export { livePcapngBytes } from './pcapng.js';

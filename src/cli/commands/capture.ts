@@ -1,0 +1,166 @@
+/**
+ * `flowtrace capture [-i IFACE|any] [FILTER…] [-w FILE.pcapng] [-c N] [--for DURATION] [--json]`
+ *
+ * Live capture with tcpdump as the engine: packets printed as they come, like
+ * `tcpdump -i any -nn` (interface and direction first), and on stop (Ctrl-C, -c, --for)
+ * the analysis: exchanges, in-host paths, NAT mappings, anomalies, kernel drops.
+ * docs/capture.md is the user documentation.
+ */
+import { parseArgs } from 'node:util';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { CliIO } from '../io.js';
+import { EXIT, UsageError, InputError } from '../../errors.js';
+import { startCapture, readLinks, ifmapOf, describeAttribution, livePcapngBytes, type LiveCapture, type LiveCaptureResult } from '../../capture/live/index.js';
+import { createDecoder } from '../../decode/index.js';
+import { renderAnalysis } from '../../flow/index.js';
+import { analyzeLivePackets, createLivePrinter, packetHopComments, isoTime } from '../../agent/index.js';
+
+const HELP = `usage: flowtrace capture [-i IFACE|any]… [FILTER…] [-w FILE.pcapng] [-c N] [--for DURATION]
+                         [--json] [-q] [--no-follow-nat] [--netns NAME]
+
+Live capture (tcpdump runs as the engine; root or CAP_NET_RAW needed). Packets are printed
+as they come, like tcpdump -i any -nn, with the interface and direction first; on stop
+(Ctrl-C, -c, --for) the analysis follows: HTTP exchanges, their path through the host
+(ens5 → docker0 → veth), NAT mappings, anomalies, and packets dropped by the kernel.
+
+  -i IFACE          interface (repeatable, or a,b); default any. Packets keep their
+                    interface and direction either way (the engine always uses -i any).
+  FILTER            pcap-filter expression, as tcpdump (e.g. port 80)
+  -w FILE.pcapng    write the packets: one interface block per interface, in time order,
+                    with flowtrace's notes as packet comments (tshark/Wireshark show both)
+  -c N              stop after N packets
+  --for DURATION    stop after DURATION (e.g. 10s, 500ms, 2m)
+  --json            print one JSON document at the end instead of text
+  -q, --quiet       do not print each packet
+  --no-follow-nat   capture exactly FILTER (by default port filters follow Docker's DNAT,
+                    e.g. port 80 also captures the container's port 8080)
+  --netns NAME      capture inside that network namespace (ip netns exec NAME …)
+`;
+
+/** `10s`, `500ms`, `2m`, `1h`, or a number of seconds. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!m) throw new UsageError(`bad duration '${text}'`, 'use e.g. 10s, 500ms, 2m, 1h');
+  const n = Number(m[1]);
+  const unit = m[2] ?? 's';
+  const ms = unit === 'ms' ? n : unit === 's' ? n * 1000 : unit === 'm' ? n * 60_000 : n * 3_600_000;
+  if (ms <= 0 || ms > 7 * 24 * 3_600_000) throw new UsageError(`duration '${text}' out of range`, 'between 1ms and 7 days');
+  return Math.round(ms);
+}
+
+export async function run(args: string[], io: CliIO): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      options: {
+        interface: { type: 'string', short: 'i', multiple: true },
+        write: { type: 'string', short: 'w' },
+        count: { type: 'string', short: 'c' },
+        for: { type: 'string' },
+        json: { type: 'boolean' },
+        quiet: { type: 'boolean', short: 'q' },
+        'no-follow-nat': { type: 'boolean' },
+        netns: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message, 'see flowtrace capture --help');
+  }
+  const v = parsed.values;
+  if (v.help) { io.stdout(HELP); return EXIT.ok; }
+  const interfaces = (v.interface ?? ['any']).flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');
+  for (const name of interfaces) {
+    if (!/^[A-Za-z0-9._@-]{1,15}$/.test(name)) throw new UsageError(`bad interface name '${name}'`, 'interface names are 1–15 characters: letters, digits, . _ @ -');
+  }
+  let maxPackets: number | null = null;
+  if (v.count !== undefined) {
+    if (!/^\d+$/.test(v.count) || Number(v.count) < 1) throw new UsageError(`-c needs a positive number, not '${v.count}'`, 'e.g. -c 100');
+    maxPackets = Number(v.count);
+  }
+  const maxDurationMs = v.for === undefined ? null : parseDuration(v.for);
+  if (v.netns !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(v.netns)) throw new UsageError(`bad namespace name '${v.netns}'`, 'see `ip netns list`');
+  let outFile: string | null = null;
+  if (v.write !== undefined) {
+    outFile = path.resolve(io.cwd, v.write);
+    const dir = path.dirname(outFile);
+    if (!fs.existsSync(dir)) throw new InputError(`cannot write ${outFile}: directory ${dir} does not exist`, 'create the directory or choose another path');
+  }
+  const filter = parsed.positionals.join(' ');
+  const json = v.json === true;
+  const quiet = v.quiet === true || json;
+
+  const decoder = createDecoder();
+  const links = await readLinks(v.netns ?? null);
+  const print = createLivePrinter(ifmapOf(links));
+  const capture: LiveCapture = await startCapture({
+    links,
+    interfaces,
+    filter,
+    followNat: v['no-follow-nat'] !== true,
+    netns: v.netns ?? null,
+    maxPackets,
+    maxDurationMs,
+    onPacket: quiet ? undefined : (record) => {
+      const decoded = decoder.decode(record.linkType, record.data);
+      io.stdout(print(record, decoded) + '\n');
+    },
+  });
+
+  if (!json) {
+    const where = v.netns ? ` in namespace ${v.netns}` : '';
+    io.stderr(`flowtrace: capturing on ${interfaces.join(', ')}${where}${capture.effectiveFilter ? `, filter '${capture.effectiveFilter}'` : ''} (tcpdump pid ${capture.pid})\n`);
+    for (const note of capture.notes) io.stderr(`flowtrace: ${note}\n`);
+    for (const a of capture.veths) io.stderr(`flowtrace: ${describeAttribution(a)}\n`);
+    io.stderr(`flowtrace: ${maxPackets !== null ? `stopping after ${maxPackets} packets, ` : ''}${maxDurationMs !== null ? `stopping after ${maxDurationMs} ms, ` : ''}Ctrl-C to stop\n`);
+  }
+  const off = io.onInterrupt(() => { void capture.stop(); });
+  let result: LiveCaptureResult;
+  try {
+    result = await capture.done;
+  } finally {
+    off();
+  }
+
+  const analyzed = analyzeLivePackets(result.packets, capture.ifmap, { lines: json });
+  const comments = packetHopComments(result.packets, analyzed.analysis);
+  if (outFile !== null) {
+    const { bytes } = livePcapngBytes(result.packets, capture.ifmap, comments, { maskSecrets: false });
+    fs.writeFileSync(outFile, bytes);
+  }
+
+  if (json) {
+    io.stdout(JSON.stringify({
+      schema: 'flowtrace.capture/1',
+      interfaces,
+      netns: v.netns ?? null,
+      filter: { requested: capture.requestedFilter, effective: capture.effectiveFilter, nat: capture.natTranslations },
+      veths: capture.veths,
+      stoppedBy: result.stoppedBy,
+      durationMs: Math.round(result.durationMs),
+      kernel: result.kernel,
+      packetCount: result.packetCount,
+      packets: result.packets.map((p, i) => ({
+        index: p.index, time: isoTime(p.tsSec, p.tsNsec), interface: p.interfaceName, direction: p.direction,
+        length: p.originalLength, line: analyzed.lines[i], note: comments.get(p.index) ?? null,
+      })),
+      analysis: analyzed.analysis,
+      file: outFile,
+      warnings: result.warnings,
+    }, null, 2) + '\n');
+    return EXIT.ok;
+  }
+
+  const out: string[] = [''];
+  out.push(renderAnalysis(analyzed.analysis).trimEnd());
+  io.stdout(out.join('\n') + '\n');
+  const k = result.kernel;
+  io.stderr(`${result.packetCount} packets captured${k ? `, ${k.receivedByFilter} received by filter, ${k.droppedByKernel} dropped by kernel` : ''} (stopped by ${result.stoppedBy})\n`);
+  for (const w of result.warnings) io.stderr(`flowtrace: warning: ${w}\n`);
+  if (outFile !== null) io.stderr(`flowtrace: wrote ${result.packets.length} packets to ${outFile}\n`);
+  return EXIT.ok;
+}
