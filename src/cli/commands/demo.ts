@@ -1,0 +1,155 @@
+/**
+ * `flowtrace demo [--fault NAME] [--keep] [--out DIR] [--no-https]`: the README's first command.
+ *
+ * lab up → (inject the fault) → `flowtrace follow http://seqas.online/` and `https://` run
+ * INSIDE the lab's client namespace (probes must leave from the client) with the agent in the
+ * lab's ec2 → the verdict table and the stitched path → the HTML and JSON reports → lab down,
+ * also on failure and Ctrl-C. A lab that was already up (someone else's) is left as found.
+ *
+ * Exit code: the verdict's of the http:// walk (0 healthy; 10–16 the failing layer with a
+ * fault), 7 when the lab cannot be built, 130 on Ctrl-C.
+ */
+import { parseArgs } from 'node:util';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { labUp, labDown, injectFault, healFault, LAB, LAB_FAULTS, isLabFault, nsName } from '../../lab/index.js';
+import type { FollowResult } from '../../follow/index.js';
+import { renderTerminal } from '../../report/index.js';
+import { selfCliArgv } from '../../self.js';
+import { EXIT, InputError, UsageError } from '../../errors.js';
+import type { CliIO } from '../io.js';
+import { writeReport } from './follow.js';
+
+const HELP = `usage: flowtrace demo [--fault NAME] [--keep] [--out DIR] [--no-https]
+
+Builds the lab (the seed's architecture in network namespaces), follows a request to
+http://${LAB.domain}/ and https://${LAB.domain}/ from the lab's client with the agent on the lab's
+EC2 instance, prints the verdict and the stitched path, writes the HTML report, and tears the
+lab down (also on failure or Ctrl-C). Needs root.
+
+options:
+  --fault NAME   inject one lab fault first and show the diagnosis (\`flowtrace lab faults\`)
+  --keep         leave the lab up afterwards (\`flowtrace lab down\` removes it)
+  --out DIR      where the reports go (default ./flowtrace-demo)
+  --no-https     only the http:// walk
+exit codes: the verdict's of the http:// walk (0 healthy; 10–16 the failing layer), 7 lab, 130 Ctrl-C
+`;
+
+interface Walk { url: string; result: FollowResult | null; error: string | null }
+
+export async function run(args: string[], io: CliIO): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args, allowPositionals: false,
+      options: {
+        fault: { type: 'string' },
+        keep: { type: 'boolean' },
+        out: { type: 'string' },
+        'no-https': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message, 'run `flowtrace demo --help` for the options');
+  }
+  const { values } = parsed;
+  if (values.help) { io.stdout(HELP); return EXIT.ok; }
+  const fault = values.fault ?? null;
+  if (fault !== null && !isLabFault(fault)) {
+    throw new UsageError(`unknown fault '${fault}'`, `faults: ${Object.keys(LAB_FAULTS).join(', ')}`);
+  }
+  const outDir = path.resolve(io.cwd, values.out ?? 'flowtrace-demo');
+  const color = io.isTTY && !io.env.NO_COLOR;
+  const bold = (s: string): string => (color ? `\x1b[1m${s}\x1b[0m` : s);
+  const dim = (s: string): string => (color ? `\x1b[2m${s}\x1b[0m` : s);
+
+  let child: ChildProcess | null = null;
+  let interrupted = false;
+  const controller = new AbortController();
+  const off = io.onInterrupt(() => {
+    interrupted = true;
+    controller.abort();
+    if (child?.pid) { try { process.kill(child.pid, 'SIGTERM'); } catch { /* already gone */ } }
+  });
+  let builtByUs = false;
+  try {
+    io.stdout(bold(`flowtrace demo${fault ? ` — fault ${fault}: ${LAB_FAULTS[fault as keyof typeof LAB_FAULTS].description}` : ''}`) + '\n');
+    io.stdout(dim('  building the lab (network namespaces: client, dns, 3 routers, 2 ALB nodes, VPC, EC2 with Docker\'s rules, container)…') + '\n');
+    const t0 = performance.now();
+    const status = await labUp({ signal: controller.signal });
+    builtByUs = !status.alreadyUp;
+    io.stdout(dim(`  lab ${status.alreadyUp ? 'was already up (it will be left up)' : `up in ${Math.round(performance.now() - t0)} ms`}`) + '\n');
+    if (fault) {
+      await injectFault(fault);
+      io.stdout(dim(`  fault injected: ${fault}`) + '\n');
+    }
+    const urls = [`http://${LAB.domain}/`, ...(values['no-https'] ? [] : [`https://${LAB.domain}/`])];
+    const walks: Walk[] = [];
+    for (const url of urls) {
+      if (interrupted) break;
+      io.stdout(dim(`  following ${url} from ${nsName('client')} (agent in ${nsName('ec2')})…`) + '\n');
+      const w = await followInClient(url, (c) => { child = c; });
+      child = null;
+      walks.push(w);
+    }
+    if (interrupted) { io.stderr('interrupted\n'); return EXIT.interrupted; }
+
+    mkdirSync(outDir, { recursive: true });
+    const tag = fault ?? 'healthy';
+    const written: string[] = [];
+    for (const w of walks) {
+      io.stdout('\n');
+      if (!w.result) {
+        io.stdout(`${bold(w.url)}: the walk did not complete: ${w.error}\n`);
+        continue;
+      }
+      io.stdout(renderTerminal(w.result, { color, width: Math.min(120, process.stdout.columns || 100) }));
+      const scheme = w.result.scheme;
+      const json = path.join(outDir, `${tag}-${scheme}.json`);
+      writeFileSync(json, JSON.stringify(w.result, null, 2) + '\n');
+      written.push(writeReport(io, path.join(outDir, `${tag}-${scheme}.html`), w.result), json);
+    }
+    io.stdout('\n' + bold('reports') + '\n' + written.map((f) => `  ${f}`).join('\n') + '\n');
+    const first = walks[0]?.result;
+    if (!first) throw new InputError(`the walk did not complete: ${walks[0]?.error ?? 'no result'}`, 'run `flowtrace lab status` and try `flowtrace follow` by hand inside the lab: flowtrace lab exec client -- flowtrace follow http://seqas.online/');
+    return first.verdict.exitCode;
+  } finally {
+    off();
+    if (fault && (!builtByUs || values.keep)) await healFault(fault).catch(() => {});
+    if (builtByUs && !values.keep) {
+      io.stdout(dim('  tearing the lab down…') + '\n');
+      await labDown().catch((err: unknown) => io.stderr(`warning: lab down failed: ${(err as Error).message}\n`));
+    } else if (values.keep) {
+      io.stdout(dim('  the lab is still up (--keep): `flowtrace lab down` removes it') + '\n');
+    }
+  }
+}
+
+/** Runs `flowtrace follow URL --server netns:ec2 --json` inside the lab's client namespace. */
+function followInClient(url: string, onChild: (c: ChildProcess) => void): Promise<Walk> {
+  const argv = [
+    'ip', 'netns', 'exec', nsName('client'), ...selfCliArgv(), 'follow', url, '--server', 'netns:ec2', '--json',
+    '--lb-name', `${LAB.albA.public}=alb-a`, '--lb-name', `${LAB.albB.public}=alb-b`,
+    ...(url.startsWith('https:') ? ['--cacert', LAB.caFile] : []),
+  ];
+  return new Promise((resolve) => {
+    const c = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    onChild(c);
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    c.stdout!.on('data', (b: Buffer) => out.push(b));
+    c.stderr!.on('data', (b: Buffer) => err.push(b));
+    c.on('error', (e) => resolve({ url, result: null, error: e.message }));
+    c.on('close', (code) => {
+      const text = Buffer.concat(out).toString('utf8');
+      try {
+        resolve({ url, result: JSON.parse(text) as FollowResult, error: null });
+      } catch {
+        const msg = Buffer.concat(err).toString('utf8').trim().split('\n').slice(-2).join(' ') || `exit code ${code}`;
+        resolve({ url, result: null, error: msg });
+      }
+    });
+  });
+}
