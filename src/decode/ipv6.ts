@@ -54,8 +54,9 @@ export function decodeIPv6(d: Uint8Array, offset: number, end: number, ip: IPv6L
   ip.dstOffset = offset + IPV6_DST_OFFSET;
   const payloadStart = offset + IPV6_HEADER_LENGTH;
   ip.payloadOffset = payloadStart;
-  // A jumbogram (payload length 0 + hop-by-hop jumbo option) is treated as "what was captured".
-  const sentEnd = ip.payloadLength === 0 ? end : payloadStart + ip.payloadLength;
+  // A jumbogram (payload length 0 + hop-by-hop jumbo option, RFC 2675) is taken as "what was
+  // captured"; a zero length without a hop-by-hop header really means no payload.
+  const sentEnd = ip.payloadLength === 0 && ip.nextHeader === IPPROTO_HOPOPTS ? end : payloadStart + ip.payloadLength;
   const capturedEnd = sentEnd < end ? sentEnd : end;
   if (capturedEnd < sentEnd) ip.truncated = true;
   let next = ip.nextHeader;

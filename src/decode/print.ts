@@ -177,21 +177,41 @@ export class PacketPrinter {
     if (ip.srcOffset < 0) return '[|ip6]';
     const src = formatIPv6(d, ip.srcOffset);
     const dst = formatIPv6(d, ip.dstOffset);
-    if (ip.upperOffset < 0 || ip.malformed !== null) {
-      if (ip.fragment && ip.fragmentOffsetBytes !== 0) return `${src} > ${dst}: frag (${ip.fragmentOffsetBytes}|${ip.payloadLength - 8})`;
-      return `${src} > ${dst}: [|ip6]`;
+    // print-ip6.c: addresses first unless the fixed header leads straight to TCP/UDP (whose
+    // printers then print address.port themselves); then one word per extension header.
+    const direct = ip.nextHeader === 6 || ip.nextHeader === 17;
+    let s = direct ? '' : `${src} > ${dst}: `;
+    let cp = ip.payloadOffset;
+    for (const eh of ip.extensionHeaders) {
+      if (cp < 0 || cp + 2 > d.length) return s + '[|ip6]';
+      switch (eh) {
+        case 0: s += 'HBH '; cp += (d[cp + 1] + 1) * 8; break;
+        case 60: s += 'DSTOPT '; cp += (d[cp + 1] + 1) * 8; break;
+        case 43: s += 'srcrt '; cp += (d[cp + 1] + 1) * 8; break;
+        case 51: s += 'AH '; cp += (d[cp + 1] + 2) * 4; break;
+        case 44: {
+          if (cp + 8 > d.length) return s + '[|frag]';
+          const fragLength = ip.payloadLength + 40 - (cp - ip.offset) - 8;
+          s += `frag (${u16(d, cp + 2) & 0xfff8}|${fragLength}) `;
+          cp += 8;
+          break;
+        }
+        default: break;
+      }
     }
+    if (ip.fragment && ip.fragmentOffsetBytes !== 0) return s.trimEnd();
+    if (ip.upperOffset < 0 || ip.malformed !== null) return s + '[|ip6]';
     const length = ip.upperLength;
     switch (ip.upperProtocol) {
-      case 6: return this.tcp(p, src, dst, length);
-      case 17: return this.udp(p, src, dst, length, ip.fragment);
-      case 58: return `${src} > ${dst}: ${this.icmp6(p, length)}`;
-      case 59: return `${src} > ${dst}: no next header`;
-      default: return `${src} > ${dst}:  ip-proto-${ip.upperProtocol} ${length}`;
+      case 6: return s + this.tcp(p, src, dst, length, !direct);
+      case 17: return s + this.udp(p, src, dst, length, ip.fragment, !direct);
+      case 58: return s + this.icmp6(p, length);
+      case 59: return s + 'no next header';
+      default: return `${s} ip-proto-${ip.upperProtocol} ${length}`;
     }
   }
 
-  private tcp(p: DecodedPacket, src: string, dst: string, length: number): string {
+  private tcp(p: DecodedPacket, src: string, dst: string, length: number, portsOnly = false): string {
     const t = p.tcp;
     const d = p.data;
     const off = t.offset;
@@ -199,7 +219,7 @@ export class PacketPrinter {
     if (end - off < 4) return `${src} > ${dst}: [|tcp]`;
     const sport = u16(d, off);
     const dport = u16(d, off + 2);
-    let s = `${src}.${sport} > ${dst}.${dport}: `;
+    let s = portsOnly ? `${sport} > ${dport}: ` : `${src}.${sport} > ${dst}.${dport}: `;
     if (end - off < 20) return s + ' [|tcp]';
     let hlen = (d[off + 12] >> 4) * 4;
     if (hlen < 20) return `${s} tcp ${length - hlen} [bad hdr length ${hlen} - too short, < 20]`;
@@ -266,14 +286,14 @@ export class PacketPrinter {
     return s;
   }
 
-  private udp(p: DecodedPacket, src: string, dst: string, length: number, fragmented: boolean): string {
+  private udp(p: DecodedPacket, src: string, dst: string, length: number, fragmented: boolean, portsOnly = false): string {
     const d = p.data;
     const off = p.udp.offset;
     const end = d.length;
     if (end - off < 4) return `${src} > ${dst}: [|udp]`;
     const sport = u16(d, off);
     const dport = u16(d, off + 2);
-    const addrs = `${src}.${sport} > ${dst}.${dport}: `;
+    const addrs = portsOnly ? `${sport} > ${dport}: ` : `${src}.${sport} > ${dst}.${dport}: `;
     if (end - off < 8) return addrs + ' [|udp]';
     let ulen = u16(d, off + 4);
     if (ulen === 0 && length > 65535) ulen = length;
@@ -419,6 +439,10 @@ export class PacketPrinter {
       case 129:
         if (!need(8)) return s + ' [|icmp6]';
         s += `, id ${u16(d, off + 4)}, seq ${u16(d, off + 6)}`;
+        break;
+      case 143:
+        if (!need(8)) return s + ' [|icmp6]';
+        s += `, ${u16(d, off + 6)} group record(s)`;
         break;
       case 135:
         if (!need(24)) return s + ' [|icmp6]';

@@ -176,7 +176,7 @@ async function readAndPrint(io: CliIO, path: string, filter: string, limit: numb
   const reason = abort.signal.aborted ? String((abort.signal.reason as Error)?.message) : '';
   if (reason === 'interrupted') return EXIT.interrupted;
   if (summary?.truncated) {
-    io.stderr(`warning: ${summary.truncated.message} (at byte ${summary.truncated.atByte}); the ${count} packet(s) before it were printed\n`);
+    io.stderr(`warning: ${summary.truncated.message}; the ${count} packet(s) before it were printed\n`);
     return EXIT.input;
   }
   return EXIT.ok;
