@@ -48,6 +48,8 @@ export interface ServerCaptureInput {
   traceRoots: string[];
   filter: string | null;
   kernelDrops: number | null;
+  /** ifindex → name for SLL2 captures without interface names (`ip -o link` of the namespace). */
+  ifmap?: Map<number, string> | null;
   /** Lines of the agent's flow analysis (stitched path, anomalies), carried over. */
   path: string[];
   anomalies: string[];
@@ -72,12 +74,19 @@ function label(s: Seen): string {
 }
 
 /** Reads the capture into copied packet observations (TCP to/from the server ports only). */
-export function readServerPackets(capture: Uint8Array, serverPorts: number[]): Seen[] {
+export function readServerPackets(capture: Uint8Array, serverPorts: number[], ifmap: Map<number, string> | null = null): Seen[] {
   const names = new Map<number, string>();
   const ports = new Set(serverPorts);
   const decoder = createDecoder({ http: true });
   const out: Seen[] = [];
   let t0: number | null = null;
+  // pcapng names its interfaces; a `-i any` pcap (SLL2) carries the ifindex, named by the
+  // capture namespace's ifmap.
+  const ifaceName = (id: number, ifindex: number): string => {
+    const named = names.get(id);
+    if (ifindex >= 0 && ifmap?.has(ifindex) && (!named || named === 'any' || named.startsWith('if'))) return ifmap.get(ifindex)!;
+    return named ?? (ifindex >= 0 ? `ifindex${ifindex}` : `if${id}`);
+  };
   const parser = new CaptureParser({
     onInterface(i: CaptureInterface) { names.set(i.id, i.name ?? `if${i.id}`); },
     onSection() { names.clear(); },
@@ -100,7 +109,7 @@ export function readServerPackets(capture: Uint8Array, serverPorts: number[]): S
         headText = Buffer.from(p.data.buffer, p.data.byteOffset + p.tcp.payloadOffset, n).toString('latin1');
       }
       out.push({
-        tMs: ms, iface: names.get(r.interfaceId) ?? `if${r.interfaceId}`, direction: dir,
+        tMs: ms, iface: ifaceName(r.interfaceId, p.link.ifindex), direction: dir,
         src: src.includes(':') ? `[${src}]:${p.tcp.srcPort}` : `${src}:${p.tcp.srcPort}`,
         dst: dst.includes(':') ? `[${dst}]:${p.tcp.dstPort}` : `${dst}:${p.tcp.dstPort}`,
         srcPort: p.tcp.srcPort, dstPort: p.tcp.dstPort, flags: p.tcp.flags, seq: p.tcp.seq, ack: p.tcp.ack,
@@ -122,7 +131,7 @@ function clientKey(s: Seen, ports: Set<number>): string {
 
 export function serverEvidenceFromCapture(input: ServerCaptureInput): ServerEvidence {
   const ports = new Set(input.serverPorts);
-  const all = readServerPackets(input.capture, input.serverPorts);
+  const all = readServerPackets(input.capture, input.serverPorts, input.ifmap ?? null);
   const byConn = new Map<string, Seen[]>();
   for (const s of all) {
     const k = clientKey(s, ports);
