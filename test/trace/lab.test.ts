@@ -1,0 +1,157 @@
+/**
+ * `flowtrace trace` in the lab (issue 4's namespaces), run where a user would run it: inside
+ * the client node, `ip netns exec ft-client flowtrace trace seqas.online …`. Probes go only
+ * to the lab's addresses.
+ *
+ * The lab is one per machine. A lab that someone else brought up is used as is for the
+ * read-only traces; the fault tests need a lab of our own (faults change it for everyone),
+ * so they wait for the other run to take it down, then bring up their own, and take it down
+ * in the after hook.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { LAB, labDown, labExec, labStatus, labUp, injectFault, healFault } from '../../src/lab/index.js';
+import { selfCliArgv } from '../../src/self.js';
+import type { AddressTrace, TraceResult } from '../../src/trace/index.js';
+
+const IS_ROOT = typeof process.getuid === 'function' && process.getuid() === 0;
+const SKIP = IS_ROOT ? false : 'needs root: the lab creates network namespaces and the probes use raw sockets';
+/** How long to wait for another run's lab to go away before the fault tests give up. */
+const LAB_WAIT_MS = Number(process.env.FT_LAB_WAIT_S ?? 600) * 1000;
+
+let ownLab = false;
+
+async function useOrBuildLab(): Promise<void> {
+  const s = await labUp();
+  ownLab = !s.alreadyUp;
+}
+
+/** Makes sure the lab up is ours (faults change it for everyone): waits for another run's lab to go down. */
+async function takeLab(): Promise<void> {
+  if (ownLab) return;
+  const deadline = performance.now() + LAB_WAIT_MS;
+  for (;;) {
+    if (!labStatus().up) {
+      const s = await labUp();
+      if (!s.alreadyUp) { ownLab = true; return; }
+    }
+    if (performance.now() > deadline) throw new Error(`the lab is in use by another run for more than ${LAB_WAIT_MS / 1000} s (set FT_LAB_WAIT_S to wait longer)`);
+    await sleep(2000);
+  }
+}
+
+async function traceFromClient(args: string[]): Promise<{ code: number; result: TraceResult | null; stderr: string }> {
+  const r = await labExec('client', [...selfCliArgv(), 'trace', ...args, '--json'], { timeoutMs: 60_000 });
+  let result: TraceResult | null = null;
+  try { result = JSON.parse(r.stdout) as TraceResult; } catch { /* an error: stderr says why */ }
+  return { code: r.code, result, stderr: r.stderr };
+}
+
+const ALBS = [LAB.albA.public, LAB.albB.public].sort();
+
+function routersOf(t: AddressTrace, n: number): string[][] {
+  return t.hops.slice(0, n).map((h) => h.responders.map((r) => r.address));
+}
+
+before(async () => { if (IS_ROOT) await useOrBuildLab(); });
+after(async () => { if (IS_ROOT && ownLab) await labDown(); });
+
+for (const [proto, port, reply] of [['tcp', '80', 'tcp-syn-ack'], ['udp', null, 'port-unreachable'], ['icmp', null, 'echo-reply']] as const) {
+  test(`${proto}: both ALB addresses traced, the three routers at hops 1–3 and the ALB node at hop 4`, { skip: SKIP }, async () => {
+    const { code, result, stderr } = await traceFromClient(['seqas.online', '--proto', proto, ...(port ? ['--port', port] : [])]);
+    assert.equal(code, 0, stderr);
+    assert.ok(result);
+    assert.deepEqual([...result.addresses].sort(), ALBS);
+    assert.equal(result.status, 'reached');
+    for (const t of result.traces) {
+      assert.equal(t.sourceAddress, LAB.client);
+      assert.deepEqual(routersOf(t, 3), LAB.traceHops.map((a) => [a]));
+      assert.equal(t.reachedAtTtl, 4);
+      assert.equal(t.hops.length, 4);
+      assert.deepEqual(t.hops[3].responders.map((r) => r.address), [t.address]);
+      assert.equal(t.destinationReply, reply);
+      assert.ok(t.hops.every((h) => h.lossPercent === 0), JSON.stringify(t.hops.map((h) => h.lossPercent)));
+    }
+  });
+}
+
+test('an unknown name in the lab\'s zone: UNKNOWN_HOST from the lab\'s resolver, exit 6', { skip: SKIP }, async () => {
+  const { code, stderr } = await traceFromClient(['nope.seqas.online']);
+  assert.equal(code, 6);
+  assert.match(stderr, /^error\[UNKNOWN_HOST\]: cannot resolve nope\.seqas\.online: no such name\nhint: /);
+});
+
+test('route-blackhole: hops 1–2 answer, then stars to the end: "the path stops after hop 2"', { skip: SKIP }, async () => {
+  await takeLab();
+  await injectFault('route-blackhole');
+  try {
+    const { code, result, stderr } = await traceFromClient(['seqas.online', '--proto', 'tcp', '--port', '80', '--max-ttl', '8']);
+    assert.equal(code, 6, stderr);
+    assert.ok(result);
+    assert.equal(result.status, 'stopped');
+    assert.equal(result.failureSource, 'route');
+    for (const t of result.traces) {
+      assert.equal(t.status, 'stopped');
+      assert.equal(t.destinationReached, false);
+      assert.equal(t.lastAnsweringTtl, 2);
+      assert.deepEqual(routersOf(t, 2), LAB.traceHops.slice(0, 2).map((a) => [a]));
+      assert.ok(t.hops.slice(2).every((h) => h.received === 0 && h.sent > 0));
+      assert.ok(t.explanation.some((e) => e.includes('the path stops after hop 2')), t.explanation.join('\n'));
+    }
+  } finally {
+    await healFault('route-blackhole');
+  }
+});
+
+test('route-reject: !X from the AWS edge router, the path ends there', { skip: SKIP }, async () => {
+  await takeLab();
+  await injectFault('route-reject');
+  try {
+    for (const proto of ['tcp', 'udp', 'icmp']) {
+      const { code, result, stderr } = await traceFromClient(['seqas.online', '--proto', proto]);
+      assert.equal(code, 6, stderr);
+      assert.ok(result);
+      for (const t of result.traces) {
+        assert.equal(t.status, 'unreachable', `${proto} ${t.address}`);
+        assert.equal(t.failureSource, 'route');
+        assert.ok(t.unreachable);
+        assert.equal(t.unreachable.flag, '!X');
+        assert.equal(t.unreachable.responder, LAB.routers.awsedge.toBackbone);
+        // The edge still answers time-exceeded at hop 3 (TTL runs out before its FORWARD
+        // filter), and rejects what it would forward: !X at hop 4.
+        assert.deepEqual(routersOf(t, 3), LAB.traceHops.map((a) => [a]));
+        assert.equal(t.unreachable.ttl, 4);
+        assert.deepEqual(t.hops[3].flags, ['!X']);
+        assert.ok(t.explanation.some((e) => /answered !X, .*prohibited.*the path ends there/.test(e)), t.explanation.join('\n'));
+      }
+    }
+  } finally {
+    await healFault('route-reject');
+  }
+});
+
+test('icmp-ratelimit: routers drop some ICMP replies, the destination answers every probe; the loss is explained, not blamed on the path', { skip: SKIP }, async () => {
+  await takeLab();
+  await injectFault('icmp-ratelimit');
+  try {
+    const { code, result, stderr } = await traceFromClient(['seqas.online', '--proto', 'icmp', '--rounds', '10']);
+    assert.equal(code, 0, stderr);
+    assert.ok(result);
+    let lossyRouterHops = 0;
+    for (const t of result.traces) {
+      assert.equal(t.status, 'reached');
+      assert.equal(t.reachedAtTtl, 4);
+      assert.equal(t.hops[3].lossPercent, 0);
+      for (const h of t.hops.slice(0, 3)) {
+        if ((h.lossPercent ?? 0) === 0) continue;
+        lossyRouterHops++;
+        assert.match(h.note ?? '', /rate-limits its ICMP replies|not answering traceroute \(filtered or rate-limited\), the path goes on/, `hop ${h.ttl}`);
+      }
+      assert.ok(!t.explanation.some((e) => /loss starts here/.test(e)), t.explanation.join('\n'));
+    }
+    assert.ok(lossyRouterHops > 0, 'the rate limit should have cost some router replies');
+  } finally {
+    await healFault('icmp-ratelimit');
+  }
+});
