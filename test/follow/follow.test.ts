@@ -18,7 +18,7 @@ const flowData = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '
 
 const okDns: DnsEvidence = { status: 'ok', server: '10.10.53.53#53 (udp)', addresses: ['10.77.1.10', '10.77.2.10'], answers: [], rcode: 'NOERROR', elapsedMs: 1, error: null };
 
-function scripted(over: Partial<FollowProbes> & { log?: string[]; server?: ServerEvidence | null } = {}): FollowProbes & { log: string[] } {
+function scripted(over: Partial<FollowProbes> & { log?: string[] } = {}): FollowProbes & { log: string[] } {
   const log: string[] = over.log ?? [];
   let n = 0;
   const probes: FollowProbes & { log: string[] } = {
@@ -32,14 +32,14 @@ function scripted(over: Partial<FollowProbes> & { log?: string[]; server?: Serve
       log.push(`request ${q.address} ${q.traceId}`);
       return { address: q.address, port: q.port, node: null, traceId: q.traceId.slice(5), localAddress: null, status: 'ok', httpStatus: 200, reason: 'OK', serverHeader: null, phases: { dnsMs: null, connectMs: 0.3, tlsMs: null, firstByteMs: 1, downloadMs: 0.1, totalMs: 1.5 }, error: null, bodyPreview: null };
     }),
-    server: over.server === undefined ? (async (target: string): Promise<ServerSession> => {
+    server: over.server ?? (async (target: string): Promise<ServerSession> => {
       log.push(`agent ${target}`);
       return {
         start: async ({ ports, traceRoots }) => { log.push(`start ${ports.join(',')} ${traceRoots.length}`); },
         stop: async () => { log.push('stop'); throw new Error('scripted agent has no capture'); },
         close: async () => { log.push('close'); },
       };
-    }) : (over as FollowProbes).server,
+    }),
     newTraceId: () => `Root=1-00000001-${String(++n).padStart(24, '0')}`,
   };
   return probes;
@@ -86,7 +86,7 @@ test('an agent that cannot connect and a trace that throws become evidence, not 
   const p = scripted({
     server: async () => { throw new Error('ip netns exec: Cannot open network namespace'); },
     trace: async () => { throw new Error('raw sockets need root'); },
-  } as Partial<FollowProbes>);
+  });
   const r = await follow('http://seqas.online/', p, { server: 'netns:nowhere' });
   assert.equal(r.routes.every((x) => x.status === 'error'), true);
   assert.match(r.verdict.rows[1]!.summary, /not traced \(raw sockets need root\)/);
