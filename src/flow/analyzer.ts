@@ -8,8 +8,8 @@
 import type { CaptureInterface, PacketRecord } from '../capture/index.js';
 import { formatIPv4, formatIPv6, httpHeader } from '../decode/index.js';
 import type { DecodedPacket } from '../decode/index.js';
-import { connectionAnomalies, type AnomalyContext } from './anomalies.js';
-import { Connection, other, type DirectionTracker, type Side } from './connections.js';
+import { connectionAnomalies, hopName, innerLeg, outerLeg, type AnomalyContext } from './anomalies.js';
+import { Connection, other, type DirectionTracker, type LegView, type Side } from './connections.js';
 import { parseTraceId, type ExchangeBuilder, type MessageBuilder } from './http-exchanges.js';
 import { addLeg, findLeg, natMappings, noteTransition } from './nat.js';
 import { DEFAULT_STITCH_WINDOW_US, DIRECTION_CODES, PacketStitcher, hashPayload, type CopyFields, type StitchedPacket } from './stitch.js';
@@ -175,7 +175,7 @@ class Analyzer implements FlowAnalyzer {
       packet = {
         hash: 0, ipId: f.ipId, seq: f.seq, ack: f.ack, flags: f.flags, window: f.window, payloadLength: f.payloadLength,
         payloadHash: f.payloadHash, firstUs: tsUs, hops: [point, 0], src: f.src, dst: f.dst, srcPort: f.srcPort,
-        dstPort: f.dstPort, owner: null, side: 0, leg: 0, nextSameHash: null,
+        dstPort: f.dstPort, owner: null, side: 0, leg: 0, firstLeg: 0, nextSameHash: null,
       };
       this.stitcher.packets++;
     }
@@ -207,6 +207,7 @@ class Analyzer implements FlowAnalyzer {
     packet.owner = conn;
     packet.side = side === 'a' ? 0 : 1;
     packet.leg = leg;
+    packet.firstLeg = leg;
     if (ifx < 31) conn.legs[leg].interfaceMask |= 1 << ifx;
     conn.observations++;
     conn.packets++;
@@ -253,7 +254,8 @@ class Analyzer implements FlowAnalyzer {
     const cached = this.byInterfaceId[record.interfaceId];
     if (cached !== undefined) return cached;
     const iface = this.captureInterfaces[record.interfaceId];
-    const name = iface?.name ?? `if${record.interfaceId}`;
+    // A pcap file has one nameless interface: call it what it is, the capture point.
+    const name = iface?.name ?? (this.captureInterfaces.length <= 1 && record.interfaceId === 0 ? 'capture' : `if${record.interfaceId}`);
     return (this.byInterfaceId[record.interfaceId] = this.internInterface(name));
   }
 
@@ -381,12 +383,16 @@ class Analyzer implements FlowAnalyzer {
     this.unregister(conn);
     conn.a.finish();
     conn.b.finish();
-    const leg0 = conn.legs[0];
-    conn.decideRolesByPorts(leg0.aPort, leg0.bPort);
+    conn.decideRolesByPorts(conn.legs[0].aPort, conn.legs[0].bPort);
     const clientSide = conn.clientSide!;
     const serverSide = other(clientSide);
-    const client: Endpoint = clientSide === 'a' ? { address: leg0.aText, port: leg0.aPort } : { address: leg0.bText, port: leg0.bPort };
-    const server: Endpoint = clientSide === 'a' ? { address: leg0.bText, port: leg0.bPort } : { address: leg0.aText, port: leg0.aPort };
+    // Endpoints as seen outside the NAT (where the client's packets enter), and inside it.
+    const outer = outerLeg(conn, clientSide);
+    const inner = innerLeg(conn, clientSide);
+    const clientOf = (l: LegView): Endpoint => (clientSide === 'a' ? { address: l.aText, port: l.aPort } : { address: l.bText, port: l.bPort });
+    const serverOf = (l: LegView): Endpoint => (clientSide === 'a' ? { address: l.bText, port: l.bPort } : { address: l.aText, port: l.aPort });
+    const client = clientOf(conn.legs[outer]);
+    const server = serverOf(conn.legs[outer]);
 
     const exchangeIds: number[] = [];
     if (this.keep !== 'anomalies') {
@@ -406,11 +412,12 @@ class Analyzer implements FlowAnalyzer {
     const s = conn.state;
     const toServer = conn.tracker(clientSide);
     const toClient = conn.tracker(serverSide);
-    const pathOf = (p: StitchedPacket | null): string[] => (p ? this.hops(p).map((h) => `${h.interface} ${capDir(h.direction)}`) : []);
+    const pathOf = (p: StitchedPacket | null): string[] => (p ? this.hops(p).map(hopName) : []);
     const handshakeSeen = conn.synUs >= 0 && conn.synAckUs >= 0;
     const summary: ConnectionSummary = {
       id: conn.id,
       client, server,
+      serverInside: inner !== outer ? serverOf(conn.legs[inner]) : null,
       rolesFrom: conn.rolesFrom,
       state: s.kind === 'established' ? 'established' : s.kind,
       handshakeSeen,
@@ -429,11 +436,11 @@ class Analyzer implements FlowAnalyzer {
       toClient: dirStats(toClient),
       observations: conn.observations,
       packets: conn.packets,
-      legs: conn.legs.map((l) => ({
-        client: clientSide === 'a' ? { address: l.aText, port: l.aPort } : { address: l.bText, port: l.bPort },
-        server: clientSide === 'a' ? { address: l.bText, port: l.bPort } : { address: l.aText, port: l.aPort },
-        interfaces: this.ifNames.filter((_, i) => i < 31 && (l.interfaceMask & (1 << i)) !== 0),
-      })),
+      // Outermost first, innermost last.
+      legs: [outer, ...conn.legs.map((_, i) => i).filter((i) => i !== outer && i !== inner), ...(inner !== outer ? [inner] : [])].map((i) => {
+        const l = conn.legs[i];
+        return { client: clientOf(l), server: serverOf(l), interfaces: this.ifNames.filter((_, k) => k < 31 && (l.interfaceMask & (1 << k)) !== 0) };
+      }),
       pathToServer: pathOf(toServer.firstDataPacket ?? conn.synPacket),
       pathToClient: pathOf(toClient.firstDataPacket ?? conn.synAckPacket ?? conn.rstPacket),
       exchangeIds,
@@ -531,10 +538,6 @@ function dirStats(d: DirectionTracker): DirectionStats {
     packets: d.packets, payloadBytes: d.payloadBytes, retransmissions: d.retransmissions, outOfOrder: d.outOfOrder,
     lostSegments: d.lostSegments, zeroWindows: d.zeroWindows, keepAlives: d.keepAlives,
   };
-}
-
-function capDir(direction: string): string {
-  return direction === 'in' ? 'In' : direction === 'out' ? 'Out' : direction;
 }
 
 /** Seconds since the epoch, to the microsecond. */

@@ -22,11 +22,16 @@ export interface AnomalyContext {
 const fmt = (e: Endpoint): string => (e.address.includes(':') ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`);
 
 function hopList(hops: Hop[]): string {
-  return hops.map((h) => `${h.interface} ${cap(h.direction)}`).join(' → ');
+  return hops.map(hopName).join(' → ');
+}
+
+/** `ens5 In`, `docker0 Out`; just the name when the capture does not say the direction. */
+export function hopName(h: { interface: string; direction: string }): string {
+  return h.direction === 'unknown' ? h.interface : `${h.interface} ${cap(h.direction)}`;
 }
 
 export function cap(direction: string): string {
-  return direction === 'in' ? 'In' : direction === 'out' ? 'Out' : direction === 'unknown' ? '?' : direction;
+  return direction === 'in' ? 'In' : direction === 'out' ? 'Out' : direction;
 }
 
 export function connectionAnomalies(conn: Connection, clientSide: Side, client: Endpoint, server: Endpoint, ctx: AnomalyContext): Anomaly[] {
@@ -63,7 +68,7 @@ export function connectionAnomalies(conn: Connection, clientSide: Side, client: 
       } else {
         out.push({
           ...base, kind: 'syn-unanswered', severity: 'error', ts: ts(conn.synPacket.firstUs), hops: synHops,
-          message: `SYN from ${fmt(client)} to ${fmt(server)}${retries} never answered${synHops.length > 0 ? ` (last seen on ${synHops[synHops.length - 1].interface} ${cap(synHops[synHops.length - 1].direction)})` : ''}`,
+          message: `SYN from ${fmt(client)} to ${fmt(server)}${retries} never answered${synHops.length > 0 ? ` (last seen on ${hopName(synHops[synHops.length - 1])})` : ''}`,
         });
       }
     }
@@ -74,7 +79,7 @@ export function connectionAnomalies(conn: Connection, clientSide: Side, client: 
     out.push({
       ...base, kind: bySide === 'server' ? 'rst-from-server' : 'rst-from-client', severity: bySide === 'server' ? 'error' : 'warning',
       ts: ts(conn.rstPacket.firstUs), hops: rstHops,
-      message: `connection reset by the ${fromContainer ? 'container' : bySide} (${fmt(bySide === 'server' ? server : client)}, RST first seen ${where ? `on ${hopList(rstHops)}` : 'in the capture'})`,
+      message: `connection reset by the ${fromContainer ? 'container' : bySide} (${fmt(bySide === 'server' ? serverEndpointAfterNat(conn, clientSide) ?? server : client)}, RST first seen ${where ? `on ${hopList(rstHops)}` : 'in the capture'})`,
     });
   }
 
@@ -87,13 +92,13 @@ export function connectionAnomalies(conn: Connection, clientSide: Side, client: 
   const total = (pick: (d: DirectionTracker) => number): number => pick(dirs[0][0]) + pick(dirs[1][0]);
   const lastTs = ts(conn.lastUs);
   if (total((d) => d.retransmissions) > 0) {
-    out.push({ ...base, kind: 'retransmissions', severity: 'warning', ts: lastTs, hops: [], message: `retransmissions: ${counted((d) => d.retransmissions)}` });
+    out.push({ ...base, kind: 'retransmissions', severity: 'warning', ts: lastTs, hops: [], message: `${counted((d) => d.retransmissions)} (data or FIN sent again)` });
   }
   if (total((d) => d.outOfOrder) > 0) {
-    out.push({ ...base, kind: 'out-of-order', severity: 'info', ts: lastTs, hops: [], message: `out-of-order segments: ${counted((d) => d.outOfOrder)}` });
+    out.push({ ...base, kind: 'out-of-order', severity: 'info', ts: lastTs, hops: [], message: `${counted((d) => d.outOfOrder)} (arrived after a later segment)` });
   }
   if (total((d) => d.lostSegments) > 0) {
-    out.push({ ...base, kind: 'lost-segments', severity: 'warning', ts: lastTs, hops: [], message: `gaps in the sequence never filled (segments not captured or lost before the capture point): ${counted((d) => d.lostSegments)}` });
+    out.push({ ...base, kind: 'lost-segments', severity: 'warning', ts: lastTs, hops: [], message: `${counted((d) => d.lostSegments)}: gaps in the sequence never filled (lost before the capture point, or dropped by the capture)` });
   }
   if (total((d) => d.zeroWindows) > 0) {
     const z = dirs.filter(([d]) => d.zeroWindows > 0).map(([d, label]) => `${label.startsWith('client') ? 'the client' : 'the server'} advertised a zero window ${d.zeroWindows}×`).join(', ');
@@ -113,6 +118,18 @@ export function connectionAnomalies(conn: Connection, clientSide: Side, client: 
 /** The server's endpoint on the innermost leg (after DNAT), or null without NAT. */
 function serverEndpointAfterNat(conn: Connection, clientSide: Side): Endpoint | null {
   if (conn.legs.length < 2) return null;
-  const l = conn.legs[conn.legs.length - 1];
+  const l = conn.legs[innerLeg(conn, clientSide)];
   return clientSide === 'a' ? { address: l.bText, port: l.bPort } : { address: l.aText, port: l.aPort };
+}
+
+/** The leg where a client → server packet was first seen (outside the NAT). */
+export function outerLeg(conn: Connection, clientSide: Side): number {
+  const p = conn.tracker(clientSide).firstDataPacket ?? conn.synPacket;
+  return p ? p.firstLeg : 0;
+}
+
+/** The leg where a client → server packet was last seen (inside the NAT: the container's view). */
+export function innerLeg(conn: Connection, clientSide: Side): number {
+  const p = conn.tracker(clientSide).firstDataPacket ?? conn.synPacket;
+  return p ? p.leg : conn.legs.length - 1;
 }

@@ -90,7 +90,8 @@ export class DirectionTracker {
       } else this.windowWasZero = false;
     }
     if (syn) {
-      if (this.seqKnown && seq === ((this.nextSeq - 1) >>> 0)) { this.retransmissions++; return; }
+      // A SYN again with the same ISN: counted by the connection (synRetransmissions).
+      if (this.seqKnown && seq === ((this.nextSeq - 1) >>> 0)) return;
       this.nextSeq = (seq + 1) >>> 0;
       this.streamNext = this.nextSeq;
       this.seqKnown = true;

@@ -5,7 +5,7 @@
  * and the way back, the hops with their µs, request → first byte at each observation point,
  * the NAT mapping, the handshake, the duplicate explanation and the named anomalies.
  */
-import { cap } from './anomalies.js';
+import { hopName } from './anomalies.js';
 import type { Anomaly, ConnectionSummary, Endpoint, FlowAnalysis, Hop, HttpExchange, NatMapping } from './types.js';
 
 const BRIDGE_SIDE = /^(docker\d+|br-|veth|cni|cbr|cali|flannel|kube-bridge|podman|virbr)/;
@@ -32,7 +32,7 @@ function fmtUs(us: number): string {
 export function renderAnalysis(analysis: FlowAnalysis, options: RenderOptions = {}): string {
   const lines: string[] = [];
   const c = analysis.capture;
-  const ifaces = c.interfaces.map((i) => i.interface).join(', ');
+  const ifaces = c.interfaces.length === 1 && c.interfaces[0].interface === 'capture' ? '' : c.interfaces.map((i) => i.interface).join(', ');
   lines.push(`capture: ${c.records} packets (${c.tcpRecords} TCP)${ifaces ? ` on ${ifaces}` : ''} · ${analysis.duplicates.packets} distinct TCP packets · ${plural(analysis.connections.length + analysis.limits.connectionsNotKept, 'connection')} · ${plural(analysis.exchanges.length + analysis.limits.exchangesNotKept, 'HTTP exchange')}`);
   if (analysis.duplicates.explanation) lines.push(analysis.duplicates.explanation);
 
@@ -97,8 +97,7 @@ function natLine(m: NatMapping): string {
 
 /** The innermost server endpoint (after DNAT) — the container's, on a Docker host. */
 function innerServer(ex: HttpExchange, conn: ConnectionSummary | null): Endpoint {
-  if (conn && conn.legs.length > 0) return conn.legs[conn.legs.length - 1].server;
-  return ex.server;
+  return conn?.serverInside ?? ex.server;
 }
 
 function exchangeLines(ex: HttpExchange, conn: ConnectionSummary | null, nat: NatMapping[]): string[] {
@@ -138,7 +137,7 @@ function exchangeLines(ex: HttpExchange, conn: ConnectionSummary | null, nat: Na
 }
 
 function hopLine(hops: Hop[]): string {
-  return hops.map((h) => `${h.interface} ${cap(h.direction)} ${fmtUs(h.offsetUs)}`).join(' · ');
+  return hops.map((h) => `${hopName(h)} ${fmtUs(h.offsetUs)}`).join(' · ');
 }
 
 function anomalyLines(a: Anomaly): string[] {

@@ -38,6 +38,8 @@ export interface StitchedPacket {
   owner: unknown;
   side: number;
   leg: number;
+  /** The leg of the first copy (the outermost view for a packet entering the host). */
+  firstLeg: number;
   /** Older live packet with the same hash. */
   nextSameHash: StitchedPacket | null;
 }
@@ -110,7 +112,7 @@ export class PacketStitcher {
       hash, ipId: f.ipId, seq: f.seq, ack: f.ack, flags: f.flags, window: f.window,
       payloadLength: f.payloadLength, payloadHash: f.payloadHash, firstUs: tsUs,
       hops: [point, 0], src: f.src, dst: f.dst, srcPort: f.srcPort, dstPort: f.dstPort,
-      owner: null, side: 0, leg: 0,
+      owner: null, side: 0, leg: 0, firstLeg: 0,
       nextSameHash: newest !== undefined && tsUs - newest.firstUs <= this.windowUs ? newest : null,
     };
     this.byHash.set(hash, packet);

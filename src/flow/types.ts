@@ -80,6 +80,8 @@ export interface ConnectionSummary {
   /** The endpoints as seen at the first observation point (outside any NAT). */
   client: Endpoint;
   server: Endpoint;
+  /** The server's endpoint after NAT (the container's address:port behind Docker's DNAT); null without NAT. */
+  serverInside: Endpoint | null;
   rolesFrom: RoleSource;
   state: ConnectionState;
   /** False when the capture started after the handshake (e.g. a load balancer's keep-alive). */
