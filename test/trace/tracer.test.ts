@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { traceAddress, traceRoute } from '../../src/trace/index.js';
 import type { TraceDeps } from '../../src/trace/index.js';
 import type { IpFamily, TraceOptions, TraceProtocol } from '../../src/trace/types.js';
-import { drive, pathResponder, ScriptedNetwork, VirtualClock, type Responder, icmpError } from './scripted.js';
+import { drive, pathResponder, ScriptedNetwork, VirtualClock, type PathHop, type Responder, icmpError } from './scripted.js';
 
 const V4 = { src: '10.0.0.2', dst: '10.20.0.10', routers: ['10.0.0.1', '10.1.0.1', '10.2.0.1', '10.3.0.1', '10.4.0.1', '10.5.0.1', '10.6.0.1', '10.7.0.1', '10.8.0.1', '10.9.0.1', '10.10.0.1', '10.11.0.1'] };
 const V6 = { src: 'fd00::2', dst: 'fd00:20::10', routers: ['fd00::1', 'fd00:1::1', 'fd00:2::1', 'fd00:3::1', 'fd00:4::1', 'fd00:5::1', 'fd00:6::1', 'fd00:7::1', 'fd00:8::1', 'fd00:9::1', 'fd00:a::1', 'fd00:b::1'] };
@@ -34,7 +34,7 @@ async function trace(respond: Responder, options: TraceOptions, family: IpFamily
   return { result, net: r.net!, clock: r.clock };
 }
 
-const routers = (family: IpFamily, n: number) => (family === 4 ? V4 : V6).routers.slice(0, n).map((address) => ({ address }));
+const routers = (family: IpFamily, n: number): PathHop[] => (family === 4 ? V4 : V6).routers.slice(0, n).map((address) => ({ address }));
 
 for (const family of [4, 6] as const) {
   for (const proto of ['udp', 'tcp', 'icmp'] as const) {
