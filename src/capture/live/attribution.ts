@@ -68,7 +68,7 @@ function comm(pid: number, procRoot = '/proc'): string {
   try { return fs.readFileSync(path.join(procRoot, String(pid), 'comm'), 'utf8').trim(); } catch { return '?'; }
 }
 
-interface AddrJson extends Record<string, unknown> { addr_info?: Array<{ local?: string; prefixlen?: number }> }
+interface AddrJson extends Record<string, unknown> { addr_info?: Array<{ local?: string; prefixlen?: number; scope?: string }> }
 
 /** The links (with addresses) of the namespace at `nsPath`, via nsenter + ip. */
 async function linksIn(nsPath: string): Promise<Array<LinkInfo & { addresses: string[] }>> {
@@ -79,7 +79,8 @@ async function linksIn(nsPath: string): Promise<Array<LinkInfo & { addresses: st
   try { raw = JSON.parse(r.stdout) as AddrJson[]; } catch { /* parse above already returned [] */ }
   return links.map((l, i) => ({
     ...l,
-    addresses: (raw[i]?.addr_info ?? []).filter((a) => a.local).map((a) => `${a.local}/${a.prefixlen ?? ''}`),
+    // Link-local addresses (fe80::/64 on every veth) say nothing about the container.
+    addresses: (raw[i]?.addr_info ?? []).filter((a) => a.local && a.scope !== 'link').map((a) => `${a.local}/${a.prefixlen ?? ''}`),
   }));
 }
 
