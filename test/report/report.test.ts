@@ -1,0 +1,145 @@
+/**
+ * The HTML report in real headless Chromium (Debian's /usr/bin/chromium driven by
+ * playwright-core; no browser download): the verdict rows, the hops, the ladder's messages,
+ * the failing hop marked, no console errors, no network requests, usable at 1280 px and at
+ * 390 px, dark mode, printable to PDF. Screenshots go to artifacts/ (gitignored).
+ *
+ * Draws the hand-built scenarios (test/follow/scenarios.ts) and, when the fault matrix ran in
+ * the lab before, the real results it saved (artifacts/follow-live-*.json).
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { chromium, type Browser } from 'playwright-core';
+import { renderHtmlReport } from '../../src/report/index.js';
+import type { FollowResult } from '../../src/follow/index.js';
+import { scenarioResult } from '../follow/scenarios.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const artifacts = path.join(root, 'artifacts');
+const haveChromium = existsSync(CHROMIUM);
+
+let browser: Browser | null = null;
+before(async () => {
+  if (!haveChromium) return;
+  mkdirSync(artifacts, { recursive: true });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+});
+after(async () => { await browser?.close(); });
+
+interface Case { name: string; result: FollowResult; failingLabel: string | null; messages: string[] }
+
+function cases(): Case[] {
+  const out: Case[] = [
+    { name: 'fixture-healthy', result: scenarioResult('healthy'), failingLabel: null, messages: ['SYN', 'SYN-ACK', 'ACK', 'GET /', 'HTTP 200', 'FIN'] },
+    { name: 'fixture-dnat-missing', result: scenarioResult('dnat-missing'), failingLabel: 'docker0', messages: ['SYN', 'RST'] },
+    { name: 'fixture-route-blackhole', result: scenarioResult('route-blackhole'), failingLabel: 'hop 3 *', messages: [] },
+    { name: 'fixture-app-down', result: scenarioResult('app-down'), failingLabel: 'application', messages: ['SYN', 'RST'] },
+  ];
+  for (const [file, failing, messages] of [['follow-live-healthy.json', null, ['SYN', 'SYN-ACK', 'GET /', 'HTTP 200', 'FIN']], ['follow-live-dnat-missing.json', 'docker0', ['SYN', 'RST']]] as const) {
+    const p = path.join(artifacts, file);
+    if (existsSync(p)) out.push({ name: `live-${file.replace(/^follow-live-|\.json$/g, '')}`, result: JSON.parse(readFileSync(p, 'utf8')) as FollowResult, failingLabel: failing, messages: [...messages] });
+  }
+  return out;
+}
+
+for (const c of cases()) {
+  test(`report in Chromium: ${c.name}`, { skip: haveChromium ? false : `needs ${CHROMIUM} (apt-get install chromium)` }, async () => {
+    const file = path.join(artifacts, `report-${c.name}.html`);
+    writeFileSync(file, renderHtmlReport(c.result));
+    const url = pathToFileURL(file).href;
+    const context = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const problems: string[] = [];
+    const requests: string[] = [];
+    page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`); });
+    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+    page.on('request', (r) => { if (r.url() !== url) requests.push(r.url()); });
+    await page.goto(url);
+
+    // The verdict table: six rows, the failing one open and marked.
+    const rows = await page.$$eval('#verdict details', (ds) => ds.map((d) => ({ layer: d.getAttribute('data-layer'), status: d.getAttribute('data-status'), open: (d as HTMLDetailsElement).open, text: d.textContent ?? '' })));
+    assert.deepEqual(rows.map((r) => r.layer), ['dns', 'route', 'loadBalancer', 'instance', 'container', 'application']);
+    assert.deepEqual(rows.map((r) => r.status), c.result.verdict.rows.map((r) => r.status));
+    for (const [i, r] of rows.entries()) assert.ok(r.text.includes(c.result.verdict.rows[i]!.title), `row ${r.layer} shows its title`);
+    const failingRow = rows.find((r) => r.status === 'fail');
+    if (failingRow) assert.equal(failingRow.open, true, 'the failing row is open');
+    // A row expands to its evidence on click.
+    const firstPass = await page.$('#verdict details[data-status="pass"] summary');
+    if (firstPass) {
+      await firstPass.click();
+      assert.equal(await page.$eval('#verdict details[data-status="pass"]', (d) => (d as HTMLDetailsElement).open), true);
+      assert.ok(await page.isVisible('#verdict details[data-status="pass"] .evidence'));
+    }
+
+    // The path map: the failing hop marked (and only that one), visible at this width.
+    const failing = await page.$$eval('svg.pathmap-horizontal [data-failing="true"] .node-label', (ts) => ts.map((t) => t.textContent ?? ''));
+    if (c.failingLabel) assert.deepEqual(failing, [`✗ ${c.failingLabel}`]);
+    else assert.deepEqual(failing, []);
+    assert.ok(await page.isVisible('svg.pathmap-horizontal'));
+    assert.equal(await page.isVisible('svg.pathmap-vertical'), false);
+
+    // The hops: every traced hop in the route table, routers by address.
+    const hopCells = await page.$$eval('table.hops tbody tr td:nth-child(2)', (tds) => tds.map((t) => t.textContent ?? ''));
+    const wantHops = c.result.routes.reduce((n, r) => n + r.hops.length, 0);
+    assert.equal(hopCells.length, wantHops);
+    for (const r of c.result.routes) for (const h of r.hops) for (const x of h.responders) assert.ok(hopCells.some((t) => t.includes(x.address)), `hop ${x.address}`);
+
+    // The ladder's messages, and the NAT rewrite when there is one.
+    const labels = await page.$$eval('svg.ladder g.msg', (gs) => gs.map((g) => g.getAttribute('data-label') ?? ''));
+    for (const m of c.messages) assert.ok(labels.includes(m), `ladder has ${m} (has ${labels.join(', ')})`);
+    if (c.result.server?.nat.length && c.result.server.packets.length) assert.match(await page.textContent('svg.ladder .nat') ?? '', /DNAT .*→/);
+
+    await page.screenshot({ path: path.join(artifacts, `report-${c.name}-1280.png`), fullPage: true });
+
+    // Phone width: the vertical path map, no page-wide horizontal scroll (figures scroll inside).
+    await page.setViewportSize({ width: 390, height: 844 });
+    assert.ok(await page.isVisible('svg.pathmap-vertical'));
+    assert.equal(await page.isVisible('svg.pathmap-horizontal'), false);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 1, `page scrolls sideways by ${overflow}px at 390 px`);
+    await page.screenshot({ path: path.join(artifacts, `report-${c.name}-390.png`), fullPage: true });
+
+    // Dark mode follows the system setting.
+    await page.emulateMedia({ colorScheme: 'dark' });
+    const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    const [r, g, b] = (bg.match(/\d+/g) ?? []).map(Number);
+    assert.ok(r! + g! + b! < 150, `dark background, got ${bg}`);
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.screenshot({ path: path.join(artifacts, `report-${c.name}-1280-dark.png`) });
+
+    // Printed to PDF: every row opens (beforeprint) and a PDF comes out.
+    await page.emulateMedia({ colorScheme: 'light' });
+    const pdf = await page.pdf({ format: 'A4', printBackground: true });
+    assert.equal(pdf.subarray(0, 4).toString(), '%PDF');
+    assert.equal(await page.$$eval('#verdict details', (ds) => ds.every((d) => (d as HTMLDetailsElement).open)), true, 'printing opens every row');
+    writeFileSync(path.join(artifacts, `report-${c.name}.pdf`), pdf);
+
+    assert.deepEqual(problems, [], 'no console errors');
+    assert.deepEqual(requests, [], 'no network requests');
+    await context.close();
+  });
+}
+
+test('the report is one self-contained file: no external URL, the result embedded', () => {
+  const html = renderHtmlReport(scenarioResult('dnat-missing'));
+  assert.doesNotMatch(html, /\b(src|href)=["']?(https?:)?\/\//i);
+  assert.doesNotMatch(html, /@import|url\((?!#)/i, "only in-document url(#id) references");
+  const m = /<script type="application\/json" id="flowtrace-result">([\s\S]*?)<\/script>/.exec(html);
+  assert.ok(m);
+  assert.equal(JSON.parse(m[1]!).verdict.causeId, 'dnat-missing');
+});
+
+test('hostile text in the evidence is escaped', () => {
+  const r = scenarioResult('app-500');
+  r.requests[0]!.bodyPreview = '</script><script>alert(1)</script><img src=x onerror=alert(2)>';
+  r.verdict.rows[5]!.evidence.push('<b>bold</b> & "quoted"');
+  const html = renderHtmlReport(r);
+  assert.doesNotMatch(html, /<script>alert/);
+  assert.doesNotMatch(html, /<img src=x/);
+  assert.match(html, /&lt;b&gt;bold&lt;\/b&gt; &amp; &quot;quoted&quot;/);
+});
