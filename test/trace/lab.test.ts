@@ -41,11 +41,26 @@ async function takeLab(): Promise<void> {
   }
 }
 
-async function traceFromClient(args: string[]): Promise<{ code: number; result: TraceResult | null; stderr: string }> {
-  const r = await labExec('client', [...selfCliArgv(), 'trace', ...args, '--json'], { timeoutMs: 60_000 });
-  let result: TraceResult | null = null;
-  try { result = JSON.parse(r.stdout) as TraceResult; } catch { /* an error: stderr says why */ }
-  return { code: r.code, result, stderr: r.stderr };
+const sameFaults = (a: readonly string[], b: readonly string[]): boolean => [...a].sort().join() === [...b].sort().join();
+
+/**
+ * Runs the CLI in the client node. Another run sharing the lab may switch faults on while we
+ * trace: the faults are checked before and after, and the trace is repeated when they were
+ * not the expected ones.
+ */
+async function traceFromClient(args: string[], faults: string[] = []): Promise<{ code: number; result: TraceResult | null; stderr: string }> {
+  for (let attempt = 0; ; attempt++) {
+    const before = labStatus().faults;
+    const r = await labExec('client', [...selfCliArgv(), 'trace', ...args, '--json'], { timeoutMs: 60_000 });
+    const afterFaults = labStatus().faults;
+    if (sameFaults(before, faults) && sameFaults(afterFaults, faults)) {
+      let result: TraceResult | null = null;
+      try { result = JSON.parse(r.stdout) as TraceResult; } catch { /* an error: stderr says why */ }
+      return { code: r.code, result, stderr: r.stderr };
+    }
+    if (attempt >= 20) throw new Error(`another run keeps changing the lab's faults (saw ${before.join(',') || 'none'} / ${afterFaults.join(',') || 'none'}, expected ${faults.join(',') || 'none'})`);
+    await sleep(3000);
+  }
 }
 
 const ALBS = [LAB.albA.public, LAB.albB.public].sort();
@@ -86,7 +101,7 @@ test('route-blackhole: hops 1–2 answer, then stars to the end: "the path stops
   await takeLab();
   await injectFault('route-blackhole');
   try {
-    const { code, result, stderr } = await traceFromClient(['seqas.online', '--proto', 'tcp', '--port', '80', '--max-ttl', '8']);
+    const { code, result, stderr } = await traceFromClient(['seqas.online', '--proto', 'tcp', '--port', '80', '--max-ttl', '8'], ['route-blackhole']);
     assert.equal(code, 6, stderr);
     assert.ok(result);
     assert.equal(result.status, 'stopped');
@@ -109,7 +124,7 @@ test('route-reject: !X from the AWS edge router, the path ends there', { skip: S
   await injectFault('route-reject');
   try {
     for (const proto of ['tcp', 'udp', 'icmp']) {
-      const { code, result, stderr } = await traceFromClient(['seqas.online', '--proto', proto]);
+      const { code, result, stderr } = await traceFromClient(['seqas.online', '--proto', proto], ['route-reject']);
       assert.equal(code, 6, stderr);
       assert.ok(result);
       for (const t of result.traces) {
@@ -135,8 +150,8 @@ test('icmp-ratelimit: routers drop some ICMP replies, the destination answers ev
   await takeLab();
   await injectFault('icmp-ratelimit');
   try {
-    const { code, result, stderr } = await traceFromClient(['seqas.online', '--proto', 'icmp', '--rounds', '10']);
-    assert.equal(code, 0, stderr);
+    const { code, result, stderr } = await traceFromClient(['seqas.online', '--proto', 'icmp', '--rounds', '20'], ['icmp-ratelimit']);
+    assert.equal(code, 0, `${stderr}${JSON.stringify(result?.traces.map((t) => [t.status, t.explanation]))}`);
     assert.ok(result);
     let lossyRouterHops = 0;
     for (const t of result.traces) {
