@@ -84,6 +84,19 @@ async function linksIn(nsPath: string): Promise<Array<LinkInfo & { addresses: st
   }));
 }
 
+/** nsid → name of the named namespaces the namespace at `nsPath` has ids for (`ip netns list-id`). */
+async function nsidNames(nsPath: string): Promise<Map<number, string>> {
+  const r = await runProgram(['nsenter', `--net=${nsPath}`, 'ip', '-j', 'netns', 'list-id']);
+  const out = new Map<number, string>();
+  if (r.code !== 0) return out;
+  try {
+    for (const e of JSON.parse(r.stdout) as Array<{ nsid?: unknown; name?: unknown }>) {
+      if (typeof e.nsid === 'number' && typeof e.name === 'string') out.set(e.nsid, e.name);
+    }
+  } catch { /* no ids */ }
+  return out;
+}
+
 /**
  * Attributes every veth whose peer is in another namespace. `ownNamespacePath` is the
  * capture's namespace (/proc/self/ns/net, or /run/netns/NAME).
@@ -98,6 +111,11 @@ export async function attributeVeths(
   if (veths.length === 0) return { veths: [], problems };
   const ownInode = statInode(ownNamespacePath);
   const namespaces = [...listNamespaces(options.procRoot, options.netnsRoot).values()].filter((n) => n.inode !== ownInode);
+  // Interface indexes are per namespace, so an index pair alone can match the wrong
+  // namespace (seen in the lab: ft-alb-b's eth0 had the same pair as the container's).
+  // The veth's link_netnsid names the peer namespace when it is a named one; otherwise the
+  // peer is among the unnamed ones (Docker's containers).
+  const ids = await nsidNames(ownNamespacePath);
   const docker = await listDockerContainers(options.dockerSocket ?? DOCKER_SOCKET);
   if (docker.problem) problems.push(docker.problem);
   const containerByPid = new Map<number, DockerContainer>(docker.containers.filter((c) => c.pid > 0).map((c) => [c.pid, c]));
@@ -109,7 +127,9 @@ export async function attributeVeths(
       veth: v.name, vethIfindex: v.ifindex, bridge: v.master, peerName: null, peerIfindex: v.peerIfindex,
       peerAddresses: [], namespaceInode: null, namespaceName: null, processes: [], container: null,
     };
-    for (const ns of namespaces) {
+    const peerName = v.peerNetnsId !== null ? ids.get(v.peerNetnsId) ?? null : null;
+    const candidates = namespaces.filter((n) => (peerName !== null ? n.name === peerName : n.name === null || v.peerNetnsId === null));
+    for (const ns of candidates) {
       let nsLinks = linkCache.get(ns.inode);
       if (!nsLinks) { nsLinks = await linksIn(ns.path); linkCache.set(ns.inode, nsLinks); }
       const peer = nsLinks.find((l) => l.ifindex === v.peerIfindex && l.peerIfindex === v.ifindex && l.kind === 'veth');
