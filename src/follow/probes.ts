@@ -9,10 +9,29 @@ import { traceAddress } from '../trace/index.js';
 import type { AddressTrace } from '../trace/types.js';
 import { httpProbe, newTraceId } from '../http/index.js';
 import type { HttpResult } from '../http/index.js';
-import { connectAgent } from '../agent/index.js';
+import { connectAgent, parseAgentTarget } from '../agent/index.js';
+import { execFile } from 'node:child_process';
 import type { DnsEvidence, HopEvidence, RequestEvidence, RouteEvidence, ServerEvidence, TraceProto } from './types.js';
 import type { FollowProbes, RequestInput, ServerSession } from './follow.js';
-import { serverEvidenceFromCapture } from './server.js';
+import { parseLinkStates, serverEvidenceFromCapture, type LinkState } from './server.js';
+
+/**
+ * Link states of the target's interfaces (a silent veth that is down looks like a firewall in
+ * a capture). Readable for local and netns targets; null for ssh (the agent does not say).
+ */
+function readLinkStates(target: string): Promise<LinkState[] | null> {
+  let argv: string[];
+  try {
+    const t = parseAgentTarget(target);
+    if (t.kind === 'ssh') return Promise.resolve(null);
+    argv = t.kind === 'netns' ? ['-n', t.namespace, '-o', 'link', 'show'] : ['-o', 'link', 'show'];
+  } catch {
+    return Promise.resolve(null);
+  }
+  return new Promise((resolve) => {
+    execFile('ip', argv, { timeout: 3000 }, (err, stdout) => resolve(err ? null : parseLinkStates(stdout)));
+  });
+}
 
 export interface RealProbeOptions {
   /** DNS server (`addr[:port]`); default /etc/resolv.conf of the namespace we run in. */
@@ -124,12 +143,12 @@ export function realProbes(opts: RealProbeOptions = {}): FollowProbes {
           (session as ServerSession & { roots: string[] }).roots = traceRoots;
         },
         async stop(): Promise<ServerEvidence> {
-          const r = await client.stop();
+          const [r, links] = await Promise.all([client.stop(), readLinkStates(target)]);
           if (!r.pcapng) throw new Error('the agent returned no capture bytes');
           const roots = (session as ServerSession & { roots?: string[] }).roots ?? [];
           return serverEvidenceFromCapture({
             target, capture: Buffer.from(r.pcapng, 'base64'), serverPorts: ports, traceRoots: roots,
-            filter, kernelDrops: r.packets.droppedByKernel, path: r.found ? r.path : [], anomalies: r.anomalies,
+            filter, kernelDrops: r.packets.droppedByKernel, path: r.found ? r.path : [], anomalies: r.anomalies, links,
           });
         },
         close: () => client.close(),

@@ -50,9 +50,31 @@ export interface ServerCaptureInput {
   kernelDrops: number | null;
   /** ifindex → name for SLL2 captures without interface names (`ip -o link` of the namespace). */
   ifmap?: Map<number, string> | null;
+  /** Link states of the host's interfaces (`ip -o link`), when the target allows reading them. */
+  links?: LinkState[] | null;
   /** Lines of the agent's flow analysis (stitched path, anomalies), carried over. */
   path: string[];
   anomalies: string[];
+}
+
+export interface LinkState {
+  name: string;
+  up: boolean;
+  master: string | null;
+}
+
+/** Parses `ip -o link show` output: name, whether it is UP with a carrier, its master bridge. */
+export function parseLinkStates(text: string): LinkState[] {
+  const out: LinkState[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^\d+:\s+([^:@\s]+)(?:@[^:]+)?:\s+<([^>]*)>(.*)$/.exec(line.trim());
+    if (!m) continue;
+    const flags = m[2]!.split(',');
+    const master = /\bmaster (\S+)/.exec(m[3]!)?.[1] ?? null;
+    const state = /\bstate (\S+)/.exec(m[3]!)?.[1] ?? '';
+    out.push({ name: m[1]!, up: flags.includes('UP') && !flags.includes('NO-CARRIER') && state !== 'DOWN' && state !== 'LOWERLAYERDOWN', master });
+  }
+  return out;
 }
 
 function roleOf(name: string, first: boolean): InterfaceRole {
@@ -173,8 +195,19 @@ export function serverEvidenceFromCapture(input: ServerCaptureInput): ServerEvid
   const interfaces: InterfaceSighting[] = ifaceNames.map((iface) => sighting(iface, roleOf(iface, iface === outermost), packets.filter((s) => s.iface === iface), ports, rel));
   const rank: Record<InterfaceRole, number> = { ens5: 0, docker0: 1, veth: 2, container: 3, other: 4 };
   interfaces.sort((a, b) => rank[a.role] - rank[b.role]);
+  // The container's veth(s) are the bridge's ports: known from the link list even when silent.
+  const links = input.links ?? [];
+  const bridge = interfaces.find((i) => i.role === 'docker0')?.iface ?? 'docker0';
+  for (const l of links) {
+    if (l.master === bridge && l.name.startsWith('veth') && !interfaces.some((i) => i.iface === l.name)) interfaces.push(emptySighting(l.name, 'veth'));
+    if (l.name === bridge && !interfaces.some((i) => i.iface === l.name)) interfaces.push(emptySighting(l.name, 'docker0'));
+  }
   for (const role of ['ens5', 'docker0', 'veth'] as const) {
     if (!interfaces.some((i) => i.role === role)) interfaces.push(emptySighting(role === 'veth' ? 'veth' : role, role));
+  }
+  for (const i of interfaces) {
+    const l = links.find((x) => x.name === i.iface);
+    i.link = l ? (l.up ? 'up' : 'down') : null;
   }
   interfaces.sort((a, b) => rank[a.role] - rank[b.role]);
 
@@ -218,7 +251,7 @@ export function serverEvidenceFromCapture(input: ServerCaptureInput): ServerEvid
 }
 
 function emptySighting(iface: string, role: InterfaceRole): InterfaceSighting {
-  return { iface, role, packets: 0, firstMs: null, syn: 0, synRetransmits: 0, synAck: 0, rstBack: 0, request: false, responseStatus: null };
+  return { iface, role, packets: 0, firstMs: null, syn: 0, synRetransmits: 0, synAck: 0, rstBack: 0, request: false, responseStatus: null, link: null };
 }
 
 function sighting(iface: string, role: InterfaceRole, list: Seen[], ports: Set<number>, rel: (ms: number) => number): InterfaceSighting {

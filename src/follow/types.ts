@@ -128,6 +128,11 @@ export interface InterfaceSighting {
   request: boolean;
   /** The HTTP status seen going back here, or null. */
   responseStatus: number | null;
+  /**
+   * The link's state when the capture stopped: `up`, `down` (admin down or no carrier), or
+   * null when unknown (read with `ip -o link` for local and netns targets only).
+   */
+  link: 'up' | 'down' | null;
 }
 
 /** One copy of one packet at one observation point: a message of the ladder diagram. */

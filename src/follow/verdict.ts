@@ -130,10 +130,14 @@ function routeFailure(r: RouteEvidence): Cause {
   if (flagged) {
     const who = flagged.responders[0]?.address ?? 'a router';
     const flag = flagged.flag ?? '';
+    // The router that sends the unreachable also answered time-exceeded at its own hop:
+    // name that hop (the flag comes back on the probe of the next TTL).
+    const own = r.hops.find((h) => h.ttl < flagged.ttl && h.responders.some((x) => x.address === who));
+    const hopNo = own?.ttl ?? flagged.ttl;
     if (flag === '!X' || flag === '!P' || flag === '!S') {
-      return { layer: 'route', id: 'route-reject', text: `router ${who} at hop ${flagged.ttl} rejects the traffic to ${r.address} (${flag}: administratively prohibited) — a firewall or ACL on the path`, next: `ask the owner of ${who} (hop ${flagged.ttl}) about its filter; \`flowtrace trace ${r.address} --proto icmp\` to compare` };
+      return { layer: 'route', id: 'route-reject', text: `router ${who} at hop ${hopNo} rejects the traffic to ${r.address} (${flag}: administratively prohibited) — a firewall or ACL on the path`, next: `ask the owner of ${who} (hop ${hopNo}) about its filter; \`flowtrace trace ${r.address} --proto icmp\` to compare` };
     }
-    return { layer: 'route', id: 'no-route', text: `router ${who} at hop ${flagged.ttl} has no route to ${r.address} (${flag}: ${flag === '!N' ? 'network' : 'host'} unreachable)`, next: `check the routing table of ${who} (hop ${flagged.ttl}) for ${r.address}` };
+    return { layer: 'route', id: 'no-route', text: `router ${who} at hop ${hopNo} has no route to ${r.address} (${flag}: ${flag === '!N' ? 'network' : 'host'} unreachable)`, next: `check the routing table of ${who} (hop ${hopNo}) for ${r.address}` };
   }
   const last = answered[answered.length - 1];
   if (!last) {
@@ -256,6 +260,10 @@ function sightingLine(s: InterfaceSighting): string {
   return `${s.iface}: ${s.packets} packets, first at +${fmtMs(s.firstMs)}${bits.length ? ` — ${bits.join(', ')}` : ''}`;
 }
 
+function linkLines(list: InterfaceSighting[]): string[] {
+  return list.filter((i) => i.link !== null).map((i) => `link ${i.iface}: ${i.link}`);
+}
+
 interface ServerRows {
   instance: VerdictRow;
   container: VerdictRow;
@@ -317,6 +325,20 @@ function serverRows(ev: FollowEvidence, clientStatus: number | null, upstreamFai
 
   // 5. into the container
   const nat = s.nat.map((m) => `NAT ${m.from} → ${m.to} (${m.between})`);
+  const downLink = s.interfaces.find((i) => (i.role === 'veth' || i.role === 'docker0') && i.link === 'down');
+  if (!seen(veth) && downLink && !(veth && veth.rstBack)) {
+    const vethName = s.interfaces.find((i) => i.role === 'veth')?.iface ?? downLink.iface;
+    const cause: Cause = {
+      layer: 'container', id: 'veth-down',
+      text: `the packet reached ${seen(docker0) ? 'docker0' : 'ens5'} but never the container's veth: ${downLink.iface} is down${downLink.role === 'docker0' ? ' (the bridge has no port up)' : ''}, so nothing can reach the container`,
+      next: `\`ip link show master docker0\` on the instance (${vethName} state DOWN?); restart the container, or \`docker inspect\` its network`,
+    };
+    return {
+      instance,
+      container: row('container', 'fail', `reached ${seen(docker0) ? 'docker0' : 'ens5'}, not the container's veth: ${downLink.iface} is down`, [...lines, ...nat, ...linkLines(s.interfaces)]),
+      application: row('application', 'not-checked', 'not reached'), cause,
+    };
+  }
   if (!seen(docker0) && !seen(veth)) {
     const cause: Cause = ens5!.rstBack > 0
       ? {

@@ -49,7 +49,7 @@ function request(i: number, fields: Partial<RequestEvidence>): RequestEvidence {
 }
 
 function sighting(iface: string, role: InterfaceSighting['role'], f: Partial<InterfaceSighting>): InterfaceSighting {
-  return { iface, role, packets: 0, firstMs: null, syn: 0, synRetransmits: 0, synAck: 0, rstBack: 0, request: false, responseStatus: null, ...f };
+  return { iface, role, packets: 0, firstMs: null, syn: 0, synRetransmits: 0, synAck: 0, rstBack: 0, request: false, responseStatus: null, link: 'up', ...f };
 }
 
 const VETH = 'veth3f2a1b9';
@@ -243,10 +243,24 @@ export const SCENARIOS: Record<string, Scenario> = {
     fault: 'veth-down', layer: 'container', causeId: 'veth-down', exitCode: 14,
     build: (e) => {
       lbAnswers(504, 'Gateway Time-out', 3004)(e);
+      // As the lab shows it: the bridge's only port is down, so the SYN is not even sent on
+      // docker0 (no ARP answer); the link state tells it apart from a host firewall.
+      server(e, [
+        sighting('ens5', 'ens5', { packets: 3, firstMs: 0, syn: 3, synRetransmits: 2 }),
+        sighting('docker0', 'docker0', { link: 'down' }),
+        sighting(VETH, 'veth', { link: 'down' }),
+      ], synLadder([['ens5', 'in']], [], 2), ['SYN without answer (3 tries)']);
+    },
+  },
+  'veth-down-docker0-seen': {
+    fault: 'veth-down', layer: 'container', causeId: 'veth-down', exitCode: 14,
+    build: (e) => {
+      // As lab-facts.md saw it: the SYN on ens5 and docker0, nothing on the veth.
+      lbAnswers(504, 'Gateway Time-out', 3004)(e);
       server(e, [
         sighting('ens5', 'ens5', { packets: 3, firstMs: 0, syn: 3, synRetransmits: 2 }),
         sighting('docker0', 'docker0', { packets: 3, firstMs: 0.011, syn: 3, synRetransmits: 2 }),
-        sighting(VETH, 'veth', {}),
+        sighting(VETH, 'veth', { link: null }),
       ], synLadder([['ens5', 'in'], ['docker0', 'out']], [], 2), ['SYN without answer (3 tries)']);
     },
   },

@@ -62,7 +62,7 @@ for (const c of cases()) {
     await page.goto(url);
 
     // The verdict table: six rows, the failing one open and marked.
-    const rows = await page.$$eval('#verdict details', (ds) => ds.map((d) => ({ layer: d.getAttribute('data-layer'), status: d.getAttribute('data-status'), open: (d as HTMLDetailsElement).open, text: d.textContent ?? '' })));
+    const rows = await page.$$eval('#verdict details', (ds) => ds.map((d) => ({ layer: d.getAttribute('data-layer'), status: d.getAttribute('data-status'), open: (d as unknown as { open: boolean }).open, text: d.textContent ?? '' })));
     assert.deepEqual(rows.map((r) => r.layer), ['dns', 'route', 'loadBalancer', 'instance', 'container', 'application']);
     assert.deepEqual(rows.map((r) => r.status), c.result.verdict.rows.map((r) => r.status));
     for (const [i, r] of rows.entries()) assert.ok(r.text.includes(c.result.verdict.rows[i]!.title), `row ${r.layer} shows its title`);
@@ -72,7 +72,7 @@ for (const c of cases()) {
     const firstPass = await page.$('#verdict details[data-status="pass"] summary');
     if (firstPass) {
       await firstPass.click();
-      assert.equal(await page.$eval('#verdict details[data-status="pass"]', (d) => (d as HTMLDetailsElement).open), true);
+      assert.equal(await page.$eval('#verdict details[data-status="pass"]', (d) => (d as unknown as { open: boolean }).open), true);
       assert.ok(await page.isVisible('#verdict details[data-status="pass"] .evidence'));
     }
 
@@ -100,13 +100,13 @@ for (const c of cases()) {
     await page.setViewportSize({ width: 390, height: 844 });
     assert.ok(await page.isVisible('svg.pathmap-vertical'));
     assert.equal(await page.isVisible('svg.pathmap-horizontal'), false);
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
     assert.ok(overflow <= 1, `page scrolls sideways by ${overflow}px at 390 px`);
     await page.screenshot({ path: path.join(artifacts, `report-${c.name}-390.png`), fullPage: true });
 
     // Dark mode follows the system setting.
     await page.emulateMedia({ colorScheme: 'dark' });
-    const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    const bg = await page.evaluate<string>('getComputedStyle(document.body).backgroundColor');
     const [r, g, b] = (bg.match(/\d+/g) ?? []).map(Number);
     assert.ok(r! + g! + b! < 150, `dark background, got ${bg}`);
     await page.setViewportSize({ width: 1280, height: 900 });
@@ -116,7 +116,7 @@ for (const c of cases()) {
     await page.emulateMedia({ colorScheme: 'light' });
     const pdf = await page.pdf({ format: 'A4', printBackground: true });
     assert.equal(pdf.subarray(0, 4).toString(), '%PDF');
-    assert.equal(await page.$$eval('#verdict details', (ds) => ds.every((d) => (d as HTMLDetailsElement).open)), true, 'printing opens every row');
+    assert.equal(await page.$$eval('#verdict details', (ds) => ds.every((d) => (d as unknown as { open: boolean }).open)), true, 'printing opens every row');
     writeFileSync(path.join(artifacts, `report-${c.name}.pdf`), pdf);
 
     assert.deepEqual(problems, [], 'no console errors');
