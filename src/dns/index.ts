@@ -1,5 +1,5 @@
 /** The DNS layer's public surface: the stub resolver, its result types, address classification. */
-export { resolve, normaliseName, cnameChain, DEFAULT_TYPES } from './resolve.js';
+export { resolve, normaliseName, cnameChain, reverseName, DEFAULT_TYPES } from './resolve.js';
 export type { ResolveOptions } from './resolve.js';
 export { classifyAddress, findLoadBalancer } from './classify.js';
 export { parseResolvConf, readResolvConf, parseServerSpec, formatServer, DNS_PORT } from './resolvconf.js';

@@ -16,7 +16,7 @@ import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { UsageError } from '../errors.js';
 import type { DecodedPacket, RecordType } from 'dns-packet';
-import { classifyAddress, findLoadBalancer } from './classify.js';
+import { classifyAddress, findLoadBalancer, ipv6Groups } from './classify.js';
 import { buildQuery, decodeMessage, flagsOf, isQueryType, messageId, QUERY_TYPES, rcodeOf, toRecords } from './records.js';
 import { DEFAULT_ATTEMPTS, DEFAULT_TIMEOUT_MS, formatServer, parseServerSpec, readResolvConf } from './resolvconf.js';
 import type { ResolverConfig } from './resolvconf.js';
@@ -56,6 +56,13 @@ export function normaliseName(name: string): string {
     if (label.length > 63) throw new UsageError(`bad name '${name}': label '${label.slice(0, 20)}…' longer than 63 characters`, hint);
   }
   return trimmed;
+}
+
+/** The reverse-lookup name of an address (RFC 1035 §3.5 in-addr.arpa, RFC 3596 ip6.arpa). */
+export function reverseName(address: string): string {
+  if (isIP(address) === 4) return `${address.split('.').reverse().join('.')}.in-addr.arpa`;
+  const nibbles = ipv6Groups(address).map((g) => g.toString(16).padStart(4, '0')).join('');
+  return `${[...nibbles].reverse().join('.')}.ip6.arpa`;
 }
 
 function parseTypes(types: readonly string[] | undefined): RecordType[] {
@@ -273,8 +280,10 @@ const STATUS_PRIORITY: DnsStatus[] = ['nxdomain', 'servfail', 'refused', 'timeou
  * when /etc/resolv.conf cannot be used.
  */
 export async function resolve(name: string, options: ResolveOptions = {}): Promise<DnsResult> {
-  const qname = normaliseName(name);
-  const types = parseTypes(options.types);
+  // An address without --type asks for its name, like dig -x.
+  const reverse = isIP(name.trim()) !== 0 && (options.types === undefined || options.types.length === 0);
+  const qname = reverse ? reverseName(name.trim()) : normaliseName(name);
+  const types = reverse ? (['PTR'] as RecordType[]) : parseTypes(options.types);
   const cfg = config(options);
   const ctx: Ctx = { name: qname, cfg, tcp: options.tcp === true, transport: options.transport ?? socketTransport };
   const started = performance.now();

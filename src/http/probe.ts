@@ -205,7 +205,7 @@ function warmUp(): Promise<void> {
     const req = http.request({ method: 'GET', path: '/', headers: ['Host', 'warm.invalid', 'Connection', 'close'] as unknown as http.OutgoingHttpHeaders, setHost: false, createConnection: () => peer as unknown as net.Socket });
     const done = (): void => { peer.destroy(); resolve(); };
     req.once('response', (res) => { res.resume(); res.once('end', done); });
-    req.once('error', done);
+    req.on('error', done);
     req.end();
   });
   return warmed;
@@ -349,7 +349,7 @@ export async function httpProbe(rawUrl: string, options: HttpProbeOptions = {}):
     socket = tcp;
     await step<void>((resolve, reject) => {
       tcp.once('connect', () => resolve());
-      tcp.once('error', (err) => reject(errnoFailure(err, 'connect', where)));
+      tcp.on('error', (err) => reject(errnoFailure(err, 'connect', where)));
     });
     t.connectMs = now();
     result.remote = endpoint(tcp.remoteAddress, tcp.remotePort);
@@ -371,7 +371,7 @@ export async function httpProbe(rawUrl: string, options: HttpProbeOptions = {}):
       socket = secure;
       await step<void>((resolve, reject) => {
         secure.once('secureConnect', () => resolve());
-        secure.once('error', (err) => reject(errnoFailure(err, 'tls', where)));
+        secure.on('error', (err) => reject(errnoFailure(err, 'tls', where)));
       });
       t.appconnectMs = now();
       result.tls = tlsInfo(secure);
@@ -402,7 +402,7 @@ export async function httpProbe(rawUrl: string, options: HttpProbeOptions = {}):
         t.pretransferMs = now();
         if (phase === 'send') phase = 'first_byte';
       });
-      req.once('error', (err) => reject(errnoFailure(err, phase, where)));
+      req.on('error', (err) => reject(errnoFailure(err, phase, where)));
       req.once('response', (res) => {
         t.headersMs = now();
         t.starttransferMs ??= t.headersMs;
@@ -426,7 +426,7 @@ export async function httpProbe(rawUrl: string, options: HttpProbeOptions = {}):
           result.bodyTruncated = result.bodyBytes > kept;
           resolve();
         });
-        res.once('error', (err) => {
+        res.on('error', (err) => {
           result.bodyHead = bodyText(Buffer.concat(head));
           reject(errnoFailure(err as NodeJS.ErrnoException, 'download', where));
         });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { classifyAddress, findLoadBalancer, parseResolvConf, parseServerSpec, normaliseName } from '../../src/dns/index.js';
+import { classifyAddress, findLoadBalancer, parseResolvConf, parseServerSpec, normaliseName, reverseName } from '../../src/dns/index.js';
 import { UsageError } from '../../src/errors.js';
 
 test('resolv.conf: nameservers in order, options timeout/attempts with caps, junk ignored', () => {
@@ -81,4 +81,9 @@ test('load-balancer names: ALB, NLB, CloudFront and friends; ordinary names are 
   assert.equal(findLoadBalancer(['a.trafficmanager.net'])?.provider, 'Azure');
   assert.equal(findLoadBalancer(['example.com', 'www.example.com']), null);
   assert.equal(findLoadBalancer(['elb.amazonaws.com.evil.example']), null);
+});
+
+test('reverse names: in-addr.arpa and nibble ip6.arpa', () => {
+  assert.equal(reverseName('10.77.1.10'), '10.1.77.10.in-addr.arpa');
+  assert.equal(reverseName('2001:db8::567:89ab'), 'b.a.9.8.7.6.5.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa');
 });

@@ -139,3 +139,11 @@ test('flowtrace dns: bad input is a usage error, never a stack trace', async () 
     assert.match(io.err.join(''), /^error\[USAGE\]: .+\nhint: .+\n$/, args.join(' '));
   }
 });
+
+test('an address without --type is looked up in reverse (PTR), like dig -x', async () => {
+  const r = await resolve('10.20.1.10', { server: dnsmasq.server });
+  assert.equal(r.name, '10.1.20.10.in-addr.arpa');
+  assert.deepEqual(r.types, ['PTR']);
+  assert.equal(r.status, 'ok');
+  assert.ok(r.answers.some((a) => a.type === 'PTR' && /app\.test|web-alb-42/.test(a.data)), JSON.stringify(r.answers));
+});
