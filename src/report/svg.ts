@@ -237,13 +237,17 @@ const PHASES: Array<{ key: keyof RequestEvidence['phases']; name: string }> = [
 export function waterfallSvg(r: FollowResult): string | null {
   const reqs = r.requests;
   if (reqs.length === 0) return null;
-  // The DNS phase of the walk is the resolver's time (the requests are sent by address).
-  const rows = reqs.map((q) => {
-    const dns = q.phases.dnsMs ?? r.dns.elapsedMs ?? 0;
-    const segs = PHASES.map((p) => ({ name: p.name, ms: p.key === 'dnsMs' ? dns : q.phases[p.key] ?? 0 }));
-    const total = Math.max(segs.reduce((n, x) => n + x.ms, 0), (q.phases.totalMs ?? 0) + (q.phases.dnsMs === null ? dns : 0));
-    return { q, segs, total };
-  });
+  // The walk's DNS lookup is its own row (the requests go to given addresses, --resolve
+  // style, so they have no lookup of their own); then one row per request, from its connect.
+  const rows: Array<{ label: string; segs: Array<{ name: string; ms: number }>; total: number; failed: boolean }> = [];
+  if (r.dns.elapsedMs !== null) {
+    rows.push({ label: 'dns lookup', segs: PHASES.map((p) => ({ name: p.name, ms: p.key === 'dnsMs' ? r.dns.elapsedMs ?? 0 : 0 })), total: r.dns.elapsedMs, failed: r.dns.addresses.length === 0 });
+  }
+  for (const q of reqs) {
+    const segs = PHASES.map((p) => ({ name: p.name, ms: q.phases[p.key] ?? 0 }));
+    const total = Math.max(segs.reduce((n, x) => n + x.ms, 0), q.phases.totalMs ?? 0);
+    rows.push({ label: `${q.node ?? q.address} · ${q.httpStatus !== null ? q.httpStatus : q.error?.code ?? 'error'}`, segs, total, failed: q.error !== null });
+  }
   const maxMs = Math.max(...rows.map((x) => x.total), 0.001);
   const labelW = 150;
   const barW = 560;
@@ -256,9 +260,9 @@ export function waterfallSvg(r: FollowResult): string | null {
   PHASES.forEach((p, i) => {
     parts.push(`<rect class="ph ph-${i}" x="${labelW + i * 100}" y="6" width="12" height="12" rx="2"/><text class="legend" x="${labelW + i * 100 + 16}" y="16">${p.name}</text>`);
   });
-  rows.forEach(({ q, segs, total }, i) => {
+  rows.forEach(({ label, segs, total, failed }, i) => {
     const y = top + i * rowH;
-    parts.push(`<text class="wf-label" x="0" y="${y + 16}">${esc(q.node ?? q.address)}${q.httpStatus !== null ? ` · ${q.httpStatus}` : ` · ${esc(q.error?.code ?? 'error')}`}</text>`);
+    parts.push(`<text class="wf-label" x="0" y="${y + 16}">${esc(label)}</text>`);
     let at = 0;
     segs.forEach((seg, k) => {
       if (seg.ms > 0) {
@@ -267,7 +271,7 @@ export function waterfallSvg(r: FollowResult): string | null {
       }
       at += seg.ms;
     });
-    if (q.error) parts.push(`<text class="lost" x="${labelW + sx(total) + 4}" y="${y + 18}">✗</text>`);
+    if (failed) parts.push(`<text class="lost" x="${labelW + sx(total) + 4}" y="${y + 18}">✗</text>`);
     parts.push(`<text class="wf-total" x="${labelW + barW + 14}" y="${y + 17}">${fmtMs(total)}</text>`);
   });
   return `<svg class="waterfall" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="client phase timings">${parts.join('')}</svg>`;
