@@ -11,7 +11,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LAB, labDown, labExec, labStatus, labUp, injectFault, healFault } from '../../src/lab/index.js';
+import { LAB, labDown, labExec, labStatus, labUp, injectFault, healFault, spawnInLab } from '../../src/lab/index.js';
 import { selfCliArgv } from '../../src/self.js';
 import type { AddressTrace, TraceResult } from '../../src/trace/index.js';
 
@@ -114,6 +114,16 @@ test('route-blackhole: hops 1–2 answer, then stars to the end: "the path stops
       assert.ok(t.hops.slice(2).every((h) => h.received === 0 && h.sent > 0));
       assert.ok(t.explanation.some((e) => e.includes('the path stops after hop 2')), t.explanation.join('\n'));
     }
+    // Ctrl-C in the middle of a trace: the partial trace is printed, exit 130.
+    const child = spawnInLab('client', [...selfCliArgv(), 'trace', LAB.albA.public, '--rounds', '20'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.on('data', (b: Buffer) => { out += b.toString(); });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await sleep(1500);
+    child.kill('SIGINT');
+    assert.equal(await exited, 130);
+    assert.match(out, /interrupted: the trace is partial/);
+    assert.match(out, /\n\s+2\s+10\.255\.1\.2\s/);
   } finally {
     await healFault('route-blackhole');
   }
