@@ -11,6 +11,7 @@ declare -A DEB=(
   [ip]=iproute2 [iptables]=iptables [openssl]=openssl [curl]=curl [chromium]=chromium
   [conntrack]=conntrack [lsns]=util-linux [ps]=procps [hyperfine]=hyperfine [flock]=util-linux
   [ebtables]=ebtables
+  [/usr/bin/time]=time [capinfos]=wireshark-common
 )
 missing=()
 for prog in "${!DEB[@]}"; do
