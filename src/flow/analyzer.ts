@@ -6,7 +6,7 @@
  * follows the number of open connections, not the size of the capture.
  */
 import type { CaptureInterface, PacketRecord } from '../capture/index.js';
-import { formatIPv4, formatIPv6, httpHeader } from '../decode/index.js';
+import { formatIPv4, formatIPv6 } from '../decode/index.js';
 import type { DecodedPacket } from '../decode/index.js';
 import { connectionAnomalies, hopName, innerLeg, outerLeg, type AnomalyContext } from './anomalies.js';
 import { Connection, other, type DirectionTracker, type LegView, type Side } from './connections.js';
@@ -90,7 +90,6 @@ class Analyzer implements FlowAnalyzer {
   private activeTail: Connection | null = null;
   private finalHead: Connection | null = null;
   private finalTail: Connection | null = null;
-  private readonly finals = new Set<Connection>();
 
   private nextConnId = 1;
   private nextExchangeId = 1;
@@ -99,6 +98,10 @@ class Analyzer implements FlowAnalyzer {
   private tcpRecords = 0;
   private firstUs = -1;
   private lastUs = -1;
+  private readonly scratch: StitchedPacket = {
+    hash: 0, ipId: 0, seq: 0, ack: 0, flags: 0, window: 0, payloadLength: 0, payloadHash: 0, firstUs: 0, hops: [0, 0],
+    src: 0, dst: 0, srcPort: 0, dstPort: 0, owner: null, side: 0, leg: 0, firstLeg: 0, nextSameHash: null, scratch: true,
+  };
   private readonly f: CopyFields = { ipId: 0, seq: 0, ack: 0, flags: 0, window: 0, payloadLength: 0, payloadHash: 0, src: 0, dst: 0, srcPort: 0, dstPort: 0 };
 
   private readonly connections: ConnectionSummary[] = [];
@@ -172,11 +175,12 @@ class Analyzer implements FlowAnalyzer {
       packet = r.packet;
       if (!r.first) { this.onCopy(packet, ifx, d); return; }
     } else {
-      packet = {
-        hash: 0, ipId: f.ipId, seq: f.seq, ack: f.ack, flags: f.flags, window: f.window, payloadLength: f.payloadLength,
-        payloadHash: f.payloadHash, firstUs: tsUs, hops: [point, 0], src: f.src, dst: f.dst, srcPort: f.srcPort,
-        dstPort: f.dstPort, owner: null, side: 0, leg: 0, firstLeg: 0, nextSameHash: null,
-      };
+      // No copies to fold: one reused object, copied only when a reference is kept (retainPacket).
+      packet = this.scratch;
+      packet.ipId = f.ipId; packet.seq = f.seq; packet.ack = f.ack; packet.flags = f.flags; packet.window = f.window;
+      packet.payloadLength = f.payloadLength; packet.payloadHash = f.payloadHash; packet.firstUs = tsUs;
+      packet.hops[0] = point; packet.hops[1] = 0;
+      packet.src = f.src; packet.dst = f.dst; packet.srcPort = f.srcPort; packet.dstPort = f.dstPort;
       this.stitcher.packets++;
     }
     this.expire(tsUs);
@@ -190,29 +194,35 @@ class Analyzer implements FlowAnalyzer {
       this.summarize(conn);
       conn = null;
     }
+    let isNew = false;
     if (conn === null) {
       conn = new Connection(this.nextConnId++, tsUs, this.newExchangeId);
       leg = addLeg(conn, 'a', f.src, f.srcPort, f.dst, f.dstPort, this.addrText(d, true), this.addrText(d, false));
       this.register(conn, f.src, f.srcPort, f.dst, f.dstPort);
       this.linkActive(conn);
-      conn.start(f.flags, 'a', tsUs, packet);
-      if (!bareSyn) conn.onFlags(f.flags, 'a', tsUs, packet);
+      isNew = true;
     } else {
       const m = findLeg(conn, f.src, f.srcPort, f.dst, f.dstPort)!;
       side = m.sender;
       leg = m.leg;
-      conn.onFlags(f.flags, side, tsUs, packet);
       this.touch(conn, tsUs);
     }
+    // Before the state machine keeps a reference (retainPacket copies the scratch object).
     packet.owner = conn;
     packet.side = side === 'a' ? 0 : 1;
     packet.leg = leg;
     packet.firstLeg = leg;
+    if (isNew) {
+      conn.start(f.flags, 'a', tsUs, packet);
+      if (!bareSyn) conn.onFlags(f.flags, 'a', tsUs, packet);
+    } else {
+      conn.onFlags(f.flags, side, tsUs, packet);
+    }
     if (ifx < 31) conn.legs[leg].interfaceMask |= 1 << ifx;
     conn.observations++;
     conn.packets++;
-    const wasFinal = this.finals.has(conn);
-    conn.tracker(side).onSegment(f.flags, f.seq, f.window, d.data, t.payloadOffset, t.payloadLength, t.capturedPayloadLength, { tsUs, packet });
+    const wasFinal = conn.inFinals;
+    conn.tracker(side).onSegment(f.flags, f.seq, f.window, d.data, t.payloadOffset, t.payloadLength, t.capturedPayloadLength, tsUs, packet);
     if (!wasFinal && conn.isFinal()) this.moveToFinal(conn);
   }
 
@@ -333,14 +343,14 @@ class Analyzer implements FlowAnalyzer {
 
   private touch(conn: Connection, tsUs: number): void {
     if (tsUs > conn.lastUs) conn.lastUs = tsUs;
-    if (this.finals.has(conn) || this.activeTail === conn) return;
+    if (conn.inFinals || this.activeTail === conn) return;
     this.unlinkActive(conn);
     this.linkActive(conn);
   }
 
   private moveToFinal(conn: Connection): void {
     this.unlinkActive(conn);
-    this.finals.add(conn);
+    conn.inFinals = true;
     conn.prevActive = this.finalTail;
     if (this.finalTail) this.finalTail.nextActive = conn; else this.finalHead = conn;
     this.finalTail = conn;
@@ -350,7 +360,7 @@ class Analyzer implements FlowAnalyzer {
     if (conn.prevActive) conn.prevActive.nextActive = conn.nextActive; else if (this.finalHead === conn) this.finalHead = conn.nextActive;
     if (conn.nextActive) conn.nextActive.prevActive = conn.prevActive; else if (this.finalTail === conn) this.finalTail = conn.prevActive;
     conn.prevActive = conn.nextActive = null;
-    this.finals.delete(conn);
+    conn.inFinals = false;
   }
 
   private expire(nowUs: number): void {
@@ -379,7 +389,7 @@ class Analyzer implements FlowAnalyzer {
   private summarize(conn: Connection): void {
     if (conn.summarized) return;
     conn.summarized = true;
-    if (this.finals.has(conn)) this.unlinkFinal(conn); else this.unlinkActive(conn);
+    if (conn.inFinals) this.unlinkFinal(conn); else this.unlinkActive(conn);
     this.unregister(conn);
     conn.a.finish();
     conn.b.finish();
@@ -520,12 +530,11 @@ class Analyzer implements FlowAnalyzer {
 
 function requestInfo(req: MessageBuilder, hops: Hop[]): NonNullable<HttpExchange['request']> {
   const h = req.head;
-  const trace = httpHeader(h, 'x-amzn-trace-id');
   return {
     method: h.method, target: h.target, version: h.version,
-    host: httpHeader(h, 'host'),
-    xForwardedFor: httpHeader(h, 'x-forwarded-for'),
-    traceId: trace !== null ? parseTraceId(trace) : null,
+    host: h.host,
+    xForwardedFor: h.xForwardedFor,
+    traceId: h.traceId !== null ? parseTraceId(h.traceId) : null,
     bodyBytes: req.bodyBytes,
     ts: roundTs(req.startUs),
     hops,

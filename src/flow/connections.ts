@@ -9,8 +9,8 @@
  * else by ports (the lower, well-known port is the server's).
  */
 import { TCP_FLAG } from '../decode/index.js';
-import { ExchangePairing, HttpStream, type SegmentContext } from './http-exchanges.js';
-import type { StitchedPacket } from './stitch.js';
+import { ExchangePairing, HttpStream } from './http-exchanges.js';
+import { retainPacket, type StitchedPacket } from './stitch.js';
 
 /**
  * The connection's state. Transitions (`on…` in `Connection`):
@@ -46,7 +46,7 @@ const MAX_PENDING_BYTES = 256 * 1024;
 /** A hole filled within this time after it opened is reordering, later a retransmission. */
 const REORDER_WINDOW_US = 3_000;
 
-interface Pending { seq: number; bytes: Uint8Array; ctx: SegmentContext }
+interface Pending { seq: number; bytes: Uint8Array; tsUs: number; packet: StitchedPacket }
 
 interface Hole { start: number; end: number; openedUs: number }
 
@@ -78,7 +78,7 @@ export class DirectionTracker {
    * Accounts one distinct segment from this side. `length` is the TCP payload length (what
    * was sent); `captured` how much of it the capture holds.
    */
-  onSegment(flags: number, seq: number, window: number, data: Uint8Array, payloadOffset: number, length: number, captured: number, ctx: SegmentContext): void {
+  onSegment(flags: number, seq: number, window: number, data: Uint8Array, payloadOffset: number, length: number, captured: number, tsUs: number, packet: StitchedPacket): void {
     this.packets++;
     const syn = (flags & TCP_FLAG.SYN) !== 0;
     const fin = (flags & TCP_FLAG.FIN) !== 0;
@@ -101,7 +101,7 @@ export class DirectionTracker {
     const span = length + (fin ? 1 : 0);
     if (span === 0) return;
     if (fin) this.finSeen = true;
-    if (length > 0) { this.payloadBytes += length; if (!this.firstDataPacket) this.firstDataPacket = ctx.packet; }
+    if (length > 0) { this.payloadBytes += length; if (!this.firstDataPacket) this.firstDataPacket = retainPacket(packet); }
     if (!this.seqKnown) {
       // Midstream: the first segment we see sets the origin of the stream.
       this.seqKnown = true;
@@ -115,7 +115,7 @@ export class DirectionTracker {
     } else if (d > 0) {
       // Bytes between nextSeq and seq were never seen: a hole (lost before the capture
       // point, or still to come out of order).
-      (this.holes ??= []).push({ start: this.nextSeq, end: seq, openedUs: ctx.tsUs });
+      (this.holes ??= []).push({ start: this.nextSeq, end: seq, openedUs: tsUs });
       if (this.holes.length > 64) { this.holes.shift(); this.lostSegments++; }
       this.nextSeq = end;
     } else {
@@ -124,7 +124,7 @@ export class DirectionTracker {
       const holeIndex = this.findHole(seq, end);
       if (holeIndex >= 0) {
         const hole = this.holes![holeIndex];
-        if (ctx.tsUs - hole.openedUs <= REORDER_WINDOW_US) this.outOfOrder++;
+        if (tsUs - hole.openedUs <= REORDER_WINDOW_US) this.outOfOrder++;
         else this.retransmissions++;
         this.fillHole(holeIndex, seq, end);
       } else if (length <= 1 && !fin && ((this.nextSeq - seq) | 0) === 1) {
@@ -135,17 +135,17 @@ export class DirectionTracker {
       }
       if (((end - this.nextSeq) | 0) > 0) this.nextSeq = end;
     }
-    if (captured > 0) this.deliver(seq, data, payloadOffset, captured, ctx);
+    if (captured > 0) this.deliver(seq, data, payloadOffset, captured, tsUs, packet);
   }
 
   /** Hands in-order bytes to the HTTP parser; holds back bytes past a gap. */
-  private deliver(seq: number, data: Uint8Array, offset: number, captured: number, ctx: SegmentContext): void {
+  private deliver(seq: number, data: Uint8Array, offset: number, captured: number, tsUs: number, packet: StitchedPacket): void {
     const http = this.http;
     if (http.state === 'opaque') return;
     const skip = (this.streamNext - seq) | 0;
     if (skip >= captured) return; // nothing new for the stream
     if (skip >= 0) {
-      http.feed(data, offset + skip, captured - skip, ctx);
+      http.feed(data, offset + skip, captured - skip, tsUs, packet);
       this.streamNext = (seq + captured) >>> 0;
       if (this.pending) this.drainPending();
       return;
@@ -155,10 +155,10 @@ export class DirectionTracker {
     if (this.pending.length >= MAX_PENDING_SEGMENTS || this.pendingBytes + captured > MAX_PENDING_BYTES) {
       this.skipGap();
       if (((seq - this.streamNext) | 0) > 0) { http.gap(); this.streamNext = seq; }
-      this.deliver(seq, data, offset, captured, ctx);
+      this.deliver(seq, data, offset, captured, tsUs, packet);
       return;
     }
-    this.pending.push({ seq, bytes: data.slice(offset, offset + captured), ctx });
+    this.pending.push({ seq, bytes: data.slice(offset, offset + captured), tsUs, packet: retainPacket(packet) });
     this.pendingBytes += captured;
   }
 
@@ -173,7 +173,7 @@ export class DirectionTracker {
         pending.splice(i, 1);
         this.pendingBytes -= seg.bytes.length;
         if (skip < seg.bytes.length) {
-          this.http.feed(seg.bytes, skip, seg.bytes.length - skip, seg.ctx);
+          this.http.feed(seg.bytes, skip, seg.bytes.length - skip, seg.tsUs, seg.packet);
           this.streamNext = (seg.seq + seg.bytes.length) >>> 0;
         }
         progressed = true;
@@ -288,6 +288,7 @@ export class Connection {
   nextInBucket: Connection | null = null;
   bucketKeys: number[] = [];
   summarized = false;
+  inFinals = false;
 
   constructor(readonly id: number, firstUs: number, nextExchangeId: () => number) {
     this.firstUs = firstUs;
@@ -312,7 +313,7 @@ export class Connection {
       this.clientSide = sender;
       this.rolesFrom = 'syn';
       this.synUs = tsUs;
-      this.synPacket = packet;
+      this.synPacket = retainPacket(packet);
     } else {
       this.state = EST_MIDSTREAM;
     }
@@ -325,7 +326,7 @@ export class Connection {
       // Rule 7: a RST ends the connection whatever the state.
       if (s.kind !== 'reset') {
         this.state = { kind: 'reset', by: sender };
-        this.rstPacket = packet;
+        this.rstPacket = retainPacket(packet);
         this.closeUs = tsUs;
         this.pairing.onReset();
       }
@@ -339,7 +340,7 @@ export class Connection {
         if (syn && ack && sender !== this.clientSide) { // rule 2
           this.state = SYN_RECEIVED;
           this.synAckUs = tsUs;
-          this.synAckPacket = packet;
+          this.synAckPacket = retainPacket(packet);
         }
         return;
       case 'syn-received':

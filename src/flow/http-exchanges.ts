@@ -8,9 +8,9 @@
  * already dealt with retransmissions and reordering. After a gap it cannot fill, the tracker
  * calls `gap()`: the parser then waits for a segment that starts a new head.
  */
-import { httpHeadKind, httpHeader, parseHttpHead } from '../decode/index.js';
-import type { HttpHead } from '../decode/index.js';
-import type { StitchedPacket } from './stitch.js';
+import { httpHeadKind } from '../decode/index.js';
+import { readHeadFields, type HeadFields } from './http-head.js';
+import { retainPacket, type StitchedPacket } from './stitch.js';
 
 const CR = 0x0d;
 const LF = 0x0a;
@@ -43,18 +43,12 @@ export interface ExchangeBuilder {
 }
 
 export interface MessageBuilder {
-  head: HttpHead;
+  head: HeadFields;
   framing: BodyFraming;
   bodyBytes: number;
   startUs: number;
   packet: StitchedPacket;
   segments: number;
-}
-
-/** What the connection gives each stream: where segments come from, and pairing. */
-export interface SegmentContext {
-  tsUs: number;
-  packet: StitchedPacket;
 }
 
 /** Pairs requests with responses on one connection. */
@@ -119,7 +113,7 @@ export class HttpStream {
   constructor(private readonly pairing: ExchangePairing, private readonly onKind: (kind: 'request' | 'response') => void) {}
 
   /** Feeds in-order stream bytes `data[offset, offset+length)` from one segment. */
-  feed(data: Uint8Array, offset: number, length: number, ctx: SegmentContext): void {
+  feed(data: Uint8Array, offset: number, length: number, tsUs: number, packet: StitchedPacket): void {
     let p = offset;
     const end = offset + length;
     let segmentCounted = false;
@@ -133,8 +127,8 @@ export class HttpStream {
             this.state = 'resync';
             return;
           }
-          this.headStartUs = ctx.tsUs;
-          this.headPacket = ctx.packet;
+          this.headStartUs = tsUs;
+          this.headPacket = retainPacket(packet);
           this.headSegments = 0;
           this.headLen = 0;
           this.state = 'head';
@@ -274,8 +268,9 @@ export class HttpStream {
   }
 
   private completeHead(data: Uint8Array, offset: number, length: number): void {
-    const head = parseHttpHead(data, offset, length);
-    if (!head.present || !head.complete) { this.lost(); return; }
+    const kind = httpHeadKind(data, offset, length);
+    const head = kind === null ? null : readHeadFields(data, offset, length, kind);
+    if (head === null) { this.lost(); return; }
     this.sawHttp = true;
     this.onKind(head.kind);
     const framing = head.kind === 'request' ? requestFraming(head) : responseFraming(head, this.pairing.pendingMethod());
@@ -302,34 +297,19 @@ export class HttpStream {
 }
 
 /** RFC 9112 §6.3 for requests: chunked, else Content-Length, else no body. */
-function requestFraming(head: HttpHead): { kind: BodyFraming; length: number } {
-  if (isChunked(head)) return { kind: 'chunked', length: 0 };
-  const cl = contentLength(head);
-  if (cl !== null) return { kind: 'content-length', length: cl };
+function requestFraming(head: HeadFields): { kind: BodyFraming; length: number } {
+  if (head.chunked) return { kind: 'chunked', length: 0 };
+  if (head.contentLength >= 0) return { kind: 'content-length', length: head.contentLength };
   return { kind: 'none', length: 0 };
 }
 
 /** RFC 9112 §6.3 for responses: none for HEAD/1xx/204/304, chunked, Content-Length, else until close. */
-function responseFraming(head: HttpHead, requestMethod: string | null): { kind: BodyFraming; length: number } {
+function responseFraming(head: HeadFields, requestMethod: string | null): { kind: BodyFraming; length: number } {
   const s = head.status;
   if (requestMethod === 'HEAD' || (s >= 100 && s < 200) || s === 204 || s === 304) return { kind: 'none', length: 0 };
-  if (isChunked(head)) return { kind: 'chunked', length: 0 };
-  const cl = contentLength(head);
-  if (cl !== null) return { kind: 'content-length', length: cl };
+  if (head.chunked) return { kind: 'chunked', length: 0 };
+  if (head.contentLength >= 0) return { kind: 'content-length', length: head.contentLength };
   return { kind: 'close', length: 0 };
-}
-
-function isChunked(head: HttpHead): boolean {
-  const te = httpHeader(head, 'transfer-encoding');
-  if (te === null) return false;
-  const codings = te.toLowerCase().split(',');
-  return codings[codings.length - 1].trim() === 'chunked';
-}
-
-function contentLength(head: HttpHead): number | null {
-  const v = httpHeader(head, 'content-length');
-  if (v === null || !/^\s*\d{1,15}\s*$/.test(v)) return null;
-  return Number(v);
 }
 
 /** Index just past the blank line ending a head in data[start, end), searching from `from`; -1 if none. */

@@ -42,6 +42,14 @@ export interface StitchedPacket {
   firstLeg: number;
   /** Older live packet with the same hash. */
   nextSameHash: StitchedPacket | null;
+  /** A reused object (no stitching): copy it with `retainPacket` before keeping a reference. */
+  scratch: boolean;
+}
+
+/** The packet itself, or a copy when it is the analyzer's reused scratch object. */
+export function retainPacket(p: StitchedPacket): StitchedPacket {
+  if (!p.scratch) return p;
+  return { ...p, hops: p.hops.slice(), scratch: false, nextSameHash: null };
 }
 
 /** Fields of one copy, filled by the caller (reused object). */
@@ -112,7 +120,7 @@ export class PacketStitcher {
       hash, ipId: f.ipId, seq: f.seq, ack: f.ack, flags: f.flags, window: f.window,
       payloadLength: f.payloadLength, payloadHash: f.payloadHash, firstUs: tsUs,
       hops: [point, 0], src: f.src, dst: f.dst, srcPort: f.srcPort, dstPort: f.dstPort,
-      owner: null, side: 0, leg: 0, firstLeg: 0,
+      owner: null, side: 0, leg: 0, firstLeg: 0, scratch: false,
       nextSameHash: newest !== undefined && tsUs - newest.firstUs <= this.windowUs ? newest : null,
     };
     this.byHash.set(hash, packet);

@@ -452,7 +452,7 @@ export function decideVerdict(ev: FollowEvidence): Verdict {
   if (cause) {
     return {
       ok, rows, firstFailing: cause.layer, causeId: cause.id, cause: cause.text, nextCheck: cause.next,
-      exitCode: FOLLOW_EXIT[cause.layer], headline: `stopped at "${LAYER_TITLES[cause.layer]}": ${rows.find((r) => r.layer === cause.layer)!.summary}`,
+      exitCode: FOLLOW_EXIT[cause.layer], headline: `stopped at "${LAYER_TITLES[cause.layer]}": ${rows.find((r) => r.layer === cause.layer)!.summary === cause.text ? cause.id : rows.find((r) => r.layer === cause.layer)!.summary}`,
     };
   }
   // A failure with no row to pin it on: behind the load balancer without a capture, or odd evidence.

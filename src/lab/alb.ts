@@ -234,7 +234,8 @@ export async function startAlb(initial: AlbConfig): Promise<AlbNode> {
   const config: AlbConfig = { ...initial, targets: [...initial.targets] };
   const health = new Map<string, HealthRecord>();
   let rr = 0;
-  const log = config.accessLogFile ? fs.createWriteStream(config.accessLogFile, { flags: 'a' }) : null;
+  // Appended synchronously: a line is in the file before the client has read the whole answer.
+  const logFd = config.accessLogFile ? fs.openSync(config.accessLogFile, 'a') : null;
   const agents = new WeakMap<net.Socket, http.Agent>();
   const connIds = new WeakMap<net.Socket, string>();
 
@@ -290,7 +291,7 @@ export async function startAlb(initial: AlbConfig): Promise<AlbNode> {
     let sentBytes = 0;
     let logged = false;
     const writeLog = (elbStatus: number) => {
-      if (logged || !log) return;
+      if (logged || logFd === null) return;
       logged = true;
       const now = performance.now();
       const entry: AccessLogEntry = {
@@ -317,7 +318,7 @@ export async function startAlb(initial: AlbConfig): Promise<AlbNode> {
         requestCreationTime: created,
         connTraceId,
       };
-      log.write(formatAccessLog(entry) + '\n');
+      fs.writeSync(logFd, formatAccessLog(entry) + '\n');
     };
 
     const sendError = (status: number) => {
@@ -450,7 +451,7 @@ export async function startAlb(initial: AlbConfig): Promise<AlbNode> {
       stopped = true;
       if (hcTimer) clearTimeout(hcTimer);
       await Promise.all(servers.map((s) => new Promise<void>((r) => { s.close(() => r()); (s as http.Server).closeAllConnections?.(); })));
-      await new Promise<void>((r) => (log ? log.end(() => r()) : r()));
+      if (logFd !== null) fs.closeSync(logFd);
     },
     reconfigure(next) {
       if (next.targets) config.targets = [...next.targets];

@@ -10,8 +10,11 @@ import { LAB_FAULTS, SERVICE_FAULTS, isLabFault, setNetworkFault, type LabFaultN
 import { buildTopology, destroyTopology, existingLabNamespaces, namespaceExists, namespaceInode } from './netns.js';
 import { makePki } from './pki.js';
 import { albHealthFile, logFile, reconcileServices, SERVICE_NODE } from './services.js';
-import { acquireLock, isTrackedAlive, readState, writeState, type LabState, type ServiceName } from './state.js';
-import { run, terminate, type RunResult } from './system.js';
+import {
+  SESSION_FILE as SESSION_FILE_PATH, acquireLock, claimSession, isTrackedAlive, sessionOwner, readState, releaseSession, sessionHeldByOther, writeState,
+  type LabState, type ServiceName,
+} from './state.js';
+import { run, sleep, terminate, type RunResult } from './system.js';
 import { LAB, LAB_NODES, isLabNode, nsName, type LabNode } from './topology.js';
 import type { TargetHealth } from './alb.js';
 
@@ -39,12 +42,52 @@ export interface LabStatus {
   targetHealth: { node: 'alb-a' | 'alb-b'; targets: TargetHealth[] }[];
   /** Whether `labUp` found the lab already up (it then changed nothing). */
   alreadyUp?: boolean;
+  /** The live process that owns the lab session (null: free; a dead owner frees it). */
+  sessionOwnerPid: number | null;
   lab: typeof LAB;
 }
 
 export interface LabUpOptions {
   /** Aborting tears down what was built and rejects. */
   signal?: AbortSignal;
+  /**
+   * How long to wait while another live process owns the lab session (default 600 s,
+   * env FT_LAB_WAIT_S); then LAB_BUSY.
+   */
+  waitMs?: number;
+}
+
+export interface LabSessionOptions {
+  waitMs?: number;
+  signal?: AbortSignal;
+}
+
+function defaultWaitMs(): number {
+  const s = Number(process.env.FT_LAB_WAIT_S);
+  return Number.isFinite(s) && s >= 0 ? s * 1000 : 600_000;
+}
+
+/**
+ * Takes the lab lock once no other live process owns the session; claims the session.
+ * Returns the lock's release function.
+ */
+async function lockSession(what: string, opts: LabSessionOptions = {}): Promise<() => void> {
+  const deadline = performance.now() + (opts.waitMs ?? defaultWaitMs());
+  for (;;) {
+    const release = await acquireLock();
+    const other = sessionHeldByOther();
+    if (!other) {
+      claimSession();
+      return release;
+    }
+    release();
+    if (performance.now() > deadline) {
+      throw new LabError('LAB_BUSY', `${what}: the lab is in use by another process (pid ${other.pid})`,
+        `wait for it to finish (set FT_LAB_WAIT_S to wait longer), or force it: flowtrace lab down`, { owner: other.pid });
+    }
+    opts.signal?.throwIfAborted();
+    await sleep(250);
+  }
 }
 
 function requireRoot(what: string): void {
@@ -79,7 +122,9 @@ export function labStatus(): LabStatus {
   });
   const wanted = wantedServices(faults);
   const up = state !== null && nodes.every((n) => n.exists) && services.every((s) => !wanted.includes(s.name) || s.alive);
-  return { up, upSince: state?.upSince ?? null, nodes, services, faults, targetHealth, lab: LAB };
+  const owner = sessionOwner();
+  const ownerAlive = owner !== null && (owner.pid === process.pid || sessionHeldByOther() !== null);
+  return { up, upSince: state?.upSince ?? null, nodes, services, faults, targetHealth, sessionOwnerPid: ownerAlive ? owner.pid : null, lab: LAB };
 }
 
 /** Recorded namespace inodes (to find processes that outlived a deleted namespace). */
@@ -105,7 +150,7 @@ async function teardown(): Promise<void> {
  */
 export async function labUp(opts: LabUpOptions = {}): Promise<LabStatus> {
   requireRoot('flowtrace lab up');
-  const release = await acquireLock();
+  const release = await lockSession('lab up', opts);
   try {
     const before = labStatus();
     if (before.up) return { ...before, alreadyUp: true };
@@ -127,6 +172,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabStatus> {
       return { ...labStatus(), alreadyUp: false };
     } catch (err) {
       await teardown();
+      releaseSession();
       if (opts.signal?.aborted) {
         throw new LabError('LAB_INTERRUPTED', 'lab up was interrupted; everything it had built was removed', 'run `flowtrace lab up` again', {});
       }
@@ -137,12 +183,17 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabStatus> {
   }
 }
 
-/** Removes everything the lab created. Safe to run when the lab is down. */
-export async function labDown(): Promise<void> {
+/**
+ * Removes everything the lab created. Safe to run when the lab is down. Waits while another
+ * live process owns the lab session, unless `force` (the CLI's `lab down` forces).
+ */
+export async function labDown(opts: LabSessionOptions & { force?: boolean } = {}): Promise<void> {
   requireRoot('flowtrace lab down');
-  const release = await acquireLock();
+  const release = opts.force ? await acquireLock() : await lockSession('lab down', opts);
   try {
     await teardown();
+    releaseSession();
+    if (opts.force) fs.rmSync(SESSION_FILE_PATH, { force: true });
   } finally {
     release();
   }
@@ -192,9 +243,9 @@ function requireFault(name: string): LabFaultName {
   return name;
 }
 
-async function withUpState<T>(fn: (state: LabState) => Promise<T>): Promise<T> {
+async function withUpState<T>(opts: LabSessionOptions, fn: (state: LabState) => Promise<T>): Promise<T> {
   requireRoot('flowtrace lab fault/heal');
-  const release = await acquireLock();
+  const release = await lockSession('lab fault/heal', opts);
   try {
     const state = readState();
     if (!state || existingLabNamespaces().length < LAB_NODES.length) {
@@ -211,9 +262,9 @@ async function withUpState<T>(fn: (state: LabState) => Promise<T>): Promise<T> {
 }
 
 /** Turns a fault on. Idempotent. Returns the active faults. */
-export async function injectFault(name: string): Promise<LabFaultName[]> {
+export async function injectFault(name: string, opts: LabSessionOptions = {}): Promise<LabFaultName[]> {
   const fault = requireFault(name);
-  return withUpState(async (state) => {
+  return withUpState(opts, async (state) => {
     if (!state.faults.includes(fault)) state.faults.push(fault);
     if (SERVICE_FAULTS.includes(fault)) await reconcileServices(state);
     else await setNetworkFault(fault, true);
@@ -222,9 +273,9 @@ export async function injectFault(name: string): Promise<LabFaultName[]> {
 }
 
 /** Turns one fault (or, without a name, every fault) off. Idempotent. Returns the active faults. */
-export async function healFault(name?: string): Promise<LabFaultName[]> {
+export async function healFault(name?: string, opts: LabSessionOptions = {}): Promise<LabFaultName[]> {
   const only = name === undefined ? null : requireFault(name);
-  return withUpState(async (state) => {
+  return withUpState(opts, async (state) => {
     const healing = only ? [only] : (Object.keys(LAB_FAULTS) as LabFaultName[]);
     for (const f of healing) {
       // Network faults are removed even if the state does not list them (idempotent, and

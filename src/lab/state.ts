@@ -97,3 +97,45 @@ export async function acquireLock(waitMs = 60_000): Promise<() => void> {
     await sleep(50);
   }
 }
+
+/**
+ * The lab session: the process that brought the lab up (or took it over) owns it until it
+ * calls labDown or exits. Other processes' labUp / fault / heal wait for it, so two test
+ * runs never change one lab under each other. A short-lived CLI (`flowtrace lab up`)
+ * exits at once, which leaves the session free for the next user.
+ */
+export const SESSION_FILE = '/run/flowtrace-lab.session';
+
+export interface SessionOwner {
+  pid: number;
+  startTime: number | null;
+}
+
+export function sessionOwner(): SessionOwner | null {
+  try {
+    const [pid, start] = fs.readFileSync(SESSION_FILE, 'utf8').trim().split(' ');
+    const owner = { pid: Number(pid), startTime: start === undefined || start === 'null' ? null : Number(start) };
+    if (!Number.isInteger(owner.pid) || owner.pid <= 0) return null;
+    return owner;
+  } catch {
+    return null;
+  }
+}
+
+/** True when the session is held by another live process. */
+export function sessionHeldByOther(): SessionOwner | null {
+  const o = sessionOwner();
+  if (!o || o.pid === process.pid) return null;
+  if (!isAlive(o.pid)) return null;
+  if (o.startTime !== null && processStartTime(o.pid) !== o.startTime) return null;
+  return o;
+}
+
+export function claimSession(): void {
+  fs.writeFileSync(SESSION_FILE, `${process.pid} ${processStartTime(process.pid)}\n`);
+}
+
+export function releaseSession(): void {
+  const o = sessionOwner();
+  if (o && o.pid === process.pid) fs.rmSync(SESSION_FILE, { force: true });
+}

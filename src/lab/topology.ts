@@ -20,8 +20,10 @@ export const LAB_PREFIX = 'ft-';
 /** Docker names the host end of a container's veth `veth` + 7 hex characters. */
 export const CONTAINER_VETH = 'veth3f2a1b9';
 
+type DeepReadonly<T> = { readonly [K in keyof T]: T[K] extends object ? DeepReadonly<T[K]> : T[K] };
+
 /** Addresses, ports and names of the lab (all private ranges). */
-export const LAB = {
+const LAB_CONSTANTS = {
   domain: 'seqas.online',
   dnsTtlSeconds: 60,
   client: '10.10.1.2',
@@ -35,9 +37,9 @@ export const LAB = {
     awsedge: { toBackbone: '10.255.2.2', toAlbA: '10.77.1.1', toAlbB: '10.77.2.1' },
   },
   /** The addresses traceroute from the client shows for hops 1–3, in order. */
-  traceHops: ['10.10.1.1', '10.255.1.2', '10.255.2.2'] as readonly string[],
-  albA: { public: '10.77.1.10', vpc: '172.31.0.10', zone: 'a' },
-  albB: { public: '10.77.2.10', vpc: '172.31.16.10', zone: 'b' },
+  traceHops: ['10.10.1.1', '10.255.1.2', '10.255.2.2'],
+  albA: { public: '10.77.1.10', vpc: '172.31.0.10', zone: 'a' as 'a' | 'b' },
+  albB: { public: '10.77.2.10', vpc: '172.31.16.10', zone: 'b' as 'a' | 'b' },
   /** The VPC: one L2 segment (a bridge in ft-vpc); 172.31.0.1 is the "VPC router" address. */
   vpcCidr: '172.31.0.0/16',
   vpcRouter: '172.31.0.1',
@@ -54,7 +56,8 @@ export const LAB = {
   accessLogs: { 'alb-a': '/run/flowtrace-lab/alb-a.access.log', 'alb-b': '/run/flowtrace-lab/alb-b.access.log' },
   /** The ALB's timeout towards the target (connect and response); a real ALB uses 10 s / 60 s. */
   albTargetTimeoutMs: 3000,
-} as const;
+};
+export const LAB: DeepReadonly<typeof LAB_CONSTANTS> = LAB_CONSTANTS;
 
 export interface LinkEnd {
   node: LabNode;

@@ -85,7 +85,7 @@ export function renderTerminal(result: FollowResult, opts: TerminalOptions): str
     out.push('', c('bold', 'Route'));
     for (const r of traces) {
       out.push(`  ${r.proto}${r.port !== null ? `/${r.port}` : ''} → ${r.address}: ${r.status === 'reached' ? `reached at hop ${r.reachedAtTtl}` : c('red', 'not reached')}`);
-      for (const h of r.hops) out.push('    ' + hopLine(h));
+      out.push(...collapseStars(r.hops).map((l) => '    ' + l));
       if (r.explanation) out.push(c('dim', `    ${r.explanation}`));
     }
   }
@@ -93,7 +93,7 @@ export function renderTerminal(result: FollowResult, opts: TerminalOptions): str
   // the stitched path
   const s = result.server;
   if (s && s.status === 'ok') {
-    out.push('', c('bold', `In-host path on ${s.target}`) + c('dim', s.matchedBy ? `  (request found by ${s.matchedBy === 'trace-id' ? `trace id ${s.traceId}` : 'connection timing'})` : '  (request not found in the capture)'));
+    out.push('', c('bold', `In-host path on ${s.target}`) + c('dim', s.matchedBy ? `  (request found by ${s.matchedBy === 'trace-id' ? `trace id ${s.traceId}` : 'connection timing'})` : `  (nothing of the request in the capture: ${s.capturedPackets} packets on the ports)`));
     for (const p of s.path) out.push('  ' + p);
     for (const m of s.nat) out.push(c('dim', `  NAT ${m.from} → ${m.to} (${m.between})`));
     if (s.packets.length) {
@@ -104,8 +104,9 @@ export function renderTerminal(result: FollowResult, opts: TerminalOptions): str
         const copies = s.packets.filter((p) => p.packetId === id).sort((a, b) => a.tMs - b.tMs);
         const first = copies[0]!;
         const hops = copies.map((p, i) => `${p.iface}${p.direction ? ` ${p.direction}` : ''}${i ? ` +${(p.tMs - first.tMs).toFixed(3)}` : ''}`).join(' → ');
-        const rewritten = copies.find((p) => p.dst !== first.dst);
-        const addr = `${first.src} → ${first.dst}${rewritten ? ` ⇒ ${rewritten.dst}` : ''}`;
+        const dnat = copies.find((p) => p.dst !== first.dst);
+        const snat = copies.find((p) => p.src !== first.src);
+        const addr = `${first.src}${snat ? ` ⇒ ${snat.src}` : ''} → ${first.dst}${dnat ? ` ⇒ ${dnat.dst}` : ''}`;
         out.push(`    +${first.tMs.toFixed(3).padStart(8)}  ${first.label.padEnd(9)} ${hops}   ${c('dim', addr)}`);
       }
       if (ids.length > 30) out.push(c('dim', `    … ${ids.length - 30} more in --json / --report`));
@@ -115,6 +116,20 @@ export function renderTerminal(result: FollowResult, opts: TerminalOptions): str
     out.push('', c('yellow', `server side not checked: the agent on ${s.target} failed: ${s.error}`));
   }
   return out.join('\n') + '\n';
+}
+
+/** Hop lines with runs of silent hops folded: ` 5–12  * * *`. */
+function collapseStars(hops: FollowResult['routes'][number]['hops']): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < hops.length; i++) {
+    const h = hops[i]!;
+    if (h.responders.length > 0 || h.flag) { out.push(hopLine(h)); continue; }
+    let j = i;
+    while (j + 1 < hops.length && hops[j + 1]!.responders.length === 0 && !hops[j + 1]!.flag) j++;
+    out.push(j > i ? `${String(h.ttl).padStart(2)}–${hops[j]!.ttl}  * * *` : hopLine(h));
+    i = j;
+  }
+  return out;
 }
 
 function tableRow(

@@ -57,6 +57,7 @@ function renderStatus(s: LabStatus): string {
   }
   lines.push('');
   lines.push(`faults: ${s.faults.length ? s.faults.join(', ') : 'none'}`);
+  if (s.sessionOwnerPid !== null && s.sessionOwnerPid !== process.pid) lines.push(`in use by pid ${s.sessionOwnerPid} (fault/heal/up wait for it; \`lab down\` forces)`);
   lines.push(`CA file: ${LAB.caFile}   access logs: ${LAB.accessLogs['alb-a']}, ${LAB.accessLogs['alb-b']}`);
   lines.push(`try: flowtrace lab exec client -- curl -s http://${LAB.domain}/`);
   return lines.join('\n') + '\n';
@@ -87,6 +88,9 @@ function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[]
   }
 }
 
+/** How long fault/heal wait for another process (a test run) that owns the lab. */
+const CLI_WAIT_MS = 30_000;
+
 const JSON_OPT = { json: { type: 'boolean', default: false } } as const;
 
 export async function run(args: string[], io: CliIO): Promise<number> {
@@ -113,7 +117,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     }
     case 'down': {
       parse(rest, {});
-      await labDown();
+      await labDown({ force: true });
       io.stdout('lab down: namespaces, processes, /etc/netns/ft-* and the run dir removed\n');
       return EXIT.ok;
     }
@@ -141,7 +145,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     case 'fault': {
       const { positionals } = parse(rest, {}, true);
       if (positionals.length !== 1) throw new UsageError('lab fault needs one fault name', 'run `flowtrace lab faults` for the list');
-      const active = await injectFault(positionals[0]!);
+      const active = await injectFault(positionals[0]!, { waitMs: CLI_WAIT_MS });
       const f = LAB_FAULTS[positionals[0] as keyof typeof LAB_FAULTS];
       io.stdout(`fault ${positionals[0]} on: ${f.description}\nexpect: ${f.symptom}\nactive faults: ${active.join(', ')}\n`);
       return EXIT.ok;
@@ -149,7 +153,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     case 'heal': {
       const { positionals } = parse(rest, {}, true);
       if (positionals.length > 1) throw new UsageError('lab heal takes at most one fault name', 'flowtrace lab heal [NAME]');
-      const active = await healFault(positionals[0]);
+      const active = await healFault(positionals[0], { waitMs: CLI_WAIT_MS });
       io.stdout(`${positionals[0] ? `healed ${positionals[0]}` : 'healed every fault'}; active faults: ${active.length ? active.join(', ') : 'none'}\n`);
       return EXIT.ok;
     }
