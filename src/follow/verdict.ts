@@ -402,6 +402,10 @@ function serverRows(ev: FollowEvidence, clientStatus: number | null, upstreamFai
   return { instance, container, application: null, cause: null };
 }
 
+function headlineFor(cause: Cause, summary: string): string {
+  return summary === cause.text ? `stopped at "${LAYER_TITLES[cause.layer]}" (${cause.id})` : `stopped at "${LAYER_TITLES[cause.layer]}": ${summary}`;
+}
+
 // ── the verdict ────────────────────────────────────────────────────────────────────────
 
 export function decideVerdict(ev: FollowEvidence): Verdict {
@@ -452,7 +456,7 @@ export function decideVerdict(ev: FollowEvidence): Verdict {
   if (cause) {
     return {
       ok, rows, firstFailing: cause.layer, causeId: cause.id, cause: cause.text, nextCheck: cause.next,
-      exitCode: FOLLOW_EXIT[cause.layer], headline: `stopped at "${LAYER_TITLES[cause.layer]}": ${rows.find((r) => r.layer === cause.layer)!.summary === cause.text ? cause.id : rows.find((r) => r.layer === cause.layer)!.summary}`,
+      exitCode: FOLLOW_EXIT[cause.layer], headline: headlineFor(cause, rows.find((r) => r.layer === cause.layer)!.summary),
     };
   }
   // A failure with no row to pin it on: behind the load balancer without a capture, or odd evidence.
