@@ -49,7 +49,8 @@ const sameFaults = (a: readonly string[], b: readonly string[]): boolean => [...
  * not the expected ones.
  */
 async function traceFromClient(args: string[], faults: string[] = []): Promise<{ code: number; result: TraceResult | null; stderr: string }> {
-  for (let attempt = 0; ; attempt++) {
+  const deadline = performance.now() + LAB_WAIT_MS;
+  for (;;) {
     const before = labStatus().faults;
     const r = await labExec('client', [...selfCliArgv(), 'trace', ...args, '--json'], { timeoutMs: 60_000 });
     const afterFaults = labStatus().faults;
@@ -58,7 +59,7 @@ async function traceFromClient(args: string[], faults: string[] = []): Promise<{
       try { result = JSON.parse(r.stdout) as TraceResult; } catch { /* an error: stderr says why */ }
       return { code: r.code, result, stderr: r.stderr };
     }
-    if (attempt >= 20) throw new Error(`another run keeps changing the lab's faults (saw ${before.join(',') || 'none'} / ${afterFaults.join(',') || 'none'}, expected ${faults.join(',') || 'none'})`);
+    if (performance.now() > deadline) throw new Error(`another run keeps changing the lab's faults (saw ${before.join(',') || 'none'} / ${afterFaults.join(',') || 'none'}, expected ${faults.join(',') || 'none'})`);
     await sleep(3000);
   }
 }
