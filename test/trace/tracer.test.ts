@@ -254,3 +254,22 @@ test('an address of the wrong family for -4/-6 is a clear error; bad options are
   await assert.rejects(traceRoute('10.0.0.1', { rounds: 1000 }), (e: Error & { code?: string }) => e.code === 'USAGE');
   await assert.rejects(traceRoute('10.0.0.1', { proto: 'sctp' as TraceProtocol }), /unknown probe protocol/);
 });
+
+test('text rendering: second responders on their own line, trailing stars folded, explanations listed', async () => {
+  const { renderTrace } = await import('../../src/trace/index.js');
+  const clock = new VirtualClock();
+  const respond: Responder = (probe, ctx) => {
+    if (probe.ttl === 1) return [{ delayMs: 1, bytes: icmpError(probe.packet, ctx.round % 2 ? '10.0.0.9' : '10.0.0.1', 'time-exceeded') }];
+    if (probe.ttl === 2) return [{ delayMs: 2, bytes: icmpError(probe.packet, '10.1.0.1', 'time-exceeded') }];
+    return [];
+  };
+  const deps: TraceDeps = { clock, resolver: async () => ['10.20.0.10'], network: (f, p) => new ScriptedNetwork(f, p, clock, V4.src, respond) };
+  const result = await drive(clock, traceRoute('example.test', { proto: 'udp', maxTtl: 30 }, deps));
+  const text = renderTrace(result);
+  assert.match(text, /^trace to example\.test \(10\.20\.0\.10\): udp port 33434, 3 rounds, max 30 hops\n/);
+  assert.match(text, /\n\s+1\s+10\.0\.0\.1\s+0\.0\s+3\s+2\s/);
+  assert.match(text, /\n\s+10\.0\.0\.9\s+1\s+1\.000/);
+  assert.match(text, /\n\s+3\s+…30\s+\* no reply\n/);
+  assert.match(text, /status: stopped \(failure: route\), destination not reached/);
+  assert.match(text, /  - no reply after hop 2 \(10\.1\.0\.1\) up to hop 30: the path stops after hop 2/);
+});
