@@ -61,7 +61,8 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       },
     });
   } catch (err) {
-    throw new UsageError((err as Error).message, 'run `flowtrace follow --help` for the options');
+    // node:util's messages can span lines: keep the first (errors are one line).
+    throw new UsageError((err as Error).message.split('\n')[0]!, 'run `flowtrace follow --help` for the options');
   }
   const { values, positionals } = parsed;
   if (values.help) { io.stdout(HELP); return EXIT.ok; }
