@@ -8,3 +8,4 @@ export { readCapture, READ_CHUNK_BYTES, type ReadOptions } from './read.js';
 export { MAX_RECORD_BYTES } from './context.js';
 export { PcapngWriter, writePcapng, type PcapngWriterOptions, type PcapngInterface, type PcapngPacket } from './writer.js';
 export { parseIfmap, formatIfmap, readIfmapOfThisNamespace } from './ifmap.js';
+export * from './live/index.js';
