@@ -34,7 +34,11 @@ export async function readCapture(input: string | NodeJS.ReadableStream, events:
   const parser = new CaptureParser(events);
   const signal = options.signal;
   signal?.throwIfAborted();
-  if (input === '-') return readStream(process.stdin, parser, signal);
+  if (input === '-') {
+    // Reading a capture from a terminal would wait forever for bytes nobody types.
+    if (process.stdin.isTTY) throw new InputError('stdin is a terminal, not a capture', 'pipe a capture in, e.g. tcpdump -i any -w - | flowtrace read -, or give a file name');
+    return readStream(process.stdin, parser, signal);
+  }
   if (typeof input !== 'string') return readStream(input, parser, signal);
   let handle: FileHandle;
   try {
