@@ -57,6 +57,11 @@ export interface FollowOptions {
   insecure?: boolean;
   /** Per-request timeout. */
   timeoutMs?: number;
+  /**
+   * Ports the load balancer sends to on the instance (captured there). Default: the URL's
+   * port, plus 80 for https (an ALB ends TLS and usually forwards plain HTTP to its targets).
+   */
+  targetPorts?: number[];
   /** Names for load-balancer addresses (e.g. 10.77.1.10 → alb-a). */
   lbNames?: Record<string, string>;
   /** Step progress (the CLI shows it on a TTY). */
@@ -127,7 +132,8 @@ export async function follow(urlText: string, probes: FollowProbes, options: Fol
       session = await sessionPromise;
       if (session) {
         try {
-          await session.start({ ports: [url.port], traceRoots: traceIds.map(traceRoot) });
+          const ports = options.targetPorts?.length ? options.targetPorts : url.scheme === 'https' ? [...new Set([url.port, 80])] : [url.port];
+          await session.start({ ports, traceRoots: traceIds.map(traceRoot) });
         } catch (err) {
           sessionError = errorText(err);
           await session.close().catch(() => {});

@@ -31,6 +31,8 @@ options:
   --dns-server ADDR      ask this DNS server instead of /etc/resolv.conf's
   --timeout S            per-request deadline in seconds (default 8)
   --lb-name ADDR=NAME    name a load-balancer address in the output (e.g. 10.77.1.10=alb-a); repeatable
+  --target-port N        the port the load balancer sends to on the instance, captured there
+                         (default: the URL's port; for https also 80); repeatable
   -v, --verbose          print every row's evidence under it
 exit codes: 0 the application answered 2xx/3xx; 10 dns, 11 route, 12 load balancer,
 13 instance (never reached ens5), 14 container path, 15 application, 16 not located
@@ -56,6 +58,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
         'dns-server': { type: 'string' },
         timeout: { type: 'string' },
         'lb-name': { type: 'string', multiple: true },
+        'target-port': { type: 'string', multiple: true },
         verbose: { type: 'boolean', short: 'v' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -85,6 +88,12 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     if (!m) throw new UsageError(`bad --lb-name '${spec}'`, 'ADDR=NAME, e.g. --lb-name 10.77.1.10=alb-a');
     lbNames[m[1]!] = m[2]!;
   }
+  const targetPorts: number[] = [];
+  for (const t of values['target-port'] ?? []) {
+    const n = Number(t);
+    if (!Number.isInteger(n) || n < 1 || n > 65535) throw new UsageError(`bad --target-port '${t}'`, 'a port number, e.g. --target-port 80');
+    targetPorts.push(n);
+  }
   if (values.server !== undefined && !/^(local|netns:.+|ssh:\/\/.+)$/.test(values.server)) {
     throw new UsageError(`unknown --server '${values.server}'`, 'targets: ssh://user@host[:port], netns:NODE (the lab: netns:ec2), local');
   }
@@ -102,7 +111,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   try {
     result = await follow(positionals[0]!, realProbes({ dnsServer: values['dns-server'] }), {
       server: values.server ?? null, once: values.once ?? false, protos, caFile: values.cacert ?? null,
-      insecure: values.insecure ?? false, timeoutMs, lbNames, signal: controller.signal,
+      insecure: values.insecure ?? false, timeoutMs, lbNames, targetPorts, signal: controller.signal,
       onStep: (s) => { current = s; if (progress) draw(); },
     });
   } finally {
