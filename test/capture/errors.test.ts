@@ -148,3 +148,12 @@ let n = 0; const s = await readCapture('-', { onPacket() { n++; } }); console.lo
   assert.equal(child.status, 0, child.stderr);
   assert.equal(child.stdout.trim(), `24 pcapng ${httpPcapng.length}`);
 });
+
+test("readCapture('-') on a terminal is an InputError, not an endless wait (a pty from script(1))", () => {
+  const module = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/capture/index.ts');
+  const script = `import { readCapture } from ${JSON.stringify(module)}; try { await readCapture('-', { onPacket() {} }); console.log('read'); } catch (e) { console.log(e.code + ': ' + e.message); }`;
+  const command = `${process.execPath} --import tsx --input-type=module -e ${JSON.stringify(script).replace(/\$/g, '\\$')}`;
+  const child = spawnSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  assert.equal(child.status, 0, child.stderr);
+  assert.match(child.stdout, /INPUT: stdin is a terminal, not a capture/);
+});
