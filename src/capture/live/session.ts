@@ -208,7 +208,7 @@ export async function startCapture(options: LiveCaptureOptions = {}): Promise<Li
   const where = { ifindex: -1, interfaceName: null as string | null, direction: 'unknown' as LiveDirection };
   const parser = new CaptureParser({
     onPacket(record: PacketRecord) {
-      if (stopReason === 'count') return; // tcpdump may flush a few more after the limit
+      if (stopReason === 'count' || stopReason === 'bytes') return; // tcpdump may flush a few more after a bound
       packetCount++;
       capturedBytes += record.capturedLength;
       lastPacketMs = performance.now();
