@@ -22,8 +22,10 @@ import {
 export const FLOW_DEFAULTS = {
   /** A connection with no packet for this long is summarised as it is (keep-alives are usually shorter). */
   idleTimeoutSec: 300,
-  /** After FIN/FIN or RST, late ACKs and copies are still counted for this long. */
-  lingerSec: 2,
+  /** After FIN/FIN or RST, the last ACK and late copies are still counted for this long (> stitch window, > a LAN RTT). */
+  lingerSec: 0.25,
+  /** After that, packets of the finished connection (a FIN retransmitted after RTO…) are recognised and only counted. */
+  tombstoneSec: 10,
   stitchWindowUs: DEFAULT_STITCH_WINDOW_US,
   /** Summaries kept per kind before only counting (bounds memory on huge captures). */
   maxKept: 1_000_000,
@@ -72,6 +74,11 @@ class Analyzer implements FlowAnalyzer {
   private readonly stitchMode: boolean | 'auto';
   private readonly idleUs: number;
   private readonly lingerUs: number;
+  /** Recently summarised connections: bucket key → their legs, and the order they expire in. */
+  private readonly tombstones = new Map<number, LegView[]>();
+  private readonly tombstoneQueue: Array<{ key: number; untilUs: number; legs: LegView[] }> = [];
+  private tombstoneHead = 0;
+  private packetsAfterClose = 0;
   private readonly keep: 'all' | 'exchanges' | 'anomalies';
   private readonly maxKept: number;
 
@@ -186,6 +193,7 @@ class Analyzer implements FlowAnalyzer {
     this.expire(tsUs);
 
     let conn = this.lookup(f.src, f.srcPort, f.dst, f.dstPort);
+    if (conn === null && this.isTombstoned(f)) { this.packetsAfterClose++; return; }
     let side: Side = 'a';
     let leg = 0;
     const bareSyn = (f.flags & 0x17) === 0x02;
@@ -307,6 +315,18 @@ class Analyzer implements FlowAnalyzer {
     return null;
   }
 
+  /** A non-SYN packet of a connection summarised a moment ago (late ACK, FIN retransmission). */
+  private isTombstoned(f: CopyFields): boolean {
+    if ((f.flags & 0x12) === 0x02) return false; // a SYN starts something new
+    const legs = this.tombstones.get(tupleKey(f.src, f.srcPort, f.dst, f.dstPort));
+    if (!legs) return false;
+    for (const l of legs) {
+      if ((l.aAddr === f.src && l.aPort === f.srcPort && l.bAddr === f.dst && l.bPort === f.dstPort)
+        || (l.bAddr === f.src && l.bPort === f.srcPort && l.aAddr === f.dst && l.aPort === f.dstPort)) return true;
+    }
+    return false;
+  }
+
   private register(conn: Connection, src: number, srcPort: number, dst: number, dstPort: number): void {
     const key = tupleKey(src, srcPort, dst, dstPort);
     const e = this.table.get(key);
@@ -364,7 +384,13 @@ class Analyzer implements FlowAnalyzer {
   }
 
   private expire(nowUs: number): void {
-    while (this.finalHead && nowUs - this.finalHead.closeUs > this.lingerUs) this.summarize(this.finalHead);
+    while (this.finalHead && nowUs - this.finalHead.closeUs > this.lingerUs) this.summarize(this.finalHead, nowUs);
+    const q = this.tombstoneQueue;
+    while (this.tombstoneHead < q.length && q[this.tombstoneHead].untilUs < nowUs) {
+      const t = q[this.tombstoneHead++];
+      if (this.tombstones.get(t.key) === t.legs) this.tombstones.delete(t.key);
+    }
+    if (this.tombstoneHead > 4096 && this.tombstoneHead * 2 > q.length) { q.splice(0, this.tombstoneHead); this.tombstoneHead = 0; }
     while (this.activeHead && nowUs - this.activeHead.lastUs > this.idleUs) {
       this.activeHead.idleTimedOut = true;
       this.summarize(this.activeHead);
@@ -386,11 +412,17 @@ class Analyzer implements FlowAnalyzer {
     return out;
   }
 
-  private summarize(conn: Connection): void {
+  private summarize(conn: Connection, nowUs = -1): void {
     if (conn.summarized) return;
     conn.summarized = true;
     if (conn.inFinals) this.unlinkFinal(conn); else this.unlinkActive(conn);
     this.unregister(conn);
+    if (nowUs >= 0 && conn.isFinal()) {
+      for (const key of conn.bucketKeys) {
+        this.tombstones.set(key, conn.legs);
+        this.tombstoneQueue.push({ key, untilUs: nowUs + FLOW_DEFAULTS.tombstoneSec * 1e6, legs: conn.legs });
+      }
+    }
     conn.a.finish();
     conn.b.finish();
     conn.decideRolesByPorts(conn.legs[0].aPort, conn.legs[0].bPort);
@@ -510,6 +542,7 @@ class Analyzer implements FlowAnalyzer {
         lastTs: this.lastUs >= 0 ? roundTs(this.lastUs) : null,
         interfaces: this.ifNames.map((name, i) => ({ interface: name, observations: this.ifObservations[i] })),
         unmappedIfindexes: this.unmappedIfindexes.sort((a, b) => a - b),
+        packetsAfterClose: this.packetsAfterClose,
       },
       duplicates: {
         packets: st.packets,

@@ -34,7 +34,21 @@ export function cap(direction: string): string {
   return direction === 'in' ? 'In' : direction === 'out' ? 'Out' : direction;
 }
 
+const NONE: Anomaly[] = [];
+
+/** Cheap test first: most connections have nothing to report. */
+function anythingToReport(conn: Connection): boolean {
+  if (conn.synPacket && conn.synAckUs < 0) return true;
+  if (conn.state.kind === 'reset') return true;
+  const a = conn.a;
+  const b = conn.b;
+  if (a.retransmissions + b.retransmissions + a.outOfOrder + b.outOfOrder + a.lostSegments + b.lostSegments + a.zeroWindows + b.zeroWindows > 0) return true;
+  if (conn.isFinal()) for (const ex of conn.pairing.all) if (ex.request && !ex.response && !ex.reset) return true;
+  return false;
+}
+
 export function connectionAnomalies(conn: Connection, clientSide: Side, client: Endpoint, server: Endpoint, ctx: AnomalyContext): Anomaly[] {
+  if (!anythingToReport(conn)) return NONE;
   const out: Anomaly[] = [];
   const serverSide: Side = clientSide === 'a' ? 'b' : 'a';
   const ts = (us: number): number => Math.round(us) / 1e6;

@@ -296,11 +296,11 @@ export class Connection {
     this.state = EST_MIDSTREAM;
     this.pairing = new ExchangePairing(nextExchangeId);
     // The side that sends requests is the client: learn it from the first head seen.
-    this.a = new DirectionTracker(new HttpStream(this.pairing, (k) => this.learnRole('a', k)));
-    this.b = new DirectionTracker(new HttpStream(this.pairing, (k) => this.learnRole('b', k)));
+    this.a = new DirectionTracker(new HttpStream(this.pairing, this, 'a'));
+    this.b = new DirectionTracker(new HttpStream(this.pairing, this, 'b'));
   }
 
-  private learnRole(side: Side, kind: 'request' | 'response'): void {
+  learnRole(side: Side, kind: 'request' | 'response'): void {
     if (this.rolesFrom === 'syn' || this.rolesFrom === 'http') return;
     this.clientSide = kind === 'request' ? side : other(side);
     this.rolesFrom = 'http';

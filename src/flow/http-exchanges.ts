@@ -91,6 +91,11 @@ export class ExchangePairing {
   }
 }
 
+/** Who learns the connection's roles from the first head (the side sending requests is the client). */
+export interface RoleSink {
+  learnRole(side: 'a' | 'b', kind: 'request' | 'response'): void;
+}
+
 /** One direction of HTTP/1 over TCP. */
 export class HttpStream {
   state: StreamState = 'start';
@@ -110,7 +115,7 @@ export class HttpStream {
   /** Bytes that were not HTTP where a head should have begun (not HTTP, or lost track). */
   ignoredBytes = 0;
 
-  constructor(private readonly pairing: ExchangePairing, private readonly onKind: (kind: 'request' | 'response') => void) {}
+  constructor(private readonly pairing: ExchangePairing, private readonly roles: RoleSink, private readonly side: 'a' | 'b') {}
 
   /** Feeds in-order stream bytes `data[offset, offset+length)` from one segment. */
   feed(data: Uint8Array, offset: number, length: number, tsUs: number, packet: StitchedPacket): void {
@@ -272,7 +277,7 @@ export class HttpStream {
     const head = kind === null ? null : readHeadFields(data, offset, length, kind);
     if (head === null) { this.lost(); return; }
     this.sawHttp = true;
-    this.onKind(head.kind);
+    this.roles.learnRole(this.side, head.kind);
     const framing = head.kind === 'request' ? requestFraming(head) : responseFraming(head, this.pairing.pendingMethod());
     const msg: MessageBuilder = {
       head, framing: framing.kind, bodyBytes: 0, startUs: this.headStartUs,

@@ -37,13 +37,12 @@ const H_TRACE = 2;
 const H_CL = 3;
 const H_TE = 4;
 
+/** Node's native Latin-1 decoder (Buffer#latin1Slice works on any Uint8Array): one flat string. */
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, start: number, end: number): string }).latin1Slice;
+
 /** A flat Latin-1 string of data[start, end). */
 function text(data: Uint8Array, start: number, end: number): string {
-  if (end - start <= 0) return '';
-  if (end - start < 4096) return String.fromCharCode.apply(null, data.subarray(start, end) as unknown as number[]);
-  let s = '';
-  for (let i = start; i < end; i += 4096) s += String.fromCharCode.apply(null, data.subarray(i, Math.min(end, i + 4096)) as unknown as number[]);
-  return s;
+  return end > start ? latin1Slice.call(data, start, end) : '';
 }
 
 function nameIs(data: Uint8Array, start: number, end: number, name: Uint8Array): boolean {

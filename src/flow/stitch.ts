@@ -49,7 +49,11 @@ export interface StitchedPacket {
 /** The packet itself, or a copy when it is the analyzer's reused scratch object. */
 export function retainPacket(p: StitchedPacket): StitchedPacket {
   if (!p.scratch) return p;
-  return { ...p, hops: p.hops.slice(), scratch: false, nextSameHash: null };
+  return {
+    hash: p.hash, ipId: p.ipId, seq: p.seq, ack: p.ack, flags: p.flags, window: p.window, payloadLength: p.payloadLength,
+    payloadHash: p.payloadHash, firstUs: p.firstUs, hops: [p.hops[0], p.hops[1]], src: p.src, dst: p.dst, srcPort: p.srcPort,
+    dstPort: p.dstPort, owner: p.owner, side: p.side, leg: p.leg, firstLeg: p.firstLeg, nextSameHash: null, scratch: false,
+  };
 }
 
 /** Fields of one copy, filled by the caller (reused object). */

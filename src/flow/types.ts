@@ -206,6 +206,8 @@ export interface FlowAnalysis {
     interfaces: InterfaceCount[];
     /** SLL2 interface indexes with no name in the ifmap (shown as `ifindexN`): give --ifmap. */
     unmappedIfindexes: number[];
+    /** Packets of a connection already summarised (a late ACK, a FIN sent again after RTO): counted only. */
+    packetsAfterClose: number;
   };
   /** How copies of one packet on several interfaces were folded together. */
   duplicates: {
