@@ -383,6 +383,11 @@ export async function httpProbe(rawUrl: string, options: HttpProbeOptions = {}):
     // 4–6. send, first byte, download
     phase = 'send';
     const conn = socket;
+    // Tells a clean close (FIN) in the middle of a body from a reset (RST).
+    let finSeen = false;
+    let resetSeen = false;
+    conn.on('end', () => { finSeen = true; });
+    conn.on('error', (err: NodeJS.ErrnoException) => { if (err.code === 'ECONNRESET') resetSeen = true; });
     const headerArray = p.requestHeaders.flatMap((h) => [h.name, h.value]);
     await step<void>((resolve, reject) => {
       const req = http.request({
@@ -428,6 +433,12 @@ export async function httpProbe(rawUrl: string, options: HttpProbeOptions = {}):
         });
         res.on('error', (err) => {
           result.bodyHead = bodyText(Buffer.concat(head));
+          if (finSeen && !resetSeen) {
+            const expected = res.headers['content-length'];
+            reject(new ProbeFailure('HTTP_INCOMPLETE', `${where} closed the connection after ${result.bodyBytes} of ${expected ?? 'an unknown number of'} body bytes`,
+              'the server ended the response early (a crash, a proxy timeout, or a wrong Content-Length)', 'target', (err as NodeJS.ErrnoException).code ?? null));
+            return;
+          }
           reject(errnoFailure(err as NodeJS.ErrnoException, 'download', where));
         });
       });

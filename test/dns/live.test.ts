@@ -147,3 +147,22 @@ test('an address without --type is looked up in reverse (PTR), like dig -x', asy
   assert.equal(r.status, 'ok');
   assert.ok(r.answers.some((a) => a.type === 'PTR' && /app\.test|web-alb-42/.test(a.data)), JSON.stringify(r.answers));
 });
+
+test('an IPv6 resolver address ([::1]:port) over UDP', async () => {
+  const dgram = await import('node:dgram');
+  const dnsPacket = (await import('dns-packet')).default;
+  const sock = dgram.createSocket('udp6');
+  sock.on('message', (msg, rinfo) => {
+    const q = dnsPacket.decode(msg);
+    sock.send(dnsPacket.encode({ type: 'response', id: q.id, flags: dnsPacket.RECURSION_DESIRED, questions: q.questions, answers: [{ type: 'AAAA', name: q.questions![0].name, ttl: 5, data: 'fd00::5' }] }), rinfo.port, rinfo.address);
+  });
+  await new Promise<void>((r) => sock.bind(0, '::1', r));
+  try {
+    const r = await resolve('v6.test', { server: `[::1]:${sock.address().port}`, types: ['AAAA'] });
+    assert.equal(r.status, 'ok');
+    assert.deepEqual(r.addresses, ['fd00::5']);
+    assert.equal(r.server?.address, '::1');
+  } finally {
+    sock.close();
+  }
+});

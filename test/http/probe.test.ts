@@ -163,6 +163,28 @@ test('reset in the middle of the body: phase download, the status code kept', as
   assert.equal(r.bodyBytes, 7);
 });
 
+test('closed (FIN) in the middle of the body: HTTP_INCOMPLETE with the byte counts', async () => {
+  const s = await start(rawServer((sock) => sock.once('data', () => sock.end('HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\npartial'))));
+  const r = await httpProbe(`http://127.0.0.1:${s.port}/`);
+  assert.equal(r.error?.code, 'HTTP_INCOMPLETE');
+  assert.equal(r.error?.phase, 'download');
+  assert.match(r.error!.message, /after 7 of 1000 body bytes/);
+});
+
+test('IPv6 loopback literal: [::1] in the URL, family 6 on both ends', async () => {
+  const http = await import('node:http');
+  const server = http.createServer((_q, res) => res.end('v6'));
+  await new Promise<void>((r) => server.listen(0, '::1', r));
+  try {
+    const port = (server.address() as import('node:net').AddressInfo).port;
+    const r = await httpProbe(`http://[::1]:${port}/`);
+    assert.equal(r.status, 'ok', JSON.stringify(r.error));
+    assert.deepEqual(r.remote, { address: '::1', port, family: 6 });
+  } finally {
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+});
+
 test('server that never answers: HTTP_TIMEOUT in phase first_byte', async () => {
   const s = await start(rawServer(() => {}));
   const r = await httpProbe(`http://127.0.0.1:${s.port}/`, { timeoutMs: 300 });
