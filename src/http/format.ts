@@ -17,8 +17,19 @@ function hostPort(address: string, port: number): string {
 
 interface Row { variable: string; phase: HttpPhase; at: number | null; took: number | null; what: string }
 
-export function renderHttpResult(r: HttpResult): string {
+export interface RenderHttpOptions {
+  /** Also show the request as sent (`> ` lines, credentials redacted), like curl -v. */
+  verbose?: boolean;
+}
+
+export function renderHttpResult(r: HttpResult, options: RenderHttpOptions = {}): string {
   const lines: string[] = [];
+  if (options.verbose) {
+    const url = new URL(r.url);
+    lines.push(`> ${r.method} ${url.pathname}${url.search} HTTP/1.1`);
+    for (const h of r.requestHeaders) lines.push(`> ${h.name}: ${h.value}`);
+    lines.push('>');
+  }
   if (r.statusCode !== null) lines.push(`HTTP/${r.httpVersion ?? '1.1'} ${r.statusCode} ${r.reason ?? ''}`.trimEnd());
   else lines.push(`${r.method} ${r.url}: no response (${r.error?.code ?? 'error'} during ${r.error?.phase ?? '?'})`);
   lines.push(`trace id: ${r.traceId}`);

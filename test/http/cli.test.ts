@@ -45,6 +45,16 @@ test('flowtrace http: status line, trace id, address, curl-named phase table, he
   assert.equal(io.err.join(''), '');
 });
 
+test('flowtrace http -v: the request as sent, credentials redacted', async () => {
+  const io = memoryIO();
+  assert.equal(await main(['http', `http://127.0.0.1:${server.port}/a?b=1`, '-v', '-H', 'Authorization: Bearer s3cret'], io), EXIT.ok);
+  const out = io.out.join('');
+  assert.match(out, /^> GET \/a\?b=1 HTTP\/1\.1\n> Host: 127\.0\.0\.1:\d+\n/);
+  assert.match(out, /^> X-Amzn-Trace-Id: Root=1-[0-9a-f]{8}-[0-9a-f]{24}$/m);
+  assert.match(out, /^> Authorization: Bearer \[redacted\]$/m);
+  assert.doesNotMatch(out, /s3cret/);
+});
+
 test('flowtrace http: a 502 is shown and exits 1', async () => {
   const io = memoryIO();
   assert.equal(await main(['http', `http://127.0.0.1:${server.port}/down`], io), EXIT.failed);

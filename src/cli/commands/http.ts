@@ -1,6 +1,6 @@
 /**
  * `flowtrace http URL [--resolve HOST:PORT:ADDR]… [--header 'H: v']… [--cacert F|--insecure]
- *   [--trace-id ID] [--timeout S] [--method M] [--json]`
+ *   [--trace-id ID] [--timeout S] [--method M] [-v] [--json]`
  * Exit codes (docs/http.md): 0 a 1xx–3xx response; 1 a 4xx/5xx response; 6 (network) no
  * response: DNS, refused, reset, timeout, TLS, parse; 2 usage; 3 unreadable CA file.
  */
@@ -24,6 +24,7 @@ options:
   --trace-id ID             X-Amzn-Trace-Id to send: Root=1-<8 hex>-<24 hex> (default: a new one)
   --timeout S               deadline in seconds for the whole request (default 10)
   -X, --method M            request method (default GET)
+  -v, --verbose             also show the request as sent (credentials redacted)
   --json                    print the result as JSON
 exit codes: 0 response 1xx-3xx; 1 response 4xx/5xx; 6 no response (DNS, refused, reset,
 timeout, TLS, bad HTTP); 2 usage; 3 unreadable --cacert file (docs/http.md)
@@ -44,6 +45,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
         timeout: { type: 'string' },
         method: { type: 'string', short: 'X' },
         json: { type: 'boolean' },
+        verbose: { type: 'boolean', short: 'v' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -83,7 +85,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   } finally {
     unregister();
   }
-  io.stdout(values.json ? `${JSON.stringify(result, null, 2)}\n` : renderHttpResult(result));
+  io.stdout(values.json ? `${JSON.stringify(result, null, 2)}\n` : renderHttpResult(result, { verbose: values.verbose === true }));
   if (result.error !== null) {
     if (result.error.code === 'HTTP_ABORTED') return EXIT.interrupted;
     return reportError(new NetworkError(result.error.code, `${result.error.message} [phase: ${result.error.phase}]`, result.error.hint, { phase: result.error.phase }), io);
