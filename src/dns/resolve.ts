@@ -13,6 +13,7 @@
  *   5. Done.
  */
 import { isIP } from 'node:net';
+import { domainToASCII } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { UsageError } from '../errors.js';
 import type { DecodedPacket, RecordType } from 'dns-packet';
@@ -46,7 +47,13 @@ export interface ResolveOptions {
 
 /** Checks and normalises a name to query: no trailing dot, labels ≤ 63, total ≤ 253. */
 export function normaliseName(name: string): string {
-  const trimmed = name.trim().replace(/\.$/, '');
+  let trimmed = name.trim().replace(/\.$/, '');
+  // Internationalised names go on the wire as punycode (RFC 5891), as dig and browsers send them.
+  if (/[^\x00-\x7f]/.test(trimmed)) {
+    const ascii = domainToASCII(trimmed);
+    if (ascii === '') throw new UsageError(`bad name '${name}': not a valid internationalised domain name`, 'give a DNS name such as example.com');
+    trimmed = ascii;
+  }
   const hint = 'give a DNS name such as example.com (no scheme, path or port)';
   if (trimmed === '') throw new UsageError(`bad name '${name}': empty`, hint);
   if (/[/:@\s]/.test(trimmed) && isIP(trimmed) === 0) throw new UsageError(`bad name '${name}': looks like a URL or has spaces`, hint);

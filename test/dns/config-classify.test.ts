@@ -31,6 +31,7 @@ test('server specs: address, address:port, dig #port, bracketed IPv6', () => {
 
 test('names: trailing dot dropped; URLs, empty labels and long labels refused', () => {
   assert.equal(normaliseName('Example.COM.'), 'Example.COM');
+  assert.equal(normaliseName('bücher.example'), 'xn--bcher-kva.example');
   for (const bad of ['', 'https://x.com/', 'a..b', `${'a'.repeat(64)}.com`, 'a b.com']) assert.throws(() => normaliseName(bad), UsageError, bad);
 });
 

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import dnsPacket from 'dns-packet';
+import fc from 'fast-check';
 import { resolve, TransportFailure } from '../../src/dns/index.js';
 import type { DnsServer, DnsTransport } from '../../src/dns/index.js';
 
@@ -216,4 +217,39 @@ test('a malformed answer with our ID: status error, not a hang', async () => {
   assert.equal(r.status, 'error');
   assert.equal(r.failureSource, 'resolver');
   assert.match(r.error!.message, /malformed/);
+});
+
+test('property: hostile answers (random bytes after our ID) never throw and never hang', async () => {
+  await fc.assert(fc.asyncProperty(fc.uint8Array({ minLength: 0, maxLength: 300 }), async (tail) => {
+    const transport: DnsTransport = {
+      udp: async (_s, query, _t, accept) => {
+        const bytes = new Uint8Array(2 + tail.length);
+        bytes[0] = query[0]; bytes[1] = query[1];
+        bytes.set(tail, 2);
+        if (!accept(bytes)) throw new TransportFailure('timeout', 'not ours');
+        return bytes;
+      },
+      tcp: async () => { throw new TransportFailure('timeout', 'no tcp'); },
+    };
+    const r = await resolve('app.test', { server, transport, types: ['A'], retries: 0 });
+    assert.ok(['ok', 'nxdomain', 'nodata', 'servfail', 'refused', 'timeout', 'error'].includes(r.status), r.status);
+    assert.equal(typeof JSON.stringify(r), 'string');
+  }), { numRuns: 300 });
+});
+
+test('property: answers built with dns-packet for any A records come back as those addresses', async () => {
+  await fc.assert(fc.asyncProperty(fc.uniqueArray(fc.ipV4(), { minLength: 1, maxLength: 20 }), fc.integer({ min: 0, max: 2 ** 31 - 1 }), async (addresses, ttl) => {
+    const transport: DnsTransport = {
+      udp: async (_s, query) => {
+        const q = dnsPacket.decode(Buffer.from(query));
+        return dnsPacket.encode({ type: 'response', id: q.id, flags: dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE, questions: q.questions,
+          answers: addresses.map((data) => ({ type: 'A' as const, name: 'app.test', ttl, data })) });
+      },
+      tcp: async () => { throw new TransportFailure('timeout', 'no tcp'); },
+    };
+    const r = await resolve('app.test', { server, transport, types: ['A'] });
+    assert.equal(r.status, 'ok');
+    assert.deepEqual(r.addresses, addresses);
+    assert.ok(r.answers.every((a) => a.ttl === ttl));
+  }), { numRuns: 100 });
 });
