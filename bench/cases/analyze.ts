@@ -1,0 +1,159 @@
+/**
+ * Issue 3's performance goal: the whole flow analysis (`flowtrace analyze`: read, decode,
+ * TCP tracking, HTTP pairing, stitching, summaries, anomalies) of synthetic captures from
+ * bench/gen-http-capture.ts — 100 k and 1 M packets (10 packets and one connection per
+ * HTTP/1.1 exchange, so 10 k and 100 k connections), and 1 M packet records where each
+ * packet appears 3 times (`-i any` on a Docker host: ens5, docker0, veth, with DNAT) — side
+ * by side with tshark doing a comparable job (`tshark -q -z conv,tcp -z http,tree -r F`:
+ * a TCP conversation table and HTTP request/response statistics).
+ *
+ * Goals: ≥ 1 M packets/s, ≥ 7× tshark, peak RSS ≤ 150 MB, time linear in packets.
+ * Every tool runs as its own process under /usr/bin/time (peak RSS); wall time around the
+ * process with a monotonic clock (Node start-up included). BENCH_ANALYZE_SCALE=N divides the
+ * sizes by N for a quick trial; BENCH_TSHARK_TIMEOUT_S cuts tshark (default 600 s).
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { BenchCase, BenchSection } from '../harness.js';
+import { generateHttpCapture, GENERATOR_VERSION, type GeneratedFormat } from '../gen-http-capture.js';
+import { PACKAGE_ROOT, selfCliArgv } from '../../src/self.js';
+
+const GOAL_PACKETS_PER_SECOND = 1_000_000;
+const GOAL_VS_TSHARK = 7;
+const GOAL_RSS_MIB = 150;
+/** "Linear": 10× the packets may take at most this many times as long. */
+const LINEAR_MAX_GROWTH = 12;
+const SEED = 20260101;
+
+interface Size { label: string; exchanges: number; format: GeneratedFormat }
+
+function sizes(): Size[] {
+  const scale = Number(process.env.BENCH_ANALYZE_SCALE ?? 1);
+  const div = Number.isFinite(scale) && scale >= 1 ? scale : 1;
+  const n = (x: number): number => Math.max(1, Math.round(x / div));
+  const label = (packets: number): string => (packets >= 1e6 ? `${+(packets / 1e6).toFixed(2)} M` : `${+(packets / 1e3).toFixed(1)} k`);
+  return [
+    { label: label(n(10_000) * 10), exchanges: n(10_000), format: 'ethernet' },
+    { label: label(n(100_000) * 10), exchanges: n(100_000), format: 'ethernet' },
+    { label: `${label(n(33_334) * 30)} (each packet on 3 interfaces)`, exchanges: n(33_334), format: 'sll2-3if' },
+  ];
+}
+
+interface Run { wallSeconds: number; peakRssKiB: number | null; exitCode: number | null; timedOut: boolean }
+
+function measure(argv: string[], timeoutMs: number): Promise<Run> {
+  return new Promise((resolve) => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'ft-bench-analyze-'));
+    const timeFile = path.join(dir, 'time');
+    const t0 = performance.now();
+    const child = spawn('/usr/bin/time', ['-f', '%M', '-o', timeFile, ...argv], { stdio: ['ignore', 'ignore', 'ignore'], detached: true });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ }
+    }, timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const wallSeconds = (performance.now() - t0) / 1000;
+      let peakRssKiB: number | null = null;
+      try {
+        const last = Number(readFileSync(timeFile, 'utf8').trim().split('\n').pop());
+        peakRssKiB = Number.isFinite(last) ? last : null;
+      } catch { /* killed */ }
+      rmSync(dir, { recursive: true, force: true });
+      resolve({ wallSeconds, peakRssKiB, exitCode: code, timedOut });
+    });
+  });
+}
+
+function captureFor(size: Size): { file: string; ifmap: string | null; packets: number; bytes: number } {
+  const file = path.join(PACKAGE_ROOT, 'bench', 'out', `analyze-${size.format}-${size.exchanges}-v${GENERATOR_VERSION}.pcap`);
+  const ifmap = size.format === 'sll2-3if' ? `${file}.ifmap` : null;
+  if (!existsSync(file) || (ifmap && !existsSync(ifmap))) generateHttpCapture({ exchanges: size.exchanges, out: file, format: size.format, seed: SEED });
+  const perExchange = size.format === 'sll2-3if' ? 30 : 10;
+  return { file, ifmap, packets: size.exchanges * perExchange, bytes: statSync(file).size };
+}
+
+const fmtS = (s: number): string => s.toFixed(s < 10 ? 2 : 1);
+const fmtRate = (r: number): string => (r >= 1e6 ? `${(r / 1e6).toFixed(2)} M` : `${(r / 1e3).toFixed(0)} k`);
+const fmtMiB = (k: number | null): string => (k === null ? '?' : `${(k / 1024).toFixed(0)} MiB`);
+
+export const benchCase: BenchCase = {
+  id: 'analyze',
+  title: 'analyze: TCP + HTTP flow analysis with stitching, vs tshark conv,tcp + http,tree',
+  async run(): Promise<BenchSection> {
+    if (!existsSync('/usr/bin/time')) throw new Error('/usr/bin/time is missing (apt-get install time)');
+    const tsharkTimeoutMs = Number(process.env.BENCH_TSHARK_TIMEOUT_S ?? 600) * 1000;
+    const caps = sizes().map((s) => ({ ...s, ...captureFor(s) }));
+    const tools = [
+      { tool: 'flowtrace analyze --keep anomalies', argv: (c: typeof caps[number]) => [...selfCliArgv(), 'analyze', c.file, '--keep', 'anomalies', ...(c.ifmap ? ['--ifmap', c.ifmap] : [])], timeout: 600_000 },
+      { tool: 'flowtrace analyze (everything kept, text printed)', argv: (c: typeof caps[number]) => [...selfCliArgv(), 'analyze', c.file, ...(c.ifmap ? ['--ifmap', c.ifmap] : [])], timeout: 600_000 },
+      { tool: 'tshark -q -z conv,tcp -z http,tree', argv: (c: typeof caps[number]) => ['tshark', '-q', '-z', 'conv,tcp', '-z', 'http,tree', '-r', c.file], timeout: tsharkTimeoutMs },
+    ];
+    const results: Array<{ tool: string; command: string; bySize: Record<string, Run> }> = [];
+    for (const t of tools) {
+      const bySize: Record<string, Run> = {};
+      for (const c of caps) bySize[c.label] = await measure(t.argv(c), t.timeout);
+      results.push({ tool: t.tool, command: t.argv(caps[1]).map((a) => (a.startsWith(PACKAGE_ROOT) ? path.relative(PACKAGE_ROOT, a) : a)).join(' '), bySize });
+    }
+    const [bounded, full, tshark] = results;
+    const header = `| tool | ${caps.map((c) => `${c.label}: time · packets/s · peak RSS`).join(' | ')} | time ${caps[1].label} ÷ ${caps[0].label} | vs tshark (${caps[1].label}) | vs tshark (3 interfaces) |`;
+    const rows = [header, `|---|${caps.map(() => '---').join('|')}|---|---|---|`];
+    const ratio = (r: Run, o: Run): string => (r.timedOut ? '—' : o.timedOut ? `> ${(o.wallSeconds / r.wallSeconds).toFixed(1)}×` : `${(o.wallSeconds / r.wallSeconds).toFixed(1)}×`);
+    for (const r of results) {
+      const cells = caps.map((c) => {
+        const run = r.bySize[c.label];
+        if (run.timedOut) return `cut at ${fmtS(run.wallSeconds)} s · — · ${fmtMiB(run.peakRssKiB)}`;
+        const failed = run.exitCode !== 0 ? ` (exit ${run.exitCode})` : '';
+        return `${fmtS(run.wallSeconds)} s${failed} · ${fmtRate(c.packets / run.wallSeconds)} · ${fmtMiB(run.peakRssKiB)}`;
+      });
+      const a = r.bySize[caps[0].label];
+      const b = r.bySize[caps[1].label];
+      const growth = a.timedOut || b.timedOut ? '—' : `${(b.wallSeconds / a.wallSeconds).toFixed(1)}×`;
+      const vs1 = r === tshark ? '1×' : ratio(b, tshark.bySize[caps[1].label]);
+      const vs3 = r === tshark ? '1×' : ratio(r.bySize[caps[2].label], tshark.bySize[caps[2].label]);
+      rows.push(`| ${r.tool} | ${cells.join(' | ')} | ${growth} | ${vs1} | ${vs3} |`);
+    }
+    const big = bounded.bySize[caps[1].label];
+    const tri = bounded.bySize[caps[2].label];
+    const rate = caps[1].packets / big.wallSeconds;
+    const vsTshark = tshark.bySize[caps[1].label].wallSeconds / big.wallSeconds;
+    const vsTshark3 = tshark.bySize[caps[2].label].wallSeconds / tri.wallSeconds;
+    const peakMiB = Math.max(...caps.map((c) => (bounded.bySize[c.label].peakRssKiB ?? Infinity) / 1024));
+    const growth = big.wallSeconds / bounded.bySize[caps[0].label].wallSeconds;
+    const checks = {
+      rate: rate >= GOAL_PACKETS_PER_SECOND,
+      vsTshark: vsTshark >= GOAL_VS_TSHARK && vsTshark3 >= GOAL_VS_TSHARK,
+      rss: peakMiB <= GOAL_RSS_MIB,
+      linear: growth <= LINEAR_MAX_GROWTH,
+    };
+    const goalMet = checks.rate && checks.vsTshark && checks.rss && checks.linear && [big, tri].every((r) => r.exitCode === 0);
+    const markdown = [
+      `Input: synthetic captures from \`bench/gen-http-capture.ts\` (seed ${SEED}): ${caps.map((c) => `${c.label} packets = ${c.exchanges.toLocaleString('en')} HTTP/1.1 exchanges/connections (${(c.bytes / 2 ** 20).toFixed(0)} MiB)`).join('; ')}.`,
+      'The 3-interface capture is SLL2 as `tcpdump -i any` writes it on a Docker host: every packet on ens5, docker0 and the veth, DNAT 80 → 8080 between ens5 and docker0.',
+      '',
+      ...rows,
+      '',
+      '- *time*: wall time of the whole process, Node start-up included; output to /dev/null. *peak RSS*: `/usr/bin/time -f %M`.',
+      '- *--keep anomalies*: every connection is tracked, every exchange paired, stitched, summarised and checked for anomalies, then forgotten (counted); memory is bounded by the open connections. Without it every connection and exchange summary is kept and printed: memory grows with the capture.',
+      `- *vs tshark*: tshark's wall time ÷ flowtrace's (above 1: flowtrace is faster), same capture, same run.`,
+      '',
+      `**Goal** (≥ ${fmtRate(GOAL_PACKETS_PER_SECOND)} packets/s, ≥ ${GOAL_VS_TSHARK}× tshark, peak RSS ≤ ${GOAL_RSS_MIB} MB, linear): ` +
+      `${fmtRate(rate)} packets/s (${checks.rate ? 'met' : 'not met'}), ${vsTshark.toFixed(1)}× / ${vsTshark3.toFixed(1)}× tshark (${checks.vsTshark ? 'met' : 'not met'}), ` +
+      `peak RSS ${peakMiB.toFixed(0)} MiB (${checks.rss ? 'met' : 'not met'}), 10× packets → ${growth.toFixed(1)}× time (${checks.linear ? 'linear' : 'not linear'}) — ${goalMet ? '**met**' : '**not met**'}.`,
+      '',
+      'The machine is shared, so absolute numbers move between runs; the ratios measured in the same run are the result.',
+    ].join('\n');
+    return {
+      id: 'analyze',
+      title: this.title,
+      issue: 3,
+      command: 'npm run bench -- analyze',
+      markdown,
+      data: { captures: caps.map((c) => ({ label: c.label, exchanges: c.exchanges, packets: c.packets, bytes: c.bytes, format: c.format })), results, checks, rate, vsTshark, vsTshark3, peakMiB, growth },
+      goalMet,
+    };
+  },
+};
