@@ -146,6 +146,7 @@ async function queryType(ctx: Ctx, type: RecordType): Promise<DnsQueryResult> {
   let attempts = 0;
   let lastServer: DnsServer | null = null;
   let lastFailure: TransportFailure | null = null;
+  const failures: TransportFailure[] = [];
   type Got = { bytes: Uint8Array; server: DnsServer; transport: DnsTransportKind; retriedOverTcp: boolean };
   let answer: Got | null = null;
   let rcodeFallback: Got | null = null;
@@ -181,6 +182,7 @@ async function queryType(ctx: Ctx, type: RecordType): Promise<DnsQueryResult> {
       } catch (err) {
         if (!(err instanceof TransportFailure)) throw err;
         lastFailure = err;
+        failures.push(err);
         if (err.kind === 'unreachable') unreachable.add(key);
         if (err.kind === 'local') break rounds;
       }
@@ -192,8 +194,12 @@ async function queryType(ctx: Ctx, type: RecordType): Promise<DnsQueryResult> {
   const base = { type, attempts, elapsedMs, retriedOverTcp: answer?.retriedOverTcp ?? false };
 
   if (answer === null) {
-    const kind = lastFailure?.kind ?? 'timeout';
-    const status: DnsStatus = kind === 'unreachable' ? 'unreachable' : kind === 'timeout' ? 'timeout' : 'error';
+    // Unreachable only when every server was; one that stayed silent makes it a timeout.
+    const kinds = new Set(failures.map((f) => f.kind));
+    const status: DnsStatus = kinds.has('local') ? 'error'
+      : kinds.size === 1 && kinds.has('unreachable') ? 'unreachable'
+        : kinds.has('timeout') || kinds.size === 0 ? 'timeout'
+          : kinds.has('unreachable') ? 'unreachable' : 'error';
     const servers = cfg.servers.map(formatServer).join(', ');
     const message = status === 'timeout'
       ? `no answer for ${name} ${type} from ${servers} (${attempts} ${attempts === 1 ? 'try' : 'tries'}, ${cfg.timeoutMs} ms each, ${ctx.tcp ? 'tcp' : 'udp'})`
@@ -201,7 +207,7 @@ async function queryType(ctx: Ctx, type: RecordType): Promise<DnsQueryResult> {
         ? `resolver ${servers} unreachable: ${lastFailure?.errno ?? 'no route'}${lastFailure?.errno === 'ECONNREFUSED' ? ' (port closed: ICMP port unreachable)' : ''}`
         : `query for ${name} ${type} failed: ${lastFailure?.message ?? 'unknown error'}`;
     return {
-      ...base, status, failureSource: status === 'error' ? 'local' : 'resolver', rcode: null, flags: null, server: lastServer, transport: ctx.tcp ? 'tcp' : 'udp',
+      ...base, status, failureSource: kinds.has('local') ? 'local' : 'resolver', rcode: null, flags: null, server: lastServer, transport: ctx.tcp ? 'tcp' : 'udp',
       answers: [], authorities: [], error: problem(status, message),
     };
   }

@@ -253,3 +253,26 @@ test('property: answers built with dns-packet for any A records come back as tho
     assert.ok(r.answers.every((a) => a.ttl === ttl));
   }), { numRuns: 100 });
 });
+
+test('one server unreachable, the other silent: timeout (not unreachable), both named', async () => {
+  const transport: DnsTransport = {
+    udp: async (s) => {
+      if (s.address === '10.0.0.1') throw new TransportFailure('unreachable', 'refused', 'ECONNREFUSED');
+      throw new TransportFailure('timeout', 'silent');
+    },
+    tcp: async () => { throw new TransportFailure('timeout', 'unused'); },
+  };
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(path.join(tmpdir(), 'fttdns-'));
+  try {
+    const conf = path.join(dir, 'resolv.conf');
+    writeFileSync(conf, 'nameserver 10.0.0.1\nnameserver 10.0.0.2\noptions timeout:1 attempts:2\n');
+    const r = await resolve('app.test', { transport, types: ['A'], resolvConfPath: conf });
+    assert.equal(r.status, 'timeout');
+    assert.equal(r.queries[0].attempts, 3, 'the unreachable server is not asked again in round 2');
+    assert.match(r.error!.message, /10\.0\.0\.1#53, 10\.0\.0\.2#53/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
