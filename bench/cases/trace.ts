@@ -49,10 +49,11 @@ export const benchCase: BenchCase = {
     const timings: Timing[] = [];
     try {
       await injectFault('route-blackhole');
-      const tools: Array<{ tool: string; argv: string[]; lastHop: (out: string) => string }> = [
+      const tools: Array<{ tool: string; argv: string[]; shown?: string; lastHop: (out: string) => string }> = [
         {
           tool: 'flowtrace',
           argv: [...selfCliArgv(), 'trace', TARGET],
+          shown: `flowtrace trace ${TARGET}`,
           lastHop: (out) => /the path stops after hop (\d+)/.exec(out)?.[1] ?? '?',
         },
         {
@@ -75,7 +76,7 @@ export const benchCase: BenchCase = {
           last = r.stdout;
           await sleep(1100); // let the routers' ICMP rate-limit buckets refill between runs
         }
-        timings.push({ tool: t.tool, command: `ip netns exec ft-client ${t.argv.map((a) => a.replace(/^.*\/(dist|src)\//, '$1/')).join(' ')}`, runsMs, medianMs: median(runsMs), lastHopAnswering: t.lastHop(last) });
+        timings.push({ tool: t.tool, command: `ip netns exec ft-client ${t.shown ?? t.argv.join(' ')}`, runsMs, medianMs: median(runsMs), lastHopAnswering: t.lastHop(last) });
       }
     } finally {
       await healFault('route-blackhole').catch(() => {});
