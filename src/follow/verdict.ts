@@ -325,7 +325,8 @@ function serverRows(ev: FollowEvidence, clientStatus: number | null, upstreamFai
 
   // 5. into the container
   const nat = s.nat.map((m) => `NAT ${m.from} → ${m.to} (${m.between})`);
-  const downLink = s.interfaces.find((i) => (i.role === 'veth' || i.role === 'docker0') && i.link === 'down');
+  // The container's veth when it is down (a bridge whose only port is down loses its carrier too).
+  const downLink = s.interfaces.find((i) => i.role === 'veth' && i.link === 'down') ?? s.interfaces.find((i) => i.role === 'docker0' && i.link === 'down');
   if (!seen(veth) && downLink && !(veth && veth.rstBack)) {
     const vethName = s.interfaces.find((i) => i.role === 'veth')?.iface ?? downLink.iface;
     const cause: Cause = {

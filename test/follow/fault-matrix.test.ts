@@ -33,7 +33,7 @@ const EXPECTED: Record<string, { layer: LayerId | null; cause: string | null; te
   'host-firewall': { layer: 'container', cause: 'host-firewall', text: /reached ens5 but never docker0.*host firewall/ },
   'dnat-missing': { layer: 'container', cause: 'dnat-missing', text: /reached ens5 but never docker0.*DNAT/ },
   'app-down': { layer: 'application', cause: 'app-not-listening', text: /container reset the connection/ },
-  'veth-down': { layer: 'container', cause: 'veth-down', text: /reached docker0 but never the container's veth/ },
+  'veth-down': { layer: 'container', cause: 'veth-down', text: /never the container's veth: veth\w+ is down/ },
   'app-slow': { layer: 'application', cause: 'app-slow', text: /did not answer before the load balancer gave up/ },
   'app-500': { layer: 'application', cause: 'app-error-status', text: /answered 500/ },
   'target-deregistered': { layer: 'loadBalancer', cause: 'lb-no-target', text: /503/ },
