@@ -187,12 +187,13 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabStatus> {
  * Removes everything the lab created. Safe to run when the lab is down. Waits while another
  * live process owns the lab session, unless `force` (the CLI's `lab down` forces).
  */
-export async function labDown(opts: LabSessionOptions & { force?: boolean } = {}): Promise<void> {
+export async function labDown(opts: LabSessionOptions & { force?: boolean; keepSession?: boolean } = {}): Promise<void> {
   requireRoot('flowtrace lab down');
   const release = opts.force ? await acquireLock() : await lockSession('lab down', opts);
   try {
     await teardown();
-    releaseSession();
+    // keepSession: stay the owner (e.g. a benchmark's up/down cycles) so nobody else builds in between.
+    if (!opts.keepSession) releaseSession();
     if (opts.force) fs.rmSync(SESSION_FILE_PATH, { force: true });
   } finally {
     release();
