@@ -25,7 +25,7 @@ export const FLOW_DEFAULTS = {
   /** After FIN/FIN or RST, the last ACK and late copies are still counted for this long (> stitch window, > a LAN RTT). */
   lingerSec: 0.25,
   /** After that, packets of the finished connection (a FIN retransmitted after RTO…) are recognised and only counted. */
-  tombstoneSec: 10,
+  tombstoneSec: 3,
   stitchWindowUs: DEFAULT_STITCH_WINDOW_US,
   /** Summaries kept per kind before only counting (bounds memory on huge captures). */
   maxKept: 1_000_000,
@@ -74,9 +74,13 @@ class Analyzer implements FlowAnalyzer {
   private readonly stitchMode: boolean | 'auto';
   private readonly idleUs: number;
   private readonly lingerUs: number;
-  /** Recently summarised connections: bucket key → their legs, and the order they expire in. */
-  private readonly tombstones = new Map<number, LegView[]>();
-  private readonly tombstoneQueue: Array<{ key: number; untilUs: number; legs: LegView[] }> = [];
+  /**
+   * Recently summarised connections: tuple key → a second, independent hash of the tuple
+   * (numbers only, so thousands of them cost little), and the order they expire in.
+   */
+  private readonly tombstones = new Map<number, number>();
+  private tombKeys: number[] = [];
+  private tombUntil: number[] = [];
   private tombstoneHead = 0;
   private packetsAfterClose = 0;
   private readonly keep: 'all' | 'exchanges' | 'anomalies';
@@ -210,9 +214,9 @@ class Analyzer implements FlowAnalyzer {
       this.linkActive(conn);
       isNew = true;
     } else {
-      const m = findLeg(conn, f.src, f.srcPort, f.dst, f.dstPort)!;
-      side = m.sender;
-      leg = m.leg;
+      const m = findLeg(conn, f.src, f.srcPort, f.dst, f.dstPort);
+      side = (m & 1) === 1 ? 'b' : 'a';
+      leg = m >> 1;
       this.touch(conn, tsUs);
     }
     // Before the state machine keeps a reference (retainPacket copies the scratch object).
@@ -244,7 +248,7 @@ class Analyzer implements FlowAnalyzer {
       const sender: Side = packet.side === 0 ? 'a' : 'b';
       const m = findLeg(conn, f.src, f.srcPort, f.dst, f.dstPort);
       let legIndex: number;
-      if (m) legIndex = m.leg;
+      if (m >= 0) legIndex = m >> 1;
       else {
         legIndex = addLeg(conn, sender, f.src, f.srcPort, f.dst, f.dstPort, this.addrText(d, true), this.addrText(d, false));
         this.register(conn, f.src, f.srcPort, f.dst, f.dstPort);
@@ -310,21 +314,16 @@ class Analyzer implements FlowAnalyzer {
   private lookup(src: number, srcPort: number, dst: number, dstPort: number): Connection | null {
     const e = this.table.get(tupleKey(src, srcPort, dst, dstPort));
     if (e === undefined) return null;
-    if (!Array.isArray(e)) return findLeg(e, src, srcPort, dst, dstPort) ? e : null;
-    for (const c of e) if (findLeg(c, src, srcPort, dst, dstPort)) return c;
+    if (!Array.isArray(e)) return findLeg(e, src, srcPort, dst, dstPort) >= 0 ? e : null;
+    for (const c of e) if (findLeg(c, src, srcPort, dst, dstPort) >= 0) return c;
     return null;
   }
 
   /** A non-SYN packet of a connection summarised a moment ago (late ACK, FIN retransmission). */
   private isTombstoned(f: CopyFields): boolean {
     if ((f.flags & 0x12) === 0x02) return false; // a SYN starts something new
-    const legs = this.tombstones.get(tupleKey(f.src, f.srcPort, f.dst, f.dstPort));
-    if (!legs) return false;
-    for (const l of legs) {
-      if ((l.aAddr === f.src && l.aPort === f.srcPort && l.bAddr === f.dst && l.bPort === f.dstPort)
-        || (l.bAddr === f.src && l.bPort === f.srcPort && l.aAddr === f.dst && l.aPort === f.dstPort)) return true;
-    }
-    return false;
+    const check = this.tombstones.get(tupleKey(f.src, f.srcPort, f.dst, f.dstPort));
+    return check !== undefined && check === tupleCheck(f.src, f.srcPort, f.dst, f.dstPort);
   }
 
   private register(conn: Connection, src: number, srcPort: number, dst: number, dstPort: number): void {
@@ -385,12 +384,14 @@ class Analyzer implements FlowAnalyzer {
 
   private expire(nowUs: number): void {
     while (this.finalHead && nowUs - this.finalHead.closeUs > this.lingerUs) this.summarize(this.finalHead, nowUs);
-    const q = this.tombstoneQueue;
-    while (this.tombstoneHead < q.length && q[this.tombstoneHead].untilUs < nowUs) {
-      const t = q[this.tombstoneHead++];
-      if (this.tombstones.get(t.key) === t.legs) this.tombstones.delete(t.key);
+    while (this.tombstoneHead < this.tombKeys.length && this.tombUntil[this.tombstoneHead] < nowUs) {
+      this.tombstones.delete(this.tombKeys[this.tombstoneHead++]);
     }
-    if (this.tombstoneHead > 4096 && this.tombstoneHead * 2 > q.length) { q.splice(0, this.tombstoneHead); this.tombstoneHead = 0; }
+    if (this.tombstoneHead > 4096 && this.tombstoneHead * 2 > this.tombKeys.length) {
+      this.tombKeys = this.tombKeys.slice(this.tombstoneHead);
+      this.tombUntil = this.tombUntil.slice(this.tombstoneHead);
+      this.tombstoneHead = 0;
+    }
     while (this.activeHead && nowUs - this.activeHead.lastUs > this.idleUs) {
       this.activeHead.idleTimedOut = true;
       this.summarize(this.activeHead);
@@ -418,9 +419,11 @@ class Analyzer implements FlowAnalyzer {
     if (conn.inFinals) this.unlinkFinal(conn); else this.unlinkActive(conn);
     this.unregister(conn);
     if (nowUs >= 0 && conn.isFinal()) {
-      for (const key of conn.bucketKeys) {
-        this.tombstones.set(key, conn.legs);
-        this.tombstoneQueue.push({ key, untilUs: nowUs + FLOW_DEFAULTS.tombstoneSec * 1e6, legs: conn.legs });
+      for (const l of conn.legs) {
+        const key = tupleKey(l.aAddr, l.aPort, l.bAddr, l.bPort);
+        this.tombstones.set(key, tupleCheck(l.aAddr, l.aPort, l.bAddr, l.bPort));
+        this.tombKeys.push(key);
+        this.tombUntil.push(nowUs + FLOW_DEFAULTS.tombstoneSec * 1e6);
       }
     }
     conn.a.finish();
@@ -599,6 +602,13 @@ function tupleKey(src: number, srcPort: number, dst: number, dstPort: number): n
   const lo = x < y ? x : y;
   const hi = x < y ? y : x;
   return (Math.imul(lo ^ (hi >>> 13), 0xc2b2ae35) ^ hi) | 0;
+}
+
+/** A second direction-independent hash of a 4-tuple, independent of tupleKey (tombstone check). */
+function tupleCheck(src: number, srcPort: number, dst: number, dstPort: number): number {
+  const x = Math.imul((src + 0x7f4a7c15) ^ (srcPort << 16), 0x2c1b3c6d);
+  const y = Math.imul((dst + 0x7f4a7c15) ^ (dstPort << 16), 0x2c1b3c6d);
+  return ((x ^ y) + Math.imul(x, y) * 3) | 0;
 }
 
 /** 32-bit FNV-1a of a 16-byte IPv6 address. */

@@ -10,15 +10,18 @@
 import type { Connection, LegView, Side } from './connections.js';
 import type { NatMapping } from './types.js';
 
-/** Finds the leg matching a tuple (either orientation); returns leg index and sending side, or -1. */
-export function findLeg(conn: Connection, src: number, srcPort: number, dst: number, dstPort: number): { leg: number; sender: Side } | null {
+/**
+ * Finds the leg matching a tuple (either orientation). Returns leg × 2 + 1 when side `b`
+ * sent it (+ 0 for `a`), or -1 — a number, not an object: this runs for every packet.
+ */
+export function findLeg(conn: Connection, src: number, srcPort: number, dst: number, dstPort: number): number {
   const legs = conn.legs;
   for (let i = 0; i < legs.length; i++) {
     const l = legs[i];
-    if (l.aAddr === src && l.aPort === srcPort && l.bAddr === dst && l.bPort === dstPort) return { leg: i, sender: 'a' };
-    if (l.bAddr === src && l.bPort === srcPort && l.aAddr === dst && l.aPort === dstPort) return { leg: i, sender: 'b' };
+    if (l.aAddr === src && l.aPort === srcPort && l.bAddr === dst && l.bPort === dstPort) return i * 2;
+    if (l.bAddr === src && l.bPort === srcPort && l.aAddr === dst && l.aPort === dstPort) return i * 2 + 1;
   }
-  return null;
+  return -1;
 }
 
 /** Adds a leg for a tuple sent by `sender`; the texts are formatted once, here. */
