@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- ID…]`: loads every bench/cases/*.ts (compiled to dist/bench/cases/*.js),
+ * `npm run bench [-- ID…]` (or `-- --render-only`: just rewrite BENCHMARKS.md): loads every bench/cases/*.ts (compiled to dist/bench/cases/*.js),
  * runs all of them or those named, writes each section to bench/out/<id>.json and rewrites
  * BENCHMARKS.md from every bench/out/*.json — sections of cases not run this time are kept
  * as they were. A failing case is reported and makes the exit code 1; the others still run.
@@ -103,6 +103,13 @@ export function renderBenchmarksMd(sections: StoredSection[]): string {
 
 async function main(argv: string[]): Promise<number> {
   const cases = await loadCases();
+  const known = new Set(cases.map((c) => c.id));
+  if (argv.includes('--render-only')) {
+    // Rewrites BENCHMARKS.md from bench/out without measuring anything.
+    writeFileSync(BENCHMARKS_MD, renderBenchmarksMd(readStored().filter((s) => known.has(s.id))));
+    process.stderr.write('bench: BENCHMARKS.md rewritten from bench/out\n');
+    return 0;
+  }
   const wanted = argv.filter((a) => !a.startsWith('-'));
   const unknown = wanted.filter((w) => !cases.some((c) => c.id === w));
   if (unknown.length > 0) {
@@ -135,7 +142,6 @@ async function main(argv: string[]): Promise<number> {
     writeFileSync(path.join(BENCH_OUT_DIR, `${c.id}.json`), `${JSON.stringify(stored, null, 2)}\n`);
   }
   // Sections of cases that no longer exist are dropped; the others come from bench/out.
-  const known = new Set(cases.map((c) => c.id));
   writeFileSync(BENCHMARKS_MD, renderBenchmarksMd(readStored().filter((s) => known.has(s.id))));
   process.stderr.write(`bench: BENCHMARKS.md rewritten (${toRun.length} case(s) run${failures ? `, ${failures} failed` : ''})\n`);
   return failures > 0 ? 1 : 0;
