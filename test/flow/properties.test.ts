@@ -1,0 +1,142 @@
+/**
+ * Properties (fast-check): however the byte streams are cut into segments, the same
+ * exchanges come out — heads reassembled, Content-Length and chunked bodies skipped exactly,
+ * pipelined requests paired in order; random bytes never throw. Plus the stitcher's rules and
+ * the late-packet tombstones, on small hand-made conversations.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import fc from 'fast-check';
+import { parseIfmapText } from '../../src/cli/commands/read.js';
+import { analyzeCapture, type FlowAnalysis } from '../../src/flow/index.js';
+import { PacketStitcher, type CopyFields } from '../../src/flow/stitch.js';
+import { CRAFTED_IFMAP, Conversation, dockerPath, pcapBytes, type Who } from './craft.js';
+
+interface Msg { method: string; path: string; status: number; body: string; chunked: boolean }
+
+function request(m: Msg, i: number): string {
+  return `${m.method} ${m.path} HTTP/1.1\r\nHost: h${i}\r\nX-Amzn-Trace-Id: Root=1-00000000-${String(i).padStart(24, '0')}\r\n\r\n`;
+}
+
+function response(m: Msg): string {
+  if (m.method === 'HEAD' || m.status === 204 || m.status === 304) return `HTTP/1.1 ${m.status} X\r\nContent-Length: ${m.body.length}\r\n\r\n`;
+  if (!m.chunked) return `HTTP/1.1 ${m.status} X\r\nContent-Length: ${m.body.length}\r\n\r\n${m.body}`;
+  const half = Math.floor(m.body.length / 2);
+  const chunks = [m.body.slice(0, half), m.body.slice(half)].filter((c) => c.length > 0);
+  return `HTTP/1.1 ${m.status} X\r\nTransfer-Encoding: gzip, chunked\r\n\r\n${chunks.map((c) => `${c.length.toString(16)}\r\n${c}\r\n`).join('')}0\r\n\r\n`;
+}
+
+function expectedBody(m: Msg): number {
+  return m.method === 'HEAD' || m.status === 204 || m.status === 304 ? 0 : m.body.length;
+}
+
+/** Sends `data` from `who` in segments cut at the given fractions. */
+function sendCut(c: Conversation, who: Who, data: string, cuts: number[]): void {
+  const points = [...new Set(cuts.map((f) => Math.floor(f * data.length)).filter((p) => p > 0 && p < data.length))].sort((a, b) => a - b);
+  const sizes: number[] = [];
+  let prev = 0;
+  for (const p of points) { sizes.push(p - prev); prev = p; }
+  c.send(who, data, sizes);
+}
+
+async function analyze(c: Conversation, stitched: boolean): Promise<FlowAnalysis> {
+  const bytes = pcapBytes(c.frames, 'sll2');
+  return (await analyzeCapture(Readable.from([Buffer.from(bytes)]), stitched ? { ifmap: parseIfmapText(CRAFTED_IFMAP) } : {})).analysis;
+}
+
+const msgArb = fc.record({
+  method: fc.constantFrom('GET', 'POST', 'HEAD', 'DELETE'),
+  path: fc.stringMatching(/^\/[a-z0-9]{0,12}$/),
+  status: fc.constantFrom(200, 201, 204, 304, 404, 500),
+  body: fc.string({ unit: fc.constantFrom('a', 'b', '\r', '\n', '0', ' '), maxLength: 60 }),
+  chunked: fc.boolean(),
+});
+
+test('property: any segmentation of pipelined keep-alive streams gives the same exchanges', async () => {
+  await fc.assert(fc.asyncProperty(
+    fc.array(msgArb, { minLength: 1, maxLength: 5 }),
+    fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 12 }),
+    fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 12 }),
+    fc.boolean(),
+    fc.boolean(),
+    async (msgs, reqCuts, resCuts, pipelined, viaDocker) => {
+      const c = new Conversation({ client: ['172.31.0.10', 41000], server: ['172.31.5.20', 80], ...(viaDocker ? dockerPath() : {}) });
+      c.handshake();
+      if (pipelined) {
+        sendCut(c, 'client', msgs.map((m, i) => request(m, i)).join(''), reqCuts);
+        c.wait(500);
+        sendCut(c, 'server', msgs.map(response).join(''), resCuts);
+      } else {
+        msgs.forEach((m, i) => {
+          sendCut(c, 'client', request(m, i), reqCuts);
+          c.wait(300);
+          sendCut(c, 'server', response(m), resCuts);
+          c.wait(200);
+        });
+      }
+      c.close();
+      const a = await analyze(c, viaDocker);
+      assert.equal(a.exchanges.length, msgs.length);
+      a.exchanges.forEach((ex, i) => {
+        assert.equal(ex.request?.method, msgs[i].method);
+        assert.equal(ex.request?.target, msgs[i].path);
+        assert.equal(ex.request?.traceId?.root, `1-00000000-${String(i).padStart(24, '0')}`);
+        assert.equal(ex.response?.status, msgs[i].status);
+        assert.equal(ex.response?.bodyBytes, expectedBody(msgs[i]));
+        assert.equal(ex.pipelined, pipelined && i > 0);
+      });
+      assert.deepEqual(a.anomalies, []);
+      if (viaDocker) assert.equal(a.duplicates.maxCopies, 3);
+    },
+  ), { numRuns: 120 });
+});
+
+test('property: random payload bytes on a connection never throw', async () => {
+  await fc.assert(fc.asyncProperty(
+    fc.array(fc.tuple(fc.boolean(), fc.uint8Array({ maxLength: 200 }), fc.constantFrom('PA', 'A', 'FA', 'RA', 'S', 'SA')), { maxLength: 20 }),
+    async (segments) => {
+      const c = new Conversation({ client: ['10.0.0.1', 42000], server: ['10.0.0.2', 80] });
+      for (const [fromClient, bytes, flags] of segments) c.emit(fromClient ? 'client' : 'server', flags, bytes).wait(100);
+      const a = await analyze(c, false);
+      assert.ok(a.connections.length <= 1 + segments.length);
+    },
+  ), { numRuns: 200 });
+});
+
+function fields(over: Partial<CopyFields> = {}): CopyFields {
+  return { ipId: 7, seq: 1000, ack: 2000, flags: 0x18, window: 500, payloadLength: 10, payloadHash: 42, src: 1, dst: 2, srcPort: 3, dstPort: 80, ...over };
+}
+
+test('stitcher: copies at new points within the window are one packet; same point or late is a new one', () => {
+  const s = new PacketStitcher(50_000);
+  const ens5In = 0 * 8 + 1;
+  const docker0Out = 1 * 8 + 2;
+  const first = s.stitchAcrossInterfaces(fields(), ens5In, 1_000_000);
+  assert.equal(first.first, true);
+  // DNAT changed the destination: still the same packet.
+  const copy = s.stitchAcrossInterfaces(fields({ dst: 9, dstPort: 8080 }), docker0Out, 1_000_009);
+  assert.equal(copy.first, false);
+  assert.equal(copy.packet, first.packet);
+  assert.deepEqual(first.packet.hops, [ens5In, 0, docker0Out, 9]);
+  // The same bytes again on ens5 In: a retransmission, not a copy.
+  assert.equal(s.stitchAcrossInterfaces(fields(), ens5In, 1_000_020).first, true);
+  // Different payload or seq: different packets.
+  assert.equal(s.stitchAcrossInterfaces(fields({ payloadHash: 43 }), docker0Out, 1_000_030).first, true);
+  assert.equal(s.stitchAcrossInterfaces(fields({ seq: 1001 }), docker0Out, 1_000_030).first, true);
+  // After the window: new.
+  assert.equal(s.stitchAcrossInterfaces(fields({ ipId: 99 }), ens5In, 2_000_000).first, true);
+  assert.equal(s.stitchAcrossInterfaces(fields({ ipId: 99 }), docker0Out, 2_060_001).first, true);
+  assert.equal(s.maxCopies, 2);
+});
+
+test('a FIN sent again after the connection was summarised is counted, not a new connection', async () => {
+  const c = new Conversation({ client: ['10.0.0.1', 43000], server: ['10.0.0.2', 80] });
+  c.handshake().send('client', 'GET / HTTP/1.1\r\nHost: x\r\n\r\n').wait(200).send('server', 'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n');
+  const finSeq = c.seqOf('server');
+  c.close('client').wait(1_000_000).emit('server', 'FA', '', { seq: finSeq });
+  const a = await analyze(c, false);
+  assert.equal(a.connections.length, 1);
+  assert.equal(a.capture.packetsAfterClose, 1);
+  assert.equal(a.connections[0].state, 'closed');
+});
