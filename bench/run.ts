@@ -2,7 +2,7 @@
  * `npm run bench [-- ID…]` (or `-- --render-only`: just rewrite BENCHMARKS.md): loads every bench/cases/*.ts (compiled to dist/bench/cases/*.js),
  * runs all of them or those named, writes each section to bench/out/<id>.json and rewrites
  * BENCHMARKS.md from every bench/out/*.json — sections of cases not run this time are kept
- * as they were. A failing case is reported and makes the exit code 1; the others still run.
+ * as they were (from bench/out, or else verbatim from the committed BENCHMARKS.md). A failing case is reported and makes the exit code 1; the others still run.
  */
 import { readdirSync, readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import os from 'node:os';
@@ -70,7 +70,40 @@ function readStored(): StoredSection[] {
   return out;
 }
 
-export function renderBenchmarksMd(sections: StoredSection[]): string {
+/** A section kept verbatim from the current BENCHMARKS.md (bench/out is not committed). */
+export interface KeptSection {
+  id: string;
+  tableRow: string;
+  body: string;
+}
+
+/**
+ * The sections of an existing BENCHMARKS.md, by id: on a fresh clone bench/out is empty,
+ * and running one case must not drop the others' committed results.
+ */
+export function parseBenchmarksMd(text: string): KeptSection[] {
+  const kept: KeptSection[] = [];
+  const parts = text.split(/^(?=<a id="[^"]+"><\/a>$)/m);
+  for (const part of parts) {
+    const m = /^<a id="([^"]+)"><\/a>$/m.exec(part);
+    if (!m || part.indexOf(m[0]) !== 0) continue;
+    const id = m[1];
+    const row = text.split('\n').find((l) => l.startsWith('| [') && l.includes(`](#${id})`));
+    kept.push({ id, tableRow: row ?? `| [${id}](#${id}) | | | | |`, body: part.trim() });
+  }
+  return kept;
+}
+
+function combine(stored: StoredSection[], known: Set<string>): string {
+  const fresh = stored.filter((s) => known.has(s.id));
+  let previous = '';
+  try { previous = readFileSync(BENCHMARKS_MD, 'utf8'); } catch { /* none yet */ }
+  const kept = parseBenchmarksMd(previous).filter((k) => known.has(k.id) && !fresh.some((s) => s.id === k.id));
+  return renderBenchmarksMd(fresh, kept);
+}
+
+export function renderBenchmarksMd(sections: StoredSection[], kept: KeptSection[] = []): string {
+  const order = [...sections.map((s) => s.id), ...kept.map((k) => k.id)].sort();
   const lines = [
     '# Benchmarks',
     '',
@@ -82,10 +115,19 @@ export function renderBenchmarksMd(sections: StoredSection[]): string {
     '',
     '| section | issue | goal met | measured | reproduce |',
     '|---|---|---|---|---|',
-    ...sections.map((s) => `| [${s.title}](#${s.id}) | #${s.issue} | ${s.error ? 'failed to run' : s.goalMet === null ? '—' : s.goalMet ? 'yes' : 'no'} | ${s.measuredAt.slice(0, 16).replace('T', ' ')} UTC | \`${s.command}\` |`),
+    ...order.map((id) => {
+      const s = sections.find((x) => x.id === id);
+      if (!s) return kept.find((k) => k.id === id)!.tableRow;
+      return `| [${s.title}](#${s.id}) | #${s.issue} | ${s.error ? 'failed to run' : s.goalMet === null ? '—' : s.goalMet ? 'yes' : 'no'} | ${s.measuredAt.slice(0, 16).replace('T', ' ')} UTC | \`${s.command}\` |`;
+    }),
     '',
   ];
-  for (const s of sections) {
+  for (const id of order) {
+    const s = sections.find((x) => x.id === id);
+    if (!s) {
+      lines.push(kept.find((k) => k.id === id)!.body, '');
+      continue;
+    }
     const m = s.machine;
     lines.push(
       `<a id="${s.id}"></a>`,
@@ -106,7 +148,7 @@ async function main(argv: string[]): Promise<number> {
   const known = new Set(cases.map((c) => c.id));
   if (argv.includes('--render-only')) {
     // Rewrites BENCHMARKS.md from bench/out without measuring anything.
-    writeFileSync(BENCHMARKS_MD, renderBenchmarksMd(readStored().filter((s) => known.has(s.id))));
+    writeFileSync(BENCHMARKS_MD, combine(readStored(), known));
     process.stderr.write('bench: BENCHMARKS.md rewritten from bench/out\n');
     return 0;
   }
@@ -142,7 +184,7 @@ async function main(argv: string[]): Promise<number> {
     writeFileSync(path.join(BENCH_OUT_DIR, `${c.id}.json`), `${JSON.stringify(stored, null, 2)}\n`);
   }
   // Sections of cases that no longer exist are dropped; the others come from bench/out.
-  writeFileSync(BENCHMARKS_MD, renderBenchmarksMd(readStored().filter((s) => known.has(s.id))));
+  writeFileSync(BENCHMARKS_MD, combine(readStored(), known));
   process.stderr.write(`bench: BENCHMARKS.md rewritten (${toRun.length} case(s) run${failures ? `, ${failures} failed` : ''})\n`);
   return failures > 0 ? 1 : 0;
 }

@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { generateHttpCapture } from '../../bench/gen-http-capture.js';
-import { renderBenchmarksMd, type StoredSection } from '../../bench/run.js';
+import { renderBenchmarksMd, parseBenchmarksMd, type StoredSection } from '../../bench/run.js';
 import { parseIfmap } from '../../src/capture/index.js';
 import { parseInChunks } from './helpers.js';
 
@@ -87,4 +87,22 @@ test('BENCHMARKS.md: a header on how to reproduce, every section, failures marke
   assert.match(md, /## read: decoding\n\nIssue #2 · `npm run bench -- read` · 2026-11-23 20:00 UTC · cpu, 2 cores/);
   assert.match(md, /\*\*The case failed to run:\*\* lab busy\n\nold numbers/);
   assert.ok(md.indexOf('## read') < md.indexOf('## trace'));
+});
+
+test('BENCHMARKS.md: sections with no bench/out result (a fresh clone) are kept verbatim from the committed file', () => {
+  const machine = { cpu: 'cpu', cores: 2, memoryGiB: 8, node: 'v20', kernel: 'Linux', loadAverage1m: 0.5 };
+  const section = (id: string, markdown: string): StoredSection => ({ id, title: `${id} title`, issue: 2, command: `npm run bench -- ${id}`, markdown, data: {}, goalMet: true, measuredAt: '2026-11-23T20:00:00.000Z', machine });
+  const committed = renderBenchmarksMd([section('alpha', 'alpha numbers'), section('read', 'old read numbers'), section('zeta', 'zeta numbers\n\n| x |\n|---|')]);
+  const kept = parseBenchmarksMd(committed);
+  assert.deepEqual(kept.map((k) => k.id), ['alpha', 'read', 'zeta']);
+  // Only `read` was re-run: alpha and zeta come back exactly as they were, in id order.
+  const next = renderBenchmarksMd([section('read', 'new read numbers')], kept.filter((k) => k.id !== 'read'));
+  assert.match(next, /new read numbers/);
+  assert.doesNotMatch(next, /old read numbers/);
+  for (const k of kept.filter((x) => x.id !== 'read')) {
+    assert.ok(next.includes(k.body), k.id);
+    assert.ok(next.includes(k.tableRow), k.id);
+  }
+  assert.ok(next.indexOf('## alpha') < next.indexOf('## read') && next.indexOf('## read') < next.indexOf('## zeta'));
+  assert.equal(renderBenchmarksMd([], parseBenchmarksMd(next)), next, 'a render of only kept sections changes nothing');
 });
