@@ -15,7 +15,7 @@ import { realClock, type Clock, type NetworkFactory } from './network.js';
 import { openRawNetwork } from './raw-network.js';
 import { resolveTargets, systemResolver, type AddressResolver } from './resolve.js';
 import { runTracer } from './tracer.js';
-import { port, traceIdentifier, type AddressTrace, type IpFamily, type TraceOptions, type TraceResult } from './types.js';
+import { port, traceIdentifier, type AddressTrace, type TraceOptions, type TraceResult } from './types.js';
 
 /** The seams, for tests: the network, the clock, the resolver, the random numbers. */
 export interface TraceDeps {
@@ -129,4 +129,3 @@ export async function traceRoute(host: string, options: TraceOptions = {}, deps:
   };
 }
 
-export type { IpFamily };

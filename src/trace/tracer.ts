@@ -56,6 +56,10 @@ class Tracer {
   private readonly parser: ReplyParser;
   /** Slowest RTT seen per TTL (for the adaptive wait of probes further out). */
   private readonly slowestRttAt: number[] = [];
+  /** slowestBelow[ttl]: the slowest RTT of any TTL lower than ttl, -1 when none answered yet. */
+  private slowestBelow: number[] = [];
+  /** Probes in the Awaited state (what sweeps look at). */
+  private readonly awaited = new Set<Probe>();
   private next = 0;
   private destinationTtl: number | null = null;
   private unreachableTtl: number | null = null;
@@ -124,6 +128,7 @@ class Tracer {
       }
       this.next++;
       probe.state = { kind: 'Awaited', sentAtMs: now }; // transition 1
+      this.awaited.add(probe);
       this.network.send({
         sequence: probe.sequence,
         ttl: probe.ttl,
@@ -144,11 +149,7 @@ class Tracer {
    * NEAR_FACTOR times that hop's slowest RTT, at least ADAPTIVE_MIN_WAIT_MS.
    */
   private waitMs(probe: Probe): number {
-    let nearer = -1;
-    for (let ttl = this.config.firstTtl; ttl < probe.ttl; ttl++) {
-      const rtt = this.slowestRttAt[ttl];
-      if (rtt !== undefined && rtt > nearer) nearer = rtt;
-    }
+    const nearer = this.slowestBelow[probe.ttl] ?? -1;
     if (nearer < 0) return this.config.timeoutMs;
     return Math.min(this.config.timeoutMs, Math.max(ADAPTIVE_MIN_WAIT_MS, NEAR_FACTOR * nearer));
   }
@@ -164,9 +165,13 @@ class Tracer {
     if (s.kind === 'Complete') { this.duplicates++; return; }
     if (s.kind !== 'Awaited') return; // Skipped/Failed/NotSent: a reply no longer (or not yet) wanted
     probe.state = { kind: 'Complete', sentAtMs: s.sentAtMs, receivedAtMs: packet.receivedAtMs, reply }; // transition 4
+    this.awaited.delete(probe);
     const rtt = packet.receivedAtMs - s.sentAtMs;
     const prev = this.slowestRttAt[probe.ttl];
-    if (prev === undefined || rtt > prev) this.slowestRttAt[probe.ttl] = rtt;
+    if (prev === undefined || rtt > prev) {
+      this.slowestRttAt[probe.ttl] = rtt;
+      this.updateSlowestBelow();
+    }
     if (isDestinationReply(reply)) {
       if (this.destinationTtl === null || probe.ttl < this.destinationTtl) this.destinationTtl = probe.ttl;
       this.skipBeyondLimit();
@@ -177,10 +182,21 @@ class Tracer {
     this.sweep();
   }
 
+  private updateSlowestBelow(): void {
+    const below: number[] = [];
+    let slowest = -1;
+    for (let ttl = this.config.firstTtl; ttl <= this.config.maxTtl; ttl++) {
+      below[ttl] = slowest;
+      const rtt = this.slowestRttAt[ttl];
+      if (rtt !== undefined && rtt > slowest) slowest = rtt;
+    }
+    this.slowestBelow = below;
+  }
+
   private skipBeyondLimit(): void {
     const limit = this.ttlLimit();
-    for (const p of this.probes) {
-      if (p.state.kind === 'Awaited' && p.ttl > limit) p.state = { kind: 'Skipped' }; // transition 6
+    for (const p of this.awaited) {
+      if (p.ttl > limit) { p.state = { kind: 'Skipped' }; this.awaited.delete(p); } // transition 6
     }
   }
 
@@ -188,6 +204,7 @@ class Tracer {
     const probe = this.bySequence.get(seq);
     if (!probe || probe.state.kind !== 'Awaited') return;
     probe.state = { kind: 'Failed', error: message }; // transition 3
+    this.awaited.delete(probe);
     this.sendErrors++;
     if (this.firstSendError === null) this.firstSendError = message;
     this.sweep();
@@ -197,9 +214,12 @@ class Tracer {
   private sweep(): void {
     if (this.finished) return;
     const now = this.clock.now();
-    for (const p of this.probes) {
+    for (const p of this.awaited) {
       const s = p.state;
-      if (s.kind === 'Awaited' && now >= s.sentAtMs + this.waitMs(p)) p.state = { kind: 'TimedOut', sentAtMs: s.sentAtMs }; // transition 5
+      if (s.kind === 'Awaited' && now >= s.sentAtMs + this.waitMs(p)) {
+        p.state = { kind: 'TimedOut', sentAtMs: s.sentAtMs }; // transition 5
+        this.awaited.delete(p);
+      }
     }
     this.sweepAtMs = Infinity;
     if (this.cancelSweep) { this.cancelSweep(); this.cancelSweep = null; }
@@ -209,7 +229,7 @@ class Tracer {
 
   private scheduleSweep(): void {
     let earliest = Infinity;
-    for (const p of this.probes) {
+    for (const p of this.awaited) {
       const s = p.state;
       if (s.kind === 'Awaited') earliest = Math.min(earliest, s.sentAtMs + this.waitMs(p));
     }
@@ -232,7 +252,7 @@ class Tracer {
       this.next = this.probes.length;
       if (this.cancelSend) { this.cancelSend(); this.cancelSend = null; }
     }
-    if (this.probes.some((p) => p.state.kind === 'Awaited')) return;
+    if (this.awaited.size > 0) return;
     this.finish();
   }
 
@@ -240,8 +260,9 @@ class Tracer {
     if (this.finished) return;
     this.aborted = true;
     for (const p of this.probes) {
-      if (p.state.kind === 'NotSent' || p.state.kind === 'Awaited') p.state = { kind: 'Skipped' };
+      if (p.state.kind === 'NotSent' || p.state.kind === 'Awaited') p.state = { kind: 'Skipped' }; // transition 8
     }
+    this.awaited.clear();
     this.next = this.probes.length;
     this.finish();
   }

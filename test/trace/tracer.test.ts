@@ -273,3 +273,12 @@ test('text rendering: second responders on their own line, trailing stars folded
   assert.match(text, /status: stopped \(failure: route\), destination not reached/);
   assert.match(text, /  - no reply after hop 2 \(10\.1\.0\.1\) up to hop 30: the path stops after hop 2/);
 });
+
+test('the largest trace allowed (100 rounds × 64 TTLs) completes with every count right', async () => {
+  const { result } = await trace(pathResponder({ path: routers(4, 5), destination: V4.dst, blackholeAfter: 5 }), { proto: 'udp', maxTtl: 64, rounds: 100, roundIntervalMs: 10, probeIntervalMs: 0 });
+  assert.equal(result.status, 'stopped');
+  assert.equal(result.hops.length, 64);
+  assert.equal(result.probesSent, 6400);
+  assert.ok(result.hops.slice(0, 5).every((h) => h.sent === 100 && h.received === 100));
+  assert.ok(result.hops.slice(5).every((h) => h.sent === 100 && h.received === 0));
+});
