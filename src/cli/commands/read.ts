@@ -152,7 +152,7 @@ async function readAndPrint(io: CliIO, path: string, filter: string, limit: numb
   const unregister = io.onInterrupt(() => abort.abort(new Error('interrupted')));
   try {
     if (filter === '') {
-      summary = await readCapture(path, events, { signal: abort.signal });
+      summary = await readCapture(path === '-' ? io.stdin : path, events, { signal: abort.signal });
     } else {
       const filtered = startFilter(path, filter, io, (ifaces) => { originalInterfaces = ifaces; });
       child = filtered.child;

@@ -1,0 +1,191 @@
+/**
+ * `flowtrace read` end to end: golden output (what tcpdump 4.99 printed for the same real
+ * captures, test/data/decode/*.tcpdump.txt), stdin, libpcap filters through real tcpdump,
+ * JSON, and every documented error path.
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync, mkdtempSync, rmSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { after, describe, it } from 'node:test';
+import { run } from '../../src/cli/commands/read.js';
+import type { CliIO } from '../../src/cli/io.js';
+import { REPO } from './conformance-lib.js';
+
+const DATA = join(REPO, 'test/data/decode');
+const ETH = join(DATA, 'lab-eth.pcap');
+const ANY = join(DATA, 'lab-any.pcap');
+const IFMAP = join(DATA, 'lab-any.ifmap');
+const tmp = mkdtempSync(join(tmpdir(), 'fttread-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+function io(stdin?: NodeJS.ReadableStream): CliIO & { out: string[]; err: string[] } {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { out, err, stdout: (t) => { out.push(t); }, stderr: (t) => { err.push(t); }, isTTY: false, stdin: stdin ?? new PassThrough(), env: process.env, cwd: REPO, onInterrupt: () => () => {} };
+}
+
+async function read(args: string[], stdin?: NodeJS.ReadableStream): Promise<{ code: number; out: string; err: string; error: (Error & { code?: string; exitCode?: number; hint?: string }) | null }> {
+  const x = io(stdin);
+  try {
+    const code = await run(args, x);
+    return { code, out: x.out.join(''), err: x.err.join(''), error: null };
+  } catch (e) {
+    const error = e as Error & { code?: string; exitCode?: number; hint?: string };
+    return { code: error.exitCode ?? -1, out: x.out.join(''), err: x.err.join(''), error };
+  }
+}
+
+const tcpdumpPresent = spawnSync('tcpdump', ['--version']).status === 0;
+
+describe('output equals tcpdump on real captures', () => {
+  process.env.TZ = 'GMT0';
+  it('Ethernet capture (IPv4/IPv6 HTTP, DNS, ICMP, ARP, ND, MLDv2)', async () => {
+    const r = await read([ETH, '-#', '-tttt']);
+    assert.equal(r.code, 0);
+    assert.equal(r.out, readFileSync(join(DATA, 'lab-eth.tcpdump.txt'), 'utf8'));
+  });
+
+  it('-i any capture (SLL2) with the capture namespace\'s ifmap', async () => {
+    const r = await read([ANY, '-#', '-tttt', '--ifmap', IFMAP]);
+    assert.equal(r.code, 0);
+    assert.equal(r.out, readFileSync(join(DATA, 'lab-any.tcpdump.txt'), 'utf8'));
+    assert.match(r.out, /ftr-a Out IP 10\.99\.0\.1\.50420 > 10\.99\.0\.2\.8080: Flags \[S\]/);
+  });
+
+  it('--ifmap accepts "INDEX NAME" lines and JSON too; unknown index prints ?', async () => {
+    const plain = join(tmp, 'plain.ifmap');
+    writeFileSync(plain, '2 ens5\n');
+    assert.match((await read([ANY, '-t', '-c', '1', '--ifmap', plain])).out, /^ens5  Out IP6 /);
+    const json = join(tmp, 'map.json');
+    writeFileSync(json, '{"2":"docker0"}');
+    assert.match((await read([ANY, '-t', '-c', '1', '--ifmap', json])).out, /^docker0 Out IP6 /);
+    writeFileSync(json, '{"7":"other"}');
+    assert.match((await read([ANY, '-t', '-c', '1', '--ifmap', json])).out, /^\?     Out IP6 /);
+  });
+
+  it('local time of day respects TZ', async () => {
+    const saved = process.env.TZ;
+    try {
+      process.env.TZ = 'Asia/Kolkata'; // UTC+05:30, no DST
+      const r = await read([ETH, '-c', '1']);
+      assert.match(r.out, /^01:23:03\.895141 IP6 /);
+    } finally {
+      process.env.TZ = saved;
+    }
+  });
+
+  it('-S prints absolute sequence numbers, -q short lines, -e the Ethernet header', async () => {
+    const abs = (await read([ETH, '-t', '-S', 'tcp port 8080 and ip', ...[]])).out.split('\n');
+    if (tcpdumpPresent) assert.match(abs[2], /Flags \[\.\], ack 1704624101, win 63/);
+    const q = (await read([ETH, '-t', '-q', '-c', '8'])).out.split('\n');
+    assert.equal(q[7], 'IP 10.99.0.1.50420 > 10.99.0.2.8080: tcp 0');
+    const e = (await read([ETH, '-t', '-e', '-c', '6'])).out.split('\n');
+    assert.equal(e[5], '4e:32:72:2a:a6:31 > ff:ff:ff:ff:ff:ff, ethertype ARP (0x0806), length 42: Request who-has 10.99.0.2 tell 10.99.0.1, length 28');
+  });
+});
+
+describe('stdin, filters, -c, JSON', () => {
+  it('reads a capture from stdin (-)', async () => {
+    const r = await read(['-', '-t', '-c', '2'], Readable.from([readFileSync(ETH)]));
+    assert.equal(r.code, 0);
+    assert.equal(r.out.split('\n').length - 1, 2);
+  });
+
+  it('applies a libpcap filter through tcpdump, from a file and from stdin', { skip: tcpdumpPresent ? false : 'tcpdump not installed' }, async () => {
+    const r = await read([ETH, '-t', 'udp', 'port', '53']);
+    assert.equal(r.code, 0);
+    assert.deepEqual(r.out.trim().split('\n'), [
+      'IP 10.99.0.1.37930 > 10.99.0.2.53: 4660+ A? www.seqas.online. (34)',
+      'IP 10.99.0.2.53 > 10.99.0.1.37930: 4660* 1/0/0 A 10.99.0.80 (50)',
+    ]);
+    const s = await read(['-', '-t', '-c', '1', 'icmp[icmptype] == icmp-unreach'], Readable.from([readFileSync(ANY)]));
+    assert.equal(s.code, 0);
+    assert.match(s.out, /ICMP 10\.99\.0\.2 udp port 33434 unreachable, length 68\n$/);
+  });
+
+  it('a filter libpcap rejects is a one-line BAD_FILTER error (exit 8)', { skip: tcpdumpPresent ? false : 'tcpdump not installed' }, async () => {
+    const r = await read([ETH, 'tcp', 'port']);
+    assert.equal(r.error?.code, 'BAD_FILTER');
+    assert.equal(r.code, 8);
+    assert.match(r.error!.message, /syntax error/);
+    assert.ok(!r.error!.message.includes('\n'));
+  });
+
+  it('--json: one object per packet with the documented fields', async () => {
+    const r = await read([ANY, '--json', '--ifmap', IFMAP, '-c', '13']);
+    const rows = r.out.trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(rows.length, 13);
+    const get = rows[10];
+    assert.equal(get.index, 11);
+    assert.equal(get.interface, 'ftr-a');
+    assert.equal(get.link.direction, 'out');
+    assert.deepEqual([get.network.src, get.network.dst], ['10.99.0.1', '10.99.0.2']);
+    assert.deepEqual(get.transport.flags, ['PSH', 'ACK']);
+    assert.equal(get.http.method, 'GET');
+    assert.equal(get.time, '2026-11-23T19:53:04.542078000Z');
+    assert.equal(rows[12].http.status, 200);
+    assert.equal(rows[12].http.reason, 'OK');
+  });
+});
+
+describe('errors', () => {
+  it('missing file → INPUT, exit 3', async () => {
+    const r = await read([join(tmp, 'nope.pcap')]);
+    assert.equal(r.error?.code, 'INPUT');
+    assert.equal(r.code, 3);
+  });
+
+  it('not a capture → CAPTURE_FORMAT, exit 3', async () => {
+    const r = await read([join(DATA, 'make-captures.sh')]);
+    assert.equal(r.error?.code, 'CAPTURE_FORMAT');
+    assert.equal(r.code, 3);
+  });
+
+  it('unreadable file → INPUT with a permission hint', { skip: process.getuid?.() === 0 ? 'root reads any file' : false }, async () => {
+    const f = join(tmp, 'secret.pcap');
+    writeFileSync(f, readFileSync(ETH));
+    chmodSync(f, 0o000);
+    const r = await read([f]);
+    assert.equal(r.error?.code, 'INPUT');
+    assert.match(r.error!.message, /permission denied/);
+  });
+
+  it('a truncated file prints the packets before the cut, then a warning; exit 3', async () => {
+    const cut = join(tmp, 'cut.pcap');
+    writeFileSync(cut, readFileSync(ETH).subarray(0, 3000));
+    const r = await read([cut, '-t']);
+    assert.equal(r.code, 3);
+    assert.equal(r.out.split('\n').length - 1, 26);
+    assert.match(r.err, /^warning: .*; the 26 packet\(s\) before it were printed\n$/);
+  });
+
+  it('bad options → USAGE, exit 2', async () => {
+    assert.equal((await read([])).error?.code, 'USAGE');
+    assert.equal((await read([ETH, '-c', 'x'])).error?.code, 'USAGE');
+    assert.equal((await read([ETH, '--bogus'])).error?.code, 'USAGE');
+  });
+
+  it('tcpdump missing for a filter → MISSING_DEPENDENCY with the apt hint, exit 5', () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(REPO, 'src/cli/bin.ts'), 'read', ETH, 'tcp'], { env: { ...process.env, PATH: '/nonexistent' }, encoding: 'utf8', cwd: REPO });
+    assert.equal(r.status, 5);
+    assert.equal(r.stderr, 'error[MISSING_DEPENDENCY]: tcpdump is not installed (or not on PATH)\nhint: install it: apt-get install tcpdump\n');
+  });
+
+  it('piped into head: stops quietly (no EPIPE stack trace)', async () => {
+    const big = join(tmp, 'big.pcap');
+    const one = readFileSync(ETH);
+    const body = one.subarray(24);
+    writeFileSync(big, Buffer.concat([one, ...Array.from({ length: 300 }, () => body)]));
+    const child = spawn('bash', ['-c', `"${process.execPath}" --import tsx "${join(REPO, 'src/cli/bin.ts')}" read "${big}" | head -1; echo "status \${PIPESTATUS[0]}" >&2`], { cwd: REPO });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { err += d; });
+    await new Promise((r) => child.on('close', r));
+    assert.equal(out.split('\n').length - 1, 1);
+    assert.equal(err.trim(), 'status 0');
+  });
+});
