@@ -308,6 +308,8 @@ function writeRecordHeader(b: Buffer, off: number, timeUs: number, len: number):
 
 /** Writes the capture (synchronously; it is a benchmark fixture). */
 export function generateHttpCapture(options: GenerateOptions): GenerateResult {
+  if (!Number.isInteger(options.exchanges) || options.exchanges <= 0) throw new RangeError(`exchanges must be a positive integer, not ${options.exchanges}`);
+  if (options.ratePerSecond !== undefined && !(options.ratePerSecond > 0 && Number.isFinite(options.ratePerSecond))) throw new RangeError(`ratePerSecond must be > 0, not ${options.ratePerSecond}`);
   const format = options.format ?? 'ethernet';
   const copies = format === 'sll2-3if' ? 3 : 1;
   const random = prng(options.seed ?? 20260101);
@@ -394,14 +396,18 @@ async function main(): Promise<void> {
     },
   });
   const exchanges = Number(values.exchanges);
-  if (!Number.isInteger(exchanges) || exchanges <= 0 || !values.out || (values.format !== 'ethernet' && values.format !== 'sll2-3if')) {
+  const seed = values.seed === undefined ? undefined : Number(values.seed);
+  const rate = values.rate === undefined ? undefined : Number(values.rate);
+  const bad = !Number.isInteger(exchanges) || exchanges <= 0 || !values.out || (values.format !== 'ethernet' && values.format !== 'sll2-3if') ||
+    (seed !== undefined && !Number.isInteger(seed)) || (rate !== undefined && !(rate > 0 && Number.isFinite(rate)));
+  if (bad) {
     process.stderr.write('usage: gen-http-capture --exchanges N --out FILE [--format ethernet|sll2-3if] [--seed S] [--rate PER_SECOND]\n');
     process.exitCode = 2;
     return;
   }
   const result = generateHttpCapture({
     exchanges, out: values.out, format: values.format as GeneratedFormat,
-    seed: values.seed ? Number(values.seed) : undefined, ratePerSecond: values.rate ? Number(values.rate) : undefined,
+    seed, ratePerSecond: rate,
   });
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
