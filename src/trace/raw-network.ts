@@ -18,7 +18,7 @@
  */
 import { createRequire } from 'node:module';
 import dgram from 'node:dgram';
-import { NetworkError, PrivilegeError } from '../errors.js';
+import { EXIT, FlowtraceError, NetworkError, PrivilegeError } from '../errors.js';
 import { parseIPv6 } from './address.js';
 import { DEFAULT_UDP_PORT, RECEIVE_BUFFER_BYTES } from './config.js';
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, IPV6_HEADER_BYTES } from './flow.js';
@@ -45,7 +45,13 @@ interface RawSocketModule {
 
 let rawModule: RawSocketModule | null = null;
 function loadRaw(): RawSocketModule {
-  if (!rawModule) rawModule = createRequire(import.meta.url)('raw-socket') as RawSocketModule;
+  if (rawModule) return rawModule;
+  try {
+    rawModule = createRequire(import.meta.url)('raw-socket') as RawSocketModule;
+  } catch (err) {
+    throw new FlowtraceError('RAW_SOCKET_ADDON', `the raw-socket addon cannot be loaded: ${(err as Error).message.split('\n')[0]}`,
+      'rebuild it: npm rebuild raw-socket (needs python3, make and a C++ compiler)', EXIT.dependency);
+  }
   return rawModule;
 }
 
