@@ -400,7 +400,7 @@ async function main(): Promise<void> {
   const rate = values.rate === undefined ? undefined : Number(values.rate);
   const bad = !Number.isInteger(exchanges) || exchanges <= 0 || !values.out || (values.format !== 'ethernet' && values.format !== 'sll2-3if') ||
     (seed !== undefined && !Number.isInteger(seed)) || (rate !== undefined && !(rate > 0 && Number.isFinite(rate)));
-  if (bad) {
+  if (bad || values.out === undefined) {
     process.stderr.write('usage: gen-http-capture --exchanges N --out FILE [--format ethernet|sll2-3if] [--seed S] [--rate PER_SECOND]\n');
     process.exitCode = 2;
     return;
