@@ -165,3 +165,23 @@ test('an option that runs past its block is a warning, not an error; the packet 
   assert.equal(got.packets.length, 1);
   assert.match(got.warnings.join('\n'), /option 1 runs past the end of the block/);
 });
+
+test('timestamp split is exact for every 64-bit value and resolution up to 2^36 units/s (fast-check against BigInt)', async () => {
+  const fc = (await import('fast-check')).default;
+  const { splitTimestamp, unitsPerSecondOfTsresol } = await import('../../src/capture/timestamp.js');
+  const out = { sec: 0, nsec: 0 };
+  fc.assert(fc.property(
+    fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+    fc.constantFrom(0, 3, 6, 9, 10, 0x80 | 10, 0x80 | 20, 0x80 | 30, 0x80 | 36),
+    (value, tsresol) => {
+      const units = unitsPerSecondOfTsresol(tsresol)!;
+      splitTimestamp(Number(value >> 32n), Number(value & 0xffffffffn), units, out);
+      const sec = value / BigInt(units);
+      const rem = value % BigInt(units);
+      const nsec = (rem * 1_000_000_000n) / BigInt(units);
+      if (sec < BigInt(Number.MAX_SAFE_INTEGER)) assert.equal(out.sec, Number(sec), `sec of ${value} at ${units}/s`);
+      assert.ok(Math.abs(out.nsec - Number(nsec)) <= 1, `nsec of ${value} at ${units}/s: ${out.nsec} vs ${nsec}`);
+      assert.ok(out.nsec >= 0 && out.nsec <= 999_999_999);
+    },
+  ), { numRuns: 3000 });
+});
