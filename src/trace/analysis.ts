@@ -10,7 +10,7 @@ import type { ProbeFlow } from './flow.js';
 import { isDestinationReply, type TracerOutcome } from './tracer.js';
 import type { AddressTrace, Hop, HopResponder, Probe, ReplyKind, TraceFailureSource, TraceStatus } from './types.js';
 
-const round1 = (n: number): number => Math.round(n * 1000) / 1000;
+const roundMs = (n: number): number => Math.round(n * 1000) / 1000;
 
 export function analyzeTrace(flow: ProbeFlow, outcome: TracerOutcome, firstTtl: number, maxTtl: number): AddressTrace {
   const lastTtl = Math.min(outcome.destinationTtl ?? Infinity, outcome.unreachableTtl ?? Infinity, maxTtl);
@@ -62,7 +62,7 @@ export function analyzeTrace(flow: ProbeFlow, outcome: TracerOutcome, firstTtl: 
     sendErrors: outcome.sendErrors,
     firstSendError: outcome.firstSendError,
     probesSent,
-    durationMs: round1(outcome.finishedAtMs - outcome.startedAtMs),
+    durationMs: roundMs(outcome.finishedAtMs - outcome.startedAtMs),
   };
 }
 
@@ -115,7 +115,7 @@ function rttStats(rtts: number[]): { min: number; avg: number; max: number } | n
   let max = -Infinity;
   let sum = 0;
   for (const r of rtts) { if (r < min) min = r; if (r > max) max = r; sum += r; }
-  return { min: round1(min), avg: round1(sum / rtts.length), max: round1(max) };
+  return { min: roundMs(min), avg: roundMs(sum / rtts.length), max: roundMs(max) };
 }
 
 function firstDestinationKind(probes: Probe[], ttl: number): ReplyKind | null {
