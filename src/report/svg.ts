@@ -80,7 +80,8 @@ export function pathNodes(r: FollowResult): PathNode[] {
   const vethFails = cause === 'veth-down';
   nodes.push({ kind: 'iface', label: veth?.iface ?? 'veth', detail: s ? (vethFails ? 'never reached' : when(veth)) : 'not checked', state: vethFails ? 'fail' : dockerFails ? 'skipped' : containerState, failing: vethFails, layer: 'container' });
   const nat = s?.nat[0]?.to ?? 'container';
-  nodes.push({ kind: 'container', label: 'container', detail: nat, state: v.firstFailing === 'container' ? 'skipped' : st('container'), failing: false, layer: 'container' });
+  const containerNode: NodeState = v.firstFailing === 'container' ? 'skipped' : st('container');
+  nodes.push({ kind: 'container', label: 'container', detail: containerNode === 'skipped' ? 'not reached' : nat, state: containerNode, failing: false, layer: 'container' });
   const appRow = v.rows.find((x) => x.layer === 'application');
   const appStatus = s?.interfaces.find((i) => i.role === 'veth')?.responseStatus ?? req?.httpStatus ?? null;
   nodes.push({
