@@ -45,6 +45,21 @@ function text(data: Uint8Array, start: number, end: number): string {
   return end > start ? latin1Slice.call(data, start, end) : '';
 }
 
+/** Methods, versions and reasons repeat in every message: one shared string each. */
+const COMMON = ['GET', 'POST', 'PUT', 'HEAD', 'DELETE', 'OPTIONS', 'PATCH', 'HTTP/1.1', 'HTTP/1.0', 'OK', 'Not Found', 'Created', 'No Content', 'Not Modified', 'Found', 'Moved Permanently', 'Bad Request', 'Internal Server Error', 'Bad Gateway', 'Service Unavailable', 'Gateway Timeout']
+  .map((s) => ({ s, bytes: Uint8Array.from(s, (c) => c.charCodeAt(0)) }));
+
+function commonText(data: Uint8Array, start: number, end: number): string {
+  const n = end - start;
+  for (const c of COMMON) {
+    if (c.bytes.length !== n) continue;
+    let same = true;
+    for (let i = 0; i < n; i++) if (data[start + i] !== c.bytes[i]) { same = false; break; }
+    if (same) return c.s;
+  }
+  return text(data, start, end);
+}
+
 function nameIs(data: Uint8Array, start: number, end: number, name: Uint8Array): boolean {
   if (end - start !== name.length) return false;
   for (let i = 0; i < name.length; i++) {
@@ -80,11 +95,11 @@ export function readHeadFields(data: Uint8Array, offset: number, length: number,
   };
   if (kind === 'request') {
     if (sp2 < 0) return null;
-    f.method = text(data, offset, sp1);
+    f.method = commonText(data, offset, sp1);
     f.target = text(data, sp1 + 1, sp2);
-    f.version = text(data, sp2 + 1, firstEnd);
+    f.version = commonText(data, sp2 + 1, firstEnd);
   } else {
-    f.version = text(data, offset, sp1);
+    f.version = commonText(data, offset, sp1);
     const codeEnd = sp2 < 0 ? firstEnd : sp2;
     let status = 0;
     let digits = 0;
@@ -96,7 +111,7 @@ export function readHeadFields(data: Uint8Array, offset: number, length: number,
     }
     if (digits !== 3) return null;
     f.status = status;
-    f.reason = sp2 < 0 ? '' : text(data, sp2 + 1, firstEnd);
+    f.reason = sp2 < 0 ? '' : commonText(data, sp2 + 1, firstEnd);
   }
   let p = eol + 1;
   while (p < end) {

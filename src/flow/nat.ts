@@ -47,7 +47,10 @@ function endpoint(text: string, port: number): string {
  * The connection's NAT mappings, client → server. A rewrite seen on a response (server →
  * client) is the same mapping undone: it is reported once, oriented like the request's.
  */
+const NO_MAPPINGS: NatMapping[] = [];
+
 export function natMappings(conn: Connection, clientSide: Side, interfaceName: (i: number) => string): NatMapping[] {
+  if (conn.nat.length === 0) return NO_MAPPINGS;
   const out: NatMapping[] = [];
   const add = (m: NatMapping): void => {
     if (!out.some((o) => o.kind === m.kind && o.from === m.from && o.to === m.to)) out.push(m);
