@@ -73,6 +73,12 @@ function openSocket(raw: RawSocketModule, protocol: number, family: IpFamily): R
   }
 }
 
+/** Throws PrivilegeError when raw sockets cannot be opened (checked before resolving names). */
+export function checkRawSocketPrivilege(): void {
+  const raw = loadRaw();
+  openSocket(raw, IPPROTO_ICMP, 4).close();
+}
+
 /** The source address the kernel picks towards `destination`: connect() a UDP socket, which sends nothing. */
 export function sourceAddressFor(destination: string, family: IpFamily): Promise<string> {
   return new Promise((resolve, reject) => {

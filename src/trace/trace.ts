@@ -12,7 +12,7 @@ import {
 } from './config.js';
 import { makeFlow } from './flow.js';
 import { realClock, type Clock, type NetworkFactory } from './network.js';
-import { openRawNetwork } from './raw-network.js';
+import { checkRawSocketPrivilege, openRawNetwork } from './raw-network.js';
 import { resolveTargets, systemResolver, type AddressResolver } from './resolve.js';
 import { runTracer } from './tracer.js';
 import { port, traceIdentifier, type AddressTrace, type TraceOptions, type TraceResult } from './types.js';
@@ -106,6 +106,8 @@ export async function traceAddress(address: string, options: TraceOptions = {}, 
  */
 export async function traceRoute(host: string, options: TraceOptions = {}, deps: TraceDeps = {}): Promise<TraceResult> {
   const s = settingsOf(options);
+  // Without privilege, say so before a name is looked up (an address needs no lookup).
+  if (!deps.network && familyOf(host.replace(/^\[(.*)\]$/, '$1')) === null) checkRawSocketPrivilege();
   const addresses = await resolveTargets(host, options.family, deps.resolver ?? systemResolver);
   const traces: AddressTrace[] = [];
   for (const address of addresses) {
