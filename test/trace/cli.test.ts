@@ -59,6 +59,10 @@ test('without privilege: one-line PrivilegeError with the root/CAP_NET_RAW hint,
   assert.equal(r.code, 4, r.stderr);
   assert.equal(r.stdout, '');
   assert.match(r.stderr, /^error\[PRIVILEGE\]: sending trace probes through raw sockets needs privileges flowtrace does not have\nhint: raw sockets need root or CAP_NET_RAW: run with sudo, or setcap cap_net_raw\+ep \$\(which node\)\n$/);
+  // A name: the privilege error comes before any lookup.
+  const named = cli(['localhost', '--proto', 'udp'], ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups', '--inh-caps=-all']);
+  assert.equal(named.code, 4, named.stderr);
+  assert.match(named.stderr, /^error\[PRIVILEGE\]/);
 });
 
 test('an unprivileged user with only CAP_NET_RAW can trace', { skip: !IS_ROOT ? 'needs root to switch to user nobody' : !hasSetpriv() ? 'setpriv (util-linux) is not installed' : false }, () => {
