@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseIfmapText } from '../../src/cli/commands/read.js';
+import { parseIfmap } from '../../src/capture/index.js';
 import { analyzeCapture, renderAnalysis } from '../../src/flow/index.js';
 
 const DATA = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'data', 'flow');
@@ -28,7 +28,7 @@ for (const file of captures) {
   const name = file.replace(/\.pcap$/, '');
   test(`golden: ${name}`, async () => {
     const ifmapFile = path.join(DATA, `${name}.ifmap`);
-    const ifmap = existsSync(ifmapFile) ? parseIfmapText(readFileSync(ifmapFile, 'utf8')) : undefined;
+    const ifmap = existsSync(ifmapFile) ? parseIfmap(readFileSync(ifmapFile, 'utf8')) : undefined;
     const { analysis } = await analyzeCapture(path.join(DATA, file), ifmap ? { ifmap } : {});
     const json = JSON.stringify(analysis, null, 2) + '\n';
     const text = renderAnalysis(analysis);

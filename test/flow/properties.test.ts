@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import fc from 'fast-check';
-import { parseIfmapText } from '../../src/cli/commands/read.js';
+import { parseIfmap } from '../../src/capture/index.js';
 import { analyzeCapture, type FlowAnalysis } from '../../src/flow/index.js';
 import { PacketStitcher, type CopyFields } from '../../src/flow/stitch.js';
 import { CRAFTED_IFMAP, Conversation, dockerPath, pcapBytes, type Who } from './craft.js';
@@ -42,7 +42,7 @@ function sendCut(c: Conversation, who: Who, data: string, cuts: number[]): void 
 
 async function analyze(c: Conversation, stitched: boolean): Promise<FlowAnalysis> {
   const bytes = pcapBytes(c.frames, 'sll2');
-  return (await analyzeCapture(Readable.from([Buffer.from(bytes)]), stitched ? { ifmap: parseIfmapText(CRAFTED_IFMAP) } : {})).analysis;
+  return (await analyzeCapture(Readable.from([Buffer.from(bytes)]), stitched ? { ifmap: parseIfmap(CRAFTED_IFMAP) } : {})).analysis;
 }
 
 const msgArb = fc.record({

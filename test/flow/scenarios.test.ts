@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { parseIfmapText } from '../../src/cli/commands/read.js';
+import { parseIfmap } from '../../src/capture/index.js';
 import { analyzeCapture, findExchange, renderAnalysis, selectRequest, type FlowAnalysis } from '../../src/flow/index.js';
 import { pcapBytes } from './craft.js';
 import { craftedCaptures } from './make-crafted.js';
@@ -20,12 +20,12 @@ const crafted = craftedCaptures();
 async function analyzeCrafted(name: string): Promise<FlowAnalysis> {
   const c = crafted[name];
   const bytes = pcapBytes(c.frames, c.linkType);
-  const { analysis } = await analyzeCapture(Readable.from([Buffer.from(bytes)]), c.ifmap ? { ifmap: parseIfmapText(c.ifmap) } : {});
+  const { analysis } = await analyzeCapture(Readable.from([Buffer.from(bytes)]), c.ifmap ? { ifmap: parseIfmap(c.ifmap) } : {});
   return analysis;
 }
 
 async function analyzeFile(name: string): Promise<FlowAnalysis> {
-  const ifmap = parseIfmapText(readFileSync(path.join(DATA, `${name}.ifmap`), 'utf8'));
+  const ifmap = parseIfmap(readFileSync(path.join(DATA, `${name}.ifmap`), 'utf8'));
   return (await analyzeCapture(path.join(DATA, `${name}.pcap`), { ifmap })).analysis;
 }
 

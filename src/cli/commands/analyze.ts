@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CliIO } from '../io.js';
 import { EXIT, FlowtraceError, InputError, UsageError } from '../../errors.js';
-import { parseIfmapText as parseIfmap } from './read.js';
+import { parseIfmap } from '../../capture/index.js';
 import { analyzeCapture, renderAnalysis, selectRequest, FLOW_DEFAULTS, type FlowOptions } from '../../flow/index.js';
 import { filteredCaptureStream } from '../../capture/filter.js';
 
