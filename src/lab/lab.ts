@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import fs from 'node:fs';
-import { LabError, PrivilegeError, UsageError } from '../errors.js';
+import { EXIT, FlowtraceError, LabError, PrivilegeError, UsageError } from '../errors.js';
 import { PACKAGE_ROOT } from '../self.js';
 import { LAB_FAULTS, SERVICE_FAULTS, isLabFault, setNetworkFault, type LabFaultName } from './faults.js';
 import { buildTopology, destroyTopology, existingLabNamespaces, namespaceExists, namespaceInode } from './netns.js';
@@ -174,7 +174,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabStatus> {
       await teardown();
       releaseSession();
       if (opts.signal?.aborted) {
-        throw new LabError('LAB_INTERRUPTED', 'lab up was interrupted; everything it had built was removed', 'run `flowtrace lab up` again', {});
+        throw new FlowtraceError('INTERRUPTED', 'lab up was interrupted; everything it had built was removed', 'run `flowtrace lab up` again', EXIT.interrupted);
       }
       throw err;
     }

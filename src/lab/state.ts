@@ -122,16 +122,44 @@ export function sessionOwner(): SessionOwner | null {
   }
 }
 
-/** True when the session is held by another live process. */
+function parentPid(pid: number): number | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    return Number.isInteger(ppid) && ppid > 0 ? ppid : null;
+  } catch {
+    return null;
+  }
+}
+
+/** True when `ancestor` is this process's parent, grandparent, … */
+function isAncestor(ancestor: number): boolean {
+  let p = parentPid(process.pid);
+  for (let depth = 0; p !== null && depth < 64; depth++) {
+    if (p === ancestor) return true;
+    p = parentPid(p);
+  }
+  return false;
+}
+
+function ownerAlive(o: SessionOwner): boolean {
+  return isAlive(o.pid) && (o.startTime === null || processStartTime(o.pid) === o.startTime);
+}
+
+/**
+ * The live owner of the session when it is neither this process nor one of its ancestors
+ * (a session owner's children — e.g. `flowtrace lab up` run by a test — act in its session).
+ */
 export function sessionHeldByOther(): SessionOwner | null {
   const o = sessionOwner();
-  if (!o || o.pid === process.pid) return null;
-  if (!isAlive(o.pid)) return null;
-  if (o.startTime !== null && processStartTime(o.pid) !== o.startTime) return null;
+  if (!o || o.pid === process.pid || !ownerAlive(o) || isAncestor(o.pid)) return null;
   return o;
 }
 
+/** Makes this process the owner, unless a live ancestor already is (its session is shared). */
 export function claimSession(): void {
+  const o = sessionOwner();
+  if (o && o.pid !== process.pid && ownerAlive(o) && isAncestor(o.pid)) return;
   fs.writeFileSync(SESSION_FILE, `${process.pid} ${processStartTime(process.pid)}\n`);
 }
 

@@ -7,7 +7,9 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { selfCliArgv } from '../../src/self.js';
+import { LOCK_FILE } from '../../src/lab/state.js';
 import {
   LAB, LAB_FAULTS, CONTAINER_VETH, labUp, labDown, labStatus, labExec, injectFault, healFault, readAccessLog,
 } from '../../src/lab/index.js';
@@ -41,11 +43,11 @@ function hops(text: string): Map<number, string> {
   return m;
 }
 
-describe('flowtrace lab (root)', { skip: ROOT_SKIP }, () => {
-  let linksBefore: string[] = [];
+let linksBeforeAll: string[] = [];
 
+describe('flowtrace lab (root)', { skip: ROOT_SKIP }, () => {
   before(async () => {
-    linksBefore = hostLinks();
+    linksBeforeAll = hostLinks();
     const s = await labUp();
     assert.equal(s.up, true);
     await healFault();
@@ -331,21 +333,61 @@ describe('flowtrace lab (root)', { skip: ROOT_SKIP }, () => {
     }));
   });
 
+  test('up recovers from a killed run: a dead service and a deleted namespace are rebuilt', async () => {
+    const before = labStatus();
+    const app = before.services.find((sv) => sv.name === 'app')!;
+    process.kill(app.pid!, 'SIGKILL');
+    execFileSync('ip', ['netns', 'del', 'ft-vpc']);
+    assert.equal(labStatus().up, false);
+    const s = await labUp();
+    assert.equal(s.up, true);
+    assert.equal(s.alreadyUp, false);
+    assert.equal((await curl(`${URL_HTTP}/`)).status, 200);
+  });
+
+  test('a stale lock (its owner is dead) is taken over', async () => {
+    const dead = execFileSync('sh', ['-c', 'echo $$'], { encoding: 'utf8' }).trim();
+    fs.writeFileSync(LOCK_FILE, `${dead}\n`);
+    await healFault();
+    assert.equal(fs.existsSync(LOCK_FILE), false, 'released after use');
+  });
+
   test('down leaves nothing: namespaces, processes, /etc/netns, run dir, host interfaces', async () => {
     const pids = labStatus().services.map((s) => s.pid).filter((p): p is number => p !== null);
     assert.ok(pids.length >= 4);
-    await labDown();
-    const netns = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
-    assert.doesNotMatch(netns, /^ft-/m);
-    for (const pid of pids) assert.equal(fs.existsSync(`/proc/${pid}/ns/net`), false, `process ${pid} is gone`);
-    const lsns = execFileSync('lsns', ['-t', 'net', '-n', '-o', 'PID'], { encoding: 'utf8' }).split(/\s+/).filter(Boolean).map(Number);
-    for (const pid of pids) assert.ok(!lsns.includes(pid), `lsns does not show ${pid}`);
-    assert.deepEqual(fs.readdirSync('/etc/netns').filter((d) => d.startsWith('ft-')), []);
-    assert.equal(fs.existsSync(LAB.runDir), false);
-    assert.deepEqual(hostLinks(), linksBefore);
-    assert.equal(labStatus().up, false);
-    // And up again after down works (the suite's after() takes it down again).
+    await labDown({ keepSession: true }); // still ours: nobody else builds before the next test
+    assertNothingLeft(pids);
+  });
+
+  test('Ctrl-C during `lab up` tears down what was built (exit 130)', async () => {
+    const [node, ...rest] = selfCliArgv();
+    const child = spawn(node!, [...rest, 'lab', 'up'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
+    const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+    // The child acts in this process's lab session (nobody else can build meanwhile).
+    // Interrupt once the namespaces exist (the services are starting then).
+    for (let i = 0; i < 400 && !fs.existsSync('/run/netns/ft-container'); i++) await sleep(10);
+    assert.ok(fs.existsSync('/run/netns/ft-container'), 'lab up got as far as the namespaces');
+    child.kill('SIGINT');
+    const code = await exited;
+    assert.equal(code, 130, stderr);
+    assert.match(stderr, /^error\[INTERRUPTED\]: lab up was interrupted; everything it had built was removed\nhint: /);
+    assertNothingLeft([]);
+    // And up after that works (the suite's after() takes it down again).
     const s = await labUp();
     assert.equal(s.up, true);
   });
 });
+
+function assertNothingLeft(pids: number[]): void {
+  const netns = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
+  assert.doesNotMatch(netns, /^ft-/m);
+  for (const pid of pids) assert.equal(fs.existsSync(`/proc/${pid}/ns/net`), false, `process ${pid} is gone`);
+  const lsns = execFileSync('lsns', ['-t', 'net', '-n', '-o', 'PID'], { encoding: 'utf8' }).split(/\s+/).filter(Boolean).map(Number);
+  for (const pid of pids) assert.ok(!lsns.includes(pid), `lsns does not show ${pid}`);
+  assert.deepEqual(fs.readdirSync('/etc/netns').filter((d) => d.startsWith('ft-')), []);
+  assert.equal(fs.existsSync(LAB.runDir), false);
+  assert.deepEqual(hostLinks(), linksBeforeAll);
+  assert.equal(labStatus().up, false);
+}
