@@ -4,7 +4,8 @@
  * (ts_sec, ts_frac, caplen, len) and caplen bytes. The magic number gives the byte order and
  * whether ts_frac counts micro- or nanoseconds. Also read: Alexey Kuznetzov's "modified"
  * pcap (magic 0xa1b2cd34), whose record headers carry 8 more bytes (ifindex, protocol,
- * packet type), as libpcap does.
+ * packet type), as libpcap does. A record longer than the file's snaplen is cut to it (as
+ * libpcap 1.10 does; tcpdump's hostile test captures rely on it), with one warning.
  */
 import type { ReaderContext, RecordFormat } from './context.js';
 import { MAX_RECORD_BYTES } from './context.js';
@@ -28,6 +29,19 @@ const RH_CAPLEN = 8;
 const RH_LEN = 12;
 const RECORD_HEADER_BYTES = 16;
 const MODIFIED_RECORD_HEADER_BYTES = 24;
+
+/**
+ * libpcap's largest snaplen per link type (max_snaplen_for_dlt): a file snaplen of 0 or above
+ * it means "this maximum". Records longer than the file's snaplen are cut to it, as libpcap
+ * 1.10 does, so that what flowtrace decodes is what tcpdump decodes.
+ */
+const LIBPCAP_MAXIMUM_SNAPLEN = 262144;
+const LIBPCAP_LARGER_SNAPLEN: Record<number, number> = { 231: 128 * 1024 * 1024 /* DBUS */, 279: 8 * 1024 * 1024 /* EBHSCR */, 249: 1024 * 1024 /* USBPCAP */ };
+
+export function effectiveSnaplen(fileSnaplen: number, linkType: number): number {
+  const max = LIBPCAP_LARGER_SNAPLEN[linkType] ?? LIBPCAP_MAXIMUM_SNAPLEN;
+  return fileSnaplen === 0 || fileSnaplen > max ? max : fileSnaplen;
+}
 
 /** Link-type field: low 16 bits the LINKTYPE, bit 26 "FCS length present", bits 28–31 FCS length in 16-bit words. */
 const LINKTYPE_MASK = 0xffff;
@@ -59,6 +73,8 @@ export class PcapFormat implements RecordFormat {
   private readonly nano: boolean;
   private readonly headerBytes: number;
   private linkType = 0;
+  private snaplenBytes = LIBPCAP_MAXIMUM_SNAPLEN;
+  private cutRecords = 0;
 
   constructor(ctx: ReaderContext, variant: { littleEndian: boolean; nano: boolean; modified: boolean }) {
     this.ctx = ctx;
@@ -94,15 +110,25 @@ export class PcapFormat implements RecordFormat {
       frac *= 1000;
     }
     const dataOff = off + this.headerBytes;
+    let caplen = len - this.headerBytes;
+    if (caplen > this.snaplenBytes) caplen = this.cutToSnaplen(caplen);
     rec.index = ++ctx.packets;
     rec.interfaceId = 0;
     rec.linkType = this.linkType;
     rec.tsSec = tsSec;
     rec.tsNsec = frac;
-    rec.capturedLength = len - this.headerBytes;
+    rec.capturedLength = caplen;
     rec.originalLength = readU32(buf, off + RH_LEN, le);
-    rec.data = buf.subarray(dataOff, off + len);
+    rec.data = buf.subarray(dataOff, dataOff + caplen);
     ctx.events.onPacket(rec);
+  }
+
+  private cutToSnaplen(caplen: number): number {
+    if (this.cutRecords++ === 0) {
+      this.ctx.warn(`pcap record at byte ${this.ctx.recordOffset}: captured length ${caplen} is more than the file's snaplen ${this.snaplenBytes}; ` +
+        'cut to the snaplen, as libpcap does (later such records are cut without a warning)');
+    }
+    return this.snaplenBytes;
   }
 
   private processFileHeader(buf: Uint8Array, off: number): void {
@@ -112,6 +138,7 @@ export class PcapFormat implements RecordFormat {
     if (major !== 2) ctx.warn(`pcap file header says version ${major}.${minor}; only 2.4 is defined, reading it as 2.4`);
     const { linkType, fcsLengthBytes } = splitLinkTypeField(readU32(buf, off + FH_LINKTYPE, this.le));
     this.linkType = linkType;
+    this.snaplenBytes = effectiveSnaplen(readU32(buf, off + FH_SNAPLEN, this.le), linkType);
     const iface: CaptureInterface = {
       id: 0,
       linkType,

@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { CORPUS_DIR, DATA_DIR, epochString, parseInChunks, pcapToBigEndian, tsharkFrames, Bytes, concat } from './helpers.js';
 
@@ -88,7 +89,29 @@ test('big-endian pcap (µs and ns) reads exactly like the little-endian original
 });
 
 test('big-endian pcaps of the tcpdump corpus match tshark', () => {
-  for (const name of ['802_15_4_beacon.pcap', 'isup.pcap', 'pptp.pcap']) assertMatchesTshark(name, path.join(CORPUS_DIR, name));
+  for (const name of ['isup.pcap', 'pptp.pcap', 'slow-ossp.pcap', 'ipoib.pcap']) assertMatchesTshark(name, path.join(CORPUS_DIR, name));
+});
+
+test('records longer than the file snaplen are cut to it exactly as libpcap cuts them (tcpdump -r F -w - as the oracle)', () => {
+  // Hostile corpus files whose records exceed the header's snaplen (802_15_4_beacon is big-endian).
+  for (const name of ['802_15_4-data.pcap', '802_15_4_beacon.pcap', 'q933-heapoverflow-2.pcap', 'dccp_options-oobr.pcap', 'vrrp-vrrp_print-oobr-2.pcap']) {
+    const file = path.join(CORPUS_DIR, name);
+    const ours = parseInChunks(readFileSync(file));
+    assert.equal(ours.error, null);
+    assert.equal(ours.warnings.filter((w) => /cut to the snaplen, as libpcap does/.test(w)).length, 1, name);
+    const rewritten = execFileSync('tcpdump', ['-r', file, '-w', '-'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const libpcap = parseInChunks(rewritten);
+    assert.deepEqual(ours.packets.map((p) => [p.capturedLength, p.originalLength, p.dataHex]), libpcap.packets.map((p) => [p.capturedLength, p.originalLength, p.dataHex]), name);
+    assert.ok(ours.packets.every((p) => p.capturedLength <= ours.interfaces[0].snaplenBytes));
+  }
+});
+
+test('snaplen 0 means libpcap\'s maximum: nothing is cut', () => {
+  const header = new Bytes(true).u32(0xa1b2c3d4).u16(2).u16(4).u32(0).u32(0).u32(0).u32(1);
+  const rec = new Bytes(true).u32(1).u32(0).u32(300).u32(300).raw(new Uint8Array(300).fill(7));
+  const got = parseInChunks(concat(header.bytes(), rec.bytes()));
+  assert.equal(got.packets[0].capturedLength, 300);
+  assert.deepEqual(got.warnings, []);
 });
 
 test('the FCS bits of the link-type field are split off the link type', () => {
