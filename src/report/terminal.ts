@@ -12,6 +12,8 @@ export interface TerminalOptions {
   width?: number;
   /** Print every row's evidence under it. */
   verbose?: boolean;
+  /** Only the table and the verdict (no route, no packets). */
+  compact?: boolean;
 }
 
 const ANSI = { reset: '\x1b[0m', bold: '\x1b[1m', dim: '\x1b[2m', red: '\x1b[31m', green: '\x1b[32m', yellow: '\x1b[33m', cyan: '\x1b[36m' };
@@ -79,6 +81,8 @@ export function renderTerminal(result: FollowResult, opts: TerminalOptions): str
   }
   out.push(c('dim', `exit code ${v.exitCode}`));
 
+  if (opts.compact) return out.join('\n') + '\n';
+
   // the route
   const traces = result.routes.filter((r) => r.hops.length > 0);
   if (traces.length) {
@@ -99,6 +103,7 @@ export function renderTerminal(result: FollowResult, opts: TerminalOptions): str
     if (s.packets.length) {
       // One line per packet, its copies on each interface after it (the ladder, as text).
       const ids = [...new Set(s.packets.map((p) => p.packetId))];
+      const lastAddr: Record<string, string> = {};
       out.push(c('dim', `  packets (${ids.length}; copies per interface, ms since the first):`));
       for (const id of ids.slice(0, 30)) {
         const copies = s.packets.filter((p) => p.packetId === id).sort((a, b) => a.tMs - b.tMs);
@@ -107,7 +112,10 @@ export function renderTerminal(result: FollowResult, opts: TerminalOptions): str
         const dnat = copies.find((p) => p.dst !== first.dst);
         const snat = copies.find((p) => p.src !== first.src);
         const addr = `${first.src}${snat ? ` ⇒ ${snat.src}` : ''} → ${first.dst}${dnat ? ` ⇒ ${dnat.dst}` : ''}`;
-        out.push(`    +${first.tMs.toFixed(3).padStart(8)}  ${first.label.padEnd(9)} ${hops}   ${c('dim', addr)}`);
+        // Addresses once per direction (they repeat on every packet of the connection).
+        const shown = addr === lastAddr[first.way] ? '' : `   ${c('dim', addr)}`;
+        lastAddr[first.way] = addr;
+        out.push(`    +${first.tMs.toFixed(3).padStart(8)}  ${first.label.padEnd(9)} ${hops}${shown}`);
       }
       if (ids.length > 30) out.push(c('dim', `    … ${ids.length - 30} more in --json / --report`));
     }

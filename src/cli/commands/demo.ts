@@ -106,7 +106,8 @@ export async function run(args: string[], io: CliIO): Promise<number> {
         io.stdout(`${bold(w.url)}: the walk did not complete: ${w.error}\n`);
         continue;
       }
-      io.stdout(renderTerminal(w.result, { color, width: Math.min(120, process.stdout.columns || 100) }));
+      // The first walk in full (route, stitched path, packets); the next ones as their table.
+      io.stdout(renderTerminal(w.result, { color, width: Math.min(120, process.stdout.columns || 100), compact: w !== walks[0] }));
       const scheme = w.result.scheme;
       const json = path.join(outDir, `${tag}-${scheme}.json`);
       writeFileSync(json, JSON.stringify(w.result, null, 2) + '\n');
