@@ -120,7 +120,7 @@ export async function follow(urlText: string, probes: FollowProbes, options: Fol
       step(`tracing ${addresses.length} address${addresses.length > 1 ? 'es' : ''} (${protos.join(', ')})`);
       const jobs = addresses.flatMap((a) => protos.map((p) => ({ a, p })));
       routes = await Promise.all(jobs.map(({ a, p }) => probes.trace(a, p, url.port).catch((err: unknown): RouteEvidence => ({
-        address: a, proto: p, port: p === 'icmp' ? null : url.port, status: 'error', reachedAtTtl: null, hops: [], explanation: null, elapsedMs: null, error: errorText(err),
+        address: a, proto: p, port: p === 'icmp' ? null : url.port, status: 'error', reachedAtTtl: null, hops: [], explanation: null, elapsedMs: null, error: traceErrorText(err),
       }))));
     }
 
@@ -188,6 +188,13 @@ function failedServer(target: string, error: string): ServerEvidence {
     target, status: 'error', error, capturedPackets: 0, kernelDrops: null, filter: null, matchedBy: null, traceId: null,
     interfaces: [], nat: [], packets: [], path: [], anomalies: [], appTimeMs: null,
   };
+}
+
+/** A trace that could not run, in one short line (for privilege: what to do). */
+function traceErrorText(err: unknown): string {
+  const e = err as { code?: unknown; message?: unknown; hint?: unknown } | null;
+  if (e && e.code === 'PRIVILEGE' && typeof e.hint === 'string') return e.hint;
+  return e && typeof e.message === 'string' ? e.message : String(err);
 }
 
 function errorText(err: unknown): string {
