@@ -37,12 +37,23 @@ export interface PrintOptions {
 /** What the printer reads from a packet record (a PacketRecord satisfies it). */
 export type PrintableRecord = Pick<PacketRecord, 'index' | 'tsSec' | 'tsNsec' | 'capturedLength' | 'originalLength'>;
 
-const ETHERTYPE_NAMES: Record<number, string> = {
-  0x0800: 'IPv4', 0x86dd: 'IPv6', 0x0806: 'ARP', 0x8035: 'Reverse ARP', 0x8100: '802.1Q', 0x88a8: '802.1Q-QinQ',
-  0x9100: '802.1Q-9100', 0x8847: 'MPLS unicast', 0x8848: 'MPLS multicast', 0x88cc: 'LLDP', 0x8863: 'PPPoE D',
-  0x8864: 'PPPoE S', 0x888e: 'EAPOL', 0x88e5: 'MACsec', 0x8902: 'CFM', 0x9000: 'Loopback',
+/** tcpdump's ethertype_values (print-ether.c), the names it prints. */
+export const ETHERTYPE_NAMES: Record<number, string> = {
+  0x0800: 'IPv4', 0x8847: 'MPLS unicast', 0x8848: 'MPLS multicast', 0x86dd: 'IPv6', 0x8100: '802.1Q',
+  0x9100: '802.1Q-9100', 0x88a8: '802.1Q-QinQ', 0x9200: '802.1Q-9200', 0x88e5: '802.1AE MACsec', 0x8181: 'VMAN',
+  0x0200: 'PUP', 0x0806: 'ARP', 0x8035: 'Reverse ARP', 0x0600: 'NS', 0x0500: 'Sprite', 0x1000: 'Trail',
+  0x6001: 'MOP DL', 0x6002: 'MOP RC', 0x6003: 'DN', 0x6004: 'LAT', 0x6007: 'SCA', 0x6558: 'TEB', 0x8038: 'Lanbridge',
+  0x803c: 'DEC DNS', 0x803e: 'DEC DTS', 0x805b: 'VEXP', 0x805c: 'VPROD', 0x809b: 'Appletalk', 0x80f3: 'Appletalk ARP',
+  0x8137: 'IPX', 0x880b: 'PPP', 0x8808: 'MPCP', 0x8809: 'Slow Protocols', 0x8863: 'PPPoE D', 0x8864: 'PPPoE S',
+  0x888e: 'EAPOL', 0x8892: 'RRCP', 0x886f: 'MS NLB heartbeat', 0x88cc: 'LLDP', 0xfefe: 'OSI', 0x9000: 'Loopback',
+  0x2000: 'CDP', 0x8902: 'CFM', 0x894f: 'NSH', 0x22f0: 'AVTP', 0x88f7: 'PTP', 0x8906: 'FCoE', 0x8914: 'FIP',
+  0x88b5: 'Experimental', 0x88b7: 'OUI Extended', 0x22ea: 'SRP', 0x892f: 'HSR', 0x88fb: 'PRP', 0x8917: 'MRP',
+  0x8912: 'Geonet', 0x8947: 'Calm FAST', 0x86df: 'ATM-over-Ethernet', 0x9025: 'PPP over Ethernet',
+  0xd28b: 'Arista Vendor Specific Protocol', 0x88c7: 'EAPOL-preauth',
 };
 const SLL_PACKET_TYPES = ['In', 'B', 'M', 'P', 'Out'];
+/** EtherTypes whose payload flowtrace decodes (after VLAN tags). */
+const DECODED_ETHERTYPES = new Set([0x0800, 0x86dd, 0x0806]);
 const IP_PROTO_NAMES: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'icmp6' };
 
 interface SeqBase { seq: number; ack: number }
@@ -104,6 +115,11 @@ export class PacketPrinter {
           if (link.truncated) return s + '[|vlan]';
         } else if (link.truncated) {
           return '[|vlan]';
+        } else if (link.etherType >= 0 && !DECODED_ETHERTYPES.has(link.etherType) && ETHERTYPE_NAMES[link.etherType] === undefined) {
+          // An EtherType tcpdump does not know: it prints the link header even without -e,
+          // then the payload as a hex dump.
+          return `${formatMac(d, link.srcMacOffset)} > ${formatMac(d, link.dstMacOffset)}, ${etherTypeText(link.etherType)}, length ${record.originalLength}: ` +
+            hexAndAscii(d, link.offset + link.headerLength, d.length);
         }
         return s + this.network(record, p, wireLength);
       }
@@ -141,23 +157,28 @@ export class PacketPrinter {
     if (p.ipVersion === 4) return (e && p.link.kind !== 'raw' ? '' : 'IP ') + this.ipv4(p, wireLength);
     if (p.ipVersion === 6) return (e && p.link.kind !== 'raw' ? '' : 'IP6 ') + this.ipv6(p, wireLength);
     if (p.otherNetwork === 0x0806) return (e ? '' : 'ARP, ') + arpText(p.data, p.link.offset + p.link.headerLength, wireLength);
-    if (e) return '';
-    return `ethertype ${etherTypeText(p.otherNetwork).replace(/^ethertype /, '')}, length ${record.originalLength}: `;
+    const unknown = ETHERTYPE_NAMES[p.otherNetwork] === undefined;
+    const dump = unknown ? hexAndAscii(p.data, p.link.offset + p.link.headerLength, p.data.length) : '';
+    if (e) return dump;
+    return `ethertype ${etherTypeText(p.otherNetwork).replace(/^ethertype /, '')}, length ${record.originalLength}: ${dump}`;
   }
 
   private ipv4(p: DecodedPacket, wireLength: number): string {
     const ip = p.ipv4;
     const d = p.data;
     if (ip.version === 0 && ip.truncated) return '[|ip]';
-    if (ip.version !== 4) return `IP${ip.version} ${ip.version === 6 ? ', wrong link-layer encapsulation' : ''}`.replace(/^IP/, '').trimEnd();
+    if (ip.version !== 4) return ` [version ${ip.version} != 4] (invalid)`;
     if (ip.headerLength < 20) return `bad-hlen ${ip.headerLength} (invalid)`;
     if (ip.truncated && ip.payloadOffset < 0) return '[|ip]';
     let s = '';
     if (ip.totalLength < ip.headerLength) return `[total length ${ip.totalLength} < header length ${ip.headerLength}] (invalid)`;
-    if (wireLength < ip.totalLength) s += `truncated-ip - ${ip.totalLength - wireLength} bytes missing! `;
+    let length = ip.payloadLength;
+    if (wireLength < ip.totalLength) {
+      s += `[total length ${ip.totalLength} > length ${wireLength}] (invalid) `;
+      length = wireLength - ip.headerLength;
+    }
     const src = formatIPv4(ip.src);
     const dst = formatIPv4(ip.dst);
-    const length = ip.payloadLength;
     if (ip.fragmentOffsetBytes !== 0) {
       return `${s}${src} > ${dst}: ip-proto-${ip.protocol}`;
     }
@@ -170,9 +191,10 @@ export class PacketPrinter {
     }
   }
 
-  private ipv6(p: DecodedPacket, _wireLength: number): string {
+  private ipv6(p: DecodedPacket, wireLength: number): string {
     const ip = p.ipv6;
     const d = p.data;
+    if (wireLength < 40 && wireLength >= 0) return ` [length ${wireLength} < 40] (invalid)`;
     if (ip.version !== 6) return ip.truncated && ip.version === 0 ? '[|ip6]' : ` [version ${ip.version} != 6] (invalid)`;
     if (ip.srcOffset < 0) return '[|ip6]';
     const src = formatIPv6(d, ip.srcOffset);
@@ -233,7 +255,7 @@ export class PacketPrinter {
       return s;
     }
     const flags = d[off + 13];
-    s += `Flags [${tcpFlagsText(flags)}]`;
+    s += `Flags [${tcpFlagsText(flags | ((d[off + 12] & 0x01) << 8))}]`;
     let rev = false;
     let thseq = 0;
     let thack = 0;
@@ -381,6 +403,11 @@ export class PacketPrinter {
         str = `time stamp ${type === 13 ? 'query' : 'reply'} id ${u16(d, off + 4)} seq ${u16(d, off + 6)}`;
         if (type === 14) return 'ICMP [|icmp]'; // the reply's three timestamps are printed in a form not reproduced here
         break;
+      case 42:
+      case 43:
+        if (end - off < 8) return 'ICMP [|icmp]';
+        str = `extended echo ${type === 42 ? 'request' : 'reply'}, id ${u16(d, off + 4)}, seq ${d[off + 6]}`;
+        break;
       case 17: str = 'address mask request'; break;
       case 18: str = 'address mask reply'; break;
       case 9: str = 'router advertisement'; break;
@@ -435,6 +462,60 @@ export class PacketPrinter {
         if (!need(8)) return s + ' [|icmp6]';
         s += `, ${code === 0 ? 'erroneous - octet' : code === 1 ? 'next header - octet' : code === 2 ? 'option - octet' : `code-#${code}`} ${u32(d, off + 4)}`;
         break;
+      case 138: {
+        // print-icmp6.c icmp6_rrenum_print (non-verbose), RFC 2894.
+        if (!need(16)) return s + ' [|icmp6]';
+        s += code === 0 ? ', command' : code === 1 ? ', result' : code === 255 ? ', sequence number reset' : `, code-#${code}`;
+        s += `, seq=${u32(d, off + 4)}`;
+        if (code === 0) {
+          const m = off + 16;
+          if (!need(16 + 24)) return s + ' [|icmp6]';
+          const rpm = d[m];
+          s += ` match(${rpm === 1 ? 'add' : rpm === 2 ? 'change' : rpm === 3 ? 'setglobal' : `#${rpm}`},${formatIPv6(d, m + 8)}/${d[m + 3]})`;
+          let n = d[m + 1] - 3;
+          if (n % 4 !== 0) return s + ' [|icmp6]';
+          n /= 4;
+          let u = m + 24;
+          while (n-- > 0) {
+            if (u + 32 > end) return s + ' [|icmp6]';
+            s += ` use(${formatIPv6(d, u + 16)}/${d[u]}/${d[u + 1]})`;
+            u += 32;
+          }
+        }
+        break;
+      }
+      case 139: {
+        // print-icmp6.c icmp6_nodeinfo_print, query (RFC 4620), non-verbose.
+        if (!need(16)) return s + ' [|icmp6]';
+        const qtype = u16(d, off + 4);
+        const flags = u16(d, off + 6);
+        s += ' (';
+        switch (qtype) {
+          case 0: s += 'noop'; break;
+          case 1: s += 'supported qtypes'; break;
+          case 2: s += 'DNS name'; break;
+          case 3:
+            s += 'node addresses';
+            if (flags) s += ` [${flags & 0x40 ? 'a' : ''}${flags & 0x20 ? 'G' : ''}${flags & 0x10 ? 'S' : ''}${flags & 0x08 ? 'L' : ''}${flags & 0x04 ? 'C' : ''}${flags & 0x02 ? 'A' : ''}]`;
+            break;
+          case 4: s += 'ipv4 node addresses'; break;
+          default: s += 'unknown'; break;
+        }
+        if (code === 0) {
+          if (!need(32)) return s + ' [|icmp6]';
+          s += `, subject=${formatIPv6(d, off + 16)}`;
+        } else if (code === 2) {
+          if (!need(20)) return s + ' [|icmp6]';
+          s += `, subject=${formatIPv4At(d, off + 16)}`;
+        }
+        s += ')';
+        break;
+      }
+      case 160:
+      case 161:
+        if (!need(8)) return s + ' [|icmp6]';
+        s += `, id ${u16(d, off + 4)}, seq ${d[off + 6]}`;
+        break;
       case 128:
       case 129:
         if (!need(8)) return s + ' [|icmp6]';
@@ -471,8 +552,40 @@ const ICMP6_TYPES: Record<number, string> = {
   141: 'inverse neighbor solicitation', 142: 'inverse neighbor advertisement', 143: 'multicast listener report v2',
   144: 'ha discovery request', 145: 'ha discovery reply', 146: 'mobile router solicitation',
   147: 'mobile router advertisement', 151: 'multicast router advertisement', 152: 'multicast router solicitation',
-  153: 'multicast router termination', 155: 'RPL',
+  153: 'multicast router termination', 155: 'RPL', 160: 'extended echo request', 161: 'extended echo reply',
 };
+
+/** tcpdump's hex_and_ascii_print with the "\n\t" prefix: what it prints for payloads it cannot decode. */
+export function hexAndAscii(d: Uint8Array, start: number, end: number): string {
+  let out = '';
+  let hex = '';
+  let ascii = '';
+  let offset = 0;
+  const graph = (c: number): string => (c > 0x20 && c < 0x7f ? String.fromCharCode(c) : '.');
+  const line = (): void => {
+    out += `\n\t0x${offset.toString(16).padStart(4, '0')}: ${hex.padEnd(40)}  ${ascii}`;
+    hex = '';
+    ascii = '';
+  };
+  let i = start;
+  let shorts = 0;
+  for (; i + 1 < end; i += 2) {
+    hex += ` ${(d[i] < 16 ? '0' : '') + d[i].toString(16)}${(d[i + 1] < 16 ? '0' : '') + d[i + 1].toString(16)}`;
+    ascii += graph(d[i]) + graph(d[i + 1]);
+    if (++shorts === 8) {
+      line();
+      shorts = 0;
+      offset += 16;
+    }
+  }
+  if (i < end) {
+    hex += ` ${(d[i] < 16 ? '0' : '') + d[i].toString(16)}`;
+    ascii += graph(d[i]);
+    shorts++;
+  }
+  if (shorts > 0) line();
+  return out;
+}
 
 function etherTypeText(type: number): string {
   const name = ETHERTYPE_NAMES[type];
@@ -481,7 +594,7 @@ function etherTypeText(type: number): string {
 }
 
 function tcpFlagsText(flags: number): string {
-  const names: Array<[number, string]> = [[0x01, 'F'], [0x02, 'S'], [0x04, 'R'], [0x08, 'P'], [0x10, '.'], [0x20, 'U'], [0x40, 'E'], [0x80, 'W']];
+  const names: Array<[number, string]> = [[0x01, 'F'], [0x02, 'S'], [0x04, 'R'], [0x08, 'P'], [0x10, '.'], [0x20, 'U'], [0x40, 'E'], [0x80, 'W'], [0x100, 'e']];
   let s = '';
   for (const [bit, ch] of names) if (flags & bit) s += ch;
   return s === '' ? 'none' : s;
