@@ -85,7 +85,9 @@ async function lockSession(what: string, opts: LabSessionOptions = {}): Promise<
       throw new LabError('LAB_BUSY', `${what}: the lab is in use by another process (pid ${other.pid})`,
         `wait for it to finish (set FT_LAB_WAIT_S to wait longer), or force it: flowtrace lab down`, { owner: other.pid });
     }
-    opts.signal?.throwIfAborted();
+    if (opts.signal?.aborted) {
+      throw new FlowtraceError('INTERRUPTED', `${what} was interrupted while waiting for the lab`, 'nothing was changed', EXIT.interrupted);
+    }
     await sleep(250);
   }
 }

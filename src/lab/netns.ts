@@ -126,7 +126,19 @@ export function orphanPids(inodes: Set<number>): number[] {
  */
 export async function destroyTopology(knownInodes: number[] = []): Promise<{ killed: number[]; namespaces: string[] }> {
   const namespaces = existingLabNamespaces();
-  const inodes = new Set<number>(knownInodes);
+  // Namespace inodes are reused once a namespace is gone: a recorded inode that now names
+  // someone else's namespace (or the host's) is not ours any more.
+  const foreign = new Set<number>();
+  try {
+    for (const n of fs.readdirSync(NETNS_DIR)) {
+      if (!n.startsWith(LAB_PREFIX)) { const ino = namespaceInode(n); if (ino !== null) foreign.add(ino); }
+    }
+  } catch { /* no named namespaces */ }
+  const hostNs = processNetns(1);
+  if (hostNs !== null) foreign.add(hostNs);
+  const selfNs = processNetns(process.pid);
+  if (selfNs !== null) foreign.add(selfNs);
+  const inodes = new Set<number>(knownInodes.filter((i) => !foreign.has(i)));
   for (const ns of namespaces) {
     const ino = namespaceInode(ns);
     if (ino !== null) inodes.add(ino);
