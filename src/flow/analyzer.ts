@@ -83,6 +83,7 @@ class Analyzer implements FlowAnalyzer {
   private tombUntil: number[] = [];
   private tombstoneHead = 0;
   private packetsAfterClose = 0;
+  private recordsOutOfTimeOrder = 0;
   private readonly keep: 'all' | 'exchanges' | 'anomalies';
   private readonly maxKept: number;
 
@@ -152,6 +153,7 @@ class Analyzer implements FlowAnalyzer {
     const tsUs = record.tsSec * 1e6 + Math.floor(record.tsNsec / 1000);
     if (this.firstUs < 0) this.firstUs = tsUs;
     if (tsUs > this.lastUs) this.lastUs = tsUs;
+    else if (tsUs < this.lastUs - this.stitcher.windowUs) this.recordsOutOfTimeOrder++;
     const ifx = this.interfaceOf(record, d, where);
     this.ifObservations[ifx]++;
     if (d.transport !== 'tcp' || !d.tcp.present || d.tcp.malformed !== null) { this.expire(tsUs); return; }
@@ -546,6 +548,7 @@ class Analyzer implements FlowAnalyzer {
         interfaces: this.ifNames.map((name, i) => ({ interface: name, observations: this.ifObservations[i] })),
         unmappedIfindexes: this.unmappedIfindexes.sort((a, b) => a - b),
         packetsAfterClose: this.packetsAfterClose,
+        recordsOutOfTimeOrder: this.recordsOutOfTimeOrder,
       },
       duplicates: {
         packets: st.packets,

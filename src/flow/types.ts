@@ -208,6 +208,12 @@ export interface FlowAnalysis {
     unmappedIfindexes: number[];
     /** Packets of a connection already summarised (a late ACK, a FIN sent again after RTO): counted only. */
     packetsAfterClose: number;
+    /**
+     * Records older than an earlier record by more than the stitch window: the file is not in
+     * time order (tshark -i a -i b groups frames per interface), so copies cannot be stitched
+     * and timings are off. Sort it first: `reordercap IN OUT`.
+     */
+    recordsOutOfTimeOrder: number;
   };
   /** How copies of one packet on several interfaces were folded together. */
   duplicates: {

@@ -142,3 +142,34 @@ test('--help documents the options and exit codes', async () => {
   assert.equal(r.code, 0);
   for (const s of ['--ifmap', '--request', '--json', '--keep', 'exit codes']) assert.ok(r.out.includes(s), s);
 });
+
+test('a capture grouped per interface (tshark -i a -i b) is flagged; after reordercap it stitches', async () => {
+  const { craftedCaptures } = await import('./make-crafted.js');
+  const { pcapBytes } = await import('./craft.js');
+  const { spawnSync } = await import('node:child_process');
+  const c = craftedCaptures()['crafted-retransmission']; // 400 ms long: beyond the stitch window
+  const grouped = [...c.frames].sort((x, y) => x.ifindex - y.ifindex || x.tsUs - y.tsUs);
+  const dir = mkdtempSync(path.join(tmpdir(), 'fttflow-order-'));
+  try {
+    const file = path.join(dir, 'grouped.pcap');
+    const ifmap = path.join(dir, 'grouped.ifmap');
+    writeFileSync(file, pcapBytes(grouped, 'sll2'));
+    writeFileSync(ifmap, c.ifmap!);
+    let r = await run([file, '--ifmap', ifmap, '--json']);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /out of time order .*reordercap/);
+    assert.ok((JSON.parse(r.out) as FlowAnalysis).capture.recordsOutOfTimeOrder > 0);
+    const sorted = path.join(dir, 'sorted.pcap');
+    const rc = spawnSync('reordercap', [file, sorted], { encoding: 'utf8' });
+    if (rc.error) { assert.fail(`reordercap is needed for this test (apt-get install wireshark-common): ${rc.error.message}`); }
+    r = await run([sorted, '--ifmap', ifmap, '--json']);
+    assert.equal(r.code, 0, r.err);
+    assert.doesNotMatch(r.err, /out of time order/);
+    const a = JSON.parse(r.out) as FlowAnalysis;
+    assert.equal(a.duplicates.maxCopies, 3);
+    assert.equal(a.exchanges.length, 1);
+    assert.equal(a.capture.recordsOutOfTimeOrder, 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

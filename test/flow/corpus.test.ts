@@ -42,3 +42,19 @@ test('every capture of the tcpdump corpus analyses without a crash', { skip, tim
   assert.ok(analysed > 700, `analysed ${analysed}, rejected ${rejected}`);
   assert.ok(tcpRecords > 1000 && connections > 100 && exchanges > 0, `corpus coverage: ${tcpRecords} TCP records, ${connections} connections, ${exchanges} exchanges`);
 });
+
+test('a third-party capture from the corpus: tcpdump\'s print-flags.pcap (HTTP on loopback)', { skip }, async () => {
+  const { analysis } = await analyzeCapture(path.join(CORPUS, 'print-flags.pcap'));
+  assert.equal(analysis.connections.length, 1);
+  const c = analysis.connections[0];
+  assert.deepEqual([c.client, c.server], [{ address: '127.0.0.1', port: 55920 }, { address: '127.0.0.1', port: 80 }]);
+  assert.equal(c.rolesFrom, 'syn');
+  assert.deepEqual(c.closedBy, { how: 'fin', from: 'client' });
+  assert.equal(c.handshake?.synToSynAckMs, 0.056); // 35.938066 → 35.938122
+  assert.equal(analysis.exchanges.length, 1);
+  const ex = analysis.exchanges[0];
+  assert.equal(`${ex.request?.method} ${ex.request?.target} ${ex.response?.status}`, 'GET / 200');
+  assert.equal(ex.timeToFirstByteMs, 1.809); // 35.939423 → 35.941232, as tcpdump shows
+  assert.equal(c.toClient.payloadBytes, 5559);
+  assert.deepEqual(analysis.anomalies, []);
+});

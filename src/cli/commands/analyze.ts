@@ -121,6 +121,9 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     io.stdout(renderAnalysis(analysis, selected ? { exchanges: selected } : {}));
   }
   for (const w of warnings) io.stderr(`warning: ${w}\n`);
+  if (analysis.capture.recordsOutOfTimeOrder > 0) {
+    io.stderr(`warning: ${analysis.capture.recordsOutOfTimeOrder} packets are out of time order (tshark with several -i writes frames grouped per interface): copies cannot be stitched and timings are wrong; sort the file first: reordercap ${input} sorted.pcapng\n`);
+  }
   if (analysis.capture.unmappedIfindexes.length > 0) {
     io.stderr(`warning: interface index${analysis.capture.unmappedIfindexes.length > 1 ? 'es' : ''} ${analysis.capture.unmappedIfindexes.join(', ')} of this -i any capture ${values.ifmap ? 'are not in the ifmap' : 'have no names'}: shown as ifindexN (save \`ip -o link\` where the capture was made and pass it with --ifmap)\n`);
   }
