@@ -7,14 +7,12 @@
 import { spawnSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BenchCase, BenchSection } from '../harness.js';
-import { LAB, labDown, labStatus, labUp, injectFault, healFault, nsName } from '../../src/lab/index.js';
+import { LAB, labDown, labUp, injectFault, healFault, nsName } from '../../src/lab/index.js';
 import { selfCliArgv } from '../../src/self.js';
 
 const RUNS = 3;
 const GOAL_MS = 1500;
 const TARGET = LAB.albA.public;
-/** How long to wait for another run's lab to go down (faults change the lab for everyone). */
-const LAB_WAIT_MS = 10 * 60_000;
 
 interface Timing { tool: string; command: string; runsMs: number[]; medianMs: number; lastHopAnswering: string }
 
@@ -29,25 +27,15 @@ function timeInClient(argv: string[]): { ms: number; stdout: string; code: numbe
   return { ms: performance.now() - t0, stdout: r.stdout ?? '', code: r.status ?? -1 };
 }
 
-async function takeLab(): Promise<boolean> {
-  const deadline = performance.now() + LAB_WAIT_MS;
-  for (;;) {
-    if (!labStatus().up) {
-      const s = await labUp();
-      if (!s.alreadyUp) return true;
-    }
-    if (performance.now() > deadline) throw new Error('the lab is in use by another run; run the benchmark again when it is free');
-    await sleep(2000);
-  }
-}
-
 export const benchCase: BenchCase = {
   id: 'trace',
   title: 'trace: time to complete a trace under route-blackhole (stars included)',
   async run(): Promise<BenchSection> {
-    const own = await takeLab();
+    // labUp waits while another process owns the lab session, then makes this one the owner.
+    const own = !(await labUp()).alreadyUp;
     const timings: Timing[] = [];
     try {
+      if (!own) await healFault(); // a lab left up by an earlier run: start from no faults
       await injectFault('route-blackhole');
       const tools: Array<{ tool: string; argv: string[]; shown?: string; lastHop: (out: string) => string }> = [
         {

@@ -3,9 +3,8 @@
  * the client node, `ip netns exec ft-client flowtrace trace seqas.online …`. Probes go only
  * to the lab's addresses.
  *
- * The lab is one per machine. A lab that someone else brought up is used as is for the
- * read-only traces; the fault tests prefer a lab of their own (see takeLab). A lab this file
- * brought up is taken down in the after hook; one it found up is left up.
+ * The lab is one per machine, owned by one process at a time (its session). A lab this file
+ * brought up is taken down in the after hook; one it found up is left up, without faults.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,55 +15,16 @@ import type { AddressTrace, TraceResult } from '../../src/trace/index.js';
 
 const IS_ROOT = typeof process.getuid === 'function' && process.getuid() === 0;
 const SKIP = IS_ROOT ? false : 'needs root: the lab creates network namespaces and the probes use raw sockets';
-/** How long to wait for another run's lab to go away before the fault tests give up. */
-const LAB_WAIT_MS = Number(process.env.FT_LAB_WAIT_S ?? 120) * 1000;
 
 let ownLab = false;
 
-async function useOrBuildLab(): Promise<void> {
-  const s = await labUp();
-  ownLab = !s.alreadyUp;
-}
-
-/**
- * Prefers a lab of our own for the fault tests (faults change the lab for everyone): waits
- * up to FT_LAB_WAIT_S for another run's lab to go down. A lab still up after that is one
- * nobody is taking down (left up by an earlier run): it is used as is, and each trace checks
- * that only the expected faults are on.
- */
-async function takeLab(): Promise<void> {
-  if (ownLab) return;
-  const deadline = performance.now() + LAB_WAIT_MS;
-  while (performance.now() < deadline) {
-    if (!labStatus().up) {
-      const s = await labUp();
-      if (!s.alreadyUp) { ownLab = true; return; }
-    }
-    await sleep(2000);
-  }
-}
-
-const sameFaults = (a: readonly string[], b: readonly string[]): boolean => [...a].sort().join() === [...b].sort().join();
-
-/**
- * Runs the CLI in the client node. Another run sharing the lab may switch faults on while we
- * trace: the faults are checked before and after, and the trace is repeated when they were
- * not the expected ones.
- */
+/** Runs the CLI in the client node, after checking that exactly the expected faults are on. */
 async function traceFromClient(args: string[], faults: string[] = []): Promise<{ code: number; result: TraceResult | null; stderr: string }> {
-  const deadline = performance.now() + LAB_WAIT_MS;
-  for (;;) {
-    const before = labStatus().faults;
-    const r = await labExec('client', [...selfCliArgv(), 'trace', ...args, '--json'], { timeoutMs: 60_000 });
-    const afterFaults = labStatus().faults;
-    if (sameFaults(before, faults) && sameFaults(afterFaults, faults)) {
-      let result: TraceResult | null = null;
-      try { result = JSON.parse(r.stdout) as TraceResult; } catch { /* an error: stderr says why */ }
-      return { code: r.code, result, stderr: r.stderr };
-    }
-    if (performance.now() > deadline) throw new Error(`another run keeps changing the lab's faults (saw ${before.join(',') || 'none'} / ${afterFaults.join(',') || 'none'}, expected ${faults.join(',') || 'none'})`);
-    await sleep(3000);
-  }
+  assert.deepEqual([...labStatus().faults].sort(), [...faults].sort(), 'the lab\'s faults');
+  const r = await labExec('client', [...selfCliArgv(), 'trace', ...args, '--json'], { timeoutMs: 60_000 });
+  let result: TraceResult | null = null;
+  try { result = JSON.parse(r.stdout) as TraceResult; } catch { /* an error: stderr says why */ }
+  return { code: r.code, result, stderr: r.stderr };
 }
 
 const ALBS = [LAB.albA.public, LAB.albB.public].sort();
@@ -73,7 +33,13 @@ function routersOf(t: AddressTrace, n: number): string[][] {
   return t.hops.slice(0, n).map((h) => h.responders.map((r) => r.address));
 }
 
-before(async () => { if (IS_ROOT) await useOrBuildLab(); });
+// labUp waits while another process owns the lab session (FT_LAB_WAIT_S), then makes this
+// process the owner: nobody else changes the lab (faults) until it ends or takes it down.
+before(async () => {
+  if (!IS_ROOT) return;
+  ownLab = !(await labUp()).alreadyUp;
+  if (!ownLab) await healFault(); // a lab left up by an earlier run: start from no faults
+});
 after(async () => { if (IS_ROOT && ownLab) await labDown(); });
 
 for (const [proto, port, reply] of [['tcp', '80', 'tcp-syn-ack'], ['udp', null, 'port-unreachable'], ['icmp', null, 'echo-reply']] as const) {
@@ -102,7 +68,6 @@ test('an unknown name in the lab\'s zone: UNKNOWN_HOST from the lab\'s resolver,
 });
 
 test('route-blackhole: hops 1–2 answer, then stars to the end: "the path stops after hop 2"', { skip: SKIP }, async () => {
-  await takeLab();
   await injectFault('route-blackhole');
   try {
     const { code, result, stderr } = await traceFromClient(['seqas.online', '--proto', 'tcp', '--port', '80', '--max-ttl', '8'], ['route-blackhole']);
@@ -134,7 +99,6 @@ test('route-blackhole: hops 1–2 answer, then stars to the end: "the path stops
 });
 
 test('route-reject: !X from the AWS edge router, the path ends there', { skip: SKIP }, async () => {
-  await takeLab();
   await injectFault('route-reject');
   try {
     for (const proto of ['tcp', 'udp', 'icmp']) {
@@ -161,7 +125,6 @@ test('route-reject: !X from the AWS edge router, the path ends there', { skip: S
 });
 
 test('icmp-ratelimit: routers drop some ICMP replies, the destination answers every probe; the loss is explained, not blamed on the path', { skip: SKIP }, async () => {
-  await takeLab();
   await injectFault('icmp-ratelimit');
   try {
     const { code, result, stderr } = await traceFromClient(['seqas.online', '--proto', 'icmp', '--rounds', '20'], ['icmp-ratelimit']);
