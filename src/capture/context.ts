@@ -34,6 +34,7 @@ export class ReaderContext {
       data: new Uint8Array(0),
       comment: null,
       epbDirection: 0,
+      tsInvalidFraction: null,
     };
   }
 

@@ -101,13 +101,16 @@ export class PcapFormat implements RecordFormat {
     }
     const le = this.le;
     const rec = ctx.record;
-    let tsSec = readU32(buf, off + RH_TS_SEC, le);
-    let frac = readU32(buf, off + RH_TS_FRAC, le);
-    if (this.nano) {
-      if (frac > 999_999_999) { tsSec += Math.floor(frac / 1e9); frac %= 1e9; }
+    const tsSec = readU32(buf, off + RH_TS_SEC, le);
+    const frac = readU32(buf, off + RH_TS_FRAC, le);
+    let tsNsec: number;
+    // An out-of-range fraction is kept as written (tcpdump prints it with "(invalid us)").
+    if (frac > (this.nano ? 999_999_999 : 999_999)) {
+      rec.tsInvalidFraction = frac;
+      tsNsec = 999_999_999;
     } else {
-      if (frac > 999_999) { tsSec += Math.floor(frac / 1e6); frac %= 1e6; }
-      frac *= 1000;
+      rec.tsInvalidFraction = null;
+      tsNsec = this.nano ? frac : frac * 1000;
     }
     const dataOff = off + this.headerBytes;
     let caplen = len - this.headerBytes;
@@ -116,7 +119,7 @@ export class PcapFormat implements RecordFormat {
     rec.interfaceId = 0;
     rec.linkType = this.linkType;
     rec.tsSec = tsSec;
-    rec.tsNsec = frac;
+    rec.tsNsec = tsNsec;
     rec.capturedLength = caplen;
     rec.originalLength = readU32(buf, off + RH_LEN, le);
     rec.data = buf.subarray(dataOff, dataOff + caplen);

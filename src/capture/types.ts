@@ -56,6 +56,13 @@ export interface PacketRecord {
   comment: string | null;
   /** pcapng epb_flags direction (1 inbound, 2 outbound), 0 when not given. */
   epbDirection: number;
+  /**
+   * pcap only: the record's sub-second field as written when it is out of range (≥ 10^6 µs
+   * or ≥ 10^9 ns, in the unit of the interface's tsUnitsPerSecond), else null/absent. tcpdump
+   * prints such a time as `17:16:10.1000000 (invalid us)`; tsSec is then the file's seconds
+   * and tsNsec 999 999 999.
+   */
+  tsInvalidFraction?: number | null;
 }
 
 /** pcapng Interface Statistics Block, decoded. */

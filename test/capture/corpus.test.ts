@@ -7,12 +7,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { CORPUS_DIR } from './helpers.js';
+import { CORPUS_DIR, parseInChunks, type CollectedPacket } from './helpers.js';
 
 /** No file may take longer than this (the slowest takes a few ms; this only catches hangs). */
 const PER_FILE_TIMEOUT_MS = 20_000;
@@ -83,4 +83,38 @@ test('tcpdump corpus: every capture read to the end or to a clear error, every p
   t.diagnostic(`capinfos agrees on ${compared - mismatches.length} of the ${compared} files it can read (SUNATM files not compared)`);
   assert.ok(compared > 800, `capinfos compared only ${compared} files`);
   assert.deepEqual(mismatches, []);
+});
+
+/** What a pcap (the format tcpdump -w writes) cannot hold: seconds past 2106, and out-of-range fractions. */
+function pcapCanHoldTime(p: CollectedPacket): boolean {
+  return p.tsInvalidFraction === null && p.tsSec <= 0xffffffff;
+}
+
+test('tcpdump corpus: every packet equal to what libpcap reads (tcpdump -r F --time-stamp-precision=nano -w -)', { timeout: 600_000 }, (t) => {
+  const files = readdirSync(CORPUS_DIR).filter((n) => /\.(pcap|pcapng)$/.test(n)).sort();
+  let identical = 0;
+  let timesNotComparable = 0;
+  const differences: string[] = [];
+  for (const name of files) {
+    const file = path.join(CORPUS_DIR, name);
+    const libpcap = spawnSync('tcpdump', ['-r', file, '--time-stamp-precision=nano', '-w', '-'], { maxBuffer: 1 << 30, timeout: PER_FILE_TIMEOUT_MS });
+    assert.equal(libpcap.status, 0, `tcpdump could not read ${name}: ${String(libpcap.stderr)}`);
+    const ours = parseInChunks(readFileSync(file));
+    const theirs = parseInChunks(libpcap.stdout);
+    assert.equal(ours.error, null, name);
+    if (ours.packets.length !== theirs.packets.length) {
+      differences.push(`${name}: ${ours.packets.length} packets, libpcap ${theirs.packets.length}`);
+      continue;
+    }
+    const firstDiff = ours.packets.findIndex((p, i) => {
+      const q = theirs.packets[i];
+      if (!pcapCanHoldTime(p)) timesNotComparable++;
+      else if (p.tsSec !== q.tsSec || p.tsNsec !== q.tsNsec) return true;
+      return p.capturedLength !== q.capturedLength || p.originalLength !== q.originalLength || p.dataHex !== q.dataHex;
+    });
+    if (firstDiff < 0) identical++;
+    else differences.push(`${name} #${firstDiff + 1}: ${JSON.stringify({ ...ours.packets[firstDiff], dataHex: undefined })} vs libpcap ${JSON.stringify({ ...theirs.packets[firstDiff], dataHex: undefined })}`);
+  }
+  t.diagnostic(`identical to libpcap: ${identical} of ${files.length} files (${timesNotComparable} timestamps a pcap cannot hold not compared)`);
+  assert.deepEqual(differences, []);
 });

@@ -23,6 +23,7 @@ export interface CollectedPacket {
   dataHex: string;
   comment: string | null;
   epbDirection: number;
+  tsInvalidFraction: number | null;
 }
 
 export interface Collected {
@@ -42,7 +43,7 @@ export function newCollector(): { collected: Collected; parser: CaptureParser } 
       collected.packets.push({
         index: p.index, interfaceId: p.interfaceId, linkType: p.linkType, tsSec: p.tsSec, tsNsec: p.tsNsec,
         capturedLength: p.capturedLength, originalLength: p.originalLength, dataHex: Buffer.from(p.data).toString('hex'),
-        comment: p.comment, epbDirection: p.epbDirection,
+        comment: p.comment, epbDirection: p.epbDirection, tsInvalidFraction: p.tsInvalidFraction ?? null,
       });
     },
     onInterface(i) { collected.interfaces.push({ ...i }); },

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { CORPUS_DIR, DATA_DIR, epochString, parseInChunks, pcapToBigEndian, tsharkFrames, Bytes, concat } from './helpers.js';
+import { CaptureParser } from '../../src/capture/index.js';
 
 const file = (name: string): string => path.join(DATA_DIR, name);
 
@@ -135,9 +136,16 @@ test("Kuznetzov's modified pcap (magic 0xa1b2cd34): the 8 extra header bytes are
   assert.deepEqual(got.packets.map((p) => [p.tsSec, p.tsNsec, p.dataHex, p.originalLength]), [[1, 5000, '0909', 12], [2, 5000, '010203', 13]]);
 });
 
-test('an out-of-range microsecond field is carried into the seconds, not passed on as > 1e9 ns', () => {
-  const header = new Bytes(true).u32(0xa1b2c3d4).u16(2).u16(4).u32(0).u32(0).u32(65535).u32(1);
-  const rec = new Bytes(true).u32(10).u32(2_500_000).u32(1).u32(1).u8(0xaa);
-  const got = parseInChunks(concat(header.bytes(), rec.bytes()));
-  assert.deepEqual([got.packets[0].tsSec, got.packets[0].tsNsec], [12, 500_000_000]);
+test('out-of-range sub-second fields are kept as written for the printer (tcpdump: "(invalid us)"), tsNsec stays in range', () => {
+  // tcpdump's own test captures for this; their .out shows `17:16:10.1000000 (invalid us)`.
+  for (const [name, raw] of [['timestamp_invalid_micro.pcap', [null, 1_000_000, 2_147_483_648]], ['timestamp_invalid_nano.pcap', [null, 1_000_000_000, 2_147_483_648]]] as const) {
+    const seen: Array<[sec: number, nsec: number, invalid: number | null | undefined]> = [];
+    const parser = new CaptureParser({ onPacket(p) { seen.push([p.tsSec, p.tsNsec, p.tsInvalidFraction]); } });
+    parser.push(readFileSync(path.join(CORPUS_DIR, name)));
+    parser.end();
+    assert.deepEqual(seen.map((t) => t[2]), raw, name);
+    assert.equal(seen[1][0], seen[2][0], `${name}: the seconds are the file's, nothing carried`);
+    assert.ok(seen.every((t) => t[1] <= 999_999_999));
+    assert.equal(seen[1][1], 999_999_999);
+  }
 });
