@@ -10,7 +10,7 @@ declare -A DEB=(
   [tcpdump]=tcpdump [tshark]=tshark [dnsmasq]=dnsmasq [traceroute]=traceroute [mtr]=mtr-tiny
   [ip]=iproute2 [iptables]=iptables [openssl]=openssl [curl]=curl [chromium]=chromium
   [conntrack]=conntrack [lsns]=util-linux [ps]=procps [hyperfine]=hyperfine [flock]=util-linux
-  [ebtables]=ebtables
+  [ebtables]=ebtables [nft]=nftables
   [/usr/bin/time]=time [capinfos]=wireshark-common
 )
 missing=()
