@@ -95,6 +95,7 @@ export class PcapngFormat implements RecordFormat {
   private sectionIndex = -1;
   private sectionInterfaces: InterfaceState[] = [];
   private readonly time: SplitTime = { sec: 0, nsec: 0 };
+  private warnedOverSnaplen = false;
 
   constructor(ctx: ReaderContext) {
     this.ctx = ctx;
@@ -256,6 +257,11 @@ export class PcapngFormat implements RecordFormat {
       if (code === OPT.COMMENT) rec.comment = rec.comment === null ? readUtf8(buf, v, optLen) : `${rec.comment}\n${readUtf8(buf, v, optLen)}`;
       else if (code === OPT.EPB_FLAGS && optLen === 4) rec.epbDirection = readU32(buf, v, le) & EPB_DIRECTION_MASK;
       p = v + pad4(optLen);
+    }
+    if (caplen > state.snaplenBytes && state.snaplenBytes > 0 && !this.warnedOverSnaplen) {
+      // libpcap refuses such a file ("bigger than snaplen"); the bytes are there, so they are read.
+      this.warnedOverSnaplen = true;
+      this.ctx.warn(`${blockTypeName(BLOCK.EPB)} at byte ${this.ctx.recordOffset}: captured length ${caplen} is more than interface ${state.iface.id}'s snaplen ${state.snaplenBytes}; read anyway (libpcap refuses such files; later ones are not reported)`);
     }
     this.deliver(state, readU32(buf, off + 12, le), readU32(buf, off + 16, le), buf, dataOff, caplen, readU32(buf, off + 24, le));
   }

@@ -185,3 +185,11 @@ test('timestamp split is exact for every 64-bit value and resolution up to 2^36 
     },
   ), { numRuns: 3000 });
 });
+
+test('an EPB longer than its interface snaplen is read, with one warning (libpcap refuses the file)', () => {
+  const got = parseInChunks(concat(shb(true), idb(true, 1, 4), epb(true, 0, 0n, Uint8Array.of(1, 2, 3, 4, 5, 6)), epb(true, 0, 0n, Uint8Array.of(1, 2, 3, 4, 5))));
+  assert.equal(got.error, null);
+  assert.deepEqual(got.packets.map((p) => p.capturedLength), [6, 5]);
+  assert.equal(got.warnings.length, 1);
+  assert.match(got.warnings[0], /captured length 6 is more than interface 0's snaplen 4; read anyway/);
+});
