@@ -14,7 +14,7 @@ import {
   SESSION_FILE as SESSION_FILE_PATH, acquireLock, claimSession, isTrackedAlive, sessionOwner, readState, releaseSession, sessionHeldByOther, writeState,
   type LabState, type ServiceName,
 } from './state.js';
-import { run, sleep, terminate, type RunResult } from './system.js';
+import { requirePrograms, run, sleep, terminate, type RunResult } from './system.js';
 import { LAB, LAB_NODES, isLabNode, nsName, type LabNode } from './topology.js';
 import type { TargetHealth } from './alb.js';
 
@@ -152,6 +152,7 @@ async function teardown(): Promise<void> {
  */
 export async function labUp(opts: LabUpOptions = {}): Promise<LabStatus> {
   requireRoot('flowtrace lab up');
+  requirePrograms(['ip', 'iptables', 'iptables-restore', 'nft', 'sysctl', 'dnsmasq', 'openssl']);
   const release = await lockSession('lab up', opts);
   try {
     const before = labStatus();

@@ -27,6 +27,17 @@ const DEBIAN_PACKAGE: Record<string, string> = {
   dnsmasq: 'dnsmasq', openssl: 'openssl', lsns: 'util-linux', sysctl: 'procps',
 };
 
+/** Throws MissingDependencyError for the first program not found on PATH (or /usr/sbin, /sbin). */
+export function requirePrograms(programs: string[]): void {
+  const dirs = [...(process.env.PATH ?? '').split(':').filter(Boolean), '/usr/sbin', '/sbin', '/usr/bin', '/bin'];
+  for (const prog of programs) {
+    const found = dirs.some((d) => {
+      try { fs.accessSync(`${d}/${prog}`, fs.constants.X_OK); return true; } catch { return false; }
+    });
+    if (!found) throw new MissingDependencyError(prog, DEBIAN_PACKAGE[prog] ?? prog);
+  }
+}
+
 /** Runs a program to completion; never throws for a non-zero exit (the caller decides). */
 export function run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {

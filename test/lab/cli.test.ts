@@ -66,3 +66,12 @@ test('lab up refuses without root (running as a normal user)', { skip: IS_ROOT ?
   assert.equal(r.code, EXIT.privilege);
   assert.match(r.err, /^error\[PRIVILEGE\]/);
 });
+
+test('a missing program is a MISSING_DEPENDENCY error naming the Debian package (exit 5)', async () => {
+  const { requirePrograms } = await import('../../src/lab/system.js');
+  assert.throws(() => requirePrograms(['ip', 'flowtrace-no-such-program']), (e: unknown) => {
+    const err = e as { code: string; exitCode: number; message: string; hint: string };
+    return err.code === 'MISSING_DEPENDENCY' && err.exitCode === EXIT.dependency && /flowtrace-no-such-program is not installed/.test(err.message) && /apt-get install/.test(err.hint);
+  });
+  assert.doesNotThrow(() => requirePrograms(['ip', 'iptables-restore', 'dnsmasq', 'openssl', 'nft']));
+});
