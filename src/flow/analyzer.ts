@@ -22,8 +22,13 @@ import {
 export const FLOW_DEFAULTS = {
   /** A connection with no packet for this long is summarised as it is (keep-alives are usually shorter). */
   idleTimeoutSec: 300,
-  /** After FIN/FIN or RST, the last ACK and late copies are still counted for this long (> stitch window, > a LAN RTT). */
-  lingerSec: 0.25,
+  /**
+   * After FIN/FIN or RST, the last ACK and late copies are still counted for this long
+   * (above the stitch window and a LAN round trip). Short on purpose: state that dies young
+   * is cheap for the garbage collector (0.25 s costs about twice the CPU of 0.06 s on the
+   * benchmark); later packets are recognised by the tombstones and counted.
+   */
+  lingerSec: 0.06,
   /** After that, packets of the finished connection (a FIN retransmitted after RTO…) are recognised and only counted. */
   tombstoneSec: 3,
   stitchWindowUs: DEFAULT_STITCH_WINDOW_US,

@@ -46,12 +46,17 @@ export interface StitchedPacket {
   scratch: boolean;
 }
 
+/** Without stitching a packet has one hop: those arrays are shared, one per observation point (never written). */
+const SINGLE_HOPS: number[][] = [];
+
 /** The packet itself, or a copy when it is the analyzer's reused scratch object. */
 export function retainPacket(p: StitchedPacket): StitchedPacket {
   if (!p.scratch) return p;
+  const point = p.hops[0];
+  const hops = SINGLE_HOPS[point] ?? (SINGLE_HOPS[point] = [point, 0]);
   return {
     hash: p.hash, ipId: p.ipId, seq: p.seq, ack: p.ack, flags: p.flags, window: p.window, payloadLength: p.payloadLength,
-    payloadHash: p.payloadHash, firstUs: p.firstUs, hops: [p.hops[0], p.hops[1]], src: p.src, dst: p.dst, srcPort: p.srcPort,
+    payloadHash: p.payloadHash, firstUs: p.firstUs, hops, src: p.src, dst: p.dst, srcPort: p.srcPort,
     dstPort: p.dstPort, owner: p.owner, side: p.side, leg: p.leg, firstLeg: p.firstLeg, nextSameHash: null, scratch: false,
   };
 }
