@@ -33,14 +33,64 @@ export function httpHeadKind(d: Uint8Array, offset: number, length: number): 're
   return null;
 }
 
+/** Strings shorter than this are built in JS (cheaper than a native call for "GET", "200"…). */
+const SHORT_STRING_BYTES = 16;
+
+/** Bytes → string, one char per byte; long ones through a Buffer view (one native call). */
 function latin1(d: Uint8Array, start: number, end: number): string {
-  let s = '';
-  for (let i = start; i < end; i++) s += String.fromCharCode(d[i]);
-  return s;
+  if (end - start < SHORT_STRING_BYTES) {
+    let s = '';
+    for (let i = start; i < end; i++) s += String.fromCharCode(d[i]);
+    return s;
+  }
+  const b = Buffer.isBuffer(d) ? d : Buffer.from(d.buffer, d.byteOffset, d.byteLength);
+  return b.toString('latin1', start, end);
+}
+
+/**
+ * The reused HTTP head of a decoder. The header lines are parsed into strings only when
+ * `headers` is read (most consumers need the first line only), from the packet bytes — so,
+ * like every decoded field, they must be read before the next decode().
+ */
+class LazyHttpHead implements HttpHead {
+  present = false;
+  kind: 'request' | 'response' = 'request';
+  method = '';
+  target = '';
+  version = '';
+  status = -1;
+  reason = '';
+  complete = false;
+  headLength = 0;
+  private data: Uint8Array | null = null;
+  private headersStart = 0;
+  private headersEnd = 0;
+  private parsed: Array<[string, string]> | null = [];
+
+  get headers(): Array<[string, string]> {
+    if (this.parsed === null) this.parsed = this.data === null ? [] : parseHeaderLines(this.data, this.headersStart, this.headersEnd);
+    return this.parsed;
+  }
+
+  set headers(value: Array<[string, string]>) {
+    this.parsed = value;
+  }
+
+  /** Header lines are the complete lines in [start, end); parsed on first access. */
+  setHeaderRegion(data: Uint8Array, start: number, end: number): void {
+    this.data = data;
+    this.headersStart = start;
+    this.headersEnd = end;
+    this.parsed = null;
+  }
+
+  toJSON(): HttpHead {
+    return { present: this.present, kind: this.kind, method: this.method, target: this.target, version: this.version, status: this.status, reason: this.reason, headers: this.headers, complete: this.complete, headLength: this.headLength };
+  }
 }
 
 export function newHttpHead(): HttpHead {
-  return { present: false, kind: 'request', method: '', target: '', version: '', status: -1, reason: '', headers: [], complete: false, headLength: 0 };
+  return new LazyHttpHead();
 }
 
 export function resetHttpHead(h: HttpHead): void {
@@ -51,7 +101,7 @@ export function resetHttpHead(h: HttpHead): void {
   h.version = '';
   h.status = -1;
   h.reason = '';
-  if (h.headers.length) h.headers = [];
+  h.headers = [];
   h.complete = false;
   h.headLength = 0;
 }
@@ -62,10 +112,34 @@ function lineEnd(d: Uint8Array, p: number, end: number): number {
   return -1;
 }
 
+function nextLine(d: Uint8Array, eol: number): number {
+  return eol + (d[eol] === CR ? 2 : 1);
+}
+
+/** "Name: value" lines in [p, end) (complete lines only), values trimmed. */
+function parseHeaderLines(d: Uint8Array, p: number, end: number): Array<[string, string]> {
+  const headers: Array<[string, string]> = [];
+  for (;;) {
+    const eol = lineEnd(d, p, end);
+    if (eol < 0 || eol === p) break;
+    let colon = -1;
+    for (let i = p; i < eol; i++) if (d[i] === COLON) { colon = i; break; }
+    if (colon > p) {
+      let vs = colon + 1;
+      let ve = eol;
+      while (vs < ve && (d[vs] === SP || d[vs] === 0x09)) vs++;
+      while (ve > vs && (d[ve - 1] === SP || d[ve - 1] === 0x09)) ve--;
+      headers.push([latin1(d, p, colon), latin1(d, vs, ve)]);
+    }
+    p = nextLine(d, eol);
+  }
+  return headers;
+}
+
 /**
  * Parses the HTTP/1.x head at `offset` (up to `length` bytes). Returns `out` (or a new head)
- * with `present: false` when the bytes do not begin a head. Allocates strings: call it only
- * when `httpHeadKind` said yes (the decoder does).
+ * with `present: false` when the bytes do not begin a head. Allocates the first line's
+ * strings; header lines are parsed when `headers` is first read.
  */
 export function parseHttpHead(d: Uint8Array, offset: number, length: number, out: HttpHead = newHttpHead()): HttpHead {
   resetHttpHead(out);
@@ -76,43 +150,44 @@ export function parseHttpHead(d: Uint8Array, offset: number, length: number, out
   out.kind = kind;
   let eol = lineEnd(d, offset, end);
   const firstEnd = eol < 0 ? end : eol;
-  const sp1 = d.indexOf(SP, offset);
-  const a = sp1 >= 0 && sp1 < firstEnd ? sp1 : firstEnd;
-  const sp2Raw = a < firstEnd ? d.indexOf(SP, a + 1) : -1;
-  const b = sp2Raw >= 0 && sp2Raw < firstEnd ? sp2Raw : firstEnd;
+  let a = offset;
+  while (a < firstEnd && d[a] !== SP) a++;
+  let b = a < firstEnd ? a + 1 : firstEnd;
+  while (b < firstEnd && d[b] !== SP) b++;
   if (kind === 'request') {
     out.method = latin1(d, offset, a);
     out.target = a < firstEnd ? latin1(d, a + 1, b) : '';
     out.version = b < firstEnd ? latin1(d, b + 1, firstEnd) : '';
   } else {
     out.version = latin1(d, offset, a);
-    const status = a < firstEnd ? Number.parseInt(latin1(d, a + 1, b), 10) : NaN;
-    out.status = Number.isFinite(status) ? status : -1;
+    let status = 0;
+    let digits = 0;
+    for (let i = a + 1; i < b; i++) {
+      const c = d[i] - 0x30;
+      if (c < 0 || c > 9) { digits = -1; break; }
+      status = status * 10 + c;
+      digits++;
+    }
+    out.status = digits > 0 ? status : -1;
     out.reason = b < firstEnd ? latin1(d, b + 1, firstEnd) : '';
   }
   if (eol < 0) return out;
-  let p = eol + (d[eol] === CR ? 2 : 1);
-  const headers: Array<[string, string]> = [];
+  const headersStart = nextLine(d, eol);
+  let p = headersStart;
+  let headersEnd = p;
   for (;;) {
     eol = lineEnd(d, p, end);
     if (eol < 0) break;
     if (eol === p) {
       out.complete = true;
-      out.headLength = eol + (d[eol] === CR ? 2 : 1) - offset;
+      out.headLength = nextLine(d, eol) - offset;
       break;
     }
-    let colon = -1;
-    for (let i = p; i < eol; i++) if (d[i] === COLON) { colon = i; break; }
-    if (colon > p) {
-      let vs = colon + 1;
-      let ve = eol;
-      while (vs < ve && (d[vs] === SP || d[vs] === 0x09)) vs++;
-      while (ve > vs && (d[ve - 1] === SP || d[ve - 1] === 0x09)) ve--;
-      headers.push([latin1(d, p, colon), latin1(d, vs, ve)]);
-    }
-    p = eol + (d[eol] === CR ? 2 : 1);
+    p = nextLine(d, eol);
+    headersEnd = p;
   }
-  out.headers = headers;
+  if (out instanceof LazyHttpHead) out.setHeaderRegion(d, headersStart, headersEnd);
+  else out.headers = parseHeaderLines(d, headersStart, headersEnd);
   return out;
 }
 
