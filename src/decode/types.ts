@@ -194,7 +194,8 @@ export interface HttpHead {
   version: string;
   status: number;
   reason: string;
-  /** Header lines (name, value) in order; only filled when the whole head is in the segment. */
+  /** Header lines (name, value) in order: the complete lines in this segment (all of them when
+   * `complete`). Parsed into strings when first read (a getter on the decoder's reused head). */
   headers: Array<[string, string]>;
   /** True when the blank line ending the head was seen in this segment. */
   complete: boolean;
