@@ -321,7 +321,9 @@ export async function startAlb(initial: AlbConfig): Promise<AlbNode> {
       fs.writeSync(logFd, formatAccessLog(entry) + '\n');
     };
 
+    let clientGone = false;
     const sendError = (status: number) => {
+      if (clientGone) return;
       const body = albErrorPage(status);
       if (!res.headersSent) {
         res.writeHead(status, { Server: 'awselb/2.0', Date: new Date().toUTCString(), 'Content-Type': 'text/html', 'Content-Length': Buffer.byteLength(body), Connection: 'keep-alive' });
@@ -383,7 +385,13 @@ export async function startAlb(initial: AlbConfig): Promise<AlbNode> {
     req.on('data', (chunk: Buffer) => { receivedBytes += chunk.length; });
     req.pipe(upstream);
     res.on('close', () => {
-      if (!res.writableFinished) { clearTimeout(timer); upstream.destroy(); }
+      if (!res.writableFinished) {
+        // The client went away first: an ALB logs 460 for that.
+        clientGone = true;
+        clearTimeout(timer);
+        writeLog(460);
+        upstream.destroy();
+      }
     });
   };
 

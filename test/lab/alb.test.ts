@@ -217,3 +217,17 @@ test('keep-alive: two requests on one client connection reuse one target connect
   agent.destroy();
   assert.equal(peers.size, 1, 'one ALB→target connection for one client connection');
 });
+
+test('a client that closes before the answer is logged with status 460, as an ALB does', async () => {
+  const appPort = await app({ delayMs: 1000 });
+  const { port, logFile } = await alb([{ ip: '127.0.0.1', port: appPort }], { targetTimeoutMs: 5000 });
+  await new Promise<void>((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/', agent: false });
+    req.on('error', () => resolve());
+    setTimeout(() => { req.destroy(); resolve(); }, 200);
+  });
+  await waitFor(() => fs.existsSync(logFile) && fs.readFileSync(logFile, 'utf8').includes('\n'), 'the access log line');
+  const rec = parseAccessLogLine(fs.readFileSync(logFile, 'utf8').trim())!;
+  assert.equal(rec.elbStatusCode, 460);
+  assert.equal(rec.targetStatusCode, null);
+});
