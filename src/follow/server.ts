@@ -241,13 +241,20 @@ export function serverEvidenceFromCapture(input: ServerCaptureInput): ServerEvid
     const resp = req ? packets.find((s) => s.iface === inner.iface && s.httpStatus !== null && s.tMs >= req.tMs && clientKey(s, ports) === clientKey(req, ports)) : undefined;
     if (req && resp) appTimeMs = Number((resp.tMs - req.tMs).toFixed(3));
   }
-  const path = input.path.length ? input.path : fallbackPath(interfaces, nat);
+  const path = input.path.length ? input.path : fallbackPath(interfaces, nat, observations);
   return {
     target: input.target, status: 'ok', error: null,
     capturedPackets: all.length, kernelDrops: input.kernelDrops, filter: input.filter,
     matchedBy, traceId, interfaces, nat, packets: observations, path,
-    anomalies: input.anomalies, appTimeMs,
+    anomalies: countRepeats(input.anomalies), appTimeMs,
   };
+}
+
+/** One line per distinct anomaly, `(×N)` when several connections showed it. */
+function countRepeats(lines: string[]): string[] {
+  const n = new Map<string, number>();
+  for (const l of lines) n.set(l, (n.get(l) ?? 0) + 1);
+  return [...n].map(([l, k]) => (k > 1 ? `${l} (×${k})` : l));
 }
 
 function emptySighting(iface: string, role: InterfaceRole): InterfaceSighting {
@@ -275,8 +282,21 @@ function sighting(iface: string, role: InterfaceRole, list: Seen[], ports: Set<n
   return s;
 }
 
-function fallbackPath(interfaces: InterfaceSighting[], nat: NatMapping[]): string[] {
-  const seen = interfaces.filter((i) => i.packets > 0).map((i) => `${i.iface} (+${(i.firstMs ?? 0).toFixed(3)} ms)`);
+/** The path in words when the agent did not stitch one (no HTTP exchange got through). */
+function fallbackPath(interfaces: InterfaceSighting[], nat: NatMapping[], packets: PacketObservation[]): string[] {
+  const seen = interfaces.filter((i) => i.packets > 0);
   if (!seen.length) return [];
-  return [`request: ${seen.join(' → ')}${nat[0] ? `  (NAT ${nat[0].from} → ${nat[0].to})` : ''}`];
+  const first = packets.find((p) => p.way === 'request');
+  const silent = interfaces.filter((i) => i.packets === 0 && (i.role === 'docker0' || i.role === 'veth'));
+  const reqHops = seen.filter((i) => packets.some((p) => p.iface === i.iface && p.way === 'request')).map((i) => `${i.iface} (+${(i.firstMs ?? 0).toFixed(3)} ms)`);
+  const lines = [`request:  ${first ? `${first.src.replace(/:\d+$/, '')} → ` : ''}${reqHops.join(' → ')}${silent.length ? ` ✗ never on ${silent.map((i) => i.iface).join(', ')}` : ''}${nat[0] ? `  (NAT ${nat[0].from} → ${nat[0].to})` : ''}`];
+  const back = packets.filter((p) => p.way === 'response');
+  if (back.length) {
+    const kinds = [...new Set(back.map((p) => p.label))].join(', ');
+    const from = [...new Set(back.map((p) => p.iface))];
+    lines.push(`response: ${kinds} from ${from[0]}${from.length > 1 ? ` → ${from.slice(1).join(' → ')}` : ''}`);
+  } else {
+    lines.push('response: none');
+  }
+  return lines;
 }
