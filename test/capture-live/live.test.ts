@@ -132,7 +132,7 @@ test('flowtrace capture -w writes pcapng that tshark reads with interface names,
     assert.match(out, / ens5\s+In\s+IP 172\.31\.0\.10\.\d+ > 172\.31\.5\.20\.80: Flags \[S\]/);
     assert.match(out, / docker0\s+Out\s+IP 172\.31\.0\.10\.\d+ > 172\.17\.0\.2\.8080: Flags \[S\]/);
     assert.match(out, /GET \/hello → 200/);
-    assert.match(err, /packets captured, \d+ received by filter, 0 dropped by kernel \(stopped by duration\)/);
+    assert.match(err, /(\d+) packets captured \(tcpdump wrote \1\), \d+ received by filter, 0 dropped by kernel \(stopped by duration\)/);
 
     const t = spawnSync('tshark', ['-r', file, '-T', 'fields', '-e', 'frame.interface_name', '-e', 'frame.packet_flags_direction', '-e', 'tcp.flags.str', '-e', 'frame.comment'], { encoding: 'utf8' });
     assert.equal(t.status, 0, t.stderr);

@@ -211,7 +211,6 @@ export async function startCapture(options: LiveCaptureOptions = {}): Promise<Li
       if (stopReason === 'count' || stopReason === 'bytes') return; // tcpdump may flush a few more after a bound
       packetCount++;
       capturedBytes += record.capturedLength;
-      lastPacketMs = performance.now();
       if (record.linkType === LINKTYPE.LINUX_SLL2 && record.data.length >= SLL2_HEADER_LENGTH) {
         const d = record.data;
         where.ifindex = ((d[SLL2_IFINDEX_OFFSET] << 24) | (d[SLL2_IFINDEX_OFFSET + 1] << 16) | (d[SLL2_IFINDEX_OFFSET + 2] << 8) | d[SLL2_IFINDEX_OFFSET + 3]) >>> 0;
@@ -251,7 +250,6 @@ export async function startCapture(options: LiveCaptureOptions = {}): Promise<Li
     proc.output.on('error', () => resolve());
   });
 
-  let lastPacketMs = performance.now();
   function requestStop(reason: StopReason): void {
     if (stopReason !== null) return;
     stopReason = reason;
@@ -259,14 +257,17 @@ export async function startCapture(options: LiveCaptureOptions = {}): Promise<Li
     clearTimeout(timer);
     if (reason === 'count' || reason === 'bytes' || reason === 'engine-exit') { proc.stop(); return; }
     // Let tcpdump drain the kernel ring first (see LIVE_DEFAULTS.stopQuietMs).
+    // (No clock read per packet: the packet count is compared between timer ticks.)
     const askedMs = performance.now();
+    let seenCount = packetCount;
+    let quietSinceMs = askedMs;
     const drain = (): void => {
       const now = performance.now();
-      if (now - lastPacketMs >= LIVE_DEFAULTS.stopQuietMs && now - askedMs >= LIVE_DEFAULTS.stopQuietMs) proc.stop();
-      else if (now - askedMs >= LIVE_DEFAULTS.stopDrainMaxMs) proc.stop();
+      if (packetCount !== seenCount) { seenCount = packetCount; quietSinceMs = now; }
+      if (now - quietSinceMs >= LIVE_DEFAULTS.stopQuietMs || now - askedMs >= LIVE_DEFAULTS.stopDrainMaxMs) proc.stop();
       else setTimeout(drain, 25);
     };
-    drain();
+    setTimeout(drain, 25);
   }
 
   const done: Promise<LiveCaptureResult> = (async () => {

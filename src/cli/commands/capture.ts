@@ -159,7 +159,8 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   out.push(renderAnalysis(analyzed.analysis).trimEnd());
   io.stdout(out.join('\n') + '\n');
   const k = result.kernel;
-  io.stderr(`${result.packetCount} packets captured${k ? `, ${k.receivedByFilter} received by filter, ${k.droppedByKernel} dropped by kernel` : ''} (stopped by ${result.stoppedBy})\n`);
+  // tcpdump's own words, plus what flowtrace read from it (equal unless the pipe lost some).
+  io.stderr(`${result.packetCount} packets captured${k ? ` (tcpdump wrote ${k.captured}), ${k.receivedByFilter} received by filter, ${k.droppedByKernel} dropped by kernel` : ''} (stopped by ${result.stoppedBy})\n`);
   for (const w of result.warnings) io.stderr(`flowtrace: warning: ${w}\n`);
   if (outFile !== null) io.stderr(`flowtrace: wrote ${result.packets.length} packets to ${outFile}\n`);
   return EXIT.ok;
