@@ -39,7 +39,7 @@ export function readTestList(): CorpusTest[] {
 }
 
 /** tcpdump flags flowtrace read supports (anything else makes a test ineligible). */
-const SUPPORTED_FLAG = /^(-q|-t{1,5}|--nano|-S|-e|-n|-nn|SPECIAL_t)$/;
+const SUPPORTED_FLAG = /^(-q|-t{1,5}|--nano|-S|-e|-g|-n|-nn|SPECIAL_t)$/;
 
 /** Our argv for a corpus test, or null when it uses a flag we do not support. */
 export function readArgsFor(test: CorpusTest): string[] | null {
@@ -47,8 +47,8 @@ export function readArgsFor(test: CorpusTest): string[] | null {
   const flags = test.flags;
   for (let i = 0; i < flags.length; i++) {
     const f = flags[i];
-    if (f === '-c' && /^[0-9]+$/.test(flags[i + 1] ?? '')) {
-      args.push('-c', flags[++i]);
+    if ((f === '-c' || f === '--skip') && /^[0-9]+$/.test(flags[i + 1] ?? '')) {
+      args.push(f, flags[++i]);
       continue;
     }
     if (!SUPPORTED_FLAG.test(f)) return null;

@@ -21,7 +21,9 @@ Prints each packet of a pcap/pcapng capture on one line, like tcpdump -n -r FILE
 FILTER is a tcpdump (libpcap) filter expression, e.g.  tcp port 80 and host 10.0.0.2
 
 options:
-  -c N                 stop after N packets (counted after the filter)
+  -c N                 stop after N packets (counted after the filter and --skip)
+  --skip N             do not print (or decode) the first N packets
+  -g                   accepted: only changes tcpdump's -v layout, which flowtrace does not print
   --json               one JSON object per packet (fields: docs/read.md)
   -t | -tt | -ttt | -tttt | -ttttt
                        no time / epoch seconds / delta to previous / date+time / delta to first
@@ -50,6 +52,8 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       allowPositionals: true,
       options: {
         c: { type: 'string', short: 'c' },
+        skip: { type: 'string' },
+        g: { type: 'boolean', short: 'g' },
         json: { type: 'boolean' },
         t: { type: 'boolean', short: 't', multiple: true },
         nano: { type: 'boolean' },
@@ -78,6 +82,11 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     if (!/^[0-9]+$/.test(v.c) || Number(v.c) < 1) throw new UsageError(`-c wants a positive packet count, not '${v.c}'`, 'e.g. flowtrace read x.pcap -c 10');
     limit = Number(v.c);
   }
+  let skip = 0;
+  if (v.skip !== undefined) {
+    if (!/^[0-9]+$/.test(v.skip)) throw new UsageError(`--skip wants a packet count, not '${v.skip}'`, 'e.g. flowtrace read x.pcap --skip 100 -c 10');
+    skip = Number(v.skip);
+  }
   const precisionArg = v['time-stamp-precision'];
   if (precisionArg !== undefined && precisionArg !== 'micro' && precisionArg !== 'nano') {
     throw new UsageError(`--time-stamp-precision wants micro or nano, not '${precisionArg}'`);
@@ -94,10 +103,10 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   };
   const path = input === '-' ? '-' : resolvePath(io.cwd, input);
   const filter = filterWords.join(' ').trim();
-  return readAndPrint(io, path, filter, limit, v.json ?? false, printOptions);
+  return readAndPrint(io, path, filter, skip, limit, v.json ?? false, printOptions);
 }
 
-async function readAndPrint(io: CliIO, path: string, filter: string, limit: number, json: boolean, printOptions: PrintOptions): Promise<number> {
+async function readAndPrint(io: CliIO, path: string, filter: string, skip: number, limit: number, json: boolean, printOptions: PrintOptions): Promise<number> {
   const decoder = createDecoder();
   const printer = new PacketPrinter(printOptions);
   const abort = new AbortController();
@@ -105,6 +114,7 @@ async function readAndPrint(io: CliIO, path: string, filter: string, limit: numb
   /** Names of the original file's interfaces when a filter rewrote it to pcap (see below). */
   let originalInterfaces: CaptureInterface[] = [];
   let count = 0;
+  let skipped = 0;
   let batch = '';
   let stdoutGone = false;
   const flush = (): void => {
@@ -134,6 +144,7 @@ async function readAndPrint(io: CliIO, path: string, filter: string, limit: numb
     },
     onPacket(record: PacketRecord): void {
       if (count >= limit || stdoutGone) return;
+      if (skipped < skip) { skipped++; return; } // like tcpdump --skip: not decoded, no TCP state
       count++;
       const decoded = decoder.decode(record.linkType, record.data);
       const iface = interfaces.get(record.interfaceId);
