@@ -32,8 +32,12 @@ export const FLOW_DEFAULTS = {
   /** After that, packets of the finished connection (a FIN retransmitted after RTO…) are recognised and only counted. */
   tombstoneSec: 3,
   stitchWindowUs: DEFAULT_STITCH_WINDOW_US,
-  /** Summaries kept per kind before only counting (bounds memory on huge captures). */
-  maxKept: 1_000_000,
+  /**
+   * Summaries kept per kind (connections, exchanges, anomalies) before only counting: a kept
+   * connection with its exchange costs a few KiB, so this bounds memory on huge captures.
+   * Raise it (`--max-kept`) for complete JSON of a big capture; select with `--request`.
+   */
+  maxKept: 5_000,
 } as const;
 
 export interface FlowOptions {
@@ -47,6 +51,8 @@ export interface FlowOptions {
   /** 'all' (default), 'exchanges' (drop connection summaries) or 'anomalies' (keep only anomalies). */
   keep?: 'all' | 'exchanges' | 'anomalies';
   maxKept?: number;
+  /** Keep only the exchanges this accepts (and their connections and anomalies), e.g. `--request`. */
+  exchangeFilter?: (exchange: HttpExchange) => boolean;
 }
 
 /** Where a packet was seen, when the caller knows better than the capture's own fields. */
@@ -91,6 +97,7 @@ class Analyzer implements FlowAnalyzer {
   private recordsOutOfTimeOrder = 0;
   private readonly keep: 'all' | 'exchanges' | 'anomalies';
   private readonly maxKept: number;
+  private readonly exchangeFilter: ((exchange: HttpExchange) => boolean) | null;
 
   /** Interface table: names by number; caches from SLL2 ifindex / capture interface id to number. */
   private readonly ifNames: string[] = [];
@@ -126,6 +133,7 @@ class Analyzer implements FlowAnalyzer {
   private readonly anomalies: Anomaly[] = [];
   private readonly nat: NatMapping[] = [];
   private connectionsNotKept = 0;
+  private anomaliesNotKept = 0;
   private exchangesNotKept = 0;
   private readonly anomalyContext: AnomalyContext;
 
@@ -139,6 +147,7 @@ class Analyzer implements FlowAnalyzer {
     this.lingerUs = (options.lingerSec ?? FLOW_DEFAULTS.lingerSec) * 1e6;
     this.keep = options.keep ?? 'all';
     this.maxKept = options.maxKept ?? FLOW_DEFAULTS.maxKept;
+    this.exchangeFilter = options.exchangeFilter ?? null;
     this.anomalyContext = {
       hops: (p) => this.hops(p),
       expectsForwarding: () => this.expectsForwarding(),
@@ -447,19 +456,28 @@ class Analyzer implements FlowAnalyzer {
     const server = serverOf(conn.legs[outer]);
 
     const exchangeIds: number[] = [];
-    if (this.keep !== 'anomalies') {
+    // With a filter (--request) a connection counts only through its selected exchanges.
+    let selected = this.exchangeFilter === null;
+    if (this.keep !== 'anomalies' || this.exchangeFilter) {
       for (const ex of conn.pairing.all) {
         exchangeIds.push(ex.id);
+        if (this.keep === 'anomalies' && !this.exchangeFilter) continue;
+        if (!this.exchangeFilter && this.exchanges.length >= this.maxKept) { this.exchangesNotKept++; continue; }
+        const summary = this.exchangeSummary(conn, ex, client, server);
+        if (this.exchangeFilter && !this.exchangeFilter(summary)) { this.exchangesNotKept++; continue; }
+        selected = true;
         if (this.exchanges.length >= this.maxKept) { this.exchangesNotKept++; continue; }
-        this.exchanges.push(this.exchangeSummary(conn, ex, client, server));
+        this.exchanges.push(summary);
       }
     }
     const mappings = natMappings(conn, clientSide, (i) => this.ifNames[i]);
     for (const m of mappings) if (!this.nat.some((n) => n.kind === m.kind && n.from === m.from && n.to === m.to)) this.nat.push(m);
-    for (const a of connectionAnomalies(conn, clientSide, client, server, this.anomalyContext)) {
-      if (this.anomalies.length < this.maxKept) this.anomalies.push(a);
+    if (selected) {
+      for (const a of connectionAnomalies(conn, clientSide, client, server, this.anomalyContext)) {
+        if (this.anomalies.length < this.maxKept) this.anomalies.push(a); else this.anomaliesNotKept++;
+      }
     }
-    if (this.keep !== 'all' || this.connections.length >= this.maxKept) { this.connectionsNotKept++; return; }
+    if (this.keep !== 'all' || !selected || this.connections.length >= this.maxKept) { this.connectionsNotKept++; return; }
 
     const s = conn.state;
     const toServer = conn.tracker(clientSide);
@@ -567,7 +585,10 @@ class Analyzer implements FlowAnalyzer {
       exchanges: this.exchanges,
       natMappings: this.nat,
       anomalies: this.anomalies,
-      limits: { keep: this.keep, connectionsNotKept: this.connectionsNotKept, exchangesNotKept: this.exchangesNotKept },
+      limits: {
+        keep: this.keep, maxKept: this.maxKept, selected: this.exchangeFilter !== null,
+        connectionsNotKept: this.connectionsNotKept, exchangesNotKept: this.exchangesNotKept, anomaliesNotKept: this.anomaliesNotKept,
+      },
     };
   }
 }

@@ -5,6 +5,6 @@
 export * from './types.js';
 export { createFlowAnalyzer, FLOW_DEFAULTS, type FlowAnalyzer, type FlowOptions, type PacketWhere } from './analyzer.js';
 export { analyzeCapture, type AnalyzeCaptureOptions } from './file.js';
-export { findExchange, selectRequest, type ExchangeQuery } from './select.js';
+export { findExchange, selectRequest, requestMatcher, type ExchangeQuery, type RequestMatcher } from './select.js';
 export { renderAnalysis, type RenderOptions } from './render.js';
 export { parseTraceId } from './http-exchanges.js';

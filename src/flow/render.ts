@@ -33,7 +33,7 @@ export function renderAnalysis(analysis: FlowAnalysis, options: RenderOptions = 
   const lines: string[] = [];
   const c = analysis.capture;
   const ifaces = c.interfaces.length === 1 && c.interfaces[0].interface === 'capture' ? '' : c.interfaces.map((i) => i.interface).join(', ');
-  lines.push(`capture: ${c.records} packets (${c.tcpRecords} TCP)${ifaces ? ` on ${ifaces}` : ''} · ${analysis.duplicates.packets} distinct TCP packets · ${plural(analysis.connections.length + analysis.limits.connectionsNotKept, 'connection')} · ${plural(analysis.exchanges.length + analysis.limits.exchangesNotKept, 'HTTP exchange')}`);
+  lines.push(`capture: ${c.records} packets (${c.tcpRecords} TCP)${ifaces ? ` on ${ifaces}` : ''} · ${analysis.duplicates.packets} distinct TCP packets · ${plural(analysis.connections.length + analysis.limits.connectionsNotKept, 'connection')} · ${plural(analysis.exchanges.length + analysis.limits.exchangesNotKept, 'HTTP exchange')}${analysis.limits.selected ? ` (${analysis.exchanges.length} selected)` : ''}`);
   if (analysis.duplicates.explanation) lines.push(analysis.duplicates.explanation);
 
   const connById = new Map(analysis.connections.map((x) => [x.id, x]));
@@ -79,8 +79,9 @@ export function renderAnalysis(analysis: FlowAnalysis, options: RenderOptions = 
     }
     lines.push('', analysis.anomalies.length === 0 ? 'anomalies: none' : `anomalies: ${summariseKinds(analysis.anomalies)}`);
   }
-  if (analysis.limits.connectionsNotKept > 0 || analysis.limits.exchangesNotKept > 0) {
-    lines.push(`(not kept to bound memory: ${analysis.limits.connectionsNotKept} connection summaries, ${analysis.limits.exchangesNotKept} exchanges)`);
+  const l = analysis.limits;
+  if (!l.selected && (l.connectionsNotKept > 0 || l.exchangesNotKept > 0 || l.anomaliesNotKept > 0)) {
+    lines.push(`(analysed and counted but not kept, to bound memory: ${plural(l.connectionsNotKept, 'connection')}, ${plural(l.exchangesNotKept, 'exchange')}, ${plural(l.anomaliesNotKept, 'anomaly')} — --keep ${l.keep}, --max-kept ${l.maxKept})`);
   }
   return lines.join('\n') + '\n';
 }
@@ -152,7 +153,8 @@ function summariseKinds(anomalies: Anomaly[]): string {
 }
 
 function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
+  if (n === 1) return `1 ${word}`;
+  return `${n} ${word.endsWith('y') ? `${word.slice(0, -1)}ie` : word}s`;
 }
 
 function groupBy<T>(items: T[], key: (t: T) => number): Map<number, T[]> {

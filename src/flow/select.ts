@@ -35,19 +35,31 @@ export function findExchange(analysis: FlowAnalysis, query: ExchangeQuery): Http
   });
 }
 
+/** What a `--request ID` is taken as, and the test for one exchange. */
+export interface RequestMatcher {
+  by: 'traceId' | 'clientAddress' | 'path';
+  matches(exchange: HttpExchange): boolean;
+}
+
+function matcher(query: ExchangeQuery): (ex: HttpExchange) => boolean {
+  return (ex) => findExchange({ exchanges: [ex] } as FlowAnalysis, query).length === 1;
+}
+
 /**
  * `--request ID`: a trace id (`Root=1-…`, `1-…-…`), else an IP address (X-Forwarded-For),
- * else a path (`/…`). Returns the matches and what the ID was taken as.
+ * else a path (`/…`); anything else is tried as a custom trace id.
  */
-export function selectRequest(analysis: FlowAnalysis, id: string): { by: 'traceId' | 'clientAddress' | 'path'; exchanges: HttpExchange[] } {
-  if (/^(root=|self=)?1-[0-9a-f]{8}-[0-9a-f]{24}/i.test(id) || /^root=/i.test(id)) {
-    return { by: 'traceId', exchanges: findExchange(analysis, { traceId: id }) };
-  }
-  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(id) || (id.includes(':') && /^[0-9a-f:.]+$/i.test(id))) {
-    return { by: 'clientAddress', exchanges: findExchange(analysis, { clientAddress: id }) };
-  }
-  if (id.startsWith('/')) return { by: 'path', exchanges: findExchange(analysis, { path: id }) };
-  // Anything else: a trace id without the usual shape (a custom id), then a path.
-  const byTrace = findExchange(analysis, { traceId: id });
-  return byTrace.length > 0 ? { by: 'traceId', exchanges: byTrace } : { by: 'path', exchanges: findExchange(analysis, { path: id }) };
+export function requestMatcher(id: string): RequestMatcher {
+  if (/^(root=|self=)?1-[0-9a-f]{8}-[0-9a-f]{24}/i.test(id) || /^root=/i.test(id)) return { by: 'traceId', matches: matcher({ traceId: id }) };
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(id) || (id.includes(':') && /^[0-9a-f:.]+$/i.test(id))) return { by: 'clientAddress', matches: matcher({ clientAddress: id }) };
+  if (id.startsWith('/')) return { by: 'path', matches: matcher({ path: id }) };
+  const byTrace = matcher({ traceId: id });
+  const byPath = matcher({ path: id });
+  return { by: 'traceId', matches: (ex) => byTrace(ex) || byPath(ex) };
+}
+
+/** The exchanges of an analysis that `--request ID` selects, and what the ID was taken as. */
+export function selectRequest(analysis: FlowAnalysis, id: string): { by: RequestMatcher['by']; exchanges: HttpExchange[] } {
+  const m = requestMatcher(id);
+  return { by: m.by, exchanges: analysis.exchanges.filter((ex) => m.matches(ex)) };
 }

@@ -233,7 +233,12 @@ export interface FlowAnalysis {
   /** What was left out to bound memory (see FlowOptions.keep / maxRecords). */
   limits: {
     keep: 'all' | 'exchanges' | 'anomalies';
+    /** Most summaries kept per kind; beyond it they are only counted. */
+    maxKept: number;
+    /** True when only selected exchanges were kept (`--request`): the NotKept counts include the others. */
+    selected: boolean;
     connectionsNotKept: number;
     exchangesNotKept: number;
+    anomaliesNotKept: number;
   };
 }

@@ -173,3 +173,25 @@ test('a capture grouped per interface (tshark -i a -i b) is flagged; after reord
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('--max-kept bounds what is kept (the rest counted, a warning says so); --request selects while analysing', async () => {
+  const file = path.join(DATA, 'crafted-pipelining.pcap');
+  const ifmap = path.join(DATA, 'crafted-pipelining.ifmap');
+  let r = await run([file, '--ifmap', ifmap, '--max-kept', '1', '--json']);
+  assert.equal(r.code, 0, r.err);
+  let a = JSON.parse(r.out) as FlowAnalysis;
+  assert.deepEqual(a.exchanges.map((e) => e.request?.target), ['/a']);
+  assert.equal(a.limits.exchangesNotKept, 2);
+  assert.match(r.err, /only the first 1 connections and exchanges are shown/);
+  // The third exchange is found although only one summary may be kept.
+  r = await run([file, '--ifmap', ifmap, '--max-kept', '1', '--json', '--request', '/c']);
+  assert.equal(r.code, 0, r.err);
+  a = JSON.parse(r.out) as FlowAnalysis;
+  assert.deepEqual(a.exchanges.map((e) => e.request?.target), ['/c']);
+  assert.equal(a.limits.selected, true);
+  assert.equal(a.connections.length, 1);
+  assert.equal(r.err, '');
+  r = await run([file, '--max-kept', 'many']);
+  assert.equal(r.code, 2);
+  assertOneLineError(r.err, 'USAGE');
+});

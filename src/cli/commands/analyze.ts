@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { CliIO } from '../io.js';
 import { EXIT, FlowtraceError, InputError, UsageError } from '../../errors.js';
 import { parseIfmap } from '../../capture/index.js';
-import { analyzeCapture, renderAnalysis, selectRequest, FLOW_DEFAULTS, type FlowOptions } from '../../flow/index.js';
+import { analyzeCapture, renderAnalysis, requestMatcher, FLOW_DEFAULTS, type FlowOptions } from '../../flow/index.js';
 import { filteredCaptureStream } from '../../capture/filter.js';
 
 const HELP = `usage: flowtrace analyze FILE|- [FILTER…] [--ifmap FILE] [--request ID] [--json]
@@ -33,6 +33,8 @@ copies are folded into one packet with several hops.
                     X-Forwarded-For, or a path (/api/health)
   --json            the analysis as JSON (schema flowtrace.analysis/1, docs/analyze.md)
   --keep WHAT       all (default) | exchanges | anomalies: what to keep on huge captures
+  --max-kept N      keep at most N connection / exchange / anomaly summaries (default
+                    ${FLOW_DEFAULTS.maxKept}; the rest are analysed and counted; a few KiB each)
   --idle-timeout S  seconds without packets before a connection is summarised (default ${FLOW_DEFAULTS.idleTimeoutSec})
   --no-stitch       do not fold copies of one packet seen on several interfaces
 
@@ -52,6 +54,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
         request: { type: 'string' },
         json: { type: 'boolean', default: false },
         keep: { type: 'string' },
+        'max-kept': { type: 'string' },
         'idle-timeout': { type: 'string' },
         'no-stitch': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -79,6 +82,14 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     options.idleTimeoutSec = s;
   }
   if (values['no-stitch']) options.stitch = false;
+  if (values['max-kept'] !== undefined) {
+    const n = Number(values['max-kept']);
+    if (!Number.isInteger(n) || n < 0) throw new UsageError(`--max-kept must be a whole number, not '${values['max-kept']}'`, 'e.g. --max-kept 100000 (memory grows by a few KiB per connection kept)');
+    options.maxKept = n;
+  }
+  // --request selects while analysing: only the matching exchanges are kept, whatever the size.
+  const matcher = values.request !== undefined ? requestMatcher(values.request) : null;
+  if (matcher) options.exchangeFilter = matcher.matches;
 
   const warnings: string[] = [];
   const source = input === '-' ? io.stdin : path.resolve(io.cwd, input);
@@ -93,32 +104,18 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   }
   const { analysis, read } = result;
 
-  let selected = undefined;
-  if (values.request !== undefined) {
-    const sel = selectRequest(analysis, values.request);
-    if (sel.exchanges.length === 0) {
-      io.stderr(`error[NO_MATCH]: no exchange matches ${sel.by === 'traceId' ? 'trace id' : sel.by === 'clientAddress' ? 'X-Forwarded-For address' : 'path'} '${values.request}' (${analysis.exchanges.length} exchanges in the capture)\n`
-        + 'hint: run without --request to list the exchanges with their trace ids, X-Forwarded-For and paths\n');
-      return EXIT.failed;
-    }
-    selected = sel.exchanges;
+  if (matcher && analysis.exchanges.length === 0) {
+    const total = analysis.limits.exchangesNotKept;
+    io.stderr(`error[NO_MATCH]: no exchange matches ${matcher.by === 'traceId' ? 'trace id' : matcher.by === 'clientAddress' ? 'X-Forwarded-For address' : 'path'} '${values.request}' (${total} exchange${total === 1 ? '' : 's'} in the capture)\n`
+      + 'hint: run without --request to list the exchanges with their trace ids, X-Forwarded-For and paths\n');
+    return EXIT.failed;
   }
 
-  if (values.json) {
-    if (selected) {
-      const ids = new Set(selected.map((e) => e.connectionId));
-      io.stdout(JSON.stringify({
-        ...analysis,
-        connections: analysis.connections.filter((c) => ids.has(c.id)),
-        exchanges: selected,
-        natMappings: analysis.natMappings.filter((m) => ids.has(m.connectionId)),
-        anomalies: analysis.anomalies.filter((a) => ids.has(a.connectionId)),
-      }, null, 2) + '\n');
-    } else {
-      io.stdout(JSON.stringify(analysis, null, 2) + '\n');
-    }
-  } else {
-    io.stdout(renderAnalysis(analysis, selected ? { exchanges: selected } : {}));
+  if (values.json) io.stdout(JSON.stringify(analysis, null, 2) + '\n');
+  else io.stdout(renderAnalysis(analysis, matcher ? { exchanges: analysis.exchanges } : {}));
+  const l = analysis.limits;
+  if (!l.selected && (l.connectionsNotKept > 0 || l.exchangesNotKept > 0) && l.keep === 'all') {
+    io.stderr(`warning: only the first ${l.maxKept} connections and exchanges are shown (${l.connectionsNotKept} connections, ${l.exchangesNotKept} exchanges more were analysed and counted): select one with --request or a FILTER, or raise --max-kept\n`);
   }
   for (const w of warnings) io.stderr(`warning: ${w}\n`);
   if (analysis.capture.recordsOutOfTimeOrder > 0) {
