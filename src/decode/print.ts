@@ -320,7 +320,7 @@ export class PacketPrinter {
     let ulen = u16(d, off + 4);
     if (ulen === 0 && length > 65535) ulen = length;
     if (ulen < 8) return `${addrs}truncated-udplength ${ulen}`;
-    if (ulen > length && !fragmented) return `${addrs}truncated-udp - ${ulen - length} bytes missing!`;
+    // print-udp.c: the payload is what both the UDP and the IP lengths allow.
     ulen -= 8;
     let plen = length - 8;
     if (ulen < plen) plen = ulen;
@@ -329,6 +329,7 @@ export class PacketPrinter {
       if (sport === 53 || dport === 53) return addrs + formatDnsSummary(d, payloadOffset, plen, end, false);
       if (sport === 5353 || dport === 5353) return addrs + formatDnsSummary(d, payloadOffset, plen, end, false, true);
     }
+    if (ulen > plen && !fragmented) return `${addrs}UDP, bad length ${ulen} > ${plen}`;
     return `${addrs}UDP, length ${ulen}`;
   }
 
