@@ -42,6 +42,8 @@ export interface HelloInterface {
   index: number;
   kind: string | null;
   master: string | null;
+  /** `UP`, `DOWN`, `LOWERLAYERDOWN`, `UNKNOWN` (ip link's operstate): a veth that is down looks like a firewall in a capture. */
+  operstate: string;
   /** For a veth: the container/namespace behind it, when known. */
   peer: string | null;
 }

@@ -67,7 +67,7 @@ export async function runAgent(options: AgentOptions): Promise<number> {
       capabilities: [...AGENT_CAPABILITIES],
       interfaces: list.map((l) => {
         const v = veths.find((x) => x.vethIfindex === l.ifindex);
-        return { name: l.name, index: l.ifindex, kind: l.kind, master: l.master, peer: v ? describeAttribution(v) : null };
+        return { name: l.name, index: l.ifindex, kind: l.kind, master: l.master, operstate: l.operstate, peer: v ? describeAttribution(v) : null };
       }),
       limits: {
         maxLineBytes: AGENT_LIMITS.maxLineBytes,
