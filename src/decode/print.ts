@@ -128,7 +128,7 @@ export class PacketPrinter {
         const name = this.opts.interfaceName?.(link.ifindex) ?? '?';
         const dir = SLL_PACKET_TYPES[link.packetType] ?? '?';
         let s = `${name.padEnd(5)} ${dir.padEnd(3)} `;
-        if (e) s += `${link.macLength ? formatMac(d, link.srcMacOffset, link.macLength) + ' ' : ''}ethertype ${etherTypeText(link.etherType).replace(/^ethertype /, '')}, length ${record.originalLength}: `;
+        if (e) s += `ifindex ${link.ifindex} ${link.macLength ? formatMac(d, link.srcMacOffset, link.macLength) + ' ' : ''}ethertype ${etherTypeText(link.etherType).replace(/^ethertype /, '')}, length ${record.originalLength}: `;
         return s + this.network(record, p, wireLength);
       }
       case 'linux_sll': {
