@@ -266,7 +266,8 @@ export class Connection {
   readonly b: DirectionTracker;
   readonly pairing: ExchangePairing;
   readonly legs: LegView[] = [];
-  readonly nat: NatTransition[] = [];
+  /** NAT rewrites seen (null until the first: most connections have none). */
+  nat: NatTransition[] | null = null;
   synUs = -1;
   synAckUs = -1;
   ackUs = -1;

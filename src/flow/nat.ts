@@ -35,8 +35,9 @@ export function addLeg(conn: Connection, sender: Side, src: number, srcPort: num
 
 /** Records a rewrite seen between two consecutive copies (once per pair of legs). */
 export function noteTransition(conn: Connection, fromLeg: number, toLeg: number, fromInterface: number, toInterface: number, sender: Side): void {
-  for (const t of conn.nat) if (t.fromLeg === fromLeg && t.toLeg === toLeg) return;
-  conn.nat.push({ fromLeg, toLeg, fromInterface, toInterface, sender });
+  const nat = (conn.nat ??= []);
+  for (const t of nat) if (t.fromLeg === fromLeg && t.toLeg === toLeg) return;
+  nat.push({ fromLeg, toLeg, fromInterface, toInterface, sender });
 }
 
 function endpoint(text: string, port: number): string {
@@ -50,7 +51,7 @@ function endpoint(text: string, port: number): string {
 const NO_MAPPINGS: NatMapping[] = [];
 
 export function natMappings(conn: Connection, clientSide: Side, interfaceName: (i: number) => string): NatMapping[] {
-  if (conn.nat.length === 0) return NO_MAPPINGS;
+  if (conn.nat === null) return NO_MAPPINGS;
   const out: NatMapping[] = [];
   const add = (m: NatMapping): void => {
     if (!out.some((o) => o.kind === m.kind && o.from === m.from && o.to === m.to)) out.push(m);

@@ -44,6 +44,8 @@ export interface StitchedPacket {
   nextSameHash: StitchedPacket | null;
   /** A reused object (no stitching): copy it with `retainPacket` before keeping a reference. */
   scratch: boolean;
+  /** For the scratch object: the copy already made of the current packet (one per packet). */
+  copy: StitchedPacket | null;
 }
 
 /** Without stitching a packet has one hop: those arrays are shared, one per observation point (never written). */
@@ -52,13 +54,15 @@ const SINGLE_HOPS: number[][] = [];
 /** The packet itself, or a copy when it is the analyzer's reused scratch object. */
 export function retainPacket(p: StitchedPacket): StitchedPacket {
   if (!p.scratch) return p;
+  if (p.copy) return p.copy;
   const point = p.hops[0];
   const hops = SINGLE_HOPS[point] ?? (SINGLE_HOPS[point] = [point, 0]);
-  return {
+  p.copy = {
     hash: p.hash, ipId: p.ipId, seq: p.seq, ack: p.ack, flags: p.flags, window: p.window, payloadLength: p.payloadLength,
     payloadHash: p.payloadHash, firstUs: p.firstUs, hops, src: p.src, dst: p.dst, srcPort: p.srcPort,
-    dstPort: p.dstPort, owner: p.owner, side: p.side, leg: p.leg, firstLeg: p.firstLeg, nextSameHash: null, scratch: false,
+    dstPort: p.dstPort, owner: p.owner, side: p.side, leg: p.leg, firstLeg: p.firstLeg, nextSameHash: null, scratch: false, copy: null,
   };
+  return p.copy;
 }
 
 /** Fields of one copy, filled by the caller (reused object). */
@@ -129,7 +133,7 @@ export class PacketStitcher {
       hash, ipId: f.ipId, seq: f.seq, ack: f.ack, flags: f.flags, window: f.window,
       payloadLength: f.payloadLength, payloadHash: f.payloadHash, firstUs: tsUs,
       hops: [point, 0], src: f.src, dst: f.dst, srcPort: f.srcPort, dstPort: f.dstPort,
-      owner: null, side: 0, leg: 0, firstLeg: 0, scratch: false,
+      owner: null, side: 0, leg: 0, firstLeg: 0, scratch: false, copy: null,
       nextSameHash: newest !== undefined && tsUs - newest.firstUs <= this.windowUs ? newest : null,
     };
     this.byHash.set(hash, packet);
