@@ -48,6 +48,7 @@ export async function runAgent(options: AgentOptions): Promise<number> {
   const links = options.readLinks ?? (() => readLinks(null));
   let state: AgentState = { kind: 'idle' };
   let closing = false;
+  let bye = false;
   let pending: Promise<void> = Promise.resolve(); // messages are handled one after the other
 
   const send = (m: AgentMessage): void => { options.output(JSON.stringify(m) + '\n'); };
@@ -144,6 +145,7 @@ export async function runAgent(options: AgentOptions): Promise<number> {
         await finishing;
         return;
       case 'bye':
+        bye = true;
         closing = true;
         return;
     }
@@ -157,10 +159,11 @@ export async function runAgent(options: AgentOptions): Promise<number> {
         pending = pending.then(() => send({ type: 'error', id: null, code: 'OVERSIZED', message: `line longer than ${AGENT_LIMITS.maxLineBytes} bytes`, hint: 'send one small JSON object per line' }));
         return;
       }
-      pending = pending.then(() => (closing ? undefined : handle(e.text))).then(() => { if (closing) resolve(); });
+      // Lines after `bye` are not handled; lines before the end of input all are.
+      pending = pending.then(() => (bye ? undefined : handle(e.text))).then(() => { if (bye) resolve(); });
     });
-    options.input.on('data', (chunk: Buffer) => { if (!closing) splitter.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk)); });
-    options.input.on('end', () => { splitter.end(); closing = true; pending.then(() => resolve(), () => resolve()); });
+    options.input.on('data', (chunk: Buffer) => { if (!bye) splitter.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk)); });
+    options.input.on('end', () => { splitter.end(); pending.then(() => { closing = true; resolve(); }, () => resolve()); });
     options.input.on('error', () => { closing = true; resolve(); });
     void options.interrupted?.then(() => { closing = true; resolve(); });
   });

@@ -302,6 +302,11 @@ export async function startCapture(options: LiveCaptureOptions = {}): Promise<Li
     await proc.ready;
   } catch (err) {
     await done; // the engine has exited: nothing is left running
+    // Name the filter the user wrote; the one tcpdump got (NAT, ifindex) is in the facts.
+    if (err instanceof CaptureError && err.code === 'BAD_FILTER' && filter !== requestedFilter) {
+      const libpcap = String(err.facts.libpcap ?? err.message);
+      throw new CaptureError('BAD_FILTER', `bad capture filter '${requestedFilter}': ${libpcap}`, err.hint, { ...err.facts, effectiveFilter: filter });
+    }
     throw err;
   }
   state = { kind: 'listening', sinceMs: performance.now() };

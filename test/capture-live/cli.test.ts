@@ -1,0 +1,68 @@
+/**
+ * `flowtrace capture` and `flowtrace agent` at the command line: bad input is one line with a
+ * hint and the documented exit code, never a stack trace or a hang.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import { main } from '../../src/cli/main.js';
+import { memoryIO } from '../../src/cli/io.js';
+import { parseDuration } from '../../src/cli/commands/capture.js';
+
+const isRoot = process.getuid?.() === 0;
+
+async function cli(args: string[], stdin?: string): Promise<{ code: number; out: string; err: string }> {
+  const io = memoryIO(stdin === undefined ? undefined : Readable.from([Buffer.from(stdin)]));
+  const code = await main(args, io);
+  return { code, out: io.out.join(''), err: io.err.join('') };
+}
+
+test('usage errors: exit 2, error[USAGE] and a hint, one line each', async () => {
+  for (const args of [
+    ['capture', '-c', 'x'], ['capture', '-c', '0'], ['capture', '--for', '5y'], ['capture', '-i', 'eth0;id'],
+    ['capture', '--netns', 'a b'], ['capture', '--bogus'], ['agent', 'extra'],
+  ]) {
+    const r = await cli(args);
+    assert.equal(r.code, 2, args.join(' '));
+    assert.match(r.err, /^error\[USAGE\]: [^\n]+\nhint: [^\n]+\n$/, args.join(' '));
+  }
+});
+
+test('durations: units and bounds', () => {
+  assert.equal(parseDuration('10s'), 10_000);
+  assert.equal(parseDuration('500ms'), 500);
+  assert.equal(parseDuration('2m'), 120_000);
+  assert.equal(parseDuration('1.5'), 1500);
+  assert.throws(() => parseDuration('0s'));
+  assert.throws(() => parseDuration('-1s'));
+  assert.throws(() => parseDuration('10 s'));
+});
+
+test('help texts', async () => {
+  const c = await cli(['capture', '--help']);
+  assert.equal(c.code, 0);
+  assert.match(c.out, /--no-follow-nat/);
+  const a = await cli(['agent', '--help']);
+  assert.equal(a.code, 0);
+  assert.match(a.out, /docs\/agent\.md/);
+});
+
+test('a bad filter: libpcap\'s message in one line, exit 8', { skip: isRoot ? false : 'needs root to start tcpdump' }, async () => {
+  const r = await cli(['capture', '-i', 'lo', 'port', '80', 'and', 'and']);
+  assert.equal(r.code, 8);
+  assert.match(r.err, /^error\[BAD_FILTER\]: bad capture filter 'port 80 and and': can't parse filter expression: syntax error\nhint: [^\n]+\n$/m);
+});
+
+test('an unknown interface: exit 8 with the interfaces there are', { skip: isRoot ? false : 'needs root to list and capture' }, async () => {
+  const r = await cli(['capture', '-i', 'nosuch0', '-c', '1']);
+  assert.equal(r.code, 8);
+  assert.match(r.err, /^error\[UNKNOWN_INTERFACE\]: no interface named nosuch0\nhint: interfaces here: any, lo/);
+});
+
+test('the agent on stdin/stdout in-process: hello, an error for a bad line, exit 0 at end of input', { skip: isRoot ? false : 'needs root (ip link listing is fine, but keep the agent tests together)' }, async () => {
+  const r = await cli(['agent'], '{"type":"start","ports":[0]}\n{"type":"hello"}\n');
+  assert.equal(r.code, 0);
+  const lines = r.out.trim().split('\n').map((l) => JSON.parse(l) as { type: string; code?: string });
+  assert.deepEqual(lines.map((l) => l.type), ['hello', 'error', 'hello']);
+  assert.equal(lines[1].code, 'BAD_PORT');
+});
