@@ -17,12 +17,12 @@ import { decodeIPv6 } from './ipv6.js';
 import { decodeLinuxSll } from './linux-sll.js';
 import { decodeLinuxSll2 } from './linux-sll2.js';
 import { decodeNullLoop } from './null-loop.js';
+import { decodeRaw, rawEtherType, ETHERTYPE_IPV4, ETHERTYPE_IPV6 } from './raw.js';
 import { decodeTcp } from './tcp.js';
 import type { DecodedPacket } from './types.js';
 import { decodeUdp } from './udp.js';
 
-export const ETHERTYPE_IPV4 = 0x0800;
-export const ETHERTYPE_IPV6 = 0x86dd;
+export { ETHERTYPE_IPV4, ETHERTYPE_IPV6 };
 export const ETHERTYPE_ARP = 0x0806;
 export const IPPROTO_ICMP = 1;
 export const IPPROTO_TCP = 6;
@@ -178,13 +178,6 @@ function decodeTransport(p: DecodedPacket, protocol: number, offset: number, end
   }
 }
 
-/** The EtherType a raw-IP packet stands for, from its version nibble (-1 when neither). */
-function rawEtherType(d: Uint8Array, offset: number, end: number): number {
-  if (end - offset < 1) return -1;
-  const v = d[offset] >> 4;
-  return v === 4 ? ETHERTYPE_IPV4 : v === 6 ? ETHERTYPE_IPV6 : -1;
-}
-
 export function createDecoder(options: DecodeOptions = {}): PacketDecoder {
   const own = newDecodedPacket();
   const http = options.http !== false;
@@ -203,15 +196,13 @@ export function createDecoder(options: DecodeOptions = {}): PacketDecoder {
         case LINKTYPE.NULL: next = decodeNullLoop(data, 0, end, link, false); break;
         case LINKTYPE.LOOP: next = decodeNullLoop(data, 0, end, link, true); break;
         case LINKTYPE.RAW:
-        case 12: // LINKTYPE_RAW's value on some BSDs (DLT_RAW 12/14), as libpcap maps it
+        case 12: // DLT_RAW on some BSDs
         case 14:
-          link.kind = 'raw';
-          link.etherType = rawEtherType(data, 0, end);
-          next = 0;
-          if (link.etherType < 0) { out.malformed = 'raw packet is neither IPv4 nor IPv6'; return out; }
+          next = decodeRaw(data, 0, end, link, -1);
+          if (next < 0) { out.malformed = end === 0 ? null : 'raw packet is neither IPv4 nor IPv6'; out.truncated = end === 0; return out; }
           break;
-        case LINKTYPE.IPV4: link.kind = 'raw'; link.etherType = ETHERTYPE_IPV4; next = 0; break;
-        case LINKTYPE.IPV6: link.kind = 'raw'; link.etherType = ETHERTYPE_IPV6; next = 0; break;
+        case LINKTYPE.IPV4: next = decodeRaw(data, 0, end, link, ETHERTYPE_IPV4); break;
+        case LINKTYPE.IPV6: next = decodeRaw(data, 0, end, link, ETHERTYPE_IPV6); break;
         default:
           link.kind = 'other';
           return out;
