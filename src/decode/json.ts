@@ -4,6 +4,7 @@
  */
 import type { PacketRecord } from '../capture/types.js';
 import { formatIPv4, formatIPv6, formatMac } from './addr.js';
+import { decodeDns } from './dns.js';
 import { ICMP6 } from './icmp.js';
 import type { PacketPrinter } from './print.js';
 import { TCP_FLAG, type DecodedPacket } from './types.js';
@@ -20,6 +21,8 @@ export interface PacketJson {
   network: null | { version: 4 | 6; src: string; dst: string; ttl: number; protocol: number; length: number; id: number | null; dontFragment: boolean | null; fragmentOffset: number; moreFragments: boolean; flowLabel: number | null };
   transport: null | { protocol: 'tcp' | 'udp'; srcPort: number; dstPort: number; flags: string[] | null; seq: number | null; ack: number | null; window: number | null; options: { mss: number | null; windowScale: number | null; sackPermitted: boolean; tsVal: number | null; tsEcr: number | null } | null; payloadLength: number } | { protocol: 'icmp' | 'icmp6'; type: number; code: number; echoId: number | null; echoSeq: number | null; mtu: number | null; quotedLength: number };
   http: null | { kind: 'request' | 'response'; method: string | null; target: string | null; version: string; status: number | null; reason: string | null; headers: Array<[string, string]>; complete: boolean };
+  /** DNS over UDP/TCP port 53 or 5353, decoded by dns-packet; `error` when it could not be. */
+  dns: null | { id: number | null; response: boolean | null; opcode: string | null; rcode: string | null; flags: string[]; questions: Array<{ name: string; type: string; class: string }>; answers: Array<{ name: string; type: string; ttl: number | null; data: unknown }>; authorities: number; additionals: number; error: string | null };
   truncated: boolean;
   malformed: string | null;
   /** The tcpdump-style line without the timestamp. */
@@ -92,8 +95,48 @@ export function packetToJson(
     network,
     transport,
     http,
+    dns: dnsJson(p),
     truncated: p.truncated,
     malformed: p.malformed,
     summary,
+  };
+}
+
+const DNS_PORTS = new Set([53, 5353]);
+
+function dnsData(data: unknown): unknown {
+  if (Buffer.isBuffer(data)) return data.toString('hex');
+  if (Array.isArray(data)) return data.map((x) => (Buffer.isBuffer(x) ? x.toString('latin1') : x));
+  return data;
+}
+
+function dnsJson(p: DecodedPacket): PacketJson['dns'] {
+  let offset = -1;
+  let length = 0;
+  if (p.transport === 'udp' && p.udp.payloadOffset >= 0 && (DNS_PORTS.has(p.udp.srcPort) || DNS_PORTS.has(p.udp.dstPort))) {
+    offset = p.udp.payloadOffset;
+    length = p.udp.capturedPayloadLength;
+  } else if (p.transport === 'tcp' && p.tcp.payloadOffset >= 0 && p.tcp.capturedPayloadLength > 2 && (p.tcp.srcPort === 53 || p.tcp.dstPort === 53)) {
+    offset = p.tcp.payloadOffset + 2; // RFC 1035 §4.2.2 length prefix
+    length = p.tcp.capturedPayloadLength - 2;
+  }
+  if (offset < 0 || length <= 0) return null;
+  const { message, error } = decodeDns(p.data, offset, length);
+  if (message === null) {
+    return { id: null, response: null, opcode: null, rcode: null, flags: [], questions: [], answers: [], authorities: 0, additionals: 0, error };
+  }
+  const m = message as unknown as Record<string, unknown> & { questions?: Array<{ name: string; type: string; class?: string }>; answers?: Array<{ name: string; type: string; ttl?: number; data?: unknown }>; authorities?: unknown[]; additionals?: unknown[] };
+  const flags = ['flag_aa', 'flag_tc', 'flag_rd', 'flag_ra', 'flag_ad', 'flag_cd'].filter((f) => m[f] === true).map((f) => f.slice(5).toUpperCase());
+  return {
+    id: typeof m.id === 'number' ? m.id : null,
+    response: m.type === 'response',
+    opcode: typeof m.opcode === 'string' ? m.opcode : null,
+    rcode: typeof m.rcode === 'string' ? m.rcode : null,
+    flags,
+    questions: (m.questions ?? []).map((q) => ({ name: q.name, type: q.type, class: q.class ?? 'IN' })),
+    answers: (m.answers ?? []).map((a) => ({ name: a.name, type: a.type, ttl: typeof a.ttl === 'number' ? a.ttl : null, data: dnsData(a.data) })),
+    authorities: (m.authorities ?? []).length,
+    additionals: (m.additionals ?? []).length,
+    error: null,
   };
 }

@@ -128,6 +128,16 @@ describe('stdin, filters, -c, JSON', () => {
     assert.equal(get.time, '2026-11-23T19:53:04.542078000Z');
     assert.equal(rows[12].http.status, 200);
     assert.equal(rows[12].http.reason, 'OK');
+    assert.equal(get.dns, null);
+  });
+
+  it('--json decodes DNS with dns-packet', async () => {
+    const rows = (await read([ETH, '--json'])).out.trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.dns !== null);
+    assert.equal(rows.length, 2);
+    assert.deepEqual(rows[0].dns.questions, [{ name: 'www.seqas.online', type: 'A', class: 'IN' }]);
+    assert.equal(rows[0].dns.response, false);
+    assert.deepEqual(rows[1].dns.answers, [{ name: 'www.seqas.online', type: 'A', ttl: 0, data: '10.99.0.80' }]);
+    assert.ok(rows[1].dns.flags.includes('AA'));
   });
 });
 
