@@ -99,8 +99,13 @@ function copyHash(f: CopyFields): number {
   return (h ^ f.payloadHash ^ (h >>> 15)) | 0;
 }
 
+/** Buckets of the stitch table (a power of two): live packets are those of the last window only. */
+const TABLE_BITS = 17;
+
 export class PacketStitcher {
-  private readonly byHash = new Map<number, StitchedPacket>();
+  /** Hash table: bucket → newest live packet, older ones of the bucket chained by `nextSameHash`. */
+  private readonly table: Array<StitchedPacket | null> = new Array<StitchedPacket | null>(1 << TABLE_BITS).fill(null);
+  private readonly mask = (1 << TABLE_BITS) - 1;
   /** Live packets in arrival order (a ring), to expire them after the window. */
   private queue: StitchedPacket[] = [];
   private head = 0;
@@ -117,10 +122,11 @@ export class PacketStitcher {
   stitchAcrossInterfaces(f: CopyFields, point: PointCode, tsUs: number): { packet: StitchedPacket; first: boolean } {
     this.expire(tsUs);
     const hash = copyHash(f);
-    const newest = this.byHash.get(hash);
-    for (let p: StitchedPacket | null = newest ?? null; p !== null; p = p.nextSameHash) {
+    const bucket = hash & this.mask;
+    const newest = this.table[bucket];
+    for (let p: StitchedPacket | null = newest; p !== null; p = p.nextSameHash) {
       if (tsUs - p.firstUs > this.windowUs) break;
-      if (p.seq !== f.seq || p.ack !== f.ack || p.flags !== f.flags || p.ipId !== f.ipId
+      if (p.hash !== hash || p.seq !== f.seq || p.ack !== f.ack || p.flags !== f.flags || p.ipId !== f.ipId
         || p.payloadLength !== f.payloadLength || p.payloadHash !== f.payloadHash || p.window !== f.window) continue;
       if (hasPoint(p.hops, point)) continue;
       p.hops.push(point, tsUs - p.firstUs);
@@ -134,9 +140,9 @@ export class PacketStitcher {
       payloadLength: f.payloadLength, payloadHash: f.payloadHash, firstUs: tsUs,
       hops: [point, 0], src: f.src, dst: f.dst, srcPort: f.srcPort, dstPort: f.dstPort,
       owner: null, side: 0, leg: 0, firstLeg: 0, scratch: false, copy: null,
-      nextSameHash: newest !== undefined && tsUs - newest.firstUs <= this.windowUs ? newest : null,
+      nextSameHash: newest !== null && tsUs - newest.firstUs <= this.windowUs ? newest : null,
     };
-    this.byHash.set(hash, packet);
+    this.table[bucket] = packet;
     this.queue.push(packet);
     this.packets++;
     return { packet, first: true };
@@ -147,7 +153,8 @@ export class PacketStitcher {
     while (this.head < q.length) {
       const p = q[this.head];
       if (nowUs - p.firstUs <= this.windowUs) break;
-      if (this.byHash.get(p.hash) === p) this.byHash.delete(p.hash);
+      const bucket = p.hash & this.mask;
+      if (this.table[bucket] === p) this.table[bucket] = null;
       p.nextSameHash = null;
       this.head++;
     }
