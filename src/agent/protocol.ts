@@ -67,6 +67,8 @@ export interface StartedMessage {
   notes: string[];
   maxDurationMs: number;
   maxBytes: number;
+  /** PID of the capture process (tcpdump) on the agent's machine, for the operator. */
+  enginePid: number | null;
 }
 
 export interface ErrorMessage {

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import http from 'node:http';
-import { spawnSync, execFile } from 'node:child_process';
+import { spawn, spawnSync, execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 
 const execFileP = promisify(execFile);
@@ -209,6 +209,24 @@ esac
     assert.match(err.hint, /ssh-add/);
     return true;
   });
+});
+
+test('the client going away mid-capture (stdin closed, or SIGTERM): the agent stops tcpdump and exits', { skip: SKIP }, async () => {
+  for (const how of ['eof', 'sigterm'] as const) {
+    const argv = [...selfCliArgv(), 'agent'];
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    child.stdin.write('{"type":"start","id":"a","interfaces":["lo"],"ports":[9]}\n');
+    for (let i = 0; i < 400 && !out.includes('"started"'); i++) await new Promise((r) => setTimeout(r, 25));
+    const started = JSON.parse(out.trim().split('\n').find((l) => l.includes('"started"'))!) as { enginePid: number };
+    assert.ok(alive(started.enginePid), 'tcpdump runs');
+    if (how === 'eof') child.stdin.end(); else child.kill('SIGTERM');
+    assert.equal(await exited, 0, how);
+    assert.equal(alive(started.enginePid), false, `tcpdump ${started.enginePid} is gone (${how})`);
+    assert.match(out, /"type":"result","id":"a"/, 'the result of the running capture was still sent');
+  }
 });
 
 test('netns transport to a namespace that does not exist: one clear error', { skip: SKIP }, async () => {

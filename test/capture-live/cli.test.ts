@@ -8,6 +8,9 @@ import { Readable } from 'node:stream';
 import { main } from '../../src/cli/main.js';
 import { memoryIO } from '../../src/cli/io.js';
 import { parseDuration } from '../../src/cli/commands/capture.js';
+import { spawn } from 'node:child_process';
+import dgram from 'node:dgram';
+import { selfCliArgv } from '../../src/self.js';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -65,4 +68,23 @@ test('the agent on stdin/stdout in-process: hello, an error for a bad line, exit
   const lines = r.out.trim().split('\n').map((l) => JSON.parse(l) as { type: string; code?: string });
   assert.deepEqual(lines.map((l) => l.type), ['hello', 'error', 'hello']);
   assert.equal(lines[1].code, 'BAD_PORT');
+});
+
+test('Ctrl-C (SIGINT to the whole process group, as a terminal sends it): packets sent just before are not lost, exit 0, tcpdump gone', { skip: isRoot ? false : 'needs root to capture' }, async () => {
+  const argv = [...selfCliArgv(), 'capture', '-i', 'lo', 'udp', 'port', '9'];
+  // detached: its own process group, like a shell job; the signal goes to the group.
+  const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  for (let i = 0; i < 400 && !err.includes('Ctrl-C to stop'); i++) await new Promise((r) => setTimeout(r, 25));
+  const pid = Number(/tcpdump pid (\d+)/.exec(err)?.[1]);
+  assert.ok(pid > 0, err);
+  const sock = dgram.createSocket('udp4');
+  for (let i = 0; i < 3; i++) await new Promise<void>((r) => sock.send('x', 9, '127.0.0.1', () => r()));
+  sock.close();
+  process.kill(-child.pid!, 'SIGINT');
+  assert.equal(await exited, 0, err);
+  assert.match(err, /^3 packets captured \(tcpdump wrote 3\), \d+ received by filter, 0 dropped by kernel \(stopped by stop\)$/m);
+  assert.throws(() => process.kill(pid, 0), 'tcpdump is gone');
 });

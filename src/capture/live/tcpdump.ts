@@ -139,7 +139,10 @@ export function tcpdumpEngine(options: { knownInterfaces?: () => string[] } = {}
   return {
     start(spec: EngineSpec): EngineProcess {
       const argv = tcpdumpArgv(spec);
-      const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+      // Its own process group: a Ctrl-C in the terminal goes to flowtrace only, which drains
+      // the ring and then signals tcpdump (a SIGINT straight to tcpdump ends it before the
+      // packets still in the kernel ring are read).
+      const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
       let stderr = '';
       let listening = false;
       let settleReady!: { resolve: () => void; reject: (e: FlowtraceError) => void };

@@ -28,6 +28,8 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   let interrupt!: () => void;
   const interrupted = new Promise<void>((resolve) => { interrupt = resolve; });
   const off = io.onInterrupt(() => interrupt());
+  const onHangup = (): void => interrupt();
+  process.on('SIGHUP', onHangup);
   // The client went away (broken pipe): stop like on end of input.
   const onStdoutError = (): void => interrupt();
   process.stdout.on('error', onStdoutError);
@@ -35,6 +37,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     return await runAgent({ input: io.stdin as Readable, output: (text) => io.stdout(text), interrupted });
   } finally {
     off();
+    process.off('SIGHUP', onHangup);
     process.stdout.off('error', onStdoutError);
   }
 }

@@ -119,11 +119,15 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     io.stderr(`flowtrace: ${maxPackets !== null ? `stopping after ${maxPackets} packets, ` : ''}${maxDurationMs !== null ? `stopping after ${maxDurationMs} ms, ` : ''}Ctrl-C to stop\n`);
   }
   const off = io.onInterrupt(() => { void capture.stop(); });
+  // The terminal closing (SIGHUP) stops the capture too: tcpdump runs in its own process group.
+  const onHangup = (): void => { void capture.stop(); };
+  process.on('SIGHUP', onHangup);
   let result: LiveCaptureResult;
   try {
     result = await capture.done;
   } finally {
     off();
+    process.off('SIGHUP', onHangup);
   }
 
   const analyzed = analyzeLivePackets(result.packets, capture.ifmap, { lines: json });
