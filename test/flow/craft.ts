@@ -51,7 +51,42 @@ export interface IpPacketSpec {
   options?: Uint8Array;
 }
 
+/** 16 bytes of an IPv6 address in text form (with at most one `::`). */
+export function ipv6Bytes(s: string): Uint8Array {
+  const [head, tail] = s.includes('::') ? s.split('::') : [s, null];
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const groups = tail === null ? h : [...h, ...new Array(8 - h.length - t.length).fill('0'), ...t];
+  const out = new Uint8Array(16);
+  groups.forEach((g, i) => { const v = parseInt(g, 16); out[2 * i] = v >> 8; out[2 * i + 1] = v & 0xff; });
+  return out;
+}
+
+/** IPv6 (RFC 8200) + TCP, checksum over the IPv6 pseudo-header. */
+export function buildIp6Tcp(p: IpPacketSpec): Uint8Array {
+  const tcp = buildIpTcp({ ...p, src: '0.0.0.0', dst: '0.0.0.0' }).subarray(20);
+  const b = new Uint8Array(40 + tcp.length);
+  const v = new DataView(b.buffer);
+  v.setUint32(0, 0x60000000 | (p.ipId & 0xfffff)); // version 6, flow label
+  v.setUint16(4, tcp.length);
+  b[6] = 6;
+  b[7] = p.ttl;
+  const src = ipv6Bytes(p.src);
+  const dst = ipv6Bytes(p.dst);
+  b.set(src, 8);
+  b.set(dst, 24);
+  b.set(tcp, 40);
+  v.setUint16(40 + 16, 0);
+  let sum = 0;
+  for (let i = 0; i < 16; i += 2) sum += ((src[i] << 8) | src[i + 1]) + ((dst[i] << 8) | dst[i + 1]);
+  sum += tcp.length + 6;
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  v.setUint16(40 + 16, checksum(b, 40, b.length, sum));
+  return b;
+}
+
 export function buildIpTcp(p: IpPacketSpec): Uint8Array {
+  if (p.src.includes(':')) return buildIp6Tcp(p);
   const opt = p.options ?? new Uint8Array(0);
   const tcpLen = 20 + opt.length;
   const total = 20 + tcpLen + p.payload.length;
@@ -98,8 +133,9 @@ export function pcapBytes(frames: Frame[], linkType: 'sll2' | 'ethernet' = 'sll2
     const link = linkType === 'sll2' ? SLL2_HEADER : ETH_HEADER;
     const frame = new Uint8Array(link + f.ip.length);
     const fv = new DataView(frame.buffer);
+    const etherType = (f.ip[0] >> 4) === 6 ? 0x86dd : 0x0800;
     if (linkType === 'sll2') {
-      fv.setUint16(0, 0x0800);
+      fv.setUint16(0, etherType);
       fv.setUint32(4, f.ifindex);
       fv.setUint16(8, 1); // ARPHRD_ETHER
       frame[10] = f.direction === 'in' ? 0 : 4;
@@ -107,7 +143,7 @@ export function pcapBytes(frames: Frame[], linkType: 'sll2' | 'ethernet' = 'sll2
       frame.set([0x02, 0x42, 0xac, 0x11, 0x00, f.ifindex & 0xff], 12);
     } else {
       frame.set([0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2], 0);
-      fv.setUint16(12, 0x0800);
+      fv.setUint16(12, etherType);
     }
     frame.set(f.ip, link);
     const rh = new Uint8Array(16);

@@ -213,3 +213,25 @@ test('crafted: unanswered SYNs without a bridge → syn-unanswered; HTTP/1.0 bod
   assert.equal(a.exchanges[0].response?.bodyFraming, 'close');
   assert.equal(a.exchanges[0].response?.bodyBytes, 5);
 });
+
+test('IPv6: a keep-alive connection stitched across two interfaces, addresses in RFC 5952 form', async () => {
+  const { Conversation, pcapBytes: bytesOf } = await import('./craft.js');
+  const c = new Conversation({
+    client: ['2001:db8:0:1::10', 41000], server: ['2001:db8:0:2::20', 8080],
+    toServer: [{ ifindex: 2, direction: 'in', server: ['2001:db8:0:2::20', 8080], delayUs: 0 }, { ifindex: 3, direction: 'out', server: ['2001:db8:0:2::20', 8080], delayUs: 7 }],
+    toClient: [{ ifindex: 3, direction: 'in', server: ['2001:db8:0:2::20', 8080], delayUs: 0 }, { ifindex: 2, direction: 'out', server: ['2001:db8:0:2::20', 8080], delayUs: 6 }],
+  });
+  c.handshake().send('client', 'GET /v6 HTTP/1.1\r\nHost: [2001:db8:0:2::20]\r\n\r\n', [10]).wait(400)
+    .send('server', 'HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n').wait(100).emit('client', 'A').close();
+  const ifmap = parseIfmap('2 ens5\n3 docker0\n');
+  const { analysis: a } = await analyzeCapture(Readable.from([Buffer.from(bytesOf(c.frames, 'sll2'))]), { ifmap });
+  assert.equal(a.connections.length, 1);
+  assert.deepEqual(a.connections[0].client, { address: '2001:db8:0:1::10', port: 41000 });
+  assert.deepEqual(a.connections[0].server, { address: '2001:db8:0:2::20', port: 8080 });
+  assert.equal(a.duplicates.maxCopies, 2);
+  assert.equal(a.exchanges.length, 1);
+  assert.equal(a.exchanges[0].request?.headSegments, 2);
+  assert.deepEqual(a.exchanges[0].request?.hops.map((h) => h.interface), ['ens5', 'docker0']);
+  assert.equal(a.exchanges[0].response?.bodyBytes, 3);
+  assert.match(renderAnalysis(a), /\[2001:db8:0:1::10\]:41000 → \[2001:db8:0:2::20\]:8080/);
+});
