@@ -152,6 +152,7 @@ class Analyzer implements FlowAnalyzer {
       hops: (p) => this.hops(p),
       expectsForwarding: () => this.expectsForwarding(),
       isContainerSide: (name) => BRIDGE_SIDE.test(name),
+      knowsVeth: () => { for (const n of this.knownNames) if (n.startsWith('veth')) return true; return false; },
     };
   }
 

@@ -17,6 +17,8 @@ export interface AnomalyContext {
   /** True when the capture covers a bridge or veth: packets to containers should cross it. */
   expectsForwarding(): boolean;
   isContainerSide(interfaceName: string): boolean;
+  /** True when the capture covers container veths (so a packet to a container should reach one). */
+  knowsVeth(): boolean;
 }
 
 const fmt = (e: Endpoint): string => (e.address.includes(':') ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`);
@@ -80,9 +82,12 @@ export function connectionAnomalies(conn: Connection, clientSide: Side, client: 
           message: `SYN to ${fmt(server)}${retries} seen on ${synHops[0].interface} but never on the bridge and never answered: dropped on the host (firewall in DOCKER-USER/FORWARD, or no DNAT rule)`,
         });
       } else {
+        const last = synHops.length > 0 ? synHops[synHops.length - 1] : null;
+        const stuckOnBridge = last !== null && /^(docker\d+|br-|cni|cbr)/.test(last.interface) && ctx.knowsVeth() && !synHops.some((h) => h.interface.startsWith('veth'));
         out.push({
           ...base, kind: 'syn-unanswered', severity: 'error', ts: ts(conn.synPacket.firstUs), hops: synHops,
-          message: `SYN from ${fmt(client)} to ${fmt(server)}${retries} never answered${synHops.length > 0 ? ` (last seen on ${hopName(synHops[synHops.length - 1])})` : ''}`,
+          message: `SYN from ${fmt(client)} to ${fmt(server)}${retries} never answered${last ? ` (last seen on ${hopName(last)})` : ''}`
+            + (stuckOnBridge ? `: it reached ${last!.interface} but no container veth — the container's interface is down or the container is gone` : ''),
         });
       }
     }

@@ -235,3 +235,13 @@ test('IPv6: a keep-alive connection stitched across two interfaces, addresses in
   assert.equal(a.exchanges[0].response?.bodyBytes, 3);
   assert.match(renderAnalysis(a), /\[2001:db8:0:1::10\]:41000 → \[2001:db8:0:2::20\]:8080/);
 });
+
+test('a SYN that reaches docker0 but no veth names the container side', async () => {
+  const { Conversation, dockerPath, pcapBytes: bytesOf, CRAFTED_IFMAP: map } = await import('./craft.js');
+  const c = new Conversation({ client: ['172.31.0.10', 40100], server: ['172.31.5.20', 80], ...dockerPath() });
+  c.emit('client', 'S', '', { onlyPoints: [0, 1], noAdvance: true }).wait(1_000_000).emit('client', 'S', '', { onlyPoints: [0, 1], noAdvance: true });
+  const { analysis: a } = await analyzeCapture(Readable.from([Buffer.from(bytesOf(c.frames, 'sll2'))]), { ifmap: parseIfmap(map) });
+  assert.deepEqual(a.anomalies.map((x) => x.kind), ['syn-unanswered']);
+  assert.match(a.anomalies[0].message, /reached docker0 but no container veth/);
+  assert.deepEqual(a.natMappings.map((m) => m.to), ['172.17.0.2:8080']);
+});
