@@ -8,7 +8,10 @@ import { Readable } from 'node:stream';
 import { main } from '../../src/cli/main.js';
 import { memoryIO } from '../../src/cli/io.js';
 import { parseDuration } from '../../src/cli/commands/capture.js';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import dgram from 'node:dgram';
 import { selfCliArgv } from '../../src/self.js';
 
@@ -87,4 +90,20 @@ test('Ctrl-C (SIGINT to the whole process group, as a terminal sends it): packet
   assert.equal(await exited, 0, err);
   assert.match(err, /^3 packets captured \(tcpdump wrote 3\), \d+ received by filter, 0 dropped by kernel \(stopped by stop\)$/m);
   assert.throws(() => process.kill(pid, 0), 'tcpdump is gone');
+});
+
+test('tcpdump missing: error[MISSING_DEPENDENCY] with the install hint, exit 5', async () => {
+  // A PATH with `ip` only: no tcpdump, no iptables-save.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fttcap-path-'));
+  try {
+    const ip = ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip', '/bin/ip'].find((p) => fs.existsSync(p));
+    assert.ok(ip, 'iproute2 is installed');
+    fs.symlinkSync(ip, path.join(dir, 'ip'));
+    const argv = [...selfCliArgv(), 'capture', '-i', 'lo', '-c', '1', 'port', '80'];
+    const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', env: { ...process.env, PATH: dir }, timeout: 30_000 });
+    assert.equal(r.status, 5, r.stderr);
+    assert.match(r.stderr, /^error\[MISSING_DEPENDENCY\]: tcpdump is not installed \(or not on PATH\)\nhint: install it: apt-get install tcpdump\n$/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
