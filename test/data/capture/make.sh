@@ -20,6 +20,9 @@ mkdir -p "$WORK/site"
 head -c 300 /dev/zero | tr '\0' 'x' > "$WORK/site/hello.txt"
 (cd "$WORK/site" && exec python3 -m http.server "$PORT" --bind 127.0.0.1 >/dev/null 2>&1) & PIDS+=($!)
 
+# The server must answer before the captures start (and this probe is not captured).
+curl -sf --retry 5 --retry-connrefused -o /dev/null "http://127.0.0.1:$PORT/hello.txt" || { echo "make.sh: the server on 127.0.0.1:$PORT did not answer (port busy?)" >&2; exit 1; }
+
 # Four captures of the same traffic at once: µs pcap, ns pcap, snaplen-cut pcap, pcapng.
 tcpdump -i lo -U -w "$WORK/lo.pcap" "tcp port $PORT" 2>/dev/null & PIDS+=($!)
 tcpdump -i lo -U --time-stamp-precision=nano -w "$WORK/lo-nano.pcap" "tcp port $PORT" 2>/dev/null & PIDS+=($!)
