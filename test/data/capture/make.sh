@@ -61,4 +61,5 @@ cat http-lo.pcapng tcp-any-sll2.pcapng 2>/dev/null > two-sections.pcapng || {
   editcap -F pcapng tcp-any-sll2.pcap "$WORK/any.pcapng"
   cat http-lo.pcapng "$WORK/any.pcapng" > two-sections.pcapng
 }
+chmod 644 *.pcap *.pcapng  # dumpcap writes 0600
 ls -l *.pcap *.pcapng
