@@ -8,7 +8,7 @@
 import type { CaptureInterface, PacketRecord } from '../capture/index.js';
 import { formatIPv4, formatIPv6 } from '../decode/index.js';
 import type { DecodedPacket } from '../decode/index.js';
-import { connectionAnomalies, hopName, innerLeg, outerLeg, type AnomalyContext } from './anomalies.js';
+import { anythingToReport, connectionAnomalies, hopName, innerLeg, outerLeg, type AnomalyContext } from './anomalies.js';
 import { Connection, other, type DirectionTracker, type LegView, type Side } from './connections.js';
 import { parseTraceId, type ExchangeBuilder, type MessageBuilder } from './http-exchanges.js';
 import { addLeg, findLeg, natMappings, noteTransition } from './nat.js';
@@ -447,6 +447,11 @@ class Analyzer implements FlowAnalyzer {
     conn.a.finish();
     conn.b.finish();
     conn.decideRolesByPorts(conn.legs[0].aPort, conn.legs[0].bPort);
+    // Nothing will be kept from most connections of a huge capture under --keep anomalies: count and go.
+    if (this.keep === 'anomalies' && this.exchangeFilter === null && conn.nat === null && !anythingToReport(conn)) {
+      this.connectionsNotKept++;
+      return;
+    }
     const clientSide = conn.clientSide!;
     const serverSide = other(clientSide);
     // Endpoints as seen outside the NAT (where the client's packets enter), and inside it.

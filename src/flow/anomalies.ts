@@ -39,7 +39,7 @@ export function cap(direction: string): string {
 const NONE: Anomaly[] = [];
 
 /** Cheap test first: most connections have nothing to report. */
-function anythingToReport(conn: Connection): boolean {
+export function anythingToReport(conn: Connection): boolean {
   if (conn.synPacket && conn.synAckUs < 0) return true;
   if (conn.state.kind === 'reset') return true;
   const a = conn.a;
