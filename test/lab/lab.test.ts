@@ -106,7 +106,12 @@ describe('flowtrace lab (root)', { skip: ROOT_SKIP }, () => {
         assert.equal(seen.xForwardedPort, String(port));
         assert.match(seen.traceId!, new RegExp(`^Self=1-[0-9a-f]{8}-[0-9a-f]{24};Root=${root}$`));
         assert.equal(seen.peer!.split(':')[0], alb.vpc, 'the app sees the ALB node\'s VPC address (a full proxy)');
-        const log = readAccessLog(alb === LAB.albA ? 'alb-a' : 'alb-b').find((l) => l.traceId === seen.traceId);
+        const node = alb === LAB.albA ? 'alb-a' : 'alb-b';
+        let log = readAccessLog(node).find((l) => l.traceId === seen.traceId);
+        for (let i = 0; i < 40 && !log; i++) {
+          await sleep(50);
+          log = readAccessLog(node).find((l) => l.traceId === seen.traceId);
+        }
         assert.ok(log, 'the access log has the request');
         assert.equal(log.type, scheme);
         assert.equal(log.elbStatusCode, 200);
