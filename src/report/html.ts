@@ -77,6 +77,7 @@ svg .msg-resp circle{fill:var(--pass)}
 svg .msg-rst line{stroke:var(--fail)}
 svg .msg-rst circle{fill:var(--fail)}
 svg .msg-lost line{stroke-dasharray:5 3}
+svg .msg-missing line{stroke:var(--fail)}
 svg .msg-label{text-anchor:middle;font-weight:600;font-size:11px}
 svg .copy-time,svg .row-time{font-size:9.5px;fill:var(--muted)}
 svg .lost{fill:var(--fail);font-weight:700;font-size:16px}

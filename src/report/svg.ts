@@ -103,9 +103,9 @@ function truncate(s: string, n: number): string {
 /** The path map, horizontal (wide screens) or vertical (phones, print). */
 export function pathMapSvg(nodes: PathNode[], orientation: 'horizontal' | 'vertical'): string {
   const parts: string[] = [];
-  const boxW = orientation === 'horizontal' ? 118 : 300;
+  const boxW = orientation === 'horizontal' ? 128 : 300;
   const boxH = 52;
-  const gap = orientation === 'horizontal' ? 26 : 22;
+  const gap = orientation === 'horizontal' ? 22 : 22;
   const perRow = orientation === 'horizontal' ? Math.min(nodes.length, 8) : 1;
   const rows = Math.ceil(nodes.length / perRow);
   const width = orientation === 'horizontal' ? perRow * boxW + (perRow - 1) * gap + 20 : boxW + 20;
@@ -171,8 +171,11 @@ export function ladderSvg(r: FollowResult): string | null {
     byPacket.set(p.packetId, list);
   }
   const rows = [...byPacket.values()].sort((a, b) => Math.min(...a.map((x) => x.tMs)) - Math.min(...b.map((x) => x.tMs)));
+  // What did not come back is part of the story: a last row says so.
+  const missing = r.verdict.causeId === 'app-slow' ? 'no answer from the application before the load balancer gave up'
+    : r.verdict.causeId === 'host-firewall' || r.verdict.causeId === 'veth-down' ? 'no answer: the SYN is dropped on the host' : null;
   const width = left + laneW * (lanes.length - 1) + 70;
-  const height = top + rows.length * rowH + 30;
+  const height = top + (rows.length + (missing ? 1 : 0)) * rowH + 30;
   const x = (lane: number): number => left + lane * laneW;
   const parts: string[] = [];
   lanes.forEach((name, i) => {
@@ -220,6 +223,10 @@ export function ladderSvg(r: FollowResult): string | null {
     parts.push(`<text class="msg-label" x="${labelX}" y="${y - 5}">${esc(label)}</text></g>`);
     parts.push(`<text class="row-time" x="8" y="${y + 4}">+${first.tMs.toFixed(3)} ms</text>`);
   });
+  if (missing) {
+    const y = top + rows.length * rowH + 18;
+    parts.push(`<g class="msg msg-resp msg-lost msg-missing" data-label="no response"><line x1="${x(lanes.length - 1)}" y1="${y}" x2="${x(0)}" y2="${y}"/><text class="lost" x="${x(lanes.length - 1) + 8}" y="${y + 5}">✗</text><text class="msg-label" x="${(x(0) + x(lanes.length - 1)) / 2}" y="${y - 5}">${esc(missing)}</text></g>`);
+  }
   return `<svg class="ladder" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="packets of the request per observation point">` +
     `<defs><marker id="ladder-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10 z" class="arrowhead"/></marker></defs>` +
     parts.join('') + '</svg>';
