@@ -9,8 +9,12 @@ import { run, runChecked } from './system.js';
 export interface LabFault {
   /** One line: what the fault does. */
   description: string;
-  /** The layer it breaks (the layer `flowtrace follow` should blame). */
-  layer: 'dns' | 'route' | 'load-balancer' | 'instance' | 'container' | 'application';
+  /**
+   * The first layer a request no longer gets through (what `flowtrace follow` blames):
+   * `instance` = never reaches ens5, `container` = reaches ens5 but not the container,
+   * `application` = reaches the container's port. `icmp-ratelimit` breaks no request.
+   */
+  layer: 'dns' | 'route' | 'loadBalancer' | 'instance' | 'container' | 'application';
   /** What a user sees (curl, traceroute, the ALB, a capture on the instance). */
   symptom: string;
 }
@@ -23,14 +27,14 @@ export const LAB_FAULTS = {
   'route-reject': { layer: 'route', description: 'the aws-edge router (hop 3) rejects traffic to the ALB addresses with ICMP admin-prohibited', symptom: 'curl: (7) fails at once (No route to host); traceroute shows !X after hop 3; nothing on ens5' },
   'no-route': { layer: 'route', description: 'the backbone router (hop 2) has an unreachable route for the ALB addresses', symptom: 'curl: (7) fails at once (No route to host); traceroute shows !H at hop 2; nothing on ens5' },
   'icmp-ratelimit': { layer: 'route', description: 'the routers rate-limit ICMP errors like real routers (1/s per destination after a burst)', symptom: 'back-to-back traceroutes show * for routers that answer; HTTP still works' },
-  'sg-block': { layer: 'load-balancer', description: 'the instance\'s security group (bridge firewall in the VPC) drops port 80 before ens5', symptom: `ALB 504 after ${LAB.albTargetTimeoutMs / 1000} s; nothing on ens5` },
-  'host-firewall': { layer: 'instance', description: 'a DOCKER-USER rule on the instance drops forwarded traffic for port 80 from ens5', symptom: `ALB 504 after ${LAB.albTargetTimeoutMs / 1000} s; SYN retransmits on ens5 only` },
-  'dnat-missing': { layer: 'instance', description: 'Docker\'s DNAT rule for -p 80:8080 is gone from the nat DOCKER chain', symptom: 'ALB 502; SYN in on ens5, RST out on ens5, nothing on docker0' },
-  'app-down': { layer: 'container', description: 'the container\'s app is not running (nothing listens on 8080)', symptom: 'ALB 502 at once; SYN ens5 → docker0 → veth, RST back the same way' },
+  'sg-block': { layer: 'instance', description: 'the instance\'s security group (bridge firewall in the VPC) drops port 80 before ens5', symptom: `ALB 504 after ${LAB.albTargetTimeoutMs / 1000} s; nothing on ens5` },
+  'host-firewall': { layer: 'container', description: 'a DOCKER-USER rule on the instance drops forwarded traffic for port 80 from ens5', symptom: `ALB 504 after ${LAB.albTargetTimeoutMs / 1000} s; SYN retransmits on ens5 only` },
+  'dnat-missing': { layer: 'container', description: 'Docker\'s DNAT rule for -p 80:8080 is gone from the nat DOCKER chain', symptom: 'ALB 502; SYN in on ens5, RST out on ens5, nothing on docker0' },
+  'app-down': { layer: 'application', description: 'the container\'s app is not running (nothing listens on 8080)', symptom: 'ALB 502 at once; SYN ens5 → docker0 → veth, RST back the same way' },
   'veth-down': { layer: 'container', description: 'the container\'s veth on the host is down', symptom: `ALB 504 after ${LAB.albTargetTimeoutMs / 1000} s; SYN on ens5, nothing on the veth` },
   'app-slow': { layer: 'application', description: `the app answers after ${(LAB.albTargetTimeoutMs + 2000) / 1000} s, longer than the ALB's ${LAB.albTargetTimeoutMs / 1000} s timeout`, symptom: `ALB 504 after ${LAB.albTargetTimeoutMs / 1000} s; the request reaches the container, the answer comes too late` },
   'app-500': { layer: 'application', description: 'the app answers every request with 500', symptom: 'HTTP 500 from the app, passed on by the ALB' },
-  'target-deregistered': { layer: 'load-balancer', description: 'the instance is deregistered from the ALB\'s target group', symptom: 'ALB 503 at once; nothing on ens5' },
+  'target-deregistered': { layer: 'loadBalancer', description: 'the instance is deregistered from the ALB\'s target group', symptom: 'ALB 503 at once; nothing on ens5' },
 } as const satisfies Record<string, LabFault>;
 
 export type LabFaultName = keyof typeof LAB_FAULTS;
