@@ -84,7 +84,7 @@ const MAXCDNAME = 255;
 /** Walks a message like print-domain.c; `end` is the end of the captured bytes (snapend). */
 class DnsWalker {
   out = '';
-  constructor(readonly d: Uint8Array, readonly base: number, readonly end: number, readonly isMdns: boolean) {}
+  constructor(readonly d: Uint8Array, readonly base: number, readonly end: number, readonly isMdns: boolean, readonly verbose = 0) {}
 
   has(p: number, n: number): boolean {
     return p >= 0 && p + n <= this.end;
@@ -249,7 +249,13 @@ class DnsWalker {
 
   /** ns_rprint (non-verbose); returns the offset after the record, `end` when it cannot tell, -1 on truncation. */
   printRecord(cp: number): number {
-    cp = this.skipName(cp);
+    if (this.verbose > 0) {
+      this.out += ' ';
+      cp = this.printName(cp);
+      if (cp < 0) return -1;
+    } else {
+      cp = this.skipName(cp);
+    }
     if (cp < 0 || !this.has(cp, 10)) return this.end;
     const d = this.d;
     const typ = u16(d, cp);
@@ -278,8 +284,18 @@ class DnsWalker {
         this.out += ' ';
         if (this.printName(cp) < 0) return -1;
         break;
-      case T_SOA:
-        break; // details only with -v
+      case T_SOA: {
+        if (this.verbose === 0) break; // details only with -v
+        this.out += ' ';
+        let q = this.printName(cp);
+        if (q < 0) return -1;
+        this.out += ' ';
+        q = this.printName(q);
+        if (q < 0) return -1;
+        if (!this.has(q, 20)) return -1;
+        for (let i = 0; i < 5; i++) this.out += ` ${u32(d, q + 4 * i)}`;
+        break;
+      }
       case T_MX:
         this.out += ' ';
         if (!this.has(cp, 2)) return -1;
@@ -348,9 +364,29 @@ class DnsWalker {
           this.out += ']';
         }
         break;
-      case T_TSIG:
+      case T_TSIG: {
         if (cp + len > this.end) return -1;
+        if (this.verbose === 0) break;
+        this.out += ' ';
+        let q = this.printName(cp);
+        if (q < 0) return -1;
+        q += 6;
+        if (!this.has(q, 2)) return -1;
+        this.out += ` fudge=${u16(d, q)}`;
+        q += 2;
+        if (!this.has(q, 2)) return -1;
+        this.out += ` maclen=${u16(d, q)}`;
+        q += 2 + u16(d, q);
+        if (!this.has(q, 2)) return -1;
+        this.out += ` origid=${u16(d, q)}`;
+        q += 2;
+        if (!this.has(q, 2)) return -1;
+        this.out += ` error=${u16(d, q)}`;
+        q += 2;
+        if (!this.has(q, 2)) return -1;
+        this.out += ` otherlen=${u16(d, q)}`;
         break;
+      }
       default:
         break;
     }
@@ -431,7 +467,7 @@ function ecsText(d: Uint8Array, cp: number, dataLen: number): string {
  * which the bytes up to `end` were captured. `overTcp`: the message has RFC 1035 §4.2.2's
  * 2-byte length prefix. Returns the text that follows "src > dst: " (UDP) or ", length N" (TCP).
  */
-export function formatDnsSummary(d: Uint8Array, offset: number, length: number, end: number, overTcp: boolean, isMdns = false): string {
+export function formatDnsSummary(d: Uint8Array, offset: number, length: number, end: number, overTcp: boolean, isMdns = false, verbose = 0): string {
   let out = '';
   if (overTcp) {
     if (length < 2) return ` [DNS over TCP: length ${length} < 2] (invalid)`;
@@ -444,7 +480,7 @@ export function formatDnsSummary(d: Uint8Array, offset: number, length: number, 
   }
   if (length < DNS_HEADER_LENGTH) return `${out}domain [length ${length} < ${DNS_HEADER_LENGTH}] (invalid)`;
   if (offset + DNS_HEADER_LENGTH > end) return `${out} [|domain]`;
-  const w = new DnsWalker(d, offset, end, isMdns);
+  const w = new DnsWalker(d, offset, end, isMdns, verbose);
   const flags = u16(d, offset + DNS_FLAGS_OFFSET);
   let qd = u16(d, offset + DNS_QDCOUNT_OFFSET);
   let an = u16(d, offset + DNS_ANCOUNT_OFFSET);

@@ -13,6 +13,8 @@ import type { PacketRecord } from '../capture/types.js';
 import { formatIPv4, formatIPv4At, formatIPv6, formatMac } from './addr.js';
 import { u16, u32 } from './bytes.js';
 import { formatDnsSummary } from './dns.js';
+import { createDecoder, newDecodedPacket, type PacketDecoder } from './decoder.js';
+import { IPPROTO_NAMES, ipv4OptionsText, onesComplementSum, checksumShouldBe, wordSum } from './print-verbose.js';
 import { escapeChar, textProtocolSummary } from './print-text.js';
 import { TimestampFormatter, type TimestampPrecision, type TimestampStyle } from './timestamp.js';
 import type { DecodedPacket } from './types.js';
@@ -30,6 +32,10 @@ export interface PrintOptions {
   linkHeader?: boolean;
   /** `-q`: short protocol lines. */
   quiet?: boolean;
+  /** `-v`: 0 or 1 (IP header fields, checksums, DNS names, ICMP quoted packets). Higher levels print as 1. */
+  verbose?: number;
+  /** `-g`: with -v, no line break after the IP header. */
+  noIpLineBreak?: boolean;
   /** SLL2 interface index → name (the capture machine's `ip -o link`); unknown → "?". */
   interfaceName?: (ifindex: number) => string | null;
 }
@@ -63,6 +69,9 @@ export class PacketPrinter {
   private readonly opts: Required<Omit<PrintOptions, 'interfaceName'>> & Pick<PrintOptions, 'interfaceName'>;
   /** tcpdump's tcp_seq_hash: conversation (collated) → initial seq/ack. */
   private readonly seqBases = new Map<string, SeqBase>();
+  /** For -v: decodes the packet quoted inside an ICMP error (made on first use). */
+  private quoteDecoder: PacketDecoder | null = null;
+  private quoteDepth = 0;
 
   constructor(options: PrintOptions = {}) {
     this.opts = {
@@ -72,6 +81,8 @@ export class PacketPrinter {
       absoluteSeq: options.absoluteSeq ?? false,
       linkHeader: options.linkHeader ?? false,
       quiet: options.quiet ?? false,
+      verbose: options.verbose ?? 0,
+      noIpLineBreak: options.noIpLineBreak ?? false,
       interfaceName: options.interfaceName,
     };
     this.ts = new TimestampFormatter(this.opts.timestamps, this.opts.precision);
@@ -172,6 +183,7 @@ export class PacketPrinter {
     if (ip.truncated && ip.payloadOffset < 0) return '[|ip]';
     let s = '';
     if (ip.totalLength < ip.headerLength) return `[total length ${ip.totalLength} < header length ${ip.headerLength}] (invalid)`;
+    if (this.opts.verbose > 0) s += this.ipv4VerboseHeader(p);
     let length = ip.payloadLength;
     if (wireLength < ip.totalLength) {
       s += `[total length ${ip.totalLength} > length ${wireLength}] (invalid) `;
@@ -184,11 +196,34 @@ export class PacketPrinter {
     }
     const fragmented = ip.moreFragments;
     switch (ip.protocol) {
-      case 6: return s + this.tcp(p, src, dst, length);
+      case 6: return s + this.tcp(p, src, dst, length, false, fragmented);
       case 17: return s + this.udp(p, src, dst, length, fragmented);
-      case 1: return `${s}${src} > ${dst}: ${this.icmp4(p, length)}`;
+      case 1: return `${s}${src} > ${dst}: ${this.icmp4(p, length, fragmented)}`;
       default: return `${s}${src} > ${dst}:  ip-proto-${ip.protocol} ${length}`;
     }
+  }
+
+  /** print-ip.c -v: "(tos 0x0, ttl 64, id 1, offset 0, flags [DF], proto TCP (6), length 60)" + line break. */
+  private ipv4VerboseHeader(p: DecodedPacket): string {
+    const ip = p.ipv4;
+    const d = p.data;
+    let s = `(tos 0x${ip.tos.toString(16)}${['', ',ECT(1)', ',ECT(0)', ',CE'][ip.tos & 3]}`;
+    if (ip.ttl >= 1) s += `, ttl ${ip.ttl}`;
+    const flags = [ip.moreFragments ? '+' : '', ip.dontFragment ? 'DF' : '', ip.reservedFlag ? 'rsvd' : ''].filter((f) => f !== '').join(', ') || 'none';
+    s += `, id ${ip.id}, offset ${ip.fragmentOffsetBytes}, flags [${flags}], proto ${IPPROTO_NAMES[ip.protocol] ?? 'unknown'} (${ip.protocol}), length ${ip.totalLength}`;
+    let truncatedOptions = false;
+    if (ip.headerLength > 20) {
+      const r = ipv4OptionsText(d, ip.offset + 20, ip.headerLength - 20);
+      s += `, options (${r.text}${r.truncated ? ' [truncated-option]' : ''})`;
+      truncatedOptions = r.truncated;
+    }
+    if (ip.offset + ip.headerLength <= d.length) {
+      const sum = onesComplementSum(d, ip.offset, ip.headerLength, 0);
+      if (sum !== 0) s += `, bad cksum ${ip.checksum.toString(16)} (->${checksumShouldBe(ip.checksum, sum).toString(16)})!`;
+    }
+    s += this.opts.noIpLineBreak ? ') ' : ')\n    ';
+    if (truncatedOptions) return s + `${formatIPv4(ip.src)} > ${formatIPv4(ip.dst)}:  [|ip]`;
+    return s;
   }
 
   private ipv6(p: DecodedPacket, wireLength: number): string {
@@ -233,7 +268,7 @@ export class PacketPrinter {
     }
   }
 
-  private tcp(p: DecodedPacket, src: string, dst: string, length: number, portsOnly = false): string {
+  private tcp(p: DecodedPacket, src: string, dst: string, length: number, portsOnly = false, fragmented = false): string {
     const t = p.tcp;
     const d = p.data;
     const off = t.offset;
@@ -280,6 +315,11 @@ export class PacketPrinter {
       thack = th.ack;
     }
     if (hlen > length) return `${s} [bad hdr length ${hlen} - too long, > ${length}]`;
+    if (this.opts.verbose > 0 && !fragmented && off + length <= end) {
+      const sum = transportChecksum(p, off, length, 6);
+      const tcpSum = u16(d, off + 16);
+      s += sum === 0 ? `, cksum 0x${hex4(tcpSum)} (correct)` : `, cksum 0x${hex4(tcpSum)} (incorrect -> 0x${hex4(checksumShouldBe(tcpSum, sum))})`;
+    }
     const payload = length - hlen;
     if (payload > 0 || flags & (0x02 | 0x01 | 0x04)) {
       s += `, seq ${seq}`;
@@ -299,12 +339,13 @@ export class PacketPrinter {
     if (payloadOffset > end) return s + ` [remaining caplen(${Math.max(0, end - off)}) < header length(${hlen})] [|tcp]`;
     if (flags & 0x04) {
       // tcpdump prints RST data only with -v; without it, a cut payload is still reported.
+      if (this.opts.verbose > 0) return s + rstDataText(d, payloadOffset, payload, end);
       return payloadOffset + payload > end ? s + ' [|tcp]' : s;
     }
     const isPort = (n: number): boolean => sport === n || dport === n;
     if (isPort(22)) return s + sshText(d, payloadOffset, payload, end);
     if (isPort(80) || isPort(8080)) return s + ': ' + textProtocolSummary(d, payloadOffset, payload, end, 'http');
-    if (isPort(53)) return s + formatDnsSummary(d, payloadOffset, payload, end, true);
+    if (isPort(53)) return s + formatDnsSummary(d, payloadOffset, payload, end, true, false, this.opts.verbose);
     return s;
   }
 
@@ -326,14 +367,14 @@ export class PacketPrinter {
     if (ulen < plen) plen = ulen;
     const payloadOffset = off + 8;
     if (!this.opts.quiet) {
-      if (sport === 53 || dport === 53) return addrs + formatDnsSummary(d, payloadOffset, plen, end, false);
-      if (sport === 5353 || dport === 5353) return addrs + formatDnsSummary(d, payloadOffset, plen, end, false, true);
+      if (sport === 53 || dport === 53) return addrs + formatDnsSummary(d, payloadOffset, plen, end, false, false, this.opts.verbose);
+      if (sport === 5353 || dport === 5353) return addrs + formatDnsSummary(d, payloadOffset, plen, end, false, true, this.opts.verbose);
     }
     if (ulen > plen && !fragmented) return `${addrs}UDP, bad length ${ulen} > ${plen}`;
     return `${addrs}UDP, length ${ulen}`;
   }
 
-  private icmp4(p: DecodedPacket, length: number): string {
+  private icmp4(p: DecodedPacket, length: number, fragmented = false): string {
     const d = p.data;
     const off = p.icmp.offset;
     const end = d.length;
@@ -417,7 +458,32 @@ export class PacketPrinter {
       case 16: str = 'information reply'; break;
       default: str = `type-#${type}`;
     }
-    return `ICMP ${str}, length ${length}`;
+    let out = `ICMP ${str}, length ${length}`;
+    if (this.opts.verbose > 0) {
+      if (!fragmented && off + length <= end) {
+        const sum = onesComplementSum(d, off, length, 0);
+        if (sum !== 0) out += ` (wrong icmp cksum ${u16(d, off + 2).toString(16)} (->${checksumShouldBe(u16(d, off + 2), sum).toString(16)})!)`;
+      }
+      const isError = type === 3 || type === 4 || type === 5 || type === 11 || type === 12;
+      if (isError && this.quoteDepth === 0 && end - quoted >= 1) out += '\n\t' + this.quotedIpv4(d, quoted, end);
+    }
+    return out;
+  }
+
+  /** The original packet inside an ICMP error, printed by the IP printer (-v). */
+  private quotedIpv4(d: Uint8Array, offset: number, end: number): string {
+    if (end - offset < 4) return 'IP [|ip]';
+    const totalLength = u16(d, offset + 2);
+    const stop = Math.min(end, offset + totalLength);
+    this.quoteDecoder ??= createDecoder({ http: false });
+    const q = this.quoteDecoder.decodeIpAt(d, offset, stop, newDecodedPacket());
+    this.quoteDepth++;
+    try {
+      if (q.ipVersion !== 4) return `IP${q.ipVersion === 6 ? '6, wrong link-layer encapsulation' : (d[offset] >> 4)} (invalid)`;
+      return 'IP ' + this.ipv4(q, totalLength);
+    } finally {
+      this.quoteDepth--;
+    }
   }
 
   private icmp6(p: DecodedPacket, length: number): string {
@@ -592,6 +658,44 @@ function etherTypeText(type: number): string {
   const name = ETHERTYPE_NAMES[type];
   const hex = '0x' + type.toString(16).padStart(4, '0');
   return name ? `ethertype ${name} (${hex})` : `ethertype Unknown (${hex})`;
+}
+
+function hex4(n: number): string {
+  return n.toString(16).padStart(4, '0');
+}
+
+/** One's complement sum over the pseudo-header (RFC 9293 §3.1, RFC 8200 §8.1) and the segment: 0 when correct. */
+function transportChecksum(p: DecodedPacket, off: number, length: number, protocol: number): number {
+  const d = p.data;
+  let sum = 0;
+  if (p.ipVersion === 4) {
+    sum = wordSum(d, p.ipv4.offset + 12, 8);
+  } else {
+    sum = wordSum(d, p.ipv6.srcOffset, 32);
+    sum += length >>> 16;
+  }
+  sum += (length & 0xffff) + protocol;
+  return onesComplementSum(d, off, length, sum);
+}
+
+/** print-tcp.c print_tcp_rst_data (-v): the text a reset carries, at most 30 characters. */
+function rstDataText(d: Uint8Array, off: number, length: number, end: number): string {
+  const MAX_RST_DATA = 30;
+  // The RST diagnostic payload (magic 0x33AA, a 16-bit reason code, a 32-bit PEN).
+  if (length >= 2 && off + 2 <= end && d[off] === 0x33 && d[off + 1] === 0xaa) {
+    if (off + 8 > end) return ' [RST:  [|tcp]';
+    return ` [RST: code ${u16(d, off + 2)}, pen ${u32(d, off + 4)}]`;
+  }
+  let s = ' [RST';
+  let n = length;
+  if (n > MAX_RST_DATA) { n = MAX_RST_DATA; s += '+'; }
+  s += ' ';
+  for (let i = 0; i < n; i++) {
+    if (off + i >= end) return s + ' [|tcp]';
+    s += escapeChar(d[off + i]);
+  }
+  s += ']';
+  return off + length > end ? s + ' [|tcp]' : s;
 }
 
 function tcpFlagsText(flags: number): string {

@@ -23,7 +23,9 @@ FILTER is a tcpdump (libpcap) filter expression, e.g.  tcp port 80 and host 10.0
 options:
   -c N                 stop after N packets (counted after the filter and --skip)
   --skip N             do not print (or decode) the first N packets
-  -g                   accepted: only changes tcpdump's -v layout, which flowtrace does not print
+  -v                   verbose: IP header fields (TTL, ID, flags, options), checksums, DNS record
+                       names, the packet quoted in ICMP errors (IPv4); -vv prints like -v
+  -g                   with -v: no line break after the IP header
   --json               one JSON object per packet (fields: docs/read.md)
   -t | -tt | -ttt | -tttt | -ttttt
                        no time / epoch seconds / delta to previous / date+time / delta to first
@@ -62,6 +64,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
         S: { type: 'boolean', short: 'S' },
         e: { type: 'boolean', short: 'e' },
         q: { type: 'boolean', short: 'q' },
+        v: { type: 'boolean', short: 'v', multiple: true },
         n: { type: 'boolean', short: 'n', multiple: true },
         ifmap: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -99,6 +102,8 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     absoluteSeq: v.S ?? false,
     linkHeader: v.e ?? false,
     quiet: v.q ?? false,
+    verbose: v.v?.length ? 1 : 0,
+    noIpLineBreak: v.g ?? false,
     interfaceName,
   };
   const path = input === '-' ? '-' : resolvePath(io.cwd, input);
