@@ -17,6 +17,7 @@ import { FOLLOW_SCHEMA_VERSION } from './types.js';
 import type { DnsEvidence, FollowResult, RequestEvidence, RouteEvidence, ServerEvidence, TraceProto } from './types.js';
 import { decideVerdict } from './verdict.js';
 import { UsageError } from '../errors.js';
+import { realProbes, type RealProbeOptions } from './probes.js';
 import { isIP } from 'node:net';
 
 export interface FollowProbes {
@@ -48,6 +49,10 @@ export interface ServerSession {
 }
 
 export interface FollowOptions {
+  /** The side effects (default: the real dns/trace/http/agent probes). Tests script them. */
+  probes?: FollowProbes;
+  /** Settings of the real probes (DNS server, trace rounds…), when `probes` is not given. */
+  probeOptions?: RealProbeOptions;
   /** Agent target: `netns:ec2`, `local`, `ssh://user@host`; null: no server side. */
   server?: string | null;
   once?: boolean;
@@ -92,8 +97,9 @@ export function traceRoot(value: string): string {
   return m ? m[1]! : value;
 }
 
-export async function follow(urlText: string, probes: FollowProbes, options: FollowOptions = {}): Promise<FollowResult> {
+export async function follow(urlText: string, options: FollowOptions = {}): Promise<FollowResult> {
   const url = parseFollowUrl(urlText);
+  const probes = options.probes ?? realProbes(options.probeOptions);
   const t0 = performance.now();
   const startedAt = new Date().toISOString();
   const step = options.onStep ?? (() => {});

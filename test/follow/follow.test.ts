@@ -47,7 +47,7 @@ function scripted(over: Partial<FollowProbes> & { log?: string[] } = {}): Follow
 
 test('the steps run in order: dns, traces, agent start, one request per address, stop, close', async () => {
   const p = scripted();
-  const r = await follow('http://seqas.online/', p, { server: 'netns:ec2', lbNames: { '10.77.1.10': 'alb-a' } });
+  const r = await follow('http://seqas.online/', { probes: p, server: 'netns:ec2', lbNames: { '10.77.1.10': 'alb-a' } });
   const order = p.log.filter((l) => !l.startsWith('agent'));
   assert.deepEqual(order, [
     'dns seqas.online', 'trace 10.77.1.10 tcp', 'trace 10.77.2.10 tcp', 'start 80 2',
@@ -64,7 +64,7 @@ test('the steps run in order: dns, traces, agent start, one request per address,
 
 test('--once sends one request, through the first address; extra protocols are traced too', async () => {
   const p = scripted();
-  const r = await follow('https://seqas.online:8443/x?y=1', p, { once: true, protos: ['icmp', 'tcp'] });
+  const r = await follow('https://seqas.online:8443/x?y=1', { probes: p, once: true, protos: ['icmp', 'tcp'] });
   assert.equal(r.requests.length, 1);
   assert.equal(r.port, 8443);
   assert.equal(r.path, '/x?y=1');
@@ -75,7 +75,7 @@ test('--once sends one request, through the first address; extra protocols are t
 
 test('a DNS failure stops the walk; the agent that was connecting is still closed', async () => {
   const p = scripted({ resolve: async () => ({ ...okDns, status: 'nxdomain', addresses: [], rcode: 'NXDOMAIN', error: 'NXDOMAIN' }) });
-  const r = await follow('http://nope.example/', p, { server: 'local' });
+  const r = await follow('http://nope.example/', { probes: p, server: 'local' });
   assert.equal(r.verdict.firstFailing, 'dns');
   assert.equal(r.verdict.exitCode, 10);
   assert.equal(p.log.filter((l) => l.startsWith('request') || l.startsWith('trace')).length, 0);
@@ -87,7 +87,7 @@ test('an agent that cannot connect and a trace that throws become evidence, not 
     server: async () => { throw new Error('ip netns exec: Cannot open network namespace'); },
     trace: async () => { throw new Error('raw sockets need root'); },
   });
-  const r = await follow('http://seqas.online/', p, { server: 'netns:nowhere' });
+  const r = await follow('http://seqas.online/', { probes: p, server: 'netns:nowhere' });
   assert.equal(r.routes.every((x) => x.status === 'error'), true);
   assert.match(r.verdict.rows[1]!.summary, /not traced \(raw sockets need root\)/);
   assert.equal(r.server?.status, 'error');

@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { follow, realProbes } from '../../follow/index.js';
+import { follow } from '../../follow/index.js';
 import type { FollowResult, TraceProto } from '../../follow/index.js';
 import { renderHtmlReport, renderTerminal } from '../../report/index.js';
 import { EXIT, InputError, UsageError } from '../../errors.js';
@@ -109,7 +109,8 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   const off = io.onInterrupt(() => { interrupted = true; controller.abort(); });
   let result: FollowResult;
   try {
-    result = await follow(positionals[0]!, realProbes({ dnsServer: values['dns-server'] }), {
+    result = await follow(positionals[0]!, {
+      probeOptions: { dnsServer: values['dns-server'] },
       server: values.server ?? null, once: values.once ?? false, protos, caFile: values.cacert ?? null,
       insecure: values.insecure ?? false, timeoutMs, lbNames, targetPorts, signal: controller.signal,
       onStep: (s) => { current = s; if (progress) draw(); },
