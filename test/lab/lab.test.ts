@@ -9,6 +9,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { execFileSync, spawn } from 'node:child_process';
 import { selfCliArgv } from '../../src/self.js';
+import { main } from '../../src/cli/main.js';
+import { memoryIO } from '../../src/cli/io.js';
+import { EXIT } from '../../src/errors.js';
 import { LOCK_FILE } from '../../src/lab/state.js';
 import {
   LAB, LAB_FAULTS, CONTAINER_VETH, labUp, labDown, labStatus, labExec, injectFault, healFault, readAccessLog,
@@ -66,6 +69,20 @@ describe('flowtrace lab (root)', { skip: ROOT_SKIP }, () => {
     assert.ok(st.services.every((sv) => sv.alive && sv.pid !== null), JSON.stringify(st.services));
     assert.deepEqual(st.faults, []);
     assert.ok(fs.existsSync(LAB.caFile));
+  });
+
+  test('CLI: lab status --json (exit 0 when up), lab exec passes the command\'s exit code through', async () => {
+    const io = memoryIO();
+    assert.equal(await main(['lab', 'status', '--json'], io), EXIT.ok);
+    const st = JSON.parse(io.out.join('')) as { up: boolean; lab: { domain: string } };
+    assert.equal(st.up, true);
+    assert.equal(st.lab.domain, LAB.domain);
+    const text = memoryIO();
+    assert.equal(await main(['lab', 'status'], text), EXIT.ok);
+    assert.match(text.out.join(''), /^lab: up since /);
+    assert.match(text.out.join(''), /ec2 +ft-ec2 +ok +ens5 172\.31\.5\.20 mtu 9001/);
+    assert.equal(await main(['lab', 'exec', 'client', '--', 'sh', '-c', 'exit 3'], memoryIO()), 3);
+    assert.equal(await main(['lab', 'exec', 'container', '--', 'true'], memoryIO()), 0);
   });
 
   test('the instance looks like EC2 + Docker: ens5 (MTU 9001), docker0, a veth, Docker\'s DNAT rule', async () => {
