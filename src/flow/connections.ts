@@ -136,6 +136,13 @@ export class DirectionTracker {
       if (((end - this.nextSeq) | 0) > 0) this.nextSeq = end;
     }
     if (captured > 0) this.deliver(seq, data, payloadOffset, captured, tsUs, packet);
+    if (captured < length && ((this.streamNext - seq) | 0) >= 0 && ((end - this.streamNext) | 0) > 0) {
+      // Cut by the snaplen: the rest of this segment will never be seen. Skip it now rather
+      // than hold later segments back waiting for it.
+      this.http.gap(((seq + length) - this.streamNext) >>> 0);
+      this.streamNext = (seq + length) >>> 0;
+      if (this.pending) this.drainPending();
+    }
   }
 
   /** Hands in-order bytes to the HTTP parser; holds back bytes past a gap. */
@@ -154,7 +161,7 @@ export class DirectionTracker {
     if (!this.pending) this.pending = [];
     if (this.pending.length >= MAX_PENDING_SEGMENTS || this.pendingBytes + captured > MAX_PENDING_BYTES) {
       this.skipGap();
-      if (((seq - this.streamNext) | 0) > 0) { http.gap(); this.streamNext = seq; }
+      if (((seq - this.streamNext) | 0) > 0) { http.gap((seq - this.streamNext) >>> 0); this.streamNext = seq; }
       this.deliver(seq, data, offset, captured, tsUs, packet);
       return;
     }
@@ -190,7 +197,7 @@ export class DirectionTracker {
       let lowest = 0;
       for (let i = 1; i < this.pending.length; i++) if (((this.pending[i].seq - this.pending[lowest].seq) | 0) < 0) lowest = i;
       const seg = this.pending[lowest];
-      if (((seg.seq - this.streamNext) | 0) > 0) { this.http.gap(); this.streamNext = seg.seq; }
+      if (((seg.seq - this.streamNext) | 0) > 0) { this.http.gap((seg.seq - this.streamNext) >>> 0); this.streamNext = seg.seq; }
       this.drainPending();
     }
     this.pending = null;
@@ -309,6 +316,13 @@ export class Connection {
 
   /** The first packet decides the starting state (rules 1 and 4). */
   start(flags: number, sender: Side, tsUs: number, packet: StitchedPacket): void {
+    if ((flags & (TCP_FLAG.SYN | TCP_FLAG.ACK | TCP_FLAG.RST)) === (TCP_FLAG.SYN | TCP_FLAG.ACK)) {
+      // The capture began between SYN and SYN-ACK: the SYN-ACK's sender is the server.
+      this.state = EST_MIDSTREAM;
+      this.clientSide = other(sender);
+      this.rolesFrom = 'syn';
+      return;
+    }
     if ((flags & (TCP_FLAG.SYN | TCP_FLAG.ACK | TCP_FLAG.RST)) === TCP_FLAG.SYN) {
       this.state = SYN_SENT;
       this.clientSide = sender;

@@ -204,9 +204,21 @@ export class HttpStream {
     }
   }
 
-  /** The tracker skipped bytes it never saw: resynchronise on the next head. */
-  gap(): void {
-    if (this.state === 'opaque' || this.state === 'until-close') return;
+  /**
+   * The tracker skipped `bytes` it never saw. Inside a body of known length that is harmless:
+   * they are counted as body and parsing goes on. Anywhere else: resynchronise on the next head.
+   */
+  gap(bytes: number): void {
+    if (this.state === 'opaque') return;
+    if (this.state === 'until-close') { this.addBody(bytes); return; }
+    if ((this.state === 'body-length' || this.state === 'chunk-data') && bytes <= this.remaining) {
+      this.addBody(bytes);
+      this.remaining -= bytes;
+      if (this.remaining === 0) {
+        if (this.state === 'body-length') this.endMessage(); else this.state = 'chunk-end';
+      }
+      return;
+    }
     if (this.current) this.current = null;
     this.headBuf = null;
     this.headLen = 0;

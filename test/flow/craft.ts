@@ -118,15 +118,15 @@ export function buildIpTcp(p: IpPacketSpec): Uint8Array {
   return b;
 }
 
-/** Writes frames as a pcap file with LINUX_SLL2 (276) or Ethernet (1) link type. */
-export function pcapBytes(frames: Frame[], linkType: 'sll2' | 'ethernet' = 'sll2'): Uint8Array {
+/** Writes frames as a pcap file with LINUX_SLL2 (276) or Ethernet (1) link type, cut at `snaplen` bytes like tcpdump -s. */
+export function pcapBytes(frames: Frame[], linkType: 'sll2' | 'ethernet' = 'sll2', snaplen = 262144): Uint8Array {
   const parts: Uint8Array[] = [];
   const gh = new Uint8Array(24);
   const g = new DataView(gh.buffer);
   g.setUint32(0, 0xa1b2c3d4, true);
   g.setUint16(4, 2, true);
   g.setUint16(6, 4, true);
-  g.setUint32(16, 262144, true);
+  g.setUint32(16, snaplen, true);
   g.setUint32(20, linkType === 'sll2' ? 276 : 1, true);
   parts.push(gh);
   for (const f of frames) {
@@ -150,9 +150,10 @@ export function pcapBytes(frames: Frame[], linkType: 'sll2' | 'ethernet' = 'sll2
     const r = new DataView(rh.buffer);
     r.setUint32(0, Math.floor(f.tsUs / 1e6), true);
     r.setUint32(4, f.tsUs % 1e6, true);
-    r.setUint32(8, frame.length, true);
+    const captured = Math.min(frame.length, snaplen);
+    r.setUint32(8, captured, true);
     r.setUint32(12, frame.length, true);
-    parts.push(rh, frame);
+    parts.push(rh, frame.subarray(0, captured));
   }
   const total = parts.reduce((n, p) => n + p.length, 0);
   const out = new Uint8Array(total);

@@ -200,7 +200,8 @@ test('crafted: reordering, a lost segment and a zero window on a plain Ethernet 
   assert.equal(c.toServer.retransmissions, 0);
   assert.equal(c.toClient.zeroWindows, 1);
   assert.deepEqual(c.closedBy, { how: 'rst', from: 'client' });
-  assert.equal(a.exchanges[0].request?.bodyBytes, 2000, 'the body up to the gap');
+  // 2000 bytes captured + the 1000 never captured, skipped by the known Content-Length.
+  assert.equal(a.exchanges[0].request?.bodyBytes, 3000);
   assert.equal(a.exchanges[0].response?.status, 413);
   assert.deepEqual(a.anomalies.map((x) => x.kind).sort(), ['lost-segments', 'out-of-order', 'rst-from-client', 'zero-window']);
   assert.equal(a.duplicates.explanation, null);
@@ -244,4 +245,19 @@ test('a SYN that reaches docker0 but no veth names the container side', async ()
   assert.deepEqual(a.anomalies.map((x) => x.kind), ['syn-unanswered']);
   assert.match(a.anomalies[0].message, /reached docker0 but no container veth/);
   assert.deepEqual(a.natMappings.map((m) => m.to), ['172.17.0.2:8080']);
+});
+
+test('a small snaplen (tcpdump -s 200): bodies cut short are skipped by their length, the next head is found', async () => {
+  const { Conversation, pcapBytes: bytesOf } = await import('./craft.js');
+  const c = new Conversation({ client: ['10.0.0.1', 44000], server: ['10.0.0.2', 80] });
+  const body = 'z'.repeat(1200);
+  c.handshake();
+  for (const p of ['/one', '/two', '/three']) {
+    c.send('client', `GET ${p} HTTP/1.1\r\nHost: x\r\n\r\n`).wait(300).send('server', `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`, [700]).wait(100).emit('client', 'A');
+  }
+  c.close();
+  const { analysis: a } = await analyzeCapture(Readable.from([Buffer.from(bytesOf(c.frames, 'ethernet', 200))]));
+  assert.deepEqual(a.exchanges.map((e) => [e.request?.target, e.response?.status, e.response?.bodyBytes]), [['/one', 200, 1200], ['/two', 200, 1200], ['/three', 200, 1200]]);
+  assert.equal(a.connections[0].toClient.lostSegments, 0);
+  assert.deepEqual(a.anomalies, []);
 });
