@@ -90,6 +90,11 @@ export class CaptureParser {
     return this.ctx.packets;
   }
 
+  /**
+   * Terminates for any input: every pass of either loop consumes at least one byte or
+   * returns, because a format asks for more header bytes (`-n`) only when n > what it has,
+   * and a known record length is at least the shortest valid record (12 bytes or more).
+   */
   private pushUnchecked(chunk: Uint8Array): void {
     const n = chunk.length;
     let pos = 0;
