@@ -60,8 +60,8 @@ export function renderAnalysis(analysis: FlowAnalysis, options: RenderOptions = 
     }
     for (const m of natByConn.get(id) ?? []) lines.push(`  NAT        ${natLine(m)}`);
     if (conn && exchanges.length === 0) {
-      if (conn.pathToServer.length > 0) lines.push(`  → client   ${conn.pathToServer.join(' → ')}`);
-      if (conn.pathToClient.length > 0) lines.push(`  ← server   ${conn.pathToClient.join(' → ')}`);
+      if (conn.pathToServer.length > 0) lines.push(`  → in       ${conn.pathToServer.join(' → ')}  (client → server)`);
+      if (conn.pathToClient.length > 0) lines.push(`  ← out      ${conn.pathToClient.join(' → ')}  (server → client)`);
     }
     for (const ex of exchanges) lines.push(...exchangeLines(ex, conn, natByConn.get(id) ?? []));
     const anomalies = (anomaliesByConn.get(id) ?? []).filter((a) => !selected || a.exchangeId === null || exchanges.some((e) => e.id === a.exchangeId));
