@@ -105,7 +105,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       const ac = new AbortController();
       const off = io.onInterrupt(() => ac.abort());
       try {
-        const owner = labStatus().sessionOwnerPid;
+        const owner = process.getuid?.() === 0 ? labStatus().sessionOwnerPid : null;
         if (owner !== null && owner !== process.pid) io.stderr(`lab is in use by pid ${owner}; waiting for it to finish (up to ${Number(io.env.FT_LAB_WAIT_S ?? 600)} s)…\n`);
         const t0 = performance.now();
         const s = await labUp({ signal: ac.signal });
