@@ -20,6 +20,15 @@ function labNamespaces(): string[] {
   return execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith('ft-'));
 }
 
+/** Nothing of the lab is left — unless another run built a new lab after ours (shared machine). */
+function assertLabGone(since: Date): void {
+  const s = labStatus();
+  if (s.upSince && new Date(s.upSince) > since) return; // someone else's lab, built after ours went down
+  assert.deepEqual(labNamespaces(), [], 'no lab namespace left');
+  const leftover = execFileSync('lsns', ['-t', 'net', '-o', 'NSFS', '-n'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes('/ft-'));
+  assert.deepEqual(leftover, [], 'no process holds a lab namespace');
+}
+
 function runDemo(args: string[], interruptWhen?: RegExp): Promise<{ code: number | null; out: string }> {
   const argv = [...selfCliArgv(), 'demo', ...args];
   return new Promise((resolve) => {
@@ -40,6 +49,7 @@ test('demo --fault dnat-missing: verdict, stitched path, reports, lab down', { s
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ft-demo-'));
   try {
     const wasUp = labStatus().up;
+    const since = new Date();
     const r = await runDemo(['--fault', 'dnat-missing', '--no-https', '--out', dir]);
     assert.equal(r.code, 14, r.out);
     assert.match(r.out, /Container \(docker0\/veth\)\s+reached ens5, not docker0/);
@@ -52,7 +62,7 @@ test('demo --fault dnat-missing: verdict, stitched path, reports, lab down', { s
     }
     assert.equal(JSON.parse(readFileSync(path.join(dir, 'dnat-missing-http.json'), 'utf8')).verdict.causeId, 'dnat-missing');
     assert.match(readFileSync(path.join(dir, 'dnat-missing-http.html'), 'utf8'), /data-failing="true"/);
-    if (!wasUp) assert.deepEqual(labNamespaces(), [], 'the lab is down afterwards');
+    if (!wasUp) assertLabGone(since);
     else assert.ok(!labStatus().faults.includes('dnat-missing'), 'a lab that was up is left up, with the fault healed');
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -63,14 +73,11 @@ test('Ctrl-C during the walk: exit 130 and the lab is taken down', { skip }, asy
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ft-demo-'));
   try {
     const wasUp = labStatus().up;
+    const since = new Date();
     const r = await runDemo(['--out', dir], /following http:/);
     assert.equal(r.code, 130, r.out);
     assert.match(r.out, /interrupted/);
-    if (!wasUp) {
-      assert.deepEqual(labNamespaces(), [], 'no namespace left');
-      const leftover = execFileSync('lsns', ['-t', 'net', '-o', 'NSFS', '-n'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes('/ft-'));
-      assert.deepEqual(leftover, [], 'no process holds a lab namespace');
-    }
+    if (!wasUp) assertLabGone(since);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
