@@ -495,6 +495,7 @@ class Analyzer implements FlowAnalyzer {
       id: conn.id,
       client, server,
       serverInside: inner !== outer ? serverOf(conn.legs[inner]) : null,
+      nat: mappings,
       rolesFrom: conn.rolesFrom,
       state: s.kind === 'established' ? 'established' : s.kind,
       handshakeSeen,

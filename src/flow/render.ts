@@ -58,12 +58,12 @@ export function renderAnalysis(analysis: FlowAnalysis, options: RenderOptions = 
     } else if (conn && !conn.handshakeSeen) {
       lines.push('  handshake  not in the capture: the connection was already open (keep-alive)');
     }
-    for (const m of natByConn.get(id) ?? []) lines.push(`  NAT        ${natLine(m)}`);
+    for (const m of conn ? conn.nat : natByConn.get(id) ?? []) lines.push(`  NAT        ${natLine(m)}`);
     if (conn && exchanges.length === 0) {
       if (conn.pathToServer.length > 0) lines.push(`  → in       ${conn.pathToServer.join(' → ')}  (client → server)`);
       if (conn.pathToClient.length > 0) lines.push(`  ← out      ${conn.pathToClient.join(' → ')}  (server → client)`);
     }
-    for (const ex of exchanges) lines.push(...exchangeLines(ex, conn, natByConn.get(id) ?? []));
+    for (const ex of exchanges) lines.push(...exchangeLines(ex, conn, conn ? conn.nat : natByConn.get(id) ?? []));
     const anomalies = (anomaliesByConn.get(id) ?? []).filter((a) => !selected || a.exchangeId === null || exchanges.some((e) => e.id === a.exchangeId));
     for (const a of anomalies) lines.push(...anomalyLines(a));
   }

@@ -82,6 +82,8 @@ export interface ConnectionSummary {
   server: Endpoint;
   /** The server's endpoint after NAT (the container's address:port behind Docker's DNAT); null without NAT. */
   serverInside: Endpoint | null;
+  /** The NAT rewrites seen on this connection (the top-level natMappings lists each mapping once). */
+  nat: NatMapping[];
   rolesFrom: RoleSource;
   state: ConnectionState;
   /** False when the capture started after the handshake (e.g. a load balancer's keep-alive). */

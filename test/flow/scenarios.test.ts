@@ -261,3 +261,25 @@ test('a small snaplen (tcpdump -s 200): bodies cut short are skipped by their le
   assert.equal(a.connections[0].toClient.lostSegments, 0);
   assert.deepEqual(a.anomalies, []);
 });
+
+test('real lab capture taken during fault injection: every fault named, every good request traced', async () => {
+  const a = await analyzeFile('lab-faults');
+  const kinds = a.anomalies.map((x) => x.kind).sort();
+  assert.deepEqual(kinds, ['rst-from-server', 'rst-from-server', 'syn-not-forwarded', 'syn-not-forwarded', 'syn-not-forwarded', 'syn-not-forwarded']);
+  // Host firewall: SYN retransmitted on ens5, dropped; DNAT missing: the host's own RST.
+  assert.ok(a.anomalies.some((x) => x.kind === 'syn-not-forwarded' && /dropped on the host/.test(x.message)));
+  assert.ok(a.anomalies.some((x) => x.kind === 'syn-not-forwarded' && /DNAT rule/.test(x.message) && /host itself answered RST/.test(x.message)));
+  // App down: the container's RST.
+  assert.ok(a.anomalies.filter((x) => x.kind === 'rst-from-server').every((x) => x.hops[0].interface === 'veth3f2a1b9'));
+  const done = a.exchanges.filter((e) => e.status === 'complete');
+  assert.ok(done.length >= 4);
+  for (const ex of done) {
+    assert.equal(ex.response?.status, 200);
+    assert.equal(ex.request?.xForwardedFor, '10.10.1.2');
+    assert.match(ex.request?.traceId?.root ?? '', /^1-[0-9a-f]{8}-[0-9a-f]{24}$/);
+    assert.deepEqual(ex.request?.hops.map((h) => h.interface), ['ens5', 'docker0', 'veth3f2a1b9']);
+    assert.ok(['172.31.0.10', '172.31.16.10'].includes(ex.client.address), 'from one of the two ALB nodes');
+  }
+  assert.deepEqual(a.natMappings.map((m) => `${m.from} → ${m.to}`), ['172.31.5.20:80 → 172.17.0.2:8080']);
+  assert.ok(a.connections.filter((c) => c.serverInside !== null).every((c) => c.nat.length === 1));
+});
