@@ -63,7 +63,10 @@ export function decodeIPv4(d: Uint8Array, offset: number, end: number, ip: IPv4L
     ip.malformed = `bad header length ${ip.headerLength}`;
     return -1;
   }
-  if (ip.totalLength < ip.headerLength) {
+  // Total length 0: a TSO/GSO or BIG TCP packet captured before segmentation (Linux writes 0
+  // when the length does not fit 16 bits); the payload is then what was captured.
+  const presumedBig = ip.totalLength === 0;
+  if (!presumedBig && ip.totalLength < ip.headerLength) {
     ip.malformed = `total length ${ip.totalLength} < header length ${ip.headerLength}`;
     return -1;
   }
@@ -73,8 +76,9 @@ export function decodeIPv4(d: Uint8Array, offset: number, end: number, ip: IPv4L
   }
   const payloadOffset = offset + ip.headerLength;
   ip.payloadOffset = payloadOffset;
-  ip.payloadLength = ip.totalLength - ip.headerLength;
-  const capturedEnd = Math.min(end, offset + ip.totalLength);
+  const totalLength = presumedBig ? end - offset : ip.totalLength;
+  ip.payloadLength = totalLength - ip.headerLength;
+  const capturedEnd = Math.min(end, offset + totalLength);
   ip.capturedPayloadLength = capturedEnd - payloadOffset;
   if (ip.capturedPayloadLength < ip.payloadLength) ip.truncated = true;
   return payloadOffset;

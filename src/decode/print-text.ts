@@ -51,23 +51,30 @@ function fetchToken(d: Uint8Array, base: number, idx: number, len: number, end: 
   return { token, next: idx };
 }
 
-/** tcpdump's print_txt_line from idx 0: the first line with `prefix`, or '' for binary data. */
-function firstTextLine(d: Uint8Array, base: number, len: number, end: number, prefix: string, protocol: string): string {
-  let idx = 0;
+/**
+ * tcpdump's print_txt_line: the line starting at `idx` with `prefix`. Returns the text and the
+ * index after the line, or next 0 when printing stops there (binary data, a cut line).
+ */
+function textLine(d: Uint8Array, base: number, idx: number, len: number, end: number, prefix: string, protocol: string): { text: string; next: number } {
+  const start = idx;
   while (idx < len) {
-    if (base + idx >= end) return ` [|${protocol}]`; // ran past the captured bytes
+    if (base + idx >= end) return { text: ` [|${protocol}]`, next: 0 }; // ran past the captured bytes
     const c = d[base + idx];
-    if (c === 0x0a) return prefix + latin1(d, base, base + idx);
+    if (c === 0x0a) return { text: prefix + latin1(d, base + start, base + idx), next: idx + 1 };
     if (c === 0x0d) {
-      if (idx + 1 >= len) return '';
-      if (base + idx + 1 >= end) return ` [|${protocol}]`;
-      if (d[base + idx + 1] === 0x0a) return prefix + latin1(d, base, base + idx);
-      return '';
+      if (idx + 1 >= len) return { text: '', next: 0 };
+      if (base + idx + 1 >= end) return { text: ` [|${protocol}]`, next: 0 };
+      if (d[base + idx + 1] === 0x0a) return { text: prefix + latin1(d, base + start, base + idx), next: idx + 2 };
+      return { text: '', next: 0 };
     }
-    if (!isPrint(c) && c !== 0x09) return '';
+    if (!isPrint(c) && c !== 0x09) return { text: '', next: 0 };
     idx++;
   }
-  return `${prefix}${latin1(d, base, base + idx)} [|${protocol}]`;
+  return { text: `${prefix}${latin1(d, base + start, base + idx)} [|${protocol}]`, next: 0 };
+}
+
+function firstTextLine(d: Uint8Array, base: number, len: number, end: number, prefix: string, protocol: string): string {
+  return textLine(d, base, 0, len, end, prefix, protocol).text;
 }
 
 function latin1(d: Uint8Array, start: number, end: number): string {
@@ -89,7 +96,7 @@ const HTTP_COMMAND_SET = new Set(HTTP_COMMANDS.map((c) => c.toUpperCase()));
  * tcpdump's txtproto_print in non-verbose mode for a protocol whose requests are `commands`
  * and whose responses carry a 3-digit code as second token: "HTTP" or "HTTP: <first line>".
  */
-export function textProtocolSummary(d: Uint8Array, offset: number, len: number, end: number, name: string, commands: Set<string> = HTTP_COMMAND_SET): string {
+export function textProtocolSummary(d: Uint8Array, offset: number, len: number, end: number, name: string, commands: Set<string> = HTTP_COMMAND_SET, verbose = 0): string {
   let isReqResp = false;
   const first = fetchToken(d, offset, 0, len, end);
   if (first !== null) {
@@ -98,6 +105,14 @@ export function textProtocolSummary(d: Uint8Array, offset: number, len: number, 
     if (second !== null && /^[0-9]{3}$/.test(second.token)) isReqResp = true;
   }
   let s = name.toUpperCase();
-  if (isReqResp) s += firstTextLine(d, offset, len, end, ': ', name.toLowerCase());
+  if (!isReqResp) return s;
+  if (verbose === 0) return s + firstTextLine(d, offset, len, end, ': ', name.toLowerCase());
+  s += `, length: ${len}`;
+  for (let idx = 0; idx < len;) {
+    const line = textLine(d, offset, idx, len, end, '\n\t', name.toLowerCase());
+    s += line.text;
+    if (line.next === 0) break;
+    idx = line.next;
+  }
   return s;
 }

@@ -55,7 +55,7 @@ export const ETHERTYPE_NAMES: Record<number, string> = {
   0x2000: 'CDP', 0x8902: 'CFM', 0x894f: 'NSH', 0x22f0: 'AVTP', 0x88f7: 'PTP', 0x8906: 'FCoE', 0x8914: 'FIP',
   0x88b5: 'Experimental', 0x88b7: 'OUI Extended', 0x22ea: 'SRP', 0x892f: 'HSR', 0x88fb: 'PRP', 0x8917: 'MRP',
   0x8912: 'Geonet', 0x8947: 'Calm FAST', 0x86df: 'ATM-over-Ethernet', 0x9025: 'PPP over Ethernet',
-  0xd28b: 'Arista Vendor Specific Protocol', 0x88c7: 'EAPOL-preauth',
+  0xd28b: 'Arista Vendor Specific Protocol', 0x88c7: 'EAPOL-preauth', 0x0707: 'GeoNet (old)',
 };
 const SLL_PACKET_TYPES = ['In', 'B', 'M', 'P', 'Out'];
 /** EtherTypes whose payload flowtrace decodes (after VLAN tags). */
@@ -179,21 +179,33 @@ export class PacketPrinter {
     const d = p.data;
     if (ip.version === 0 && ip.truncated) return '[|ip]';
     if (ip.version !== 4) return ` [version ${ip.version} != 4] (invalid)`;
-    if (ip.headerLength < 20) return `bad-hlen ${ip.headerLength} (invalid)`;
-    if (ip.truncated && ip.payloadOffset < 0) return '[|ip]';
+    if (wireLength < 20) return ` [length ${wireLength} < 20] (invalid)`;
+    if (ip.headerLength < 20) return ` [header length ${ip.headerLength} < 20] (invalid)`;
+    if (d.length - ip.offset < 20) return '[|ip]';
     let s = '';
-    if (ip.totalLength < ip.headerLength) return `[total length ${ip.totalLength} < header length ${ip.headerLength}] (invalid)`;
-    if (this.opts.verbose > 0) s += this.ipv4VerboseHeader(p);
-    let length = ip.payloadLength;
-    if (wireLength < ip.totalLength) {
-      s += `[total length ${ip.totalLength} > length ${wireLength}] (invalid) `;
-      length = wireLength - ip.headerLength;
+    let total = ip.totalLength;
+    // print-ip.c: a zero total length on a packet longer than 65535 bytes is BIG TCP/GSO.
+    const presumedBig = total === 0 && wireLength > 65535;
+    if (presumedBig) total = wireLength;
+    else if (total < ip.headerLength) return `[total length ${total} < header length ${ip.headerLength}] (invalid)`;
+    if (wireLength < total) {
+      s += `[total length ${total} > length ${wireLength}] (invalid) `;
+      total = wireLength;
     }
+    if (this.opts.verbose > 0) {
+      const header = this.ipv4VerboseHeader(p, presumedBig ? total : -1);
+      s += header.text;
+      if (header.stop) return s;
+    } else if (ip.truncated && ip.payloadOffset < 0) {
+      return '[|ip]';
+    }
+    const length = total - ip.headerLength;
     const src = formatIPv4(ip.src);
     const dst = formatIPv4(ip.dst);
     if (ip.fragmentOffsetBytes !== 0) {
       return `${s}${src} > ${dst}: ip-proto-${ip.protocol}`;
     }
+    if (ip.payloadOffset < 0) return `${s}${src} > ${dst}:  [remaining caplen(${d.length - ip.offset}) < header length(${ip.headerLength})] [|ip]`;
     const fragmented = ip.moreFragments;
     switch (ip.protocol) {
       case 6: return s + this.tcp(p, src, dst, length, false, fragmented);
@@ -204,13 +216,13 @@ export class PacketPrinter {
   }
 
   /** print-ip.c -v: "(tos 0x0, ttl 64, id 1, offset 0, flags [DF], proto TCP (6), length 60)" + line break. */
-  private ipv4VerboseHeader(p: DecodedPacket): string {
+  private ipv4VerboseHeader(p: DecodedPacket, bigLength: number): { text: string; stop: boolean } {
     const ip = p.ipv4;
     const d = p.data;
     let s = `(tos 0x${ip.tos.toString(16)}${['', ',ECT(1)', ',ECT(0)', ',CE'][ip.tos & 3]}`;
     if (ip.ttl >= 1) s += `, ttl ${ip.ttl}`;
     const flags = [ip.moreFragments ? '+' : '', ip.dontFragment ? 'DF' : '', ip.reservedFlag ? 'rsvd' : ''].filter((f) => f !== '').join(', ') || 'none';
-    s += `, id ${ip.id}, offset ${ip.fragmentOffsetBytes}, flags [${flags}], proto ${IPPROTO_NAMES[ip.protocol] ?? 'unknown'} (${ip.protocol}), length ${ip.totalLength}`;
+    s += `, id ${ip.id}, offset ${ip.fragmentOffsetBytes}, flags [${flags}], proto ${IPPROTO_NAMES[ip.protocol] ?? 'unknown'} (${ip.protocol}), length ${bigLength >= 0 ? `${bigLength} [was 0, presumed BIG TCP]` : ip.totalLength}`;
     let truncatedOptions = false;
     if (ip.headerLength > 20) {
       const r = ipv4OptionsText(d, ip.offset + 20, ip.headerLength - 20);
@@ -222,8 +234,8 @@ export class PacketPrinter {
       if (sum !== 0) s += `, bad cksum ${ip.checksum.toString(16)} (->${checksumShouldBe(ip.checksum, sum).toString(16)})!`;
     }
     s += this.opts.noIpLineBreak ? ') ' : ')\n    ';
-    if (truncatedOptions) return s + `${formatIPv4(ip.src)} > ${formatIPv4(ip.dst)}:  [|ip]`;
-    return s;
+    if (truncatedOptions) return { text: s + `${formatIPv4(ip.src)} > ${formatIPv4(ip.dst)}:  [|ip]`, stop: true };
+    return { text: s, stop: false };
   }
 
   private ipv6(p: DecodedPacket, wireLength: number): string {
@@ -344,7 +356,7 @@ export class PacketPrinter {
     }
     const isPort = (n: number): boolean => sport === n || dport === n;
     if (isPort(22)) return s + sshText(d, payloadOffset, payload, end);
-    if (isPort(80) || isPort(8080)) return s + ': ' + textProtocolSummary(d, payloadOffset, payload, end, 'http');
+    if (isPort(80) || isPort(8080)) return s + ': ' + textProtocolSummary(d, payloadOffset, payload, end, 'http', undefined, this.opts.verbose);
     if (isPort(53)) return s + formatDnsSummary(d, payloadOffset, payload, end, true, false, this.opts.verbose);
     return s;
   }
@@ -465,14 +477,14 @@ export class PacketPrinter {
         if (sum !== 0) out += ` (wrong icmp cksum ${u16(d, off + 2).toString(16)} (->${checksumShouldBe(u16(d, off + 2), sum).toString(16)})!)`;
       }
       const isError = type === 3 || type === 4 || type === 5 || type === 11 || type === 12;
-      if (isError && this.quoteDepth === 0 && end - quoted >= 1) out += '\n\t' + this.quotedIpv4(d, quoted, end);
+      if (isError && this.quoteDepth === 0) out += '\n\t' + this.quotedIpv4(d, quoted, end);
     }
     return out;
   }
 
   /** The original packet inside an ICMP error, printed by the IP printer (-v). */
   private quotedIpv4(d: Uint8Array, offset: number, end: number): string {
-    if (end - offset < 4) return 'IP [|ip]';
+    if (end - offset < 4) return ' [|icmp]'; // the quoted IP length itself is cut
     const totalLength = u16(d, offset + 2);
     const stop = Math.min(end, offset + totalLength);
     this.quoteDecoder ??= createDecoder({ http: false });

@@ -1,12 +1,14 @@
 /**
  * Finds the corpus tests flowtrace read is held to (the eligible list, conformance-eligible.txt):
  * a test is eligible when
- *   1. its tcpdump flags are ones `flowtrace read` supports (conformance-lib.ts),
+ *   1. its tcpdump flags are ones `flowtrace read` supports (conformance-lib.ts; -v only for
+ *      captures without IPv6),
  *   2. every protocol tshark finds in its capture (`tshark -r CAPTURE -T fields -e
  *      frame.protocols`, all frames) is one flowtrace decodes and prints, and
  *   3. tcpdump itself would not switch to a printer we do not have: the link types are ours,
  *      no TCP/UDP port is one of tcpdump's other port-based printers (tshark calls many of
- *      those payloads "data"), and no EtherType is one tcpdump knows but we do not decode.
+ *      those payloads "data"), and no EtherType or IP protocol is one tcpdump knows but we
+ *      do not decode.
  * These are facts about the capture (tshark is an independent dissector; the port and
  * EtherType tables are tcpdump's), so the list does not depend on how well we print.
  *
@@ -50,6 +52,8 @@ const TCPDUMP_OTHER_UDP_PORTS = new Set([
   7000, 7001, 7002, 7003, 7004, 7005, 7006, 7007, 7008, 7009, 8231, 8472, 12222, 12223, 17754, 30490, 30501, 49152, 51820,
 ]);
 const OUR_ETHERTYPES = new Set([0x0800, 0x86dd, 0x0806]);
+/** IP protocols tcpdump has printers for (print-ip-demux.c) other than ICMP, TCP, UDP, ICMPv6. */
+const TCPDUMP_OTHER_IP_PROTOCOLS = new Set([2, 4, 8, 9, 33, 41, 46, 47, 50, 51, 55, 62, 77, 88, 89, 103, 108, 112, 113, 132, 135, 137, 143]);
 
 /** Why tcpdump would print a packet of this capture with a printer we lack, or null. */
 async function tcpdumpOnlyContent(capture: string): Promise<string | null> {
@@ -63,6 +67,8 @@ async function tcpdumpOnlyContent(capture: string): Promise<string | null> {
         const p = decoder.decode(record.linkType, record.data);
         if (p.link.lengthField >= 0) { reason = '802.3/LLC frame'; return; }
         if (p.otherNetwork >= 0 && !OUR_ETHERTYPES.has(p.otherNetwork) && ETHERTYPE_NAMES[p.otherNetwork] !== undefined) { reason = `ethertype 0x${p.otherNetwork.toString(16)}`; return; }
+        const ipProtocol = p.ipVersion === 4 ? p.ipv4.protocol : p.ipVersion === 6 ? p.ipv6.upperProtocol : -1;
+        if (TCPDUMP_OTHER_IP_PROTOCOLS.has(ipProtocol)) { reason = `IP protocol ${ipProtocol}`; return; }
         if (p.transport === 'tcp' && p.tcp.headerLength > 0 && (TCPDUMP_OTHER_TCP_PORTS.has(p.tcp.srcPort) || TCPDUMP_OTHER_TCP_PORTS.has(p.tcp.dstPort))) { reason = `tcp port ${p.tcp.srcPort}/${p.tcp.dstPort}`; return; }
         if (p.transport === 'udp' && (TCPDUMP_OTHER_UDP_PORTS.has(p.udp.srcPort) || TCPDUMP_OTHER_UDP_PORTS.has(p.udp.dstPort))) { reason = `udp port ${p.udp.srcPort}/${p.udp.dstPort}`; }
       },
@@ -104,7 +110,10 @@ async function main(): Promise<void> {
   }));
   const byProtocol = tests.filter((t) => {
     const protos = cache.get(t.capture) ?? [];
-    return protos.length > 0 && protos.every((p) => DECODED_PROTOCOLS.has(p));
+    if (protos.length === 0 || !protos.every((p) => DECODED_PROTOCOLS.has(p))) return false;
+    // -v is printed for IPv4 only (IPv6/ICMPv6 -v details are not reproduced).
+    if (t.flags.some((f) => /^-v/.test(f)) && protos.includes('ipv6')) return false;
+    return true;
   });
   const tcpdumpOnly = new Map<string, string | null>();
   for (const c of new Set(byProtocol.map((t) => t.capture))) tcpdumpOnly.set(c, await tcpdumpOnlyContent(c));
