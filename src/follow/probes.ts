@@ -108,6 +108,11 @@ function roundOrNull(n: number | null): number | null {
   return n === null ? null : round(n);
 }
 
+function linksFromHello(list: ReadonlyArray<{ name: string; master: string | null; operstate?: string }>): LinkState[] | null {
+  if (!list.length || list.every((i) => i.operstate === undefined)) return null;
+  return list.map((i) => ({ name: i.name, master: i.master, up: i.operstate === 'UP' || i.operstate === 'UNKNOWN' }));
+}
+
 export function realProbes(opts: RealProbeOptions = {}): FollowProbes {
   return {
     async resolve(host) {
@@ -143,7 +148,9 @@ export function realProbes(opts: RealProbeOptions = {}): FollowProbes {
           (session as ServerSession & { roots: string[] }).roots = traceRoots;
         },
         async stop(): Promise<ServerEvidence> {
-          const [r, links] = await Promise.all([client.stop(), readLinkStates(target)]);
+          const [r, read] = await Promise.all([client.stop(), readLinkStates(target)]);
+          // Over ssh the agent's hello (at connect) tells the interfaces' operstate.
+          const links: LinkState[] | null = read ?? linksFromHello(client.hello.interfaces);
           if (!r.pcapng) throw new Error('the agent returned no capture bytes');
           const roots = (session as ServerSession & { roots?: string[] }).roots ?? [];
           return serverEvidenceFromCapture({

@@ -74,7 +74,13 @@ after(async () => {
 test('every lab fault is diagnosed: first failing layer and cause', { skip: isRoot ? false : 'needs root (network namespaces): run as root, as CI does' }, async () => {
   mkdirSync(artifacts, { recursive: true });
   const faults = Object.keys(LAB_FAULTS);
-  for (const f of faults) assert.ok(EXPECTED[f], `the lab has a fault '${f}' this matrix has no expectation for: add it`);
+  for (const f of faults) {
+    assert.ok(EXPECTED[f], `the lab has a fault '${f}' this matrix has no expectation for: add it`);
+    // The lab says which layer each fault breaks; the verdict must blame that one (a fault
+    // that leaves the request working, like icmp-ratelimit, blames none).
+    const declared = (LAB_FAULTS as Record<string, { layer: string }>)[f]!.layer;
+    if (EXPECTED[f]!.layer !== null) assert.equal(EXPECTED[f]!.layer, declared, `${f}: the lab declares layer ${declared}`);
+  }
 
   const healthy = await followInClient();
   assert.ok(healthy.result, `healthy follow printed no JSON: ${healthy.stderr}`);
