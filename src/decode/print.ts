@@ -476,6 +476,7 @@ export class PacketPrinter {
         const sum = onesComplementSum(d, off, length, 0);
         if (sum !== 0) out += ` (wrong icmp cksum ${u16(d, off + 2).toString(16)} (->${checksumShouldBe(u16(d, off + 2), sum).toString(16)})!)`;
       }
+      if (type === 42 || type === 43) out += extendedEchoText(d, off, length, end);
       const isError = type === 3 || type === 4 || type === 5 || type === 11 || type === 12;
       if (isError && this.quoteDepth === 0) out += '\n\t' + this.quotedIpv4(d, quoted, end);
     }
@@ -670,6 +671,55 @@ function etherTypeText(type: number): string {
   const name = ETHERTYPE_NAMES[type];
   const hex = '0x' + type.toString(16).padStart(4, '0');
   return name ? `ethertype ${name} (${hex})` : `ethertype Unknown (${hex})`;
+}
+
+const EXT_ECHO_CODES = ['No error', 'Malformed Query', 'No Such Interface', 'No Such Table Entry', 'Multiple Interfaces Satisfy Query'];
+const EXT_ECHO_STATES = ['Reserved', 'Incomplete', 'Reachable', 'Stale', 'Delay', 'Probe', 'Failed'];
+
+/** print-icmp.c -v for RFC 8335 extended echo: the request's Interface Identification Object, the reply's state. */
+function extendedEchoText(d: Uint8Array, off: number, length: number, end: number): string {
+  if (off + 8 > end) return '';
+  const type = d[off];
+  if (type === 43) {
+    const code = d[off + 1];
+    const b = d[off + 7];
+    return `\n\tCode ${code} (${EXT_ECHO_CODES[code] ?? 'Unknown'}), State ${b >> 5} (${EXT_ECHO_STATES[b >> 5] ?? 'Unknown'}), active ${(b >> 2) & 1} ipv4 ${(b >> 1) & 1} ipv6 ${b & 1}`;
+  }
+  const ext = off + 8;
+  if (ext + 8 > end || length < 16) return '';
+  const objLength = u16(d, ext + 4);
+  const objClass = d[ext + 6];
+  const cType = d[ext + 7];
+  const extLength = 4 + objLength;
+  let s = `\n\t${d[off + 7] & 1 ? 'Local' : 'Remote'} Interface`;
+  if (ext + extLength <= end && objLength >= 4) {
+    const sum = onesComplementSum(d, ext, extLength, 0);
+    const field = u16(d, ext + 2);
+    s += `, checksum 0x${hex4(field)} ${sum === 0 ? '(correct)' : `(incorrect -> 0x${hex4(checksumShouldBe(field, sum))})`}`;
+  }
+  s += `, length ${extLength}`;
+  const className = objClass === 3 ? 'Interface Identification Object' : objClass === 2 ? 'Interface Information Object' : 'Unknown Object';
+  s += `\n\t  ${className} (${objClass}), Class-Type: ${cType}, length ${objLength}`;
+  const pay = ext + 8;
+  const payLength = objLength - 4;
+  if (objClass === 2) {
+    // RFC 5837: the top two bits of the C-Type are the interface role.
+    const roles = ['Incoming IP Interface', 'Sub-IP Component of Incoming IP Interface', 'Outgoing IP Interface', 'IP Next-hop'];
+    return s + `\n\t    Interface Role: ${roles[cType >> 6]}`;
+  }
+  if (objClass !== 3 || payLength < 0 || pay + payLength > end) return s;
+  if (cType === 1) {
+    let name = '';
+    for (let i = 0; i < payLength && d[pay + i] !== 0; i++) name += escapeChar(d[pay + i]);
+    s += `\n\t    Interface Name, length ${payLength}: ${name}`;
+  } else if (cType === 2 && payLength >= 4) {
+    s += `\n\t    Interface Index: ${u32(d, pay)}`;
+  } else if (cType === 3 && payLength >= 4) {
+    const afi = u16(d, pay);
+    const addr = afi === 1 && payLength >= 8 ? formatIPv4At(d, pay + 4) : afi === 2 && payLength >= 20 ? formatIPv6(d, pay + 4) : '?';
+    s += `\n\t    IP Address sub-object: ${addr}`;
+  }
+  return s;
 }
 
 function hex4(n: number): string {
