@@ -74,6 +74,9 @@ export function createFlowAnalyzer(options: FlowOptions = {}): FlowAnalyzer {
   return new Analyzer(options);
 }
 
+const TOMB_BITS = 18;
+const TOMB_MASK = (1 << TOMB_BITS) - 1;
+
 const BRIDGE_SIDE = /^(docker\d+|br-|veth|cni|cbr|cali|flannel|kube-bridge|podman|virbr)/;
 
 const DIR_CODE: Record<string, number> = { unknown: 0, in: 1, out: 2, broadcast: 3, multicast: 4, otherhost: 5 };
@@ -86,13 +89,14 @@ class Analyzer implements FlowAnalyzer {
   private readonly idleUs: number;
   private readonly lingerUs: number;
   /**
-   * Recently summarised connections: tuple key → a second, independent hash of the tuple
-   * (numbers only, so thousands of them cost little), and the order they expire in.
+   * Recently summarised connections, direct-mapped by tuple key: the key, a second,
+   * independent hash of the tuple, and until when. Typed arrays: no allocation, no deletes;
+   * a newer entry may overwrite an older one in its slot (that late packet then starts a
+   * small connection of its own — rare with 2^18 slots).
    */
-  private readonly tombstones = new Map<number, number>();
-  private tombKeys: number[] = [];
-  private tombUntil: number[] = [];
-  private tombstoneHead = 0;
+  private readonly tombKey = new Int32Array(1 << TOMB_BITS);
+  private readonly tombCheck = new Int32Array(1 << TOMB_BITS);
+  private readonly tombUntil = new Float64Array(1 << TOMB_BITS);
   private packetsAfterClose = 0;
   private recordsOutOfTimeOrder = 0;
   private readonly keep: 'all' | 'exchanges' | 'anomalies';
@@ -340,8 +344,10 @@ class Analyzer implements FlowAnalyzer {
   /** A non-SYN packet of a connection summarised a moment ago (late ACK, FIN retransmission). */
   private isTombstoned(f: CopyFields): boolean {
     if ((f.flags & 0x12) === 0x02) return false; // a SYN starts something new
-    const check = this.tombstones.get(tupleKey(f.src, f.srcPort, f.dst, f.dstPort));
-    return check !== undefined && check === tupleCheck(f.src, f.srcPort, f.dst, f.dstPort);
+    const key = tupleKey(f.src, f.srcPort, f.dst, f.dstPort);
+    const slot = key & TOMB_MASK;
+    return this.tombKey[slot] === key && this.tombUntil[slot] >= this.lastUs
+      && this.tombCheck[slot] === tupleCheck(f.src, f.srcPort, f.dst, f.dstPort);
   }
 
   private register(conn: Connection, src: number, srcPort: number, dst: number, dstPort: number): void {
@@ -402,14 +408,6 @@ class Analyzer implements FlowAnalyzer {
 
   private expire(nowUs: number): void {
     while (this.finalHead && nowUs - this.finalHead.closeUs > this.lingerUs) this.summarize(this.finalHead, nowUs);
-    while (this.tombstoneHead < this.tombKeys.length && this.tombUntil[this.tombstoneHead] < nowUs) {
-      this.tombstones.delete(this.tombKeys[this.tombstoneHead++]);
-    }
-    if (this.tombstoneHead > 4096 && this.tombstoneHead * 2 > this.tombKeys.length) {
-      this.tombKeys = this.tombKeys.slice(this.tombstoneHead);
-      this.tombUntil = this.tombUntil.slice(this.tombstoneHead);
-      this.tombstoneHead = 0;
-    }
     while (this.activeHead && nowUs - this.activeHead.lastUs > this.idleUs) {
       this.activeHead.idleTimedOut = true;
       this.summarize(this.activeHead);
@@ -439,9 +437,10 @@ class Analyzer implements FlowAnalyzer {
     if (nowUs >= 0 && conn.isFinal()) {
       for (const l of conn.legs) {
         const key = tupleKey(l.aAddr, l.aPort, l.bAddr, l.bPort);
-        this.tombstones.set(key, tupleCheck(l.aAddr, l.aPort, l.bAddr, l.bPort));
-        this.tombKeys.push(key);
-        this.tombUntil.push(nowUs + FLOW_DEFAULTS.tombstoneSec * 1e6);
+        const slot = key & TOMB_MASK;
+        this.tombKey[slot] = key;
+        this.tombCheck[slot] = tupleCheck(l.aAddr, l.aPort, l.bAddr, l.bPort);
+        this.tombUntil[slot] = nowUs + FLOW_DEFAULTS.tombstoneSec * 1e6;
       }
     }
     conn.a.finish();
