@@ -55,6 +55,13 @@ describe('output equals tcpdump on real captures', () => {
     assert.match(r.out, /ftr-a Out IP 10\.99\.0\.1\.50420 > 10\.99\.0\.2\.8080: Flags \[S\]/);
   });
 
+  it('-v with a filter: IPv4 header lines, checksums, quoted ICMP packet, whole HTTP heads', { skip: tcpdumpPresent ? false : 'tcpdump not installed' }, async () => {
+    const r = await read([ETH, '-#', '-tttt', '-v', 'ip']);
+    assert.equal(r.code, 0);
+    assert.equal(r.out, readFileSync(join(DATA, 'lab-eth-v-ip.tcpdump.txt'), 'utf8'));
+    assert.match(r.out, /cksum 0x[0-9a-f]{4} \(correct\)/);
+  });
+
   it('--ifmap accepts "INDEX NAME" lines and JSON too; unknown index prints ?', async () => {
     const plain = join(tmp, 'plain.ifmap');
     writeFileSync(plain, '2 ens5\n');

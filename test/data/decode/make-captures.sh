@@ -5,7 +5,7 @@
 #   lab-eth.pcap        tcpdump -i ftr-a (Ethernet) in fttread-a
 #   lab-any.pcap        tcpdump -i any (LINUX_SLL2) in fttread-a, plus lab-any.ifmap (ip -o link there)
 #   *.tcpdump.txt       what tcpdump -n -r printed for each (inside fttread-a, TZ=GMT0, -tttt -#):
-#                       the golden output the printer is compared with.
+#                       the golden output the printer is compared with; lab-eth-v-ip: -v, filter ip.
 # Traffic: HTTP/1.1 GET over IPv4 and IPv6 (curl → python http.server), a DNS query (UDP,
 # node + dns-packet → dnsmasq), ICMP echo and UDP/ICMP-unreachable probes (traceroute).
 set -euo pipefail
@@ -53,5 +53,6 @@ ip -n $A -o link > lab-any.ifmap
 for f in lab-eth lab-any; do
   ip netns exec $A env TZ=GMT0 tcpdump -# -n -tttt -r $f.pcap 2>/dev/null > $f.tcpdump.txt
 done
+ip netns exec $A env TZ=GMT0 tcpdump -# -n -tttt -v -r lab-eth.pcap ip 2>/dev/null > lab-eth-v-ip.tcpdump.txt
 rm -rf /tmp/fttread-www
 echo "made: $(ls lab-*)"
