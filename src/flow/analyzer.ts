@@ -74,6 +74,8 @@ export function createFlowAnalyzer(options: FlowOptions = {}): FlowAnalyzer {
   return new Analyzer(options);
 }
 
+const TABLE_BITS = 17;
+const TABLE_MASK = (1 << TABLE_BITS) - 1;
 const TOMB_BITS = 18;
 const TOMB_MASK = (1 << TOMB_BITS) - 1;
 
@@ -113,7 +115,8 @@ class Analyzer implements FlowAnalyzer {
   private readonly knownNames = new Set<string>();
   private readonly unmappedIfindexes: number[] = [];
 
-  private readonly table = new Map<number, Connection | Connection[]>();
+  /** Open connections by tuple key, bucket = key & TABLE_MASK (exact match by findLeg); NAT gives a connection one key per leg. */
+  private readonly table: Array<Connection | Connection[] | undefined> = new Array<Connection | Connection[] | undefined>(1 << TABLE_BITS).fill(undefined);
   private activeHead: Connection | null = null;
   private activeTail: Connection | null = null;
   private finalHead: Connection | null = null;
@@ -334,7 +337,7 @@ class Analyzer implements FlowAnalyzer {
   // ── the connection table and the two lists (active by last packet, final by close) ──
 
   private lookup(src: number, srcPort: number, dst: number, dstPort: number): Connection | null {
-    const e = this.table.get(tupleKey(src, srcPort, dst, dstPort));
+    const e = this.table[tupleKey(src, srcPort, dst, dstPort) & TABLE_MASK];
     if (e === undefined) return null;
     if (!Array.isArray(e)) return findLeg(e, src, srcPort, dst, dstPort) >= 0 ? e : null;
     for (const c of e) if (findLeg(c, src, srcPort, dst, dstPort) >= 0) return c;
@@ -352,21 +355,22 @@ class Analyzer implements FlowAnalyzer {
 
   private register(conn: Connection, src: number, srcPort: number, dst: number, dstPort: number): void {
     const key = tupleKey(src, srcPort, dst, dstPort);
-    const e = this.table.get(key);
-    if (e === undefined) this.table.set(key, conn);
+    const slot = key & TABLE_MASK;
+    const e = this.table[slot];
+    if (e === undefined) this.table[slot] = conn;
     else if (Array.isArray(e)) e.push(conn);
-    else this.table.set(key, [e, conn]);
+    else this.table[slot] = [e, conn];
     conn.bucketKeys.push(key);
   }
 
   private unregister(conn: Connection): void {
     for (const key of conn.bucketKeys) {
-      const e = this.table.get(key);
-      if (e === conn) this.table.delete(key);
+      const slot = key & TABLE_MASK;
+      const e = this.table[slot];
+      if (e === conn) this.table[slot] = undefined;
       else if (Array.isArray(e)) {
         const rest = e.filter((c) => c !== conn);
-        if (rest.length === 0) this.table.delete(key);
-        else this.table.set(key, rest.length === 1 ? rest[0] : rest);
+        this.table[slot] = rest.length === 0 ? undefined : rest.length === 1 ? rest[0] : rest;
       }
     }
   }
