@@ -37,7 +37,7 @@ export const FLOW_DEFAULTS = {
    * connection with its exchange costs a few KiB, so this bounds memory on huge captures.
    * Raise it (`--max-kept`) for complete JSON of a big capture; select with `--request`.
    */
-  maxKept: 5_000,
+  maxKept: 2_000,
 } as const;
 
 export interface FlowOptions {
