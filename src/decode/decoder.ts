@@ -6,7 +6,7 @@
  * One decoder owns one DecodedPacket whose layer objects are allocated once and overwritten
  * by every `decode()` (gopacket's DecodingLayerParser idea). What `decode()` returns is valid
  * until the next call on the same decoder (or on the same `out`). Nothing on this path
- * allocates, except the strings of an HTTP head when a segment starts one.
+ * allocates: even an HTTP head is kept as offsets, its strings made when first read.
  */
 import { LINKTYPE } from '../capture/types.js';
 import { decodeEthernet } from './ethernet.js';
@@ -92,36 +92,57 @@ export function newDecodedPacket(): DecodedPacket {
   return p;
 }
 
+/**
+ * Puts the packet back to "nothing decoded". A layer that is not present already holds its
+ * reset values (this function is the only way a layer becomes not present), so only the
+ * layers the previous decode touched are reset.
+ */
 function reset(p: DecodedPacket, data: Uint8Array): void {
   p.data = data;
   const l = p.link;
-  l.present = false; l.kind = 'other'; l.linkType = -1; l.offset = 0; l.headerLength = 0; l.srcMacOffset = -1;
-  l.dstMacOffset = -1; l.macLength = 0; l.etherType = -1; l.vlanIds.length = 0; l.ifindex = -1; l.packetType = -1;
-  l.direction = 'unknown'; l.hatype = -1; l.lengthField = -1; l.family = -1; l.truncated = false; l.malformed = null;
+  if (l.present) {
+    l.present = false; l.kind = 'other'; l.linkType = -1; l.offset = 0; l.headerLength = 0; l.srcMacOffset = -1;
+    l.dstMacOffset = -1; l.macLength = 0; l.etherType = -1; l.ifindex = -1; l.packetType = -1;
+    l.direction = 'unknown'; l.hatype = -1; l.lengthField = -1; l.family = -1; l.truncated = false; l.malformed = null;
+    if (l.vlanIds.length !== 0) l.vlanIds.length = 0;
+  }
   p.ipVersion = 0;
   const v4 = p.ipv4;
-  v4.present = false; v4.version = 0; v4.headerLength = 0; v4.totalLength = 0; v4.protocol = -1; v4.optionsLength = 0;
-  v4.fragmentOffsetBytes = 0; v4.moreFragments = false; v4.dontFragment = false; v4.reservedFlag = false;
-  v4.payloadOffset = -1; v4.payloadLength = 0; v4.capturedPayloadLength = 0; v4.truncated = false; v4.malformed = null;
+  if (v4.present) {
+    v4.present = false; v4.version = 0; v4.headerLength = 0; v4.tos = 0; v4.totalLength = 0; v4.id = 0; v4.ttl = 0;
+    v4.protocol = -1; v4.checksum = 0; v4.src = 0; v4.dst = 0; v4.optionsOffset = 0; v4.optionsLength = 0;
+    v4.fragmentOffsetBytes = 0; v4.moreFragments = false; v4.dontFragment = false; v4.reservedFlag = false;
+    v4.payloadOffset = -1; v4.payloadLength = 0; v4.capturedPayloadLength = 0; v4.truncated = false; v4.malformed = null;
+  }
   const v6 = p.ipv6;
-  v6.present = false; v6.version = 0; v6.payloadLength = 0; v6.nextHeader = -1; v6.upperProtocol = -1; v6.srcOffset = -1;
-  v6.dstOffset = -1; v6.extensionHeaders.length = 0; v6.fragment = false; v6.fragmentOffsetBytes = 0;
-  v6.moreFragments = false; v6.fragmentId = 0; v6.payloadOffset = -1; v6.upperOffset = -1; v6.upperLength = 0;
-  v6.capturedUpperLength = 0; v6.truncated = false; v6.malformed = null;
+  if (v6.present) {
+    v6.present = false; v6.version = 0; v6.trafficClass = 0; v6.flowLabel = 0; v6.payloadLength = 0; v6.nextHeader = -1;
+    v6.upperProtocol = -1; v6.hopLimit = 0; v6.srcOffset = -1; v6.dstOffset = -1; v6.fragment = false;
+    v6.fragmentOffsetBytes = 0; v6.moreFragments = false; v6.fragmentId = 0; v6.payloadOffset = -1; v6.upperOffset = -1;
+    v6.upperLength = 0; v6.capturedUpperLength = 0; v6.truncated = false; v6.malformed = null;
+    if (v6.extensionHeaders.length !== 0) v6.extensionHeaders.length = 0;
+  }
   p.otherNetwork = -1;
   p.transport = 'none';
   const t = p.tcp;
-  t.present = false; t.srcPort = 0; t.dstPort = 0; t.seq = 0; t.ack = 0; t.headerLength = 0; t.flags = 0; t.window = 0;
-  t.optionsLength = 0; t.mss = -1; t.windowScale = -1; t.sackPermitted = false; t.tsVal = 0; t.tsEcr = 0;
-  t.hasTimestamps = false; t.sackBlocksOffset = -1; t.sackBlockCount = 0; t.optionsMalformed = false;
-  t.payloadOffset = -1; t.payloadLength = 0; t.capturedPayloadLength = 0; t.truncated = false; t.malformed = null;
+  if (t.present) {
+    t.present = false; t.srcPort = 0; t.dstPort = 0; t.seq = 0; t.ack = 0; t.headerLength = 0; t.flags = 0; t.window = 0;
+    t.checksum = 0; t.urgentPointer = 0; t.optionsOffset = 0; t.optionsLength = 0; t.mss = -1; t.windowScale = -1;
+    t.sackPermitted = false; t.tsVal = 0; t.tsEcr = 0; t.hasTimestamps = false; t.sackBlocksOffset = -1; t.sackBlockCount = 0;
+    t.optionsMalformed = false; t.payloadOffset = -1; t.payloadLength = 0; t.capturedPayloadLength = 0; t.truncated = false;
+    t.malformed = null;
+  }
   const u = p.udp;
-  u.present = false; u.srcPort = 0; u.dstPort = 0; u.length = 0; u.payloadOffset = -1; u.payloadLength = 0;
-  u.capturedPayloadLength = 0; u.truncated = false; u.malformed = null;
+  if (u.present) {
+    u.present = false; u.srcPort = 0; u.dstPort = 0; u.length = 0; u.checksum = 0; u.payloadOffset = -1; u.payloadLength = 0;
+    u.capturedPayloadLength = 0; u.truncated = false; u.malformed = null;
+  }
   const i = p.icmp;
-  i.present = false; i.type = -1; i.code = -1; i.echoId = -1; i.echoSeq = -1; i.quotedOffset = -1; i.quotedLength = 0;
-  i.mtu = -1; i.payloadOffset = -1; i.payloadLength = 0; i.capturedPayloadLength = 0; i.length = 0;
-  i.truncated = false; i.malformed = null;
+  if (i.present) {
+    i.present = false; i.version = 4; i.type = -1; i.code = -1; i.checksum = 0; i.echoId = -1; i.echoSeq = -1;
+    i.quotedOffset = -1; i.quotedLength = 0; i.mtu = -1; i.payloadOffset = -1; i.payloadLength = 0;
+    i.capturedPayloadLength = 0; i.length = 0; i.truncated = false; i.malformed = null;
+  }
   if (p.http.present) resetHttpHead(p.http);
   p.truncated = false;
   p.malformed = null;

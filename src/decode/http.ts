@@ -48,24 +48,48 @@ function latin1(d: Uint8Array, start: number, end: number): string {
 }
 
 /**
- * The reused HTTP head of a decoder. The header lines are parsed into strings only when
- * `headers` is read (most consumers need the first line only), from the packet bytes — so,
- * like every decoded field, they must be read before the next decode().
+ * The reused HTTP head of a decoder. Nothing is turned into strings while decoding: the
+ * first-line pieces and the header lines are kept as offsets and become strings when first
+ * read, from the packet bytes — so, like every decoded field, they must be read before the
+ * next decode(). `status` is a number parsed on the spot.
  */
 class LazyHttpHead implements HttpHead {
   present = false;
   kind: 'request' | 'response' = 'request';
-  method = '';
-  target = '';
-  version = '';
   status = -1;
-  reason = '';
   complete = false;
   headLength = 0;
   private data: Uint8Array | null = null;
+  /** First-line pieces as [start, end) offsets; strings made (and cached) on first read. */
+  private aStart = 0;
+  private aEnd = 0;
+  private bStart = 0;
+  private bEnd = 0;
+  private cStart = 0;
+  private cEnd = 0;
+  private cache: [string | null, string | null, string | null] = [null, null, null];
   private headersStart = 0;
   private headersEnd = 0;
   private parsed: Array<[string, string]> | null = [];
+
+  private piece(i: 0 | 1 | 2): string {
+    let v = this.cache[i];
+    if (v === null) {
+      const d = this.data;
+      v = d === null ? '' : i === 0 ? latin1(d, this.aStart, this.aEnd) : i === 1 ? latin1(d, this.bStart, this.bEnd) : latin1(d, this.cStart, this.cEnd);
+      this.cache[i] = v;
+    }
+    return v;
+  }
+
+  get method(): string { return this.kind === 'request' ? this.piece(0) : ''; }
+  set method(v: string) { this.cache[0] = v; }
+  get target(): string { return this.kind === 'request' ? this.piece(1) : ''; }
+  set target(v: string) { this.cache[1] = v; }
+  get version(): string { return this.kind === 'request' ? this.piece(2) : this.piece(0); }
+  set version(v: string) { if (this.kind === 'request') this.cache[2] = v; else this.cache[0] = v; }
+  get reason(): string { return this.kind === 'response' ? this.piece(2) : ''; }
+  set reason(v: string) { this.cache[2] = v; }
 
   get headers(): Array<[string, string]> {
     if (this.parsed === null) this.parsed = this.data === null ? [] : parseHeaderLines(this.data, this.headersStart, this.headersEnd);
@@ -76,11 +100,15 @@ class LazyHttpHead implements HttpHead {
     this.parsed = value;
   }
 
-  /** Header lines are the complete lines in [start, end); parsed on first access. */
-  setHeaderRegion(data: Uint8Array, start: number, end: number): void {
+  /** Points the head at the bytes of this packet: the three first-line pieces, the header lines. */
+  setRegions(data: Uint8Array, a0: number, a1: number, b0: number, b1: number, c0: number, c1: number, h0: number, h1: number): void {
     this.data = data;
-    this.headersStart = start;
-    this.headersEnd = end;
+    this.aStart = a0; this.aEnd = a1;
+    this.bStart = b0; this.bEnd = b1;
+    this.cStart = c0; this.cEnd = c1;
+    this.cache[0] = null; this.cache[1] = null; this.cache[2] = null;
+    this.headersStart = h0;
+    this.headersEnd = h1;
     this.parsed = null;
   }
 
@@ -95,16 +123,23 @@ export function newHttpHead(): HttpHead {
 
 export function resetHttpHead(h: HttpHead): void {
   h.present = false;
+  h.status = -1;
+  h.complete = false;
+  h.headLength = 0;
+  if (h instanceof LazyHttpHead) {
+    h.setRegions(EMPTY, 0, 0, 0, 0, 0, 0, 0, 0);
+    h.kind = 'request';
+    return;
+  }
   h.kind = 'request';
   h.method = '';
   h.target = '';
   h.version = '';
-  h.status = -1;
   h.reason = '';
   h.headers = [];
-  h.complete = false;
-  h.headLength = 0;
 }
+
+const EMPTY = new Uint8Array(0);
 
 /** Index of the end of the line starting at `p` (the CR or LF), or -1 when no line end before `end`. */
 function lineEnd(d: Uint8Array, p: number, end: number): number {
@@ -138,8 +173,8 @@ function parseHeaderLines(d: Uint8Array, p: number, end: number): Array<[string,
 
 /**
  * Parses the HTTP/1.x head at `offset` (up to `length` bytes). Returns `out` (or a new head)
- * with `present: false` when the bytes do not begin a head. Allocates the first line's
- * strings; header lines are parsed when `headers` is first read.
+ * with `present: false` when the bytes do not begin a head. With a head made by
+ * newHttpHead() nothing is allocated: strings are made when the fields are read.
  */
 export function parseHttpHead(d: Uint8Array, offset: number, length: number, out: HttpHead = newHttpHead()): HttpHead {
   resetHttpHead(out);
@@ -154,22 +189,30 @@ export function parseHttpHead(d: Uint8Array, offset: number, length: number, out
   while (a < firstEnd && d[a] !== SP) a++;
   let b = a < firstEnd ? a + 1 : firstEnd;
   while (b < firstEnd && d[b] !== SP) b++;
-  if (kind === 'request') {
-    out.method = latin1(d, offset, a);
-    out.target = a < firstEnd ? latin1(d, a + 1, b) : '';
-    out.version = b < firstEnd ? latin1(d, b + 1, firstEnd) : '';
-  } else {
-    out.version = latin1(d, offset, a);
+  // Pieces: request "METHOD TARGET VERSION", response "VERSION STATUS REASON".
+  const p1 = a < firstEnd ? a + 1 : firstEnd;
+  const p2 = b < firstEnd ? b + 1 : firstEnd;
+  if (kind === 'response') {
     let status = 0;
     let digits = 0;
-    for (let i = a + 1; i < b; i++) {
+    for (let i = p1; i < b; i++) {
       const c = d[i] - 0x30;
       if (c < 0 || c > 9) { digits = -1; break; }
       status = status * 10 + c;
       digits++;
     }
     out.status = digits > 0 ? status : -1;
-    out.reason = b < firstEnd ? latin1(d, b + 1, firstEnd) : '';
+  }
+  const lazy = out instanceof LazyHttpHead ? out : null;
+  if (lazy !== null) {
+    lazy.setRegions(d, offset, a, p1, b, p2, firstEnd, firstEnd, firstEnd);
+  } else if (kind === 'request') {
+    out.method = latin1(d, offset, a);
+    out.target = latin1(d, p1, b);
+    out.version = latin1(d, p2, firstEnd);
+  } else {
+    out.version = latin1(d, offset, a);
+    out.reason = latin1(d, p2, firstEnd);
   }
   if (eol < 0) return out;
   const headersStart = nextLine(d, eol);
@@ -186,7 +229,7 @@ export function parseHttpHead(d: Uint8Array, offset: number, length: number, out
     p = nextLine(d, eol);
     headersEnd = p;
   }
-  if (out instanceof LazyHttpHead) out.setHeaderRegion(d, headersStart, headersEnd);
+  if (lazy !== null) lazy.setRegions(d, offset, a, p1, b, p2, firstEnd, headersStart, headersEnd);
   else out.headers = parseHeaderLines(d, headersStart, headersEnd);
   return out;
 }
