@@ -56,7 +56,9 @@ export function decodeIPv6(d: Uint8Array, offset: number, end: number, ip: IPv6L
   ip.payloadOffset = payloadStart;
   // A jumbogram (payload length 0 + hop-by-hop jumbo option, RFC 2675) is taken as "what was
   // captured"; a zero length without a hop-by-hop header really means no payload.
-  const sentEnd = ip.payloadLength === 0 && ip.nextHeader === IPPROTO_HOPOPTS ? end : payloadStart + ip.payloadLength;
+  // Linux BIG TCP drops the jumbo option too: a zero length with more than 64 KiB behind it.
+  const jumbo = ip.payloadLength === 0 && (ip.nextHeader === IPPROTO_HOPOPTS || end - payloadStart > 0xffff);
+  const sentEnd = jumbo ? end : payloadStart + ip.payloadLength;
   const capturedEnd = sentEnd < end ? sentEnd : end;
   if (capturedEnd < sentEnd) ip.truncated = true;
   let next = ip.nextHeader;

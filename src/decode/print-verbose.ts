@@ -9,7 +9,7 @@ import { u16, u32 } from './bytes.js';
 export const IPPROTO_NAMES: Record<number, string> = {
   0: 'Options', 1: 'ICMP', 2: 'IGMP', 4: 'IPIP', 6: 'TCP', 8: 'EGP', 9: 'IGRP', 17: 'UDP', 29: 'ISO TP4', 33: 'DCCP',
   41: 'IPv6', 43: 'Routing', 44: 'Fragment', 46: 'RSVP', 47: 'GRE', 50: 'ESP', 51: 'AH', 54: 'NARP', 58: 'ICMPv6',
-  59: 'none', 60: 'Destination Options', 77: 'ND', 88: 'EIGRP', 89: 'OSPF', 94: 'IPIP', 97: 'ETHERIP', 98: 'ENCAP',
+  59: 'No Next Header', 60: 'Destination Options', 77: 'ND', 88: 'EIGRP', 89: 'OSPF', 94: 'IPIP', 97: 'ETHERIP', 98: 'ENCAP',
   103: 'PIM', 108: 'Compressed IP', 112: 'VRRP', 113: 'PGM', 132: 'SCTP', 135: 'Mobility', 137: 'MPLS in IP',
   254: 'ENCAP',
 };

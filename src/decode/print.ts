@@ -249,7 +249,15 @@ export class PacketPrinter {
     // print-ip6.c: addresses first unless the fixed header leads straight to TCP/UDP (whose
     // printers then print address.port themselves); then one word per extension header.
     const direct = ip.nextHeader === 6 || ip.nextHeader === 17;
-    let s = direct ? '' : `${src} > ${dst}: `;
+    let s = '';
+    if (this.opts.verbose > 0) {
+      // print-ip6.c -v: "(class 0x51, flowlabel 0xb2100, hlim 16, next-header TCP (6), payload length 40) "
+      s += '(';
+      if (ip.trafficClass) s += `class 0x${ip.trafficClass.toString(16).padStart(2, '0')}, `;
+      if (ip.flowLabel) s += `flowlabel 0x${ip.flowLabel.toString(16).padStart(5, '0')}, `;
+      s += `hlim ${ip.hopLimit}, next-header ${IPPROTO_NAMES[ip.nextHeader] ?? 'unknown'} (${ip.nextHeader}), payload length ${ip.payloadLength}) `;
+    }
+    if (!direct) s += `${src} > ${dst}: `;
     let cp = ip.payloadOffset;
     for (const eh of ip.extensionHeaders) {
       if (cp < 0 || cp + 2 > d.length) return s + '[|ip6]';
@@ -378,6 +386,18 @@ export class PacketPrinter {
     let plen = length - 8;
     if (ulen < plen) plen = ulen;
     const payloadOffset = off + 8;
+    let sumText = '';
+    if (this.opts.verbose > 0 && !fragmented && p.ipVersion === 6 && payloadOffset + plen <= end) {
+      // print-udp.c checks the (mandatory) IPv6 UDP checksum from -v on.
+      const sum = transportChecksum(p, off, plen + 8, 17);
+      const field = u16(d, off + 6);
+      sumText = sum === 0 ? '[udp sum ok] ' : `[bad udp cksum 0x${hex4(field)} -> 0x${hex4(checksumShouldBe(field, sum))}!] `;
+    }
+    if (sumText !== '') return this.udpAfterSum(p, addrs + sumText, sport, dport, d, payloadOffset, plen, ulen, end, fragmented);
+    return this.udpAfterSum(p, addrs, sport, dport, d, payloadOffset, plen, ulen, end, fragmented);
+  }
+
+  private udpAfterSum(_p: DecodedPacket, addrs: string, sport: number, dport: number, d: Uint8Array, payloadOffset: number, plen: number, ulen: number, end: number, fragmented: boolean): string {
     if (!this.opts.quiet) {
       if (sport === 53 || dport === 53) return addrs + formatDnsSummary(d, payloadOffset, plen, end, false, false, this.opts.verbose);
       if (sport === 5353 || dport === 5353) return addrs + formatDnsSummary(d, payloadOffset, plen, end, false, true, this.opts.verbose);
@@ -499,6 +519,38 @@ export class PacketPrinter {
     }
   }
 
+  /** print-icmp6.c -v for router solicitation and neighbor solicitation/advertisement, with ND options. */
+  private ndVerbose(d: Uint8Array, off: number, length: number, end: number, type: number): string {
+    let s = `ICMP6, ${ICMP6_TYPES[type]}, length ${length}`;
+    let opts = off + 8;
+    if (type === 135 || type === 136) {
+      if (off + 24 > end) return s + ' [|icmp6]';
+      s += type === 135 ? `, who has ${formatIPv6(d, off + 8)}` : `, tgt is ${formatIPv6(d, off + 8)}`;
+      if (type === 136) {
+        const f = d[off + 4];
+        const names = [f & 0x80 ? 'router' : '', f & 0x40 ? 'solicited' : '', f & 0x20 ? 'override' : ''].filter((x) => x !== '');
+        s += `, Flags [${names.length ? names.join(', ') : 'none'}]`;
+      }
+      opts = off + 24;
+    }
+    const stop = Math.min(end, off + length);
+    while (opts + 2 <= stop) {
+      const optType = d[opts];
+      const optLen = d[opts + 1];
+      if (optLen === 0) return s + ' [|icmp6]';
+      const bytes = optLen * 8;
+      if (opts + bytes > stop) return s + ' [|icmp6]';
+      const name = ND_OPTION_NAMES[optType] ?? 'unknown option';
+      s += `\n\t  ${name} (${optType}), length ${bytes} (${optLen}): `;
+      if (optType === 1 || optType === 2) s += formatMac(d, opts + 2, bytes - 2);
+      else if (optType === 5 && bytes >= 8) s += `${u32(d, opts + 4)}`;
+      else if (optType === 14) { for (let i = 2; i < bytes; i++) s += (i > 2 ? ' ' : '') + (d[opts + i] < 16 ? '0' : '') + d[opts + i].toString(16); }
+      else s += hexAndAscii(d, opts + 2, opts + bytes).replace(/\n\t/g, '\n\t  ');
+      opts += bytes;
+    }
+    return s;
+  }
+
   private icmp6(p: DecodedPacket, length: number): string {
     const d = p.data;
     const off = p.icmp.offset;
@@ -507,7 +559,16 @@ export class PacketPrinter {
     if (end - off < 1) return 'ICMP6 [|icmp6]';
     const type = d[off];
     const code = end - off >= 2 ? d[off + 1] : 0;
-    let s = `ICMP6, ${ICMP6_TYPES[type] ?? `unknown icmp6 type (${type})`}`;
+    let prefix = '';
+    if (this.opts.verbose > 0 && off + length <= end) {
+      const sum = transportChecksum(p, off, length, 58);
+      const field = u16(d, off + 2);
+      prefix = sum === 0 ? '[icmp6 sum ok] ' : `[bad icmp6 cksum 0x${hex4(field)} -> 0x${hex4(checksumShouldBe(field, sum))}!] `;
+    }
+    if (this.opts.verbose > 0 && (type === 133 || type === 135 || type === 136) && off + 8 <= end) {
+      return prefix + this.ndVerbose(d, off, length, end, type);
+    }
+    let s = prefix + `ICMP6, ${ICMP6_TYPES[type] ?? `unknown icmp6 type (${type})`}`;
     const need = (n: number): boolean => end - off >= n;
     switch (type) {
       case 1: {
@@ -721,6 +782,11 @@ function extendedEchoText(d: Uint8Array, off: number, length: number, end: numbe
   }
   return s;
 }
+
+const ND_OPTION_NAMES: Record<number, string> = {
+  1: 'source link-address option', 2: 'destination link-address option', 3: 'prefix info option',
+  4: 'redirected header option', 5: 'mtu option', 14: 'nonce option', 25: 'rdnss option', 31: 'dnssl option',
+};
 
 function hex4(n: number): string {
   return n.toString(16).padStart(4, '0');
