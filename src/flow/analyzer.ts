@@ -481,7 +481,9 @@ class Analyzer implements FlowAnalyzer {
       }
     }
     const mappings = natMappings(conn, clientSide, (i) => this.ifNames[i]);
-    for (const m of mappings) if (!this.nat.some((n) => n.kind === m.kind && n.from === m.from && n.to === m.to)) this.nat.push(m);
+    for (const m of mappings) {
+      if (this.nat.length < this.maxKept && !this.nat.some((n) => n.kind === m.kind && n.from === m.from && n.to === m.to)) this.nat.push(m);
+    }
     if (selected) {
       for (const a of connectionAnomalies(conn, clientSide, client, server, this.anomalyContext)) {
         if (this.anomalies.length < this.maxKept) this.anomalies.push(a); else this.anomaliesNotKept++;
