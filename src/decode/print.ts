@@ -36,6 +36,9 @@ export interface PrintOptions {
   verbose?: number;
   /** `-g`: with -v, no line break after the IP header. */
   noIpLineBreak?: boolean;
+  /** `-x`/`-X`/`-A` (hex, hex + ASCII, ASCII) of the packet after the link header; the
+   * doubled flags (`-xx`…) include the link header. */
+  dump?: 'none' | 'hex' | 'hex-link' | 'hex-ascii' | 'hex-ascii-link' | 'ascii' | 'ascii-link';
   /** SLL2 interface index → name (the capture machine's `ip -o link`); unknown → "?". */
   interfaceName?: (ifindex: number) => string | null;
 }
@@ -83,6 +86,7 @@ export class PacketPrinter {
       quiet: options.quiet ?? false,
       verbose: options.verbose ?? 0,
       noIpLineBreak: options.noIpLineBreak ?? false,
+      dump: options.dump ?? 'none',
       interfaceName: options.interfaceName,
     };
     this.ts = new TimestampFormatter(this.opts.timestamps, this.opts.precision);
@@ -93,11 +97,26 @@ export class PacketPrinter {
     return this.body(record, p);
   }
 
-  /** The line for one packet (no trailing newline). */
+  /** The line for one packet (no trailing newline; -x/-X/-A dumps and -v add lines). */
   format(record: PrintableRecord, p: DecodedPacket): string {
     let s = this.opts.numbered ? `${String(record.index).padStart(5)}  ` : '';
     s += this.ts.format(record.tsSec, record.tsNsec);
-    return s + this.body(record, p);
+    s += this.body(record, p);
+    if (this.opts.dump !== 'none') s += this.dump(p);
+    return s;
+  }
+
+  /** print.c pretty_print_packet: the raw bytes after the line. */
+  private dump(p: DecodedPacket): string {
+    const d = p.data;
+    const mode = this.opts.dump;
+    const withLink = mode.endsWith('-link');
+    const hdrlen = p.link.truncated ? d.length : p.link.offset + p.link.headerLength;
+    const start = withLink ? 0 : hdrlen;
+    if (!withLink && d.length <= hdrlen) return '';
+    if (mode.startsWith('hex-ascii')) return hexAndAscii(d, start, d.length);
+    if (mode.startsWith('hex')) return hexOnly(d, start, d.length);
+    return asciiDump(d, start, d.length);
   }
 
   private body(record: PrintableRecord, p: DecodedPacket): string {
@@ -695,6 +714,40 @@ const ICMP6_TYPES: Record<number, string> = {
   147: 'mobile router advertisement', 151: 'multicast router advertisement', 152: 'multicast router solicitation',
   153: 'multicast router termination', 155: 'RPL', 160: 'extended echo request', 161: 'extended echo reply',
 };
+
+/** tcpdump's hex_print with the "\n\t" prefix (-x). */
+function hexOnly(d: Uint8Array, start: number, end: number): string {
+  let out = '';
+  let i = 0;
+  let offset = 0;
+  let p = start;
+  const h2 = (c: number): string => (c < 16 ? '0' : '') + c.toString(16);
+  for (; p + 1 < end; p += 2) {
+    if (i++ % 8 === 0) { out += `\n\t0x${offset.toString(16).padStart(4, '0')}: `; offset += 16; }
+    out += ` ${h2(d[p])}${h2(d[p + 1])}`;
+  }
+  if (p < end) {
+    if (i % 8 === 0) out += `\n\t0x${offset.toString(16).padStart(4, '0')}: `;
+    out += ` ${h2(d[p])}`;
+  }
+  return out;
+}
+
+/** tcpdump's ascii_print (-A): printable characters, '.' for the rest, line ends kept. */
+function asciiDump(d: Uint8Array, start: number, end: number): string {
+  let out = '\n';
+  for (let i = start; i < end; i++) {
+    const c = d[i];
+    if (c === 0x0d) {
+      if (i + 1 >= end || d[i + 1] !== 0x0a) out += '.';
+    } else if ((c > 0x20 && c < 0x7f) || c === 0x09 || c === 0x20 || c === 0x0a) {
+      out += String.fromCharCode(c);
+    } else {
+      out += '.';
+    }
+  }
+  return out;
+}
 
 /** tcpdump's hex_and_ascii_print with the "\n\t" prefix: what it prints for payloads it cannot decode. */
 export function hexAndAscii(d: Uint8Array, start: number, end: number): string {

@@ -26,6 +26,9 @@ options:
   -v                   verbose: IP header fields (TTL, ID, flags, options), checksums, DNS record
                        names, the packet quoted in ICMP errors (IPv4); -vv prints like -v
   -g                   with -v: no line break after the IP header
+  -x | -X | -A         the packet in hex / hex and ASCII / ASCII after its line;
+  -xx | -XX | -AA      the same including the link-level header
+  --print-sampling N   print only every Nth packet (the others are not decoded)
   --json               one JSON object per packet (fields: docs/read.md)
   -t | -tt | -ttt | -tttt | -ttttt
                        no time / epoch seconds / delta to previous / date+time / delta to first
@@ -65,6 +68,10 @@ export async function run(args: string[], io: CliIO): Promise<number> {
         e: { type: 'boolean', short: 'e' },
         q: { type: 'boolean', short: 'q' },
         v: { type: 'boolean', short: 'v', multiple: true },
+        x: { type: 'boolean', short: 'x', multiple: true },
+        X: { type: 'boolean', short: 'X', multiple: true },
+        A: { type: 'boolean', short: 'A', multiple: true },
+        'print-sampling': { type: 'string' },
         n: { type: 'boolean', short: 'n', multiple: true },
         ifmap: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -90,6 +97,14 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     if (!/^[0-9]+$/.test(v.skip)) throw new UsageError(`--skip wants a packet count, not '${v.skip}'`, 'e.g. flowtrace read x.pcap --skip 100 -c 10');
     skip = Number(v.skip);
   }
+  let sampling = 1;
+  if (v['print-sampling'] !== undefined) {
+    if (!/^[0-9]+$/.test(v['print-sampling']) || Number(v['print-sampling']) < 1) throw new UsageError(`--print-sampling wants a positive number, not '${v['print-sampling']}'`);
+    sampling = Number(v['print-sampling']);
+  }
+  const dump: PrintOptions['dump'] = v.X?.length ? (v.X.length > 1 ? 'hex-ascii-link' : 'hex-ascii')
+    : v.x?.length ? (v.x.length > 1 ? 'hex-link' : 'hex')
+      : v.A?.length ? (v.A.length > 1 ? 'ascii-link' : 'ascii') : 'none';
   const precisionArg = v['time-stamp-precision'];
   if (precisionArg !== undefined && precisionArg !== 'micro' && precisionArg !== 'nano') {
     throw new UsageError(`--time-stamp-precision wants micro or nano, not '${precisionArg}'`);
@@ -104,14 +119,15 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     quiet: v.q ?? false,
     verbose: v.v?.length ? 1 : 0,
     noIpLineBreak: v.g ?? false,
+    dump,
     interfaceName,
   };
   const path = input === '-' ? '-' : resolvePath(io.cwd, input);
   const filter = filterWords.join(' ').trim();
-  return readAndPrint(io, path, filter, skip, limit, v.json ?? false, printOptions);
+  return readAndPrint(io, path, filter, skip, limit, sampling, v.json ?? false, printOptions);
 }
 
-async function readAndPrint(io: CliIO, path: string, filter: string, skip: number, limit: number, json: boolean, printOptions: PrintOptions): Promise<number> {
+async function readAndPrint(io: CliIO, path: string, filter: string, skip: number, limit: number, sampling: number, json: boolean, printOptions: PrintOptions): Promise<number> {
   const decoder = createDecoder();
   const printer = new PacketPrinter(printOptions);
   const abort = new AbortController();
@@ -151,6 +167,7 @@ async function readAndPrint(io: CliIO, path: string, filter: string, skip: numbe
       if (count >= limit || stdoutGone) return;
       if (skipped < skip) { skipped++; return; } // like tcpdump --skip: not decoded, no TCP state
       count++;
+      if (sampling > 1 && count % sampling !== 0) return; // --print-sampling: only every Nth is printed
       const decoded = decoder.decode(record.linkType, record.data);
       const iface = interfaces.get(record.interfaceId);
       const ifaceName = iface?.name ?? (originalInterfaces.length === 1 ? originalInterfaces[0].name : null);
