@@ -139,6 +139,7 @@ class Analyzer implements FlowAnalyzer {
   private readonly exchanges: HttpExchange[] = [];
   private readonly anomalies: Anomaly[] = [];
   private readonly nat: NatMapping[] = [];
+  private readonly natKeys = new Set<string>();
   private connectionsNotKept = 0;
   private anomaliesNotKept = 0;
   private exchangesNotKept = 0;
@@ -482,7 +483,9 @@ class Analyzer implements FlowAnalyzer {
     }
     const mappings = natMappings(conn, clientSide, (i) => this.ifNames[i]);
     for (const m of mappings) {
-      if (this.nat.length < this.maxKept && !this.nat.some((n) => n.kind === m.kind && n.from === m.from && n.to === m.to)) this.nat.push(m);
+      if (this.nat.length >= this.maxKept) break;
+      const key = `${m.kind} ${m.from} ${m.to}`;
+      if (!this.natKeys.has(key)) { this.natKeys.add(key); this.nat.push(m); }
     }
     if (selected) {
       for (const a of connectionAnomalies(conn, clientSide, client, server, this.anomalyContext)) {
