@@ -130,7 +130,7 @@ class Analyzer implements FlowAnalyzer {
   private firstUs = -1;
   private lastUs = -1;
   private readonly scratch: StitchedPacket = {
-    hash: 0, ipId: 0, seq: 0, ack: 0, flags: 0, window: 0, payloadLength: 0, payloadHash: 0, firstUs: 0, hops: [0, 0],
+    hash: 0, check: 0, firstUs: 0, hops: [0, 0],
     src: 0, dst: 0, srcPort: 0, dstPort: 0, owner: null, side: 0, leg: 0, firstLeg: 0, nextSameHash: null, scratch: true, copy: null,
   };
   private readonly f: CopyFields = { ipId: 0, seq: 0, ack: 0, flags: 0, window: 0, payloadLength: 0, payloadHash: 0, src: 0, dst: 0, srcPort: 0, dstPort: 0 };
@@ -213,8 +213,7 @@ class Analyzer implements FlowAnalyzer {
     } else {
       // No copies to fold: one reused object, copied only when a reference is kept (retainPacket).
       packet = this.scratch;
-      packet.ipId = f.ipId; packet.seq = f.seq; packet.ack = f.ack; packet.flags = f.flags; packet.window = f.window;
-      packet.payloadLength = f.payloadLength; packet.payloadHash = f.payloadHash; packet.firstUs = tsUs;
+      packet.firstUs = tsUs;
       packet.hops[0] = point; packet.hops[1] = 0;
       packet.copy = null;
       packet.src = f.src; packet.dst = f.dst; packet.srcPort = f.srcPort; packet.dstPort = f.dstPort;

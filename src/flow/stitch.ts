@@ -18,14 +18,9 @@ export const DIRECTION_CODES = ['unknown', 'in', 'out', 'broadcast', 'multicast'
 
 /** A packet seen at one or more points. Hops are packed: point code, then µs since the first copy. */
 export interface StitchedPacket {
+  /** Two independent 32-bit hashes of the fields that survive NAT (ID, seq, ack, flags, window, length, payload). */
   hash: number;
-  ipId: number;
-  seq: number;
-  ack: number;
-  flags: number;
-  window: number;
-  payloadLength: number;
-  payloadHash: number;
+  check: number;
   firstUs: number;
   /** [point, offsetUs, point, offsetUs, …] in arrival order. */
   hops: number[];
@@ -58,8 +53,7 @@ export function retainPacket(p: StitchedPacket): StitchedPacket {
   const point = p.hops[0];
   const hops = SINGLE_HOPS[point] ?? (SINGLE_HOPS[point] = [point, 0]);
   p.copy = {
-    hash: p.hash, ipId: p.ipId, seq: p.seq, ack: p.ack, flags: p.flags, window: p.window, payloadLength: p.payloadLength,
-    payloadHash: p.payloadHash, firstUs: p.firstUs, hops, src: p.src, dst: p.dst, srcPort: p.srcPort,
+    hash: p.hash, check: p.check, firstUs: p.firstUs, hops, src: p.src, dst: p.dst, srcPort: p.srcPort,
     dstPort: p.dstPort, owner: p.owner, side: p.side, leg: p.leg, firstLeg: p.firstLeg, nextSameHash: null, scratch: false, copy: null,
   };
   return p.copy;
@@ -91,7 +85,16 @@ export function hashPayload(data: Uint8Array, offset: number, length: number, ma
   return h | 0;
 }
 
-function copyHash(f: CopyFields): number {
+/** A second hash of the same fields, independent of copyHash: together 64 bits decide "same packet". */
+export function copyCheck(f: CopyFields): number {
+  let h = Math.imul(f.payloadHash ^ 0x5bd1e995, 0xcc9e2d51);
+  h = Math.imul(h ^ f.seq ^ (f.payloadLength << 20), 0x1b873593);
+  h = Math.imul(h ^ f.ack ^ (f.window << 11), 0xe6546b64);
+  h = Math.imul(h ^ f.ipId ^ (f.flags << 19) ^ (h >>> 13), 0x85ebca6b);
+  return (h ^ (h >>> 16)) | 0;
+}
+
+export function copyHash(f: CopyFields): number {
   let h = Math.imul(f.seq ^ 0x9e3779b9, 0x85ebca6b);
   h = Math.imul(h ^ f.ack, 0xc2b2ae35);
   h = Math.imul(h ^ (f.ipId << 16) ^ f.flags, 0x27d4eb2f);
@@ -122,12 +125,12 @@ export class PacketStitcher {
   stitchAcrossInterfaces(f: CopyFields, point: PointCode, tsUs: number): { packet: StitchedPacket; first: boolean } {
     this.expire(tsUs);
     const hash = copyHash(f);
+    const check = copyCheck(f);
     const bucket = hash & this.mask;
     const newest = this.table[bucket];
     for (let p: StitchedPacket | null = newest; p !== null; p = p.nextSameHash) {
       if (tsUs - p.firstUs > this.windowUs) break;
-      if (p.hash !== hash || p.seq !== f.seq || p.ack !== f.ack || p.flags !== f.flags || p.ipId !== f.ipId
-        || p.payloadLength !== f.payloadLength || p.payloadHash !== f.payloadHash || p.window !== f.window) continue;
+      if (p.hash !== hash || p.check !== check) continue;
       if (hasPoint(p.hops, point)) continue;
       p.hops.push(point, tsUs - p.firstUs);
       const copies = p.hops.length >> 1;
@@ -136,8 +139,7 @@ export class PacketStitcher {
       return { packet: p, first: false };
     }
     const packet: StitchedPacket = {
-      hash, ipId: f.ipId, seq: f.seq, ack: f.ack, flags: f.flags, window: f.window,
-      payloadLength: f.payloadLength, payloadHash: f.payloadHash, firstUs: tsUs,
+      hash, check, firstUs: tsUs,
       hops: [point, 0], src: f.src, dst: f.dst, srcPort: f.srcPort, dstPort: f.dstPort,
       owner: null, side: 0, leg: 0, firstLeg: 0, scratch: false, copy: null,
       nextSameHash: newest !== null && tsUs - newest.firstUs <= this.windowUs ? newest : null,
