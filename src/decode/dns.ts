@@ -266,6 +266,7 @@ class DnsWalker {
     if (this.isMdns && i & 0x8000) this.out += ' (Cache flush)';
     let optFlags = 0;
     if (typ === T_OPT) optFlags = u16(d, cp + 2);
+    else if (this.verbose > 2) this.out += ` [${relativeTime(u32(d, cp))}]`;
     cp += 4;
     const len = u16(d, cp);
     cp += 2;
@@ -496,9 +497,15 @@ export function formatDnsSummary(d: Uint8Array, offset: number, length: number, 
     if (qd !== 1) w.out += ` [${qd}q]`;
     for (let i = 0; i < qd; i++) {
       if (i !== 0) w.out += ',';
-      cp = w.skipName(cp);
-      if (cp < 0) return trunc();
-      cp += 4;
+      if (verbose > 1) {
+        w.out += ' q:';
+        cp = w.printQuestion(cp);
+        if (cp < 0) return trunc();
+      } else {
+        cp = w.skipName(cp);
+        if (cp < 0) return trunc();
+        cp += 4;
+      }
     }
     w.out += ` ${an}/${ns}/${ar}`;
     if (an) {
@@ -513,6 +520,10 @@ export function formatDnsSummary(d: Uint8Array, offset: number, length: number, 
       }
     }
     if (an) return trunc();
+    if (verbose > 1) {
+      const r = printSections(w, cp, end, ns, ar);
+      if (r < 0) return trunc();
+    }
   } else {
     w.out += `${id}${OPS[opcode]}${flags & 0x0100 ? '+' : ''}${flags & 0x0010 ? '%' : ''}`;
     const b2 = flags;
@@ -537,8 +548,58 @@ export function formatDnsSummary(d: Uint8Array, offset: number, length: number, 
       }
     }
     if (qd) return trunc();
+    if (verbose > 1) {
+      if (an) {
+        cp = w.printRecord(cp);
+        if (cp < 0) return trunc();
+        an--;
+        while (cp < end && an) {
+          w.out += ',';
+          cp = w.printRecord(cp);
+          if (cp < 0) return trunc();
+          an--;
+        }
+      }
+      if (an) return trunc();
+      if (printSections(w, cp, end, ns, ar) < 0) return trunc();
+    }
   }
   return `${out}${w.out} (${length})`;
+}
+
+/** The " ns:" and " ar:" sections printed from -vv on; -1 when the message is cut. */
+function printSections(w: DnsWalker, cp: number, end: number, ns: number, ar: number): number {
+  for (const [label, initial] of [[' ns:', ns], [' ar:', ar]] as const) {
+    let count = initial;
+    if (cp < end && count) {
+      w.out += label;
+      cp = w.printRecord(cp);
+      if (cp < 0) return -1;
+      count--;
+      while (cp < end && count) {
+        w.out += ',';
+        cp = w.printRecord(cp);
+        if (cp < 0) return -1;
+        count--;
+      }
+    }
+    if (count) return -1;
+  }
+  return cp;
+}
+
+/** tcpdump's unsigned_relts_print: 3600 → "1h", 90061 → "1d1h1m1s", 0 → "0s". */
+export function relativeTime(secs: number): string {
+  if (secs === 0) return '0s';
+  const units: Array<[number, string]> = [[31536000, 'y'], [604800, 'w'], [86400, 'd'], [3600, 'h'], [60, 'm'], [1, 's']];
+  let s = '';
+  for (const [n, unit] of units) {
+    if (secs >= n) {
+      s += `${Math.floor(secs / n)}${unit}`;
+      secs -= Math.floor(secs / n) * n;
+    }
+  }
+  return s;
 }
 
 /** The RCODE including the EDNS extended bits from the OPT record, walked as tcpdump does. */

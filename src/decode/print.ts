@@ -360,7 +360,7 @@ export class PacketPrinter {
       s += sum === 0 ? `, cksum 0x${hex4(tcpSum)} (correct)` : `, cksum 0x${hex4(tcpSum)} (incorrect -> 0x${hex4(checksumShouldBe(tcpSum, sum))})`;
     }
     const payload = length - hlen;
-    if (payload > 0 || flags & (0x02 | 0x01 | 0x04)) {
+    if (this.opts.verbose > 1 || payload > 0 || flags & (0x02 | 0x01 | 0x04)) {
       s += `, seq ${seq}`;
       if (payload > 0) s += `:${(seq + payload) >>> 0}`;
     }
@@ -406,7 +406,15 @@ export class PacketPrinter {
     if (ulen < plen) plen = ulen;
     const payloadOffset = off + 8;
     let sumText = '';
-    if (this.opts.verbose > 0 && !fragmented && p.ipVersion === 6 && payloadOffset + plen <= end) {
+    if (this.opts.verbose > 1 && !fragmented && p.ipVersion === 4) {
+      // print-udp.c checks IPv4 UDP checksums from -vv on (0 means "none sent").
+      const field = u16(d, off + 6);
+      if (field === 0) sumText = '[no cksum] ';
+      else if (payloadOffset + plen <= end) {
+        const sum = transportChecksum(p, off, plen + 8, 17);
+        sumText = sum === 0 ? '[udp sum ok] ' : `[bad udp cksum 0x${hex4(field)} -> 0x${hex4(checksumShouldBe(field, sum))}!] `;
+      }
+    } else if (this.opts.verbose > 0 && !fragmented && p.ipVersion === 6 && payloadOffset + plen <= end) {
       // print-udp.c checks the (mandatory) IPv6 UDP checksum from -v on.
       const sum = transportChecksum(p, off, plen + 8, 17);
       const field = u16(d, off + 6);

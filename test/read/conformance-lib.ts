@@ -39,7 +39,7 @@ export function readTestList(): CorpusTest[] {
 }
 
 /** tcpdump flags flowtrace read supports (anything else makes a test ineligible). */
-const SUPPORTED_FLAG = /^(-q|-t{1,5}|--nano|-S|-e|-g|-v|-vg|-n|-nn|-x|-xx|-X|-XX|-A|-AA|SPECIAL_t)$/;
+const SUPPORTED_FLAG = /^(-q|-t{1,5}|--nano|-S|-e|-g|-v|-vv|-vvv|-vg|-n|-nn|-x|-xx|-X|-XX|-A|-AA|SPECIAL_t)$/;
 
 /** Our argv for a corpus test, or null when it uses a flag we do not support. */
 export function readArgsFor(test: CorpusTest): string[] | null {

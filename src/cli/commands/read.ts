@@ -23,8 +23,9 @@ FILTER is a tcpdump (libpcap) filter expression, e.g.  tcp port 80 and host 10.0
 options:
   -c N                 stop after N packets (counted after the filter and --skip)
   --skip N             do not print (or decode) the first N packets
-  -v                   verbose: IP header fields (TTL, ID, flags, options), checksums, DNS record
-                       names, the packet quoted in ICMP errors (IPv4); -vv prints like -v
+  -v, -vv, -vvv        verbose: IP header fields (TTL, ID, flags, options), checksums, DNS record
+                       names, the packet quoted in ICMP errors; -vv adds UDP checksums and every
+                       DNS section, -vvv DNS TTLs
   -g                   with -v: no line break after the IP header
   -x | -X | -A         the packet in hex / hex and ASCII / ASCII after its line;
   -xx | -XX | -AA      the same including the link-level header
@@ -117,7 +118,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     absoluteSeq: v.S ?? false,
     linkHeader: v.e ?? false,
     quiet: v.q ?? false,
-    verbose: v.v?.length ? 1 : 0,
+    verbose: Math.min(v.v?.length ?? 0, 3),
     noIpLineBreak: v.g ?? false,
     dump,
     interfaceName,
