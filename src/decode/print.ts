@@ -36,6 +36,8 @@ export interface PrintOptions {
   verbose?: number;
   /** `-g`: with -v, no line break after the IP header. */
   noIpLineBreak?: boolean;
+  /** `-T domain`: decode every TCP/UDP payload as DNS whatever the ports. */
+  packetType?: 'none' | 'domain';
   /** `-x`/`-X`/`-A` (hex, hex + ASCII, ASCII) of the packet after the link header; the
    * doubled flags (`-xx`…) include the link header. */
   dump?: 'none' | 'hex' | 'hex-link' | 'hex-ascii' | 'hex-ascii-link' | 'ascii' | 'ascii-link';
@@ -87,6 +89,7 @@ export class PacketPrinter {
       verbose: options.verbose ?? 0,
       noIpLineBreak: options.noIpLineBreak ?? false,
       dump: options.dump ?? 'none',
+      packetType: options.packetType ?? 'none',
       interfaceName: options.interfaceName,
     };
     this.ts = new TimestampFormatter(this.opts.timestamps, this.opts.precision);
@@ -381,6 +384,7 @@ export class PacketPrinter {
       if (this.opts.verbose > 0) return s + rstDataText(d, payloadOffset, payload, end);
       return payloadOffset + payload > end ? s + ' [|tcp]' : s;
     }
+    if (this.opts.packetType === 'domain') return s + formatDnsSummary(d, payloadOffset, payload, end, true, false, this.opts.verbose);
     const isPort = (n: number): boolean => sport === n || dport === n;
     if (isPort(22)) return s + sshText(d, payloadOffset, payload, end);
     if (isPort(80) || isPort(8080)) return s + ': ' + textProtocolSummary(d, payloadOffset, payload, end, 'http', undefined, this.opts.verbose);
@@ -405,6 +409,8 @@ export class PacketPrinter {
     let plen = length - 8;
     if (ulen < plen) plen = ulen;
     const payloadOffset = off + 8;
+    // print-udp.c: a -T type is printed before (and instead of) the checksum check.
+    if (this.opts.packetType === 'domain') return addrs + formatDnsSummary(d, payloadOffset, plen, end, false, false, this.opts.verbose);
     let sumText = '';
     if (this.opts.verbose > 1 && !fragmented && p.ipVersion === 4) {
       // print-udp.c checks IPv4 UDP checksums from -vv on (0 means "none sent").

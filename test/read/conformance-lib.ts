@@ -47,6 +47,10 @@ export function readArgsFor(test: CorpusTest): string[] | null {
   const flags = test.flags;
   for (let i = 0; i < flags.length; i++) {
     const f = flags[i];
+    if (f === '-T' && flags[i + 1] === 'domain') {
+      args.push('-T', flags[++i]);
+      continue;
+    }
     if ((f === '-c' || f === '--skip') && /^[0-9]+$/.test(flags[i + 1] ?? '')) {
       args.push(f, flags[++i]);
       continue;

@@ -30,6 +30,7 @@ options:
   -x | -X | -A         the packet in hex / hex and ASCII / ASCII after its line;
   -xx | -XX | -AA      the same including the link-level header
   --print-sampling N   print only every Nth packet (the others are not decoded)
+  -T domain            decode every TCP/UDP payload as DNS, whatever the ports
   --json               one JSON object per packet (fields: docs/read.md)
   -t | -tt | -ttt | -tttt | -ttttt
                        no time / epoch seconds / delta to previous / date+time / delta to first
@@ -73,6 +74,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
         X: { type: 'boolean', short: 'X', multiple: true },
         A: { type: 'boolean', short: 'A', multiple: true },
         'print-sampling': { type: 'string' },
+        T: { type: 'string', short: 'T' },
         n: { type: 'boolean', short: 'n', multiple: true },
         ifmap: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -106,6 +108,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   const dump: PrintOptions['dump'] = v.X?.length ? (v.X.length > 1 ? 'hex-ascii-link' : 'hex-ascii')
     : v.x?.length ? (v.x.length > 1 ? 'hex-link' : 'hex')
       : v.A?.length ? (v.A.length > 1 ? 'ascii-link' : 'ascii') : 'none';
+  if (v.T !== undefined && v.T !== 'domain') throw new UsageError(`-T ${v.T} is not supported (flowtrace knows -T domain)`, 'drop -T, or use -T domain to force DNS decoding');
   const precisionArg = v['time-stamp-precision'];
   if (precisionArg !== undefined && precisionArg !== 'micro' && precisionArg !== 'nano') {
     throw new UsageError(`--time-stamp-precision wants micro or nano, not '${precisionArg}'`);
@@ -121,6 +124,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     verbose: Math.min(v.v?.length ?? 0, 3),
     noIpLineBreak: v.g ?? false,
     dump,
+    packetType: v.T === 'domain' ? 'domain' : 'none',
     interfaceName,
   };
   const path = input === '-' ? '-' : resolvePath(io.cwd, input);
