@@ -46,7 +46,7 @@ export interface PrintOptions {
 }
 
 /** What the printer reads from a packet record (a PacketRecord satisfies it). */
-export type PrintableRecord = Pick<PacketRecord, 'index' | 'tsSec' | 'tsNsec' | 'capturedLength' | 'originalLength'>;
+export type PrintableRecord = Pick<PacketRecord, 'index' | 'tsSec' | 'tsNsec' | 'capturedLength' | 'originalLength'> & Partial<Pick<PacketRecord, 'tsInvalidFraction'>>;
 
 /** tcpdump's ethertype_values (print-ether.c), the names it prints. */
 export const ETHERTYPE_NAMES: Record<number, string> = {
@@ -103,7 +103,7 @@ export class PacketPrinter {
   /** The line for one packet (no trailing newline; -x/-X/-A dumps and -v add lines). */
   format(record: PrintableRecord, p: DecodedPacket): string {
     let s = this.opts.numbered ? `${String(record.index).padStart(5)}  ` : '';
-    s += this.ts.format(record.tsSec, record.tsNsec);
+    s += this.ts.format(record.tsSec, record.tsNsec, record.tsInvalidFraction ?? null);
     s += this.body(record, p);
     if (this.opts.dump !== 'none') s += this.dump(p);
     return s;

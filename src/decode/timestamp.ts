@@ -36,22 +36,28 @@ export class TimestampFormatter {
     this.width = precision === 'nano' ? 9 : 6;
   }
 
-  /** The timestamp text including its trailing space ('' for -t). */
-  format(tsSec: number, tsNsec: number): string {
+  /**
+   * The timestamp text including its trailing space ('' for -t). `invalidFraction`: the
+   * sub-second field as written in the file when it is out of range (pcap's
+   * tsInvalidFraction); tcpdump prints it as is, marked "(invalid us)" / "(invalid ns)".
+   */
+  format(tsSec: number, tsNsec: number, invalidFraction: number | null = null): string {
     // libpcap hands tcpdump micro-precision timestamps truncated from nanoseconds.
     const frac = this.precision === 'nano' ? tsNsec : Math.floor(tsNsec / 1000);
+    const fracText = invalidFraction !== null ? String(invalidFraction).padStart(this.width, '0') : pad(frac, this.width);
+    const invalid = invalidFraction !== null ? ` (invalid ${this.precision === 'nano' ? 'ns' : 'us'})` : '';
     switch (this.style) {
       case 'none':
         return '';
       case 'epoch':
-        return `${tsSec}.${pad(frac, this.width)} `;
+        return `${tsSec}.${fracText}${invalid} `;
       case 'time': {
         const p = localParts(tsSec);
-        return `${pad(p.h, 2)}:${pad(p.mi, 2)}:${pad(p.s, 2)}.${pad(frac, this.width)} `;
+        return `${pad(p.h, 2)}:${pad(p.mi, 2)}:${pad(p.s, 2)}.${fracText}${invalid} `;
       }
       case 'datetime': {
         const p = localParts(tsSec);
-        return `${p.y}-${pad(p.mo, 2)}-${pad(p.d, 2)} ${pad(p.h, 2)}:${pad(p.mi, 2)}:${pad(p.s, 2)}.${pad(frac, this.width)} `;
+        return `${p.y}-${pad(p.mo, 2)}-${pad(p.d, 2)} ${pad(p.h, 2)}:${pad(p.mi, 2)}:${pad(p.s, 2)}.${fracText}${invalid} `;
       }
       case 'delta':
       case 'sinceFirst': {
