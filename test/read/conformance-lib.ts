@@ -39,7 +39,8 @@ export function readTestList(): CorpusTest[] {
 }
 
 /** tcpdump flags flowtrace read supports (anything else makes a test ineligible). */
-const SUPPORTED_FLAG = /^(-q|-t{1,5}|--nano|-S|-e|-g|-v|-vv|-vvv|-vg|-n|-nn|-x|-xx|-X|-XX|-A|-AA|SPECIAL_t)$/;
+/** Short flags may be grouped as tcpdump allows (-ev, -vvv); node's parseArgs splits them the same way. */
+const SUPPORTED_FLAG = /^(-[qtSegvnxXA]+|--nano|SPECIAL_t)$/;
 
 /** Our argv for a corpus test, or null when it uses a flag we do not support. */
 export function readArgsFor(test: CorpusTest): string[] | null {
@@ -57,7 +58,6 @@ export function readArgsFor(test: CorpusTest): string[] | null {
     }
     if (!SUPPORTED_FLAG.test(f)) return null;
     if (f === 'SPECIAL_t' || f === '-n' || f === '-nn') continue;
-    if (f === '-vg') { args.push('-v', '-g'); continue; }
     args.push(f);
   }
   if (!flags.includes('SPECIAL_t')) args.push('-tttt');
