@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
+import { PcapngWriter, readCapture } from '../../src/capture/index.js';
+
 import { run } from '../../src/cli/commands/read.js';
 import type { CliIO } from '../../src/cli/io.js';
 import { REPO } from './conformance-lib.js';
@@ -73,6 +75,31 @@ describe('output equals tcpdump on real captures', () => {
     assert.match((await read([ANY, '-t', '-c', '1', '--ifmap', json])).out, /^docker0 Out IP6 /);
     writeFileSync(json, '{"7":"other"}');
     assert.match((await read([ANY, '-t', '-c', '1', '--ifmap', json])).out, /^\?     Out IP6 /);
+  });
+
+  it('SLL2 in pcapng (flowtrace capture -w): names come from the interface blocks', async () => {
+    const writer = new PcapngWriter({ application: 'flowtrace-test', comment: null });
+    const ids = new Map<number, number>();
+    await readCapture(ANY, {
+      onPacket(rec) {
+        const ifindex = (rec.data[4] << 24) | (rec.data[5] << 16) | (rec.data[6] << 8) | rec.data[7];
+        let id = ids.get(ifindex);
+        if (id === undefined) {
+          id = writer.addInterface({ name: ifindex === 2 ? 'ens5' : `if${ifindex}`, linkType: rec.linkType, snaplenBytes: 262144 });
+          ids.set(ifindex, id);
+        }
+        writer.writePacket({ interfaceId: id, tsSec: rec.tsSec, tsNsec: rec.tsNsec, data: Uint8Array.from(rec.data), originalLength: rec.originalLength, comment: null, epbDirection: 0 });
+      },
+    });
+    const file = join(tmp, 'named.pcapng');
+    writeFileSync(file, writer.bytes());
+    const r = await read([file, '-t', '-c', '8']);
+    assert.equal(r.code, 0);
+    assert.match(r.out.split('\n')[7], /^ens5  Out IP 10\.99\.0\.1\.50420 > 10\.99\.0\.2\.8080: Flags \[S\]/);
+    // An explicit --ifmap still wins.
+    const map = join(tmp, 'wins.ifmap');
+    writeFileSync(map, '2 eth9\n');
+    assert.match((await read([file, '-t', '-c', '1', '--ifmap', map])).out, /^eth9  Out /);
   });
 
   it('local time of day respects TZ', async () => {

@@ -113,7 +113,16 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   if (precisionArg !== undefined && precisionArg !== 'micro' && precisionArg !== 'nano') {
     throw new UsageError(`--time-stamp-precision wants micro or nano, not '${precisionArg}'`);
   }
-  const interfaceName = v.ifmap !== undefined ? lookupIn(loadIfmap(resolvePath(io.cwd, v.ifmap))) : thisMachineInterfaceName();
+  // SLL2 interface names: the --ifmap given, else the pcapng interface's if_name (flowtrace
+  // capture -w writes one IDB per real interface), else this machine's names like tcpdump.
+  const explicitMap = v.ifmap !== undefined ? lookupIn(loadIfmap(resolvePath(io.cwd, v.ifmap))) : null;
+  const localNames = thisMachineInterfaceName();
+  const current = { idbName: null as string | null };
+  const interfaceName = (ifindex: number): string | null => {
+    if (explicitMap !== null) return explicitMap(ifindex);
+    if (current.idbName !== null && current.idbName !== 'any') return current.idbName;
+    return localNames(ifindex);
+  };
   const printOptions: PrintOptions = {
     timestamps: timestampStyleFromCount(v.t?.length ?? 0),
     precision: v.nano || precisionArg === 'nano' ? 'nano' : 'micro',
@@ -129,10 +138,10 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   };
   const path = input === '-' ? '-' : resolvePath(io.cwd, input);
   const filter = filterWords.join(' ').trim();
-  return readAndPrint(io, path, filter, skip, limit, sampling, v.json ?? false, printOptions);
+  return readAndPrint(io, path, filter, skip, limit, sampling, v.json ?? false, printOptions, current);
 }
 
-async function readAndPrint(io: CliIO, path: string, filter: string, skip: number, limit: number, sampling: number, json: boolean, printOptions: PrintOptions): Promise<number> {
+async function readAndPrint(io: CliIO, path: string, filter: string, skip: number, limit: number, sampling: number, json: boolean, printOptions: PrintOptions, current: { idbName: string | null }): Promise<number> {
   const decoder = createDecoder();
   const printer = new PacketPrinter(printOptions);
   const abort = new AbortController();
@@ -176,6 +185,7 @@ async function readAndPrint(io: CliIO, path: string, filter: string, skip: numbe
       const decoded = decoder.decode(record.linkType, record.data);
       const iface = interfaces.get(record.interfaceId);
       const ifaceName = iface?.name ?? (originalInterfaces.length === 1 ? originalInterfaces[0].name : null);
+      current.idbName = ifaceName;
       if (json) {
         batch += JSON.stringify(packetToJson(record, decoded, printer, ifaceName, printOptions.interfaceName)) + '\n';
       } else {
