@@ -36,6 +36,8 @@ function sizes(): Array<{ label: string; exchanges: number }> {
 const SEED = 20260101;
 /** A run longer than this is not repeated (its noise is small against its length). */
 const SLOW_RUN_SECONDS = 20;
+/** Runs of each library measurement (at least; BENCH_READ_REPEAT can raise it). */
+const LIBRARY_RUNS = 7;
 const here = path.dirname(fileURLToPath(import.meta.url));
 const runningFromSource = import.meta.url.endsWith('.ts');
 
@@ -149,7 +151,8 @@ export const benchCase: BenchCase = {
       const m: Measured = { tool: t.tool, command: t.command, bySize: {} };
       for (const c of captures) {
         const isTshark = t.tool === 'tshark';
-        const runs = isTshark && c.exchanges >= 100_000 ? 1 : repeat();
+        // The library rows take well under a second: more runs cost little and tame the noise.
+        const runs = isTshark && c.exchanges >= 100_000 ? 1 : t.worker ? Math.max(LIBRARY_RUNS, repeat()) : repeat();
         let best: (Run & { runs: number }) | null = null;
         for (let i = 0; i < runs; i++) {
           process.stderr.write(`bench: read: ${t.tool} on ${c.label} packets (run ${i + 1}/${runs})\n`);
@@ -210,7 +213,7 @@ export const benchCase: BenchCase = {
       ...rows,
       '',
       '- *time*: wall time of the whole process (start-up included), best of ' +
-      `${repeat()} runs (one run when a run takes over ${SLOW_RUN_SECONDS} s, and for tshark at ${large.label}). For the two library rows, packets/s is computed from the time inside the read loop`,
+      `${repeat()} runs (${Math.max(LIBRARY_RUNS, repeat())} for the library rows; one when a run takes over ${SLOW_RUN_SECONDS} s, and for tshark at ${large.label}). For the two library rows, packets/s is computed from the time inside the read loop`,
       '  (file reading included, Node start-up excluded); for the command-line tools from the wall time.',
       '- *peak RSS*: `/usr/bin/time -f %M` of the process.',
       '- *speed vs X*: X\'s wall time ÷ this tool\'s wall time (above 1: faster than X).',
