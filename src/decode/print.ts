@@ -556,6 +556,15 @@ export class PacketPrinter {
   private ndVerbose(d: Uint8Array, off: number, length: number, end: number, type: number): string {
     let s = `ICMP6, ${ICMP6_TYPES[type]}, length ${length}`;
     let opts = off + 8;
+    if (type === 134) {
+      // Router advertisement (RFC 4861 §4.2, preference RFC 4191).
+      if (off + 16 > end) return s + ' [|icmp6]';
+      const f = d[off + 5];
+      const flags = [f & 0x80 ? 'managed' : '', f & 0x40 ? 'other stateful' : '', f & 0x20 ? 'home agent' : '', f & 0x04 ? 'proxy' : ''].filter((x) => x !== '');
+      const pref = ['medium', 'high', 'reserved', 'low'][(f >> 3) & 3];
+      s += `\n\thop limit ${d[off + 4]}, Flags [${flags.length ? flags.join(', ') : 'none'}], pref ${pref}, router lifetime ${u16(d, off + 6)}s, reachable time ${u32(d, off + 8)}ms, retrans timer ${u32(d, off + 12)}ms`;
+      opts = off + 16;
+    }
     if (type === 135 || type === 136) {
       if (off + 24 > end) return s + ' [|icmp6]';
       s += type === 135 ? `, who has ${formatIPv6(d, off + 8)}` : `, tgt is ${formatIPv6(d, off + 8)}`;
@@ -575,8 +584,49 @@ export class PacketPrinter {
       if (opts + bytes > stop) return s + ' [|icmp6]';
       const name = ND_OPTION_NAMES[optType] ?? 'unknown option';
       s += `\n\t  ${name} (${optType}), length ${bytes} (${optLen}): `;
+      const lifetime = (v: number): string => (v === 0xffffffff ? 'infinity' : `${v}s`);
       if (optType === 1 || optType === 2) s += formatMac(d, opts + 2, bytes - 2);
-      else if (optType === 5 && bytes >= 8) s += `${u32(d, opts + 4)}`;
+      else if (optType === 5 && bytes >= 8) s += ` ${u32(d, opts + 4)}`;
+      else if (optType === 3 && bytes >= 32) {
+        const pf = d[opts + 3];
+        const pflags = [pf & 0x80 ? 'onlink' : '', pf & 0x40 ? 'auto' : '', pf & 0x20 ? 'router' : ''].filter((x) => x !== '');
+        s += `${formatIPv6(d, opts + 16)}/${d[opts + 2]}, Flags [${pflags.length ? pflags.join(', ') : 'none'}], valid time ${lifetime(u32(d, opts + 4))}, pref. time ${lifetime(u32(d, opts + 8))}`;
+      } else if (optType === 24 && bytes >= 8) {
+        // Route information (RFC 4191 §2.3): prefix of 0, 8 or 16 bytes.
+        const prefix = new Uint8Array(16);
+        prefix.set(d.subarray(opts + 8, opts + Math.min(bytes, 24)));
+        const pref = ['medium', 'high', 'reserved', 'low'][(d[opts + 3] >> 3) & 3];
+        s += ` ${formatIPv6(prefix, 0)}/${d[opts + 2]}, pref=${pref}, lifetime=${lifetime(u32(d, opts + 4))}`;
+      } else if (optType === 31 && bytes >= 8) {
+        // DNS search list (RFC 8106 §5.2): names in DNS label form, zero padded.
+        const names: string[] = [];
+        let q = opts + 8;
+        const stop2 = opts + bytes;
+        while (q < stop2 && d[q] !== 0) {
+          let name = '';
+          while (q < stop2 && d[q] !== 0) {
+            const n = d[q];
+            if (q + 1 + n > stop2) break;
+            for (let i = 0; i < n; i++) name += escapeChar(d[q + 1 + i]);
+            name += '.';
+            q += 1 + n;
+          }
+          names.push(name);
+          q++;
+        }
+        s += ` lifetime ${lifetime(u32(d, opts + 4))}, domain(s): ${names.join(', ')}`;
+      } else if (optType === 38 && bytes >= 16) {
+        // PREF64 (RFC 8781): 13-bit scaled lifetime (× 8 s) and 3-bit prefix length code.
+        const v = u16(d, opts + 2);
+        const plc = v & 7;
+        const prefix = new Uint8Array(16);
+        prefix.set(d.subarray(opts + 4, opts + 16));
+        s += `${formatIPv6(prefix, 0)}/${[96, 64, 56, 48, 40, 32][plc] ?? '??'} (plc ${plc}), lifetime ${(v >> 3) * 8}s`;
+      } else if (optType === 25 && bytes >= 24) {
+        const addrs: string[] = [];
+        for (let a = opts + 8; a + 16 <= opts + bytes; a += 16) addrs.push(formatIPv6(d, a));
+        s += ` lifetime ${lifetime(u32(d, opts + 4))}, addr: ${addrs.join(' addr: ')}`;
+      }
       else if (optType === 14) { for (let i = 2; i < bytes; i++) s += (i > 2 ? ' ' : '') + (d[opts + i] < 16 ? '0' : '') + d[opts + i].toString(16); }
       else s += hexAndAscii(d, opts + 2, opts + bytes).replace(/\n\t/g, '\n\t  ');
       opts += bytes;
@@ -598,7 +648,7 @@ export class PacketPrinter {
       const field = u16(d, off + 2);
       prefix = sum === 0 ? '[icmp6 sum ok] ' : `[bad icmp6 cksum 0x${hex4(field)} -> 0x${hex4(checksumShouldBe(field, sum))}!] `;
     }
-    if (this.opts.verbose > 0 && (type === 133 || type === 135 || type === 136) && off + 8 <= end) {
+    if (this.opts.verbose > 0 && (type === 133 || type === 134 || type === 135 || type === 136) && off + 8 <= end) {
       return prefix + this.ndVerbose(d, off, length, end, type);
     }
     let s = prefix + `ICMP6, ${ICMP6_TYPES[type] ?? `unknown icmp6 type (${type})`}`;
@@ -852,7 +902,8 @@ function extendedEchoText(d: Uint8Array, off: number, length: number, end: numbe
 
 const ND_OPTION_NAMES: Record<number, string> = {
   1: 'source link-address option', 2: 'destination link-address option', 3: 'prefix info option',
-  4: 'redirected header option', 5: 'mtu option', 14: 'nonce option', 25: 'rdnss option', 31: 'dnssl option',
+  4: 'redirected header option', 5: 'mtu option', 14: 'nonce option', 24: 'route info option', 25: 'rdnss option',
+  31: 'dnssl option', 38: 'pref64 option',
 };
 
 function hex4(n: number): string {
