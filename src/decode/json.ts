@@ -5,7 +5,6 @@
 import type { PacketRecord } from '../capture/types.js';
 import { formatIPv4, formatIPv6, formatMac } from './addr.js';
 import { decodeDns } from './dns.js';
-import { ICMP6 } from './icmp.js';
 import type { PacketPrinter } from './print.js';
 import { TCP_FLAG, type DecodedPacket } from './types.js';
 
@@ -68,7 +67,6 @@ export function packetToJson(
   } else if (p.transport === 'icmp' && p.icmp.type >= 0) {
     const i = p.icmp;
     transport = { protocol: i.version === 6 ? 'icmp6' : 'icmp', type: i.type, code: i.code, echoId: i.echoId >= 0 ? i.echoId : null, echoSeq: i.echoSeq >= 0 ? i.echoSeq : null, mtu: i.mtu >= 0 ? i.mtu : null, quotedLength: i.quotedLength };
-    void ICMP6;
   }
   const h = p.http;
   const http: PacketJson['http'] = h.present
