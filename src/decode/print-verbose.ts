@@ -4,6 +4,7 @@
  */
 import { formatIPv4At } from './addr.js';
 import { u16, u32 } from './bytes.js';
+import type { DecodedPacket } from './types.js';
 
 /** tcpdump's ipproto_values. */
 export const IPPROTO_NAMES: Record<number, string> = {
@@ -123,4 +124,22 @@ export function ipv4OptionsText(d: Uint8Array, cp: number, length: number): { te
     length -= optionLength;
   }
   return { text: s, truncated: false };
+}
+
+export function hex4(n: number): string {
+  return n.toString(16).padStart(4, '0');
+}
+
+/** One's complement sum over the pseudo-header (RFC 9293 §3.1, RFC 8200 §8.1) and the segment: 0 when correct. */
+export function transportChecksum(p: DecodedPacket, off: number, length: number, protocol: number): number {
+  const d = p.data;
+  let sum = 0;
+  if (p.ipVersion === 4) {
+    sum = wordSum(d, p.ipv4.offset + 12, 8);
+  } else {
+    sum = wordSum(d, p.ipv6.srcOffset, 32);
+    sum += length >>> 16;
+  }
+  sum += (length & 0xffff) + protocol;
+  return onesComplementSum(d, off, length, sum);
 }

@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { readCapture } from '../../src/capture/index.js';
 import { createDecoder } from '../../src/decode/index.js';
-import { ETHERTYPE_NAMES } from '../../src/decode/print.js';
+import { ETHERTYPE_NAMES } from '../../src/decode/print-link.js';
 import { CORPUS_TESTS, readArgsFor, readTestList } from './conformance-lib.js';
 
 const run = promisify(execFile);
