@@ -202,9 +202,9 @@ class Analyzer implements FlowAnalyzer {
     f.srcPort = t.srcPort;
     f.dstPort = t.dstPort;
     f.payloadLength = t.payloadLength;
-    f.payloadHash = t.capturedPayloadLength > 0 ? hashPayload(d.data, t.payloadOffset, t.capturedPayloadLength) : 0;
-
     if (!this.stitchOn && (d.link.kind === 'linux_sll2' || d.link.kind === 'linux_sll') && this.stitchMode === 'auto') this.stitchOn = true;
+    // The payload hash only tells copies apart: not needed without stitching.
+    f.payloadHash = this.stitchOn && t.capturedPayloadLength > 0 ? hashPayload(d.data, t.payloadOffset, t.capturedPayloadLength) : 0;
     let packet: StitchedPacket;
     if (this.stitchOn) {
       const r = this.stitcher.stitchAcrossInterfaces(f, point, tsUs);
