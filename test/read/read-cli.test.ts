@@ -124,6 +124,12 @@ describe('output equals tcpdump on real captures', () => {
 });
 
 describe('stdin, filters, -c, JSON', () => {
+  it('-r FILE works like tcpdump (filter words then all belong to the filter)', { skip: tcpdumpPresent ? false : 'tcpdump not installed' }, async () => {
+    const r = await read(['-r', ETH, '-t', 'udp', 'port', '53']);
+    assert.equal(r.code, 0);
+    assert.equal(r.out.split('\n').length - 1, 2);
+  });
+
   it('reads a capture from stdin (-)', async () => {
     const r = await read(['-', '-t', '-c', '2'], Readable.from([readFileSync(ETH)]));
     assert.equal(r.code, 0);

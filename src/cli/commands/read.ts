@@ -21,6 +21,7 @@ Prints each packet of a pcap/pcapng capture on one line, like tcpdump -n -r FILE
 FILTER is a tcpdump (libpcap) filter expression, e.g.  tcp port 80 and host 10.0.0.2
 
 options:
+  -r FILE              the capture (tcpdump's spelling; the same as giving FILE first)
   -c N                 stop after N packets (counted after the filter and --skip)
   --skip N             do not print (or decode) the first N packets
   -v, -vv, -vvv        verbose: IP header fields (TTL, ID, flags, options), checksums, DNS record
@@ -59,6 +60,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       allowPositionals: true,
       options: {
         c: { type: 'string', short: 'c' },
+        r: { type: 'string', short: 'r' },
         skip: { type: 'string' },
         g: { type: 'boolean', short: 'g' },
         json: { type: 'boolean' },
@@ -88,7 +90,10 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     io.stdout(USAGE);
     return EXIT.ok;
   }
-  const [input, ...filterWords] = parsed.positionals;
+  // `-r FILE` as in tcpdump, or the file as the first word.
+  const words = [...parsed.positionals];
+  const input = v.r ?? words.shift();
+  const filterWords = words;
   if (input === undefined) throw new UsageError('read needs a capture file (or - for stdin)', 'flowtrace read capture.pcap [FILTER]');
   let limit = Infinity;
   if (v.c !== undefined) {
