@@ -195,3 +195,22 @@ test('--max-kept bounds what is kept (the rest counted, a warning says so); --re
   assert.equal(r.code, 2);
   assertOneLineError(r.err, 'USAGE');
 });
+
+test('--keep exchanges / anomalies: the same analysis, less kept, counts say what was left out', async () => {
+  let r = await run([SEED, '--ifmap', SEED_IFMAP, '--json', '--keep', 'exchanges']);
+  assert.equal(r.code, 0, r.err);
+  let a = JSON.parse(r.out) as FlowAnalysis;
+  assert.equal(a.connections.length, 0);
+  assert.equal(a.limits.connectionsNotKept, 1);
+  assert.equal(a.exchanges.length, 2);
+  assert.equal(a.natMappings.length, 1);
+  r = await run([path.join(DATA, 'app-down.pcap'), '--ifmap', path.join(DATA, 'app-down.ifmap'), '--json', '--keep', 'anomalies']);
+  assert.equal(r.code, 0, r.err);
+  a = JSON.parse(r.out) as FlowAnalysis;
+  assert.deepEqual([a.connections.length, a.exchanges.length], [0, 0]);
+  assert.deepEqual(a.anomalies.map((x) => x.kind), ['rst-from-server']);
+  assert.equal(a.duplicates.maxCopies, 3);
+  // Text output still names the anomaly and its connection.
+  r = await run([path.join(DATA, 'app-down.pcap'), '--ifmap', path.join(DATA, 'app-down.ifmap'), '--keep', 'anomalies']);
+  assert.match(r.out, /rst-from-server: connection refused: the container answered the SYN with RST/);
+});
