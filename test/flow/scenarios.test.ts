@@ -283,3 +283,24 @@ test('real lab capture taken during fault injection: every fault named, every go
   assert.deepEqual(a.natMappings.map((m) => `${m.from} → ${m.to}`), ['172.31.5.20:80 → 172.17.0.2:8080']);
   assert.ok(a.connections.filter((c) => c.serverInside !== null).every((c) => c.nat.length === 1));
 });
+
+test('pcapng with one named interface block per interface (flowtrace capture -w): names and directions from the file', async () => {
+  const { writePcapng } = await import('../../src/capture/index.js');
+  const c = crafted['crafted-pipelining'];
+  const idOf: Record<number, number> = { 2: 0, 3: 1, 4: 2 };
+  const packets = c.frames.map((f) => {
+    const eth = new Uint8Array(14 + f.ip.length);
+    eth.set([0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2], 0);
+    eth[12] = 0x08;
+    eth.set(f.ip, 14);
+    return { interfaceId: idOf[f.ifindex], tsSec: Math.floor(f.tsUs / 1e6), tsNsec: (f.tsUs % 1e6) * 1000, data: eth, epbDirection: f.direction === 'in' ? 1 : 2 };
+  });
+  const bytes = writePcapng(['ens5', 'docker0', 'veth3f2a1b9'].map((name) => ({ name, linkType: 1 })), packets);
+  const { analysis: a } = await analyzeCapture(Readable.from([Buffer.from(bytes)]));
+  assert.deepEqual(a.capture.interfaces.map((i) => i.interface), ['ens5', 'docker0', 'veth3f2a1b9']);
+  assert.equal(a.duplicates.maxCopies, 3);
+  assert.equal(a.exchanges.length, 3);
+  assert.deepEqual(hopNames(a.exchanges[0].request!.hops), ['ens5 in', 'docker0 out', 'veth3f2a1b9 out']);
+  assert.deepEqual(hopNames(a.exchanges[0].response!.hops), ['veth3f2a1b9 in', 'docker0 in', 'ens5 out']);
+  assert.deepEqual(a.natMappings.map((m) => `${m.from} → ${m.to}`), ['172.31.5.20:80 → 172.17.0.2:8080']);
+});
