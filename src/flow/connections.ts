@@ -99,7 +99,11 @@ export class DirectionTracker {
     }
     if (rst) return;
     const span = length + (fin ? 1 : 0);
-    if (span === 0) return;
+    if (span === 0) {
+      // A keep-alive probe (RFC 9293 §3.8.4): no data, one below the next sequence number.
+      if (this.seqKnown && seq === ((this.nextSeq - 1) >>> 0)) this.keepAlives++;
+      return;
+    }
     if (fin) this.finSeen = true;
     if (length > 0) { this.payloadBytes += length; if (!this.firstDataPacket) this.firstDataPacket = retainPacket(packet); }
     if (!this.seqKnown) {

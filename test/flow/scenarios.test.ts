@@ -304,3 +304,15 @@ test('pcapng with one named interface block per interface (flowtrace capture -w)
   assert.deepEqual(hopNames(a.exchanges[0].response!.hops), ['veth3f2a1b9 in', 'docker0 in', 'ens5 out']);
   assert.deepEqual(a.natMappings.map((m) => `${m.from} → ${m.to}`), ['172.31.5.20:80 → 172.17.0.2:8080']);
 });
+
+test('TCP keep-alive probes (empty, one below the next sequence number) are counted, not retransmissions', async () => {
+  const { Conversation, pcapBytes: bytesOf } = await import('./craft.js');
+  const c = new Conversation({ client: ['10.0.0.1', 45000], server: ['10.0.0.2', 80] });
+  c.handshake().send('client', 'GET / HTTP/1.1\r\nHost: x\r\n\r\n').wait(300).send('server', 'HTTP/1.1 204 No Content\r\n\r\n').emit('client', 'A');
+  for (let i = 0; i < 3; i++) c.wait(75_000_000).emit('client', 'A', '', { seq: c.seqOf('client') - 1 }).wait(200).emit('server', 'A');
+  const { analysis: a } = await analyzeCapture(Readable.from([Buffer.from(bytesOf(c.frames, 'ethernet'))]));
+  assert.equal(a.connections[0].toServer.keepAlives, 3);
+  assert.equal(a.connections[0].toServer.retransmissions, 0);
+  assert.deepEqual(a.anomalies, []);
+  assert.equal(a.exchanges[0].response?.status, 204);
+});
