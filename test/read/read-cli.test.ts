@@ -15,6 +15,7 @@ import { PcapngWriter, readCapture } from '../../src/capture/index.js';
 import { run } from '../../src/cli/commands/read.js';
 import type { CliIO } from '../../src/cli/io.js';
 import { REPO } from './conformance-lib.js';
+import { selfCliArgv } from '../../src/self.js';
 
 const DATA = join(REPO, 'test/data/decode');
 const ETH = join(DATA, 'lab-eth.pcap');
@@ -196,13 +197,23 @@ describe('errors', () => {
     assert.equal(r.code, 3);
   });
 
-  it('unreadable file → INPUT with a permission hint', { skip: process.getuid?.() === 0 ? 'root reads any file' : false }, async () => {
+  it('unreadable file → INPUT with a permission hint', async () => {
     const f = join(tmp, 'secret.pcap');
     writeFileSync(f, readFileSync(ETH));
     chmodSync(f, 0o000);
-    const r = await read([f]);
-    assert.equal(r.error?.code, 'INPUT');
-    assert.match(r.error!.message, /permission denied/);
+    if (process.getuid?.() !== 0) {
+      const r = await read([f]);
+      assert.equal(r.error?.code, 'INPUT');
+      assert.match(r.error!.message, /permission denied/);
+      return;
+    }
+    // Root reads any file: run the CLI as the unprivileged user nobody instead.
+    chmodSync(tmp, 0o755);
+    const [node, ...rest] = selfCliArgv();
+    const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', node!, ...rest, 'read', f], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 3, r.stderr);
+    assert.match(r.stderr, /^error\[INPUT\]: .*permission denied.*\nhint: /);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
   });
 
   it('a truncated file prints the packets before the cut, then a warning; exit 3', async () => {
