@@ -10,7 +10,7 @@ import { createReadStream, readdirSync, readFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { CaptureParser, readCapture, type CaptureInterface, type PacketRecord, type ReadSummary } from '../../capture/index.js';
+import { CaptureParser, parseIfmap, readCapture, type CaptureInterface, type PacketRecord, type ReadSummary } from '../../capture/index.js';
 import { createDecoder, PacketPrinter, packetToJson, timestampStyleFromCount, type PrintOptions } from '../../decode/index.js';
 import { CaptureError, EXIT, InputError, MissingDependencyError, UsageError } from '../../errors.js';
 import type { CliIO } from '../io.js';
@@ -299,32 +299,8 @@ function loadIfmap(file: string): Map<number, string> {
   } catch (err) {
     throw new InputError(`cannot read the ifmap ${file}: ${(err as Error).message}`, 'save the map on the capture machine with: ip -o link > ifmap.txt', { file });
   }
-  const map = parseIfmapText(text);
-  if (map.size === 0) throw new InputError(`no interfaces found in the ifmap ${file}`, 'give the output of `ip -o link`, lines "INDEX NAME", or JSON {"2":"ens5"}', { file });
-  return map;
-}
-
-/** `ip -o link` lines ("2: ens5@if3: <…"), "INDEX NAME" lines, or a JSON object. */
-export function parseIfmapText(text: string): Map<number, string> {
-  const map = new Map<number, string>();
-  const trimmed = text.trim();
-  if (trimmed.startsWith('{')) {
-    try {
-      for (const [k, v] of Object.entries(JSON.parse(trimmed) as Record<string, unknown>)) {
-        if (/^[0-9]+$/.test(k) && typeof v === 'string') map.set(Number(k), v);
-      }
-    } catch {
-      return map;
-    }
-    return map;
-  }
-  for (const line of trimmed.split('\n')) {
-    const ipLink = /^\s*([0-9]+):\s+([^:@\s]+)(?:@[^:\s]*)?:/.exec(line);
-    const plain = /^\s*([0-9]+)\s+(\S+)\s*$/.exec(line);
-    const m = ipLink ?? plain;
-    if (m) map.set(Number(m[1]), m[2]);
-  }
-  return map;
+  // One parser for every form (ip -o link, ip link, ip -j link, JSON, INDEX NAME): capture/ifmap.
+  return parseIfmap(text);
 }
 
 function lookupIn(map: Map<number, string>): (ifindex: number) => string | null {
