@@ -57,6 +57,14 @@ const DECODED_ETHERTYPES = new Set([0x0800, 0x86dd, 0x0806]);
 
 interface SeqBase { seq: number; ack: number }
 
+/**
+ * How many conversations keep their initial sequence numbers for relative printing.
+ * tcpdump never forgets one (its memory grows with the capture); flowtrace forgets the
+ * oldest beyond this bound so that reading a stream of any length keeps memory flat. Output
+ * differs from tcpdump only when more conversations than this are interleaved at once.
+ */
+export const MAX_SEQ_CONVERSATIONS = 65_536;
+
 export class PacketPrinter {
   private readonly ts: TimestampFormatter;
   private readonly opts: Required<Omit<PrintOptions, 'interfaceName'>> & Pick<PrintOptions, 'interfaceName'>;
@@ -333,6 +341,11 @@ export class PacketPrinter {
       let th = this.seqBases.get(key);
       if (th === undefined || flags & 0x02) {
         th = rev ? { ack: seq, seq: (ack - 1) >>> 0 } : { seq, ack: (ack - 1) >>> 0 };
+        if (this.seqBases.size >= MAX_SEQ_CONVERSATIONS && !this.seqBases.has(key)) {
+          // Maps iterate in insertion order: the first key is the oldest conversation.
+          const oldest = this.seqBases.keys().next().value;
+          if (oldest !== undefined) this.seqBases.delete(oldest);
+        }
         this.seqBases.set(key, th);
       } else if (rev) {
         seq = (seq - th.ack) >>> 0;
