@@ -3,7 +3,7 @@ export { follow, parseFollowUrl, traceRoot, DEFAULT_REQUEST_TIMEOUT_MS } from '.
 export type { FollowProbes, FollowOptions, RequestInput, ServerSession } from './follow.js';
 export { realProbes, dnsEvidence, routeEvidence, requestEvidence } from './probes.js';
 export type { RealProbeOptions } from './probes.js';
-export { decideVerdict, LAYER_TITLES, SLOW_APPLICATION_MS, fmtMs } from './verdict.js';
+export { decideVerdict, LAYER_TITLES, SLOW_APPLICATION_MS, fmtMs, hopLine } from './verdict.js';
 export { serverEvidenceFromCapture, readServerPackets } from './server.js';
 export type { ServerCaptureInput } from './server.js';
 export * from './types.js';

@@ -6,7 +6,7 @@
 import { resolve } from '../dns/index.js';
 import type { DnsResult } from '../dns/index.js';
 import { traceAddress } from '../trace/index.js';
-import type { AddressTrace } from '../trace/types.js';
+import type { AddressTrace } from '../trace/index.js';
 import { httpProbe, newTraceId } from '../http/index.js';
 import type { HttpResult } from '../http/index.js';
 import { connectAgent, parseAgentTarget } from '../agent/index.js';

@@ -4,8 +4,8 @@
  * so it opens offline and prints to PDF. Light and dark (prefers-color-scheme), 1280 px and
  * phone width (the path map switches to a vertical layout; wide diagrams scroll sideways).
  */
-import type { FollowResult, RowStatus } from '../follow/types.js';
-import { fmtMs } from '../follow/verdict.js';
+import type { FollowResult, RowStatus } from '../follow/index.js';
+import { fmtMs } from '../follow/index.js';
 import { esc, ladderSvg, pathMapSvg, pathNodes, waterfallSvg } from './svg.js';
 
 /** Status badges drawn with CSS (emoji fonts are often missing in headless/print setups). */

@@ -3,8 +3,8 @@
  * packets per observation point, and the waterfall of the client's phases. Pure functions of
  * the follow result; colours come from CSS classes so light/dark/print styles apply.
  */
-import type { FollowResult, LayerId, PacketObservation, RequestEvidence } from '../follow/types.js';
-import { fmtMs } from '../follow/verdict.js';
+import type { FollowResult, LayerId, PacketObservation, RequestEvidence } from '../follow/index.js';
+import { fmtMs } from '../follow/index.js';
 
 export function esc(s: string): string {
   return s.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);

@@ -2,8 +2,8 @@
  * The terminal rendering of a follow result: the verdict table, the cause and the next
  * check, the route and the stitched in-host path. Pure: returns text; the CLI prints it.
  */
-import type { FollowResult, LayerId, RowStatus, VerdictRow } from '../follow/types.js';
-import { fmtMs, hopLine } from '../follow/verdict.js';
+import type { FollowResult, LayerId, RowStatus, VerdictRow } from '../follow/index.js';
+import { fmtMs, hopLine } from '../follow/index.js';
 
 export interface TerminalOptions {
   /** ANSI colours (only on a TTY). */
