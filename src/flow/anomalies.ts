@@ -75,7 +75,8 @@ export function connectionAnomalies(conn: Connection, clientSide: Side, client: 
         message: `connection refused: ${fromContainer ? 'the container' : 'the server'} answered the SYN with RST (first seen ${where ? `on ${hopList(rstHops)}` : 'in the capture'}): nothing listens on ${fmt(serverEndpointAfterNat(conn, clientSide) ?? server)}`,
       });
     } else if (state.kind !== 'reset') {
-      const retries = conn.synRetransmissions > 0 ? ` (${conn.synRetransmissions} retransmission${conn.synRetransmissions > 1 ? 's' : ''})` : '';
+      const n = conn.tracker(clientSide).synRepeats;
+      const retries = n > 0 ? ` (${n} retransmission${n > 1 ? 's' : ''})` : '';
       if (ctx.expectsForwarding() && synOnlyAtEntry) {
         out.push({
           ...base, kind: 'syn-not-forwarded', severity: 'error', ts: ts(conn.synPacket.firstUs), hops: synHops,

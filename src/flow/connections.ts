@@ -43,12 +43,17 @@ const CLOSED: TcpState = { kind: 'closed' };
 /** Out-of-order segments held back for the HTTP parser, per direction. */
 const MAX_PENDING_SEGMENTS = 16;
 const MAX_PENDING_BYTES = 256 * 1024;
-/** A hole filled within this time after it opened is reordering, later a retransmission. */
+/**
+ * Reordering vs retransmission, as Wireshark decides it: a segment below the highest
+ * sequence seen that comes within the connection's handshake RTT (3 ms when unknown) of the
+ * segment that set it, and is not a copy of that segment, is out of order; otherwise it was
+ * sent again.
+ */
 const REORDER_WINDOW_US = 3_000;
 
 interface Pending { seq: number; bytes: Uint8Array; tsUs: number; packet: StitchedPacket }
 
-interface Hole { start: number; end: number; openedUs: number }
+interface Hole { start: number; end: number }
 
 /** One direction of a connection (sender side `from`). */
 export class DirectionTracker {
@@ -59,8 +64,11 @@ export class DirectionTracker {
   keepAlives = 0;
   zeroWindows = 0;
   private windowWasZero = false;
-  /** Next sequence number after the highest byte seen (SYN and FIN count one). */
+  /** Next sequence number after the highest byte seen (SYN and FIN count one), and when it was set. */
   private nextSeq = 0;
+  private nextSeqUs = 0;
+  /** The connection's handshake round trip when known (the reordering threshold). */
+  reorderWindowUs = REORDER_WINDOW_US;
   private seqKnown = false;
   /** Next byte the HTTP parser expects. */
   private streamNext = 0;
@@ -68,6 +76,8 @@ export class DirectionTracker {
   private pending: Pending[] | null = null;
   private pendingBytes = 0;
   lostSegments = 0;
+  /** SYNs (client side) or SYN-ACKs (server side) sent again. */
+  synRepeats = 0;
   finSeen = false;
   /** The first packet carrying data (its hops show the path this way). */
   firstDataPacket: StitchedPacket | null = null;
@@ -90,11 +100,22 @@ export class DirectionTracker {
       } else this.windowWasZero = false;
     }
     if (syn) {
-      // A SYN again with the same ISN: counted by the connection (synRetransmissions).
-      if (this.seqKnown && seq === ((this.nextSeq - 1) >>> 0)) return;
-      this.nextSeq = (seq + 1) >>> 0;
-      this.streamNext = this.nextSeq;
+      // SYN data (TCP Fast Open) takes sequence space after the SYN's own one.
+      const synEnd = (seq + 1 + length) >>> 0;
+      if (this.seqKnown && ((seq - this.nextSeq) | 0) < 0) {
+        // A SYN (or SYN-ACK) again: a handshake retransmission — or, quick and different, reordering.
+        if (tsUs - this.nextSeqUs < this.reorderWindowUs && synEnd !== this.nextSeq) this.outOfOrder++;
+        else this.synRepeats++;
+        return;
+      }
+      this.nextSeq = synEnd;
+      this.nextSeqUs = tsUs;
+      this.streamNext = (seq + 1) >>> 0;
       this.seqKnown = true;
+      if (length > 0) {
+        this.payloadBytes += length;
+        if (captured > 0) this.deliver(this.streamNext, data, payloadOffset, captured, tsUs, packet);
+      }
       return;
     }
     if (rst) return;
@@ -110,34 +131,35 @@ export class DirectionTracker {
       // Midstream: the first segment we see sets the origin of the stream.
       this.seqKnown = true;
       this.nextSeq = seq;
+      this.nextSeqUs = tsUs;
       this.streamNext = seq;
     }
     const end = (seq + span) >>> 0;
-    const d = (seq - this.nextSeq) | 0;
+    let d = (seq - this.nextSeq) | 0;
+    // One byte below with more data: the byte after a zero-window probe, new data (Wireshark's rule).
+    if (d === -1 && length > 1) d = 0;
     if (d === 0) {
       this.nextSeq = end;
+      this.nextSeqUs = tsUs;
     } else if (d > 0) {
       // Bytes between nextSeq and seq were never seen: a hole (lost before the capture
       // point, or still to come out of order).
-      (this.holes ??= []).push({ start: this.nextSeq, end: seq, openedUs: tsUs });
+      (this.holes ??= []).push({ start: this.nextSeq, end: seq });
       if (this.holes.length > 64) { this.holes.shift(); this.lostSegments++; }
       this.nextSeq = end;
+      this.nextSeqUs = tsUs;
     } else {
       // Starts below what we have seen: fills a hole (reordering or a late retransmission),
       // a keep-alive probe (one byte below nextSeq), or a plain retransmission.
       const holeIndex = this.findHole(seq, end);
-      if (holeIndex >= 0) {
-        const hole = this.holes![holeIndex];
-        if (tsUs - hole.openedUs <= REORDER_WINDOW_US) this.outOfOrder++;
-        else this.retransmissions++;
-        this.fillHole(holeIndex, seq, end);
-      } else if (length <= 1 && !fin && ((this.nextSeq - seq) | 0) === 1) {
+      if (holeIndex < 0 && length <= 1 && !fin && ((this.nextSeq - seq) | 0) === 1) {
         this.keepAlives++;
         return;
-      } else {
-        this.retransmissions++;
       }
-      if (((end - this.nextSeq) | 0) > 0) this.nextSeq = end;
+      if (tsUs - this.nextSeqUs < this.reorderWindowUs && end !== this.nextSeq) this.outOfOrder++;
+      else this.retransmissions++;
+      if (holeIndex >= 0) this.fillHole(holeIndex, seq, end);
+      if (((end - this.nextSeq) | 0) > 0) { this.nextSeq = end; this.nextSeqUs = tsUs; }
     }
     if (captured > 0) this.deliver(seq, data, payloadOffset, captured, tsUs, packet);
     if (captured < length && ((this.streamNext - seq) | 0) >= 0 && ((end - this.streamNext) | 0) > 0) {
@@ -229,7 +251,7 @@ export class DirectionTracker {
     const h = holes[i];
     const leftOpen = ((start - h.start) | 0) > 0;
     const rightOpen = ((h.end - end) | 0) > 0;
-    if (leftOpen && rightOpen) holes.splice(i, 1, { start: h.start, end: start, openedUs: h.openedUs }, { start: end, end: h.end, openedUs: h.openedUs });
+    if (leftOpen && rightOpen) holes.splice(i, 1, { start: h.start, end: start }, { start: end, end: h.end });
     else if (leftOpen) h.end = start;
     else if (rightOpen) h.start = end;
     else holes.splice(i, 1);
@@ -282,7 +304,6 @@ export class Connection {
   synUs = -1;
   synAckUs = -1;
   ackUs = -1;
-  synRetransmissions = 0;
   synPacket: StitchedPacket | null = null;
   synAckPacket: StitchedPacket | null = null;
   /** The RST that ended it (its hops tell where it came from). */
@@ -355,7 +376,7 @@ export class Connection {
     const ack = (flags & TCP_FLAG.ACK) !== 0;
     switch (s.kind) {
       case 'syn-sent':
-        if (syn && !ack && sender === this.clientSide) { this.synRetransmissions++; return; } // rule 8
+        if (syn && !ack && sender === this.clientSide) return; // rule 8 (counted by the tracker)
         if (syn && ack && sender !== this.clientSide) { // rule 2
           this.state = SYN_RECEIVED;
           this.synAckUs = tsUs;
@@ -367,6 +388,8 @@ export class Connection {
         if (!syn && ack && sender === this.clientSide) { // rule 3
           this.state = EST_HANDSHAKE;
           this.ackUs = tsUs;
+          // Wireshark's reordering threshold: the handshake's round trip (SYN → ACK).
+          if (tsUs > this.synUs) this.a.reorderWindowUs = this.b.reorderWindowUs = tsUs - this.synUs;
         }
         if (flags & TCP_FLAG.FIN) this.onFin(sender, tsUs);
         return;

@@ -52,7 +52,7 @@ export function renderAnalysis(analysis: FlowAnalysis, options: RenderOptions = 
     lines.push(connectionLine(id, conn, exchanges[0] ?? null));
     if (conn?.handshake) {
       const h = conn.handshake;
-      const retx = h.synRetransmissions ? ` · ${h.synRetransmissions} SYN retransmission(s)` : '';
+      const retx = (h.synRetransmissions ? ` · ${h.synRetransmissions} SYN retransmission(s)` : '') + (h.synAckRetransmissions ? ` · ${h.synAckRetransmissions} SYN-ACK retransmission(s)` : '');
       if (h.synToSynAckMs === null) lines.push(`  handshake  SYN seen at ${h.measuredAt}, no SYN-ACK${retx}`);
       else lines.push(`  handshake  SYN → SYN-ACK ${fmtMs(h.synToSynAckMs)} · SYN-ACK → ACK ${fmtMs(h.synAckToAckMs)} (at ${h.measuredAt})${retx}`);
     } else if (conn && !conn.handshakeSeen) {

@@ -73,6 +73,8 @@ export interface Handshake {
   /** Where those were measured (the interface of the SYN's first copy). */
   measuredAt: string;
   synRetransmissions: number;
+  /** SYN-ACKs sent again by the server. */
+  synAckRetransmissions: number;
 }
 
 export interface ConnectionSummary {
