@@ -107,7 +107,13 @@ export async function setNetworkFault(name: LabFaultName, on: boolean): Promise<
       return;
     }
     case 'veth-down':
+      // The kernel gives up resolving 172.17.0.2 after mcast_solicit (3) × 1 s and answers the
+      // ALB with ICMP host unreachable — at the very moment the ALB's 3 s target timeout fires,
+      // so the ALB's status raced between 502 and 504. Asking longer than the ALB waits gives
+      // the 504 observed in lab-facts.md every time; heal puts the kernel default back.
+      await runChecked(inNs('ec2', ['sysctl', '-q', '-w', `net.ipv4.neigh.docker0.mcast_solicit=${on ? 10 : 3}`]), 'setting ARP probes on docker0');
       await runChecked(inNs('ec2', ['ip', 'link', 'set', LAB.containerVeth, on ? 'down' : 'up']), 'changing the container veth');
+      if (on) await run(inNs('ec2', ['ip', 'neigh', 'flush', 'dev', 'docker0']));
       if (!on) {
         // A stale neighbour entry gives a transient "No route to host" after the link is back.
         await run(inNs('ec2', ['ip', 'neigh', 'flush', 'dev', 'docker0']));
