@@ -124,7 +124,18 @@ function primaryRoutes(routes: RouteEvidence[]): RouteEvidence[] {
   return [...byAddress.values()];
 }
 
-function routeFailure(r: RouteEvidence): Cause {
+/**
+ * The client's connect failed at once with "no route to host / network": some router sent an
+ * ICMP unreachable. A trace can miss that flag — routers rate-limit the unreachables they send
+ * (Linux: a few per peer, then one a second) — so this tells an unreachable route apart from a
+ * blackhole (which gives a connect timeout) when the trace shows only stars.
+ */
+function unreachableAtConnect(ev: FollowEvidence, address: string): boolean {
+  return ev.requests.some((q) => q.address === address && q.error !== null && q.error.phase === 'connect' &&
+    (q.error.code === 'HTTP_UNREACHABLE' || /EHOSTUNREACH|ENETUNREACH/.test(`${q.error.code} ${q.error.message}`)));
+}
+
+function routeFailure(r: RouteEvidence, unreachable: boolean): Cause {
   const answered = r.hops.filter((h) => h.responders.length > 0);
   const flagged = r.hops.find((h) => h.flag !== null);
   if (flagged) {
@@ -140,6 +151,10 @@ function routeFailure(r: RouteEvidence): Cause {
     return { layer: 'route', id: 'no-route', text: `router ${who} at hop ${hopNo} has no route to ${r.address} (${flag}: ${flag === '!N' ? 'network' : 'host'} unreachable)`, next: `check the routing table of ${who} (hop ${hopNo}) for ${r.address}` };
   }
   const last = answered[answered.length - 1];
+  if (unreachable) {
+    const after = last ? `after hop ${last.ttl} (${last.responders[0]?.address})` : 'on the way';
+    return { layer: 'route', id: 'no-route', text: `a router ${after} answers the connection to ${r.address} with "no route to host" (the client's connect failed at once; the trace's probes past it got no ICMP back: routers rate-limit unreachables) — an unreachable route or a reject`, next: `check the routing table${last ? ` of the router after ${last.responders[0]?.address} (hop ${last.ttl + 1})` : ''} for ${r.address}; repeat \`flowtrace trace ${r.address}\` after a few seconds to see its !H/!N/!X` };
+  }
   if (!last) {
     return { layer: 'route', id: 'route-blackhole', text: `no router answered on the way to ${r.address}: the traffic is dropped at the first hop (or the client has no route)`, next: '`ip route get ' + r.address + '` on the client' };
   }
@@ -180,7 +195,9 @@ function routeRow(ev: FollowEvidence): { row: VerdictRow; cause: Cause | null } 
   if (answeredByHttp) {
     return { row: row('route', 'warn', `the trace did not reach ${notReached.map((r) => r.address).join(', ')}, but the request got an answer: probes are filtered on the way`, evidence), cause: null };
   }
-  const cause = routeFailure(notReached[0]!);
+  // The trace that shows a flag names the cause best (the same router answers every address).
+  const worst = notReached.find((r) => r.hops.some((h) => h.flag !== null)) ?? notReached[0]!;
+  const cause = routeFailure(worst, unreachableAtConnect(ev, worst.address));
   if (reached.length > 0) {
     // Some nodes are reachable: the row is a warning; the load-balancer row decides.
     return { row: row('route', 'warn', `${cause.text}; ${reached.map((r) => r.address).join(', ')} reached`, evidence), cause: null };

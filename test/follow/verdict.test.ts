@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SCENARIOS, scenarioResult } from './scenarios.js';
-import { LAYERS } from '../../src/follow/types.js';
+import { LAYERS, type FollowResult } from '../../src/follow/types.js';
 import { renderTerminal } from '../../src/report/terminal.js';
 import { decideVerdict } from '../../src/follow/verdict.js';
 
@@ -65,6 +65,26 @@ test('an ALB node that fails while the other answers is a warning on the LB row 
   assert.equal(v.ok, false);
   assert.equal(v.rows[2]!.status, 'warn');
   assert.match(v.rows[2]!.summary, /refused/);
+});
+
+test('no-route when the routers rate-limit their unreachables: the flag from the other trace, or the fast EHOSTUNREACH', () => {
+  // As the lab's fault matrix once saw it: the backbone's !H answers ran out of tokens, so the
+  // trace to the first address shows only stars after hop 1.
+  const starsOnly = (r: FollowResult['routes'][number]): FollowResult['routes'][number] => ({ ...r, hops: r.hops.filter((h) => h.ttl < 2), explanation: null });
+  const r = scenarioResult('no-route');
+  r.routes = [starsOnly(r.routes[0]!), r.routes[1]!];
+  let v = decideVerdict(r);
+  assert.equal(v.causeId, 'no-route', 'the other trace still shows !N at hop 2');
+  assert.match(v.cause!, /hop 2 has no route/);
+  r.routes = r.routes.map(starsOnly);
+  r.requests = r.requests.map((q) => ({ ...q, error: { code: 'HTTP_UNREACHABLE', phase: 'connect', message: `no route to ${q.address}:80 (EHOSTUNREACH)` } }));
+  v = decideVerdict(r);
+  assert.equal(v.firstFailing, 'route');
+  assert.equal(v.causeId, 'no-route', 'connect failed at once with no route to host: not a blackhole');
+  assert.match(v.cause!, /after hop 1 .*no route to host.*rate-limit/);
+  // The same stars with a connect timeout stay a blackhole.
+  r.requests = r.requests.map((q) => ({ ...q, error: { code: 'TIMEOUT', phase: 'connect', message: 'connect timeout after 5000 ms' } }));
+  assert.equal(decideVerdict(r).causeId, 'route-blackhole');
 });
 
 test('golden JSON results (test/data/follow/*.json)', () => {
