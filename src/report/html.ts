@@ -49,6 +49,7 @@ code,pre,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;
 .caption{color:var(--muted);font-size:13px;margin:6px 2px 0}
 .scroll-hint{display:none}
 .figure svg.pathmap-vertical{display:none}
+.figure svg.pathmap-horizontal{max-width:100%}
 .badge{display:inline-flex;align-items:center;justify-content:center;width:22px;height:22px;border-radius:50%;font-weight:700;font-size:13px;color:#fff;flex:none;vertical-align:-4px}
 .badge-pass{background:var(--pass)}.badge-fail{background:var(--fail)}.badge-warn{background:var(--warn)}.badge-not-checked{background:transparent;color:var(--dim);border:1.5px dashed var(--dim)}
 svg text{fill:var(--fg);font:12px system-ui,sans-serif}
@@ -64,6 +65,9 @@ svg .node-detail{text-anchor:middle;font-size:11px;fill:var(--muted)}
 svg .edge{stroke:var(--muted);stroke-width:1.6;fill:none}
 svg .edge-dim{stroke:var(--dim);stroke-dasharray:3 3}
 svg .edge-fail{stroke:var(--fail);stroke-width:2.2}
+svg .edge-alt{stroke:var(--dim);stroke-dasharray:5 3}
+svg .node-lb-carried rect{stroke-width:3}
+svg .node-lb-other rect{stroke-dasharray:5 3}
 svg .arrowhead{fill:var(--muted)}
 svg .lane{stroke:var(--line);stroke-width:1.5}
 svg .lane-label{text-anchor:middle;font-weight:600}
@@ -157,6 +161,8 @@ export function renderHtmlReport(r: FollowResult): string {
   const ladder = ladderSvg(r);
   const waterfall = waterfallSvg(r);
   const failing = nodes.find((n) => n.failing);
+  const carrier = nodes.find((n) => n.role === 'carried');
+  const lbNote = carrier ? ` Both load-balancer nodes were tried; ★ ${esc(carrier.label.replace(/ ★$/, ''))} carried the request followed on the instance (trace id ${esc(r.server?.traceId ?? '')}), the dashed one was tried beside it.` : '';
   // The raw result rides along, so the page is also the data (`</` escaped for the script tag).
   const json = JSON.stringify(r).replace(/</g, '\\u003c');
   const banner = v.ok
@@ -193,7 +199,7 @@ ${verdictTable(r)}
 </div>
 <h2>Path</h2>
 <div class="figure" id="pathmap">${pathMapSvg(nodes, 'horizontal')}${pathMapSvg(nodes, 'vertical')}</div>
-<p class="caption">${failing ? `✗ marks where the request stopped: <strong>${esc(failing.label)}</strong> (${esc(failing.detail)}). Grey dashed boxes were never reached.` : v.ok ? 'Every point on the path was seen working.' : 'The failure could not be pinned to one point; see the verdict.'} Dashed amber boxes are routers that do not answer traceroute (normal on real networks).</p>
+<p class="caption">${failing ? `✗ marks where the request stopped: <strong>${esc(failing.label)}</strong> (${esc(failing.detail)}). Grey dashed boxes were never reached.` : v.ok ? 'Every point on the path was seen working.' : 'The failure could not be pinned to one point; see the verdict.'} Dashed amber boxes are routers that do not answer traceroute (normal on real networks).${lbNote}</p>
 <h2>Packets on the instance</h2>
 ${ladderBlock}
 <h2>Client timings</h2>

@@ -23,6 +23,12 @@ export interface PathNode {
   /** Marked as the place the request stopped. */
   failing: boolean;
   layer: LayerId;
+  /**
+   * Load-balancer nodes only, when several were tried: `carried` is the one whose request the
+   * server capture followed (its trace id); `other` the ones tried beside it. Consecutive `lb`
+   * nodes are drawn side by side as one step of the path.
+   */
+  role?: 'carried' | 'other';
 }
 
 /** The request's path as a list of nodes, each with its state from the evidence. */
@@ -60,11 +66,23 @@ export function pathNodes(r: FollowResult): PathNode[] {
     });
     if (routeFailing && failIdx >= hops.length) nodes.push({ kind: 'router', label: `hop ${hops.length + 1} *`, detail: 'drops the traffic', state: 'fail', failing: true, layer: 'route' });
   }
-  const lbReq = r.requests.find((q) => q.address === addr) ?? req;
-  nodes.push({
-    kind: 'lb', label: lbReq?.node ? `ALB ${lbReq.node}` : 'load balancer', detail: `${addr ?? '?'}${lbReq?.httpStatus ? ` → ${lbReq.httpStatus}` : lbReq?.error ? ` ${lbReq.error.code}` : ''}`,
-    state: st('loadBalancer'), failing: v.firstFailing === 'loadBalancer', layer: 'loadBalancer',
-  });
+  // Every load-balancer node tried, in the order tried; the one whose request the capture
+  // followed (by trace id) is marked as the carrier.
+  const lbFailing = v.firstFailing === 'loadBalancer';
+  const tried = r.requests.length ? r.requests : [null];
+  const followed = r.server?.traceId ? r.requests.find((q) => q.traceId === r.server!.traceId || q.traceId.endsWith(r.server!.traceId!)) ?? null : null;
+  const badLb = (q: RequestEvidence | null): boolean => !q || q.httpStatus === null || q.httpStatus >= 500;
+  const anyBad = tried.some(badLb);
+  for (const q of tried) {
+    const a = q?.address ?? addr;
+    const role = tried.length > 1 && followed ? (q === followed ? 'carried' : 'other') : undefined;
+    const failing = lbFailing && (!anyBad || badLb(q));
+    nodes.push({
+      kind: 'lb', label: `${q?.node ? `ALB ${q.node}` : 'load balancer'}${role === 'carried' ? ' ★' : ''}`,
+      detail: `${a ?? '?'}${q?.httpStatus ? ` → ${q.httpStatus}` : q?.error ? ` ${q.error.code}` : ''}`,
+      state: st('loadBalancer'), failing, layer: 'loadBalancer', ...(role ? { role } : {}),
+    });
+  }
 
   const s = r.server;
   const find = (role: string) => s?.interfaces.find((i) => i.role === role && i.packets > 0) ?? s?.interfaces.find((i) => i.role === role) ?? null;
@@ -100,47 +118,92 @@ function truncate(s: string, n: number): string {
   return s.length > n ? s.slice(0, n - 1) + '…' : s;
 }
 
-/** The path map, horizontal (wide screens) or vertical (phones, print). */
+/** The widest horizontal map, so that it fits the report's 1280 px layout without scrolling. */
+export const PATHMAP_MAX_WIDTH = 1100;
+
+interface Box { x: number; y: number; w: number; h: number }
+
+/**
+ * The path map, horizontal (wide screens) or vertical (phones, print). The steps of the path
+ * run in a snake (left to right, then right to left on the next row) at most
+ * PATHMAP_MAX_WIDTH wide; the load-balancer nodes tried share one step (stacked in the
+ * horizontal map, side by side in the vertical one), the carrier marked ★ and the others dashed.
+ */
 export function pathMapSvg(nodes: PathNode[], orientation: 'horizontal' | 'vertical'): string {
-  const parts: string[] = [];
-  const boxW = orientation === 'horizontal' ? 128 : 300;
+  const horizontal = orientation === 'horizontal';
+  // Steps: consecutive lb nodes form one step.
+  const steps: PathNode[][] = [];
+  for (const n of nodes) {
+    const last = steps[steps.length - 1];
+    if (last && n.kind === 'lb' && last[0]!.kind === 'lb') last.push(n);
+    else steps.push([n]);
+  }
+  const boxW = horizontal ? 136 : 300;
   const boxH = 52;
-  const gap = orientation === 'horizontal' ? 22 : 22;
-  const perRow = orientation === 'horizontal' ? Math.min(nodes.length, 8) : 1;
-  const rows = Math.ceil(nodes.length / perRow);
-  const width = orientation === 'horizontal' ? perRow * boxW + (perRow - 1) * gap + 20 : boxW + 20;
-  const height = rows * boxH + (rows - 1) * gap + 20;
-  const pos = (i: number): { x: number; y: number } => {
-    const rr = Math.floor(i / perRow);
+  const stackGap = 8;
+  const gap = 22;
+  const margin = 16; // room for the U-turn between rows
+  const perRow = horizontal ? Math.max(1, Math.min(steps.length, Math.floor((PATHMAP_MAX_WIDTH - 2 * margin + gap) / (boxW + gap)))) : 1;
+  const rows = Math.ceil(steps.length / perRow);
+  const maxStack = Math.max(1, ...steps.map((st) => st.length));
+  const rowH = horizontal ? maxStack * boxH + (maxStack - 1) * stackGap : boxH;
+  const width = horizontal ? perRow * boxW + (perRow - 1) * gap + 2 * margin : boxW + 2 * margin;
+  const height = rows * rowH + (rows - 1) * gap + 2 * margin;
+  const rtl = (row: number): boolean => horizontal && row % 2 === 1; // the snake's way back
+  const slot = (i: number): Box & { row: number } => {
+    const row = Math.floor(i / perRow);
     let c = i % perRow;
-    if (orientation === 'horizontal' && rr % 2 === 1) c = perRow - 1 - c; // snake: the second row runs back
-    return { x: 10 + c * (boxW + gap), y: 10 + rr * (boxH + gap) };
+    if (rtl(row)) c = perRow - 1 - c;
+    return { x: margin + c * (boxW + gap), y: margin + row * (rowH + gap), w: boxW, h: rowH, row };
   };
-  nodes.forEach((n, i) => {
-    if (i === 0) return;
-    const a = pos(i - 1);
-    const b = pos(i);
-    const cls = `edge ${n.state === 'skipped' || n.state === 'unknown' ? 'edge-dim' : n.failing ? 'edge-fail' : ''}`;
-    let d: string;
-    if (a.y === b.y) {
-      const [x1, x2] = a.x < b.x ? [a.x + boxW, b.x] : [a.x, b.x + boxW];
-      d = `M${x1} ${a.y + boxH / 2} L${x2} ${b.y + boxH / 2}`;
-    } else {
-      d = `M${a.x + boxW / 2} ${a.y + boxH} L${b.x + boxW / 2} ${b.y}`;
+  const boxes = (i: number): Box[] => {
+    const sl = slot(i);
+    const k = steps[i]!.length;
+    if (horizontal) {
+      const total = k * boxH + (k - 1) * stackGap;
+      const y0 = sl.y + (rowH - total) / 2;
+      return steps[i]!.map((_, j) => ({ x: sl.x, y: y0 + j * (boxH + stackGap), w: boxW, h: boxH }));
     }
-    parts.push(`<path class="${cls}" d="${d}" marker-end="url(#arrow-${orientation})"/>`);
-  });
-  nodes.forEach((n, i) => {
-    const p = pos(i);
-    const mark = n.failing ? '✗ ' : '';
-    const chars = orientation === 'horizontal' ? 17 : 44;
-    parts.push(
-      `<g class="node node-${n.state}${n.failing ? ' node-failing' : ''}" data-kind="${n.kind}" data-layer="${n.layer}"${n.failing ? ' data-failing="true"' : ''}>` +
-      `<title>${esc(`${n.label}: ${n.detail}`)}</title>` +
-      `<rect x="${p.x}" y="${p.y}" width="${boxW}" height="${boxH}" rx="8"/>` +
-      `<text x="${p.x + boxW / 2}" y="${p.y + 21}" class="node-label">${esc(mark + truncate(n.label, chars - mark.length))}</text>` +
-      `<text x="${p.x + boxW / 2}" y="${p.y + 39}" class="node-detail">${esc(truncate(n.detail, chars + 3))}</text></g>`,
-    );
+    const w = (boxW - (k - 1) * stackGap) / k;
+    return steps[i]!.map((_, j) => ({ x: sl.x + j * (w + stackGap), y: sl.y, w, h: boxH }));
+  };
+  const parts: string[] = [];
+  for (let i = 1; i < steps.length; i++) {
+    const [sa, sb] = [slot(i - 1), slot(i)];
+    const [ba, bb] = [boxes(i - 1), boxes(i)];
+    steps[i]!.forEach((n, jb) => steps[i - 1]!.forEach((m, ja) => {
+      const a = ba[ja]!;
+      const b = bb[jb]!;
+      const alt = n.role === 'other' || m.role === 'other';
+      const cls = `edge ${n.state === 'skipped' || n.state === 'unknown' ? 'edge-dim' : n.failing ? 'edge-fail' : alt ? 'edge-alt' : ''}`;
+      let d: string;
+      if (!horizontal) {
+        d = `M${a.x + a.w / 2} ${a.y + a.h} L${b.x + b.w / 2} ${b.y}`;
+      } else if (sa.row === sb.row) {
+        d = rtl(sa.row) ? `M${a.x} ${a.y + a.h / 2} L${b.x + b.w} ${b.y + b.h / 2}` : `M${a.x + a.w} ${a.y + a.h / 2} L${b.x} ${b.y + b.h / 2}`;
+      } else {
+        // U-turn around the end of the row, outside the boxes.
+        const out = rtl(sa.row) ? a.x - margin + 3 : a.x + a.w + margin - 3;
+        const [xa, xb] = rtl(sa.row) ? [a.x, b.x] : [a.x + a.w, b.x + b.w];
+        d = `M${xa} ${a.y + a.h / 2} L${out} ${a.y + a.h / 2} L${out} ${b.y + b.h / 2} L${xb} ${b.y + b.h / 2}`;
+      }
+      parts.push(`<path class="${cls}" d="${d}" marker-end="url(#arrow-${orientation})"/>`);
+    }));
+  }
+  steps.forEach((st, i) => {
+    const bx = boxes(i);
+    st.forEach((n, j) => {
+      const p = bx[j]!;
+      const mark = n.failing ? '✗ ' : '';
+      const chars = Math.floor(p.w / 7.6);
+      parts.push(
+        `<g class="node node-${n.state}${n.failing ? ' node-failing' : ''}${n.role ? ` node-lb-${n.role}` : ''}" data-kind="${n.kind}" data-layer="${n.layer}"${n.failing ? ' data-failing="true"' : ''}${n.role ? ` data-role="${n.role}"` : ''}>` +
+        `<title>${esc(`${n.label}: ${n.detail}${n.role === 'carried' ? ' (carried the followed request)' : n.role === 'other' ? ' (also tried; not the request followed on the instance)' : ''}`)}</title>` +
+        `<rect x="${p.x}" y="${p.y}" width="${p.w}" height="${p.h}" rx="8"/>` +
+        `<text x="${p.x + p.w / 2}" y="${p.y + 21}" class="node-label">${esc(mark + truncate(n.label, chars - mark.length))}</text>` +
+        `<text x="${p.x + p.w / 2}" y="${p.y + 39}" class="node-detail">${esc(truncate(n.detail, chars + 3))}</text></g>`,
+      );
+    });
   });
   return `<svg class="pathmap pathmap-${orientation}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="path of the request">` +
     `<defs><marker id="arrow-${orientation}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10 z" class="arrowhead"/></marker></defs>` +

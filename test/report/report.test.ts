@@ -82,6 +82,22 @@ for (const c of cases()) {
     else assert.deepEqual(failing, []);
     assert.ok(await page.isVisible('svg.pathmap-horizontal'));
     assert.equal(await page.isVisible('svg.pathmap-vertical'), false);
+    // The map fits the 1280 px layout: nothing scrolls or is cut off (docker0 once was).
+    const mapFit = await page.$eval('#pathmap', (f) => {
+      const box = f.getBoundingClientRect();
+      const out = [...f.querySelectorAll('svg.pathmap-horizontal g.node rect')].filter((r) => { const b = r.getBoundingClientRect(); return b.left < box.left || b.right > box.right; }).length;
+      return { overflow: f.scrollWidth - f.clientWidth, out };
+    });
+    assert.deepEqual(mapFit, { overflow: 0, out: 0 }, 'the path map fits at 1280 px');
+    // Every load-balancer node tried is on the map; the one the capture followed carries ★.
+    const lbs = await page.$$eval('svg.pathmap-horizontal g[data-kind="lb"]', (gs) => gs.map((g) => ({ role: g.getAttribute('data-role'), label: g.querySelector('.node-label')?.textContent ?? '' })));
+    assert.equal(lbs.length, Math.max(1, c.result.requests.length), 'one box per load-balancer address tried');
+    for (const q of c.result.requests) if (q.node) assert.ok(lbs.some((l) => l.label.includes(`ALB ${q.node}`)), `ALB ${q.node} on the map`);
+    const followed = c.result.requests.find((q) => q.traceId === c.result.server?.traceId);
+    if (followed && c.result.requests.length > 1) {
+      assert.deepEqual(lbs.filter((l) => l.role === 'carried').map((l) => l.label), [`ALB ${followed.node} ★`]);
+      assert.equal(lbs.filter((l) => l.role === 'other').length, c.result.requests.length - 1);
+    }
 
     // The hops: every traced hop in the route table, routers by address.
     const hopCells = await page.$$eval('table.hops tbody tr td:nth-child(2)', (tds) => tds.map((t) => t.textContent ?? ''));
@@ -102,6 +118,7 @@ for (const c of cases()) {
     assert.equal(await page.isVisible('svg.pathmap-horizontal'), false);
     const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
     assert.ok(overflow <= 1, `page scrolls sideways by ${overflow}px at 390 px`);
+    assert.equal(await page.$eval('#pathmap', (f) => f.scrollWidth - f.clientWidth), 0, 'the vertical path map fits at 390 px');
     await page.screenshot({ path: path.join(artifacts, `report-${c.name}-390.png`), fullPage: true });
 
     // Dark mode follows the system setting.
