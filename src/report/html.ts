@@ -72,6 +72,8 @@ svg .arrowhead{fill:var(--muted)}
 svg .lane{stroke:var(--line);stroke-width:1.5}
 svg .lane-label{text-anchor:middle;font-weight:600}
 svg .nat rect{fill:var(--warnbg);stroke:var(--warn)}
+svg .nat-band{fill:var(--warnbg);opacity:.45}
+svg text.nat-addr{font-size:10px;fill:var(--warn);font-weight:600}
 svg .nat text{text-anchor:middle;font-size:10px}
 svg .msg line{stroke-width:1.6}
 svg .msg-req line{stroke:var(--accent)}

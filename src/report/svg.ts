@@ -119,7 +119,7 @@ function truncate(s: string, n: number): string {
 }
 
 /** The widest horizontal map, so that it fits the report's 1280 px layout without scrolling. */
-export const PATHMAP_MAX_WIDTH = 1100;
+export const PATHMAP_MAX_WIDTH = 1120;
 
 interface Box { x: number; y: number; w: number; h: number }
 
@@ -251,8 +251,12 @@ export function ladderSvg(r: FollowResult): string | null {
   const nat = s.nat[0];
   if (nat && ens5 >= 0 && d0 >= 0) {
     const mid = (x(ens5) + x(d0)) / 2;
+    // A band down the whole ladder: every packet crossing it is rewritten there.
+    parts.push(`<rect class="nat-band" x="${x(ens5) + 6}" y="${top - 2}" width="${x(d0) - x(ens5) - 12}" height="${height - top - 8}"/>`);
     parts.push(`<g class="nat"><rect x="${mid - 62}" y="${top - 32}" width="124" height="28" rx="4"/><text x="${mid}" y="${top - 21}">DNAT ${esc(nat.from)}</text><text x="${mid}" y="${top - 9}">→ ${esc(nat.to)}</text></g>`);
   }
+  // The rewrite written on the first packet each way that shows it: the address on ens5 and on docker0.
+  const natShown = { request: false, response: false };
   rows.forEach((copies, i) => {
     copies.sort((a, b) => a.tMs - b.tMs);
     const first = copies[0]!;
@@ -282,6 +286,19 @@ export function ladderSvg(r: FollowResult): string | null {
       parts.push(`<circle cx="${cx}" cy="${y}" r="3.5"/><text class="copy-time" x="${cx + (req ? -4 : 4)}" y="${y + 12}" text-anchor="${req ? 'end' : 'start'}">+${c.tMs.toFixed(3)}</text>`);
     }
     if (failing) parts.push(`<text class="lost" x="${x(last) + 18}" y="${y + 5}">✗</text>`);
+    const onEns5 = copies.find((c) => c.iface === 'ens5');
+    const onDocker0 = copies.find((c) => c.iface === 'docker0');
+    if (nat && onEns5 && onDocker0 && !natShown[first.way]) {
+      const [a, b] = req ? [onEns5.dst, onDocker0.dst] : [onEns5.src, onDocker0.src];
+      if (a !== b) {
+        natShown[first.way] = true;
+        const word = req ? 'dst' : 'src';
+        // Above the line, clear of the message label and the copy times.
+        const ax = req ? x(ens5) + 6 : x(ens5) - 6;
+        parts.push(`<text class="nat-addr" x="${ax}" y="${y - 5}" text-anchor="${req ? 'start' : 'end'}">${word} ${esc(a)}</text>`);
+        parts.push(`<text class="nat-addr" x="${x(d0) + 6}" y="${y - 5}" text-anchor="start">${word} ${esc(b)}</text>`);
+      }
+    }
     const labelX = (xs[0]! + (xs[1] ?? xs[0]!)) / 2; // on the first segment, clear of the lanes
     parts.push(`<text class="msg-label" x="${labelX}" y="${y - 5}">${esc(label)}</text></g>`);
     parts.push(`<text class="row-time" x="8" y="${y + 4}">+${first.tMs.toFixed(3)} ms</text>`);

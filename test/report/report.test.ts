@@ -109,6 +109,13 @@ for (const c of cases()) {
     const labels = await page.$$eval('svg.ladder g.msg', (gs) => gs.map((g) => g.getAttribute('data-label') ?? ''));
     for (const m of c.messages) assert.ok(labels.includes(m), `ladder has ${m} (has ${labels.join(', ')})`);
     if (c.result.server?.nat.length && c.result.server.packets.length) assert.match(await page.textContent('svg.ladder .nat') ?? '', /DNAT .*→/);
+    // …and written on the packet: its address on ens5 and, rewritten, on docker0.
+    const nat = c.result.server?.nat[0];
+    if (nat && c.result.server!.packets.some((p) => p.iface === 'docker0')) {
+      const addrs = await page.$$eval('svg.ladder text.nat-addr', (ts) => ts.map((t) => t.textContent ?? ''));
+      assert.ok(addrs.includes(`dst ${nat.from}`) && addrs.includes(`dst ${nat.to}`), `the request's rewrite on the ladder (has ${addrs.join(', ')})`);
+      assert.equal(await page.$$eval('svg.ladder rect.nat-band', (rs) => rs.length), 1, 'the DNAT band between ens5 and docker0');
+    }
 
     await page.screenshot({ path: path.join(artifacts, `report-${c.name}-1280.png`), fullPage: true });
 
