@@ -11,7 +11,10 @@ import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { main } from '../../src/cli/main.js';
+import { selfCliArgv } from '../../src/self.js';
 import { memoryIO } from '../../src/cli/io.js';
 import type { FollowResult } from '../../src/follow/index.js';
 
@@ -94,4 +97,23 @@ test('--report writes the HTML; `flowtrace report` redraws it from the JSON', as
   const wrong = await cli(['report', 'other.json']);
   assert.equal(wrong.code, 3);
   assert.match(wrong.err, /schema version 99/);
+});
+
+const SCRIPT = '/usr/bin/script';
+test('progress only on a terminal: drawn on a TTY, never into a redirected stderr or a pipe', { skip: existsSync(SCRIPT) ? false : 'needs script(1) from util-linux for a pseudo-terminal' }, async () => {
+  // Asynchronously: a blocking spawn would stall this process's loopback server.
+  const quote = (a: string): string => `'${a.replace(/'/g, `'\\''`)}'`;
+  const cmd = [...selfCliArgv(), 'follow', `http://127.0.0.1:${port}/`, '--once', '--proto', 'tcp', '--timeout', '3'].map(quote).join(' ');
+  const run = (shell: string): Promise<string> => new Promise((resolve) => {
+    const c = spawn(SCRIPT, ['-qec', shell, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    c.stdout.on('data', (b: Buffer) => { out += b.toString('utf8'); });
+    c.on('close', () => resolve(out));
+  });
+  const onTty = await run(cmd);
+  assert.match(onTty, /\r\x1b\[2K\S+ (resolving|tracing|HTTP request)/, 'spinner frames on the terminal');
+  const errFile = path.join(dir, 'progress.err');
+  const toFile = await run(`${cmd} 2>${quote(errFile)}`);
+  assert.match(toFile, /DNS/, 'the table still goes to the terminal');
+  assert.equal(readFileSync(errFile, 'utf8'), '', 'no frames in the redirected stderr');
 });

@@ -98,8 +98,9 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     throw new UsageError(`unknown --server '${values.server}'`, 'targets: ssh://user@host[:port], netns:NODE (the lab: netns:ec2), local');
   }
 
-  // Progress on a TTY only (stderr, so --json on stdout stays clean).
-  const progress = io.isTTY && !values.json;
+  // Progress on a TTY only (stderr, so --json on stdout stays clean) — and only when stderr,
+  // where it is drawn, is that terminal too (`2>file` must not fill the file with frames).
+  const progress = io.isTTY && process.stderr.isTTY === true && !values.json;
   let frame = 0;
   let current = '';
   const draw = (): void => { io.stderr(`\r\x1b[2K${SPINNER[frame++ % SPINNER.length]} ${current}`); };
