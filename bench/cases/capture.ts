@@ -3,7 +3,7 @@
  * a bounded count) at ≥ 100 k packets/s, captured by tcpdump alone and by
  * `flowtrace capture`, one after the other with the same traffic, several rounds.
  *
- *   tcpdump alone:  tcpdump -i any -w /dev/null -U --immediate-mode -s 1600 -B 32768 -Z root 'ifindex 1 and udp port P'
+ *   tcpdump alone:  tcpdump -i any -w /dev/null --immediate-mode -s 1600 -B 32768 -Z root 'ifindex 1 and udp port P'
  *                   (the engine's own settings, writing to the cheapest possible consumer)
  *   tcpdump default: tcpdump -i lo -w /dev/null 'udp port P' (what people type)
  *   flowtrace:      flowtrace capture -i lo -q --no-follow-nat udp port P
@@ -96,7 +96,8 @@ async function once(tool: Row['tool'], round: number): Promise<Row> {
     argv = [...selfCliArgv(), 'capture', '-i', 'lo', '-q', '--no-follow-nat', 'udp', 'port', String(PORT)];
     readyText = 'Ctrl-C to stop';
   } else if (tool === 'tcpdump alone') {
-    argv = tcpdumpArgv({ interface: 'any', filter: `ifindex 1 and udp port ${PORT}`, snaplenBytes: TCPDUMP_DEFAULTS.snaplenBytes, bufferKiB: TCPDUMP_DEFAULTS.bufferKiB, netns: null });
+    // The argv flowtrace's engine uses for a quiet capture (-q: no -U), writing to /dev/null.
+    argv = tcpdumpArgv({ interface: 'any', filter: `ifindex 1 and udp port ${PORT}`, snaplenBytes: TCPDUMP_DEFAULTS.snaplenBytes, bufferKiB: TCPDUMP_DEFAULTS.bufferKiB, netns: null, packetBuffered: false });
     argv[argv.indexOf('-w') + 1] = '/dev/null';
     readyText = 'listening on';
   } else {

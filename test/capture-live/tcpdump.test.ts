@@ -40,6 +40,7 @@ test('failures are classified: privilege, unknown interface, bad filter, missing
 
 test('the tcpdump argv: pcap to stdout, unbuffered, immediate, small snaplen, big buffer, root; filter as one word', () => {
   assert.deepEqual(tcpdumpArgv(spec), ['tcpdump', '-i', 'any', '-w', '-', '-U', '--immediate-mode', '-s', '1600', '-B', '4096', '-Z', 'root', 'port 80']);
+  assert.ok(!tcpdumpArgv({ ...spec, packetBuffered: false }).includes('-U'));
   assert.deepEqual(tcpdumpArgv({ ...spec, filter: '', netns: 'ft-ec2' }).slice(0, 5), ['ip', 'netns', 'exec', 'ft-ec2', 'tcpdump']);
   assert.equal(TCPDUMP_DEFAULTS.snaplenBytes, 1600);
 });

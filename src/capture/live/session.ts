@@ -73,6 +73,12 @@ export interface LiveCaptureOptions {
   /** Keep packets in memory (for -w and the analysis); bounded by `maxKeptBytes`. */
   keepPackets?: boolean;
   maxKeptBytes?: number;
+  /**
+   * Deliver each packet as soon as tcpdump sees it (tcpdump -U). Default: true when
+   * `onPacket` is given. Without it packets arrive in batches (and all of them on stop),
+   * which costs far less under load.
+   */
+  live?: boolean;
   /** Called for every packet as it arrives (the record is reused: copy what you keep). */
   onPacket?: (record: PacketRecord, where: { ifindex: number; interfaceName: string | null; direction: LiveDirection }) => void;
   /** Look up containers behind veths (default true). */
@@ -188,6 +194,10 @@ export async function startCapture(options: LiveCaptureOptions = {}): Promise<Li
   const engine = options.engine ?? tcpdumpEngine({ knownInterfaces: () => links.map((l) => l.name) });
   const proc: EngineProcess = engine.start({
     interface: 'any', filter, netns,
+    // Packet-by-packet delivery only when someone looks at packets as they come.
+    packetBuffered: options.live ?? options.onPacket !== undefined,
+    // With buffered output a count must be enforced by tcpdump too (it flushes when it exits).
+    maxPackets: options.maxPackets ?? null,
     snaplenBytes: options.snaplenBytes ?? TCPDUMP_DEFAULTS.snaplenBytes,
     bufferKiB: options.bufferKiB ?? TCPDUMP_DEFAULTS.bufferKiB,
   });

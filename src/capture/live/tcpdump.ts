@@ -37,6 +37,14 @@ export interface EngineSpec {
   bufferKiB: number;
   /** Run inside this named network namespace (`ip netns exec NAME tcpdump …`); null: here. */
   netns: string | null;
+  /**
+   * `-U`: tcpdump writes every packet to the pipe at once (for live printing). Without it
+   * tcpdump fills its output buffer first — far fewer writes and wake-ups under load — and
+   * flushes on exit, so nothing is lost; only the live delivery is later. Default true.
+   */
+  packetBuffered?: boolean;
+  /** `-c N`: tcpdump exits (flushing) after N packets — needed when output is buffered. */
+  maxPackets?: number | null;
 }
 
 /** What tcpdump says on stderr when it exits: its own counters. */
@@ -75,9 +83,10 @@ export interface CaptureEngine {
 /** The argv of the tcpdump child for a spec (exported for tests and `--dry-run` style docs). */
 export function tcpdumpArgv(spec: EngineSpec): string[] {
   const argv = [
-    'tcpdump', '-i', spec.interface, '-w', '-', '-U', '--immediate-mode',
+    'tcpdump', '-i', spec.interface, '-w', '-', ...(spec.packetBuffered === false ? [] : ['-U']), '--immediate-mode',
     '-s', String(spec.snaplenBytes), '-B', String(spec.bufferKiB), '-Z', 'root',
   ];
+  if (spec.maxPackets != null) argv.push('-c', String(spec.maxPackets));
   if (spec.filter.trim() !== '') argv.push(spec.filter);
   return spec.netns === null ? argv : ['ip', 'netns', 'exec', spec.netns, ...argv];
 }
