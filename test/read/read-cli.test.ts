@@ -225,6 +225,18 @@ describe('errors', () => {
     assert.match(r.err, /^warning: .*; the 26 packet\(s\) before it were printed\n$/);
   });
 
+  it('a truncated file with a FILTER: the matching packets before the cut, then a warning (not an error); exit 3', { skip: tcpdumpPresent ? false : 'tcpdump not installed' }, async () => {
+    const cut = join(tmp, 'cut-filter.pcap');
+    writeFileSync(cut, readFileSync(ETH).subarray(0, 3000));
+    const all = (await read([cut, '-t'])).out.split('\n').filter((l) => /\.8080[ :]/.test(l));
+    const r = await read([cut, '-t', 'tcp port 8080']);
+    assert.equal(r.error, null, `no error thrown: ${r.error?.message}`);
+    assert.equal(r.code, 3);
+    assert.ok(all.length > 0, 'the cut file holds port-8080 packets');
+    assert.deepEqual(r.out.trim().split('\n'), all);
+    assert.match(r.err, new RegExp(`^warning: the input ends inside a record \\(libpcap: truncated dump file[^\n]*\\); the ${all.length} matching packet\\(s\\) before it were printed\n$`));
+  });
+
   it('bad options → USAGE, exit 2', async () => {
     assert.equal((await read([])).error?.code, 'USAGE');
     assert.equal((await read([ETH, '-c', 'x'])).error?.code, 'USAGE');

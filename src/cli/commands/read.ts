@@ -201,6 +201,7 @@ async function readAndPrint(io: CliIO, path: string, filter: string, skip: numbe
     },
   };
   let summary: ReadSummary | null = null;
+  let filterTruncated: string | null = null;
   let child: ChildProcess | null = null;
   const unregister = io.onInterrupt(() => abort.abort(new Error('interrupted')));
   try {
@@ -215,7 +216,7 @@ async function readAndPrint(io: CliIO, path: string, filter: string, skip: numbe
         if (!abort.signal.aborted) await filtered.done.catch((e: unknown) => { throw e; });
         throw err;
       }
-      if (!abort.signal.aborted) await filtered.done;
+      if (!abort.signal.aborted) filterTruncated = await filtered.done;
     }
   } catch (err) {
     if (!abort.signal.aborted) throw err;
@@ -232,6 +233,10 @@ async function readAndPrint(io: CliIO, path: string, filter: string, skip: numbe
     io.stderr(`warning: ${summary.truncated.message}; the ${count} packet(s) before it were printed\n`);
     return EXIT.input;
   }
+  if (filterTruncated !== null) {
+    io.stderr(`warning: the input ends inside a record (libpcap: ${filterTruncated}); the ${count} matching packet(s) before it were printed\n`);
+    return EXIT.input;
+  }
   return EXIT.ok;
 }
 
@@ -240,7 +245,7 @@ async function readAndPrint(io: CliIO, path: string, filter: string, skip: numbe
  * interface names are lost: the first chunk of the input is also parsed here to learn the
  * original interfaces (a single named interface keeps its name).
  */
-function startFilter(path: string, filter: string, io: CliIO, onInterfaces: (ifaces: CaptureInterface[]) => void): { output: Readable; child: ChildProcess; done: Promise<void> } {
+function startFilter(path: string, filter: string, io: CliIO, onInterfaces: (ifaces: CaptureInterface[]) => void): { output: Readable; child: ChildProcess; done: Promise<string | null> } {
   const child = spawn('tcpdump', ['-r', '-', '-w', '-', '-U', filter], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.setEncoding('utf8');
@@ -271,15 +276,18 @@ function startFilter(path: string, filter: string, io: CliIO, onInterfaces: (ifa
   source.pipe(child.stdin!);
   const output = new PassThrough();
   child.stdout!.pipe(output);
-  const done = new Promise<void>((resolveDone, rejectDone) => {
+  /** Resolves to null, or to libpcap's words when the input ends inside a record (a truncated file). */
+  const done = new Promise<string | null>((resolveDone, rejectDone) => {
     child.on('error', (err: NodeJS.ErrnoException) => {
       output.end();
       rejectDone(err.code === 'ENOENT' ? new MissingDependencyError('tcpdump', 'tcpdump', { reason: 'FILTER is applied by libpcap through tcpdump' }) : err);
     });
     child.on('close', (code) => {
       if (openError) return rejectDone(openError);
-      if (code === 0) return resolveDone();
+      if (code === 0) return resolveDone(null);
       const message = stderr.split('\n').map((l) => l.replace(/^tcpdump: /, '').trim()).filter((l) => l && !l.startsWith('reading from') && !l.startsWith('Warning'))[0] ?? `tcpdump exited with ${code}`;
+      // A cut file: tcpdump wrote the packets before the cut, as without a filter this is a warning.
+      if (/^pcap_loop: truncated/i.test(message)) return resolveDone(message.replace(/^pcap_loop: /, ''));
       if (/syntax error|illegal|unknown|expression rejects|can't|not a|invalid|parse error/i.test(message) && !/truncated|bad dump file|unknown file format/i.test(message)) {
         rejectDone(new CaptureError('BAD_FILTER', `filter '${filter}' rejected by libpcap: ${message}`, 'check the filter syntax (man pcap-filter), e.g. tcp port 80 and host 10.0.0.2', { filter }));
       } else {
