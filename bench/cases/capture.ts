@@ -28,24 +28,21 @@ const GOAL_PPS = 100_000;
 const BLASTER = `
 const dgram = require('node:dgram');
 const [port, count] = [Number(process.argv[1]), Number(process.argv[2])];
-const rx = dgram.createSocket({ type: 'udp4', recvBufferSize: 4096 });
-rx.bind(port, '127.0.0.1', () => {
-  rx.on('message', () => {});
-  const tx = dgram.createSocket('udp4');
-  tx.connect(port, '127.0.0.1', () => {
-    const buf = Buffer.alloc(32, 0x61);
-    const t0 = performance.now();
-    let sent = 0;
-    (function burst() {
-      for (let i = 0; i < 2000 && sent < count; i++, sent++) tx.send(buf);
-      if (sent < count) { setImmediate(burst); return; }
-      tx.close(() => {
-        const ms = performance.now() - t0;
-        process.stdout.write(JSON.stringify({ sent, ms }) + '\\n');
-        rx.close();
-      });
-    })();
-  });
+// Nobody listens on the port (no receiving cost here); an unconnected socket ignores the
+// kernel's rate-limited port-unreachable answers, which the capture filter does not match.
+const tx = dgram.createSocket('udp4');
+tx.bind(0, '127.0.0.1', () => {
+  const buf = Buffer.alloc(32, 0x61);
+  const t0 = performance.now();
+  let sent = 0;
+  (function burst() {
+    for (let i = 0; i < 2000 && sent < count; i++, sent++) tx.send(buf, port, '127.0.0.1');
+    if (sent < count) { setImmediate(burst); return; }
+    tx.close(() => {
+      const ms = performance.now() - t0;
+      process.stdout.write(JSON.stringify({ sent, ms }) + '\\n');
+    });
+  })();
 });
 `;
 
@@ -154,17 +151,20 @@ export const benchCase: BenchCase = {
     ];
     const verdicts: string[] = [];
     let met = true;
+    let lossless = true;
     for (let round = 1; round <= ROUNDS; round++) {
       const alone = rows.find((r) => r.round === round && r.tool === 'tcpdump alone')!;
       const ft = rows.find((r) => r.round === round && r.tool === 'flowtrace')!;
       const readAll = ft.flowtraceRead === ft.tcpdumpWrote;
       const dropsOk = (ft.droppedByKernel ?? Infinity) <= (alone.droppedByKernel ?? 0);
       const fast = Math.min(ft.pps, alone.pps) >= GOAL_PPS;
+      if (!readAll || !dropsOk) lossless = false;
       if (!readAll || !dropsOk || !fast) met = false;
       verdicts.push(`round ${round}: flowtrace read ${readAll ? 'every' : 'NOT every'} packet its tcpdump wrote; kernel drops ${fmt(ft.droppedByKernel)} vs ${fmt(alone.droppedByKernel)} for tcpdump alone; traffic at ${fmt(Math.min(ft.pps, alone.pps))} packets/s`);
     }
     lines.push('', ...verdicts.map((v) => `- ${v}`), '',
-      `Goal (≥ ${GOAL_PPS.toLocaleString('en-US')} packets/s, flowtrace loses nothing tcpdump alone does not): **${met ? 'met' : 'not met'}**.`);
+      `Goal (≥ ${GOAL_PPS.toLocaleString('en-US')} packets/s, flowtrace loses nothing tcpdump alone does not): **${met ? 'met' : 'not met'}**` +
+      ` — losing nothing: ${lossless ? 'yes' : 'no'}; traffic rate reached: ${rows.filter((r) => r.tool !== 'tcpdump default').every((r) => r.pps >= GOAL_PPS) ? 'yes' : 'no (the generator shares 2 cores with the captures; see the load at start)'}.`);
     return { id: 'capture', title: this.title, issue: 6, command, markdown: lines.join('\n'), data: { packets: PACKETS, rounds: rows }, goalMet: met };
   },
 };
