@@ -19,6 +19,9 @@ const readConfig = (): AlbConfig => JSON.parse(fs.readFileSync(configPath, 'utf8
 try {
   const alb = await startAlb(readConfig());
   process.stdout.write(`alb: ${readConfig().name} listening on ${alb.ports().join(', ')}\n`);
+  // Ready once the target health is known (a new target is not in service before its first
+  // check): `lab up` then returns with the nodes answering at once and `lab status` current.
+  await alb.firstChecks;
   if (values['ready-file']) fs.writeFileSync(values['ready-file'], `${process.pid}\n`);
   process.on('SIGHUP', () => {
     try {

@@ -223,6 +223,8 @@ export interface AlbNode {
   health(): TargetHealth[];
   /** Listening ports, once listening. */
   ports(): number[];
+  /** Settles when the first round of health checks is done (each target healthy or not). */
+  firstChecks: Promise<void>;
 }
 
 interface HealthRecord extends TargetHealth {
@@ -448,13 +450,17 @@ export async function startAlb(initial: AlbConfig): Promise<AlbNode> {
     }));
   };
   let hcTimer: NodeJS.Timeout | null = null;
+  let firstDone: () => void = () => {};
+  const firstChecks = new Promise<void>((resolve) => { firstDone = resolve; });
   const loop = async () => {
     await runChecks();
+    firstDone();
     if (!stopped) hcTimer = setTimeout(() => { void loop(); }, config.healthCheck.intervalMs);
   };
   void loop();
 
   return {
+    firstChecks,
     async close() {
       stopped = true;
       if (hcTimer) clearTimeout(hcTimer);

@@ -156,24 +156,24 @@ function sameArgv(a: string[] | undefined, b: string[]): boolean {
 export async function reconcileServices(state: LabState, signal?: AbortSignal): Promise<void> {
   const d = desiredServices(state.faults);
   const want: Record<ServiceName, boolean> = { dnsmasq: d.dnsmasq.running, app: d.app.running, 'alb-a': true, 'alb-b': true };
-  const jobs: Promise<void>[] = [];
-  for (const service of Object.keys(want) as ServiceName[]) {
+  const reconcile = (service: ServiceName): Promise<void> | null => {
     const current = state.processes[service];
     const alive = current !== undefined && isTrackedAlive(current);
     const argv = serviceArgv(service, d);
-    if (!want[service]) {
-      if (current) jobs.push(stopService(state, service));
-      continue;
-    }
-    if (alive && sameArgv(current.argv, argv)) continue;
-    jobs.push((async () => {
+    if (!want[service]) return current ? stopService(state, service) : null;
+    if (alive && sameArgv(current.argv, argv)) return null;
+    return (async () => {
       if (current) await stopService(state, service);
       state.processes[service] = await startService(service, d, signal);
-    })());
+    })();
+  };
+  // The ALB nodes come second: each waits for its first health check before it says ready,
+  // and that check then finds the app already listening (the target starts healthy).
+  for (const group of [['dnsmasq', 'app'], ['alb-a', 'alb-b']] as ServiceName[][]) {
+    const results = await Promise.allSettled(group.map(reconcile).filter((j): j is Promise<void> => j !== null));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
-  const results = await Promise.allSettled(jobs);
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
   // ALB target changes are a reload (SIGHUP), not a restart.
   for (const node of ['alb-a', 'alb-b'] as const) {
     const cfg = albConfig(node, { deregistered: d.albDeregistered });

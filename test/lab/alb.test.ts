@@ -200,6 +200,15 @@ test('health checks: a healthy target is in service; reconfigure() deregisters i
   assert.equal((await get(a.port, '/')).status, 503);
 });
 
+test('firstChecks settles once the first round of health checks is done (what `lab up` waits for)', async () => {
+  const appPort = await app();
+  const a = await alb([{ ip: '127.0.0.1', port: appPort }, { ip: '127.0.0.1', port: 1 }], { healthCheck: { path: '/', intervalMs: 60_000, timeoutMs: 1000, healthyThreshold: 2, unhealthyThreshold: 2, matcher: [200] } });
+  await a.node.firstChecks;
+  const states = a.node.health().map((h) => [h.target.split(':')[1] === '1' ? 'refusing' : 'app', h.state, h.lastCheck !== null]);
+  // A passing first check puts the target in service; one failure is not yet "unhealthy".
+  assert.deepEqual(states, [['app', 'healthy', true], ['refusing', 'initial', true]]);
+});
+
 test('keep-alive: two requests on one client connection reuse one target connection', async () => {
   const peers = new Set<string>();
   const appServer = createApp({ port: 0 });

@@ -47,11 +47,13 @@ function hops(text: string): Map<number, string> {
 }
 
 let linksBeforeAll: string[] = [];
+let firstUp: Awaited<ReturnType<typeof labUp>> | null = null;
 
 describe('flowtrace lab (root)', { skip: ROOT_SKIP }, () => {
   before(async () => {
     linksBeforeAll = hostLinks();
     const s = await labUp();
+    firstUp = s;
     assert.equal(s.up, true);
     await healFault();
   });
@@ -69,6 +71,10 @@ describe('flowtrace lab (root)', { skip: ROOT_SKIP }, () => {
     assert.ok(st.services.every((sv) => sv.alive && sv.pid !== null), JSON.stringify(st.services));
     assert.deepEqual(st.faults, []);
     assert.ok(fs.existsSync(LAB.caFile));
+    // A fresh `up` returns once both ALB nodes ran their first health check: in service at once.
+    if (firstUp && !firstUp.alreadyUp) {
+      assert.deepEqual(firstUp.targetHealth.map((t) => [t.node, t.targets.map((x) => x.state)]), [['alb-a', ['healthy']], ['alb-b', ['healthy']]]);
+    }
   });
 
   test('CLI: lab status --json (exit 0 when up), lab exec passes the command\'s exit code through', async () => {
