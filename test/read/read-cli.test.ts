@@ -197,6 +197,19 @@ describe('errors', () => {
     assert.equal(r.code, 3);
   });
 
+  it('with a FILTER, file-level errors are the same as without one (our message, not tcpdump\'s)', { skip: tcpdumpPresent ? false : 'tcpdump not installed' }, async () => {
+    const notCapture = join(DATA, 'make-captures.sh');
+    for (const [args, stdin] of [[[notCapture], undefined], [['-'], Readable.from([])], [[tmp], undefined]] as Array<[string[], NodeJS.ReadableStream | undefined]>) {
+      const plain = await read(args, stdin);
+      const again = args[0] === '-' ? Readable.from([]) : undefined;
+      const filtered = await read([...args, 'tcp'], again);
+      assert.ok(plain.error, `${args[0]}: an error without a filter`);
+      assert.equal(filtered.code, 3, `${args[0]}: exit 3 with a filter`);
+      assert.equal(filtered.error?.code, plain.error.code, `${args[0]}: same code`);
+      assert.equal(filtered.error?.message, plain.error.message, `${args[0]}: same message`);
+    }
+  });
+
   it('unreadable file → INPUT with a permission hint', async () => {
     const f = join(tmp, 'secret.pcap');
     writeFileSync(f, readFileSync(ETH));

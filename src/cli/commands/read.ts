@@ -12,7 +12,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { CaptureParser, parseIfmap, readCapture, type CaptureInterface, type PacketRecord, type ReadSummary } from '../../capture/index.js';
 import { createDecoder, PacketPrinter, packetToJson, timestampStyleFromCount, type PrintOptions } from '../../decode/index.js';
-import { CaptureError, EXIT, InputError, MissingDependencyError, UsageError } from '../../errors.js';
+import { CaptureError, CaptureFormatError, EXIT, InputError, MissingDependencyError, UsageError } from '../../errors.js';
 import type { CliIO } from '../io.js';
 
 const USAGE = `usage: flowtrace read FILE|- [FILTER…] [options]
@@ -255,20 +255,35 @@ function startFilter(path: string, filter: string, io: CliIO, onInterfaces: (ifa
   const sniffer = new CaptureParser({ onPacket: () => {}, onInterface: (i) => { sniffed.push({ ...i }); } });
   let sniffing = true;
   let openError: Error | null = null;
+  /** Our own reading of a file-level problem (bad magic, empty input): said instead of tcpdump's words. */
+  let sniffError: Error | null = null;
+  let bytesIn = 0;
   source.on('data', (chunk: Buffer) => {
+    bytesIn += chunk.length;
     if (sniffing) {
       try {
         sniffer.push(chunk);
-      } catch {
+      } catch (err) {
         sniffing = false; // the reader of tcpdump's output reports format problems
+        if (err instanceof CaptureFormatError) sniffError = err;
       }
       if (sniffed.length > 0) { onInterfaces(sniffed); }
       sniffing = false;
     }
   });
+  source.on('end', () => {
+    if (bytesIn > 0) return;
+    try {
+      sniffer.end();
+    } catch (err) {
+      if (err instanceof CaptureFormatError) sniffError = err; // "the input is empty (0 bytes)", as without a filter
+    }
+  });
   source.on('error', (err: NodeJS.ErrnoException) => {
     openError = err.code === 'ENOENT'
       ? new InputError(`cannot read ${path}: no such file`, 'check the path (use - to read from stdin)', { path })
+      : err.code === 'EISDIR'
+      ? new InputError(`cannot read ${path}: it is a directory`, 'give a capture file, e.g. one written by tcpdump -w', { path })
       : new InputError(`cannot read ${path}: ${err.message}`, 'check that the file exists and is readable', { path });
     child.stdin!.destroy();
   });
@@ -290,6 +305,8 @@ function startFilter(path: string, filter: string, io: CliIO, onInterfaces: (ifa
       if (/^pcap_loop: truncated/i.test(message)) return resolveDone(message.replace(/^pcap_loop: /, ''));
       if (/syntax error|illegal|unknown|expression rejects|can't|not a|invalid|parse error/i.test(message) && !/truncated|bad dump file|unknown file format/i.test(message)) {
         rejectDone(new CaptureError('BAD_FILTER', `filter '${filter}' rejected by libpcap: ${message}`, 'check the filter syntax (man pcap-filter), e.g. tcp port 80 and host 10.0.0.2', { filter }));
+      } else if (sniffError !== null) {
+        rejectDone(sniffError);
       } else {
         rejectDone(new InputError(`tcpdump could not read the capture to filter it: ${message}`, 'check that the file is a pcap or pcapng capture (flowtrace read FILE without a filter says more)', { path }));
       }
