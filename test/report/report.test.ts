@@ -14,6 +14,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { renderHtmlReport } from '../../src/report/index.js';
+import { pathNodes } from '../../src/report/svg.js';
 import type { FollowResult } from '../../src/follow/index.js';
 import { scenarioResult } from '../follow/scenarios.js';
 
@@ -166,4 +167,19 @@ test('hostile text in the evidence is escaped', () => {
   assert.doesNotMatch(html, /<script>alert/);
   assert.doesNotMatch(html, /<img src=x/);
   assert.match(html, /&lt;b&gt;bold&lt;\/b&gt; &amp; &quot;quoted&quot;/);
+});
+
+test('path map nodes: every load-balancer node tried; the carrier by trace id; only the nodes that failed are marked', () => {
+  const lbs = (r: FollowResult): string[] => pathNodes(r).filter((n) => n.kind === 'lb').map((n) => `${n.label}${n.failing ? ' ✗' : ''}${n.role ? ` (${n.role})` : ''}`);
+  assert.deepEqual(lbs(scenarioResult('healthy')), ['ALB alb-a ★ (carried)', 'ALB alb-b (other)']);
+  assert.deepEqual(lbs(scenarioResult('target-deregistered')), ['ALB alb-a ✗', 'ALB alb-b ✗']);
+  // The load-balancer layer failed, but one node answered 200: only the other is marked.
+  const one = scenarioResult('target-deregistered');
+  one.requests[0] = { ...one.requests[0]!, httpStatus: 200, reason: 'OK' };
+  assert.equal(one.verdict.firstFailing, 'loadBalancer');
+  assert.deepEqual(lbs(one), ['ALB alb-a', 'ALB alb-b ✗']);
+  // A single address (--once): one node, no ★.
+  const once = scenarioResult('healthy');
+  once.requests = once.requests.slice(0, 1);
+  assert.deepEqual(lbs(once), ['ALB alb-a']);
 });
