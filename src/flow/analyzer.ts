@@ -6,7 +6,7 @@
  * follows the number of open connections, not the size of the capture.
  */
 import type { CaptureInterface, PacketRecord } from '../capture/index.js';
-import { formatIPv4, formatIPv6 } from '../decode/index.js';
+import { formatIPv6 } from '../decode/index.js';
 import type { DecodedPacket } from '../decode/index.js';
 import { anythingToReport, connectionAnomalies, hopName, innerLeg, outerLeg, type AnomalyContext } from './anomalies.js';
 import { Connection, other, type DirectionTracker, type LegView, type Side } from './connections.js';
@@ -131,7 +131,7 @@ class Analyzer implements FlowAnalyzer {
   private lastUs = -1;
   private readonly scratch: StitchedPacket = {
     hash: 0, check: 0, firstUs: 0, hops: [0, 0],
-    src: 0, dst: 0, srcPort: 0, dstPort: 0, owner: null, side: 0, leg: 0, firstLeg: 0, nextSameHash: null, scratch: true, copy: null,
+    src: 0, dst: 0, srcPort: 0, dstPort: 0, owner: null, side: 0, leg: 0, firstLeg: 0, nextSameHash: null, scratch: true, copy: null, retained: false, serial: 0, nextSerial: -1,
   };
   private readonly f: CopyFields = { ipId: 0, seq: 0, ack: 0, flags: 0, window: 0, payloadLength: 0, payloadHash: 0, src: 0, dst: 0, srcPort: 0, dstPort: 0 };
 
@@ -207,9 +207,8 @@ class Analyzer implements FlowAnalyzer {
     f.payloadHash = this.stitchOn && t.capturedPayloadLength > 0 ? hashPayload(d.data, t.payloadOffset, t.capturedPayloadLength) : 0;
     let packet: StitchedPacket;
     if (this.stitchOn) {
-      const r = this.stitcher.stitchAcrossInterfaces(f, point, tsUs);
-      packet = r.packet;
-      if (!r.first) { this.onCopy(packet, ifx, d); return; }
+      packet = this.stitcher.stitch(f, point, tsUs);
+      if (!this.stitcher.lastWasFirst) { this.onCopy(packet, ifx, d); return; }
     } else {
       // No copies to fold: one reused object, copied only when a reference is kept (retainPacket).
       packet = this.scratch;
@@ -329,8 +328,9 @@ class Analyzer implements FlowAnalyzer {
     return false;
   }
 
-  private addrText(d: DecodedPacket, src: boolean): string {
-    if (d.ipVersion === 4) return formatIPv4(src ? d.ipv4.src : d.ipv4.dst);
+  /** IPv6 texts now (the numbers are hashes); IPv4 null: formatted from the number when a summary needs it. */
+  private addrText(d: DecodedPacket, src: boolean): string | null {
+    if (d.ipVersion === 4) return null;
     return formatIPv6(d.data, src ? d.ipv6.srcOffset : d.ipv6.dstOffset);
   }
 

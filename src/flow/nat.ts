@@ -9,6 +9,7 @@
  */
 import type { Connection, LegView, Side } from './connections.js';
 import type { NatMapping } from './types.js';
+import { formatIPv4 } from '../decode/index.js';
 
 /**
  * Finds the leg matching a tuple (either orientation). Returns leg × 2 + 1 when side `b`
@@ -24,11 +25,27 @@ export function findLeg(conn: Connection, src: number, srcPort: number, dst: num
   return -1;
 }
 
-/** Adds a leg for a tuple sent by `sender`; the texts are formatted once, here. */
-export function addLeg(conn: Connection, sender: Side, src: number, srcPort: number, dst: number, dstPort: number, srcText: string, dstText: string): number {
+/**
+ * One view of a connection's endpoints. The texts of IPv4 addresses are made only when a
+ * summary asks for them (most connections of a big capture are counted, never printed);
+ * IPv6 texts come formatted (their numbers are only hashes).
+ */
+class Leg implements LegView {
+  interfaceMask = 0;
+  constructor(
+    readonly aAddr: number, readonly aPort: number, readonly bAddr: number, readonly bPort: number,
+    private aTextOrNull: string | null, private bTextOrNull: string | null,
+  ) {}
+
+  get aText(): string { return (this.aTextOrNull ??= formatIPv4(this.aAddr)); }
+  get bText(): string { return (this.bTextOrNull ??= formatIPv4(this.bAddr)); }
+}
+
+/** Adds a leg for a tuple sent by `sender`; texts null = IPv4, formatted from the number when needed. */
+export function addLeg(conn: Connection, sender: Side, src: number, srcPort: number, dst: number, dstPort: number, srcText: string | null, dstText: string | null): number {
   const leg: LegView = sender === 'a'
-    ? { aAddr: src, aPort: srcPort, bAddr: dst, bPort: dstPort, aText: srcText, bText: dstText, interfaceMask: 0 }
-    : { aAddr: dst, aPort: dstPort, bAddr: src, bPort: srcPort, aText: dstText, bText: srcText, interfaceMask: 0 };
+    ? new Leg(src, srcPort, dst, dstPort, srcText, dstText)
+    : new Leg(dst, dstPort, src, srcPort, dstText, srcText);
   conn.legs.push(leg);
   return conn.legs.length - 1;
 }
@@ -45,6 +62,38 @@ function endpoint(text: string, port: number): string {
 }
 
 /**
+ * IPv4 endpoint texts by address × 65536 + port (exact in a double): the same server
+ * endpoints come back in every connection's mapping. Cleared when it gets big.
+ */
+const endpointTexts = new Map<number, string>();
+const MAX_ENDPOINT_TEXTS = 4096;
+
+/** The endpoint text of one side of a leg (`a` or `b`). */
+function sideEndpoint(l: LegView, side: Side): string {
+  const addr = side === 'a' ? l.aAddr : l.bAddr;
+  const port = side === 'a' ? l.aPort : l.bPort;
+  const text = side === 'a' ? l.aText : l.bText;
+  if (text.includes(':')) return endpoint(text, port);
+  const key = (addr >>> 0) * 65536 + port;
+  let e = endpointTexts.get(key);
+  if (e === undefined) {
+    if (endpointTexts.size >= MAX_ENDPOINT_TEXTS) endpointTexts.clear();
+    e = endpoint(text, port);
+    endpointTexts.set(key, e);
+  }
+  return e;
+}
+
+function sameSide(x: LegView, y: LegView, side: Side): boolean {
+  return side === 'a' ? x.aAddr === y.aAddr && x.aPort === y.aPort : x.bAddr === y.bAddr && x.bPort === y.bPort;
+}
+
+function addMapping(out: NatMapping[], m: NatMapping): void {
+  for (const o of out) if (o.kind === m.kind && o.from === m.from && o.to === m.to) return;
+  out.push(m);
+}
+
+/**
  * The connection's NAT mappings, client → server. A rewrite seen on a response (server →
  * client) is the same mapping undone: it is reported once, oriented like the request's.
  */
@@ -53,23 +102,27 @@ const NO_MAPPINGS: NatMapping[] = [];
 export function natMappings(conn: Connection, clientSide: Side, interfaceName: (i: number) => string): NatMapping[] {
   if (conn.nat === null) return NO_MAPPINGS;
   const out: NatMapping[] = [];
-  const add = (m: NatMapping): void => {
-    if (!out.some((o) => o.kind === m.kind && o.from === m.from && o.to === m.to)) out.push(m);
-  };
+  const serverSide: Side = clientSide === 'a' ? 'b' : 'a';
   for (const t of conn.nat) {
     // Orient: `before` is the leg nearer the client, `after` the one nearer the server.
     const towardServer = t.sender === clientSide;
     const before = conn.legs[towardServer ? t.fromLeg : t.toLeg];
     const after = conn.legs[towardServer ? t.toLeg : t.fromLeg];
+    // Numbers first: texts are made only for an actual rewrite.
+    const serverMoved = !sameSide(before, after, serverSide);
+    const clientMoved = !sameSide(before, after, clientSide);
+    if (!serverMoved && !clientMoved) continue;
     const beforeIf = interfaceName(towardServer ? t.fromInterface : t.toInterface);
     const afterIf = interfaceName(towardServer ? t.toInterface : t.fromInterface);
-    const server = (l: LegView): string => clientSide === 'a' ? endpoint(l.bText, l.bPort) : endpoint(l.aText, l.aPort);
-    const client = (l: LegView): string => clientSide === 'a' ? endpoint(l.aText, l.aPort) : endpoint(l.bText, l.bPort);
-    if (server(before) !== server(after)) {
-      add({ connectionId: conn.id, kind: 'dnat', from: server(before), to: server(after), beforeInterface: beforeIf, afterInterface: afterIf });
+    if (serverMoved) {
+      const from = sideEndpoint(before, serverSide);
+      const to = sideEndpoint(after, serverSide);
+      if (from !== to) addMapping(out, { connectionId: conn.id, kind: 'dnat', from, to, beforeInterface: beforeIf, afterInterface: afterIf });
     }
-    if (client(before) !== client(after)) {
-      add({ connectionId: conn.id, kind: 'snat', from: client(before), to: client(after), beforeInterface: beforeIf, afterInterface: afterIf });
+    if (clientMoved) {
+      const from = sideEndpoint(before, clientSide);
+      const to = sideEndpoint(after, clientSide);
+      if (from !== to) addMapping(out, { connectionId: conn.id, kind: 'snat', from, to, beforeInterface: beforeIf, afterInterface: afterIf });
     }
   }
   return out;

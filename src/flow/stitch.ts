@@ -41,6 +41,16 @@ export interface StitchedPacket {
   scratch: boolean;
   /** For the scratch object: the copy already made of the current packet (one per packet). */
   copy: StitchedPacket | null;
+  /**
+   * Someone keeps a reference past the stitch window (set by `retainPacket`). A stitcher's
+   * packet that is not retained goes back to its pool once out of the window and is reused
+   * for a later packet: no allocation, and no garbage, per packet.
+   */
+  retained?: boolean;
+  /** Bumped each time a pooled object is reused: a chain link to an older use is stale. */
+  serial?: number;
+  /** `serial` of `nextSameHash` when the link was made. */
+  nextSerial?: number;
 }
 
 /** Without stitching a packet has one hop: those arrays are shared, one per observation point (never written). */
@@ -48,13 +58,14 @@ const SINGLE_HOPS: number[][] = [];
 
 /** The packet itself, or a copy when it is the analyzer's reused scratch object. */
 export function retainPacket(p: StitchedPacket): StitchedPacket {
-  if (!p.scratch) return p;
+  if (!p.scratch) { p.retained = true; return p; }
   if (p.copy) return p.copy;
   const point = p.hops[0];
   const hops = SINGLE_HOPS[point] ?? (SINGLE_HOPS[point] = [point, 0]);
   p.copy = {
     hash: p.hash, check: p.check, firstUs: p.firstUs, hops, src: p.src, dst: p.dst, srcPort: p.srcPort,
     dstPort: p.dstPort, owner: p.owner, side: p.side, leg: p.leg, firstLeg: p.firstLeg, nextSameHash: null, scratch: false, copy: null,
+    retained: true, serial: 0, nextSerial: -1,
   };
   return p.copy;
 }
@@ -109,12 +120,17 @@ export class PacketStitcher {
   /** Hash table: bucket → newest live packet, older ones of the bucket chained by `nextSameHash`. */
   private readonly table: Array<StitchedPacket | null> = new Array<StitchedPacket | null>(1 << TABLE_BITS).fill(null);
   private readonly mask = (1 << TABLE_BITS) - 1;
-  /** Live packets in arrival order (a ring), to expire them after the window. */
-  private queue: StitchedPacket[] = [];
-  private head = 0;
+  /** Live packets in arrival order: a ring (power-of-two capacity, grown when full), to expire them after the window. */
+  private ring: Array<StitchedPacket | null> = new Array<StitchedPacket | null>(1024).fill(null);
+  private ringHead = 0;
+  private ringCount = 0;
+  /** Packets out of the window that nobody retained: reused for new packets. */
+  private readonly pool: StitchedPacket[] = [];
   packets = 0;
   stitched = 0;
   maxCopies = 1;
+  /** Whether the packet returned by the last `stitch` call was its first copy. */
+  lastWasFirst = false;
 
   constructor(readonly windowUs: number = DEFAULT_STITCH_WINDOW_US) {}
 
@@ -123,47 +139,98 @@ export class PacketStitcher {
    * `point` is the observation point code of the copy.
    */
   stitchAcrossInterfaces(f: CopyFields, point: PointCode, tsUs: number): { packet: StitchedPacket; first: boolean } {
+    const packet = this.stitch(f, point, tsUs);
+    return { packet, first: this.lastWasFirst };
+  }
+
+  /**
+   * The same without a result object (the analyzer's hot path): the packet, with
+   * `lastWasFirst` telling whether it is new. A packet not retained with `retainPacket`
+   * must not be kept beyond the window: its object is then reused.
+   */
+  stitch(f: CopyFields, point: PointCode, tsUs: number): StitchedPacket {
     this.expire(tsUs);
     const hash = copyHash(f);
     const check = copyCheck(f);
     const bucket = hash & this.mask;
     const newest = this.table[bucket];
-    for (let p: StitchedPacket | null = newest; p !== null; p = p.nextSameHash) {
+    let p: StitchedPacket | null = newest;
+    while (p !== null) {
       if (tsUs - p.firstUs > this.windowUs) break;
-      if (p.hash !== hash || p.check !== check) continue;
-      if (hasPoint(p.hops, point)) continue;
-      p.hops.push(point, tsUs - p.firstUs);
-      const copies = p.hops.length >> 1;
-      if (copies === 2) this.stitched++;
-      if (copies > this.maxCopies) this.maxCopies = copies;
-      return { packet: p, first: false };
+      if (p.hash === hash && p.check === check && !hasPoint(p.hops, point)) {
+        p.hops.push(point, tsUs - p.firstUs);
+        const copies = p.hops.length >> 1;
+        if (copies === 2) this.stitched++;
+        if (copies > this.maxCopies) this.maxCopies = copies;
+        this.lastWasFirst = false;
+        return p;
+      }
+      const next: StitchedPacket | null = p.nextSameHash;
+      // A link to an object that has been reused since is stale: the chain ends there.
+      if (next === null || next.serial !== p.nextSerial) break;
+      p = next;
     }
-    const packet: StitchedPacket = {
-      hash, check, firstUs: tsUs,
-      hops: [point, 0], src: f.src, dst: f.dst, srcPort: f.srcPort, dstPort: f.dstPort,
-      owner: null, side: 0, leg: 0, firstLeg: 0, scratch: false, copy: null,
-      nextSameHash: newest !== null && tsUs - newest.firstUs <= this.windowUs ? newest : null,
-    };
+    const link = newest !== null && tsUs - newest.firstUs <= this.windowUs ? newest : null;
+    let packet = this.pool.pop();
+    if (packet === undefined) {
+      // Room for three copies (ens5, docker0, veth) without growing: shortening the length
+      // keeps the backing store when it is this small.
+      const hops = [point, 0, 0, 0, 0, 0];
+      hops.length = 2;
+      packet = {
+        hash, check, firstUs: tsUs,
+        hops, src: f.src, dst: f.dst, srcPort: f.srcPort, dstPort: f.dstPort,
+        owner: null, side: 0, leg: 0, firstLeg: 0, scratch: false, copy: null,
+        nextSameHash: link, retained: false, serial: 0, nextSerial: link === null ? -1 : link.serial!,
+      };
+    } else {
+      packet.hash = hash; packet.check = check; packet.firstUs = tsUs;
+      // Shrinking keeps the backing store (`length = 0` would drop it and allocate again).
+      const hops = packet.hops;
+      hops[0] = point; hops[1] = 0;
+      if (hops.length > 2) hops.length = 2;
+      packet.src = f.src; packet.dst = f.dst; packet.srcPort = f.srcPort; packet.dstPort = f.dstPort;
+      packet.owner = null; packet.side = 0; packet.leg = 0; packet.firstLeg = 0;
+      packet.nextSameHash = link;
+      packet.nextSerial = link === null ? -1 : link.serial!;
+      packet.serial!++;
+    }
     this.table[bucket] = packet;
-    this.queue.push(packet);
+    this.enqueue(packet);
     this.packets++;
-    return { packet, first: true };
+    this.lastWasFirst = true;
+    return packet;
+  }
+
+  private enqueue(packet: StitchedPacket): void {
+    if (this.ringCount === this.ring.length) {
+      // Full: double, unrolled from the head.
+      const old = this.ring;
+      const grown = new Array<StitchedPacket | null>(old.length * 2).fill(null);
+      for (let i = 0; i < this.ringCount; i++) grown[i] = old[(this.ringHead + i) & (old.length - 1)];
+      this.ring = grown;
+      this.ringHead = 0;
+    }
+    this.ring[(this.ringHead + this.ringCount) & (this.ring.length - 1)] = packet;
+    this.ringCount++;
   }
 
   private expire(nowUs: number): void {
-    const q = this.queue;
-    while (this.head < q.length) {
-      const p = q[this.head];
+    const ring = this.ring;
+    const mask = ring.length - 1;
+    while (this.ringCount > 0) {
+      const p = ring[this.ringHead]!;
       if (nowUs - p.firstUs <= this.windowUs) break;
       const bucket = p.hash & this.mask;
       if (this.table[bucket] === p) this.table[bucket] = null;
       p.nextSameHash = null;
-      this.head++;
-    }
-    // Compact the ring now and then so the array does not grow with the capture.
-    if (this.head > 4096 && this.head * 2 > q.length) {
-      this.queue = q.slice(this.head);
-      this.head = 0;
+      ring[this.ringHead] = null;
+      this.ringHead = (this.ringHead + 1) & mask;
+      this.ringCount--;
+      if (!p.retained) {
+        p.owner = null;
+        this.pool.push(p);
+      }
     }
   }
 }

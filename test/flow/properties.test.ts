@@ -10,7 +10,7 @@ import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { parseIfmap } from '../../src/capture/index.js';
 import { analyzeCapture, type FlowAnalysis } from '../../src/flow/index.js';
-import { PacketStitcher, type CopyFields } from '../../src/flow/stitch.js';
+import { PacketStitcher, retainPacket, type CopyFields } from '../../src/flow/stitch.js';
 import { CRAFTED_IFMAP, Conversation, dockerPath, pcapBytes, type Who } from './craft.js';
 
 interface Msg { method: string; path: string; status: number; body: string; chunked: boolean }
@@ -128,6 +128,32 @@ test('stitcher: copies at new points within the window are one packet; same poin
   assert.equal(s.stitchAcrossInterfaces(fields({ ipId: 99 }), ens5In, 2_000_000).first, true);
   assert.equal(s.stitchAcrossInterfaces(fields({ ipId: 99 }), docker0Out, 2_060_001).first, true);
   assert.equal(s.maxCopies, 2);
+});
+
+test('stitcher: packets out of the window are reused unless retained; a stale chain link is never followed', () => {
+  const s = new PacketStitcher(50_000);
+  const p0 = 1_000_000;
+  const kept = s.stitch(fields({ seq: 1 }), 9, p0);
+  retainPacket(kept);
+  const dropped = s.stitch(fields({ seq: 2 }), 9, p0 + 1);
+  const droppedHops = dropped.hops;
+  // Both out of the window: the next new packet reuses the one nobody kept, never the kept one.
+  const reused = s.stitch(fields({ seq: 3 }), 9, p0 + 100_000);
+  assert.equal(reused, dropped);
+  assert.equal(reused.hops, droppedHops, 'the hops array is reused too');
+  assert.deepEqual(reused.hops, [9, 0]);
+  assert.equal(kept.hops.length, 2);
+  assert.equal(kept.firstUs, p0);
+  // Many packets in one bucket (same fields but ipId → different hashes; same hash forced by
+  // identical fields at distinct points) over several windows: lookups end, copies still fold.
+  for (let i = 0; i < 2_000; i++) {
+    const t = p0 + 200_000 + i * 30_000;
+    const first = s.stitch(fields({ ipId: i & 3 }), 1, t);
+    assert.equal(s.lastWasFirst, true);
+    assert.equal(s.stitch(fields({ ipId: i & 3 }), 2, t + 5), first);
+    assert.equal(s.lastWasFirst, false);
+    assert.deepEqual(first.hops, [1, 0, 2, 5]);
+  }
 });
 
 test('a FIN sent again after the connection was summarised is counted, not a new connection', async () => {
