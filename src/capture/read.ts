@@ -47,19 +47,36 @@ export async function readCapture(input: string | NodeJS.ReadableStream, events:
     throw openError(input, err as NodeJS.ErrnoException);
   }
   try {
-    // A plain Uint8Array, not a Buffer: packet views are made with subarray(), and
+    // Plain Uint8Arrays, not Buffers: packet views are made with subarray(), and
     // Uint8Array's is several times cheaper than Buffer's (no FastBuffer per packet).
-    const buffer = new Uint8Array(READ_CHUNK_BYTES);
-    for (;;) {
-      signal?.throwIfAborted();
-      let bytesRead: number;
-      try {
-        ({ bytesRead } = await handle.read(buffer, 0, buffer.length, null));
-      } catch (err) {
-        throw openError(input, err as NodeJS.ErrnoException);
+    // Two buffers: the next read runs in the thread pool while this one is parsed.
+    let current = new Uint8Array(READ_CHUNK_BYTES);
+    let spare = new Uint8Array(READ_CHUNK_BYTES);
+    const readInto = (buffer: Uint8Array): Promise<number> => handle.read(buffer, 0, buffer.length, null).then(
+      (r) => r.bytesRead,
+      (err: unknown) => { throw openError(input, err as NodeJS.ErrnoException); },
+    );
+    let pending: Promise<number> | null = readInto(current);
+    try {
+      for (;;) {
+        const bytesRead: number = await pending!;
+        pending = null;
+        signal?.throwIfAborted();
+        if (bytesRead === 0) break;
+        if (bytesRead === current.length) {
+          // Reads are issued one after the other, so the file position stays in order.
+          pending = readInto(spare);
+          parser.push(current);
+          [current, spare] = [spare, current];
+        } else {
+          // A short read (the end, or a FIFO given by name): parse, then read on into the same buffer.
+          parser.push(current.subarray(0, bytesRead));
+          pending = readInto(current);
+        }
       }
-      if (bytesRead === 0) break;
-      parser.push(bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead));
+    } finally {
+      // Never close the handle under a read still running.
+      if (pending !== null) await pending.catch(() => 0);
     }
   } finally {
     await handle.close();
