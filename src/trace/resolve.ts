@@ -5,7 +5,7 @@
  * Every address is traced, in the resolver's order.
  */
 import { lookup } from 'node:dns/promises';
-import { NetworkError } from '../errors.js';
+import { NetworkError, UsageError } from '../errors.js';
 import { canonicalAddress, familyOf } from './address.js';
 import type { IpFamily } from './types.js';
 
@@ -28,6 +28,11 @@ export const systemResolver: AddressResolver = async (host, family) => {
 };
 
 export async function resolveTargets(host: string, family: IpFamily | undefined, resolver: AddressResolver): Promise<string[]> {
+  // Checked before any lookup: getaddrinfo would take '' for the local host, a URL for a name.
+  if (host.trim() === '') throw new UsageError('bad HOST: empty', 'give a host name or an address, e.g. flowtrace trace seqas.online');
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(host) || /[/\s]/.test(host)) {
+    throw new UsageError(`bad HOST '${host}': a host name or address, not a URL or path`, 'give the host part only, e.g. flowtrace trace seqas.online --proto tcp --port 443');
+  }
   const literal = familyOf(host.replace(/^\[(.*)\]$/, '$1'));
   if (literal !== null) {
     const address = canonicalAddress(host.replace(/^\[(.*)\]$/, '$1'));
@@ -41,7 +46,7 @@ export async function resolveTargets(host: string, family: IpFamily | undefined,
     if (family === undefined || familyOf(a) === family) seen.add(canonicalAddress(a));
   }
   if (seen.size === 0) {
-    throw new NetworkError('UNKNOWN_HOST', `${host} has no IPv${family ?? ''} address`, `check the name: flowtrace dns ${host}`, { host, family: family ?? null, failureSource: 'resolver' });
+    throw new NetworkError('UNKNOWN_HOST', `${host} has no ${family ? `IPv${family} ` : ''}address`, `check the name: flowtrace dns ${host}`, { host, family: family ?? null, failureSource: 'resolver' });
   }
   return [...seen];
 }

@@ -23,3 +23,14 @@ test('no address of the asked family, or a literal of the other family: errors w
     e.code === 'UNKNOWN_HOST' && /has no IPv6 address/.test(e.message) && /flowtrace dns seqas\.online/.test(e.hint ?? ''));
   await assert.rejects(resolveTargets('fd00::1', 4, fixed([])), (e: Error & { code?: string }) => e.code === 'FAMILY_MISMATCH');
 });
+
+test('an empty HOST or a URL is a usage error before any lookup; no address at all says so plainly', async () => {
+  let asked = 0;
+  const counting = async (): Promise<string[]> => { asked++; return ['10.77.1.10']; };
+  for (const bad of ['', '  ', 'http://seqas.online/', 'seqas.online/path', 'seqas online']) {
+    await assert.rejects(resolveTargets(bad, undefined, counting), (e: Error & { code?: string; exitCode?: number; hint?: string }) =>
+      e.code === 'USAGE' && e.exitCode === 2 && /^bad HOST/.test(e.message) && typeof e.hint === 'string', `'${bad}'`);
+  }
+  assert.equal(asked, 0, 'the resolver is not asked');
+  await assert.rejects(resolveTargets('seqas.online', undefined, fixed([])), (e: Error & { code?: string }) => e.code === 'UNKNOWN_HOST' && e.message === 'seqas.online has no address');
+});
