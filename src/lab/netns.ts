@@ -84,6 +84,13 @@ export async function buildTopology(signal?: AbortSignal): Promise<void> {
   for (const r of LAB_ROUTES) perNode.get(r.node)!.push(`route add ${r.to} via ${r.via}`);
   await Promise.all([...perNode].map(([n, cmds]) => ipBatch(cmds, `configuring ${nsName(n)}`, nsName(n))));
   signal?.throwIfAborted();
+  // The first ARP an ALB node sends on the freshly built VPC bridge is sometimes lost (seen for
+  // alb-b: received on its bridge port, forwarded nowhere; cause not found). With the kernel's
+  // 1 s between ARP probes that cost its first health check — and so `lab up` — a second. A
+  // real VPC answers ARP in its fabric at once. So the ALB nodes re-ask every 100 ms, 30 times:
+  // an address that never answers still takes the default 3 s to give up on.
+  await Promise.all(LAB_LINKS.flatMap((l) => [l.a, l.b]).filter((e) => (e.node === 'alb-a' || e.node === 'alb-b') && e.ifname === 'vpc0').map((e) =>
+    runChecked(['ip', 'netns', 'exec', nsName(e.node), 'sysctl', '-q', '-w', `net.ipv4.neigh.${e.ifname}.retrans_time_ms=100`, `net.ipv4.neigh.${e.ifname}.mcast_solicit=30`], `setting ARP timing in ${nsName(e.node)}`)));
 
   await Promise.all([
     runChecked(['ip', 'netns', 'exec', nsName('ec2'), 'iptables-restore'], 'writing Docker\'s iptables rules in ft-ec2', { input: dockerIptablesRules() }),
