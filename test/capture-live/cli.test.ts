@@ -107,3 +107,28 @@ test('tcpdump missing: error[MISSING_DEPENDENCY] with the install hint, exit 5',
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('flowtrace killed hard (SIGKILL) during a bounded capture: tcpdump still ends by its own lifetime cap', { skip: isRoot ? false : 'needs root to capture' }, async () => {
+  const script = `import { startCapture } from ${JSON.stringify(new URL('../../src/capture/live/index.ts', import.meta.url).href)};
+const cap = await startCapture({ interfaces: ['lo'], filter: 'udp port 9', maxDurationMs: 1, attribute: false });
+process.stdout.write(String(cap.pid) + '\\n');
+process.kill(process.pid, 'SIGKILL');`;
+  const file = path.join(os.tmpdir(), `fttcap-orphan-${process.pid}.mts`);
+  fs.writeFileSync(file, script);
+  try {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', file], { encoding: 'utf8', timeout: 30_000, cwd: path.dirname(new URL(import.meta.url).pathname) });
+    const pid = Number(r.stdout.trim());
+    assert.ok(pid > 0, r.stderr);
+    let gone = false;
+    for (let i = 0; i < 100 && !gone; i++) {
+      await new Promise((res) => setTimeout(res, 250));
+      try {
+        process.kill(pid, 0);
+        gone = /^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8')); // exited, not yet reaped by init
+      } catch { gone = true; }
+    }
+    assert.ok(gone, `the orphaned capture process ${pid} is still running`);
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
+});

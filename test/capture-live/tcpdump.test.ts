@@ -34,6 +34,7 @@ test('failures are classified: privilege, unknown interface, bad filter, missing
   assert.equal(port.code, 'BAD_FILTER');
   const missing = classifyTcpdumpFailure('exec of "tcpdump" failed: No such file or directory\n', { ...spec, netns: 'ft-ec2' });
   assert.equal(missing.code, 'MISSING_DEPENDENCY');
+  assert.equal(classifyTcpdumpFailure("timeout: failed to run command 'tcpdump': No such file or directory\n", spec).code, 'MISSING_DEPENDENCY');
   const ns = classifyTcpdumpFailure('Cannot open network namespace "nope": No such file or directory\n', { ...spec, netns: 'nope' });
   assert.equal(ns.code, 'NETNS_NOT_FOUND');
 });
@@ -41,6 +42,8 @@ test('failures are classified: privilege, unknown interface, bad filter, missing
 test('the tcpdump argv: pcap to stdout, unbuffered, immediate, small snaplen, big buffer, root; filter as one word', () => {
   assert.deepEqual(tcpdumpArgv(spec), ['tcpdump', '-i', 'any', '-w', '-', '-U', '--immediate-mode', '-s', '1600', '-B', '4096', '-Z', 'root', 'port 80']);
   assert.ok(!tcpdumpArgv({ ...spec, packetBuffered: false }).includes('-U'));
+  // A lifetime cap outlives a hard-killed flowtrace; inside a namespace it comes after ip netns exec.
+  assert.deepEqual(tcpdumpArgv({ ...spec, lifetimeCapSec: 45, netns: 'ft-ec2' }).slice(0, 9), ['ip', 'netns', 'exec', 'ft-ec2', 'timeout', '--signal=INT', '--kill-after=5', '45s', 'tcpdump']);
   assert.deepEqual(tcpdumpArgv({ ...spec, filter: '', netns: 'ft-ec2' }).slice(0, 5), ['ip', 'netns', 'exec', 'ft-ec2', 'tcpdump']);
   assert.equal(TCPDUMP_DEFAULTS.snaplenBytes, 1600);
 });

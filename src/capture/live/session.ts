@@ -30,6 +30,8 @@ export const LIVE_DEFAULTS = {
   stopQuietMs: 150,
   /** …but never wait longer than this for the line to go quiet. */
   stopDrainMaxMs: 1000,
+  /** tcpdump's own lifetime cap is the duration bound plus this (see EngineSpec.lifetimeCapSec). */
+  lifetimeGraceSec: 15,
 } as const;
 
 // LINUX_SLL2 header (https://www.tcpdump.org/linktypes/LINKTYPE_LINUX_SLL2.html).
@@ -198,6 +200,7 @@ export async function startCapture(options: LiveCaptureOptions = {}): Promise<Li
     packetBuffered: options.live ?? options.onPacket !== undefined,
     // With buffered output a count must be enforced by tcpdump too (it flushes when it exits).
     maxPackets: options.maxPackets ?? null,
+    lifetimeCapSec: options.maxDurationMs != null ? Math.ceil(options.maxDurationMs / 1000) + LIVE_DEFAULTS.lifetimeGraceSec : null,
     snaplenBytes: options.snaplenBytes ?? TCPDUMP_DEFAULTS.snaplenBytes,
     bufferKiB: options.bufferKiB ?? TCPDUMP_DEFAULTS.bufferKiB,
   });

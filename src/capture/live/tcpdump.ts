@@ -45,6 +45,12 @@ export interface EngineSpec {
   packetBuffered?: boolean;
   /** `-c N`: tcpdump exits (flushing) after N packets — needed when output is buffered. */
   maxPackets?: number | null;
+  /**
+   * A lifetime cap for tcpdump itself (coreutils `timeout --signal=INT`): if flowtrace is
+   * killed hard (SIGKILL), tcpdump, in its own process group, would otherwise run on.
+   * Set from the capture's duration bound plus a grace time; null: none.
+   */
+  lifetimeCapSec?: number | null;
 }
 
 /** What tcpdump says on stderr when it exits: its own counters. */
@@ -88,7 +94,9 @@ export function tcpdumpArgv(spec: EngineSpec): string[] {
   ];
   if (spec.maxPackets != null) argv.push('-c', String(spec.maxPackets));
   if (spec.filter.trim() !== '') argv.push(spec.filter);
-  return spec.netns === null ? argv : ['ip', 'netns', 'exec', spec.netns, ...argv];
+  // `timeout` passes the SIGINT of stop() on to tcpdump and exits with it.
+  const capped = spec.lifetimeCapSec != null ? ['timeout', '--signal=INT', '--kill-after=5', `${spec.lifetimeCapSec}s`, ...argv] : argv;
+  return spec.netns === null ? capped : ['ip', 'netns', 'exec', spec.netns, ...capped];
 }
 
 const STAT_LINES: Array<[RegExp, keyof KernelStats]> = [
@@ -127,7 +135,7 @@ export function classifyTcpdumpFailure(stderr: string, spec: EngineSpec, knownIn
   if (/You don't have permission|Operation not permitted|Permission denied/i.test(stderr) && !/exec of/.test(stderr)) {
     return new PrivilegeError(`capturing on ${spec.interface}${where}`, undefined, { tcpdump: line });
   }
-  if (/exec of "tcpdump" failed|tcpdump: not found|No such file or directory.*tcpdump/.test(stderr)) {
+  if (/exec of "tcpdump" failed|tcpdump: not found|No such file or directory.*tcpdump|failed to run command .tcpdump./.test(stderr)) {
     return new MissingDependencyError('tcpdump', 'tcpdump', { netns: spec.netns });
   }
   if (/Cannot open network namespace|setting the network namespace/.test(stderr)) {
