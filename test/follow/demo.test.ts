@@ -82,3 +82,21 @@ test('Ctrl-C during the walk: exit 130 and the lab is taken down', { skip }, asy
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('demo refuses without root before printing anything: one PRIVILEGE error, exit 4', { timeout: 60_000 }, () => {
+  // As root, run it as the unprivileged user `nobody` (setpriv); unprivileged, run it as is.
+  const [node, ...rest] = selfCliArgv();
+  const argv = isRoot ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', node!, ...rest, 'demo'] : [node!, ...rest, 'demo'];
+  let out = '';
+  let err = '';
+  let status = 0;
+  try {
+    out = execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+  } catch (e) {
+    const x = e as { status: number; stdout: string; stderr: string };
+    [status, out, err] = [x.status, x.stdout, x.stderr];
+  }
+  assert.equal(status, 4, err);
+  assert.equal(out, '', 'nothing printed before the refusal');
+  assert.match(err, /^error\[PRIVILEGE\]: flowtrace demo needs privileges flowtrace does not have\nhint: .*root.*\n$/);
+});

@@ -17,7 +17,7 @@ import { labUp, labDown, injectFault, healFault, LAB, LAB_FAULTS, isLabFault, ns
 import type { FollowResult } from '../../follow/index.js';
 import { renderTerminal } from '../../report/index.js';
 import { selfCliArgv } from '../../self.js';
-import { EXIT, InputError, UsageError } from '../../errors.js';
+import { EXIT, InputError, PrivilegeError, UsageError } from '../../errors.js';
 import type { CliIO } from '../io.js';
 import { writeReport } from './follow.js';
 
@@ -75,6 +75,11 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     if (child?.pid) { try { process.kill(child.pid, 'SIGTERM'); } catch { /* already gone */ } }
   });
   let builtByUs = false;
+  // Before the first line of output: a refusal is one error, not a demo that starts and stops.
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) {
+    off();
+    throw new PrivilegeError('flowtrace demo', 'the demo builds the lab (network namespaces): run it as root (sudo flowtrace demo)');
+  }
   try {
     io.stdout(bold(`flowtrace demo${fault ? ` — fault ${fault}: ${LAB_FAULTS[fault as keyof typeof LAB_FAULTS].description}` : ''}`) + '\n');
     io.stdout(dim('  building the lab (network namespaces: client, dns, 3 routers, 2 ALB nodes, VPC, EC2 with Docker\'s rules, container)…') + '\n');
