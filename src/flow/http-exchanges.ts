@@ -9,7 +9,7 @@
  * calls `gap()`: the parser then waits for a segment that starts a new head.
  */
 import { httpHeadKind } from '../decode/index.js';
-import { readHeadFields, type HeadFields } from './http-head.js';
+import { lastHeadEnd, readHeadFields, type HeadFields } from './http-head.js';
 import { retainPacket, type StitchedPacket } from './stitch.js';
 
 const CR = 0x0d;
@@ -254,7 +254,16 @@ export class HttpStream {
   /** Looks for the blank line that ends the head; returns where parsing continues. */
   private scanHead(data: Uint8Array, p: number, end: number): number {
     if (this.headLen === 0) {
-      // Fast path: the whole head is in this segment — parse it in place.
+      // Fast path: the whole head is in this segment — parse it in place, in one pass that
+      // also finds its end.
+      const kind = httpHeadKind(data, p, end - p);
+      if (kind !== null) {
+        const head = readHeadFields(data, p, end - p, kind);
+        if (head !== null && lastHeadEnd >= 0) {
+          this.headParsed(head);
+          return lastHeadEnd;
+        }
+      }
       const headEnd = findHeadEnd(data, p, end, p);
       if (headEnd >= 0) {
         this.completeHead(data, p, headEnd - p);
@@ -288,6 +297,10 @@ export class HttpStream {
     const kind = httpHeadKind(data, offset, length);
     const head = kind === null ? null : readHeadFields(data, offset, length, kind);
     if (head === null) { this.lost(); return; }
+    this.headParsed(head);
+  }
+
+  private headParsed(head: HeadFields): void {
     this.sawHttp = true;
     this.roles.learnRole(this.side, head.kind);
     const framing = head.kind === 'request' ? requestFraming(head) : responseFraming(head, this.pairing.pendingMethod());

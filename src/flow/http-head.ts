@@ -76,11 +76,20 @@ function lineEnd(data: Uint8Array, p: number, end: number): number {
 }
 
 /**
- * Reads a complete head in data[offset, offset+length) (it ends with the blank line).
- * Returns null when the first line is not a request line or a status line.
+ * Where the last `readHeadFields` call found the head's blank line: the index just past it,
+ * or -1 (no blank line in the bytes given, or the first line was not a head's).
+ */
+export let lastHeadEnd = -1;
+
+/**
+ * Reads a head in data[offset, offset+length), up to its blank line (`lastHeadEnd` tells
+ * where that was, -1 when the bytes given hold no blank line: the head is incomplete and
+ * the fields read are not to be used). Returns null when the first line is not a request
+ * line or a status line.
  */
 export function readHeadFields(data: Uint8Array, offset: number, length: number, kind: 'request' | 'response'): HeadFields | null {
   const end = offset + length;
+  lastHeadEnd = -1;
   let eol = lineEnd(data, offset, end);
   const firstEnd = eol > offset && data[eol - 1] === CR ? eol - 1 : eol;
   let sp1 = -1;
@@ -116,8 +125,9 @@ export function readHeadFields(data: Uint8Array, offset: number, length: number,
   let p = eol + 1;
   while (p < end) {
     eol = lineEnd(data, p, end);
+    if (eol === end) break; // no line feed: an incomplete head (or a complete one without its blank line)
     const lineStop = eol > p && data[eol - 1] === CR ? eol - 1 : eol;
-    if (lineStop === p) break; // the blank line
+    if (lineStop === p) { lastHeadEnd = eol + 1; break; } // the blank line
     let colon = -1;
     for (let i = p; i < lineStop; i++) if (data[i] === COLON) { colon = i; break; }
     if (colon > p) {
