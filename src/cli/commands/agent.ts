@@ -2,10 +2,10 @@
  * `flowtrace agent`: the server side of the JSON-lines protocol on stdin/stdout
  * (docs/agent.md). Started by `connectAgent` locally, in a namespace, or over ssh.
  */
-import { parseArgs } from 'node:util';
 import type { Readable } from 'node:stream';
 import type { CliIO } from '../io.js';
-import { EXIT, UsageError } from '../../errors.js';
+import { parseCommandArgs } from '../args.js';
+import { EXIT } from '../../errors.js';
 import { runAgent } from '../../agent/index.js';
 
 const HELP = `usage: flowtrace agent
@@ -18,12 +18,7 @@ Protocol and examples: docs/agent.md
 `;
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, options: { help: { type: 'boolean', short: 'h' } }, allowPositionals: false, strict: true });
-  } catch (err) {
-    throw new UsageError((err as Error).message, 'flowtrace agent takes no arguments (it reads JSON lines on stdin)');
-  }
+  const parsed = parseCommandArgs('agent', { args, options: { help: { type: 'boolean', short: 'h' } }, allowPositionals: false, strict: true }, 'flowtrace agent takes no arguments (it reads JSON lines on stdin)');
   if (parsed.values.help) { io.stdout(HELP); return EXIT.ok; }
   let interrupt!: () => void;
   const interrupted = new Promise<void>((resolve) => { interrupt = resolve; });

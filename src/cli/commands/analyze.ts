@@ -5,11 +5,11 @@
  * packet through the host (ens5 → docker0 → veth) with the NAT rewrites, and what went
  * wrong. docs/analyze.md is the user documentation (and the JSON schema).
  */
-import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import path from 'node:path';
 import type { CliIO } from '../io.js';
+import { parseCommandArgs } from '../args.js';
 import { EXIT, FlowtraceError, InputError, UsageError } from '../../errors.js';
 import { parseIfmap } from '../../capture/index.js';
 import { analyzeCapture, renderAnalysis, requestMatcher, FLOW_DEFAULTS, type FlowOptions } from '../../flow/index.js';
@@ -45,25 +45,20 @@ capture (the analysis of what could be read is still printed) · 5 tcpdump missi
 `;
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        ifmap: { type: 'string' },
-        request: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        keep: { type: 'string' },
-        'max-kept': { type: 'string' },
-        'idle-timeout': { type: 'string' },
-        'no-stitch': { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message, 'run `flowtrace analyze --help` for the options');
-  }
+  const parsed = parseCommandArgs('analyze', {
+    args,
+    allowPositionals: true,
+    options: {
+      ifmap: { type: 'string' },
+      request: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      keep: { type: 'string' },
+      'max-kept': { type: 'string' },
+      'idle-timeout': { type: 'string' },
+      'no-stitch': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
   const { values, positionals } = parsed;
   if (values.help) { io.stdout(HELP); return EXIT.ok; }
   const [input, ...filter] = positionals;

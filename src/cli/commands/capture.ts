@@ -6,10 +6,10 @@
  * the analysis: exchanges, in-host paths, NAT mappings, anomalies, kernel drops.
  * docs/capture.md is the user documentation.
  */
-import { parseArgs } from 'node:util';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CliIO } from '../io.js';
+import { parseCommandArgs } from '../args.js';
 import { EXIT, UsageError, InputError } from '../../errors.js';
 import { startCapture, readLinks, ifmapOf, describeAttribution, livePcapngBytes, type LiveCapture, type LiveCaptureResult } from '../../capture/live/index.js';
 import { createDecoder } from '../../decode/index.js';
@@ -50,27 +50,22 @@ export function parseDuration(text: string): number {
 }
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      options: {
-        interface: { type: 'string', short: 'i', multiple: true },
-        write: { type: 'string', short: 'w' },
-        count: { type: 'string', short: 'c' },
-        for: { type: 'string' },
-        json: { type: 'boolean' },
-        quiet: { type: 'boolean', short: 'q' },
-        'no-follow-nat': { type: 'boolean' },
-        netns: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      allowPositionals: true,
-      strict: true,
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message, 'see flowtrace capture --help');
-  }
+  const parsed = parseCommandArgs('capture', {
+    args,
+    options: {
+      interface: { type: 'string', short: 'i', multiple: true },
+      write: { type: 'string', short: 'w' },
+      count: { type: 'string', short: 'c' },
+      for: { type: 'string' },
+      json: { type: 'boolean' },
+      quiet: { type: 'boolean', short: 'q' },
+      'no-follow-nat': { type: 'boolean' },
+      netns: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
   const v = parsed.values;
   if (v.help) { io.stdout(HELP); return EXIT.ok; }
   const interfaces = (v.interface ?? ['any']).flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');

@@ -9,7 +9,6 @@
  * Exit code: the verdict's of the http:// walk (0 healthy; 10–16 the failing layer with a
  * fault), 7 when the lab cannot be built, 130 on Ctrl-C.
  */
-import { parseArgs } from 'node:util';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -19,6 +18,7 @@ import { renderTerminal } from '../../report/index.js';
 import { selfCliArgv } from '../../self.js';
 import { EXIT, InputError, PrivilegeError, UsageError } from '../../errors.js';
 import type { CliIO } from '../io.js';
+import { parseCommandArgs } from '../args.js';
 import { writeReport } from './follow.js';
 
 const HELP = `usage: flowtrace demo [--fault NAME] [--keep] [--out DIR] [--no-https]
@@ -39,22 +39,16 @@ exit codes: the verdict's of the http:// walk (0 healthy; 10–16 the failing la
 interface Walk { url: string; result: FollowResult | null; error: string | null }
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args, allowPositionals: false,
-      options: {
-        fault: { type: 'string' },
-        keep: { type: 'boolean' },
-        out: { type: 'string' },
-        'no-https': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    // node:util's messages can span lines: keep the first (errors are one line).
-    throw new UsageError((err as Error).message.split('\n')[0]!, 'run `flowtrace demo --help` for the options');
-  }
+  const parsed = parseCommandArgs('demo', {
+    args, allowPositionals: false,
+    options: {
+      fault: { type: 'string' },
+      keep: { type: 'boolean' },
+      out: { type: 'string' },
+      'no-https': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   const { values } = parsed;
   if (values.help) { io.stdout(HELP); return EXIT.ok; }
   const fault = values.fault ?? null;

@@ -3,10 +3,10 @@
  * Exit codes (docs/dns.md): 0 an answer; 6 (network) NXDOMAIN, NODATA, SERVFAIL, REFUSED,
  * timeout, unreachable resolver, bad answer; 2 usage; 3 unusable /etc/resolv.conf.
  */
-import { parseArgs } from 'node:util';
 import { resolve, renderDnsResult } from '../../dns/index.js';
 import { EXIT, NetworkError, UsageError } from '../../errors.js';
 import type { CliIO } from '../io.js';
+import { parseCommandArgs } from '../args.js';
 import { reportError } from '../main.js';
 
 const HELP = `usage: flowtrace dns NAME [options]
@@ -25,27 +25,19 @@ exit codes: 0 answered; 6 NXDOMAIN, NODATA, SERVFAIL, REFUSED, timeout, unreacha
 `;
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        server: { type: 'string' },
-        type: { type: 'string', multiple: true },
-        tcp: { type: 'boolean' },
-        timeout: { type: 'string' },
-        retries: { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    // parseArgs explains on several lines; keep the first, and its advice for values starting with '-'
-    const [first, ...rest] = (err as Error).message.split('\n');
-    const dash = rest.find((l) => l.startsWith('To specify an option argument'));
-    throw new UsageError(first, dash ?? 'run `flowtrace dns --help` for the options');
-  }
+  const parsed = parseCommandArgs('dns', {
+    args,
+    allowPositionals: true,
+    options: {
+      server: { type: 'string' },
+      type: { type: 'string', multiple: true },
+      tcp: { type: 'boolean' },
+      timeout: { type: 'string' },
+      retries: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   const { values, positionals } = parsed;
   if (values.help) {
     io.stdout(HELP);

@@ -4,7 +4,6 @@
  * Exit codes (docs/follow.md): 0 the application answered 2xx/3xx; 10–16 the first failing
  * layer (FOLLOW_EXIT); 2 usage; 130 interrupted.
  */
-import { parseArgs } from 'node:util';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { follow } from '../../follow/index.js';
@@ -12,6 +11,7 @@ import type { FollowResult, TraceProto } from '../../follow/index.js';
 import { renderHtmlReport, renderTerminal } from '../../report/index.js';
 import { EXIT, InputError, UsageError } from '../../errors.js';
 import type { CliIO } from '../io.js';
+import { parseCommandArgs } from '../args.js';
 
 const HELP = `usage: flowtrace follow URL [options]
 
@@ -42,31 +42,25 @@ exit codes: 0 the application answered 2xx/3xx; 10 dns, 11 route, 12 load balanc
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        server: { type: 'string' },
-        once: { type: 'boolean' },
-        proto: { type: 'string', multiple: true },
-        json: { type: 'boolean' },
-        report: { type: 'string' },
-        cacert: { type: 'string' },
-        insecure: { type: 'boolean', short: 'k' },
-        'dns-server': { type: 'string' },
-        timeout: { type: 'string' },
-        'lb-name': { type: 'string', multiple: true },
-        'target-port': { type: 'string', multiple: true },
-        verbose: { type: 'boolean', short: 'v' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    // node:util's messages can span lines: keep the first (errors are one line).
-    throw new UsageError((err as Error).message.split('\n')[0]!, 'run `flowtrace follow --help` for the options');
-  }
+  const parsed = parseCommandArgs('follow', {
+    args,
+    allowPositionals: true,
+    options: {
+      server: { type: 'string' },
+      once: { type: 'boolean' },
+      proto: { type: 'string', multiple: true },
+      json: { type: 'boolean' },
+      report: { type: 'string' },
+      cacert: { type: 'string' },
+      insecure: { type: 'boolean', short: 'k' },
+      'dns-server': { type: 'string' },
+      timeout: { type: 'string' },
+      'lb-name': { type: 'string', multiple: true },
+      'target-port': { type: 'string', multiple: true },
+      verbose: { type: 'boolean', short: 'v' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   const { values, positionals } = parsed;
   if (values.help) { io.stdout(HELP); return EXIT.ok; }
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'follow needs a URL' : `follow takes one URL, got ${positionals.length}`, 'flowtrace follow http://example.com/ [--server ssh://ec2-user@INSTANCE]');

@@ -4,10 +4,10 @@
  * Exit codes (docs/http.md): 0 a 1xx–3xx response; 1 a 4xx/5xx response; 6 (network) no
  * response: DNS, refused, reset, timeout, TLS, parse; 2 usage; 3 unreadable CA file.
  */
-import { parseArgs } from 'node:util';
 import { httpProbe, renderHttpResult } from '../../http/index.js';
 import { EXIT, NetworkError, UsageError } from '../../errors.js';
 import type { CliIO } from '../io.js';
+import { parseCommandArgs } from '../args.js';
 import { reportError } from '../main.js';
 
 const HELP = `usage: flowtrace http URL [options]
@@ -31,30 +31,22 @@ timeout, TLS, bad HTTP); 2 usage; 3 unreadable --cacert file (docs/http.md)
 `;
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        resolve: { type: 'string', multiple: true },
-        header: { type: 'string', short: 'H', multiple: true },
-        cacert: { type: 'string' },
-        insecure: { type: 'boolean', short: 'k' },
-        'trace-id': { type: 'string' },
-        timeout: { type: 'string' },
-        method: { type: 'string', short: 'X' },
-        json: { type: 'boolean' },
-        verbose: { type: 'boolean', short: 'v' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    // parseArgs explains on several lines; keep the first, and its advice for values starting with '-'
-    const [first, ...rest] = (err as Error).message.split('\n');
-    const dash = rest.find((l) => l.startsWith('To specify an option argument'));
-    throw new UsageError(first, dash ?? 'run `flowtrace http --help` for the options');
-  }
+  const parsed = parseCommandArgs('http', {
+    args,
+    allowPositionals: true,
+    options: {
+      resolve: { type: 'string', multiple: true },
+      header: { type: 'string', short: 'H', multiple: true },
+      cacert: { type: 'string' },
+      insecure: { type: 'boolean', short: 'k' },
+      'trace-id': { type: 'string' },
+      timeout: { type: 'string' },
+      method: { type: 'string', short: 'X' },
+      json: { type: 'boolean' },
+      verbose: { type: 'boolean', short: 'v' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   const { values, positionals } = parsed;
   if (values.help) {
     io.stdout(HELP);

@@ -9,11 +9,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream, readdirSync, readFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
-import { parseArgs } from 'node:util';
 import { CaptureParser, parseIfmap, readCapture, type CaptureInterface, type PacketRecord, type ReadSummary } from '../../capture/index.js';
 import { createDecoder, PacketPrinter, packetToJson, timestampStyleFromCount, type PrintOptions } from '../../decode/index.js';
 import { CaptureError, CaptureFormatError, EXIT, InputError, MissingDependencyError, UsageError } from '../../errors.js';
 import type { CliIO } from '../io.js';
+import { parseCommandArgs } from '../args.js';
 
 const USAGE = `usage: flowtrace read FILE|- [FILTER…] [options]
 
@@ -53,38 +53,33 @@ exit codes: 0 ok, 2 usage, 3 unreadable/truncated/malformed capture, 5 tcpdump m
 const OUTPUT_BATCH_CHARS = 64 * 1024;
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        c: { type: 'string', short: 'c' },
-        r: { type: 'string', short: 'r' },
-        skip: { type: 'string' },
-        g: { type: 'boolean', short: 'g' },
-        json: { type: 'boolean' },
-        t: { type: 'boolean', short: 't', multiple: true },
-        nano: { type: 'boolean' },
-        'time-stamp-precision': { type: 'string' },
-        number: { type: 'boolean', short: '#' },
-        S: { type: 'boolean', short: 'S' },
-        e: { type: 'boolean', short: 'e' },
-        q: { type: 'boolean', short: 'q' },
-        v: { type: 'boolean', short: 'v', multiple: true },
-        x: { type: 'boolean', short: 'x', multiple: true },
-        X: { type: 'boolean', short: 'X', multiple: true },
-        A: { type: 'boolean', short: 'A', multiple: true },
-        'print-sampling': { type: 'string' },
-        T: { type: 'string', short: 'T' },
-        n: { type: 'boolean', short: 'n', multiple: true },
-        ifmap: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message.split('\n')[0], 'run `flowtrace read --help` for the options');
-  }
+  const parsed = parseCommandArgs('read', {
+    args,
+    allowPositionals: true,
+    options: {
+      c: { type: 'string', short: 'c' },
+      r: { type: 'string', short: 'r' },
+      skip: { type: 'string' },
+      g: { type: 'boolean', short: 'g' },
+      json: { type: 'boolean' },
+      t: { type: 'boolean', short: 't', multiple: true },
+      nano: { type: 'boolean' },
+      'time-stamp-precision': { type: 'string' },
+      number: { type: 'boolean', short: '#' },
+      S: { type: 'boolean', short: 'S' },
+      e: { type: 'boolean', short: 'e' },
+      q: { type: 'boolean', short: 'q' },
+      v: { type: 'boolean', short: 'v', multiple: true },
+      x: { type: 'boolean', short: 'x', multiple: true },
+      X: { type: 'boolean', short: 'X', multiple: true },
+      A: { type: 'boolean', short: 'A', multiple: true },
+      'print-sampling': { type: 'string' },
+      T: { type: 'string', short: 'T' },
+      n: { type: 'boolean', short: 'n', multiple: true },
+      ifmap: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   const v = parsed.values;
   if (v.help) {
     io.stdout(USAGE);

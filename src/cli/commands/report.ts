@@ -3,12 +3,12 @@
  * (`flowtrace follow … --json > RESULT.json`). `-` reads the result from stdin.
  * Exit codes: 0 written; 2 usage; 3 unreadable or not a follow result.
  */
-import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { FOLLOW_SCHEMA_VERSION, type FollowResult } from '../../follow/index.js';
 import { EXIT, InputError, UsageError } from '../../errors.js';
 import type { CliIO } from '../io.js';
+import { parseCommandArgs } from '../args.js';
 import { writeReport } from './follow.js';
 
 const HELP = `usage: flowtrace report RESULT.json [-o FILE.html]
@@ -43,13 +43,7 @@ export function asFollowResult(value: unknown, where: string): FollowResult {
 }
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, allowPositionals: true, options: { output: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' } } });
-  } catch (err) {
-    // node:util's messages can span lines: keep the first (errors are one line).
-    throw new UsageError((err as Error).message.split('\n')[0]!, 'run `flowtrace report --help` for the options');
-  }
+  const parsed = parseCommandArgs('report', { args, allowPositionals: true, options: { output: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' } } });
   const { values, positionals } = parsed;
   if (values.help) { io.stdout(HELP); return EXIT.ok; }
   if (positionals.length !== 1) throw new UsageError('report needs one RESULT.json', 'flowtrace report result.json -o report.html');

@@ -5,10 +5,10 @@
  * unreachable, no reply) or the name does not resolve; 4 no raw-socket privilege; 2 usage;
  * 130 interrupted (the partial trace is printed).
  */
-import { parseArgs } from 'node:util';
 import { EXIT, UsageError } from '../../errors.js';
 import { renderTrace, traceRoute, type TraceOptions, type TraceProtocol } from '../../trace/index.js';
 import type { CliIO } from '../io.js';
+import { parseCommandArgs } from '../args.js';
 
 const HELP = `usage: flowtrace trace HOST [options]
 
@@ -36,28 +36,23 @@ function intOption(name: string, v: string | undefined): number | undefined {
 }
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        proto: { type: 'string', short: 'P' },
-        port: { type: 'string', short: 'p' },
-        'max-ttl': { type: 'string', short: 'm' },
-        'first-ttl': { type: 'string', short: 'f' },
-        rounds: { type: 'string', short: 'q' },
-        timeout: { type: 'string', short: 'w' },
-        '4': { type: 'boolean' },
-        '6': { type: 'boolean' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message, 'run `flowtrace trace --help` for the options');
-  }
+  const parsed = parseCommandArgs('trace', {
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      proto: { type: 'string', short: 'P' },
+      port: { type: 'string', short: 'p' },
+      'max-ttl': { type: 'string', short: 'm' },
+      'first-ttl': { type: 'string', short: 'f' },
+      rounds: { type: 'string', short: 'q' },
+      timeout: { type: 'string', short: 'w' },
+      '4': { type: 'boolean' },
+      '6': { type: 'boolean' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   const v = parsed.values;
   if (v.help) { io.stdout(HELP); return EXIT.ok; }
   if (parsed.positionals.length !== 1) {

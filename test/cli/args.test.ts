@@ -1,0 +1,29 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseCommandArgs } from '../../src/cli/args.js';
+import { EXIT, UsageError } from '../../src/errors.js';
+
+const options = { count: { type: 'string', short: 'c' }, verbose: { type: 'boolean', short: 'v' } } as const;
+
+test('parseCommandArgs returns what parseArgs returns', () => {
+  const r = parseCommandArgs('x', { args: ['-c', '3', 'file', '-v'], allowPositionals: true, options });
+  assert.equal(r.values.count, '3');
+  assert.equal(r.values.verbose, true);
+  assert.deepEqual(r.positionals, ['file']);
+});
+
+test("node:util's multi-line message becomes one line, its dash advice the hint", () => {
+  assert.throws(() => parseCommandArgs('x', { args: ['-c', '-v'], allowPositionals: true, options }), (e: unknown) => {
+    assert.ok(e instanceof UsageError);
+    assert.equal(e.exitCode, EXIT.usage);
+    assert.doesNotMatch(e.message, /\n/);
+    assert.match(e.message, /ambiguous/);
+    assert.match(e.hint, /^To specify an option argument starting with a dash/);
+    return true;
+  });
+});
+
+test('other errors point at the command help, or at the given hint', () => {
+  assert.throws(() => parseCommandArgs('dns', { args: ['--bogus'], options }), (e: unknown) => e instanceof UsageError && e.hint === 'run `flowtrace dns --help` for the options');
+  assert.throws(() => parseCommandArgs('agent', { args: ['x'], options: {} }, 'takes no arguments'), (e: unknown) => e instanceof UsageError && e.hint === 'takes no arguments');
+});
