@@ -12,7 +12,7 @@ import { anythingToReport, connectionAnomalies, hopName, innerLeg, outerLeg, typ
 import { Connection, other, type DirectionTracker, type LegView, type Side } from './connections.js';
 import { parseTraceId, type ExchangeBuilder, type MessageBuilder } from './http-exchanges.js';
 import { addLeg, findLeg, natMappings, noteTransition } from './nat.js';
-import { DEFAULT_STITCH_WINDOW_US, DIRECTION_CODES, PacketStitcher, hashPayload, type CopyFields, type StitchedPacket } from './stitch.js';
+import { DEFAULT_STITCH_WINDOW_US, DIRECTION_CODES, PacketStitcher, hashPayload, releaseRetainedCopy, type CopyFields, type StitchedPacket } from './stitch.js';
 import {
   FLOW_SCHEMA, type Anomaly, type ConnectionSummary, type DirectionStats, type Endpoint, type FlowAnalysis, type Hop,
   type HopDirection, type HopTiming, type HttpExchange, type NatMapping,
@@ -453,6 +453,16 @@ class Analyzer implements FlowAnalyzer {
     // Nothing will be kept from most connections of a huge capture under --keep anomalies: count and go.
     if (this.keep === 'anomalies' && this.exchangeFilter === null && conn.nat === null && !anythingToReport(conn)) {
       this.connectionsNotKept++;
+      // Nothing refers to its kept packets any more (summaries happen before the current packet is kept): reuse them.
+      releaseRetainedCopy(conn.synPacket);
+      releaseRetainedCopy(conn.synAckPacket);
+      releaseRetainedCopy(conn.rstPacket);
+      releaseRetainedCopy(conn.a.firstDataPacket);
+      releaseRetainedCopy(conn.b.firstDataPacket);
+      for (const ex of conn.pairing.all) {
+        if (ex.request) releaseRetainedCopy(ex.request.packet);
+        if (ex.response) releaseRetainedCopy(ex.response.packet);
+      }
       return;
     }
     const clientSide = conn.clientSide!;

@@ -56,12 +56,37 @@ export interface StitchedPacket {
 /** Without stitching a packet has one hop: those arrays are shared, one per observation point (never written). */
 const SINGLE_HOPS: number[][] = [];
 
+/** Copies made by `retainPacket` and given back by `releaseRetainedCopy`, for reuse. */
+const FREE_COPIES: StitchedPacket[] = [];
+const FREE_COPIES_MAX = 4096;
+/** `serial` of a copy waiting in FREE_COPIES (a live copy has 0). */
+const SERIAL_FREE = -2;
+
+/**
+ * Gives back a copy made by `retainPacket` from the scratch object once nothing refers to it
+ * any more (its connection was summarised and dropped). Anything else — the scratch object,
+ * a stitcher's packet (its own hop list), a copy already given back — is left alone.
+ */
+export function releaseRetainedCopy(p: StitchedPacket | null): void {
+  if (p === null || p.scratch || p.serial === SERIAL_FREE || p.hops !== SINGLE_HOPS[p.hops[0]] || FREE_COPIES.length >= FREE_COPIES_MAX) return;
+  p.serial = SERIAL_FREE;
+  p.owner = null;
+  FREE_COPIES.push(p);
+}
+
 /** The packet itself, or a copy when it is the analyzer's reused scratch object. */
 export function retainPacket(p: StitchedPacket): StitchedPacket {
   if (!p.scratch) { p.retained = true; return p; }
   if (p.copy) return p.copy;
   const point = p.hops[0];
   const hops = SINGLE_HOPS[point] ?? (SINGLE_HOPS[point] = [point, 0]);
+  const free = FREE_COPIES.pop();
+  if (free !== undefined) {
+    free.hash = p.hash; free.check = p.check; free.firstUs = p.firstUs; free.hops = hops; free.src = p.src; free.dst = p.dst;
+    free.srcPort = p.srcPort; free.dstPort = p.dstPort; free.owner = p.owner; free.side = p.side; free.leg = p.leg; free.firstLeg = p.firstLeg;
+    free.serial = 0;
+    return (p.copy = free);
+  }
   p.copy = {
     hash: p.hash, check: p.check, firstUs: p.firstUs, hops, src: p.src, dst: p.dst, srcPort: p.srcPort,
     dstPort: p.dstPort, owner: p.owner, side: p.side, leg: p.leg, firstLeg: p.firstLeg, nextSameHash: null, scratch: false, copy: null,
