@@ -124,12 +124,17 @@ export function readHeadFields(data: Uint8Array, offset: number, length: number,
   }
   let p = eol + 1;
   while (p < end) {
-    eol = lineEnd(data, p, end);
+    // One pass over the line: its first colon, then its line feed.
+    let colon = -1;
+    eol = end;
+    for (let i = p; i < end; i++) {
+      const c = data[i];
+      if (c === LF) { eol = i; break; }
+      if (c === COLON && colon < 0) colon = i;
+    }
     if (eol === end) break; // no line feed: an incomplete head (or a complete one without its blank line)
     const lineStop = eol > p && data[eol - 1] === CR ? eol - 1 : eol;
     if (lineStop === p) { lastHeadEnd = eol + 1; break; } // the blank line
-    let colon = -1;
-    for (let i = p; i < lineStop; i++) if (data[i] === COLON) { colon = i; break; }
     if (colon > p) {
       const n = colon - p;
       // Only names of the lengths we look for are compared at all.
