@@ -13,6 +13,9 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { CORPUS_DIR, parseInChunks, type CollectedPacket } from './helpers.js';
+import { requireCorpus } from '../helpers/corpus.js';
+
+requireCorpus();
 
 /** No file may take longer than this (the slowest takes a few ms; this only catches hangs). */
 const PER_FILE_TIMEOUT_MS = 20_000;

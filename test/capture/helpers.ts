@@ -10,7 +10,7 @@ import { CaptureParser } from '../../src/capture/index.js';
 import type { CaptureInterface, InterfaceStatistics, ReadSummary } from '../../src/capture/index.js';
 
 export const DATA_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../data/capture');
-export const CORPUS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/corpus/tcpdump/tests');
+export { TCPDUMP_CORPUS as CORPUS_DIR } from '../helpers/corpus.js';
 
 export interface CollectedPacket {
   index: number;

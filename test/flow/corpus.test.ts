@@ -12,10 +12,10 @@ import { fileURLToPath } from 'node:url';
 import { isFlowtraceError } from '../../src/errors.js';
 import { analyzeCapture, renderAnalysis } from '../../src/flow/index.js';
 
-const CORPUS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared', 'corpus', 'tcpdump', 'tests');
-const skip = existsSync(CORPUS) ? false : `the tcpdump corpus is not at ${CORPUS}`;
+import { TCPDUMP_CORPUS as CORPUS, requireCorpus } from '../helpers/corpus.js';
 
-test('every capture of the tcpdump corpus analyses without a crash', { skip, timeout: 300_000 }, async () => {
+test('every capture of the tcpdump corpus analyses without a crash', { timeout: 300_000 }, async () => {
+  requireCorpus();
   const files = readdirSync(CORPUS).filter((f) => /\.(pcap|pcapng)$/.test(f)).sort();
   assert.ok(files.length > 800, `expected the whole corpus, found ${files.length}`);
   const crashes: string[] = [];
@@ -43,7 +43,8 @@ test('every capture of the tcpdump corpus analyses without a crash', { skip, tim
   assert.ok(tcpRecords > 1000 && connections > 100 && exchanges > 0, `corpus coverage: ${tcpRecords} TCP records, ${connections} connections, ${exchanges} exchanges`);
 });
 
-test('a third-party capture from the corpus: tcpdump\'s print-flags.pcap (HTTP on loopback)', { skip }, async () => {
+test('a third-party capture from the corpus: tcpdump\'s print-flags.pcap (HTTP on loopback)', async () => {
+  requireCorpus();
   const { analysis } = await analyzeCapture(path.join(CORPUS, 'print-flags.pcap'));
   assert.equal(analysis.connections.length, 1);
   const c = analysis.connections[0];

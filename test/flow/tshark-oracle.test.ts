@@ -69,9 +69,10 @@ for (const [name, ens5Only] of [['lab-faults', true], ['crafted-retransmission',
   });
 }
 
-const CORPUS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared', 'corpus', 'tcpdump', 'tests');
+import { TCPDUMP_CORPUS as CORPUS, requireCorpus } from '../helpers/corpus.js';
 
-test('tshark agrees on every TCP capture of the tcpdump corpus (those in time order)', { skip: existsSync(CORPUS) ? false : 'no corpus', timeout: 600_000 }, async () => {
+test('tshark agrees on every TCP capture of the tcpdump corpus (those in time order)', { timeout: 600_000 }, async () => {
+  requireCorpus();
   const differ: string[] = [];
   let compared = 0;
   for (const f of readdirSync(CORPUS).filter((n) => /\.(pcap|pcapng)$/.test(n)).sort()) {

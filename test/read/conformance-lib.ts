@@ -9,10 +9,11 @@ import { fileURLToPath } from 'node:url';
 import { PassThrough } from 'node:stream';
 import { run } from '../../src/cli/commands/read.js';
 import type { CliIO } from '../../src/cli/io.js';
+import { TCPDUMP_CORPUS as CORPUS_TESTS } from '../helpers/corpus.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const REPO = resolve(here, '../..');
-export const CORPUS_TESTS = resolve(REPO, '../shared/corpus/tcpdump/tests');
+export { CORPUS_TESTS };
 export const ELIGIBLE_LIST = join(here, 'conformance-eligible.txt');
 
 export interface CorpusTest {
@@ -20,10 +21,6 @@ export interface CorpusTest {
   capture: string;
   expected: string;
   flags: string[];
-}
-
-export function corpusAvailable(): boolean {
-  return existsSync(join(CORPUS_TESTS, 'TESTLIST'));
 }
 
 export function readTestList(): CorpusTest[] {

@@ -6,13 +6,15 @@
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { compareWithTcpdump, corpusAvailable, readEligibleList, readTestList } from './conformance-lib.js';
+import { compareWithTcpdump, readEligibleList, readTestList } from './conformance-lib.js';
+import { requireCorpus } from '../helpers/corpus.js';
 import { REQUIRED_TESTS } from './find-eligible.js';
 
 /** Raised as the printer improves; the goal is ≥ 95 % of the eligible tests. */
 const IDENTICAL_FLOOR = 0.97;
 
-it('flowtrace read prints the eligible corpus tests exactly like tcpdump', { skip: corpusAvailable() ? false : 'the corpus (../shared/corpus/tcpdump) is not present', timeout: 600_000 }, async (t) => {
+it('flowtrace read prints the eligible corpus tests exactly like tcpdump', { timeout: 600_000 }, async (t) => {
+  requireCorpus();
   process.env.TZ = 'GMT0';
   const byName = new Map(readTestList().map((x) => [x.name, x]));
   const eligible = readEligibleList();

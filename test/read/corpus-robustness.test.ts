@@ -12,9 +12,11 @@ import { it } from 'node:test';
 import { run } from '../../src/cli/commands/read.js';
 import type { CliIO } from '../../src/cli/io.js';
 import { EXIT } from '../../src/errors.js';
-import { CORPUS_TESTS, corpusAvailable, REPO } from './conformance-lib.js';
+import { CORPUS_TESTS, REPO } from './conformance-lib.js';
+import { requireCorpus } from '../helpers/corpus.js';
 
-it('every corpus capture reads to the end or to a clear error', { skip: corpusAvailable() ? false : 'the corpus (../shared/corpus/tcpdump) is not present', timeout: 600_000 }, async (t) => {
+it('every corpus capture reads to the end or to a clear error', { timeout: 600_000 }, async (t) => {
+  requireCorpus();
   const captures = readdirSync(CORPUS_TESTS).filter((f) => /\.(pcap|pcapng)$/.test(f)).sort();
   let printed = 0;
   let clearErrors = 0;
