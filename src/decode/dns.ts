@@ -508,18 +508,8 @@ export function formatDnsSummary(d: Uint8Array, offset: number, length: number, 
       }
     }
     w.out += ` ${an}/${ns}/${ar}`;
-    if (an) {
-      cp = w.printRecord(cp);
-      if (cp < 0) return trunc();
-      an--;
-      while (cp < end && an) {
-        w.out += ',';
-        cp = w.printRecord(cp);
-        if (cp < 0) return trunc();
-        an--;
-      }
-    }
-    if (an) return trunc();
+    cp = printAnswers(w, cp, end, an);
+    if (cp < 0) return trunc();
     if (verbose > 1) {
       const r = printSections(w, cp, end, ns, ar);
       if (r < 0) return trunc();
@@ -549,41 +539,37 @@ export function formatDnsSummary(d: Uint8Array, offset: number, length: number, 
     }
     if (qd) return trunc();
     if (verbose > 1) {
-      if (an) {
-        cp = w.printRecord(cp);
-        if (cp < 0) return trunc();
-        an--;
-        while (cp < end && an) {
-          w.out += ',';
-          cp = w.printRecord(cp);
-          if (cp < 0) return trunc();
-          an--;
-        }
-      }
-      if (an) return trunc();
+      cp = printAnswers(w, cp, end, an);
+      if (cp < 0) return trunc();
       if (printSections(w, cp, end, ns, ar) < 0) return trunc();
     }
   }
   return `${out}${w.out} (${length})`;
 }
 
+/** `count` comma-separated records from `cp` (tcpdump's answer loop); -1 when the message is cut. */
+function printAnswers(w: DnsWalker, cp: number, end: number, count: number): number {
+  if (count === 0) return cp;
+  cp = w.printRecord(cp);
+  if (cp < 0) return -1;
+  count--;
+  while (cp < end && count) {
+    w.out += ',';
+    cp = w.printRecord(cp);
+    if (cp < 0) return -1;
+    count--;
+  }
+  return count ? -1 : cp;
+}
+
 /** The " ns:" and " ar:" sections printed from -vv on; -1 when the message is cut. */
 function printSections(w: DnsWalker, cp: number, end: number, ns: number, ar: number): number {
-  for (const [label, initial] of [[' ns:', ns], [' ar:', ar]] as const) {
-    let count = initial;
-    if (cp < end && count) {
-      w.out += label;
-      cp = w.printRecord(cp);
-      if (cp < 0) return -1;
-      count--;
-      while (cp < end && count) {
-        w.out += ',';
-        cp = w.printRecord(cp);
-        if (cp < 0) return -1;
-        count--;
-      }
-    }
-    if (count) return -1;
+  for (const [label, count] of [[' ns:', ns], [' ar:', ar]] as const) {
+    if (count === 0) continue;
+    if (cp >= end) return -1;
+    w.out += label;
+    cp = printAnswers(w, cp, end, count);
+    if (cp < 0) return -1;
   }
   return cp;
 }
