@@ -11,9 +11,8 @@ import path from 'node:path';
 import type { CliIO } from '../io.js';
 import { parseCommandArgs } from '../args.js';
 import { EXIT, FlowtraceError, InputError, UsageError } from '../../errors.js';
-import { parseIfmap } from '../../capture/index.js';
+import { filteredCaptureStream, parseIfmap } from '../../capture/index.js';
 import { analyzeCapture, renderAnalysis, requestMatcher, FLOW_DEFAULTS, type FlowOptions } from '../../flow/index.js';
-import { filteredCaptureStream } from '../../capture/filter.js';
 
 const HELP = `usage: flowtrace analyze FILE|- [FILTER…] [--ifmap FILE] [--request ID] [--json]
 
