@@ -9,4 +9,4 @@ export { MAX_RECORD_BYTES } from './context.js';
 export { PcapngWriter, writePcapng, type PcapngWriterOptions, type PcapngInterface, type PcapngPacket } from './writer.js';
 export { parseIfmap, formatIfmap, readIfmapOfThisNamespace } from './ifmap.js';
 export * from './live/index.js';
-export { filteredCaptureStream } from './filter.js';
+export { filterCapture, filteredCaptureStream, type FilteredCapture } from './filter.js';

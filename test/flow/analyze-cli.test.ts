@@ -81,6 +81,23 @@ test('a bad FILTER is libpcap\'s message, exit 8', async () => {
   assert.match(r.err, /syntax error/);
 });
 
+test('a truncated capture read through a FILTER: the packets before the cut, a warning, exit 3', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'fttflow-cut-'));
+  try {
+    const whole = readFileSync(SEED);
+    const cut = path.join(dir, 'cut.pcap');
+    writeFileSync(cut, whole.subarray(0, Math.floor(whole.length / 2) + 3));
+    const r = await run([cut, 'tcp', '--ifmap', SEED_IFMAP, '--json']);
+    assert.equal(r.code, 3, r.err);
+    assert.match(r.err, /^warning: the input ends inside a record \(libpcap: truncated dump file/m);
+    assert.doesNotMatch(r.err, /error\[/);
+    const a = JSON.parse(r.out) as FlowAnalysis;
+    assert.ok(a.capture.records > 0, 'the packets before the cut were analysed');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('reads a capture from stdin with -', async () => {
   const r = await run(['-', '--ifmap', SEED_IFMAP, '--json'], createReadStream(SEED));
   assert.equal(r.code, 0, r.err);

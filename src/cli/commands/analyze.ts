@@ -88,12 +88,14 @@ export async function run(args: string[], io: CliIO): Promise<number> {
 
   tuneGarbageCollector();
   const warnings: string[] = [];
+  /** The filter's input ended inside a record (a truncated file read through tcpdump). */
+  let cutBeforeFilter = false;
   const source = input === '-' ? io.stdin : path.resolve(io.cwd, input);
   const controller = new AbortController();
   const offInterrupt = io.onInterrupt(() => controller.abort(new FlowtraceError('INTERRUPTED', 'interrupted', 'the analysis was stopped (Ctrl-C)', EXIT.interrupted)));
   let result;
   try {
-    const stream = filter.length > 0 ? filteredCaptureStream(source, filter, controller.signal) : source;
+    const stream = filter.length > 0 ? filteredCaptureStream(source, filter, controller.signal, (m) => { warnings.push(m); cutBeforeFilter = true; }) : source;
     result = await analyzeCapture(stream, { ...options, signal: controller.signal, onWarning: (m) => warnings.push(m) });
   } finally {
     offInterrupt();
@@ -124,7 +126,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     io.stderr(`error[CAPTURE_TRUNCATED]: ${read.truncated.message} (at byte ${read.truncated.atByte}); the analysis above covers the ${read.packets} packets before it\nhint: the capture was cut (still being written, or copied partly); connections at the end may look unfinished\n`);
     return EXIT.input;
   }
-  return EXIT.ok;
+  return cutBeforeFilter ? EXIT.input : EXIT.ok;
 }
 
 /**

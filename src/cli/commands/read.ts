@@ -5,13 +5,11 @@
  * (argv array, no shell) and the matching packets are read back from its output.
  * Options and JSON fields: docs/read.md.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createReadStream, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
-import { CaptureParser, parseIfmap, readCapture, type CaptureInterface, type PacketRecord, type ReadSummary } from '../../capture/index.js';
+import { filterCapture, parseIfmap, readCapture, type CaptureInterface, type FilteredCapture, type PacketRecord, type ReadSummary } from '../../capture/index.js';
 import { createDecoder, PacketPrinter, packetToJson, timestampStyleFromCount, type PrintOptions } from '../../decode/index.js';
-import { CaptureError, CaptureFormatError, EXIT, InputError, MissingDependencyError, UsageError } from '../../errors.js';
+import { EXIT, InputError, UsageError } from '../../errors.js';
 import type { CliIO } from '../io.js';
 import { parseCommandArgs } from '../args.js';
 
@@ -146,8 +144,8 @@ async function readAndPrint(io: CliIO, path: string, filter: string, skip: numbe
   const printer = new PacketPrinter(printOptions);
   const abort = new AbortController();
   const interfaces = new Map<number, CaptureInterface>();
-  /** Names of the original file's interfaces when a filter rewrote it to pcap (see below). */
-  let originalInterfaces: CaptureInterface[] = [];
+  /** The original file's interfaces when a filter rewrote it to pcap (capture/filter.ts). */
+  let originalInterfaces: () => CaptureInterface[] = () => [];
   let count = 0;
   let skipped = 0;
   let batch = '';
@@ -184,7 +182,8 @@ async function readAndPrint(io: CliIO, path: string, filter: string, skip: numbe
       if (sampling > 1 && count % sampling !== 0) return; // --print-sampling: only every Nth is printed
       const decoded = decoder.decode(record.linkType, record.data);
       const iface = interfaces.get(record.interfaceId);
-      const ifaceName = iface?.name ?? (originalInterfaces.length === 1 ? originalInterfaces[0].name : null);
+      const original = originalInterfaces();
+      const ifaceName = iface?.name ?? (original.length === 1 ? original[0].name : null);
       current.idbName = ifaceName;
       if (json) {
         batch += JSON.stringify(packetToJson(record, decoded, printer, ifaceName, printOptions.interfaceName)) + '\n';
@@ -197,14 +196,14 @@ async function readAndPrint(io: CliIO, path: string, filter: string, skip: numbe
   };
   let summary: ReadSummary | null = null;
   let filterTruncated: string | null = null;
-  let child: ChildProcess | null = null;
+  let filtered: FilteredCapture | null = null;
   const unregister = io.onInterrupt(() => abort.abort(new Error('interrupted')));
   try {
     if (filter === '') {
       summary = await readCapture(path === '-' ? io.stdin : path, events, { signal: abort.signal });
     } else {
-      const filtered = startFilter(path, filter, io, (ifaces) => { originalInterfaces = ifaces; });
-      child = filtered.child;
+      filtered = filterCapture(path === '-' ? io.stdin : path, [filter]);
+      originalInterfaces = filtered.originalInterfaces;
       try {
         summary = await readCapture(filtered.output, events, { signal: abort.signal });
       } catch (err) {
@@ -218,7 +217,7 @@ async function readAndPrint(io: CliIO, path: string, filter: string, skip: numbe
     // Stopped on purpose (-c reached, stdout closed, Ctrl-C): not an error.
   } finally {
     unregister();
-    if (child !== null && child.exitCode === null) child.kill('SIGTERM');
+    filtered?.stop();
     flush();
     process.stdout.off('error', onStdoutError);
   }
@@ -233,83 +232,6 @@ async function readAndPrint(io: CliIO, path: string, filter: string, skip: numbe
     return EXIT.input;
   }
   return EXIT.ok;
-}
-
-/**
- * Pipes the capture through `tcpdump -r - -w - FILTER`. tcpdump writes pcap, so pcapng
- * interface names are lost: the first chunk of the input is also parsed here to learn the
- * original interfaces (a single named interface keeps its name).
- */
-function startFilter(path: string, filter: string, io: CliIO, onInterfaces: (ifaces: CaptureInterface[]) => void): { output: Readable; child: ChildProcess; done: Promise<string | null> } {
-  const child = spawn('tcpdump', ['-r', '-', '-w', '-', '-U', filter], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (t: string) => { if (stderr.length < 8192) stderr += t; });
-  const source: NodeJS.ReadableStream = path === '-' ? io.stdin : createReadStream(path, { highWaterMark: 1 << 20 });
-  const sniffed: CaptureInterface[] = [];
-  const sniffer = new CaptureParser({ onPacket: () => {}, onInterface: (i) => { sniffed.push({ ...i }); } });
-  let sniffing = true;
-  let openError: Error | null = null;
-  /** Our own reading of a file-level problem (bad magic, empty input): said instead of tcpdump's words. */
-  let sniffError: Error | null = null;
-  let bytesIn = 0;
-  source.on('data', (chunk: Buffer) => {
-    bytesIn += chunk.length;
-    if (sniffing) {
-      try {
-        sniffer.push(chunk);
-      } catch (err) {
-        sniffing = false; // the reader of tcpdump's output reports format problems
-        if (err instanceof CaptureFormatError) sniffError = err;
-      }
-      if (sniffed.length > 0) { onInterfaces(sniffed); }
-      sniffing = false;
-    }
-  });
-  source.on('end', () => {
-    if (bytesIn > 0) return;
-    try {
-      sniffer.end();
-    } catch (err) {
-      if (err instanceof CaptureFormatError) sniffError = err; // "the input is empty (0 bytes)", as without a filter
-    }
-  });
-  source.on('error', (err: NodeJS.ErrnoException) => {
-    openError = err.code === 'ENOENT'
-      ? new InputError(`cannot read ${path}: no such file`, 'check the path (use - to read from stdin)', { path })
-      : err.code === 'EISDIR'
-      ? new InputError(`cannot read ${path}: it is a directory`, 'give a capture file, e.g. one written by tcpdump -w', { path })
-      : new InputError(`cannot read ${path}: ${err.message}`, 'check that the file exists and is readable', { path });
-    child.stdin!.destroy();
-  });
-  child.stdin!.on('error', () => { /* tcpdump exited early (bad filter): reported from its exit */ });
-  source.pipe(child.stdin!);
-  const output = new PassThrough();
-  child.stdout!.pipe(output);
-  /** Resolves to null, or to libpcap's words when the input ends inside a record (a truncated file). */
-  const done = new Promise<string | null>((resolveDone, rejectDone) => {
-    child.on('error', (err: NodeJS.ErrnoException) => {
-      output.end();
-      rejectDone(err.code === 'ENOENT' ? new MissingDependencyError('tcpdump', 'tcpdump', { reason: 'FILTER is applied by libpcap through tcpdump' }) : err);
-    });
-    child.on('close', (code) => {
-      if (openError) return rejectDone(openError);
-      if (code === 0) return resolveDone(null);
-      const message = stderr.split('\n').map((l) => l.replace(/^tcpdump: /, '').trim()).filter((l) => l && !l.startsWith('reading from') && !l.startsWith('Warning'))[0] ?? `tcpdump exited with ${code}`;
-      // A cut file: tcpdump wrote the packets before the cut, as without a filter this is a warning.
-      if (/^pcap_loop: truncated/i.test(message)) return resolveDone(message.replace(/^pcap_loop: /, ''));
-      if (/syntax error|illegal|unknown|expression rejects|can't|not a|invalid|parse error/i.test(message) && !/truncated|bad dump file|unknown file format/i.test(message)) {
-        rejectDone(new CaptureError('BAD_FILTER', `filter '${filter}' rejected by libpcap: ${message}`, 'check the filter syntax (man pcap-filter), e.g. tcp port 80 and host 10.0.0.2', { filter }));
-      } else if (sniffError !== null) {
-        rejectDone(sniffError);
-      } else {
-        rejectDone(new InputError(`tcpdump could not read the capture to filter it: ${message}`, 'check that the file is a pcap or pcapng capture (flowtrace read FILE without a filter says more)', { path }));
-      }
-    });
-  });
-  // Errors on the output side surface through `done`.
-  done.catch(() => { output.end(); });
-  return { output, child, done };
 }
 
 function loadIfmap(file: string): Map<number, string> {
