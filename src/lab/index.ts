@@ -1,5 +1,5 @@
 /** The lab: a replica of the seed's AWS architecture in network namespaces (public surface). */
-export { LAB, LAB_NODES, LAB_PREFIX, CONTAINER_VETH, ROUTER_NODES, nsName, isLabNode, type LabNode } from './topology.js';
+export { LAB, LAB_NODES, LAB_PREFIX, CONTAINER_VETH, ROUTER_NODES, nsName, isLabNode, dockerIptablesRules, type DockerPublish, type LabNode } from './topology.js';
 export { labUp, labDown, labStatus, labExec, spawnInLab, injectFault, healFault, type LabStatus, type LabServiceStatus, type LabNodeStatus, type LabUpOptions, type LabExecOptions, type LabSessionOptions } from './lab.js';
 export { LAB_FAULTS, isLabFault, type LabFault, type LabFaultName } from './faults.js';
 export { startAlb, forwardedTraceId, forwardedFor, newAmznTraceRoot, formatAccessLog, albErrorPage, type AlbConfig, type AlbNode, type TargetHealth, type AccessLogEntry } from './alb.js';

@@ -150,9 +150,28 @@ export function nodeSysctls(node: LabNode): Record<string, string> {
   return s;
 }
 
-/** Docker's iptables rules for one container published with `-p 80:8080` (iptables-save form). */
-export function dockerIptablesRules(): string {
-  const c = LAB.container;
+/** What `docker run -p HOST:CONTAINER` publishes; the lab's by default. */
+export interface DockerPublish {
+  containerAddress: string;
+  containerPort: number;
+  hostPort: number;
+  /** The bridge subnet (docker0), e.g. 172.17.0.0/16. */
+  bridgeCidr: string;
+  /** false: the DNAT rule is left out (what the `dnat-missing` fault looks like). */
+  dnat: boolean;
+}
+
+/**
+ * Docker's iptables rules for one container published with `-p HOST:CONTAINER`
+ * (iptables-save form, for iptables-restore). The lab's and the tests' miniature hosts use
+ * this one writer.
+ */
+export function dockerIptablesRules(publish: Partial<DockerPublish> = {}): string {
+  const p: DockerPublish = {
+    containerAddress: LAB.container.address, containerPort: LAB.container.port, hostPort: LAB.instance.port,
+    bridgeCidr: LAB.dockerCidr, dnat: true, ...publish,
+  };
+  const c = { address: p.containerAddress, port: p.containerPort };
   return [
     '*nat',
     ':PREROUTING ACCEPT [0:0]',
@@ -162,10 +181,10 @@ export function dockerIptablesRules(): string {
     ':DOCKER - [0:0]',
     '-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER',
     '-A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER',
-    `-A POSTROUTING -s ${LAB.dockerCidr} ! -o docker0 -j MASQUERADE`,
+    `-A POSTROUTING -s ${p.bridgeCidr} ! -o docker0 -j MASQUERADE`,
     `-A POSTROUTING -s ${c.address}/32 -d ${c.address}/32 -p tcp -m tcp --dport ${c.port} -j MASQUERADE`,
     '-A DOCKER -i docker0 -j RETURN',
-    `-A DOCKER ! -i docker0 -p tcp -m tcp --dport ${LAB.instance.port} -j DNAT --to-destination ${c.address}:${c.port}`,
+    ...(p.dnat ? [`-A DOCKER ! -i docker0 -p tcp -m tcp --dport ${p.hostPort} -j DNAT --to-destination ${c.address}:${c.port}`] : []),
     'COMMIT',
     '*filter',
     ':INPUT ACCEPT [0:0]',

@@ -11,6 +11,7 @@
  * `destroy()` (namespaces, the server process by its PID), also after a failed build.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { dockerIptablesRules } from '../../src/lab/index.js';
 
 export const HOST = {
   albAddress: '172.31.0.10',
@@ -21,20 +22,8 @@ export const HOST = {
   containerPort: 8080,
 } as const;
 
-const DOCKER_NAT = `*nat
-:PREROUTING ACCEPT [0:0]
-:INPUT ACCEPT [0:0]
-:OUTPUT ACCEPT [0:0]
-:POSTROUTING ACCEPT [0:0]
-:DOCKER - [0:0]
--A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER
--A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER
--A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE
--A POSTROUTING -s 172.17.0.2/32 -d 172.17.0.2/32 -p tcp -m tcp --dport 8080 -j MASQUERADE
--A DOCKER -i docker0 -j RETURN
--A DOCKER ! -i docker0 -p tcp -m tcp --dport 80 -j DNAT --to-destination 172.17.0.2:8080
-COMMIT
-`;
+/** Docker's rules for `-p 80:8080`, written by the lab's own writer. */
+const DOCKER_NAT = dockerIptablesRules({ containerAddress: HOST.containerAddress, containerPort: 8080, hostPort: 80, bridgeCidr: '172.17.0.0/16' });
 
 const SERVER = `
 const http = require('node:http');

@@ -15,6 +15,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { dockerIptablesRules } from '../../src/lab/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const APP_SERVER = path.join(here, 'fixtures', 'app-server.mjs');
@@ -44,36 +45,7 @@ function sh(argv: string[], input?: string): string {
 }
 
 function dockerRules(withDnat: boolean): string {
-  const c = ADDR.container;
-  return [
-    '*nat',
-    ':PREROUTING ACCEPT [0:0]', ':INPUT ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]',
-    ':DOCKER - [0:0]',
-    '-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER',
-    '-A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER',
-    '-A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE',
-    `-A POSTROUTING -s ${c}/32 -d ${c}/32 -p tcp -m tcp --dport ${ADDR.appPort} -j MASQUERADE`,
-    '-A DOCKER -i docker0 -j RETURN',
-    ...(withDnat ? [`-A DOCKER ! -i docker0 -p tcp -m tcp --dport ${ADDR.hostPort} -j DNAT --to-destination ${c}:${ADDR.appPort}`] : []),
-    'COMMIT',
-    '*filter',
-    ':INPUT ACCEPT [0:0]', ':FORWARD DROP [0:0]', ':OUTPUT ACCEPT [0:0]',
-    ':DOCKER - [0:0]', ':DOCKER-ISOLATION-STAGE-1 - [0:0]', ':DOCKER-ISOLATION-STAGE-2 - [0:0]', ':DOCKER-USER - [0:0]',
-    '-A FORWARD -j DOCKER-USER',
-    '-A FORWARD -j DOCKER-ISOLATION-STAGE-1',
-    '-A FORWARD -o docker0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
-    '-A FORWARD -o docker0 -j DOCKER',
-    '-A FORWARD -i docker0 ! -o docker0 -j ACCEPT',
-    '-A FORWARD -i docker0 -o docker0 -j ACCEPT',
-    `-A DOCKER -d ${c}/32 ! -i docker0 -o docker0 -p tcp -m tcp --dport ${ADDR.appPort} -j ACCEPT`,
-    '-A DOCKER-ISOLATION-STAGE-1 -i docker0 ! -o docker0 -j DOCKER-ISOLATION-STAGE-2',
-    '-A DOCKER-ISOLATION-STAGE-1 -j RETURN',
-    '-A DOCKER-ISOLATION-STAGE-2 -o docker0 -j DROP',
-    '-A DOCKER-ISOLATION-STAGE-2 -j RETURN',
-    '-A DOCKER-USER -j RETURN',
-    'COMMIT',
-    '',
-  ].join('\n');
+  return dockerIptablesRules({ containerAddress: ADDR.container, containerPort: ADDR.appPort, hostPort: ADDR.hostPort, bridgeCidr: '172.17.0.0/16', dnat: withDnat });
 }
 
 function pidAlive(pid: number): boolean {
