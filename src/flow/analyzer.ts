@@ -453,6 +453,7 @@ class Analyzer implements FlowAnalyzer {
     // Nothing will be kept from most connections of a huge capture under --keep anomalies: count and go.
     if (this.keep === 'anomalies' && this.exchangeFilter === null && conn.nat === null && !anythingToReport(conn)) {
       this.connectionsNotKept++;
+      this.exchangesNotKept += conn.pairing.all.length;
       // Nothing refers to its kept packets any more (summaries happen before the current packet is kept): reuse them.
       releaseRetainedCopy(conn.synPacket);
       releaseRetainedCopy(conn.synAckPacket);
@@ -478,10 +479,10 @@ class Analyzer implements FlowAnalyzer {
     const exchangeIds: number[] = [];
     // With a filter (--request) a connection counts only through its selected exchanges.
     let selected = this.exchangeFilter === null;
-    if (this.keep !== 'anomalies' || this.exchangeFilter) {
+    if (this.keep === 'anomalies' && !this.exchangeFilter) this.exchangesNotKept += conn.pairing.all.length;
+    else {
       for (const ex of conn.pairing.all) {
         exchangeIds.push(ex.id);
-        if (this.keep === 'anomalies' && !this.exchangeFilter) continue;
         if (!this.exchangeFilter && this.exchanges.length >= this.maxKept) { this.exchangesNotKept++; continue; }
         const summary = this.exchangeSummary(conn, ex, client, server);
         if (this.exchangeFilter && !this.exchangeFilter(summary)) { this.exchangesNotKept++; continue; }

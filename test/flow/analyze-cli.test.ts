@@ -227,6 +227,10 @@ test('--keep exchanges / anomalies: the same analysis, less kept, counts say wha
   assert.deepEqual([a.connections.length, a.exchanges.length], [0, 0]);
   assert.deepEqual(a.anomalies.map((x) => x.kind), ['rst-from-server']);
   assert.equal(a.duplicates.maxCopies, 3);
+  // The seed capture's two exchanges are counted though not kept (kept connection or not).
+  r = await run([SEED, '--ifmap', SEED_IFMAP, '--json', '--keep', 'anomalies']);
+  a = JSON.parse(r.out) as FlowAnalysis;
+  assert.deepEqual([a.exchanges.length, a.limits.exchangesNotKept, a.limits.connectionsNotKept], [0, 2, 1]);
   // Text output still names the anomaly and its connection.
   r = await run([path.join(DATA, 'app-down.pcap'), '--ifmap', path.join(DATA, 'app-down.ifmap'), '--keep', 'anomalies']);
   assert.match(r.out, /rst-from-server: connection refused: the container answered the SYN with RST/);
