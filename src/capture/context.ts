@@ -14,7 +14,7 @@ export const MAX_WARNINGS = 20;
 export class ReaderContext {
   readonly events: CaptureEvents;
   /** Reused for every packet (see PacketRecord's doc: valid until onPacket returns). */
-  readonly record: PacketRecord;
+  readonly record: ReusedRecord;
   readonly interfaces: CaptureInterface[] = [];
   packets = 0;
   /** Absolute input offset of the record being framed/processed. */
@@ -23,19 +23,7 @@ export class ReaderContext {
 
   constructor(events: CaptureEvents) {
     this.events = events;
-    this.record = {
-      index: 0,
-      interfaceId: 0,
-      linkType: 0,
-      tsSec: 0,
-      tsNsec: 0,
-      capturedLength: 0,
-      originalLength: 0,
-      data: new Uint8Array(0),
-      comment: null,
-      epbDirection: 0,
-      tsInvalidFraction: null,
-    };
+    this.record = new ReusedRecord();
   }
 
   warn(message: string): void {
@@ -57,6 +45,47 @@ export class ReaderContext {
       blockType,
       ...facts,
     });
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * The record the reader fills for every packet. Its bytes are given as (buffer, offset);
+ * the `data` view is made only when someone reads it — one object less per packet for
+ * consumers that decode from (buffer, offset), as the flow analysis does.
+ */
+class ReusedRecord implements PacketRecord {
+  index = 0;
+  interfaceId = 0;
+  linkType = 0;
+  tsSec = 0;
+  tsNsec = 0;
+  capturedLength = 0;
+  originalLength = 0;
+  comment: string | null = null;
+  epbDirection = 0;
+  tsInvalidFraction: number | null = null;
+  buffer: Uint8Array = EMPTY;
+  offset = 0;
+  private view: Uint8Array | null = EMPTY;
+
+  get data(): Uint8Array {
+    return (this.view ??= this.buffer.subarray(this.offset, this.offset + this.capturedLength));
+  }
+
+  set data(bytes: Uint8Array) {
+    this.view = bytes;
+    this.buffer = bytes;
+    this.offset = 0;
+  }
+
+  /** The packet's bytes are buffer[offset, offset + capturedLength). */
+  setBytes(buffer: Uint8Array, offset: number, capturedLength: number): void {
+    this.buffer = buffer;
+    this.offset = offset;
+    this.capturedLength = capturedLength;
+    this.view = null;
   }
 }
 

@@ -120,9 +120,8 @@ export class PcapFormat implements RecordFormat {
     rec.linkType = this.linkType;
     rec.tsSec = tsSec;
     rec.tsNsec = tsNsec;
-    rec.capturedLength = caplen;
     rec.originalLength = readU32(buf, off + RH_LEN, le);
-    rec.data = buf.subarray(dataOff, dataOff + caplen);
+    rec.setBytes(buf, dataOff, caplen);
     ctx.events.onPacket(rec);
   }
 

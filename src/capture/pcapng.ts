@@ -310,9 +310,8 @@ export class PcapngFormat implements RecordFormat {
     rec.index = ++ctx.packets;
     rec.interfaceId = state.iface.id;
     rec.linkType = state.linkType;
-    rec.capturedLength = caplen;
     rec.originalLength = originalLength;
-    rec.data = buf.subarray(dataOff, dataOff + caplen);
+    rec.setBytes(buf, dataOff, caplen);
     ctx.events.onPacket(rec);
   }
 

@@ -52,6 +52,13 @@ export interface PacketRecord {
   originalLength: number;
   /** The captured bytes (a view into the reader's buffer). */
   data: Uint8Array;
+  /**
+   * Set by the file reader: the captured bytes are `buffer[offset, offset + capturedLength)`.
+   * A consumer on the hot path decodes from there (`decoder.decodeAt`), so that no `data`
+   * view is made for the packet (the reader makes it only when `data` is read).
+   */
+  buffer?: Uint8Array;
+  offset?: number;
   /** pcapng opt_comment of the packet, if any. */
   comment: string | null;
   /** pcapng epb_flags direction (1 inbound, 2 outbound), 0 when not given. */

@@ -38,6 +38,12 @@ export interface PacketDecoder {
   /** Decodes one packet of `linkType`. Returns `out` or the decoder's own reused packet. */
   decode(linkType: number, data: Uint8Array, out?: DecodedPacket): DecodedPacket;
   /**
+   * Decodes the packet `data[offset, end)` — e.g. a record inside the reader's buffer
+   * (`record.buffer`, `record.offset`), with no view made for it. Every offset in the result
+   * is then an index into `data`, as for `decode` (where the packet starts at 0).
+   */
+  decodeAt(linkType: number, data: Uint8Array, offset: number, end: number, out?: DecodedPacket): DecodedPacket;
+  /**
    * Decodes an IP packet that starts at `offset` and ends at `end` in `data` — e.g. the
    * original packet quoted in an ICMP error (`icmp.quotedOffset`/`quotedLength`).
    */
@@ -199,38 +205,45 @@ function decodeTransport(p: DecodedPacket, protocol: number, offset: number, end
   }
 }
 
+/** A packet of `linkType` in data[offset, end). */
+function decodeFrom(linkType: number, data: Uint8Array, offset: number, end: number, out: DecodedPacket, http: boolean): DecodedPacket {
+  reset(out, data);
+  const link = out.link;
+  link.present = true;
+  link.linkType = linkType;
+  let next: number;
+  switch (linkType) {
+    case LINKTYPE.ETHERNET: next = decodeEthernet(data, offset, end, link); break;
+    case LINKTYPE.LINUX_SLL: next = decodeLinuxSll(data, offset, end, link); break;
+    case LINKTYPE.LINUX_SLL2: next = decodeLinuxSll2(data, offset, end, link); break;
+    case LINKTYPE.NULL: next = decodeNullLoop(data, offset, end, link, false); break;
+    case LINKTYPE.LOOP: next = decodeNullLoop(data, offset, end, link, true); break;
+    case LINKTYPE.RAW:
+    case 12: // DLT_RAW on some BSDs
+    case 14:
+      next = decodeRaw(data, offset, end, link, -1);
+      if (next < 0) { out.malformed = end === offset ? null : 'raw packet is neither IPv4 nor IPv6'; out.truncated = end === offset; return out; }
+      break;
+    case LINKTYPE.IPV4: next = decodeRaw(data, offset, end, link, ETHERTYPE_IPV4); break;
+    case LINKTYPE.IPV6: next = decodeRaw(data, offset, end, link, ETHERTYPE_IPV6); break;
+    default:
+      link.kind = 'other';
+      return out;
+  }
+  if (next < 0) { out.truncated = true; return out; }
+  decodeNetwork(out, link.etherType, next, end, http);
+  return out;
+}
+
 export function createDecoder(options: DecodeOptions = {}): PacketDecoder {
   const own = newDecodedPacket();
   const http = options.http !== false;
   return {
     decode(linkType: number, data: Uint8Array, out: DecodedPacket = own): DecodedPacket {
-      reset(out, data);
-      const link = out.link;
-      link.present = true;
-      link.linkType = linkType;
-      const end = data.length;
-      let next: number;
-      switch (linkType) {
-        case LINKTYPE.ETHERNET: next = decodeEthernet(data, 0, end, link); break;
-        case LINKTYPE.LINUX_SLL: next = decodeLinuxSll(data, 0, end, link); break;
-        case LINKTYPE.LINUX_SLL2: next = decodeLinuxSll2(data, 0, end, link); break;
-        case LINKTYPE.NULL: next = decodeNullLoop(data, 0, end, link, false); break;
-        case LINKTYPE.LOOP: next = decodeNullLoop(data, 0, end, link, true); break;
-        case LINKTYPE.RAW:
-        case 12: // DLT_RAW on some BSDs
-        case 14:
-          next = decodeRaw(data, 0, end, link, -1);
-          if (next < 0) { out.malformed = end === 0 ? null : 'raw packet is neither IPv4 nor IPv6'; out.truncated = end === 0; return out; }
-          break;
-        case LINKTYPE.IPV4: next = decodeRaw(data, 0, end, link, ETHERTYPE_IPV4); break;
-        case LINKTYPE.IPV6: next = decodeRaw(data, 0, end, link, ETHERTYPE_IPV6); break;
-        default:
-          link.kind = 'other';
-          return out;
-      }
-      if (next < 0) { out.truncated = true; return out; }
-      decodeNetwork(out, link.etherType, next, end, http);
-      return out;
+      return decodeFrom(linkType, data, 0, data.length, out, http);
+    },
+    decodeAt(linkType: number, data: Uint8Array, offset: number, end: number, out: DecodedPacket = own): DecodedPacket {
+      return decodeFrom(linkType, data, offset, end < data.length ? end : data.length, out, http);
     },
     decodeIpAt(data: Uint8Array, offset: number, end: number, out: DecodedPacket = own): DecodedPacket {
       reset(out, data);

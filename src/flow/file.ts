@@ -19,7 +19,10 @@ export async function analyzeCapture(input: string | NodeJS.ReadableStream, opti
   const decoder = createDecoder({ http: false });
   const read = await readCapture(input, {
     onInterface: (iface) => analyzer.addInterface(iface),
-    onPacket: (record) => analyzer.addPacket(record, decoder.decode(record.linkType, record.data)),
+    // Decoded in place in the reader's buffer: no view object per packet.
+    onPacket: (record) => analyzer.addPacket(record, record.buffer !== undefined
+      ? decoder.decodeAt(record.linkType, record.buffer, record.offset!, record.offset! + record.capturedLength)
+      : decoder.decode(record.linkType, record.data)),
     onWarning: options.onWarning,
   }, { signal: options.signal });
   return { analysis: analyzer.finish(), read };
