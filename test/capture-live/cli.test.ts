@@ -92,6 +92,21 @@ test('Ctrl-C (SIGINT to the whole process group, as a terminal sends it): packet
   assert.throws(() => process.kill(pid, 0), 'tcpdump is gone');
 });
 
+test('without privileges the error names the interfaces asked for (-i lo, -i lo,X), not the engine\'s -i any; exit 4', { skip: isRoot ? false : 'needs root to drop to nobody with setpriv' }, () => {
+  const other = (JSON.parse(spawnSync('ip', ['-j', 'link', 'show'], { encoding: 'utf8' }).stdout) as Array<{ ifname: string }>)
+    .map((l) => l.ifname).find((n) => n !== 'lo');
+  const cases: Array<[string[], string]> = [[['-i', 'lo'], 'lo']];
+  if (other) cases.push([['-i', `lo,${other}`], `lo, ${other}`]);
+  for (const [iface, named] of cases) {
+    // The real tcpdump refuses as nobody without capabilities (HOME: tsx's cache must be writable).
+    const argv = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', ...selfCliArgv(), 'capture', ...iface, '-c', '1'];
+    const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', env: { ...process.env, HOME: os.tmpdir() }, timeout: 30_000 });
+    assert.equal(r.status, 4, r.stderr);
+    assert.equal(r.stderr.split('\n')[0], `error[PRIVILEGE]: capturing on ${named} needs privileges flowtrace does not have`);
+    assert.match(r.stderr, /^error\[PRIVILEGE\]: [^\n]+\nhint: run as root [^\n]+\n$/);
+  }
+});
+
 test('tcpdump missing: error[MISSING_DEPENDENCY] with the install hint, exit 5', async () => {
   // A PATH with `ip` only: no tcpdump, no iptables-save.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fttcap-path-'));

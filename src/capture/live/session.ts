@@ -12,7 +12,7 @@
  */
 import { CaptureParser } from '../parser.js';
 import { LINKTYPE, type PacketRecord, type ReadSummary } from '../types.js';
-import { CaptureError } from '../../errors.js';
+import { CaptureError, PrivilegeError } from '../../errors.js';
 import { tcpdumpEngine, TCPDUMP_DEFAULTS, type CaptureEngine, type EngineProcess, type KernelStats } from './tcpdump.js';
 import { followNatInFilter, parseDnatRules, readNatRules, type PortTranslation } from './nat.js';
 import { readLinks, ifmapOf, type LinkInfo } from './interfaces.js';
@@ -315,6 +315,12 @@ export async function startCapture(options: LiveCaptureOptions = {}): Promise<Li
     await proc.ready;
   } catch (err) {
     await done; // the engine has exited: nothing is left running
+    // Name the interfaces the user asked for: tcpdump was told `-i any` (the ifindex filter
+    // restricts it), so its refusal says "any" whatever was asked.
+    if (err instanceof PrivilegeError) {
+      const asked = `capturing on ${wantAll ? 'any' : names.join(', ')}${netns === null ? '' : ` in namespace ${netns}`}`;
+      throw new PrivilegeError(asked, err.hint, { ...err.facts, interfaces: wantAll ? ['any'] : names, engineInterface: 'any', netns });
+    }
     // Name the filter the user wrote; the one tcpdump got (NAT, ifindex) is in the facts.
     if (err instanceof CaptureError && err.code === 'BAD_FILTER' && filter !== requestedFilter) {
       const libpcap = String(err.facts.libpcap ?? err.message);
