@@ -4,7 +4,7 @@
  * response headers (redacted) and the first bytes of the body. Returns a string; only the
  * CLI prints.
  */
-import type { HttpPhase, HttpResult } from './types.js';
+import type { HttpConnectAttempt, HttpPhase, HttpResult } from './types.js';
 
 function ms(value: number | null): string {
   if (value === null) return '—';
@@ -13,6 +13,44 @@ function ms(value: number | null): string {
 
 function hostPort(address: string, port: number): string {
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+/** strerror(3) words, as curl prints them after "failed: ". */
+const ERRNO_WORDS: Record<string, string> = {
+  ECONNREFUSED: 'Connection refused',
+  EHOSTUNREACH: 'No route to host',
+  ENETUNREACH: 'Network is unreachable',
+  EHOSTDOWN: 'Host is down',
+  ENETDOWN: 'Network is down',
+  EADDRNOTAVAIL: 'Cannot assign requested address',
+  EACCES: 'Permission denied',
+  EPERM: 'Operation not permitted',
+  ETIMEDOUT: 'Connection timed out',
+};
+
+/**
+ * The connect attempts in curl -v's words ("*   Trying A:P...", "* connect to A port P
+ * failed: Connection refused", "* Connected to HOST (A) port P"), each with its time.
+ */
+function attemptLines(r: HttpResult, host: string): string[] {
+  const lines: string[] = [];
+  for (const a of r.connectAttempts) {
+    lines.push(`*   Trying ${hostPort(a.address, a.port)}...`);
+    lines.push(attemptOutcome(a, host));
+  }
+  const failed = r.connectAttempts.length > 1 && r.connectAttempts.every((a) => a.outcome !== 'connected');
+  if (failed) lines.push(`* Failed to connect to ${host} port ${r.connectAttempts[0].port} after ${Math.round(r.timings.totalMs)} ms: Couldn't connect to server`);
+  return lines;
+}
+
+function attemptOutcome(a: HttpConnectAttempt, host: string): string {
+  const took = `(${ms(a.durationMs)})`;
+  switch (a.outcome) {
+    case 'connected': return `* Connected to ${host} (${a.address}) port ${a.port} ${took}`;
+    case 'timeout': return `* connect to ${a.address} port ${a.port} failed: Connection timed out ${took}`;
+    case 'aborted': return `* connect to ${a.address} port ${a.port} aborted ${took}`;
+    default: return `* connect to ${a.address} port ${a.port} failed: ${ERRNO_WORDS[a.cause ?? ''] ?? a.cause ?? 'error'} ${took}`;
+  }
 }
 
 interface Row { variable: string; phase: HttpPhase; at: number | null; took: number | null; what: string }
@@ -24,8 +62,11 @@ export interface RenderHttpOptions {
 
 export function renderHttpResult(r: HttpResult, options: RenderHttpOptions = {}): string {
   const lines: string[] = [];
+  const url = new URL(r.url);
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  // curl -v shows every attempt; without -v they are shown when more than one was made.
+  if (options.verbose || r.connectAttempts.length > 1) lines.push(...attemptLines(r, host));
   if (options.verbose) {
-    const url = new URL(r.url);
     lines.push(`> ${r.method} ${url.pathname}${url.search} HTTP/1.1`);
     for (const h of r.requestHeaders) lines.push(`> ${h.name}: ${h.value}`);
     lines.push('>');
@@ -36,10 +77,10 @@ export function renderHttpResult(r: HttpResult, options: RenderHttpOptions = {})
   const via = r.resolvedBy === 'resolve-option' ? ' (from --resolve)' : r.resolvedBy === 'literal' ? '' : ' (from DNS)';
   if (r.remote) {
     lines.push(`connected: ${r.local ? hostPort(r.local.address, r.local.port) : '?'} → ${hostPort(r.remote.address, r.remote.port)}${via}`);
-  } else if (r.addresses.length > 0) {
+  } else if (r.addresses.length === 1) {
     lines.push(`address: ${r.addresses[0]}${via}`);
   }
-  if (r.addresses.length > 1) lines.push(`addresses: ${r.addresses.join(', ')} (the first was used; try others with --resolve)`);
+  if (r.addresses.length > 1) lines.push(`addresses: ${r.addresses.join(', ')} (tried in this order until one connects; pin one with --resolve)`);
   if (r.tls) {
     const tls = r.tls;
     const verified = tls.authorized ? 'verified' : `NOT verified (${tls.authorizationError ?? 'unknown'})`;
@@ -55,7 +96,8 @@ export function renderHttpResult(r: HttpResult, options: RenderHttpOptions = {})
   const https = r.url.startsWith('https:');
   const rows: Row[] = [
     { variable: 'time_namelookup', phase: 'dns', at: t.namelookupMs, took: p.dnsMs, what: r.resolvedBy === 'dns' ? 'name lookup' : r.resolvedBy === 'resolve-option' ? 'name lookup (--resolve)' : 'name lookup (IP literal)' },
-    { variable: 'time_connect', phase: 'connect', at: t.connectMs, took: p.connectMs, what: 'TCP handshake' },
+    ...(r.connectAttempts.length > 1 ? [failedConnectsRow(r)] : []),
+    { variable: 'time_connect', phase: 'connect', at: t.connectMs, took: p.connectMs, what: r.connectAttempts.length > 1 && r.remote ? `TCP handshake (${hostPort(r.remote.address, r.remote.port)})` : 'TCP handshake' },
     ...(https ? [{ variable: 'time_appconnect', phase: 'tls' as const, at: t.appconnectMs, took: p.tlsMs, what: 'TLS handshake' }] : []),
     { variable: 'time_pretransfer', phase: 'send', at: t.pretransferMs, took: p.sendMs, what: 'request sent' },
     { variable: 'time_starttransfer', phase: 'first_byte', at: t.starttransferMs, took: p.waitMs, what: 'first byte (server time + 1 RTT)' },
@@ -64,7 +106,7 @@ export function renderHttpResult(r: HttpResult, options: RenderHttpOptions = {})
   lines.push('', `${'phase'.padEnd(20)}${'at'.padStart(11)}${'took'.padStart(11)}`);
   for (const row of rows) {
     const failed = r.error !== null && r.error.phase === row.phase;
-    const note = failed ? `← ${r.error!.code === 'HTTP_TIMEOUT' ? 'timed out here' : `failed here (${r.error!.code})`}` : row.what;
+    const note = failed && !row.variable.startsWith('(') ? `← ${r.error!.code === 'HTTP_TIMEOUT' ? 'timed out here' : `failed here (${r.error!.code})`}` : row.what;
     lines.push(`${row.variable.padEnd(20)}${ms(row.at).padStart(11)}${ms(row.took).padStart(11)}   ${note}`);
   }
   if (r.status !== 'ok') lines.push(`${'(total)'.padEnd(20)}${ms(t.totalMs).padStart(11)}`);
@@ -78,4 +120,13 @@ export function renderHttpResult(r: HttpResult, options: RenderHttpOptions = {})
     lines.push('', `body: ${r.bodyBytes} bytes${preview ? `  "${preview}${r.bodyHead.length > 100 || r.bodyTruncated ? '…' : ''}"` : ''}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** The time spent on addresses that did not connect, as its own row before time_connect. */
+function failedConnectsRow(r: HttpResult): Row {
+  const failed = r.connectAttempts.filter((a) => a.outcome !== 'connected');
+  const used = r.connectAttempts.find((a) => a.outcome === 'connected');
+  const at = used ? used.startMs : r.connectAttempts.at(-1)!.startMs + r.connectAttempts.at(-1)!.durationMs;
+  const words = failed.map((a) => `${a.address} ${a.outcome === 'timeout' ? 'timed out' : a.outcome}`).join(', ');
+  return { variable: '(failed connects)', phase: 'connect', at, took: r.phases.failedConnectsMs, what: `${failed.length} address${failed.length === 1 ? '' : 'es'}: ${words}` };
 }

@@ -26,7 +26,7 @@ import { InputError, UsageError } from '../errors.js';
 import { parseHeader, parseResolveSpec, parseTarget, redactHeader } from './options.js';
 import type { ProbeTarget } from './options.js';
 import { newTraceId, normaliseTraceId, TRACE_ID_HEADER } from './traceid.js';
-import type { HttpEndpoint, HttpFailureSource, HttpHeader, HttpPhase, HttpProblem, HttpResult, HttpTlsInfo } from './types.js';
+import type { HttpConnectAttempt, HttpConnectOutcome, HttpEndpoint, HttpFailureSource, HttpHeader, HttpPhase, HttpProblem, HttpResult, HttpTlsInfo } from './types.js';
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
 export const DEFAULT_BODY_HEAD_BYTES = 512;
@@ -94,6 +94,26 @@ const RESET_HINTS: Record<HttpPhase, string> = {
   first_byte: 'the server closed the connection instead of answering: the application crashed or a proxy in between gave up',
   download: 'the connection broke in the middle of the response: the server or a proxy in between closed it',
 };
+
+/** A failed connect's ProbeFailure code → the attempt's outcome. */
+const CONNECT_OUTCOMES: Record<string, HttpConnectOutcome> = {
+  HTTP_CONNECT_REFUSED: 'refused',
+  HTTP_UNREACHABLE: 'unreachable',
+  HTTP_TIMEOUT: 'timeout',
+};
+
+const OUTCOME_WORDS: Record<HttpConnectOutcome, string> = {
+  connected: 'connected',
+  refused: 'refused',
+  unreachable: 'unreachable',
+  timeout: 'timed out',
+  aborted: 'aborted',
+  error: 'failed',
+};
+
+function hostPort(address: string, port: number): string {
+  return `${net.isIPv6(address) ? `[${address}]` : address}:${port}`;
+}
 
 const UNKNOWN_CA = new Set(['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_GET_ISSUER_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_UNTRUSTED']);
 
@@ -287,6 +307,7 @@ export async function httpProbe(rawUrl: string, options: HttpProbeOptions = {}):
     traceId: p.traceId,
     resolvedBy: net.isIP(target.host) !== 0 ? 'literal' : p.pinned ? 'resolve-option' : 'dns',
     addresses: [],
+    connectAttempts: [],
     remote: null,
     local: null,
     httpVersion: null,
@@ -296,7 +317,7 @@ export async function httpProbe(rawUrl: string, options: HttpProbeOptions = {}):
     headers: [],
     tls: null,
     timings: { namelookupMs: null, connectMs: null, appconnectMs: null, pretransferMs: null, starttransferMs: null, headersMs: null, totalMs: 0 },
-    phases: { dnsMs: null, connectMs: null, tlsMs: null, sendMs: null, waitMs: null, downloadMs: null },
+    phases: { dnsMs: null, connectMs: null, tlsMs: null, sendMs: null, waitMs: null, downloadMs: null, failedConnectsMs: null },
     bodyBytes: 0,
     bodyHead: '',
     bodyTruncated: false,
@@ -321,6 +342,64 @@ export async function httpProbe(rawUrl: string, options: HttpProbeOptions = {}):
     run(resolve, reject);
   });
 
+  /**
+   * Tries each address in order, like curl: a refused, unreachable or silent address moves
+   * on to the next; each address but the last gets half of the time left (curl's rule), so
+   * one dead node of a two-node load balancer cannot use up the deadline. The whole-probe
+   * deadline or an abort ends it at once. Throws the last failure when none connects.
+   */
+  const connectInTurn = async (addresses: string[]): Promise<{ socket: net.Socket; where: string }> => {
+    let lastFailure: ProbeFailure | null = null;
+    let attemptsEndMs = 0;
+    for (let i = 0; i < addresses.length; i++) {
+      const address = addresses[i];
+      const where = hostPort(address, target.port);
+      const isLast = i === addresses.length - 1;
+      // Attempts are back to back from the end of the lookup, so the phases add up to the total.
+      const startMs = i === 0 ? t.namelookupMs ?? now() : attemptsEndMs;
+      const attempt: HttpConnectAttempt = { address, port: target.port, family: net.isIPv6(address) ? 6 : 4, outcome: 'timeout', cause: null, startMs, durationMs: 0 };
+      result.connectAttempts.push(attempt);
+      const tcp = net.connect({ host: address, port: target.port });
+      socket = tcp;
+      let shareTimer: NodeJS.Timeout | undefined;
+      try {
+        await step<void>((resolve, reject) => {
+          tcp.once('connect', () => resolve());
+          tcp.on('error', (err) => reject(errnoFailure(err, 'connect', where)));
+          if (!isLast) {
+            const shareMs = Math.max(0, (p.timeoutMs - now()) / 2);
+            shareTimer = setTimeout(() => reject(new ProbeFailure('HTTP_TIMEOUT', `no answer from ${where} within ${Math.round(shareMs)} ms`, TIMEOUT_HINTS.connect, 'target')), shareMs);
+          }
+        });
+        attempt.outcome = 'connected';
+        return { socket: tcp, where };
+      } catch (err) {
+        tcp.destroy();
+        if (!(err instanceof ProbeFailure)) throw err;
+        attempt.outcome = err.code === 'HTTP_ABORTED' ? 'aborted' : CONNECT_OUTCOMES[err.code] ?? 'error';
+        attempt.cause = err.code === 'HTTP_TIMEOUT' || err.code === 'HTTP_ABORTED' ? null : err.causeCode;
+        if (err === deadlineHit) {
+          if (err.code === 'HTTP_TIMEOUT' && i > 0) throw allFailed(err, `timed out after ${p.timeoutMs} ms`, addresses.length);
+          throw err;
+        }
+        lastFailure = err;
+      } finally {
+        clearTimeout(shareTimer);
+        attemptsEndMs = now();
+        attempt.durationMs = attemptsEndMs - startMs;
+      }
+    }
+    if (addresses.length === 1 || lastFailure === null) throw lastFailure ?? new ProbeFailure('HTTP_ERROR', 'no address to connect to', 'give an address', 'target');
+    throw allFailed(lastFailure, `after ${Math.round(now())} ms`, addresses.length);
+  };
+  /** curl's "Failed to connect to HOST port PORT after N ms", with what each address did. */
+  const allFailed = (last: ProbeFailure, when: string, total: number): ProbeFailure => {
+    const attempts = result.connectAttempts;
+    const tried = attempts.map((a) => `${hostPort(a.address, a.port)} ${OUTCOME_WORDS[a.outcome]}`).join(', ');
+    const untried = total - attempts.length;
+    return new ProbeFailure(last.code, `failed to connect to ${target.host} port ${target.port} ${when}: ${tried}${untried > 0 ? ` (${untried} more not tried)` : ''}`, last.hint, last.source, last.causeCode);
+  };
+
   try {
     // 1. dns
     let addresses: string[];
@@ -340,22 +419,18 @@ export async function httpProbe(rawUrl: string, options: HttpProbeOptions = {}):
     }
     result.addresses = addresses;
     t.namelookupMs = now();
-    const address = addresses[0];
-    const where = `${net.isIPv6(address) ? `[${address}]` : address}:${target.port}`;
 
-    // 2. connect
+    // 2. connect: each address in turn until one connects (curl's order and rule).
     phase = 'connect';
-    const tcp = net.connect({ host: address, port: target.port });
-    socket = tcp;
-    await step<void>((resolve, reject) => {
-      tcp.once('connect', () => resolve());
-      tcp.on('error', (err) => reject(errnoFailure(err, 'connect', where)));
-    });
+    const connected = await connectInTurn(addresses);
+    const tcp = connected.socket;
+    const where = connected.where;
     t.connectMs = now();
     result.remote = endpoint(tcp.remoteAddress, tcp.remotePort);
     result.local = endpoint(tcp.localAddress, tcp.localPort);
     tcp.removeAllListeners('error');
     tcp.on('error', () => { /* reported through the TLS socket or the request */ });
+    let conn: net.Socket = tcp;
 
     // 3. tls
     if (target.https) {
@@ -369,6 +444,7 @@ export async function httpProbe(rawUrl: string, options: HttpProbeOptions = {}):
         ALPNProtocols: ['http/1.1'],
       });
       socket = secure;
+      conn = secure;
       await step<void>((resolve, reject) => {
         secure.once('secureConnect', () => resolve());
         secure.on('error', (err) => reject(errnoFailure(err, 'tls', where)));
@@ -382,7 +458,6 @@ export async function httpProbe(rawUrl: string, options: HttpProbeOptions = {}):
 
     // 4–6. send, first byte, download
     phase = 'send';
-    const conn = socket;
     // Tells a clean close (FIN) in the middle of a body from a reset (RST).
     let finSeen = false;
     let resetSeen = false;
@@ -459,7 +534,11 @@ export async function httpProbe(rawUrl: string, options: HttpProbeOptions = {}):
   const ph = result.phases;
   const diff = (a: number | null, b: number | null): number | null => (a === null || b === null ? null : a - b);
   ph.dnsMs = t.namelookupMs;
-  ph.connectMs = diff(t.connectMs, t.namelookupMs);
+  // The connect phase is the handshake of the address used; the others' time is separate.
+  const attempts = result.connectAttempts;
+  const used = attempts.find((a) => a.outcome === 'connected');
+  ph.failedConnectsMs = attempts.length === 0 ? null : attempts.filter((a) => a !== used).reduce((sum, a) => sum + a.durationMs, 0);
+  ph.connectMs = used ? diff(t.connectMs, used.startMs) : null;
   ph.tlsMs = diff(t.appconnectMs, t.connectMs);
   ph.sendMs = diff(t.pretransferMs, t.appconnectMs ?? t.connectMs);
   ph.waitMs = diff(t.starttransferMs, t.pretransferMs);

@@ -48,6 +48,33 @@ export interface HttpPhaseDurations {
   sendMs: number | null;
   waitMs: number | null;
   downloadMs: number | null;
+  /**
+   * Time spent on addresses that did not connect before the one that did (or before giving
+   * up), so the phases still add up to the total; 0 when the first address connected, null
+   * when no connection was tried.
+   */
+  failedConnectsMs: number | null;
+}
+
+/** How one TCP connect to one address ended (curl -v: "Trying ADDR:PORT..."). */
+export type HttpConnectOutcome =
+  | 'connected'
+  | 'refused' //     RST to the SYN (ECONNREFUSED)
+  | 'unreachable' // ICMP unreachable / no route (EHOSTUNREACH, ENETUNREACH…)
+  | 'timeout' //     no answer within this address's share of the deadline
+  | 'aborted' //     the probe was cancelled while it ran
+  | 'error'; //      another local or socket error (its errno in `cause`)
+
+export interface HttpConnectAttempt {
+  address: string;
+  port: number;
+  family: 4 | 6;
+  outcome: HttpConnectOutcome;
+  /** The errno underneath (ECONNREFUSED, EHOSTUNREACH…); null when connected or timed out. */
+  cause: string | null;
+  /** When the attempt started and how long it took, ms on the probe's monotonic clock. */
+  startMs: number;
+  durationMs: number;
 }
 
 export interface HttpEndpoint {
@@ -86,8 +113,14 @@ export interface HttpResult {
   traceId: string;
   /** How the address was found: an IP literal in the URL, a --resolve entry, or DNS. */
   resolvedBy: 'literal' | 'resolve-option' | 'dns';
-  /** Every address the name gave (the first one is used). */
+  /** Every address the name (or --resolve) gave, in the order they are tried. */
   addresses: string[];
+  /**
+   * Each TCP connect in order, like curl: when one address is refused, unreachable or does
+   * not answer in time, the next is tried; the last one is the connection used (if any).
+   * Empty when the name did not resolve.
+   */
+  connectAttempts: HttpConnectAttempt[];
   remote: HttpEndpoint | null;
   local: HttpEndpoint | null;
   httpVersion: string | null;

@@ -49,7 +49,7 @@ test('flowtrace http -v: the request as sent, credentials redacted', async () =>
   const io = memoryIO();
   assert.equal(await main(['http', `http://127.0.0.1:${server.port}/a?b=1`, '-v', '-H', 'Authorization: Bearer s3cret'], io), EXIT.ok);
   const out = io.out.join('');
-  assert.match(out, /^> GET \/a\?b=1 HTTP\/1\.1\n> Host: 127\.0\.0\.1:\d+\n/);
+  assert.match(out, /^\*   Trying 127\.0\.0\.1:\d+\.\.\.\n\* Connected to 127\.0\.0\.1 \(127\.0\.0\.1\) port \d+ \(.+\)\n> GET \/a\?b=1 HTTP\/1\.1\n> Host: 127\.0\.0\.1:\d+\n/);
   assert.match(out, /^> X-Amzn-Trace-Id: Root=1-[0-9a-f]{8}-[0-9a-f]{24}$/m);
   assert.match(out, /^> Authorization: Bearer \[redacted\]$/m);
   assert.doesNotMatch(out, /s3cret/);

@@ -17,7 +17,8 @@ port really used, the TLS session, the response headers (credentials redacted), 
 X-Amzn-Trace-Id so the server side can find this exact request.
 
 options:
-  --resolve HOST:PORT:ADDR  connect to ADDR for HOST:PORT instead of resolving (like curl); repeatable
+  --resolve HOST:PORT:ADDR  connect to ADDR for HOST:PORT instead of resolving (like curl); repeatable;
+                            ADDR,ADDR…: tried in turn until one connects, as are several from DNS
   -H, --header 'Name: v'    add or replace a request header; repeatable
   --cacert FILE             trust the CA certificate(s) in FILE (PEM) instead of the system roots
   -k, --insecure            do not fail on certificate problems (they are still shown)
