@@ -161,13 +161,41 @@ export function fastOpenText(d: Uint8Array, cp: number, datalen: number, exp: bo
   return s;
 }
 
-/** print-tcp.c print_tcp_rst_data (-v): the text a reset carries, at most 30 characters. */
-export function rstDataText(d: Uint8Array, off: number, length: number, end: number): string {
+/**
+ * Magic number that opens an RST diagnostic payload (draft-ietf-tcpm-rst-diagnostic-payload
+ * §3.1): 0x33AA, a 16-bit reason code, a 32-bit Private Enterprise Number (PEN).
+ */
+const RST_DIAG_MAGIC = 0x33aa;
+const RST_DIAG_CODE_OFFSET = 2;
+const RST_DIAG_PEN_OFFSET = 4;
+const RST_DIAG_LENGTH = 8;
+
+/**
+ * The draft's "TCP Failure Causes" registry (§8.1, initial values). A code means this only
+ * when the PEN is 0; with another PEN it is that vendor's own code.
+ */
+export const TCP_FAILURE_CAUSES: Record<number, string> = {
+  1: 'Illegal option length', 2: 'Desynchronized state', 3: 'New data is received after CLOSE is called',
+  4: 'ABORT process', 5: 'Unexpected ACK received by non-synchronized state connection',
+  6: 'Unexpected SYN in the window', 7: 'Unexpected security compartment', 8: 'Malformed message',
+  9: 'Not authorized', 10: 'Resource exceeded', 11: 'Network failure', 12: 'Reset received from the peer',
+  13: 'Destination unreachable', 14: 'Connection timeout', 15: 'Too much outstanding data',
+  16: 'Unacceptable performance', 17: 'Middlebox interference',
+};
+
+/**
+ * What tcpdump prints for the data a reset carries (print-tcp.c, from -v on): an RST
+ * diagnostic payload as "[RST: code C, pen P]" — at -vv, a registered cause (PEN 0) by its
+ * name instead — and any other data as text, at most 30 characters ("[RST+ …]" when cut).
+ */
+export function rstDataText(d: Uint8Array, off: number, length: number, end: number, verbose = 1): string {
   const MAX_RST_DATA = 30;
-  // The RST diagnostic payload (magic 0x33AA, a 16-bit reason code, a 32-bit PEN).
-  if (length >= 2 && off + 2 <= end && d[off] === 0x33 && d[off + 1] === 0xaa) {
-    if (off + 8 > end) return ' [RST:  [|tcp]';
-    return ` [RST: code ${u16(d, off + 2)}, pen ${u32(d, off + 4)}]`;
+  if (length >= 2 && off + 2 <= end && u16(d, off) === RST_DIAG_MAGIC) {
+    if (off + RST_DIAG_LENGTH > end) return ' [RST:  [|tcp]';
+    const code = u16(d, off + RST_DIAG_CODE_OFFSET);
+    const pen = u32(d, off + RST_DIAG_PEN_OFFSET);
+    const cause = pen === 0 && verbose > 1 ? TCP_FAILURE_CAUSES[code] : undefined;
+    return cause !== undefined ? ` [RST: ${cause}]` : ` [RST: code ${code}, pen ${pen}]`;
   }
   let s = ' [RST';
   let n = length;

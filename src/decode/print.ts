@@ -382,7 +382,7 @@ export class PacketPrinter {
     if (payloadOffset > end) return s + ` [remaining caplen(${Math.max(0, end - off)}) < header length(${hlen})] [|tcp]`;
     if (flags & 0x04) {
       // tcpdump prints RST data only with -v; without it, a cut payload is still reported.
-      if (this.opts.verbose > 0) return s + rstDataText(d, payloadOffset, payload, end);
+      if (this.opts.verbose > 0) return s + rstDataText(d, payloadOffset, payload, end, this.opts.verbose);
       return payloadOffset + payload > end ? s + ' [|tcp]' : s;
     }
     if (this.opts.packetType === 'domain') return s + formatDnsSummary(d, payloadOffset, payload, end, true, false, this.opts.verbose);

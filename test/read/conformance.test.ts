@@ -10,8 +10,8 @@ import { compareWithTcpdump, readEligibleList, readTestList } from './conformanc
 import { requireCorpus } from '../helpers/corpus.js';
 import { REQUIRED_TESTS } from './find-eligible.js';
 
-/** Raised as the printer improves; the goal is ≥ 95 % of the eligible tests. */
-const IDENTICAL_FLOOR = 0.97;
+/** Raised as the printer improves: every eligible test is identical (98 of 98). */
+const IDENTICAL_FLOOR = 1;
 
 it('flowtrace read prints the eligible corpus tests exactly like tcpdump', { timeout: 600_000 }, async (t) => {
   requireCorpus();
