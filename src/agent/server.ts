@@ -11,7 +11,7 @@
  */
 import type { Readable } from 'node:stream';
 import { isFlowtraceError } from '../errors.js';
-import { startCapture, readLinks, type LiveCapture, type LiveCaptureOptions, type LinkInfo, type VethAttribution, describeAttribution } from '../capture/live/index.js';
+import { startCapture, readLinks, requireCaptureTools, type LiveCapture, type LiveCaptureOptions, type LinkInfo, type VethAttribution, describeAttribution } from '../capture/live/index.js';
 import {
   AGENT_CAPABILITIES, AGENT_LIMITS, AGENT_PROTOCOL_VERSION, parseClientLine, filterForPorts,
   type AgentMessage, type ErrorMessage, type HelloMessage, type StartRequest,
@@ -101,6 +101,8 @@ export async function runAgent(options: AgentOptions): Promise<number> {
     }
     let capture: LiveCapture;
     try {
+      // Without the seams, a missing tcpdump is said before a missing ip (links() needs ip).
+      if (options.startCapture === undefined && options.readLinks === undefined) requireCaptureTools();
       const list = await links();
       const unknown = req.interfaces.filter((n) => n !== 'any' && !list.some((l) => l.name === n));
       if (unknown.length > 0) {

@@ -123,6 +123,47 @@ test('tcpdump missing: error[MISSING_DEPENDENCY] with the install hint, exit 5',
   }
 });
 
+/** A PATH directory holding symlinks to only `programs` (found where the system keeps them). */
+function pathWith(programs: string[]): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fttcap-path-'));
+  for (const prog of programs) {
+    const real = ['/usr/sbin', '/sbin', '/usr/bin', '/bin'].map((d) => path.join(d, prog)).find((p) => fs.existsSync(p));
+    assert.ok(real, `${prog} is installed`);
+    fs.symlinkSync(real, path.join(dir, prog));
+  }
+  return dir;
+}
+
+test('tcpdump and ip both missing: tcpdump, the more fundamental, is reported (exit 5); ip alone missing is reported as ip', async () => {
+  for (const [programs, missing, pkg] of [[[], 'tcpdump', 'tcpdump'], [['tcpdump'], 'ip', 'iproute2']] as Array<[string[], string, string]>) {
+    const dir = pathWith(programs);
+    try {
+      const argv = [...selfCliArgv(), 'capture', '-i', 'lo', '-c', '1', 'port', '80'];
+      const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', env: { ...process.env, PATH: dir }, timeout: 30_000 });
+      assert.equal(r.status, 5, r.stderr);
+      assert.equal(r.stderr, `error[MISSING_DEPENDENCY]: ${missing} is not installed (or not on PATH)\nhint: install it: apt-get install ${pkg}\n`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+});
+
+test('the agent without tcpdump and ip: its start is answered with tcpdump missing, not ip', async () => {
+  const dir = pathWith([]);
+  try {
+    const argv = [...selfCliArgv(), 'agent'];
+    const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', env: { ...process.env, PATH: dir }, timeout: 30_000, input: '{"type":"start","id":"a","ports":[80]}\n' });
+    assert.equal(r.status, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; code?: string; message?: string; hint?: string });
+    assert.deepEqual(lines.map((l) => l.type), ['hello', 'error']);
+    assert.equal(lines[1].code, 'MISSING_DEPENDENCY');
+    assert.equal(lines[1].message, 'tcpdump is not installed (or not on PATH)');
+    assert.equal(lines[1].hint, 'install it: apt-get install tcpdump');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('flowtrace killed hard (SIGKILL) during a bounded capture: tcpdump still ends by its own lifetime cap', { skip: isRoot ? false : 'needs root to capture' }, async () => {
   const script = `import { startCapture } from ${JSON.stringify(new URL('../../src/capture/live/index.ts', import.meta.url).href)};
 const cap = await startCapture({ interfaces: ['lo'], filter: 'udp port 9', maxDurationMs: 1, attribute: false });

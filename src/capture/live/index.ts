@@ -15,3 +15,4 @@ export type { VethAttribution, NamespaceProcess } from './attribution.js';
 export { listDockerContainers, DOCKER_SOCKET } from './docker.js';
 export type { DockerContainer } from './docker.js';
 export { livePcapngBytes } from './pcapng.js';
+export { requireCaptureTools, findOnPath, CAPTURE_PROGRAM_PACKAGE } from './programs.js';

@@ -17,6 +17,7 @@ import { tcpdumpEngine, TCPDUMP_DEFAULTS, type CaptureEngine, type EngineProcess
 import { followNatInFilter, parseDnatRules, readNatRules, type PortTranslation } from './nat.js';
 import { readLinks, ifmapOf, type LinkInfo } from './interfaces.js';
 import { attributeVeths, type VethAttribution } from './attribution.js';
+import { requireCaptureTools } from './programs.js';
 
 /** Defaults and hard caps of a live capture. */
 export const LIVE_DEFAULTS = {
@@ -165,6 +166,8 @@ export async function startCapture(options: LiveCaptureOptions = {}): Promise<Li
   const netns = options.netns ?? null;
   const names = (options.interfaces ?? ['any']).filter((n) => n !== '');
   const wantAll = names.length === 0 || names.includes('any');
+  // A missing tcpdump is said before a missing `ip` (which readLinks would hit first).
+  if (options.engine === undefined) requireCaptureTools();
   const links = options.links ?? await readLinks(netns);
   const ifmap = ifmapOf(links);
   const notes: string[] = [];

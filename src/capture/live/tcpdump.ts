@@ -14,6 +14,7 @@
 import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { CaptureError, MissingDependencyError, PrivilegeError, type FlowtraceError } from '../../errors.js';
+import { missingProgram } from './programs.js';
 
 /** Defaults for the tcpdump child; named here so docs and tests quote the same numbers. */
 export const TCPDUMP_DEFAULTS = {
@@ -181,7 +182,8 @@ export function tcpdumpEngine(options: { knownInterfaces?: () => string[] } = {}
           clearTimeout(killTimer);
           if (!listening) {
             if (spawnError && spawnError.code === 'ENOENT') {
-              settleReady.reject(spec.netns === null ? new MissingDependencyError('tcpdump', 'tcpdump') : new MissingDependencyError('ip', 'iproute2'));
+              // The program that could not be started: ip (netns), timeout (lifetime cap) or tcpdump.
+              settleReady.reject(missingProgram(argv[0], { netns: spec.netns }));
             } else {
               settleReady.reject(classifyTcpdumpFailure(stderr, spec, options.knownInterfaces?.() ?? []));
             }

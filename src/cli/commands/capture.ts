@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { CliIO } from '../io.js';
 import { parseCommandArgs } from '../args.js';
 import { EXIT, UsageError, InputError } from '../../errors.js';
-import { startCapture, readLinks, ifmapOf, describeAttribution, livePcapngBytes, type LiveCapture, type LiveCaptureResult } from '../../capture/live/index.js';
+import { startCapture, readLinks, requireCaptureTools, ifmapOf, describeAttribution, livePcapngBytes, type LiveCapture, type LiveCaptureResult } from '../../capture/live/index.js';
 import { createDecoder } from '../../decode/index.js';
 import { renderAnalysis } from '../../flow/index.js';
 import { analyzeLivePackets, createLivePrinter, packetHopComments, isoTime } from '../../agent/index.js';
@@ -90,6 +90,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   const quiet = v.quiet === true || json;
 
   const decoder = createDecoder();
+  requireCaptureTools(); // tcpdump before ip: readLinks would report a missing ip first
   const links = await readLinks(v.netns ?? null);
   const print = createLivePrinter(ifmapOf(links));
   const capture: LiveCapture = await startCapture({
