@@ -13,7 +13,7 @@
  *   Like AWS, when every registered target is unhealthy the ALB "fails open" and routes
  *   to all of them (`failOpen: false` gives 503 instead).
  * - Health checks per target (interval, timeout, healthy/unhealthy thresholds, matcher).
- * - One access-log line per request in the ALB access-log format.
+ * - One access-log line per request in the ALB access-log format (access-log.ts).
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -21,6 +21,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import { accessLogTime, formatAccessLogLine, type AccessLogRecord } from './access-log.js';
 
 export interface AlbTarget {
   ip: string;
@@ -108,79 +109,6 @@ export function forwardedTraceId(incoming: string | null): string {
 /** X-Forwarded-For after the ALB: the client address appended to what the client sent. */
 export function forwardedFor(incoming: string | null, clientAddress: string): string {
   return incoming && incoming.trim() !== '' ? `${incoming.trim()}, ${clientAddress}` : clientAddress;
-}
-
-function isoMicros(d: Date): string {
-  return d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
-}
-
-function q(v: string | null): string {
-  return v === null || v === '' ? '"-"' : `"${v.replace(/"/g, '\\"')}"`;
-}
-
-export interface AccessLogEntry {
-  type: 'http' | 'https';
-  time: Date;
-  elb: string;
-  client: string;
-  target: string | null;
-  requestProcessingS: number;
-  targetProcessingS: number;
-  responseProcessingS: number;
-  elbStatus: number;
-  targetStatus: number | null;
-  receivedBytes: number;
-  sentBytes: number;
-  request: string;
-  userAgent: string | null;
-  sslCipher: string | null;
-  sslProtocol: string | null;
-  targetGroupArn: string | null;
-  traceId: string;
-  domainName: string | null;
-  chosenCertArn: string | null;
-  requestCreationTime: Date;
-  connTraceId: string;
-}
-
-function secs(v: number): string {
-  return v < 0 ? '-1' : v.toFixed(3);
-}
-
-/** One line in the ALB access-log format (fields in AWS's documented order). */
-export function formatAccessLog(e: AccessLogEntry): string {
-  return [
-    e.type,
-    isoMicros(e.time),
-    e.elb,
-    e.client,
-    e.target ?? '-',
-    secs(e.requestProcessingS),
-    secs(e.targetProcessingS),
-    secs(e.responseProcessingS),
-    String(e.elbStatus),
-    e.targetStatus === null ? '-' : String(e.targetStatus),
-    String(e.receivedBytes),
-    String(e.sentBytes),
-    q(e.request),
-    q(e.userAgent),
-    e.sslCipher ?? '-',
-    e.sslProtocol ?? '-',
-    e.targetGroupArn ?? '-',
-    q(e.traceId),
-    q(e.domainName),
-    q(e.chosenCertArn),
-    e.targetGroupArn ? '0' : '-1',
-    isoMicros(e.requestCreationTime),
-    q('forward'),
-    q(null),
-    q(null),
-    q(e.target),
-    q(e.targetStatus === null ? null : String(e.targetStatus)),
-    q(null),
-    q(null),
-    e.connTraceId,
-  ].join(' ');
 }
 
 function rawHeadersToObject(raw: string[], skip: (lowerName: string) => boolean): Record<string, string | string[]> {
@@ -296,17 +224,18 @@ export async function startAlb(initial: AlbConfig): Promise<AlbNode> {
       if (logged || logFd === null) return;
       logged = true;
       const now = performance.now();
-      const entry: AccessLogEntry = {
+      const targetAddress = target ? key(target) : null;
+      const record: AccessLogRecord = {
         type: listener.protocol,
-        time: new Date(),
+        time: accessLogTime(new Date()),
         elb: config.elbId,
         client: `${clientAddr}:${clientPort}`,
-        target: target ? key(target) : null,
-        requestProcessingS: target ? (tSent - t0) / 1000 : -1,
-        targetProcessingS: targetStatus !== null ? (tHead - tSent) / 1000 : -1,
-        responseProcessingS: targetStatus !== null ? (now - tHead) / 1000 : -1,
-        elbStatus,
-        targetStatus,
+        target: targetAddress,
+        requestProcessingTime: target ? (tSent - t0) / 1000 : -1,
+        targetProcessingTime: targetStatus !== null ? (tHead - tSent) / 1000 : -1,
+        responseProcessingTime: targetStatus !== null ? (now - tHead) / 1000 : -1,
+        elbStatusCode: elbStatus,
+        targetStatusCode: targetStatus,
         receivedBytes,
         sentBytes,
         request: requestLine,
@@ -317,10 +246,20 @@ export async function startAlb(initial: AlbConfig): Promise<AlbNode> {
         traceId,
         domainName: tlsSocket ? (tlsSocket.servername || null) : null,
         chosenCertArn: tlsSocket ? config.certificateArn : null,
-        requestCreationTime: created,
+        // The default rule (priority 0) forwards to the target group.
+        matchedRulePriority: config.targetGroupArn ? '0' : '-1',
+        requestCreationTime: accessLogTime(created),
+        actionsExecuted: 'forward',
+        redirectUrl: null,
+        errorReason: null,
+        targetPortList: targetAddress,
+        targetStatusCodeList: targetStatus === null ? null : String(targetStatus),
+        classification: null,
+        classificationReason: null,
         connTraceId,
+        node: config.name,
       };
-      fs.writeSync(logFd, formatAccessLog(entry) + '\n');
+      fs.writeSync(logFd, formatAccessLogLine(record) + '\n');
     };
 
     let clientGone = false;

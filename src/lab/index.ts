@@ -2,7 +2,7 @@
 export { LAB, LAB_NODES, LAB_PREFIX, CONTAINER_VETH, ROUTER_NODES, nsName, isLabNode, dockerIptablesRules, type DockerPublish, type LabNode } from './topology.js';
 export { labUp, labDown, labStatus, labExec, spawnInLab, injectFault, healFault, type LabStatus, type LabServiceStatus, type LabNodeStatus, type LabUpOptions, type LabExecOptions, type LabSessionOptions } from './lab.js';
 export { LAB_FAULTS, isLabFault, type LabFault, type LabFaultName } from './faults.js';
-export { startAlb, forwardedTraceId, forwardedFor, newAmznTraceRoot, formatAccessLog, albErrorPage, type AlbConfig, type AlbNode, type TargetHealth, type AccessLogEntry } from './alb.js';
+export { startAlb, forwardedTraceId, forwardedFor, newAmznTraceRoot, albErrorPage, type AlbConfig, type AlbNode, type TargetHealth } from './alb.js';
 export { createApp, type AppOptions, type AppSeen } from './app.js';
-export { readAccessLog, parseAccessLogLine, type AccessLogRecord } from './access-log.js';
+export { readAccessLog, parseAccessLogLine, formatAccessLogLine, accessLogTime, type AccessLogRecord } from './access-log.js';
 export type { RunResult } from './system.js';

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startAlb, forwardedTraceId, forwardedFor, albErrorPage, type AlbConfig, type AlbNode } from '../../src/lab/alb.js';
 import { createApp } from '../../src/lab/app.js';
-import { parseAccessLogLine } from '../../src/lab/access-log.js';
+import { parseAccessLogLine, formatAccessLogLine } from '../../src/lab/access-log.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ftt-alb-'));
 const closers: (() => Promise<void>)[] = [];
@@ -131,6 +131,9 @@ test('proxies to the target with X-Forwarded-* and the trace id; access log line
   assert.equal(rec.targetPortList, `127.0.0.1:${appPort}`);
   assert.equal(rec.targetStatusCodeList, '200');
   assert.match(rec.connTraceId ?? '', /^TID_[0-9a-f]{32}$/);
+  assert.equal(rec.matchedRulePriority, '0');
+  assert.deepEqual([rec.sslCipher, rec.sslProtocol, rec.domainName, rec.chosenCertArn, rec.redirectUrl, rec.errorReason, rec.classification, rec.classificationReason], [null, null, null, null, null, null, null, null]);
+  assert.equal(formatAccessLogLine(rec), line, 'the line the ALB wrote formats back from its record');
 });
 
 test('the target status is passed through (the app\'s /status/503 is not the ALB\'s 503)', async () => {
@@ -150,7 +153,9 @@ test('502 with the ALB error page when the target refuses the connection', async
   assert.equal(r.body, albErrorPage(502));
   assert.match(r.body, /<title>502 Bad Gateway<\/title>/);
   await waitFor(() => fs.existsSync(logFile) && fs.readFileSync(logFile, 'utf8').includes('\n'), 'the access log line');
-  const rec = parseAccessLogLine(fs.readFileSync(logFile, 'utf8').trim())!;
+  const line = fs.readFileSync(logFile, 'utf8').trim();
+  const rec = parseAccessLogLine(line)!;
+  assert.equal(formatAccessLogLine(rec), line);
   assert.equal(rec.elbStatusCode, 502);
   assert.equal(rec.targetStatusCode, null);
   assert.equal(rec.targetProcessingTime, -1);
@@ -236,7 +241,23 @@ test('a client that closes before the answer is logged with status 460, as an AL
     setTimeout(() => { req.destroy(); resolve(); }, 200);
   });
   await waitFor(() => fs.existsSync(logFile) && fs.readFileSync(logFile, 'utf8').includes('\n'), 'the access log line');
-  const rec = parseAccessLogLine(fs.readFileSync(logFile, 'utf8').trim())!;
+  const line = fs.readFileSync(logFile, 'utf8').trim();
+  const rec = parseAccessLogLine(line)!;
+  assert.equal(formatAccessLogLine(rec), line);
   assert.equal(rec.elbStatusCode, 460);
   assert.equal(rec.targetStatusCode, null);
+});
+
+test('access log: a User-Agent with spaces, quotes and a backslash is written escaped and read back whole', async () => {
+  const appPort = await app();
+  const { port, logFile } = await alb([{ ip: '127.0.0.1', port: appPort }]);
+  const agent = String.raw`tool/1.0 (say "hi"; C:\ path) \"`;
+  assert.equal((await get(port, '/', { 'User-Agent': agent })).status, 200);
+  await waitFor(() => fs.existsSync(logFile) && fs.readFileSync(logFile, 'utf8').includes('\n'), 'the access log line');
+  const line = fs.readFileSync(logFile, 'utf8').trim();
+  assert.ok(line.includes(String.raw` "tool/1.0 (say \"hi\"; C:\ path) \\"" - - arn:`), line);
+  const rec = parseAccessLogLine(line)!;
+  assert.equal(rec.userAgent, agent);
+  assert.match(rec.traceId ?? '', /^Root=1-[0-9a-f]{8}-[0-9a-f]{24}$/);
+  assert.equal(formatAccessLogLine(rec), line);
 });
