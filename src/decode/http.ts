@@ -33,18 +33,17 @@ export function httpHeadKind(d: Uint8Array, offset: number, length: number): 're
   return null;
 }
 
-/** Strings shorter than this are built in JS (cheaper than a native call for "GET", "200"…). */
-const SHORT_STRING_BYTES = 16;
+/** Node's native Latin-1 decoder (Buffer#latin1Slice works on any Uint8Array, Buffer or not). */
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, start: number, end: number): string }).latin1Slice;
 
-/** Bytes → string, one char per byte; long ones through a Buffer view (one native call). */
+/**
+ * Bytes → string, one char per byte, made in one native call: a flat string of exactly its
+ * length. (Built with `+=` one char at a time, every step allocated a string and one of 13
+ * or more chars ended as a chain of cons strings that V8 flattens again when it is read.)
+ */
 function latin1(d: Uint8Array, start: number, end: number): string {
-  if (end - start < SHORT_STRING_BYTES) {
-    let s = '';
-    for (let i = start; i < end; i++) s += String.fromCharCode(d[i]);
-    return s;
-  }
-  const b = Buffer.isBuffer(d) ? d : Buffer.from(d.buffer, d.byteOffset, d.byteLength);
-  return b.toString('latin1', start, end);
+  if (end > d.length) end = d.length; // a caller's length past the bytes: read what is there
+  return end > start ? latin1Slice.call(d, start, end) : '';
 }
 
 /**
