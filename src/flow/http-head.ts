@@ -29,13 +29,13 @@ export interface HeadFields {
   chunked: boolean;
 }
 
-/** Header names we keep, lower-case bytes; index = field code. */
-const NAMES = ['host', 'x-forwarded-for', 'x-amzn-trace-id', 'content-length', 'transfer-encoding'].map((n) => Uint8Array.from(n, (c) => c.charCodeAt(0)));
-const H_HOST = 0;
-const H_XFF = 1;
-const H_TRACE = 2;
-const H_CL = 3;
-const H_TE = 4;
+/** Header names we keep, lower-case bytes. */
+const bytesOf = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
+const HOST = bytesOf('host');
+const XFF = bytesOf('x-forwarded-for');
+const TRACE = bytesOf('x-amzn-trace-id');
+const CONTENT_LENGTH = bytesOf('content-length');
+const TRANSFER_ENCODING = bytesOf('transfer-encoding');
 
 /** Node's native Latin-1 decoder (Buffer#latin1Slice works on any Uint8Array): one flat string. */
 const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, start: number, end: number): string }).latin1Slice;
@@ -45,23 +45,27 @@ function text(data: Uint8Array, start: number, end: number): string {
   return end > start ? latin1Slice.call(data, start, end) : '';
 }
 
-/** Methods, versions and reasons repeat in every message: one shared string each. */
-const COMMON = ['GET', 'POST', 'PUT', 'HEAD', 'DELETE', 'OPTIONS', 'PATCH', 'HTTP/1.1', 'HTTP/1.0', 'OK', 'Not Found', 'Created', 'No Content', 'Not Modified', 'Found', 'Moved Permanently', 'Bad Request', 'Internal Server Error', 'Bad Gateway', 'Service Unavailable', 'Gateway Timeout']
-  .map((s) => ({ s, bytes: Uint8Array.from(s, (c) => c.charCodeAt(0)) }));
+/** Methods, versions and reasons repeat in every message: one shared string each, found by length. */
+const COMMON_BY_LENGTH: Array<Array<{ s: string; bytes: Uint8Array }>> = [];
+for (const s of ['GET', 'POST', 'PUT', 'HEAD', 'DELETE', 'OPTIONS', 'PATCH', 'HTTP/1.1', 'HTTP/1.0', 'OK', 'Not Found', 'Created', 'No Content', 'Not Modified', 'Found', 'Moved Permanently', 'Bad Request', 'Internal Server Error', 'Bad Gateway', 'Service Unavailable', 'Gateway Timeout']) {
+  (COMMON_BY_LENGTH[s.length] ??= []).push({ s, bytes: bytesOf(s) });
+}
 
 function commonText(data: Uint8Array, start: number, end: number): string {
-  const n = end - start;
-  for (const c of COMMON) {
-    if (c.bytes.length !== n) continue;
-    let same = true;
-    for (let i = 0; i < n; i++) if (data[start + i] !== c.bytes[i]) { same = false; break; }
-    if (same) return c.s;
+  const candidates = COMMON_BY_LENGTH[end - start];
+  if (candidates !== undefined) {
+    for (const c of candidates) {
+      const b = c.bytes;
+      let i = 0;
+      while (i < b.length && data[start + i] === b[i]) i++;
+      if (i === b.length) return c.s;
+    }
   }
   return text(data, start, end);
 }
 
-function nameIs(data: Uint8Array, start: number, end: number, name: Uint8Array): boolean {
-  if (end - start !== name.length) return false;
+/** data[start, start + name.length) is `name`, ASCII case-insensitively (`name` is lower-case). */
+function nameIs(data: Uint8Array, start: number, name: Uint8Array): boolean {
   for (let i = 0; i < name.length; i++) {
     let c = data[start + i];
     if (c >= 0x41 && c <= 0x5a) c += 0x20;
@@ -70,10 +74,35 @@ function nameIs(data: Uint8Array, start: number, end: number, name: Uint8Array):
   return true;
 }
 
-function lineEnd(data: Uint8Array, p: number, end: number): number {
-  for (let i = p; i < end; i++) if (data[i] === LF) return i;
-  return end;
+/** `name` followed by a colon starts the line at `p` (in bounds). */
+function headerAt(data: Uint8Array, p: number, end: number, name: Uint8Array): boolean {
+  return p + name.length < end && data[p + name.length] === COLON && nameIs(data, p, name);
 }
+
+/** Header codes of the names we keep (0: another header). */
+const H_OTHER = 0;
+const H_HOST = 1;
+const H_XFF = 2;
+const H_TRACE = 3;
+const H_CL = 4;
+const H_TE = 5;
+
+/**
+ * Which kept header the line at `p` is, from its first letter and the colon right after the
+ * name: no scan for the colon, and most lines (User-Agent, Accept…) are told apart by one byte.
+ */
+function headerCode(data: Uint8Array, p: number, end: number): number {
+  switch (data[p] | 0x20) {
+    case 0x68: /* h */ return headerAt(data, p, end, HOST) ? H_HOST : H_OTHER;
+    case 0x78: /* x */ return headerAt(data, p, end, XFF) ? H_XFF : headerAt(data, p, end, TRACE) ? H_TRACE : H_OTHER;
+    case 0x63: /* c */ return headerAt(data, p, end, CONTENT_LENGTH) ? H_CL : H_OTHER;
+    case 0x74: /* t */ return headerAt(data, p, end, TRANSFER_ENCODING) ? H_TE : H_OTHER;
+    default: return H_OTHER;
+  }
+}
+
+/** Length of the names by code (where the value starts after the colon). */
+const NAME_LENGTH = [0, HOST.length, XFF.length, TRACE.length, CONTENT_LENGTH.length, TRANSFER_ENCODING.length];
 
 /**
  * Where the last `readHeadFields` call found the head's blank line: the index just past it,
@@ -90,14 +119,19 @@ export let lastHeadEnd = -1;
 export function readHeadFields(data: Uint8Array, offset: number, length: number, kind: 'request' | 'response'): HeadFields | null {
   const end = offset + length;
   lastHeadEnd = -1;
-  let eol = lineEnd(data, offset, end);
-  const firstEnd = eol > offset && data[eol - 1] === CR ? eol - 1 : eol;
+  // The first line, with its first two spaces, in one pass.
   let sp1 = -1;
   let sp2 = -1;
-  for (let i = offset; i < firstEnd; i++) {
-    if (data[i] === SP) { if (sp1 < 0) sp1 = i; else { sp2 = i; break; } }
+  let eol = offset;
+  for (; eol < end; eol++) {
+    const c = data[eol];
+    if (c === LF) break;
+    if (c === SP && sp2 < 0) { if (sp1 < 0) sp1 = eol; else sp2 = eol; }
   }
-  if (sp1 < 0) return null;
+  const firstEnd = eol > offset && data[eol - 1] === CR ? eol - 1 : eol;
+  // A space in the CR of the line's end does not count (there is none: CR is not SP).
+  if (sp1 < 0 || sp1 >= firstEnd) return null;
+  if (sp2 >= firstEnd) sp2 = -1;
   const f: HeadFields = {
     kind, method: '', target: '', version: '', status: -1, reason: '',
     host: null, xForwardedFor: null, traceId: null, contentLength: -1, chunked: false,
@@ -124,34 +158,27 @@ export function readHeadFields(data: Uint8Array, offset: number, length: number,
   }
   let p = eol + 1;
   while (p < end) {
-    // One pass over the line: its first colon, then its line feed.
-    let colon = -1;
-    eol = end;
-    for (let i = p; i < end; i++) {
-      const c = data[i];
-      if (c === LF) { eol = i; break; }
-      if (c === COLON && colon < 0) colon = i;
-    }
-    if (eol === end) break; // no line feed: an incomplete head (or a complete one without its blank line)
-    const lineStop = eol > p && data[eol - 1] === CR ? eol - 1 : eol;
-    if (lineStop === p) { lastHeadEnd = eol + 1; break; } // the blank line
-    if (colon > p) {
-      const n = colon - p;
-      // Only names of the lengths we look for are compared at all.
-      for (let h = 0; h < NAMES.length; h++) {
-        if (NAMES[h].length !== n || !nameIs(data, p, colon, NAMES[h])) continue;
-        let vs = colon + 1;
-        let ve = lineStop;
-        while (vs < ve && (data[vs] === SP || data[vs] === HTAB)) vs++;
-        while (ve > vs && (data[ve - 1] === SP || data[ve - 1] === HTAB)) ve--;
-        switch (h) {
-          case H_HOST: if (f.host === null) f.host = text(data, vs, ve); break;
-          case H_XFF: f.xForwardedFor = f.xForwardedFor === null ? text(data, vs, ve) : `${f.xForwardedFor}, ${text(data, vs, ve)}`; break;
-          case H_TRACE: if (f.traceId === null) f.traceId = text(data, vs, ve); break;
-          case H_CL: f.contentLength = parseLength(data, vs, ve); break;
-          case H_TE: f.chunked = lastCodingIsChunked(data, vs, ve); break;
-        }
-        break;
+    // The blank line (CRLF or a bare LF) ends the head.
+    const c0 = data[p];
+    if (c0 === LF) { lastHeadEnd = p + 1; break; }
+    if (c0 === CR && p + 1 < end && data[p + 1] === LF) { lastHeadEnd = p + 2; break; }
+    const h = headerCode(data, p, end);
+    // Only the line feed is looked for in the rest of the line.
+    let i = h === H_OTHER ? p : p + NAME_LENGTH[h] + 1;
+    while (i < end && data[i] !== LF) i++;
+    if (i === end) break; // no line feed: an incomplete head (or a complete one without its blank line)
+    eol = i;
+    if (h !== H_OTHER) {
+      let vs = p + NAME_LENGTH[h] + 1;
+      let ve = data[eol - 1] === CR ? eol - 1 : eol;
+      while (vs < ve && (data[vs] === SP || data[vs] === HTAB)) vs++;
+      while (ve > vs && (data[ve - 1] === SP || data[ve - 1] === HTAB)) ve--;
+      switch (h) {
+        case H_HOST: if (f.host === null) f.host = text(data, vs, ve); break;
+        case H_XFF: f.xForwardedFor = f.xForwardedFor === null ? text(data, vs, ve) : `${f.xForwardedFor}, ${text(data, vs, ve)}`; break;
+        case H_TRACE: if (f.traceId === null) f.traceId = text(data, vs, ve); break;
+        case H_CL: f.contentLength = parseLength(data, vs, ve); break;
+        case H_TE: f.chunked = lastCodingIsChunked(data, vs, ve); break;
       }
     }
     p = eol + 1;
@@ -171,12 +198,12 @@ function parseLength(data: Uint8Array, start: number, end: number): number {
   return v;
 }
 
-const CHUNKED = Uint8Array.from('chunked', (c) => c.charCodeAt(0));
+const CHUNKED = bytesOf('chunked');
 
 /** True when the last coding of a Transfer-Encoding value is `chunked` (RFC 9112 §6.1). */
 function lastCodingIsChunked(data: Uint8Array, start: number, end: number): boolean {
   let s = start;
   for (let i = end - 1; i >= start; i--) if (data[i] === 0x2c /* , */) { s = i + 1; break; }
   while (s < end && (data[s] === SP || data[s] === HTAB)) s++;
-  return nameIs(data, s, end, CHUNKED);
+  return end - s === CHUNKED.length && nameIs(data, s, CHUNKED);
 }
