@@ -70,6 +70,7 @@ export function renderHttpResult(r: HttpResult, options: RenderHttpOptions = {})
     lines.push(`> ${r.method} ${url.pathname}${url.search} HTTP/1.1`);
     for (const h of r.requestHeaders) lines.push(`> ${h.name}: ${h.value}`);
     lines.push('>');
+    if (r.requestBodyBytes > 0) lines.push(`} [${r.requestBodyBytes} bytes data]`);
   }
   if (r.statusCode !== null) lines.push(`HTTP/${r.httpVersion ?? '1.1'} ${r.statusCode} ${r.reason ?? ''}`.trimEnd());
   else lines.push(`${r.method} ${r.url}: no response (${r.error?.code ?? 'error'} during ${r.error?.phase ?? '?'})`);

@@ -2,7 +2,7 @@
 export { httpProbe, DEFAULT_TIMEOUT_MS, USER_AGENT } from './probe.js';
 export type { HttpProbeOptions, LookupFn } from './probe.js';
 export { newTraceId, normaliseTraceId, traceRoot, TRACE_ID_HEADER } from './traceid.js';
-export { parseResolveSpec, parseHeader, redactHeader, parseTarget } from './options.js';
+export { parseResolveSpec, parseHeader, redactHeader, parseTarget, buildRequestBody } from './options.js';
 export { renderHttpResult } from './format.js';
 export type { RenderHttpOptions } from './format.js';
 export type * from './types.js';

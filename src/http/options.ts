@@ -1,9 +1,11 @@
 /**
- * Parsing what the user gives the probe: the URL, curl-style `--resolve HOST:PORT:ADDR` and
- * `--header 'Name: value'`, and redacting credentials before anything is shown or stored.
+ * Parsing what the user gives the probe: the URL, curl-style `--resolve HOST:PORT:ADDR`,
+ * `--header 'Name: value'` and `--data`, and redacting credentials before anything is shown
+ * or stored.
  */
+import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
-import { UsageError } from '../errors.js';
+import { InputError, UsageError } from '../errors.js';
 import type { HttpHeader } from './types.js';
 
 export interface ProbeTarget {
@@ -80,4 +82,31 @@ export function redactHeader(h: HttpHeader): HttpHeader {
     return { name: h.name, value: [`${pair.split('=')[0].trim()}=[redacted]`, ...attributes.map((a) => a.trim())].join('; ') };
   }
   return { name: h.name, value: '[redacted]' };
+}
+
+async function readDataFile(path: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (err) {
+    throw new InputError(`cannot read --data file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'give a readable file after @, e.g. --data @body.json (or @- for stdin)', { dataFile: path });
+  }
+}
+
+/**
+ * A request body the way curl builds it from repeated `-d/--data` (or `--data-binary`): the
+ * parts joined with `&`; a part `@FILE` is the file's bytes — for --data with carriage
+ * returns and line feeds removed, as curl does, for --data-binary as they are; `@-` is what
+ * `readStdin` returns (the CLI's stdin). Throws InputError for an unreadable file.
+ */
+export async function buildRequestBody(parts: readonly string[], mode: 'data' | 'binary', readStdin?: () => Promise<Buffer>): Promise<Buffer> {
+  const pieces: Buffer[] = [];
+  for (const [i, part] of parts.entries()) {
+    if (i > 0) pieces.push(Buffer.from('&'));
+    if (!part.startsWith('@')) { pieces.push(Buffer.from(part, 'utf8')); continue; }
+    const path = part.slice(1);
+    if (path === '-' && !readStdin) throw new UsageError('--data @- (stdin) is not available here', 'give the body as a string or @FILE');
+    const bytes = path === '-' ? await readStdin!() : await readDataFile(path);
+    pieces.push(mode === 'data' ? Buffer.from(bytes.filter((b) => b !== 0x0d && b !== 0x0a)) : bytes);
+  }
+  return Buffer.concat(pieces);
 }

@@ -48,7 +48,14 @@ export interface HttpProbeOptions {
   traceId?: string;
   /** Deadline for the whole probe; the phase running when it expires is reported. */
   timeoutMs?: number;
+  /** Request method; default GET, or POST when there is a body (as curl -d). */
   method?: string;
+  /**
+   * Request body, sent as is with its Content-Length (curl -d / --data-binary; see
+   * buildRequestBody). `Content-Type: application/x-www-form-urlencoded` is added unless a
+   * Content-Type header is given, as curl does.
+   */
+  body?: string | Uint8Array;
   /** How many body bytes to keep as text in `bodyHead`. */
   bodyHeadBytes?: number;
   /** Name resolution; default the system resolver (getaddrinfo, like curl). */
@@ -240,14 +247,16 @@ interface Prepared {
   /** Built before the clock starts, so CA parsing is not counted as handshake time. */
   secureContext: tls.SecureContext | null;
   pinned: string[] | null;
+  body: Buffer | null;
   timeoutMs: number;
   bodyHeadBytes: number;
 }
 
 function prepare(rawUrl: string, options: HttpProbeOptions): Prepared {
   const target = parseTarget(rawUrl);
-  const method = (options.method ?? 'GET').toUpperCase();
-  if (!/^[A-Z]+$/.test(method)) throw new UsageError(`bad method '${options.method}'`, 'e.g. GET, HEAD, OPTIONS');
+  const body = options.body === undefined ? null : typeof options.body === 'string' ? Buffer.from(options.body, 'utf8') : Buffer.from(options.body.buffer, options.body.byteOffset, options.body.byteLength);
+  const method = (options.method ?? (body ? 'POST' : 'GET')).toUpperCase();
+  if (!/^[A-Z]+$/.test(method)) throw new UsageError(`bad method '${options.method}'`, 'e.g. GET, HEAD, POST, PUT, DELETE, OPTIONS');
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (!(timeoutMs > 0)) throw new UsageError(`bad timeout ${timeoutMs} ms`, 'give a positive timeout');
   const user = (options.headers ?? []).map((h) => (typeof h === 'string' ? parseHeader(h) : h));
@@ -259,6 +268,7 @@ function prepare(rawUrl: string, options: HttpProbeOptions): Prepared {
     { name: 'Accept', value: '*/*' },
     { name: TRACE_ID_HEADER, value: traceId },
     { name: 'Connection', value: 'close' },
+    ...(body ? [{ name: 'Content-Length', value: String(body.length) }, { name: 'Content-Type', value: 'application/x-www-form-urlencoded' }] : []),
   ];
   const overridden = new Set(user.map((h) => h.name.toLowerCase()));
   const requestHeaders = [...defaults.filter((h) => !overridden.has(h.name.toLowerCase())), ...user.filter((h) => h.name.toLowerCase() !== TRACE_ID_HEADER.toLowerCase())];
@@ -281,7 +291,7 @@ function prepare(rawUrl: string, options: HttpProbeOptions): Prepared {
     if ((entry.host === '*' || entry.host === target.host.toLowerCase()) && entry.port === target.port) pinned ??= entry.addresses;
   }
   const secureContext = target.https ? tls.createSecureContext(ca ? { ca } : {}) : null;
-  return { target, method, traceId, requestHeaders, ca, secureContext, pinned, timeoutMs, bodyHeadBytes: options.bodyHeadBytes ?? DEFAULT_BODY_HEAD_BYTES };
+  return { target, method, traceId, requestHeaders, ca, secureContext, pinned, body, timeoutMs, bodyHeadBytes: options.bodyHeadBytes ?? DEFAULT_BODY_HEAD_BYTES };
 }
 
 /**
@@ -314,6 +324,7 @@ export async function httpProbe(rawUrl: string, options: HttpProbeOptions = {}):
     statusCode: null,
     reason: null,
     requestHeaders: p.requestHeaders.map(redactHeader),
+    requestBodyBytes: p.body?.length ?? 0,
     headers: [],
     tls: null,
     timings: { namelookupMs: null, connectMs: null, appconnectMs: null, pretransferMs: null, starttransferMs: null, headersMs: null, totalMs: 0 },
@@ -517,7 +528,8 @@ export async function httpProbe(rawUrl: string, options: HttpProbeOptions = {}):
           reject(errnoFailure(err as NodeJS.ErrnoException, 'download', where));
         });
       });
-      req.end();
+      if (p.body) req.end(p.body);
+      else req.end();
     });
     result.status = 'ok';
   } catch (err) {

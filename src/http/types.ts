@@ -128,6 +128,8 @@ export interface HttpResult {
   reason: string | null;
   /** Request headers as sent (credentials redacted). */
   requestHeaders: HttpHeader[];
+  /** Request body bytes sent (curl's size_upload); 0 without a body. */
+  requestBodyBytes: number;
   /** Response headers in order (Set-Cookie, Authorization, Cookie values redacted). */
   headers: HttpHeader[];
   tls: HttpTlsInfo | null;
