@@ -8,7 +8,8 @@
  *   it (non-verbose), walked over the wire bytes so that truncated and malformed messages
  *   print the way tcpdump prints them (`[|domain]`, `<BAD PTR>`, `Type65`…).
  */
-import dnsPacket from 'dns-packet';
+import { createRequire } from 'node:module';
+import type * as DnsPacketLib from 'dns-packet';
 import { formatIPv6 } from './addr.js';
 import { u16, u32 } from './bytes.js';
 import { printn } from './print-text.js';
@@ -24,12 +25,21 @@ export const DNS_PORT = 53;
 export const MDNS_PORT = 5353;
 
 /** The structured message (dns-packet's type), or null when dns-packet cannot decode it. */
-export type DnsMessage = ReturnType<typeof dnsPacket.decode>;
+export type DnsMessage = ReturnType<typeof DnsPacketLib.decode>;
+
+/**
+ * dns-packet, loaded on the first DNS message: reading or analysing a capture without DNS
+ * does not pay for loading it (about 10 ms of every start).
+ */
+let dnsPacket: typeof DnsPacketLib | null = null;
+function dnsPacketLib(): typeof DnsPacketLib {
+  return (dnsPacket ??= createRequire(import.meta.url)('dns-packet') as typeof DnsPacketLib);
+}
 
 export function decodeDns(d: Uint8Array, offset: number, length: number): { message: DnsMessage | null; error: string | null } {
   try {
     const buf = Buffer.from(d.buffer, d.byteOffset + offset, Math.max(0, Math.min(length, d.length - offset)));
-    return { message: dnsPacket.decode(buf), error: null };
+    return { message: dnsPacketLib().decode(buf), error: null };
   } catch (err) {
     return { message: null, error: (err as Error).message };
   }
