@@ -6,7 +6,7 @@
  */
 import type { FollowResult, RowStatus } from '../follow/index.js';
 import { fmtMs } from '../follow/index.js';
-import { esc, ladderSvg, pathMapSvg, pathNodes, waterfallSvg } from './svg.js';
+import { CARRIER_STAR, esc, ladderSvg, pathMapSvg, pathNodes, waterfallSvg } from './svg.js';
 
 /** Status badges drawn with CSS (emoji fonts are often missing in headless/print setups). */
 const ICON: Record<RowStatus, string> = { pass: '✓', fail: '✗', warn: '!', 'not-checked': '–' };
@@ -68,6 +68,9 @@ svg .edge-fail{stroke:var(--fail);stroke-width:2.2}
 svg .edge-alt{stroke:var(--dim);stroke-dasharray:5 3}
 svg .node-lb-carried rect{stroke-width:3}
 svg .node-lb-other rect{stroke-dasharray:5 3}
+svg .node-lb-by-timing rect{stroke-dasharray:1 4;stroke-linecap:round}
+svg .node-matched{text-anchor:middle;font-size:10px;font-weight:600;fill:var(--accent)}
+svg .node-lb-by-timing .node-matched{fill:var(--warn);font-style:italic}
 svg .arrowhead{fill:var(--muted)}
 svg .lane{stroke:var(--line);stroke-width:1.5}
 svg .lane-label{text-anchor:middle;font-weight:600}
@@ -164,7 +167,12 @@ export function renderHtmlReport(r: FollowResult): string {
   const waterfall = waterfallSvg(r);
   const failing = nodes.find((n) => n.failing);
   const carrier = nodes.find((n) => n.role === 'carried');
-  const lbNote = carrier ? ` Both load-balancer nodes were tried; ★ ${esc(carrier.label.replace(/ ★$/, ''))} carried the request followed on the instance (trace id ${esc(r.server?.traceId ?? '')}), the dashed one was tried beside it.` : '';
+  const carrierName = carrier ? esc(carrier.label.replace(/ [★☆]$/, '')) : '';
+  const tried = r.requests.length === 2 ? 'Both load-balancer nodes were tried' : `${r.requests.length} load-balancer nodes were tried`;
+  const lbNote = !carrier ? ''
+    : carrier.matchedBy === 'timing'
+      ? ` ${tried}; ${CARRIER_STAR.timing} ${carrierName} carried the connection seen on the instance, matched <em>by timing</em>: no trace id got through, the requests go out one after the other, and the first connection on the instance fits ${carrierName}'s request, the first one the load balancer forwarded. The dashed ones were tried beside it.`
+      : ` ${tried}; ${CARRIER_STAR['trace-id']} ${carrierName} carried the request followed on the instance, matched by trace id (${esc(r.server?.traceId ?? '')}); the dashed ones were tried beside it.`;
   // The raw result rides along, so the page is also the data (`</` escaped for the script tag).
   const json = JSON.stringify(r).replace(/</g, '\\u003c');
   const banner = v.ok
@@ -178,7 +186,7 @@ export function renderHtmlReport(r: FollowResult): string {
     ? '<p class="caption">No server capture: run <code>flowtrace follow URL --server ssh://user@INSTANCE</code> to see the request inside the instance.</p>'
     : s.status === 'error' ? `<p class="caption">The agent on ${esc(s.target)} failed: ${esc(s.error ?? '')}</p>` : '';
   const ladderBlock = ladder
-    ? `<div class="figure">${ladder}</div><p class="caption scroll-hint">← the diagram scrolls sideways →</p><p class="caption">Each row is one packet; dots are its copies on each interface (capture on ${esc(s!.target)}, ${s!.capturedPackets} packets${s!.matchedBy === 'trace-id' ? `, request found by trace id ${esc(s!.traceId ?? '')}` : s!.matchedBy === 'connection' ? ', connection found by timing (no HTTP got through)' : ''}). Times are ms since the first packet.${s!.nat[0] ? ` Between ens5 and docker0 Docker's DNAT rewrites ${esc(s!.nat[0].from)} to ${esc(s!.nat[0].to)}.` : ''}</p>` +
+    ? `<div class="figure">${ladder}</div><p class="caption scroll-hint">← the diagram scrolls sideways →</p><p class="caption">Each row is one packet; dots are its copies on each interface (capture on ${esc(s!.target)}, ${s!.capturedPackets} packets${s!.matchedBy === 'trace-id' ? `, request found by trace id ${esc(s!.traceId ?? '')}` : s!.matchedBy === 'connection' ? `, connection found by timing (no HTTP got through)${carrier?.matchedBy === 'timing' ? `; it fits ${carrierName}'s request` : ''}` : ''}). Times are ms since the first packet.${s!.nat[0] ? ` Between ens5 and docker0 Docker's DNAT rewrites ${esc(s!.nat[0].from)} to ${esc(s!.nat[0].to)}.` : ''}</p>` +
       (s!.path.length ? `<pre class="evidence" style="padding-left:14px">${s!.path.map(esc).join('\n')}</pre>` : '')
     : `<p class="caption">${s && s.status === 'ok' ? 'No packet of the request was captured on the instance.' : 'Not captured.'}</p>${serverNote}`;
   return `<!doctype html>

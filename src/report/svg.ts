@@ -25,10 +25,60 @@ export interface PathNode {
   layer: LayerId;
   /**
    * Load-balancer nodes only, when several were tried: `carried` is the one whose request the
-   * server capture followed (its trace id); `other` the ones tried beside it. Consecutive `lb`
-   * nodes are drawn side by side as one step of the path.
+   * server capture followed; `other` the ones tried beside it. Consecutive `lb` nodes are
+   * drawn side by side as one step of the path.
    */
   role?: 'carried' | 'other';
+  /** The carrier only: how it was matched (see followedRequest). */
+  matchedBy?: 'trace-id' | 'timing';
+}
+
+export interface FollowedRequest {
+  request: RequestEvidence;
+  /** trace-id: its Root was in the capture; timing: inferred from the order and times. */
+  by: 'trace-id' | 'timing';
+}
+
+/**
+ * The request the server capture followed. By trace id when its Root reached the instance.
+ * Otherwise, when the capture found the connection only by timing (no HTTP got through):
+ * the requests go out one after the other, so the first connection the instance saw (the
+ * ladder's) belongs to the first request the load balancer forwarded to the target — if
+ * that connection's packets span no longer than the request took. Null when neither holds.
+ */
+export function followedRequest(r: FollowResult): FollowedRequest | null {
+  const s = r.server;
+  if (!s) return null;
+  if (s.traceId) {
+    const q = r.requests.find((x) => x.traceId === s.traceId || x.traceId.endsWith(s.traceId!));
+    return q ? { request: q, by: 'trace-id' } : null;
+  }
+  if (s.matchedBy !== 'connection' || s.packets.length === 0) return null;
+  const q = r.requests.find(forwardedToTarget);
+  if (!q) return null;
+  const times = s.packets.map((p) => p.tMs);
+  const spanMs = Math.max(...times) - Math.min(...times);
+  return q.phases.totalMs === null || spanMs <= q.phases.totalMs ? { request: q, by: 'timing' } : null;
+}
+
+/**
+ * The load balancer tried the target for this request: the answer is the target's, or the
+ * ALB's own 502/504 (the target failed it), or the client gave up waiting for the first
+ * byte. Not a 503 of the ALB's (no target) nor a request that never got to the ALB.
+ */
+function forwardedToTarget(q: RequestEvidence): boolean {
+  if (q.httpStatus !== null) return q.serverHeader !== 'awselb/2.0' || q.httpStatus === 502 || q.httpStatus === 504;
+  return q.error !== null && (q.error.phase === 'first_byte' || q.error.phase === 'download');
+}
+
+/** The star of the carrier: solid when matched by trace id, hollow when by timing. */
+export const CARRIER_STAR = { 'trace-id': '★', timing: '☆' } as const;
+
+/** The carrier's tooltip: how it was matched. */
+export function carrierNote(by: 'trace-id' | 'timing'): string {
+  return by === 'trace-id'
+    ? 'carried the followed request — matched by trace id: its X-Amzn-Trace-Id Root was in the capture on the instance'
+    : 'carried the followed request — matched by timing: no trace id reached the instance; the connection seen there came first and fits this request, the first one the load balancer forwarded to the target';
 }
 
 /** The request's path as a list of nodes, each with its state from the evidence. */
@@ -67,10 +117,11 @@ export function pathNodes(r: FollowResult): PathNode[] {
     if (routeFailing && failIdx >= hops.length) nodes.push({ kind: 'router', label: `hop ${hops.length + 1} *`, detail: 'drops the traffic', state: 'fail', failing: true, layer: 'route' });
   }
   // Every load-balancer node tried, in the order tried; the one whose request the capture
-  // followed (by trace id) is marked as the carrier.
+  // followed (by trace id, or else by timing) is marked as the carrier.
   const lbFailing = v.firstFailing === 'loadBalancer';
   const tried = r.requests.length ? r.requests : [null];
-  const followed = r.server?.traceId ? r.requests.find((q) => q.traceId === r.server!.traceId || q.traceId.endsWith(r.server!.traceId!)) ?? null : null;
+  const carrier = followedRequest(r);
+  const followed = carrier?.request ?? null;
   const badLb = (q: RequestEvidence | null): boolean => !q || q.httpStatus === null || q.httpStatus >= 500;
   const anyBad = tried.some(badLb);
   for (const q of tried) {
@@ -78,9 +129,9 @@ export function pathNodes(r: FollowResult): PathNode[] {
     const role = tried.length > 1 && followed ? (q === followed ? 'carried' : 'other') : undefined;
     const failing = lbFailing && (!anyBad || badLb(q));
     nodes.push({
-      kind: 'lb', label: `${q?.node ? `ALB ${q.node}` : 'load balancer'}${role === 'carried' ? ' ★' : ''}`,
+      kind: 'lb', label: `${q?.node ? `ALB ${q.node}` : 'load balancer'}${role === 'carried' ? ` ${CARRIER_STAR[carrier!.by]}` : ''}`,
       detail: `${a ?? '?'}${q?.httpStatus ? ` → ${q.httpStatus}` : q?.error ? ` ${q.error.code}` : ''}`,
-      state: st('loadBalancer'), failing, layer: 'loadBalancer', ...(role ? { role } : {}),
+      state: st('loadBalancer'), failing, layer: 'loadBalancer', ...(role ? { role } : {}), ...(role === 'carried' ? { matchedBy: carrier!.by } : {}),
     });
   }
 
@@ -196,12 +247,16 @@ export function pathMapSvg(nodes: PathNode[], orientation: 'horizontal' | 'verti
       const p = bx[j]!;
       const mark = n.failing ? '✗ ' : '';
       const chars = Math.floor(p.w / 7.6);
+      const by = n.role === 'carried' ? n.matchedBy ?? 'trace-id' : null;
+      // The carrier has a third line saying how it was matched.
+      const [labelY, detailY] = by ? [17, 31] : [21, 39];
       parts.push(
-        `<g class="node node-${n.state}${n.failing ? ' node-failing' : ''}${n.role ? ` node-lb-${n.role}` : ''}" data-kind="${n.kind}" data-layer="${n.layer}"${n.failing ? ' data-failing="true"' : ''}${n.role ? ` data-role="${n.role}"` : ''}>` +
-        `<title>${esc(`${n.label}: ${n.detail}${n.role === 'carried' ? ' (carried the followed request)' : n.role === 'other' ? ' (also tried; not the request followed on the instance)' : ''}`)}</title>` +
+        `<g class="node node-${n.state}${n.failing ? ' node-failing' : ''}${n.role ? ` node-lb-${n.role}` : ''}${by ? ` node-lb-by-${by}` : ''}" data-kind="${n.kind}" data-layer="${n.layer}"${n.failing ? ' data-failing="true"' : ''}${n.role ? ` data-role="${n.role}"` : ''}${by ? ` data-matched="${by}"` : ''}>` +
+        `<title>${esc(`${n.label}: ${n.detail} (${by ? carrierNote(by) : n.role === 'other' ? 'also tried; not the request followed on the instance' : ''})`.replace(/ \(\)$/, ''))}</title>` +
         `<rect x="${p.x}" y="${p.y}" width="${p.w}" height="${p.h}" rx="8"/>` +
-        `<text x="${p.x + p.w / 2}" y="${p.y + 21}" class="node-label">${esc(mark + truncate(n.label, chars - mark.length))}</text>` +
-        `<text x="${p.x + p.w / 2}" y="${p.y + 39}" class="node-detail">${esc(truncate(n.detail, chars + 3))}</text></g>`,
+        `<text x="${p.x + p.w / 2}" y="${p.y + labelY}" class="node-label">${esc(mark + truncate(n.label, chars - mark.length))}</text>` +
+        `<text x="${p.x + p.w / 2}" y="${p.y + detailY}" class="node-detail">${esc(truncate(n.detail, chars + 3))}</text>` +
+        (by ? `<text x="${p.x + p.w / 2}" y="${p.y + 45}" class="node-matched">${by === 'trace-id' ? 'by trace id' : 'by timing'}</text>` : '') + '</g>',
       );
     });
   });

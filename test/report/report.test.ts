@@ -16,6 +16,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { renderHtmlReport } from '../../src/report/index.js';
 import { pathNodes } from '../../src/report/svg.js';
 import type { FollowResult } from '../../src/follow/index.js';
+import { LAB } from '../../src/lab/index.js';
 import { scenarioResult } from '../follow/scenarios.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -32,18 +33,32 @@ before(async () => {
 });
 after(async () => { await browser?.close(); });
 
-interface Case { name: string; result: FollowResult; failingLabel: string | null; messages: string[] }
+/** The load-balancer node marked as the carrier, and how (★ by trace id, ☆ by timing). */
+interface Carrier { node: string; by: 'trace-id' | 'timing' }
+interface Case { name: string; result: FollowResult; failingLabel: string | null; messages: string[]; carrier: Carrier | null }
+
+/**
+ * The node a real run's ladder came through, from the lab's topology: the connection on ens5
+ * comes from the ALB node's VPC address (ground truth for the report's inference by timing).
+ */
+function carrierOfLiveRun(r: FollowResult): Carrier | null {
+  const src = r.server?.packets.find((p) => p.iface === 'ens5' && p.way === 'request')?.src.replace(/:\d+$/, '');
+  const node = src === LAB.albA.vpc ? 'alb-a' : src === LAB.albB.vpc ? 'alb-b' : null;
+  return node ? { node, by: r.server!.matchedBy === 'trace-id' ? 'trace-id' : 'timing' } : null;
+}
 
 function cases(): Case[] {
   const out: Case[] = [
-    { name: 'fixture-healthy', result: scenarioResult('healthy'), failingLabel: null, messages: ['SYN', 'SYN-ACK', 'ACK', 'GET /', 'HTTP 200', 'FIN'] },
-    { name: 'fixture-dnat-missing', result: scenarioResult('dnat-missing'), failingLabel: 'docker0', messages: ['SYN', 'RST'] },
-    { name: 'fixture-route-blackhole', result: scenarioResult('route-blackhole'), failingLabel: 'hop 3 *', messages: [] },
-    { name: 'fixture-app-down', result: scenarioResult('app-down'), failingLabel: 'application', messages: ['SYN', 'RST'] },
+    { name: 'fixture-healthy', result: scenarioResult('healthy'), failingLabel: null, messages: ['SYN', 'SYN-ACK', 'ACK', 'GET /', 'HTTP 200', 'FIN'], carrier: { node: 'alb-a', by: 'trace-id' } },
+    { name: 'fixture-dnat-missing', result: scenarioResult('dnat-missing'), failingLabel: 'docker0', messages: ['SYN', 'RST'], carrier: { node: 'alb-a', by: 'timing' } },
+    { name: 'fixture-route-blackhole', result: scenarioResult('route-blackhole'), failingLabel: 'hop 3 *', messages: [], carrier: null },
+    { name: 'fixture-app-down', result: scenarioResult('app-down'), failingLabel: 'application', messages: ['SYN', 'RST'], carrier: { node: 'alb-a', by: 'timing' } },
   ];
   for (const [file, failing, messages] of [['follow-live-healthy.json', null, ['SYN', 'SYN-ACK', 'GET /', 'HTTP 200', 'FIN']], ['follow-live-dnat-missing.json', 'docker0', ['SYN', 'RST']]] as const) {
     const p = path.join(artifacts, file);
-    if (existsSync(p)) out.push({ name: `live-${file.replace(/^follow-live-|\.json$/g, '')}`, result: JSON.parse(readFileSync(p, 'utf8')) as FollowResult, failingLabel: failing, messages: [...messages] });
+    if (!existsSync(p)) continue;
+    const result = JSON.parse(readFileSync(p, 'utf8')) as FollowResult;
+    out.push({ name: `live-${file.replace(/^follow-live-|\.json$/g, '')}`, result, failingLabel: failing, messages: [...messages], carrier: carrierOfLiveRun(result) });
   }
   return out;
 }
@@ -91,13 +106,26 @@ for (const c of cases()) {
     });
     assert.deepEqual(mapFit, { overflow: 0, out: 0 }, 'the path map fits at 1280 px');
     // Every load-balancer node tried is on the map; the one the capture followed carries ★.
-    const lbs = await page.$$eval('svg.pathmap-horizontal g[data-kind="lb"]', (gs) => gs.map((g) => ({ role: g.getAttribute('data-role'), label: g.querySelector('.node-label')?.textContent ?? '' })));
+    const lbs = await page.$$eval('svg.pathmap-horizontal g[data-kind="lb"]', (gs) => gs.map((g) => ({
+      role: g.getAttribute('data-role'), matched: g.getAttribute('data-matched'), label: g.querySelector('.node-label')?.textContent ?? '',
+      how: g.querySelector('.node-matched')?.textContent ?? null, title: g.querySelector('title')?.textContent ?? '',
+      dash: g.ownerDocument.defaultView!.getComputedStyle(g.querySelector('rect')!).strokeDasharray,
+    })));
     assert.equal(lbs.length, Math.max(1, c.result.requests.length), 'one box per load-balancer address tried');
     for (const q of c.result.requests) if (q.node) assert.ok(lbs.some((l) => l.label.includes(`ALB ${q.node}`)), `ALB ${q.node} on the map`);
-    const followed = c.result.requests.find((q) => q.traceId === c.result.server?.traceId);
-    if (followed && c.result.requests.length > 1) {
-      assert.deepEqual(lbs.filter((l) => l.role === 'carried').map((l) => l.label), [`ALB ${followed.node} ★`]);
+    // The carrier: ★ and "by trace id" (solid outline) when its trace id was in the capture;
+    // ☆ and "by timing" (dotted outline) when the connection was found only by timing.
+    const carried = lbs.filter((l) => l.role === 'carried');
+    if (c.carrier && c.result.requests.length > 1) {
+      const timing = c.carrier.by === 'timing';
+      assert.deepEqual(carried.map((l) => [l.label, l.matched, l.how]), [[`ALB ${c.carrier.node} ${timing ? '☆' : '★'}`, c.carrier.by, timing ? 'by timing' : 'by trace id']]);
+      assert.match(carried[0]!.title, timing ? /matched by timing: no trace id reached the instance/ : /matched by trace id/);
+      if (timing) assert.notEqual(carried[0]!.dash, 'none', 'the timing carrier has a dotted outline');
+      else assert.equal(carried[0]!.dash, 'none', 'the trace-id carrier has a solid outline');
       assert.equal(lbs.filter((l) => l.role === 'other').length, c.result.requests.length - 1);
+      assert.match(await page.textContent('#pathmap + .caption') ?? '', timing ? /☆ ALB \S+ carried the connection seen on the instance, matched by timing/ : /★ ALB \S+ carried the request followed on the instance, matched by trace id/);
+    } else {
+      assert.deepEqual(carried, [], 'no carrier marked');
     }
 
     // The hops: every traced hop in the route table, routers by address.
@@ -169,10 +197,30 @@ test('hostile text in the evidence is escaped', () => {
   assert.match(html, /&lt;b&gt;bold&lt;\/b&gt; &amp; &quot;quoted&quot;/);
 });
 
-test('path map nodes: every load-balancer node tried; the carrier by trace id; only the nodes that failed are marked', () => {
-  const lbs = (r: FollowResult): string[] => pathNodes(r).filter((n) => n.kind === 'lb').map((n) => `${n.label}${n.failing ? ' ✗' : ''}${n.role ? ` (${n.role})` : ''}`);
-  assert.deepEqual(lbs(scenarioResult('healthy')), ['ALB alb-a ★ (carried)', 'ALB alb-b (other)']);
+test('path map nodes: every load-balancer node tried; the carrier by trace id, or by timing; only the nodes that failed are marked', () => {
+  const lbs = (r: FollowResult): string[] => pathNodes(r).filter((n) => n.kind === 'lb').map((n) => `${n.label}${n.failing ? ' ✗' : ''}${n.role ? ` (${n.role}${n.matchedBy ? ` by ${n.matchedBy}` : ''})` : ''}`);
+  assert.deepEqual(lbs(scenarioResult('healthy')), ['ALB alb-a ★ (carried by trace-id)', 'ALB alb-b (other)']);
   assert.deepEqual(lbs(scenarioResult('target-deregistered')), ['ALB alb-a ✗', 'ALB alb-b ✗']);
+  // No trace id got through (ALB 502/504): the connection on the instance came first, so it
+  // is the first request the load balancer forwarded.
+  assert.deepEqual(lbs(scenarioResult('dnat-missing')), ['ALB alb-a ☆ (carried by timing)', 'ALB alb-b (other)']);
+  assert.deepEqual(lbs(scenarioResult('host-firewall')), ['ALB alb-a ☆ (carried by timing)', 'ALB alb-b (other)']);
+  // The first request never got to the load balancer (connect failed): the second carried it.
+  const second = scenarioResult('dnat-missing');
+  second.requests[0] = { ...second.requests[0]!, status: 'error', httpStatus: null, serverHeader: null, error: { code: 'ECONNREFUSED', phase: 'connect', message: 'connect ECONNREFUSED' } };
+  assert.deepEqual(lbs(second), ['ALB alb-a (other)', 'ALB alb-b ☆ (carried by timing)']);
+  // A client that gave up waiting for the first byte was forwarded.
+  const gaveUp = scenarioResult('host-firewall');
+  gaveUp.requests[0] = { ...gaveUp.requests[0]!, status: 'error', httpStatus: null, serverHeader: null, error: { code: 'TIMEOUT', phase: 'first_byte', message: 'timed out' }, phases: { ...gaveUp.requests[0]!.phases, totalMs: 5000 } };
+  assert.deepEqual(lbs(gaveUp), ['ALB alb-a ☆ (carried by timing)', 'ALB alb-b (other)']);
+  // The connection lasted longer than the first forwarded request took: not its, no star.
+  const tooLong = scenarioResult('host-firewall');
+  tooLong.requests[0] = { ...tooLong.requests[0]!, phases: { ...tooLong.requests[0]!.phases, totalMs: 1500 } };
+  assert.deepEqual(lbs(tooLong), ['ALB alb-a', 'ALB alb-b']);
+  // The ALB's own 503 (no target) was not forwarded: nothing to match by timing.
+  const noTarget = scenarioResult('dnat-missing');
+  noTarget.requests = noTarget.requests.map((q) => ({ ...q, httpStatus: 503 }));
+  assert.deepEqual(lbs(noTarget).map((l) => l.replace(/ ✗$/, '')), ['ALB alb-a', 'ALB alb-b']);
   // The load-balancer layer failed, but one node answered 200: only the other is marked.
   const one = scenarioResult('target-deregistered');
   one.requests[0] = { ...one.requests[0]!, httpStatus: 200, reason: 'OK' };
