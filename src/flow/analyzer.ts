@@ -76,6 +76,8 @@ export function createFlowAnalyzer(options: FlowOptions = {}): FlowAnalyzer {
 
 const TABLE_BITS = 17;
 const TABLE_MASK = (1 << TABLE_BITS) - 1;
+/** Connections waiting for reuse, at most (a burst of closes beyond it is left to the GC). */
+const CONNECTION_POOL_MAX = 1024;
 const TOMB_BITS = 18;
 const TOMB_MASK = (1 << TOMB_BITS) - 1;
 
@@ -117,6 +119,8 @@ class Analyzer implements FlowAnalyzer {
 
   /** Open connections by tuple key, bucket = key & TABLE_MASK (exact match by findLeg); NAT gives a connection one key per leg. */
   private readonly table: Array<Connection | Connection[] | undefined> = new Array<Connection | Connection[] | undefined>(1 << TABLE_BITS).fill(undefined);
+  /** Summarised connections nothing refers to, for reuse (see summarize). */
+  private readonly connectionPool: Connection[] = [];
   private activeHead: Connection | null = null;
   private activeTail: Connection | null = null;
   private finalHead: Connection | null = null;
@@ -232,7 +236,8 @@ class Analyzer implements FlowAnalyzer {
     }
     let isNew = false;
     if (conn === null) {
-      conn = new Connection(this.nextConnId++, tsUs, this.newExchangeId);
+      const pooled = this.connectionPool.pop();
+      conn = pooled !== undefined ? pooled.reuse(this.nextConnId++, tsUs) : new Connection(this.nextConnId++, tsUs, this.newExchangeId);
       leg = addLeg(conn, 'a', f.src, f.srcPort, f.dst, f.dstPort, this.addrText(d, true), this.addrText(d, false));
       this.register(conn, f.src, f.srcPort, f.dst, f.dstPort);
       this.linkActive(conn);
@@ -464,6 +469,9 @@ class Analyzer implements FlowAnalyzer {
         if (ex.request) releaseRetainedCopy(ex.request.packet);
         if (ex.response) releaseRetainedCopy(ex.response.packet);
       }
+      // Without stitching nothing refers to it any more either (the stitcher's packets,
+      // which name their owner, live on for a window after it): reuse it.
+      if (!this.stitchOn && this.connectionPool.length < CONNECTION_POOL_MAX) this.connectionPool.push(conn);
       return;
     }
     const clientSide = conn.clientSide!;

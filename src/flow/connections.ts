@@ -84,6 +84,16 @@ export class DirectionTracker {
 
   constructor(readonly http: HttpStream) {}
 
+  /** Back to the state of a new tracker (a pooled connection is reused). */
+  reset(): void {
+    this.packets = 0; this.payloadBytes = 0; this.retransmissions = 0; this.outOfOrder = 0; this.keepAlives = 0;
+    this.zeroWindows = 0; this.windowWasZero = false; this.nextSeq = 0; this.nextSeqUs = 0;
+    this.reorderWindowUs = REORDER_WINDOW_US; this.seqKnown = false; this.streamNext = 0; this.holes = null;
+    this.pending = null; this.pendingBytes = 0; this.lostSegments = 0; this.synRepeats = 0; this.finSeen = false;
+    this.firstDataPacket = null;
+    this.http.reset();
+  }
+
   /**
    * Accounts one distinct segment from this side. `length` is the TCP payload length (what
    * was sent); `captured` how much of it the capture holds.
@@ -323,7 +333,7 @@ export class Connection {
   summarized = false;
   inFinals = false;
 
-  constructor(readonly id: number, firstUs: number, nextExchangeId: () => number) {
+  constructor(public id: number, firstUs: number, nextExchangeId: () => number) {
     this.firstUs = firstUs;
     this.lastUs = firstUs;
     this.state = EST_MIDSTREAM;
@@ -331,6 +341,30 @@ export class Connection {
     // The side that sends requests is the client: learn it from the first head seen.
     this.a = new DirectionTracker(new HttpStream(this.pairing, this, 'a'));
     this.b = new DirectionTracker(new HttpStream(this.pairing, this, 'b'));
+  }
+
+  /**
+   * Makes a summarised connection new again, as the constructor would (the analyzer pools
+   * the connections it summarises without keeping anything of them). Only for a connection
+   * nothing refers to any more.
+   */
+  reuse(id: number, firstUs: number): this {
+    this.id = id;
+    this.firstUs = firstUs;
+    this.lastUs = firstUs;
+    this.state = EST_MIDSTREAM;
+    this.clientSide = null; this.rolesFrom = 'ports';
+    this.legs.length = 0; this.nat = null;
+    this.synUs = -1; this.synAckUs = -1; this.ackUs = -1;
+    this.synPacket = null; this.synAckPacket = null; this.rstPacket = null;
+    this.closeUs = -1; this.observations = 0; this.packets = 0; this.finFrom = null; this.idleTimedOut = false;
+    this.prevActive = null; this.nextActive = null; this.nextInBucket = null;
+    this.bucketKeys.length = 0;
+    this.summarized = false; this.inFinals = false;
+    this.pairing.reset();
+    this.a.reset();
+    this.b.reset();
+    return this;
   }
 
   learnRole(side: Side, kind: 'request' | 'response'): void {

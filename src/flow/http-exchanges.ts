@@ -58,6 +58,12 @@ export class ExchangePairing {
   private readonly awaiting: ExchangeBuilder[] = [];
   constructor(private readonly nextId: () => number) {}
 
+  /** No exchanges (a pooled connection is reused). */
+  reset(): void {
+    this.all.length = 0;
+    this.awaiting.length = 0;
+  }
+
   onRequest(msg: MessageBuilder): void {
     const ex: ExchangeBuilder = {
       id: this.nextId(), index: this.all.length + 1,
@@ -116,6 +122,14 @@ export class HttpStream {
   ignoredBytes = 0;
 
   constructor(private readonly pairing: ExchangePairing, private readonly roles: RoleSink, private readonly side: 'a' | 'b') {}
+
+  /** Back to the start of a stream (a pooled connection is reused). */
+  reset(): void {
+    this.state = 'start';
+    this.headBuf = null; this.headLen = 0; this.headStartUs = 0; this.headPacket = null; this.headSegments = 0;
+    this.remaining = 0; this.chunkSize = 0; this.chunkDigits = 0; this.inChunkExt = false; this.trailerLineLen = 0;
+    this.current = null; this.sawHttp = false; this.ignoredBytes = 0;
+  }
 
   /** Feeds in-order stream bytes `data[offset, offset+length)` from one segment. */
   feed(data: Uint8Array, offset: number, length: number, tsUs: number, packet: StitchedPacket): void {
