@@ -5,3 +5,5 @@ export { AGENT_PROTOCOL_VERSION, AGENT_LIMITS, AGENT_CAPABILITIES, INTERFACE_NAM
 export type { AgentMessage, HelloMessage, StartedMessage, ResultMessage, ErrorMessage, PacketSummary, StartRequest, ClientMessage } from './protocol.js';
 export { redactText, redactDeep, maskHeaderValuesInPlace, newRedactor, REDACTED_HEADERS, REDACTED } from './redact.js';
 export { analyzeLivePackets, exchangePath, exchangeLines, packetHopComments, createLivePrinter, isoTime, wherePrefix, type LiveAnalysis } from './analysis.js';
+export { planSecretMasks, type SecretMaskPlan } from './tcp-secrets.js';
+export { SecretHeaderScanner, SECRET_HEADER_NAMES } from './secret-scanner.js';

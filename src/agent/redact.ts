@@ -3,14 +3,16 @@
  * and Set-Cookie headers are replaced in everything the agent returns.
  *
  * - text and JSON: `redactText` / `redactDeep` replace the value with `[redacted]`;
- * - pcapng bytes: `maskHeaderValuesInPlace` overwrites the value bytes with `*` of the same
- *   length, so TCP sequence numbers and lengths stay true (the TCP checksum no longer
- *   matches; Wireshark does not check it by default). A header split across two TCP
- *   segments is masked from where its name is seen; a value whose NAME is cut off at the
- *   start of a segment cannot be recognised (documented in docs/agent.md).
+ * - pcapng bytes: the value bytes are overwritten with `*` of the same length, so TCP
+ *   sequence numbers and lengths stay true (the TCP checksum no longer matches; Wireshark
+ *   does not check it by default). Packets are masked per TCP direction in sequence space
+ *   (./tcp-secrets.ts), so a header line split across segments — in its name or its
+ *   value — is masked in every segment; `maskHeaderValuesInPlace` masks one buffer taken
+ *   as a whole stream.
  */
+import { SecretHeaderScanner, SECRET_HEADER_NAMES } from './secret-scanner.js';
 
-export const REDACTED_HEADERS = ['authorization', 'proxy-authorization', 'cookie', 'set-cookie'] as const;
+export const REDACTED_HEADERS = SECRET_HEADER_NAMES;
 export const REDACTED = '[redacted]';
 
 const HEADER_NAME = /^(authorization|proxy-authorization|cookie|set-cookie)$/i;
@@ -63,42 +65,16 @@ export function redactDeep<T>(value: T, r: Redactor, depth = 0): T {
   return value;
 }
 
-const LOWER_NAMES = REDACTED_HEADERS.map((n) => Buffer.from(n, 'latin1'));
 const STAR = 0x2a;
-const CR = 0x0d;
-const LF = 0x0a;
-const COLON = 0x3a;
-
-function lower(c: number): number { return c >= 0x41 && c <= 0x5a ? c | 0x20 : c; }
 
 /**
- * Masks the values of the redacted headers inside raw packet bytes, in place. A header is
- * recognised after LF (start of a header line), followed by optional spaces and `:`.
- * Returns how many values were masked.
+ * Masks the values of the redacted headers in `bytes`, taken as one stream that starts at a
+ * line start, in place. Returns how many values were masked.
  */
 export function maskHeaderValuesInPlace(bytes: Uint8Array): number {
-  let masked = 0;
-  for (let i = 0; i < bytes.length; i++) {
-    if (bytes[i] !== LF) continue;
-    const start = i + 1;
-    for (const name of LOWER_NAMES) {
-      if (start + name.length >= bytes.length) continue;
-      let same = true;
-      for (let k = 0; k < name.length; k++) {
-        if (lower(bytes[start + k]) !== name[k]) { same = false; break; }
-      }
-      if (!same) continue;
-      let j = start + name.length;
-      while (j < bytes.length && (bytes[j] === 0x20 || bytes[j] === 0x09)) j++;
-      if (bytes[j] !== COLON) continue;
-      j++;
-      while (j < bytes.length && (bytes[j] === 0x20 || bytes[j] === 0x09)) j++;
-      let changed = false;
-      while (j < bytes.length && bytes[j] !== CR && bytes[j] !== LF) { bytes[j] = STAR; j++; changed = true; }
-      if (changed) masked++;
-      i = j - 1;
-      break;
-    }
-  }
-  return masked;
+  const scanner = new SecretHeaderScanner();
+  scanner.feed(bytes, 0, bytes.length, 0);
+  scanner.finish();
+  for (let r = 0; r < scanner.ranges.length; r += 2) bytes.fill(STAR, scanner.ranges[r], scanner.ranges[r + 1]);
+  return scanner.values;
 }

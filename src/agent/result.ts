@@ -7,7 +7,8 @@ import type { LiveCapture, LiveCaptureResult } from '../capture/live/index.js';
 import type { PacketSummary, ResultMessage, StartRequest } from './protocol.js';
 import { AGENT_LIMITS } from './protocol.js';
 import { analyzeLivePackets, exchangeLines, exchangePath, packetHopComments, isoTime } from './analysis.js';
-import { newRedactor, redactDeep, redactText, maskHeaderValuesInPlace } from './redact.js';
+import { newRedactor, redactDeep, redactText } from './redact.js';
+import { planSecretMasks } from './tcp-secrets.js';
 import { livePcapngBytes } from '../capture/live/index.js';
 
 export async function buildResult(request: StartRequest, capture: LiveCapture, live: LiveCaptureResult): Promise<ResultMessage> {
@@ -31,8 +32,10 @@ export async function buildResult(request: StartRequest, capture: LiveCapture, l
   }
   let pcapng: string | null = null;
   if (request.pcapng) {
-    const { bytes, masked } = livePcapngBytes(live.packets, capture.ifmap, comments, { maskSecrets: true, mask: maskHeaderValuesInPlace });
-    redactor.count += masked;
+    // Per TCP direction, in sequence space: a header split across segments is masked too.
+    const plan = planSecretMasks(live.packets);
+    const { bytes } = livePcapngBytes(live.packets, capture.ifmap, comments, { maskSecrets: true, mask: (data, linkType) => plan.mask(linkType, data) });
+    redactor.count += plan.values;
     pcapng = Buffer.from(bytes).toString('base64');
   }
   const warnings = [...live.warnings];

@@ -13,7 +13,7 @@ import { startCapture, parseIpLinkJson, livePcapngBytes, type CaptureEngine, typ
 import { CaptureParser } from '../../src/capture/index.js';
 import { CaptureError } from '../../src/errors.js';
 import { analyzeLivePackets, packetHopComments } from '../../src/agent/index.js';
-import { maskHeaderValuesInPlace } from '../../src/agent/redact.js';
+import { planSecretMasks } from '../../src/agent/index.js';
 
 const PCAP = fs.readFileSync(new URL('../data/capture-live/ec2-any.pcap', import.meta.url));
 const LINKS = parseIpLinkJson(fs.readFileSync(new URL('../data/capture-live/ec2-any.links.json', import.meta.url), 'utf8'));
@@ -147,8 +147,10 @@ test('the analysis of the replayed capture: one exchange, stitched ens5 → dock
   const comments = packetHopComments(r.packets, a.analysis);
   const requestNotes = [...comments.values()].filter((c) => c.includes('request hop'));
   assert.equal(requestNotes.length, 3);
-  const { bytes, masked } = livePcapngBytes(r.packets, cap.ifmap, comments, { maskSecrets: true, mask: maskHeaderValuesInPlace });
-  assert.equal(masked, 6); // Authorization (request) and Set-Cookie (response), on each of the three interfaces
+  const plan = planSecretMasks(r.packets);
+  const { bytes, masked } = livePcapngBytes(r.packets, cap.ifmap, comments, { maskSecrets: true, mask: (data, linkType) => plan.mask(linkType, data) });
+  assert.equal(plan.values, 6); // Authorization (request) and Set-Cookie (response), on each of the three interfaces
+  assert.equal(masked, 6);
   assert.ok(!Buffer.from(bytes).includes('fixture-secret'));
   assert.ok(!Buffer.from(bytes).includes('s3cr3t-from-server'));
   assert.ok(r.packets.some((p) => Buffer.from(p.data).includes('fixture-secret')), 'the kept packets are not changed');

@@ -20,14 +20,14 @@ const EPB_OUTBOUND = 2;
 
 /**
  * The pcapng bytes of kept live packets. `comments` maps packet index → comment.
- * With `maskSecrets`, `mask` is run on a copy of each packet's bytes (the agent masks
- * Authorization/Cookie values); the packets passed in are not changed.
+ * With `maskSecrets`, `mask` is run on a copy of each packet's bytes with its link type (the
+ * agent masks Authorization/Cookie values); the packets passed in are not changed.
  */
 export function livePcapngBytes(
   packets: readonly LivePacket[],
   ifmap: Map<number, string>,
   comments: Map<number, string>,
-  options: { maskSecrets: boolean; mask?: (bytes: Uint8Array) => number; comment?: string | null },
+  options: { maskSecrets: boolean; mask?: (bytes: Uint8Array, linkType: number) => number; comment?: string | null },
 ): { bytes: Uint8Array; masked: number } {
   const writer = new PcapngWriter({ application: 'flowtrace', comment: options.comment ?? null });
   const sorted = [...packets].sort((a, b) => a.tsSec - b.tsSec || a.tsNsec - b.tsNsec || a.index - b.index);
@@ -45,7 +45,7 @@ export function livePcapngBytes(
     let data = p.data;
     if (options.maskSecrets && options.mask) {
       data = Uint8Array.from(p.data); // a copy: the kept packet stays as captured
-      masked += options.mask(data);
+      masked += options.mask(data, p.linkType);
     }
     writer.writePacket({
       interfaceId: id, tsSec: p.tsSec, tsNsec: p.tsNsec, data, originalLength: p.originalLength,
