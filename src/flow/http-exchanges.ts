@@ -60,8 +60,9 @@ export class ExchangePairing {
 
   /** No exchanges (a pooled connection is reused). */
   reset(): void {
-    this.all.length = 0;
-    this.awaiting.length = 0;
+    // Emptied by pop: keeps the arrays' backing stores (`length = 0` gives them up).
+    while (this.all.length > 0) this.all.pop();
+    while (this.awaiting.length > 0) this.awaiting.pop();
   }
 
   onRequest(msg: MessageBuilder): void {
