@@ -45,7 +45,7 @@ export function anythingToReport(conn: Connection): boolean {
   const a = conn.a;
   const b = conn.b;
   if (a.retransmissions + b.retransmissions + a.outOfOrder + b.outOfOrder + a.lostSegments + b.lostSegments + a.zeroWindows + b.zeroWindows > 0) return true;
-  if (conn.isFinal()) for (const ex of conn.pairing.all) if (ex.request && !ex.response && !ex.reset) return true;
+  if (conn.isFinal() && conn.pairing.hasUnanswered()) return true;
   return false;
 }
 

@@ -76,6 +76,11 @@ export class ExchangePairing {
     this.awaiting.push(ex);
   }
 
+  /** A request is still waiting for its response (not answered, not reset). */
+  hasUnanswered(): boolean {
+    return this.awaiting.length > 0;
+  }
+
   /** The method of the request the next response answers (HEAD responses have no body). */
   pendingMethod(): string | null {
     return this.awaiting.length > 0 ? this.awaiting[0].request!.head.method : null;
@@ -94,7 +99,7 @@ export class ExchangePairing {
   /** A RST: every exchange still waiting for its response ends reset. */
   onReset(): void {
     for (const ex of this.awaiting) ex.reset = true;
-    this.awaiting.length = 0;
+    while (this.awaiting.length > 0) this.awaiting.pop();
   }
 }
 
