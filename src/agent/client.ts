@@ -82,6 +82,11 @@ export interface StartOptions {
   interfaces?: string[];
   ports?: number[];
   traceId?: string | null;
+  /**
+   * More trace ids to look for in the same capture (with `traceId`, repeats dropped); the
+   * result's `traces` has one entry per id. Needs an agent with `multiple-trace-ids`.
+   */
+  traceIds?: string[];
   maxDurationMs?: number;
   maxBytes?: number;
   pcapng?: boolean;
@@ -229,9 +234,17 @@ export async function connectAgent(targetText: string | AgentTarget, options: Co
     argv,
     pid: child.pid ?? null,
     async start(o: StartOptions): Promise<StartedMessage> {
+      const traceIds = [...new Set([...(o.traceId ? [o.traceId] : []), ...(o.traceIds ?? [])])];
+      // An agent of before `multiple-trace-ids` would answer BAD_FIELD: say what is missing.
+      if (traceIds.length > 1 && !hello.capabilities.includes('multiple-trace-ids')) {
+        throw new AgentError('AGENT_UNSUPPORTED', `the agent (${hello.agent}) looks for one trace id per capture, ${traceIds.length} were asked`,
+          'update flowtrace where the agent runs, or ask for one trace id per capture', { agent: hello.agent, traceIds });
+      }
       const id = `c${++seq}`;
       send({
-        type: 'start', id, interfaces: o.interfaces ?? ['any'], ports: o.ports ?? [], traceId: o.traceId ?? null,
+        type: 'start', id, interfaces: o.interfaces ?? ['any'], ports: o.ports ?? [], traceId: traceIds[0] ?? null,
+        // Only when needed, so one trace id still works with any v1 agent.
+        ...(traceIds.length > 1 ? { traceIds } : {}),
         ...(o.maxDurationMs !== undefined ? { maxDurationMs: o.maxDurationMs } : {}),
         ...(o.maxBytes !== undefined ? { maxBytes: o.maxBytes } : {}),
         pcapng: o.pcapng === true,

@@ -22,6 +22,8 @@ export const AGENT_LIMITS = {
   maxInterfaces: 16,
   maxPorts: 16,
   maxTraceIdLength: 256,
+  /** Trace ids one capture looks for (`traceIds`). */
+  maxTraceIds: 16,
   maxIdLength: 64,
   /** Packets listed in a result (the count is always complete). */
   maxPacketsListed: 500,
@@ -33,7 +35,8 @@ export const INTERFACE_NAME = /^[A-Za-z0-9._@-]{1,15}$/;
 const TRACE_ID = /^[A-Za-z0-9=;.:_-]{1,256}$/;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
-export const AGENT_CAPABILITIES = ['capture', 'nat-follow', 'exchange-by-trace-id', 'pcapng', 'container-attribution'] as const;
+/** `multiple-trace-ids`: `start` takes `traceIds` and `result` has `traces` (additive to v1). */
+export const AGENT_CAPABILITIES = ['capture', 'nat-follow', 'exchange-by-trace-id', 'pcapng', 'container-attribution', 'multiple-trace-ids'] as const;
 
 // Agent → client.
 
@@ -67,6 +70,8 @@ export interface StartedMessage {
   notes: string[];
   maxDurationMs: number;
   maxBytes: number;
+  /** Every trace id the capture looks for (`traceId` first); [] when none. */
+  traceIds: string[];
   /** PID of the capture process (tcpdump) on the agent's machine, for the operator. */
   enginePid: number | null;
 }
@@ -93,19 +98,30 @@ export interface PacketSummary {
   hop: string | null;
 }
 
+/** What a capture found for one asked trace id. */
+export interface TraceResult {
+  traceId: string;
+  found: boolean;
+  /** As `ResultMessage.exchange` / `path`, for this trace id. */
+  exchange: unknown;
+  path: string[];
+}
+
 export interface ResultMessage {
   type: 'result';
   id: string | null;
   stoppedBy: string;
   durationMs: number;
   packets: { captured: number; listed: number; droppedByKernel: number | null; receivedByFilter: number | null };
-  /** The trace id asked for, and whether an exchange carrying it was found. */
+  /** The (first) trace id asked for, and whether an exchange carrying it was found. */
   traceId: string | null;
   found: boolean;
   /** The matching exchange and its in-host path, as flow analysis describes it (redacted). */
   exchange: unknown;
   /** Text rendering of the in-host path (redacted). */
   path: string[];
+  /** One entry per asked trace id, in the order asked (the first is the one above). */
+  traces: TraceResult[];
   /** Every exchange seen, as short lines (redacted). */
   exchanges: string[];
   anomalies: string[];
@@ -126,7 +142,10 @@ export interface StartRequest {
   id: string | null;
   interfaces: string[];
   ports: number[];
+  /** The first trace id asked for (`traceId`, else the first of `traceIds`). */
   traceId: string | null;
+  /** Every trace id asked for: `traceId` then `traceIds`, without repeats. */
+  traceIds: string[];
   maxDurationMs: number;
   maxBytes: number;
   pcapng: boolean;
@@ -144,7 +163,7 @@ function fail(id: string | null, code: string, message: string, hint: string): {
   return { ok: false, error: { type: 'error', id, code, message, hint } };
 }
 
-const START_FIELDS = new Set(['type', 'id', 'interfaces', 'ports', 'traceId', 'maxDurationMs', 'maxBytes', 'pcapng']);
+const START_FIELDS = new Set(['type', 'id', 'interfaces', 'ports', 'traceId', 'traceIds', 'maxDurationMs', 'maxBytes', 'pcapng']);
 
 function boundedInt(v: unknown, min: number, max: number): number | null {
   return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? v : null;
@@ -215,6 +234,22 @@ export function parseClientLine(line: string): Parsed<ClientMessage> {
     }
     traceId = m.traceId;
   }
+  // several trace ids (additive to v1: an agent without `multiple-trace-ids` rejects the field)
+  const traceIds: string[] = traceId === null ? [] : [traceId];
+  if (m.traceIds !== undefined && m.traceIds !== null) {
+    if (!Array.isArray(m.traceIds) || m.traceIds.length > AGENT_LIMITS.maxTraceIds) {
+      return fail(id, 'BAD_FIELD', `traceIds must be a list of at most ${AGENT_LIMITS.maxTraceIds} trace ids`, 'e.g. "traceIds":["Root=1-67891233-abcdef012345678912345678","1-67891234-…"]');
+    }
+    for (const t of m.traceIds) {
+      if (typeof t !== 'string' || !TRACE_ID.test(t)) {
+        return fail(id, 'BAD_FIELD', `traceIds: ${JSON.stringify(t)?.slice(0, 40) ?? 'undefined'} is not an X-Amzn-Trace-Id value of at most ${AGENT_LIMITS.maxTraceIdLength} characters`, 'e.g. "Root=1-67891233-abcdef012345678912345678"');
+      }
+      if (!traceIds.includes(t)) traceIds.push(t);
+    }
+    if (traceIds.length > AGENT_LIMITS.maxTraceIds) {
+      return fail(id, 'BAD_FIELD', `at most ${AGENT_LIMITS.maxTraceIds} trace ids per capture (traceId and traceIds together)`, 'start another capture for the others');
+    }
+  }
   // bounds
   let maxDurationMs: number = AGENT_LIMITS.defaultDurationMs;
   if (m.maxDurationMs !== undefined) {
@@ -229,7 +264,7 @@ export function parseClientLine(line: string): Parsed<ClientMessage> {
     maxBytes = v;
   }
   if (m.pcapng !== undefined && typeof m.pcapng !== 'boolean') return fail(id, 'BAD_FIELD', 'pcapng must be true or false', 'e.g. "pcapng":true');
-  return { ok: true, value: { type: 'start', id, interfaces, ports, traceId, maxDurationMs, maxBytes, pcapng: m.pcapng === true } };
+  return { ok: true, value: { type: 'start', id, interfaces, ports, traceId: traceIds[0] ?? null, traceIds, maxDurationMs, maxBytes, pcapng: m.pcapng === true } };
 }
 
 /** The pcap-filter for validated ports: only integers reach it. */

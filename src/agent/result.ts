@@ -4,7 +4,7 @@
  * its in-host path, summary lines, optionally the pcapng — everything redacted.
  */
 import type { LiveCapture, LiveCaptureResult } from '../capture/live/index.js';
-import type { PacketSummary, ResultMessage, StartRequest } from './protocol.js';
+import type { PacketSummary, ResultMessage, StartRequest, TraceResult } from './protocol.js';
 import { AGENT_LIMITS } from './protocol.js';
 import { analyzeLivePackets, exchangeLines, exchangePath, packetHopComments, isoTime } from './analysis.js';
 import { newRedactor, redactDeep, redactText } from './redact.js';
@@ -14,7 +14,6 @@ import { livePcapngBytes } from '../capture/live/index.js';
 export async function buildResult(request: StartRequest, capture: LiveCapture, live: LiveCaptureResult): Promise<ResultMessage> {
   const redactor = newRedactor();
   const analyzed = analyzeLivePackets(live.packets, capture.ifmap);
-  const exchange = request.traceId === null ? null : analyzed.findByTraceId(request.traceId);
   const comments = packetHopComments(live.packets, analyzed.analysis);
 
   const list: PacketSummary[] = [];
@@ -38,6 +37,17 @@ export async function buildResult(request: StartRequest, capture: LiveCapture, l
     redactor.count += plan.values;
     pcapng = Buffer.from(bytes).toString('base64');
   }
+  // One entry per asked trace id; the first is also given in the v1 fields (traceId, found…).
+  const traces: TraceResult[] = request.traceIds.map((traceId) => {
+    const exchange = analyzed.findByTraceId(traceId);
+    return {
+      traceId,
+      found: exchange !== null,
+      exchange: exchange === null ? null : redactDeep(exchange, redactor),
+      path: exchange === null ? [] : exchangePath(exchange).map((l) => redactText(l, redactor)),
+    };
+  });
+  const first = traces[0] ?? null;
   const warnings = [...live.warnings];
   if (live.packetCount > list.length) warnings.push(`listed ${list.length} of ${live.packetCount} packets`);
   return {
@@ -51,10 +61,11 @@ export async function buildResult(request: StartRequest, capture: LiveCapture, l
       droppedByKernel: live.kernel?.droppedByKernel ?? null,
       receivedByFilter: live.kernel?.receivedByFilter ?? null,
     },
-    traceId: request.traceId,
-    found: exchange !== null,
-    exchange: exchange === null ? null : redactDeep(exchange, redactor),
-    path: exchange === null ? [] : exchangePath(exchange).map((l) => redactText(l, redactor)),
+    traceId: first?.traceId ?? null,
+    found: first?.found ?? false,
+    exchange: first?.exchange ?? null,
+    path: first?.path ?? [],
+    traces,
     exchanges: exchangeLines(analyzed.analysis).map((l) => redactText(l, redactor)),
     anomalies: analyzed.analysis.anomalies.map((a) => redactText(a.message, redactor)),
     natMappings: analyzed.analysis.natMappings.map((n) => `${n.from} → ${n.to} (${n.kind}, ${n.beforeInterface} → ${n.afterInterface})`),

@@ -126,7 +126,7 @@ export async function runAgent(options: AgentOptions): Promise<number> {
     state = { kind: 'capturing', request: req, capture };
     send({
       type: 'started', id: req.id, interfaces: req.interfaces, filter: capture.effectiveFilter, notes: capture.notes,
-      maxDurationMs: req.maxDurationMs, maxBytes: req.maxBytes, enginePid: capture.pid,
+      maxDurationMs: req.maxDurationMs, maxBytes: req.maxBytes, traceIds: req.traceIds, enginePid: capture.pid,
     });
     finishing = finish(req, capture);
   }

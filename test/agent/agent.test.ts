@@ -135,6 +135,57 @@ test('local agent: hello, bad messages answered with errors, then a capture that
   assert.equal(alive(agent.pid), false, 'the agent exited');
 });
 
+test('several trace ids in one capture: a result entry per id, found or not; the first also in the v1 fields', { skip: SKIP }, async () => {
+  const other = '1-6789abce-0123456789abcdef01234567';
+  const absent = '1-6789abcf-0123456789abcdef01234567';
+  const agent = await connectAgent('local');
+  try {
+    assert.ok(agent.hello.capabilities.includes('multiple-trace-ids'));
+    const started = await agent.start({ interfaces: ['lo'], ports: [serverPort], traceId: TRACE, traceIds: [other, absent, TRACE], maxDurationMs: 20_000 });
+    assert.deepEqual(started.traceIds, [TRACE, other, absent]);
+    await curlLoopback(other);
+    await curlLoopback(TRACE);
+    const result = await agent.stop();
+    assert.deepEqual(result.traces.map((t) => [t.traceId, t.found]), [[TRACE, true], [other, true], [absent, false]]);
+    assert.equal(result.traceId, TRACE);
+    assert.equal(result.found, true);
+    assert.deepEqual(result.path, result.traces[0].path);
+    assert.ok(result.traces[1].path.some((l) => l.includes(other)), result.traces[1].path.join('\n'));
+    assert.ok(!result.traces[0].path.some((l) => l.includes(other)));
+    assert.deepEqual(result.traces[2].path, []);
+    assert.equal(result.traces[2].exchange, null);
+    assert.ok(!JSON.stringify(result.traces).includes('client-secret'));
+  } finally {
+    await agent.close();
+  }
+});
+
+test('several trace ids and an agent without multiple-trace-ids: one clear error, nothing sent; one trace id is sent as in v1', async () => {
+  const bin = path.join(tmp, 'old-bin');
+  fs.mkdirSync(bin, { recursive: true });
+  const received = path.join(tmp, 'old-agent-stdin');
+  // A fake ssh that is an agent of before the capability: its hello, then it records what it is sent.
+  const oldHello = JSON.stringify({ type: 'hello', protocol: 1, agent: 'flowtrace 0.0.9', capabilities: ['capture', 'nat-follow', 'exchange-by-trace-id', 'pcapng'], interfaces: [], limits: {}, privileged: true });
+  fs.writeFileSync(path.join(bin, 'ssh'), `#!/bin/sh\necho '${oldHello}'\nexec cat > '${received}'\n`, { mode: 0o755 });
+  const agent = await connectAgent('ssh://old@host', { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+  try {
+    await assert.rejects(agent.start({ ports: [80], traceIds: [TRACE, '1-6789abce-0123456789abcdef01234567'] }), (err: unknown) => {
+      assert.ok(err instanceof AgentError);
+      assert.equal(err.code, 'AGENT_UNSUPPORTED');
+      assert.equal(err.message, 'the agent (flowtrace 0.0.9) looks for one trace id per capture, 2 were asked');
+      return true;
+    });
+    // One id (given either way) goes as v1's traceId, without the new field.
+    void agent.start({ ports: [80], traceIds: [TRACE] }).catch(() => {});
+  } finally {
+    await agent.close();
+  }
+  const lines = fs.readFileSync(received, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.deepEqual(lines.map((l) => l.type), ['start', 'bye']);
+  assert.equal(lines[0].traceId, TRACE);
+  assert.equal('traceIds' in lines[0], false);
+});
+
 test('bounds: a capture ends by itself at maxDurationMs and the result comes unasked', { skip: SKIP }, async () => {
   const agent = await connectAgent('local');
   try {

@@ -16,8 +16,32 @@ test('a valid start gets defaults and keeps its fields', () => {
   assert.ok(r.ok);
   assert.deepEqual(r.value, {
     type: 'start', id: 'r1', interfaces: ['any'], ports: [80, 8080], traceId: 'Root=1-67891233-abcdef012345678912345678',
-    maxDurationMs: AGENT_LIMITS.defaultDurationMs, maxBytes: AGENT_LIMITS.defaultCaptureBytes, pcapng: false,
+    traceIds: ['Root=1-67891233-abcdef012345678912345678'], maxDurationMs: AGENT_LIMITS.defaultDurationMs, maxBytes: AGENT_LIMITS.defaultCaptureBytes, pcapng: false,
   });
+});
+
+test('several trace ids: traceIds alone, or with traceId (first, repeats dropped); v1 starts unchanged', () => {
+  const A = 'Root=1-67891233-abcdef012345678912345678';
+  const B = '1-67891234-abcdef012345678912345678';
+  const both = parseClientLine(JSON.stringify({ type: 'start', traceId: A, traceIds: [B, A, B] }));
+  assert.ok(both.ok && both.value.type === 'start');
+  assert.equal(both.value.traceId, A);
+  assert.deepEqual(both.value.traceIds, [A, B]);
+  const list = parseClientLine(JSON.stringify({ type: 'start', traceIds: [B, A] }));
+  assert.ok(list.ok && list.value.type === 'start');
+  assert.equal(list.value.traceId, B);
+  assert.deepEqual(list.value.traceIds, [B, A]);
+  const none = parseClientLine('{"type":"start"}');
+  assert.ok(none.ok && none.value.type === 'start');
+  assert.equal(none.value.traceId, null);
+  assert.deepEqual(none.value.traceIds, []);
+  assert.equal(errorCode(JSON.stringify({ type: 'start', traceIds: 'Root=1-2-3' })), 'BAD_FIELD');
+  assert.equal(errorCode(JSON.stringify({ type: 'start', traceIds: [A, 'a b'] })), 'BAD_FIELD');
+  assert.equal(errorCode(JSON.stringify({ type: 'start', traceIds: [A, 7] })), 'BAD_FIELD');
+  const many = Array.from({ length: AGENT_LIMITS.maxTraceIds }, (_, i) => `1-67891233-${String(i).padStart(24, '0')}`);
+  assert.equal(errorCode(JSON.stringify({ type: 'start', traceIds: many })), null);
+  assert.equal(errorCode(JSON.stringify({ type: 'start', traceIds: [...many, B] })), 'BAD_FIELD');
+  assert.equal(errorCode(JSON.stringify({ type: 'start', traceId: B, traceIds: many })), 'BAD_FIELD');
 });
 
 test('bad messages get precise error codes', () => {
