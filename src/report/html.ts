@@ -2,11 +2,12 @@
  * `renderHtmlReport(result)`: ONE self-contained HTML file of a followed request — inline CSS,
  * a few lines of inline JS, hand-drawn SVG; nothing is fetched (no CDN, no fonts, no images),
  * so it opens offline and prints to PDF. Light and dark (prefers-color-scheme), 1280 px and
- * phone width (the path map switches to a vertical layout; wide diagrams scroll sideways).
+ * phone width (the path map switches to a vertical layout, the ladder and the waterfall to
+ * compact ones that fit the width).
  */
 import type { FollowResult, RowStatus } from '../follow/index.js';
 import { fmtMs } from '../follow/index.js';
-import { CARRIER_STAR, esc, ladderSvg, pathMapSvg, pathNodes, waterfallSvg } from './svg.js';
+import { CARRIER_STAR, esc, ladderCompactSvg, ladderSvg, pathMapSvg, pathNodes, waterfallCompactSvg, waterfallSvg } from './svg.js';
 
 /** Status badges drawn with CSS (emoji fonts are often missing in headless/print setups). */
 const ICON: Record<RowStatus, string> = { pass: '✓', fail: '✗', warn: '!', 'not-checked': '–' };
@@ -47,8 +48,7 @@ code,pre,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;
 .figure{border:1px solid var(--line);border-radius:10px;background:var(--card);padding:12px;overflow-x:auto}
 .figure svg{display:block;max-width:none;height:auto}
 .caption{color:var(--muted);font-size:13px;margin:6px 2px 0}
-.scroll-hint{display:none}
-.figure svg.pathmap-vertical{display:none}
+.figure svg.pathmap-vertical,.figure svg.ladder-compact,.figure svg.waterfall-compact{display:none}
 .figure svg.pathmap-horizontal{max-width:100%}
 .badge{display:inline-flex;align-items:center;justify-content:center;width:22px;height:22px;border-radius:50%;font-weight:700;font-size:13px;color:#fff;flex:none;vertical-align:-4px}
 .badge-pass{background:var(--pass)}.badge-fail{background:var(--fail)}.badge-warn{background:var(--warn)}.badge-not-checked{background:transparent;color:var(--dim);border:1.5px dashed var(--dim)}
@@ -89,6 +89,12 @@ svg .msg-lost line{stroke-dasharray:5 3}
 svg .msg-missing line{stroke:var(--fail)}
 svg .msg-label{text-anchor:middle;font-weight:600;font-size:11px}
 svg .copy-time,svg .row-time{font-size:9.5px;fill:var(--muted)}
+svg .lane-label-compact{font-size:9.5px}
+svg .msg-label-compact{font-size:9.5px}
+svg .copy-time-compact{font-size:8px}
+svg .nat-compact text{font-size:9px}
+svg .lost-inline{fill:var(--fail);font-weight:700}
+svg .wf-wait{stroke:var(--fail);stroke-width:2;stroke-dasharray:4 3}
 svg .lost{fill:var(--fail);font-weight:700;font-size:16px}
 svg .legend,svg .wf-total{font-size:11px;fill:var(--muted)}
 svg .ph-0{fill:var(--ph0)} svg .ph-1{fill:var(--ph1)} svg .ph-2{fill:var(--ph2)} svg .ph-3{fill:var(--ph3)} svg .ph-4{fill:var(--ph4)}
@@ -105,7 +111,8 @@ footer{margin-top:36px;color:var(--muted);font-size:12px}
  .figure svg.pathmap-horizontal{display:none}
  .figure svg.pathmap-vertical{display:block;margin:0 auto}
  .figure{padding:8px}
- .scroll-hint{display:block}
+ .figure svg.ladder,.figure svg.waterfall{display:none}
+ .figure svg.ladder-compact,.figure svg.waterfall-compact{display:block;width:100%;max-width:440px;height:auto;margin:0 auto}
 }
 @media print{
  :root{--bg:#fff;--fg:#000;--card:#fff;--code:#f6f6f6}
@@ -114,8 +121,8 @@ footer{margin-top:36px;color:var(--muted);font-size:12px}
  .expand{display:none}
  .figure{overflow:visible;break-inside:avoid}
  .figure svg{max-width:100%}
- .figure svg.pathmap-horizontal{display:none}
- .figure svg.pathmap-vertical{display:block}
+ .figure svg.pathmap-horizontal,.figure svg.ladder-compact,.figure svg.waterfall-compact{display:none}
+ .figure svg.pathmap-vertical,.figure svg.ladder,.figure svg.waterfall{display:block}
  .badge{-webkit-print-color-adjust:exact;print-color-adjust:exact}
  details{break-inside:avoid}
  h2{break-after:avoid}
@@ -164,7 +171,9 @@ export function renderHtmlReport(r: FollowResult): string {
   const v = r.verdict;
   const nodes = pathNodes(r);
   const ladder = ladderSvg(r);
+  const ladderCompact = ladderCompactSvg(r);
   const waterfall = waterfallSvg(r);
+  const waterfallCompact = waterfallCompactSvg(r);
   const failing = nodes.find((n) => n.failing);
   const carrier = nodes.find((n) => n.role === 'carried');
   const carrierName = carrier ? esc(carrier.label.replace(/ [★☆]$/, '')) : '';
@@ -186,7 +195,7 @@ export function renderHtmlReport(r: FollowResult): string {
     ? '<p class="caption">No server capture: run <code>flowtrace follow URL --server ssh://user@INSTANCE</code> to see the request inside the instance.</p>'
     : s.status === 'error' ? `<p class="caption">The agent on ${esc(s.target)} failed: ${esc(s.error ?? '')}</p>` : '';
   const ladderBlock = ladder
-    ? `<div class="figure">${ladder}</div><p class="caption scroll-hint">← the diagram scrolls sideways →</p><p class="caption">Each row is one packet; dots are its copies on each interface (capture on ${esc(s!.target)}, ${s!.capturedPackets} packets${s!.matchedBy === 'trace-id' ? `, request found by trace id ${esc(s!.traceId ?? '')}` : s!.matchedBy === 'connection' ? `, connection found by timing (no HTTP got through)${carrier?.matchedBy === 'timing' ? `; it fits ${carrierName}'s request` : ''}` : ''}). Times are ms since the first packet.${s!.nat[0] ? ` Between ens5 and docker0 Docker's DNAT rewrites ${esc(s!.nat[0].from)} to ${esc(s!.nat[0].to)}.` : ''}</p>` +
+    ? `<div class="figure" id="ladder">${ladder}${ladderCompact ?? ''}</div><p class="caption">Each row is one packet; dots are its copies on each interface (capture on ${esc(s!.target)}, ${s!.capturedPackets} packets${s!.matchedBy === 'trace-id' ? `, request found by trace id ${esc(s!.traceId ?? '')}` : s!.matchedBy === 'connection' ? `, connection found by timing (no HTTP got through)${carrier?.matchedBy === 'timing' ? `; it fits ${carrierName}'s request` : ''}` : ''}). Times are ms since the first packet.${s!.nat[0] ? ` Between ens5 and docker0 Docker's DNAT rewrites ${esc(s!.nat[0].from)} to ${esc(s!.nat[0].to)}.` : ''}</p>` +
       (s!.path.length ? `<pre class="evidence" style="padding-left:14px">${s!.path.map(esc).join('\n')}</pre>` : '')
     : `<p class="caption">${s && s.status === 'ok' ? 'No packet of the request was captured on the instance.' : 'Not captured.'}</p>${serverNote}`;
   return `<!doctype html>
@@ -213,7 +222,7 @@ ${verdictTable(r)}
 <h2>Packets on the instance</h2>
 ${ladderBlock}
 <h2>Client timings</h2>
-${waterfall ? `<div class="figure">${waterfall}</div><p class="caption scroll-hint">← the chart scrolls sideways →</p><p class="caption">One bar per load-balancer address tried; phases as curl names them (namelookup, connect, appconnect, starttransfer, total).</p>` : '<p class="caption">No request was sent.</p>'}
+${waterfall ? `<div class="figure" id="waterfall">${waterfall}${waterfallCompact ?? ''}</div><p class="caption">One bar per load-balancer address tried; phases as curl names them (namelookup, connect, appconnect, starttransfer, total).</p>` : '<p class="caption">No request was sent.</p>'}
 <h2>Route</h2>
 ${hopsTable(r)}
 <footer>Generated by flowtrace ${esc(r.tool.version)}. This file is self-contained: the full result (schema v${r.schemaVersion}, docs/follow.md) is embedded below.</footer>

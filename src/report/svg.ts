@@ -3,7 +3,7 @@
  * packets per observation point, and the waterfall of the client's phases. Pure functions of
  * the follow result; colours come from CSS classes so light/dark/print styles apply.
  */
-import type { FollowResult, LayerId, PacketObservation, RequestEvidence } from '../follow/index.js';
+import type { FollowResult, LayerId, NatMapping, PacketObservation, RequestEvidence } from '../follow/index.js';
 import { fmtMs } from '../follow/index.js';
 
 export function esc(s: string): string {
@@ -273,25 +273,103 @@ function ladderLanes(packets: PacketObservation[], known: string[]): string[] {
   return [...new Set([...known, ...packets.map((p) => p.iface)])].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 }
 
-export function ladderSvg(r: FollowResult): string | null {
+/** One packet of the ladder: its copies, and the lanes its arrow runs through. */
+interface LadderRow {
+  copies: PacketObservation[];
+  first: PacketObservation;
+  req: boolean;
+  /** Lane indices: where the arrow starts, each copy, where it ends. */
+  lanePath: number[];
+  /** The lane of the last copy. */
+  last: number;
+  /** A request that did not reach the application: dashed, ✗ after its last copy. */
+  failing: boolean;
+  /** The NAT rewrite written on this row: the address on ens5 and on docker0. */
+  natAddr: { word: 'dst' | 'src'; onEns5: string; onDocker0: string } | null;
+}
+
+interface LadderModel {
+  lanes: string[];
+  rows: LadderRow[];
+  nat: NatMapping | null;
+  ens5: number;
+  docker0: number;
+  /** What never came back, as a last row (null: nothing missing). */
+  missing: string | null;
+}
+
+function ladderModel(r: FollowResult): LadderModel | null {
   const s = r.server;
   if (!s || s.packets.length === 0) return null;
   const ifaces = ladderLanes(s.packets, s.interfaces.map((i) => i.iface));
   const lanes = ['load balancer', ...ifaces, 'application'];
-  const laneW = 150;
-  const left = 96;
-  const top = 64;
-  const rowH = 38;
   const byPacket = new Map<number, PacketObservation[]>();
   for (const p of s.packets) {
     const list = byPacket.get(p.packetId) ?? [];
     list.push(p);
     byPacket.set(p.packetId, list);
   }
-  const rows = [...byPacket.values()].sort((a, b) => Math.min(...a.map((x) => x.tMs)) - Math.min(...b.map((x) => x.tMs)));
+  const groups = [...byPacket.values()].sort((a, b) => Math.min(...a.map((x) => x.tMs)) - Math.min(...b.map((x) => x.tMs)));
   // What did not come back is part of the story: a last row says so.
   const missing = r.verdict.causeId === 'app-slow' ? 'no answer from the application before the load balancer gave up'
     : r.verdict.causeId === 'host-firewall' || r.verdict.causeId === 'veth-down' ? 'no answer: the SYN is dropped on the host' : null;
+  const ens5 = lanes.indexOf('ens5');
+  const docker0 = lanes.indexOf('docker0');
+  const nat = s.nat[0] ?? null;
+  // The rewrite is written on the first packet each way that shows it.
+  const natShown = { request: false, response: false };
+  const rows = groups.map((copies): LadderRow => {
+    copies.sort((a, b) => a.tMs - b.tMs);
+    const first = copies[0]!;
+    const req = first.way === 'request';
+    const seen = copies.map((c) => lanes.indexOf(c.iface));
+    const endpointFrom = req ? 0 : lanes.length - 1;
+    const endpointTo = req ? lanes.length - 1 : 0;
+    // From where it comes from (endpoint, or the first lane it was seen on for host-made
+    // packets such as an RST the host itself sends on ens5) through every copy.
+    const hostMade = !req && seen[0] !== lanes.length - 2;
+    const start = hostMade ? seen[0]! : endpointFrom;
+    const last = seen[seen.length - 1]!;
+    // A request copy seen on the innermost interface has been delivered to the container.
+    const reachesEnd = !req || last === lanes.length - 2;
+    const end = req ? (reachesEnd ? endpointTo : last) : endpointTo;
+    let natAddr: LadderRow['natAddr'] = null;
+    const onEns5 = copies.find((c) => c.iface === 'ens5');
+    const onDocker0 = copies.find((c) => c.iface === 'docker0');
+    if (nat && onEns5 && onDocker0 && !natShown[first.way]) {
+      const [a, b] = req ? [onEns5.dst, onDocker0.dst] : [onEns5.src, onDocker0.src];
+      if (a !== b) {
+        natShown[first.way] = true;
+        natAddr = { word: req ? 'dst' : 'src', onEns5: a, onDocker0: b };
+      }
+    }
+    return { copies, first, req, lanePath: [start, ...seen, end], last, failing: req && !reachesEnd, natAddr };
+  });
+  return { lanes, rows, nat, ens5, docker0, missing };
+}
+
+function msgClass(row: LadderRow): string {
+  return `msg msg-${row.req ? 'req' : 'resp'}${/RST/.test(row.first.label) ? ' msg-rst' : ''}${row.failing ? ' msg-lost' : ''}`;
+}
+
+function copiesTitle(row: LadderRow): string {
+  return `<title>${esc(`${row.first.label}\n${row.copies.map((c) => `${c.iface} ${c.direction ?? ''} +${c.tMs.toFixed(3)} ms ${c.src} → ${c.dst}`).join('\n')}`)}</title>`;
+}
+
+const LADDER_DEFS = '<defs><marker id="ladder-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10 z" class="arrowhead"/></marker></defs>';
+
+/**
+ * The ladder, wide (laptops, print): a column of row times, lanes 150 px apart, the NAT
+ * rewrite written on the first packet each way.
+ */
+export function ladderSvg(r: FollowResult): string | null {
+  const m = ladderModel(r);
+  if (!m) return null;
+  const { lanes, rows, nat, ens5, docker0: d0, missing } = m;
+  const laneW = 150;
+  const left = 96;
+  const top = 64;
+  const rowH = 38;
   const width = left + laneW * (lanes.length - 1) + 70;
   const height = top + (rows.length + (missing ? 1 : 0)) * rowH + 30;
   const x = (lane: number): number => left + lane * laneW;
@@ -300,71 +378,124 @@ export function ladderSvg(r: FollowResult): string | null {
     parts.push(`<line class="lane" x1="${x(i)}" y1="${top - 16}" x2="${x(i)}" y2="${height - 10}"/>`);
     parts.push(`<text class="lane-label" x="${x(i)}" y="${top - 40}">${esc(name)}</text>`);
   });
-  // The NAT rewrite between ens5 and docker0.
-  const ens5 = lanes.indexOf('ens5');
-  const d0 = lanes.indexOf('docker0');
-  const nat = s.nat[0];
   if (nat && ens5 >= 0 && d0 >= 0) {
     const mid = (x(ens5) + x(d0)) / 2;
     // A band down the whole ladder: every packet crossing it is rewritten there.
     parts.push(`<rect class="nat-band" x="${x(ens5) + 6}" y="${top - 2}" width="${x(d0) - x(ens5) - 12}" height="${height - top - 8}"/>`);
     parts.push(`<g class="nat"><rect x="${mid - 62}" y="${top - 32}" width="124" height="28" rx="4"/><text x="${mid}" y="${top - 21}">DNAT ${esc(nat.from)}</text><text x="${mid}" y="${top - 9}">→ ${esc(nat.to)}</text></g>`);
   }
-  // The rewrite written on the first packet each way that shows it: the address on ens5 and on docker0.
-  const natShown = { request: false, response: false };
-  rows.forEach((copies, i) => {
-    copies.sort((a, b) => a.tMs - b.tMs);
-    const first = copies[0]!;
+  rows.forEach((row, i) => {
     const y = top + i * rowH + 18;
-    const req = first.way === 'request';
-    const seen = copies.map((c) => lanes.indexOf(c.iface));
-    const endpointFrom = req ? 0 : lanes.length - 1;
-    const endpointTo = req ? lanes.length - 1 : 0;
-    // Arrow from where it comes from (endpoint, or the first lane it was seen on for host-made
-    // packets such as an RST from the host) through every copy; a ✗ where it stopped.
-    const label = first.label;
-    const hostMade = !req && seen[0] !== lanes.length - 2; // e.g. an RST the host itself sends on ens5
-    const start = hostMade ? seen[0]! : endpointFrom;
-    const pts = [start, ...seen];
-    const last = seen[seen.length - 1]!;
-    // A request copy seen on the innermost interface has been delivered to the container.
-    const reachesEnd = !req || last === lanes.length - 2;
-    const end = req ? (reachesEnd ? endpointTo : last) : endpointTo;
-    pts.push(end);
-    const xs = pts.map(x);
-    const failing = req && !reachesEnd;
-    const cls = `msg msg-${req ? 'req' : 'resp'}${/RST/.test(label) ? ' msg-rst' : ''}${failing ? ' msg-lost' : ''}`;
-    parts.push(`<g class="${cls}" data-label="${esc(label)}"><title>${esc(copies.map((c) => `${c.iface} ${c.direction ?? ''} +${c.tMs.toFixed(3)} ms ${c.src} → ${c.dst}`).join('\n'))}</title>`);
+    const xs = row.lanePath.map(x);
+    parts.push(`<g class="${msgClass(row)}" data-label="${esc(row.first.label)}">${copiesTitle(row)}`);
     parts.push(`<line x1="${xs[0]}" y1="${y}" x2="${xs[xs.length - 1]}" y2="${y}" marker-end="url(#ladder-arrow)"/>`);
-    for (const c of copies) {
+    for (const c of row.copies) {
       const cx = x(lanes.indexOf(c.iface));
-      parts.push(`<circle cx="${cx}" cy="${y}" r="3.5"/><text class="copy-time" x="${cx + (req ? -4 : 4)}" y="${y + 12}" text-anchor="${req ? 'end' : 'start'}">+${c.tMs.toFixed(3)}</text>`);
+      parts.push(`<circle cx="${cx}" cy="${y}" r="3.5"/><text class="copy-time" x="${cx + (row.req ? -4 : 4)}" y="${y + 12}" text-anchor="${row.req ? 'end' : 'start'}">+${c.tMs.toFixed(3)}</text>`);
     }
-    if (failing) parts.push(`<text class="lost" x="${x(last) + 18}" y="${y + 5}">✗</text>`);
-    const onEns5 = copies.find((c) => c.iface === 'ens5');
-    const onDocker0 = copies.find((c) => c.iface === 'docker0');
-    if (nat && onEns5 && onDocker0 && !natShown[first.way]) {
-      const [a, b] = req ? [onEns5.dst, onDocker0.dst] : [onEns5.src, onDocker0.src];
-      if (a !== b) {
-        natShown[first.way] = true;
-        const word = req ? 'dst' : 'src';
-        // Above the line, clear of the message label and the copy times.
-        const ax = req ? x(ens5) + 6 : x(ens5) - 6;
-        parts.push(`<text class="nat-addr" x="${ax}" y="${y - 5}" text-anchor="${req ? 'start' : 'end'}">${word} ${esc(a)}</text>`);
-        parts.push(`<text class="nat-addr" x="${x(d0) + 6}" y="${y - 5}" text-anchor="start">${word} ${esc(b)}</text>`);
-      }
+    if (row.failing) parts.push(`<text class="lost" x="${x(row.last) + 18}" y="${y + 5}">✗</text>`);
+    if (row.natAddr) {
+      const a = row.natAddr;
+      // Above the line, clear of the message label and the copy times.
+      const ax = row.req ? x(ens5) + 6 : x(ens5) - 6;
+      parts.push(`<text class="nat-addr" x="${ax}" y="${y - 5}" text-anchor="${row.req ? 'start' : 'end'}">${a.word} ${esc(a.onEns5)}</text>`);
+      parts.push(`<text class="nat-addr" x="${x(d0) + 6}" y="${y - 5}" text-anchor="start">${a.word} ${esc(a.onDocker0)}</text>`);
     }
     const labelX = (xs[0]! + (xs[1] ?? xs[0]!)) / 2; // on the first segment, clear of the lanes
-    parts.push(`<text class="msg-label" x="${labelX}" y="${y - 5}">${esc(label)}</text></g>`);
-    parts.push(`<text class="row-time" x="8" y="${y + 4}">+${first.tMs.toFixed(3)} ms</text>`);
+    parts.push(`<text class="msg-label" x="${labelX}" y="${y - 5}">${esc(row.first.label)}</text></g>`);
+    parts.push(`<text class="row-time" x="8" y="${y + 4}">+${row.first.tMs.toFixed(3)} ms</text>`);
   });
   if (missing) {
     const y = top + rows.length * rowH + 18;
     parts.push(`<g class="msg msg-resp msg-lost msg-missing" data-label="no response"><line x1="${x(lanes.length - 1)}" y1="${y}" x2="${x(0)}" y2="${y}"/><text class="lost" x="${x(lanes.length - 1) + 8}" y="${y + 5}">✗</text><text class="msg-label" x="${(x(0) + x(lanes.length - 1)) / 2}" y="${y - 5}">${esc(missing)}</text></g>`);
   }
   return `<svg class="ladder" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="packets of the request per observation point">` +
-    `<defs><marker id="ladder-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10 z" class="arrowhead"/></marker></defs>` +
-    parts.join('') + '</svg>';
+    LADDER_DEFS + parts.join('') + '</svg>';
+}
+
+/** The width phones get the compact diagrams at (the frame's inner width at 390 px is ~348). */
+export const COMPACT_WIDTH = 340;
+
+/** Approximate text width in px (system-ui; bold is wider), for layout without a browser. */
+function textWidth(s: string, fontPx: number, bold = false): number {
+  return s.length * fontPx * (bold ? 0.62 : 0.56);
+}
+
+/** Words packed into lines of at most `maxChars` (a longer word stays whole). */
+function wrapWords(s: string, maxChars: number): string[] {
+  const lines: string[] = [];
+  for (const word of s.split(' ')) {
+    const lastLine = lines[lines.length - 1];
+    if (lastLine !== undefined && lastLine.length + 1 + word.length <= maxChars) lines[lines.length - 1] = `${lastLine} ${word}`;
+    else lines.push(word);
+  }
+  return lines;
+}
+
+/**
+ * The ladder for phones: COMPACT_WIDTH wide whatever the number of lanes — lanes share the
+ * width, lane names wrap (and alternate in height when neighbours would touch), no row-time
+ * column (each copy has its time), message labels fit their first segment, the DNAT rule in
+ * a box of three lines over its band (the per-packet addresses are in each row's tooltip).
+ */
+export function ladderCompactSvg(r: FollowResult): string | null {
+  const m = ladderModel(r);
+  if (!m) return null;
+  const { lanes, rows, nat, ens5, docker0: d0, missing } = m;
+  const W = COMPACT_WIDTH;
+  const laneFont = 9.5;
+  const laneLines = lanes.map((name) => wrapWords(name, 8));
+  const laneHalf = laneLines.map((ls) => Math.max(...ls.map((l) => textWidth(l, laneFont, true))) / 2);
+  const marginL = Math.max(18, laneHalf[0]! + 2);
+  const marginR = Math.max(18, laneHalf[lanes.length - 1]! + 2);
+  const spacing = (W - marginL - marginR) / (lanes.length - 1);
+  const x = (lane: number): number => marginL + lane * spacing;
+  // Neighbours' names that would touch go on alternating heights.
+  const stagger = laneHalf.some((h, i) => i > 0 && h + laneHalf[i - 1]! > spacing - 10);
+  const maxLines = Math.max(...laneLines.map((ls) => ls.length));
+  const labelsH = maxLines * 11 + (stagger ? maxLines * 11 : 0);
+  const natH = nat && ens5 >= 0 && d0 >= 0 ? 40 : 0;
+  const top = labelsH + natH + 14;
+  const rowH = 34;
+  const missingLines = missing ? wrapWords(missing, Math.floor((W - 70) / (9.5 * 0.62))) : [];
+  const height = top + rows.length * rowH + (missing ? 12 + missingLines.length * 12 : 0) + 12;
+  const parts: string[] = [];
+  lanes.forEach((_, i) => {
+    const y0 = 10 + (stagger && i % 2 === 1 ? maxLines * 11 : 0);
+    parts.push(`<line class="lane" x1="${x(i)}" y1="${top - 10}" x2="${x(i)}" y2="${height - 4}"/>`);
+    parts.push(`<text class="lane-label lane-label-compact" x="${x(i)}" y="${y0}">${laneLines[i]!.map((l, k) => `<tspan x="${x(i)}" dy="${k === 0 ? 0 : 11}">${esc(l)}</tspan>`).join('')}</text>`);
+  });
+  if (natH) {
+    const mid = (x(ens5) + x(d0)) / 2;
+    const lines = ['DNAT', nat!.from, `→ ${nat!.to}`];
+    const boxW = Math.max(...lines.map((l) => textWidth(l, 9))) + 10;
+    const bx = Math.min(Math.max(2, mid - boxW / 2), W - 2 - boxW);
+    const by = labelsH + 6;
+    parts.push(`<rect class="nat-band" x="${x(ens5) + 4}" y="${top - 6}" width="${Math.max(0, x(d0) - x(ens5) - 8)}" height="${height - top}"/>`);
+    parts.push(`<g class="nat nat-compact"><rect x="${bx}" y="${by}" width="${boxW}" height="36" rx="4"/>${lines.map((l, k) => `<text x="${bx + boxW / 2}" y="${by + 11 + k * 11}">${esc(l)}</text>`).join('')}</g>`);
+  }
+  rows.forEach((row, i) => {
+    const y = top + i * rowH + 14;
+    const xs = row.lanePath.map(x);
+    const segment = Math.abs((xs[1] ?? xs[0]!) - xs[0]!);
+    const label = truncate(row.first.label, Math.max(4, Math.floor((segment - 4) / (9.5 * 0.62))));
+    parts.push(`<g class="${msgClass(row)}" data-label="${esc(row.first.label)}">${copiesTitle(row)}`);
+    parts.push(`<line x1="${xs[0]}" y1="${y}" x2="${xs[xs.length - 1]}" y2="${y}" marker-end="url(#ladder-arrow)"/>`);
+    for (const c of row.copies) {
+      const cx = x(lanes.indexOf(c.iface));
+      parts.push(`<circle cx="${cx}" cy="${y}" r="3"/><text class="copy-time copy-time-compact" x="${cx + (row.req ? -3 : 3)}" y="${y + 10}" text-anchor="${row.req ? 'end' : 'start'}">+${c.tMs.toFixed(3)}</text>`);
+    }
+    if (row.failing) parts.push(`<text class="lost" x="${Math.min(x(row.last) + 8, W - 12)}" y="${y + 5}">✗</text>`);
+    parts.push(`<text class="msg-label msg-label-compact" x="${(xs[0]! + (xs[1] ?? xs[0]!)) / 2}" y="${y - 4}">${esc(label)}</text></g>`);
+  });
+  if (missing) {
+    const y = top + rows.length * rowH + 6 + missingLines.length * 12;
+    const [x0, x1] = [x(0), x(lanes.length - 1)];
+    parts.push(`<g class="msg msg-resp msg-lost msg-missing" data-label="no response"><line x1="${x1}" y1="${y}" x2="${x0}" y2="${y}"/><text class="lost" x="${W - 12}" y="${y + 5}">✗</text>` +
+      missingLines.map((l, k) => `<text class="msg-label msg-label-compact" x="${(x0 + x1) / 2}" y="${y - 4 - (missingLines.length - 1 - k) * 12}">${esc(l)}</text>`).join('') + '</g>');
+  }
+  return `<svg class="ladder-compact" viewBox="0 0 ${W} ${height}" width="${W}" height="${height}" role="img" aria-label="packets of the request per observation point">` +
+    LADDER_DEFS.replace(/ladder-arrow/g, 'ladder-arrow-compact') + parts.join('').replace(/url\(#ladder-arrow\)/g, 'url(#ladder-arrow-compact)') + '</svg>';
 }
 
 // ── the waterfall ──────────────────────────────────────────────────────────────────────
@@ -377,12 +508,14 @@ const PHASES: Array<{ key: keyof RequestEvidence['phases']; name: string }> = [
   { key: 'downloadMs', name: 'download' },
 ];
 
-export function waterfallSvg(r: FollowResult): string | null {
+interface WaterfallRow { label: string; segs: Array<{ name: string; ms: number }>; total: number; failed: boolean }
+
+function waterfallRows(r: FollowResult): WaterfallRow[] | null {
   const reqs = r.requests;
   if (reqs.length === 0) return null;
   // The walk's DNS lookup is its own row (the requests go to given addresses, --resolve
   // style, so they have no lookup of their own); then one row per request, from its connect.
-  const rows: Array<{ label: string; segs: Array<{ name: string; ms: number }>; total: number; failed: boolean }> = [];
+  const rows: WaterfallRow[] = [];
   if (r.dns.elapsedMs !== null) {
     rows.push({ label: 'dns lookup', segs: PHASES.map((p) => ({ name: p.name, ms: p.key === 'dnsMs' ? r.dns.elapsedMs ?? 0 : 0 })), total: r.dns.elapsedMs, failed: r.dns.addresses.length === 0 });
   }
@@ -391,6 +524,30 @@ export function waterfallSvg(r: FollowResult): string | null {
     const total = Math.max(segs.reduce((n, x) => n + x.ms, 0), q.phases.totalMs ?? 0);
     rows.push({ label: `${q.node ?? q.address} · ${q.httpStatus !== null ? q.httpStatus : q.error?.code ?? 'error'}`, segs, total, failed: q.error !== null });
   }
+  return rows;
+}
+
+/** One row's phase bars from `x0`, `barW` px for the longest row. */
+function waterfallBars(row: WaterfallRow, x0: number, y: number, barW: number, maxMs: number, barH: number): string {
+  const sx = (ms: number): number => (ms / maxMs) * barW;
+  const out: string[] = [];
+  let at = 0;
+  row.segs.forEach((seg, k) => {
+    if (seg.ms > 0) {
+      const w = Math.max(1.5, sx(seg.ms));
+      out.push(`<rect class="ph ph-${k}" x="${x0 + sx(at)}" y="${y}" width="${w}" height="${barH}" rx="2"><title>${esc(`${seg.name}: ${fmtMs(seg.ms)}`)}</title></rect>`);
+    }
+    at += seg.ms;
+  });
+  // A failed request: the time it waited before giving up, dashed.
+  if (row.failed && row.total > at) out.push(`<line class="wf-wait" x1="${x0 + sx(at)}" y1="${y + barH / 2}" x2="${x0 + sx(row.total)}" y2="${y + barH / 2}"><title>${esc(`waited ${fmtMs(row.total - at)}, then failed`)}</title></line>`);
+  return out.join('');
+}
+
+/** The waterfall, wide: labels in a column on the left, bars 560 px. */
+export function waterfallSvg(r: FollowResult): string | null {
+  const rows = waterfallRows(r);
+  if (!rows) return null;
   const maxMs = Math.max(...rows.map((x) => x.total), 0.001);
   const labelW = 150;
   const barW = 560;
@@ -403,19 +560,47 @@ export function waterfallSvg(r: FollowResult): string | null {
   PHASES.forEach((p, i) => {
     parts.push(`<rect class="ph ph-${i}" x="${labelW + i * 100}" y="6" width="12" height="12" rx="2"/><text class="legend" x="${labelW + i * 100 + 16}" y="16">${p.name}</text>`);
   });
-  rows.forEach(({ label, segs, total, failed }, i) => {
+  rows.forEach((row, i) => {
     const y = top + i * rowH;
-    parts.push(`<text class="wf-label" x="0" y="${y + 16}">${esc(label)}</text>`);
-    let at = 0;
-    segs.forEach((seg, k) => {
-      if (seg.ms > 0) {
-        const w = Math.max(1.5, sx(seg.ms));
-        parts.push(`<rect class="ph ph-${k}" x="${labelW + sx(at)}" y="${y + 4}" width="${w}" height="18" rx="2"><title>${esc(`${seg.name}: ${fmtMs(seg.ms)}`)}</title></rect>`);
-      }
-      at += seg.ms;
-    });
-    if (failed) parts.push(`<text class="lost" x="${labelW + sx(total) + 4}" y="${y + 18}">✗</text>`);
-    parts.push(`<text class="wf-total" x="${labelW + barW + 14}" y="${y + 17}">${fmtMs(total)}</text>`);
+    parts.push(`<text class="wf-label" x="0" y="${y + 16}">${esc(row.label)}</text>`);
+    parts.push(waterfallBars(row, labelW, y + 4, barW, maxMs, 18));
+    if (row.failed) parts.push(`<text class="lost" x="${labelW + sx(row.total) + 4}" y="${y + 18}">✗</text>`);
+    parts.push(`<text class="wf-total" x="${labelW + barW + 14}" y="${y + 17}">${fmtMs(row.total)}</text>`);
   });
   return `<svg class="waterfall" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="client phase timings">${parts.join('')}</svg>`;
+}
+
+/**
+ * The waterfall for phones (COMPACT_WIDTH wide): each row's label on its own line above its
+ * bar, so the bars get the whole width; the legend wraps; the total (with ✗ for a failed
+ * request) at the end of the bar's line.
+ */
+export function waterfallCompactSvg(r: FollowResult): string | null {
+  const rows = waterfallRows(r);
+  if (!rows) return null;
+  const W = COMPACT_WIDTH;
+  const maxMs = Math.max(...rows.map((x) => x.total), 0.001);
+  const totalW = 62;
+  const barW = W - totalW;
+  const parts: string[] = [];
+  // The legend, wrapped.
+  let lx = 0;
+  let ly = 4;
+  PHASES.forEach((p, i) => {
+    const w = 14 + textWidth(p.name, 10) + 12;
+    if (lx > 0 && lx + w > W) { lx = 0; ly += 16; }
+    parts.push(`<rect class="ph ph-${i}" x="${lx}" y="${ly}" width="10" height="10" rx="2"/><text class="legend" x="${lx + 14}" y="${ly + 9}">${p.name}</text>`);
+    lx += w;
+  });
+  const top = ly + 22;
+  const rowH = 40;
+  const labelChars = Math.floor(W / (11 * 0.56));
+  rows.forEach((row, i) => {
+    const y = top + i * rowH;
+    parts.push(`<text class="wf-label" x="0" y="${y + 11}">${esc(truncate(row.label, labelChars))}</text>`);
+    parts.push(waterfallBars(row, 0, y + 16, barW - 6, maxMs, 14));
+    parts.push(`<text class="wf-total" x="${barW}" y="${y + 27}">${row.failed ? '<tspan class="lost-inline">✗ </tspan>' : ''}${fmtMs(row.total)}</text>`);
+  });
+  const height = top + rows.length * rowH + 4;
+  return `<svg class="waterfall-compact" viewBox="0 0 ${W} ${height}" width="${W}" height="${height}" role="img" aria-label="client phase timings">${parts.join('')}</svg>`;
 }

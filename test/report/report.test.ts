@@ -14,7 +14,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { renderHtmlReport } from '../../src/report/index.js';
-import { pathNodes } from '../../src/report/svg.js';
+import { COMPACT_WIDTH, pathNodes } from '../../src/report/svg.js';
 import type { FollowResult } from '../../src/follow/index.js';
 import { LAB } from '../../src/lab/index.js';
 import { scenarioResult } from '../follow/scenarios.js';
@@ -146,6 +146,10 @@ for (const c of cases()) {
       assert.equal(await page.$$eval('svg.ladder rect.nat-band', (rs) => rs.length), 1, 'the DNAT band between ens5 and docker0');
     }
 
+    // At 1280 px the wide ladder and waterfall; the compact ones are for phones.
+    if (await page.$('#ladder')) assert.deepEqual([await page.isVisible('svg.ladder'), await page.isVisible('svg.ladder-compact')], [true, false]);
+    if (await page.$('#waterfall')) assert.deepEqual([await page.isVisible('svg.waterfall'), await page.isVisible('svg.waterfall-compact')], [true, false]);
+
     await page.screenshot({ path: path.join(artifacts, `report-${c.name}-1280.png`), fullPage: true });
 
     // Phone width: the vertical path map, no page-wide horizontal scroll (figures scroll inside).
@@ -155,6 +159,28 @@ for (const c of cases()) {
     const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
     assert.ok(overflow <= 1, `page scrolls sideways by ${overflow}px at 390 px`);
     assert.equal(await page.$eval('#pathmap', (f) => f.scrollWidth - f.clientWidth), 0, 'the vertical path map fits at 390 px');
+    // The ladder and the waterfall fit too (compact versions): their frames do not scroll, no
+    // text sticks out of the drawing, the ladder's lane names do not overlap, and the drawing
+    // is not shrunk below its design width (its text keeps its size).
+    for (const [frame, compact] of [['#ladder', 'ladder-compact'], ['#waterfall', 'waterfall-compact']] as const) {
+      const drawn = frame === '#ladder' ? (c.result.server?.packets.length ?? 0) > 0 : c.result.requests.length > 0;
+      assert.equal(await page.$(frame) !== null, drawn, `${frame} drawn when there is something to draw`);
+      if (!drawn) continue;
+      const fit = await page.$eval(frame, (f) => {
+        const shown = [...f.querySelectorAll('svg')].filter((s) => s.getBoundingClientRect().width > 0);
+        const svg = shown[0]!.getBoundingClientRect();
+        const out = [...shown[0]!.querySelectorAll('text')].filter((t) => { const b = t.getBoundingClientRect(); return b.width > 0 && (b.left < svg.left - 0.5 || b.right > svg.right + 0.5 || b.top < svg.top - 0.5 || b.bottom > svg.bottom + 0.5); }).map((t) => t.textContent);
+        const lanes = [...shown[0]!.querySelectorAll('.lane-label')].map((t) => t.getBoundingClientRect());
+        const overlapping = lanes.flatMap((a, i) => lanes.slice(i + 1).filter((b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom).map(() => i));
+        return { scrollWidth: f.scrollWidth, clientWidth: f.clientWidth, shown: shown.map((s) => s.getAttribute('class')), widthPx: svg.width, out, overlapping };
+      });
+      assert.deepEqual(fit.shown, [compact], `${frame}: the compact drawing at 390 px`);
+      assert.ok(fit.scrollWidth <= fit.clientWidth, `${frame} scrolls sideways at 390 px (${fit.scrollWidth} > ${fit.clientWidth})`);
+      assert.deepEqual(fit.out, [], `${frame}: text outside the drawing`);
+      assert.deepEqual(fit.overlapping, [], `${frame}: lane names overlap`);
+      assert.ok(fit.widthPx >= COMPACT_WIDTH, `${frame} drawn at ${fit.widthPx} px, under its design width ${COMPACT_WIDTH}`);
+      await (await page.$(frame))!.screenshot({ path: path.join(artifacts, `report-${c.name}-390-${frame.slice(1)}.png`) });
+    }
     await page.screenshot({ path: path.join(artifacts, `report-${c.name}-390.png`), fullPage: true });
 
     // Dark mode follows the system setting.
