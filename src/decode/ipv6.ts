@@ -40,16 +40,20 @@ export function decodeIPv6(d: Uint8Array, offset: number, end: number, ip: IPv6L
     ip.malformed = `version ${ip.version} != 6`;
     return -1;
   }
+  // The fields before the addresses are kept even when the addresses were cut off (tcpdump -v
+  // prints them before its "[|ip6]").
+  if (end - offset >= IPV6_SRC_OFFSET) {
+    const vcf = u32(d, offset + IPV6_VERSION_CLASS_FLOW_OFFSET);
+    ip.trafficClass = (vcf >>> 20) & 0xff;
+    ip.flowLabel = vcf & 0xfffff;
+    ip.payloadLength = u16(d, offset + IPV6_PAYLOAD_LENGTH_OFFSET);
+    ip.nextHeader = d[offset + IPV6_NEXT_HEADER_OFFSET];
+    ip.hopLimit = d[offset + IPV6_HOP_LIMIT_OFFSET];
+  }
   if (end - offset < IPV6_HEADER_LENGTH) {
     ip.truncated = true;
     return -1;
   }
-  const vcf = u32(d, offset + IPV6_VERSION_CLASS_FLOW_OFFSET);
-  ip.trafficClass = (vcf >>> 20) & 0xff;
-  ip.flowLabel = vcf & 0xfffff;
-  ip.payloadLength = u16(d, offset + IPV6_PAYLOAD_LENGTH_OFFSET);
-  ip.nextHeader = d[offset + IPV6_NEXT_HEADER_OFFSET];
-  ip.hopLimit = d[offset + IPV6_HOP_LIMIT_OFFSET];
   ip.srcOffset = offset + IPV6_SRC_OFFSET;
   ip.dstOffset = offset + IPV6_DST_OFFSET;
   const payloadStart = offset + IPV6_HEADER_LENGTH;

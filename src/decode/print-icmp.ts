@@ -22,11 +22,14 @@ export const EXT_ECHO_CODES = ['No error', 'Malformed Query', 'No Such Interface
 
 export const EXT_ECHO_STATES = ['Reserved', 'Incomplete', 'Reachable', 'Stale', 'Delay', 'Probe', 'Failed'];
 
-/** print-icmp.c -v for RFC 8335 extended echo: the request's Interface Identification Object, the reply's state. */
+/**
+ * print-icmp.c / print-icmp6.c -v for RFC 8335 extended echo (ICMP 42/43, ICMPv6 160/161):
+ * the request's Interface Identification Object, the reply's state.
+ */
 export function extendedEchoText(d: Uint8Array, off: number, length: number, end: number): string {
   if (off + 8 > end) return '';
   const type = d[off];
-  if (type === 43) {
+  if (type === 43 || type === 161) {
     const code = d[off + 1];
     const b = d[off + 7];
     return `\n\tCode ${code} (${EXT_ECHO_CODES[code] ?? 'Unknown'}), State ${b >> 5} (${EXT_ECHO_STATES[b >> 5] ?? 'Unknown'}), active ${(b >> 2) & 1} ipv4 ${(b >> 1) & 1} ipv6 ${b & 1}`;

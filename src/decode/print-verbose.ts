@@ -6,11 +6,14 @@ import { formatIPv4At } from './addr.js';
 import { u16, u32 } from './bytes.js';
 import type { DecodedPacket } from './types.js';
 
-/** tcpdump's ipproto_values. */
+/**
+ * tcpdump's ipproto_values (as its test outputs print them: 0 is "HBH", 60 "DSTOPT", the
+ * names print-ip6.c gives those extension headers; 54 has no name).
+ */
 export const IPPROTO_NAMES: Record<number, string> = {
-  0: 'Options', 1: 'ICMP', 2: 'IGMP', 4: 'IPIP', 6: 'TCP', 8: 'EGP', 9: 'IGRP', 17: 'UDP', 29: 'ISO TP4', 33: 'DCCP',
-  41: 'IPv6', 43: 'Routing', 44: 'Fragment', 46: 'RSVP', 47: 'GRE', 50: 'ESP', 51: 'AH', 54: 'NARP', 58: 'ICMPv6',
-  59: 'No Next Header', 60: 'Destination Options', 77: 'ND', 88: 'EIGRP', 89: 'OSPF', 94: 'IPIP', 97: 'ETHERIP', 98: 'ENCAP',
+  0: 'HBH', 1: 'ICMP', 2: 'IGMP', 4: 'IPIP', 6: 'TCP', 8: 'EGP', 9: 'IGRP', 17: 'UDP', 29: 'ISO TP4', 33: 'DCCP',
+  41: 'IPv6', 43: 'Routing', 44: 'Fragment', 46: 'RSVP', 47: 'GRE', 50: 'ESP', 51: 'AH', 58: 'ICMPv6',
+  59: 'No Next Header', 60: 'DSTOPT', 77: 'ND', 88: 'EIGRP', 89: 'OSPF', 94: 'IPIP', 97: 'ETHERIP', 98: 'ENCAP',
   103: 'PIM', 108: 'Compressed IP', 112: 'VRRP', 113: 'PGM', 132: 'SCTP', 135: 'Mobility', 137: 'MPLS in IP',
   254: 'ENCAP',
 };

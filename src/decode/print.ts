@@ -52,6 +52,9 @@ export interface PrintOptions {
 export type PrintableRecord = Pick<PacketRecord, 'index' | 'tsSec' | 'tsNsec' | 'capturedLength' | 'originalLength'> & Partial<Pick<PacketRecord, 'tsInvalidFraction'>>;
 
 const SLL_PACKET_TYPES = ['In', 'B', 'M', 'P', 'Out'];
+/** RFC 8200 §3: the fixed IPv6 header. */
+const IPV6_HEADER_BYTES = 40;
+const IPPROTO_HOPOPTS = 0;
 /** EtherTypes whose payload flowtrace decodes (after VLAN tags). */
 const DECODED_ETHERTYPES = new Set([0x0800, 0x86dd, 0x0806]);
 
@@ -261,20 +264,29 @@ export class PacketPrinter {
     const d = p.data;
     if (wireLength < 40 && wireLength >= 0) return ` [length ${wireLength} < 40] (invalid)`;
     if (ip.version !== 6) return ip.truncated && ip.version === 0 ? '[|ip6]' : ` [version ${ip.version} != 6] (invalid)`;
-    if (ip.srcOffset < 0) return '[|ip6]';
-    const src = formatIPv6(d, ip.srcOffset);
-    const dst = formatIPv6(d, ip.dstOffset);
-    // print-ip6.c: addresses first unless the fixed header leads straight to TCP/UDP (whose
-    // printers then print address.port themselves); then one word per extension header.
-    const direct = ip.nextHeader === 6 || ip.nextHeader === 17;
+    if (ip.nextHeader < 0) return '[|ip6]'; // not even the 8 bytes before the addresses
     let s = '';
+    // print-ip6.c: a payload length running past what the link carried is flagged, and
+    // printing goes on (0 is a jumbogram or BIG TCP, judged after the extension headers).
+    const headerAndPayload = IPV6_HEADER_BYTES + ip.payloadLength;
+    if (ip.payloadLength !== 0 && wireLength >= 0 && headerAndPayload > wireLength) {
+      s += `[header+payload length ${headerAndPayload} > length ${wireLength}] (invalid) `;
+    }
     if (this.opts.verbose > 0) {
       // print-ip6.c -v: "(class 0x51, flowlabel 0xb2100, hlim 16, next-header TCP (6), payload length 40) "
       s += '(';
       if (ip.trafficClass) s += `class 0x${ip.trafficClass.toString(16).padStart(2, '0')}, `;
       if (ip.flowLabel) s += `flowlabel 0x${ip.flowLabel.toString(16).padStart(5, '0')}, `;
       s += `hlim ${ip.hopLimit}, next-header ${IPPROTO_NAMES[ip.nextHeader] ?? 'unknown'} (${ip.nextHeader}), payload length ${ip.payloadLength}) `;
+      // The fields above were captured but the addresses were not: tcpdump's " [|ip6]".
+      if (ip.srcOffset < 0) return s + ' [|ip6]';
     }
+    if (ip.srcOffset < 0) return s + '[|ip6]';
+    const src = formatIPv6(d, ip.srcOffset);
+    const dst = formatIPv6(d, ip.dstOffset);
+    // print-ip6.c: addresses first unless the fixed header leads straight to TCP/UDP (whose
+    // printers then print address.port themselves); then one word per extension header.
+    const direct = ip.nextHeader === 6 || ip.nextHeader === 17;
     if (!direct) s += `${src} > ${dst}: `;
     let cp = ip.payloadOffset;
     for (const eh of ip.extensionHeaders) {
@@ -297,6 +309,12 @@ export class PacketPrinter {
     if (ip.fragment && ip.fragmentOffsetBytes !== 0) return s.trimEnd();
     if (ip.upperOffset < 0 || ip.malformed !== null) return s + '[|ip6]';
     const length = ip.upperLength;
+    // A zero payload length without a hop-by-hop jumbo option, on more than 64 KiB: Linux
+    // BIG TCP (the decoder took the payload as what was captured). -v says so, with the
+    // length the link gave.
+    if (this.opts.verbose > 0 && ip.payloadLength === 0 && ip.nextHeader !== IPPROTO_HOPOPTS && length > 0) {
+      s += `[real length ${wireLength}, presumed BIG TCP] `;
+    }
     switch (ip.upperProtocol) {
       case 6: return s + this.tcp(p, src, dst, length, !direct);
       case 17: return s + this.udp(p, src, dst, length, ip.fragment, !direct);
@@ -720,10 +738,11 @@ export class PacketPrinter {
           case 1: s += 'supported qtypes'; break;
           case 2: s += 'DNS name'; break;
           case 3:
-            s += 'node addresses';
+          case 4:
+            // RFC 4620 §4: IPv6 (3) or IPv4 (4) addresses, with the same flag bits.
+            s += qtype === 3 ? 'node addresses' : 'ipv4 addresses';
             if (flags) s += ` [${flags & 0x40 ? 'a' : ''}${flags & 0x20 ? 'G' : ''}${flags & 0x10 ? 'S' : ''}${flags & 0x08 ? 'L' : ''}${flags & 0x04 ? 'C' : ''}${flags & 0x02 ? 'A' : ''}]`;
             break;
-          case 4: s += 'ipv4 node addresses'; break;
           default: s += 'unknown'; break;
         }
         if (code === 0) {
@@ -765,7 +784,10 @@ export class PacketPrinter {
       default:
         break;
     }
-    return `${s}, length ${length}`;
+    // print-icmp6.c gives the length only without -v.
+    if (this.opts.verbose === 0) return `${s}, length ${length}`;
+    if (type === 160 || type === 161) s += extendedEchoText(d, off, length, end);
+    return s;
   }
 }
 

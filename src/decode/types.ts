@@ -81,6 +81,8 @@ export interface IPv6Layer {
   offset: number;
   /** The version nibble as found (6 unless malformed). */
   version: number;
+  /** Class, flow label, payload length, next header and hop limit are read whenever the first
+   * 8 bytes were captured, even when the addresses were not (`srcOffset` is -1 then). */
   trafficClass: number;
   flowLabel: number;
   payloadLength: number;

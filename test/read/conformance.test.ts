@@ -10,7 +10,7 @@ import { compareWithTcpdump, readEligibleList, readTestList } from './conformanc
 import { requireCorpus } from '../helpers/corpus.js';
 import { REQUIRED_TESTS } from './find-eligible.js';
 
-/** Raised as the printer improves: every eligible test is identical (98 of 98). */
+/** Raised as the printer improves: every eligible test is identical (105 of 105). */
 const IDENTICAL_FLOOR = 1;
 
 it('flowtrace read prints the eligible corpus tests exactly like tcpdump', { timeout: 600_000 }, async (t) => {

@@ -2,7 +2,7 @@
  * Finds the corpus tests flowtrace read is held to (the eligible list, conformance-eligible.txt):
  * a test is eligible when
  *   1. its tcpdump flags are ones `flowtrace read` supports (conformance-lib.ts; -v only for
- *      captures without IPv6),
+ *      captures without ICMPv6),
  *   2. every protocol tshark finds in its capture (`tshark -r CAPTURE -T fields -e
  *      frame.protocols`, all frames) is one flowtrace decodes and prints, and
  *   3. tcpdump itself would not switch to a printer we do not have: the link types are ours,
@@ -114,8 +114,10 @@ async function main(): Promise<void> {
   const byProtocol = tests.filter((t) => {
     const protos = cache.get(t.capture) ?? [];
     if (protos.length === 0 || !protos.every((p) => DECODED_PROTOCOLS.has(p))) return false;
-    // -v is printed for IPv4 only (IPv6/ICMPv6 -v details are not reproduced).
-    if (t.flags.some((f) => /^-v/.test(f)) && protos.includes('ipv6')) return false;
+    // -v (alone or grouped, as in -ev): IPv4 and the IPv6 header are printed as tcpdump does,
+    // but not every ICMPv6 -v detail (node information, router renumbering, mobile prefix,
+    // the -vv dump of ND options), so -v is not held to tcpdump on captures with ICMPv6.
+    if (t.flags.some((f) => /^-[a-zA-Z]*v/.test(f)) && protos.includes('icmpv6')) return false;
     return true;
   });
   const tcpdumpOnly = new Map<string, string | null>();
