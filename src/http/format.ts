@@ -56,7 +56,10 @@ function attemptOutcome(a: HttpConnectAttempt, host: string): string {
 interface Row { variable: string; phase: HttpPhase; at: number | null; took: number | null; what: string }
 
 export interface RenderHttpOptions {
-  /** Also show the request as sent (`> ` lines, credentials redacted), like curl -v. */
+  /**
+   * Show the exchange as curl -v does first: the connect attempts (`* `), the request as sent
+   * (`> `, credentials redacted), the response head (`< `, in place of the headers block).
+   */
   verbose?: boolean;
 }
 
@@ -71,6 +74,12 @@ export function renderHttpResult(r: HttpResult, options: RenderHttpOptions = {})
     for (const h of r.requestHeaders) lines.push(`> ${h.name}: ${h.value}`);
     lines.push('>');
     if (r.requestBodyBytes > 0) lines.push(`} [${r.requestBodyBytes} bytes data]`);
+    if (r.statusCode !== null) {
+      lines.push(`< HTTP/${r.httpVersion ?? '1.1'} ${r.statusCode} ${r.reason ?? ''}`.trimEnd());
+      for (const h of r.headers) lines.push(`< ${h.name}: ${h.value}`);
+      lines.push('<');
+    }
+    lines.push('');
   }
   if (r.statusCode !== null) lines.push(`HTTP/${r.httpVersion ?? '1.1'} ${r.statusCode} ${r.reason ?? ''}`.trimEnd());
   else lines.push(`${r.method} ${r.url}: no response (${r.error?.code ?? 'error'} during ${r.error?.phase ?? '?'})`);
@@ -112,7 +121,7 @@ export function renderHttpResult(r: HttpResult, options: RenderHttpOptions = {})
   }
   if (r.status !== 'ok') lines.push(`${'(total)'.padEnd(20)}${ms(t.totalMs).padStart(11)}`);
 
-  if (r.headers.length > 0) {
+  if (r.headers.length > 0 && !options.verbose) {
     lines.push('', 'response headers:');
     for (const h of r.headers) lines.push(`  ${h.name}: ${h.value}`);
   }

@@ -53,15 +53,23 @@ export function parseResolveSpec(spec: string): ResolveEntry {
   return { host: m[1].toLowerCase(), port, addresses };
 }
 
-export function parseHeader(spec: string): HttpHeader {
-  const i = spec.indexOf(':');
-  const name = i < 0 ? '' : spec.slice(0, i).trim();
-  if (i < 0 || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
-    throw new UsageError(`bad header '${spec}'`, "give 'Name: value', e.g. --header 'Accept: application/json'");
+/** A header as given with -H: `remove` is curl's `'Name:'` (leave the header out). */
+export interface HeaderSpec extends HttpHeader {
+  remove: boolean;
+}
+
+/** curl's -H: `'Name: value'`; `'Name:'` removes the header; `'Name;'` sends it empty. */
+export function parseHeader(spec: string): HeaderSpec {
+  const empty = /^([^:;]+);\s*$/.exec(spec);
+  const i = empty ? -1 : spec.indexOf(':');
+  const name = empty ? empty[1].trim() : i < 0 ? '' : spec.slice(0, i).trim();
+  if ((!empty && i < 0) || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
+    throw new UsageError(`bad header '${spec}'`, "give 'Name: value', e.g. --header 'Accept: application/json' ('Name:' leaves a header out, 'Name;' sends it empty)");
   }
+  if (empty) return { name, value: '', remove: false };
   const value = spec.slice(i + 1).trim();
   if (/[\r\n\0]/.test(value)) throw new UsageError(`bad header '${name}': the value has a line break`, 'one header per --header');
-  return { name, value };
+  return { name, value, remove: value === '' };
 }
 
 const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key', 'x-amz-security-token']);

@@ -38,7 +38,10 @@ export type LookupFn = (host: string) => Promise<Array<{ address: string; family
 export interface HttpProbeOptions {
   /** curl-style `HOST:PORT:ADDR[,ADDR]`; entries for another host or port are ignored. */
   resolve?: string | readonly string[];
-  /** `'Name: value'` strings or parsed headers; they replace defaults of the same name. */
+  /**
+   * `'Name: value'` strings or parsed headers; they replace defaults of the same name in
+   * place. As curl: the string `'Name:'` leaves that header out, `'Name;'` sends it empty.
+   */
   headers?: ReadonlyArray<string | HttpHeader>;
   /** PEM file of the CA(s) to trust instead of the system roots (curl --cacert). */
   caFile?: string;
@@ -259,8 +262,12 @@ function prepare(rawUrl: string, options: HttpProbeOptions): Prepared {
   if (!/^[A-Z]+$/.test(method)) throw new UsageError(`bad method '${options.method}'`, 'e.g. GET, HEAD, POST, PUT, DELETE, OPTIONS');
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (!(timeoutMs > 0)) throw new UsageError(`bad timeout ${timeoutMs} ms`, 'give a positive timeout');
-  const user = (options.headers ?? []).map((h) => (typeof h === 'string' ? parseHeader(h) : h));
-  const userTrace = user.find((h) => h.name.toLowerCase() === TRACE_ID_HEADER.toLowerCase());
+  const user = (options.headers ?? []).map((h) => (typeof h === 'string' ? parseHeader(h) : { ...h, remove: false }));
+  const isTrace = (h: HttpHeader): boolean => h.name.toLowerCase() === TRACE_ID_HEADER.toLowerCase();
+  if (user.some((h) => isTrace(h) && h.remove)) {
+    throw new UsageError(`the ${TRACE_ID_HEADER} header cannot be left out`, 'flowtrace sends one with every request so the server side can find it; choose it with --trace-id');
+  }
+  const userTrace = user.find(isTrace);
   const traceId = options.traceId !== undefined ? normaliseTraceId(options.traceId) : userTrace ? normaliseTraceId(userTrace.value) : newTraceId();
   const defaults: HttpHeader[] = [
     { name: 'Host', value: hostHeader(target) },
@@ -270,9 +277,16 @@ function prepare(rawUrl: string, options: HttpProbeOptions): Prepared {
     { name: 'Connection', value: 'close' },
     ...(body ? [{ name: 'Content-Length', value: String(body.length) }, { name: 'Content-Type', value: 'application/x-www-form-urlencoded' }] : []),
   ];
-  const overridden = new Set(user.map((h) => h.name.toLowerCase()));
-  const requestHeaders = [...defaults.filter((h) => !overridden.has(h.name.toLowerCase())), ...user.filter((h) => h.name.toLowerCase() !== TRACE_ID_HEADER.toLowerCase())];
-  if (overridden.has(TRACE_ID_HEADER.toLowerCase())) requestHeaders.splice(3, 0, { name: TRACE_ID_HEADER, value: traceId });
+  // As curl: a header given replaces the default of that name in its place, `Name:` (no
+  // value) leaves it out, the others follow the defaults in the order given.
+  const requestHeaders: HttpHeader[] = [];
+  const sameName = (a: HttpHeader, b: HttpHeader): boolean => a.name.toLowerCase() === b.name.toLowerCase();
+  for (const d of defaults) {
+    const given = user.filter((h) => sameName(h, d));
+    if (given.length === 0 || isTrace(d)) requestHeaders.push(d);
+    else for (const h of given) if (!h.remove) requestHeaders.push({ name: h.name, value: h.value });
+  }
+  for (const h of user) if (!h.remove && !defaults.some((d) => sameName(h, d))) requestHeaders.push({ name: h.name, value: h.value });
   let ca: Buffer | null = null;
   if (options.caFile !== undefined) {
     try {

@@ -38,8 +38,11 @@ test('--resolve: curl forms, IPv6 in brackets, several addresses; bad ones refus
 });
 
 test('headers: Name: value; no name, bad name or line breaks refused', () => {
-  assert.deepEqual(parseHeader('Accept:  application/json '), { name: 'Accept', value: 'application/json' });
-  assert.deepEqual(parseHeader('X-Empty:'), { name: 'X-Empty', value: '' });
+  assert.deepEqual(parseHeader('Accept:  application/json '), { name: 'Accept', value: 'application/json', remove: false });
+  // curl: 'Name:' leaves the header out, 'Name;' sends it with an empty value
+  assert.deepEqual(parseHeader('Accept:'), { name: 'Accept', value: '', remove: true });
+  assert.deepEqual(parseHeader('X-Empty;'), { name: 'X-Empty', value: '', remove: false });
+  assert.deepEqual(parseHeader('X-Semi: a;b'), { name: 'X-Semi', value: 'a;b', remove: false });
   for (const bad of ['NoColon', ': v', 'Bad Name: v', 'X: a\nY: b']) assert.throws(() => parseHeader(bad), UsageError, bad);
 });
 

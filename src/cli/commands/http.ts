@@ -1,11 +1,13 @@
 /**
  * `flowtrace http URL [--resolve HOST:PORT:ADDR]… [--header 'H: v']… [--cacert F|--insecure]
- *   [--trace-id ID] [--timeout S] [--method M] [-d DATA|--data-binary DATA]… [-v] [--json]`
+ *   [--trace-id ID] [-m|--timeout S] [-X M|-I] [-A UA] [-d DATA|--data-binary DATA]… [-v]
+ *   [-w FORMAT | --json] [-s]`
  * Exit codes (docs/http.md): 0 a 1xx–3xx response; 1 a 4xx/5xx response; 6 (network) no
  * response: DNS, refused, reset, timeout, TLS, parse; 2 usage; 3 unreadable CA or data file.
  */
-import { buildRequestBody, httpProbe, renderHttpResult } from '../../http/index.js';
-import { EXIT, NetworkError, UsageError } from '../../errors.js';
+import { readFile } from 'node:fs/promises';
+import { buildRequestBody, httpProbe, parseWriteOut, renderHttpResult, renderWriteOut } from '../../http/index.js';
+import { EXIT, InputError, NetworkError, UsageError } from '../../errors.js';
 import type { CliIO } from '../io.js';
 import { parseCommandArgs } from '../args.js';
 import { reportError } from '../main.js';
@@ -24,15 +26,22 @@ options:
   -k, --insecure            do not fail on certificate problems (they are still shown)
   --trace-id ID             X-Amzn-Trace-Id to send: Root=1-<8 hex>-<24 hex> (default: a new one)
   --timeout S               deadline in seconds for the whole request (default 10)
+  -m, --max-time S          the same, in curl's name
   -X, --method M            request method (default GET, or POST with -d)
+  -I, --head                a HEAD request (-X HEAD)
+  -A, --user-agent UA       User-Agent to send (-H 'User-Agent: UA')
   -d, --data DATA           request body, like curl: repeated ones joined with &; @FILE reads a
                             file (CR and LF removed), @- stdin; sets Content-Length and, unless
                             given with -H, Content-Type: application/x-www-form-urlencoded
   --data-binary DATA        the same, but @FILE is sent byte for byte
-  -v, --verbose             also show the request as sent (credentials redacted)
+  -v, --verbose             also show the connect attempts and the request and response as
+                            curl -v does ('* ', '> ', '< ' lines; credentials redacted)
+  -w, --write-out FORMAT    print only FORMAT with curl's variables: %{http_code} %{time_connect}
+                            %{time_starttransfer} %{time_total} %{remote_ip} %{json} … (@FILE reads it)
+  -s, --silent              accepted for curl command lines (there is no progress meter)
   --json                    print the result as JSON
 exit codes: 0 response 1xx-3xx; 1 response 4xx/5xx; 6 no response (DNS, refused, reset,
-timeout, TLS, bad HTTP); 2 usage; 3 unreadable --cacert or --data file (docs/http.md)
+timeout, TLS, bad HTTP); 2 usage; 3 unreadable --cacert, --data or -w file (docs/http.md)
 `;
 
 export async function run(args: string[], io: CliIO): Promise<number> {
@@ -46,7 +55,12 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       insecure: { type: 'boolean', short: 'k' },
       'trace-id': { type: 'string' },
       timeout: { type: 'string' },
+      'max-time': { type: 'string', short: 'm' },
       method: { type: 'string', short: 'X' },
+      head: { type: 'boolean', short: 'I' },
+      'user-agent': { type: 'string', short: 'A' },
+      'write-out': { type: 'string', short: 'w' },
+      silent: { type: 'boolean', short: 's' },
       data: { type: 'string', short: 'd', multiple: true },
       'data-binary': { type: 'string', multiple: true },
       json: { type: 'boolean' },
@@ -61,39 +75,57 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   }
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'http needs a URL' : `http takes one URL, got ${positionals.length}`, 'flowtrace http https://example.com/ [--resolve example.com:443:10.0.0.5]');
   if (values.cacert !== undefined && values.insecure) throw new UsageError('--cacert and --insecure together', 'give one: --cacert FILE to verify with your CA, or --insecure to skip verification');
+  if (values.timeout !== undefined && values['max-time'] !== undefined) throw new UsageError('--timeout and --max-time together', 'they are the same deadline (curl calls it -m/--max-time): give one');
+  const timeoutFlag = values.timeout !== undefined ? '--timeout' : '--max-time';
+  const timeoutRaw = values.timeout ?? values['max-time'];
   let timeoutMs: number | undefined;
-  if (values.timeout !== undefined) {
-    const seconds = Number(values.timeout);
-    if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`bad --timeout '${values.timeout}'`, 'give seconds, e.g. --timeout 5 or --timeout 0.5');
+  if (timeoutRaw !== undefined) {
+    const seconds = Number(timeoutRaw);
+    if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`bad ${timeoutFlag} '${timeoutRaw}'`, `give seconds, e.g. ${timeoutFlag} 5 or ${timeoutFlag} 0.5`);
     timeoutMs = seconds * 1000;
   }
   if (values.data !== undefined && values['data-binary'] !== undefined) throw new UsageError('--data and --data-binary together', 'give the body with one of them (--data-binary keeps the line breaks of @FILE)');
   const dataParts = values.data ?? values['data-binary'];
+  if (values.head && (dataParts !== undefined || values.method !== undefined)) throw new UsageError(`-I/--head with ${dataParts !== undefined ? '--data' : '-X'}`, '-I sends a HEAD request without a body; give -X METHOD (and -d) instead');
+  if (values['write-out'] !== undefined && values.json) throw new UsageError('--write-out and --json together', 'give one: -w picks fields in curl\'s names, --json prints the whole result');
+  const writeOut = values['write-out'] === undefined ? null : parseWriteOut(values['write-out'].startsWith('@') ? await readWriteOutFile(values['write-out'].slice(1), io) : values['write-out']);
   const body = dataParts === undefined ? undefined : await buildRequestBody(dataParts, values.data !== undefined ? 'data' : 'binary', () => readAll(io.stdin));
+  const headers = [...(values['user-agent'] !== undefined ? [`User-Agent: ${values['user-agent']}`] : []), ...(values.header ?? [])];
   const controller = new AbortController();
   const unregister = io.onInterrupt(() => controller.abort());
   let result;
   try {
     result = await httpProbe(positionals[0], {
       resolve: values.resolve,
-      headers: values.header,
+      headers,
       caFile: values.cacert,
       insecure: values.insecure === true,
       traceId: values['trace-id'],
       timeoutMs,
-      method: values.method,
+      method: values.head ? 'HEAD' : values.method,
       body,
       signal: controller.signal,
     });
   } finally {
     unregister();
   }
-  io.stdout(values.json ? `${JSON.stringify(result, null, 2)}\n` : renderHttpResult(result, { verbose: values.verbose === true }));
-  if (result.error !== null) {
-    if (result.error.code === 'HTTP_ABORTED') return EXIT.interrupted;
+  const exitCode = result.error === null ? (result.statusCode !== null && result.statusCode >= 400 ? EXIT.failed : EXIT.ok) : result.error.code === 'HTTP_ABORTED' ? EXIT.interrupted : EXIT.network;
+  if (writeOut) io.stdout(renderWriteOut(writeOut, result, { exitCode }));
+  else io.stdout(values.json ? `${JSON.stringify(result, null, 2)}\n` : renderHttpResult(result, { verbose: values.verbose === true }));
+  if (result.error !== null && exitCode !== EXIT.interrupted) {
     return reportError(new NetworkError(result.error.code, `${result.error.message} [phase: ${result.error.phase}]`, result.error.hint, { phase: result.error.phase }), io);
   }
-  return result.statusCode !== null && result.statusCode >= 400 ? EXIT.failed : EXIT.ok;
+  return exitCode;
+}
+
+/** `-w @FILE` (or `@-`, stdin), as curl. */
+async function readWriteOutFile(path: string, io: CliIO): Promise<string> {
+  if (path === '-') return (await readAll(io.stdin)).toString('utf8');
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    throw new InputError(`cannot read --write-out file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, "give a readable file after @, or the format itself: -w '%{http_code} %{time_total}\\n'", { writeOutFile: path });
+  }
 }
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
