@@ -135,7 +135,7 @@ class Analyzer implements FlowAnalyzer {
   private lastUs = -1;
   private readonly scratch: StitchedPacket = {
     hash: 0, check: 0, firstUs: 0, hops: [0, 0],
-    src: 0, dst: 0, srcPort: 0, dstPort: 0, owner: null, side: 0, leg: 0, firstLeg: 0, nextSameHash: null, scratch: true, copy: null, retained: false, serial: 0, nextSerial: -1,
+    src: 0, dst: 0, srcPort: 0, dstPort: 0, owner: null, side: 0, leg: 0, firstLeg: 0, nextSameHash: null, scratch: true, copy: null, retained: false, serial: 0, nextSerial: -1, inRing: false,
   };
   private readonly f: CopyFields = { ipId: 0, seq: 0, ack: 0, flags: 0, window: 0, payloadLength: 0, payloadHash: 0, src: 0, dst: 0, srcPort: 0, dstPort: 0 };
 
@@ -438,8 +438,36 @@ class Analyzer implements FlowAnalyzer {
     return out;
   }
 
+  /**
+   * Summarises a connection and forgets it: what is kept of it (summaries, anomalies,
+   * mappings) is copied out, so afterwards nothing refers to its retained packets — they go
+   * back for reuse — nor, without stitching, to the connection itself, which is pooled too
+   * (with stitching, the stitcher's packets still in the window name it as their owner).
+   */
   private summarize(conn: Connection, nowUs = -1): void {
     if (conn.summarized) return;
+    this.report(conn, nowUs);
+    this.releasePacket(conn.synPacket);
+    this.releasePacket(conn.synAckPacket);
+    this.releasePacket(conn.rstPacket);
+    this.releasePacket(conn.a.firstDataPacket);
+    this.releasePacket(conn.b.firstDataPacket);
+    for (const ex of conn.pairing.all) {
+      if (ex.request) this.releasePacket(ex.request.packet);
+      if (ex.response) this.releasePacket(ex.response.packet);
+    }
+    if (!this.stitchOn && this.connectionPool.length < CONNECTION_POOL_MAX) this.connectionPool.push(conn);
+  }
+
+  /** A copy of the scratch object, or a stitcher's packet, given back (each at most once). */
+  private releasePacket(p: StitchedPacket | null): void {
+    if (p === null) return;
+    releaseRetainedCopy(p);
+    this.stitcher.release(p);
+  }
+
+  /** Counts the connection, and keeps what the options say of it. */
+  private report(conn: Connection, nowUs: number): void {
     conn.summarized = true;
     if (conn.inFinals) this.unlinkFinal(conn); else this.unlinkActive(conn);
     this.unregister(conn);
@@ -459,19 +487,6 @@ class Analyzer implements FlowAnalyzer {
     if (this.keep === 'anomalies' && this.exchangeFilter === null && conn.nat === null && !anythingToReport(conn)) {
       this.connectionsNotKept++;
       this.exchangesNotKept += conn.pairing.all.length;
-      // Nothing refers to its kept packets any more (summaries happen before the current packet is kept): reuse them.
-      releaseRetainedCopy(conn.synPacket);
-      releaseRetainedCopy(conn.synAckPacket);
-      releaseRetainedCopy(conn.rstPacket);
-      releaseRetainedCopy(conn.a.firstDataPacket);
-      releaseRetainedCopy(conn.b.firstDataPacket);
-      for (const ex of conn.pairing.all) {
-        if (ex.request) releaseRetainedCopy(ex.request.packet);
-        if (ex.response) releaseRetainedCopy(ex.response.packet);
-      }
-      // Without stitching nothing refers to it any more either (the stitcher's packets,
-      // which name their owner, live on for a window after it): reuse it.
-      if (!this.stitchOn && this.connectionPool.length < CONNECTION_POOL_MAX) this.connectionPool.push(conn);
       return;
     }
     const clientSide = conn.clientSide!;

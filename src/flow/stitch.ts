@@ -51,6 +51,8 @@ export interface StitchedPacket {
   serial?: number;
   /** `serial` of `nextSameHash` when the link was made. */
   nextSerial?: number;
+  /** A stitcher's packet still inside the window (in its ring, findable by later copies). */
+  inRing?: boolean;
 }
 
 /** Without stitching a packet has one hop: those arrays are shared, one per observation point (never written). */
@@ -90,7 +92,7 @@ export function retainPacket(p: StitchedPacket): StitchedPacket {
   p.copy = {
     hash: p.hash, check: p.check, firstUs: p.firstUs, hops, src: p.src, dst: p.dst, srcPort: p.srcPort,
     dstPort: p.dstPort, owner: p.owner, side: p.side, leg: p.leg, firstLeg: p.firstLeg, nextSameHash: null, scratch: false, copy: null,
-    retained: true, serial: 0, nextSerial: -1,
+    retained: true, serial: 0, nextSerial: -1, inRing: false,
   };
   return p.copy;
 }
@@ -206,7 +208,7 @@ export class PacketStitcher {
         hash, check, firstUs: tsUs,
         hops, src: f.src, dst: f.dst, srcPort: f.srcPort, dstPort: f.dstPort,
         owner: null, side: 0, leg: 0, firstLeg: 0, scratch: false, copy: null,
-        nextSameHash: link, retained: false, serial: 0, nextSerial: link === null ? -1 : link.serial!,
+        nextSameHash: link, retained: false, serial: 0, nextSerial: link === null ? -1 : link.serial!, inRing: false,
       };
     } else {
       packet.hash = hash; packet.check = check; packet.firstUs = tsUs;
@@ -227,7 +229,22 @@ export class PacketStitcher {
     return packet;
   }
 
+  /**
+   * The owner of a retained packet is done with it (its connection was summarised and
+   * nothing refers to the packet any more): it goes back to the pool — now if it is out of
+   * the window, else when it leaves it. Copies made by `retainPacket`, the scratch object and
+   * packets already given back are left alone.
+   */
+  release(p: StitchedPacket | null): void {
+    if (p === null || p.scratch || p.retained !== true || p.hops === SINGLE_HOPS[p.hops[0]]) return;
+    p.retained = false;
+    if (p.inRing === true) return;
+    p.owner = null;
+    this.pool.push(p);
+  }
+
   private enqueue(packet: StitchedPacket): void {
+    packet.inRing = true;
     if (this.ringCount === this.ring.length) {
       // Full: double, unrolled from the head.
       const old = this.ring;
@@ -249,6 +266,7 @@ export class PacketStitcher {
       const bucket = p.hash & this.mask;
       if (this.table[bucket] === p) this.table[bucket] = null;
       p.nextSameHash = null;
+      p.inRing = false;
       ring[this.ringHead] = null;
       this.ringHead = (this.ringHead + 1) & mask;
       this.ringCount--;

@@ -156,6 +156,34 @@ test('stitcher: packets out of the window are reused unless retained; a stale ch
   }
 });
 
+test('stitcher: a released packet is reused only once out of the window, and only once', () => {
+  const s = new PacketStitcher(50_000);
+  const p0 = 1_000_000;
+  const a = retainPacket(s.stitch(fields({ seq: 1 }), 9, p0));
+  const b = retainPacket(s.stitch(fields({ seq: 2 }), 9, p0 + 10));
+  // b is released while still inside the window: copies still find it, nothing reuses it yet.
+  s.release(b);
+  s.release(b);
+  assert.equal(s.stitch(fields({ seq: 2 }), 10, p0 + 20), b);
+  assert.deepEqual(b.hops, [9, 0, 10, 10]);
+  // Out of the window: the unretained b is pooled; the retained a is not.
+  const c = s.stitch(fields({ seq: 3 }), 9, p0 + 100_000);
+  assert.equal(c, b);
+  assert.notEqual(c, a);
+  // a released once out of the window goes straight to the pool, once even if released twice.
+  s.release(a);
+  s.release(a);
+  const d = s.stitch(fields({ seq: 4 }), 9, p0 + 100_001);
+  const e = s.stitch(fields({ seq: 5 }), 9, p0 + 100_002);
+  assert.equal(d, a);
+  assert.notEqual(e, a);
+  assert.deepEqual([d.firstUs, d.hops], [p0 + 100_001, [9, 0]]);
+  // A copy of the scratch object is not the stitcher's: releasing it changes nothing.
+  const scratchCopy = retainPacket({ ...a, scratch: true, copy: null, hops: [9, 0] });
+  s.release(scratchCopy);
+  assert.notEqual(s.stitch(fields({ seq: 6 }), 9, p0 + 100_003), scratchCopy);
+});
+
 test('a FIN sent again after the connection was summarised is counted, not a new connection', async () => {
   const c = new Conversation({ client: ['10.0.0.1', 43000], server: ['10.0.0.2', 80] });
   c.handshake().send('client', 'GET / HTTP/1.1\r\nHost: x\r\n\r\n').wait(200).send('server', 'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n');
