@@ -1,8 +1,9 @@
 /**
  * `flowtrace http` from the lab's client node through the ALB nodes to the container app:
  * HTTP and HTTPS 200 with every phase, through each ALB address, the trace id found in the
- * ALB access log, the lab CA needed for HTTPS, 502 (app-down) and 504 (app-slow), and
- * connect failures on the route. As root only; the lab is ours for the duration.
+ * ALB access log, the lab CA needed for HTTPS, 502 (app-down) and 504 (app-slow), connect
+ * failures on the route, and the fallback to the next address when the first is dead. As
+ * root only; the lab is ours for the duration.
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -73,6 +74,17 @@ describe('flowtrace http in the lab (root)', { skip: LAB_SKIP }, () => {
       assert.equal(r.json!.remote?.address, address);
       assert.equal(r.json!.resolvedBy, 'resolve-option');
     }
+  });
+
+  test('a dead first address (the client itself: refused) → the next, an ALB node, answers; one request in its access log', async () => {
+    const r = await flowtraceInClient<HttpResult>(['http', `http://${LAB.domain}/`, '--resolve', `${LAB.domain}:80:${LAB.client},${LAB.albB.public}`, '--json']);
+    assert.equal(r.code, EXIT.ok, r.stderr);
+    const h = r.json!;
+    assert.deepEqual(h.connectAttempts.map((a) => [a.address, a.outcome]), [[LAB.client, 'refused'], [LAB.albB.public, 'connected']]);
+    assert.equal(h.remote?.address, LAB.albB.public);
+    assert.equal(h.statusCode, 200);
+    const root = h.traceId.slice('Root='.length);
+    assert.equal(readAccessLog().filter((l) => l.traceId?.includes(root)).length, 1);
   });
 
   test('text output: status line, trace id, address used, the phase table', async () => {
