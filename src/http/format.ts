@@ -1,8 +1,9 @@
 /**
- * The text of one probe: the status line, the trace id, the addresses really used, the TLS
- * session, a phase table with curl's -w names (cumulative `at` and per-phase `took`), the
- * response headers (redacted) and the first bytes of the body. Returns a string; only the
- * CLI prints.
+ * The text of one probe: the connect attempts in curl -v's words (when there were several,
+ * or with -v, then also the request and response heads as `> ` / `< ` lines), the status
+ * line, the trace id, the addresses really used, the TLS session, a phase table with curl's
+ * -w names (cumulative `at` and per-phase `took`), the response headers (redacted) and the
+ * first bytes of the body. Returns a string; only the CLI prints.
  */
 import type { HttpConnectAttempt, HttpPhase, HttpResult } from './types.js';
 

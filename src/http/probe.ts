@@ -8,7 +8,9 @@
  *
  * Probe lifecycle (the `phase` field while it runs):
  *   1. dns        → addresses found (or an IP literal / --resolve)   → 2; no address → failed
- *   2. connect    → 'connect'                                        → 3 (https) or 4
+ *   2. connect    → 'connect'                                        → 3 (https) or 4;
+ *                   refused, unreachable or silent → 2 with the next address (curl's rule);
+ *                   none left → failed
  *   3. tls        → 'secureConnect' and the chain/name verified      → 4; verify error → failed
  *   4. send       → request 'finish'                                 → 5
  *   5. first_byte → first 'data' on the socket                       → 6
