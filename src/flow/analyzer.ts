@@ -135,7 +135,7 @@ class Analyzer implements FlowAnalyzer {
   private lastUs = -1;
   private readonly scratch: StitchedPacket = {
     hash: 0, check: 0, firstUs: 0, hops: [0, 0],
-    src: 0, dst: 0, srcPort: 0, dstPort: 0, owner: null, side: 0, leg: 0, firstLeg: 0, nextSameHash: null, scratch: true, copy: null, retained: false, serial: 0, nextSerial: -1, inRing: false,
+    src: 0, dst: 0, srcPort: 0, dstPort: 0, owner: null, ownerId: -1, side: 0, leg: 0, firstLeg: 0, nextSameHash: null, scratch: true, copy: null, retained: false, serial: 0, nextSerial: -1, inRing: false,
   };
   private readonly f: CopyFields = { ipId: 0, seq: 0, ack: 0, flags: 0, window: 0, payloadLength: 0, payloadHash: 0, src: 0, dst: 0, srcPort: 0, dstPort: 0 };
 
@@ -250,6 +250,7 @@ class Analyzer implements FlowAnalyzer {
     }
     // Before the state machine keeps a reference (retainPacket copies the scratch object).
     packet.owner = conn;
+    packet.ownerId = conn.id;
     packet.side = side === 'a' ? 0 : 1;
     packet.leg = leg;
     packet.firstLeg = leg;
@@ -270,7 +271,8 @@ class Analyzer implements FlowAnalyzer {
   /** A later copy of a known packet: note where it was seen and any NAT rewrite since the last copy. */
   private onCopy(packet: StitchedPacket, ifx: number, d: DecodedPacket): void {
     const conn = packet.owner as Connection | null;
-    if (!conn || conn.summarized) return;
+    // Summarised, or summarised and reused for another connection since.
+    if (!conn || conn.summarized || conn.id !== packet.ownerId) return;
     conn.observations++;
     const f = this.f;
     if (f.src !== packet.src || f.dst !== packet.dst || f.srcPort !== packet.srcPort || f.dstPort !== packet.dstPort) {
@@ -441,8 +443,8 @@ class Analyzer implements FlowAnalyzer {
   /**
    * Summarises a connection and forgets it: what is kept of it (summaries, anomalies,
    * mappings) is copied out, so afterwards nothing refers to its retained packets — they go
-   * back for reuse — nor, without stitching, to the connection itself, which is pooled too
-   * (with stitching, the stitcher's packets still in the window name it as their owner).
+   * back for reuse — nor to the connection itself, which is pooled too (the stitcher's
+   * packets still in the window name it as their owner, with its id: see onCopy).
    */
   private summarize(conn: Connection, nowUs = -1): void {
     if (conn.summarized) return;
@@ -456,7 +458,7 @@ class Analyzer implements FlowAnalyzer {
       if (ex.request) this.releasePacket(ex.request.packet);
       if (ex.response) this.releasePacket(ex.response.packet);
     }
-    if (!this.stitchOn && this.connectionPool.length < CONNECTION_POOL_MAX) this.connectionPool.push(conn);
+    if (this.connectionPool.length < CONNECTION_POOL_MAX) this.connectionPool.push(conn);
   }
 
   /** A copy of the scratch object, or a stitcher's packet, given back (each at most once). */

@@ -31,6 +31,11 @@ export interface StitchedPacket {
   dstPort: number;
   /** The owning connection, the side that sent it and the leg of its latest copy (set by the analyzer). */
   owner: unknown;
+  /**
+   * The owner's id when it was set: owners are pooled objects, so a packet still in the
+   * window may name an owner that has since been reused for another connection.
+   */
+  ownerId: number;
   side: number;
   leg: number;
   /** The leg of the first copy (the outermost view for a packet entering the host). */
@@ -85,13 +90,13 @@ export function retainPacket(p: StitchedPacket): StitchedPacket {
   const free = FREE_COPIES.pop();
   if (free !== undefined) {
     free.hash = p.hash; free.check = p.check; free.firstUs = p.firstUs; free.hops = hops; free.src = p.src; free.dst = p.dst;
-    free.srcPort = p.srcPort; free.dstPort = p.dstPort; free.owner = p.owner; free.side = p.side; free.leg = p.leg; free.firstLeg = p.firstLeg;
+    free.srcPort = p.srcPort; free.dstPort = p.dstPort; free.owner = p.owner; free.ownerId = p.ownerId; free.side = p.side; free.leg = p.leg; free.firstLeg = p.firstLeg;
     free.serial = 0;
     return (p.copy = free);
   }
   p.copy = {
     hash: p.hash, check: p.check, firstUs: p.firstUs, hops, src: p.src, dst: p.dst, srcPort: p.srcPort,
-    dstPort: p.dstPort, owner: p.owner, side: p.side, leg: p.leg, firstLeg: p.firstLeg, nextSameHash: null, scratch: false, copy: null,
+    dstPort: p.dstPort, owner: p.owner, ownerId: p.ownerId, side: p.side, leg: p.leg, firstLeg: p.firstLeg, nextSameHash: null, scratch: false, copy: null,
     retained: true, serial: 0, nextSerial: -1, inRing: false,
   };
   return p.copy;
@@ -207,7 +212,7 @@ export class PacketStitcher {
       packet = {
         hash, check, firstUs: tsUs,
         hops, src: f.src, dst: f.dst, srcPort: f.srcPort, dstPort: f.dstPort,
-        owner: null, side: 0, leg: 0, firstLeg: 0, scratch: false, copy: null,
+        owner: null, ownerId: -1, side: 0, leg: 0, firstLeg: 0, scratch: false, copy: null,
         nextSameHash: link, retained: false, serial: 0, nextSerial: link === null ? -1 : link.serial!, inRing: false,
       };
     } else {
@@ -217,7 +222,7 @@ export class PacketStitcher {
       hops[0] = point; hops[1] = 0;
       if (hops.length > 2) hops.length = 2;
       packet.src = f.src; packet.dst = f.dst; packet.srcPort = f.srcPort; packet.dstPort = f.dstPort;
-      packet.owner = null; packet.side = 0; packet.leg = 0; packet.firstLeg = 0;
+      packet.owner = null; packet.ownerId = -1; packet.side = 0; packet.leg = 0; packet.firstLeg = 0;
       packet.nextSameHash = link;
       packet.nextSerial = link === null ? -1 : link.serial!;
       packet.serial!++;

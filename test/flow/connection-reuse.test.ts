@@ -10,15 +10,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { Connection } from '../../src/flow/connections.js';
-import { analyzeCapture, type FlowAnalysis } from '../../src/flow/index.js';
+import { analyzeCapture, type FlowAnalysis, type FlowOptions } from '../../src/flow/index.js';
 import type { StitchedPacket } from '../../src/flow/stitch.js';
-import { Conversation, merge, pcapBytes } from './craft.js';
+import { CRAFTED_IFMAP, Conversation, DOCKER0, VETH, dockerPath, merge, pcapBytes } from './craft.js';
+import { parseIfmap } from '../../src/capture/index.js';
 
 const SYN = 0x02; const ACK = 0x10; const PSH = 0x08; const RST = 0x04;
 
 function packet(): StitchedPacket {
   return {
-    hash: 1, check: 2, firstUs: 0, hops: [8, 0], src: 1, dst: 2, srcPort: 3, dstPort: 4, owner: null, side: 0, leg: 0, firstLeg: 0,
+    hash: 1, check: 2, firstUs: 0, hops: [8, 0], src: 1, dst: 2, srcPort: 3, dstPort: 4, owner: null, ownerId: -1, side: 0, leg: 0, firstLeg: 0,
     nextSameHash: null, scratch: false, copy: null, retained: false, serial: 0, nextSerial: -1,
   };
 }
@@ -55,10 +56,13 @@ test('a reused connection is field for field a new one', () => {
 });
 
 /** Many ordinary connections, with trouble in a few of them: reused objects must not carry it over. */
-function busyCapture(): Uint8Array {
+function busyCapture(stitched: boolean): Uint8Array {
   const convs: Conversation[] = [];
   for (let i = 0; i < 400; i++) {
-    const c = new Conversation({ client: [`10.9.${i >> 8}.${i & 255}`, 20000 + i], server: ['172.31.5.20', 80], startUs: 1_764_000_000_000_000 + i * 1500 });
+    const c = new Conversation({
+      client: [`10.9.${i >> 8}.${i & 255}`, 20000 + i], server: ['172.31.5.20', 80], startUs: 1_764_000_000_000_000 + i * 1500,
+      ...(stitched ? dockerPath() : {}),
+    });
     convs.push(c);
     c.handshake();
     const req = `GET /i/${i} HTTP/1.1\r\nHost: h\r\n\r\n`;
@@ -68,18 +72,52 @@ function busyCapture(): Uint8Array {
     if (i % 11 === 5) { c.emit('server', 'RA'); continue; } // reset by the server
     if (i % 13 === 6) { c.close(); continue; } // no response
     if (i % 17 === 2) c.emit('client', 'A', '', { window: 0 }); // zero window
+    if (i % 19 === 4) c.emit('client', 'PA', 'x', { onlyPoints: [0] }); // seen on ens5 only
     c.send('server', 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
     c.close(i % 2 === 0 ? 'client' : 'server');
   }
-  return pcapBytes(merge(...convs), 'ethernet');
+  return pcapBytes(merge(...convs), stitched ? 'sll2' : 'ethernet');
 }
 
-test('the same anomalies whether connections are reused (--keep anomalies) or kept (--keep all)', async () => {
-  const bytes = busyCapture();
-  const run = async (keep: 'all' | 'anomalies'): Promise<FlowAnalysis> => (await analyzeCapture(Readable.from([Buffer.from(bytes)]), { keep, maxKept: 100_000 })).analysis;
-  const [all, anomalies] = [await run('all'), await run('anomalies')];
-  const kinds = new Set(all.anomalies.map((a) => a.kind));
-  assert.ok(all.anomalies.length > 60 && kinds.size >= 3, `anomalies: ${[...kinds].join(', ')}`);
-  assert.deepEqual(anomalies.anomalies, all.anomalies);
-  assert.equal(anomalies.limits.connectionsNotKept, 400);
+for (const stitched of [false, true]) {
+  test(`the same analysis whether connections are reused or all kept open to the end${stitched ? ' (stitched, NAT)' : ''}`, async () => {
+    const bytes = busyCapture(stitched);
+    const run = async (options: FlowOptions): Promise<FlowAnalysis> => (await analyzeCapture(Readable.from([Buffer.from(bytes)]), {
+      maxKept: 100_000, ...(stitched ? { ifmap: parseIfmap(CRAFTED_IFMAP) } : {}), ...options,
+    })).analysis;
+    // Lingering "forever", no connection is summarised before the end: none is reused.
+    const reference = await run({ keep: 'all', lingerSec: 1e6 });
+    const kinds = new Set(reference.anomalies.map((a) => a.kind));
+    assert.ok(reference.anomalies.length > 60 && kinds.size >= 3, `anomalies: ${[...kinds].join(', ')}`);
+    const connectionsOf = (a: FlowAnalysis): unknown[] => a.connections.map(({ lastTs: _l, durationMs: _d, ...rest }) => rest);
+    for (const keep of ['all', 'anomalies'] as const) {
+      const reused = await run({ keep });
+      assert.deepEqual(reused.anomalies, reference.anomalies, keep);
+      assert.equal(reused.limits.connectionsNotKept + reused.connections.length, 400);
+      if (keep === 'all') {
+        assert.deepEqual(reused.exchanges, reference.exchanges);
+        assert.deepEqual(reused.natMappings, reference.natMappings);
+        assert.deepEqual(connectionsOf(reused), connectionsOf(reference));
+      }
+    }
+  });
+}
+
+test('a late copy of a packet of a connection summarised and reused since does not count for the new one', async () => {
+  const client: [string, number] = ['10.9.9.9', 40000];
+  const a = new Conversation({ client, server: ['172.31.5.20', 80], ...dockerPath() });
+  a.handshake().send('client', 'GET / HTTP/1.1\r\nHost: h\r\n\r\n').send('server', 'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n').close();
+  // The same client port again right away: the old connection is summarised (and its object reused) at this SYN.
+  const b = new Conversation({ client, server: ['172.31.5.20', 80], ...dockerPath(), startUs: a.nowUs + 1_000, clientIsn: 7_000_000 });
+  b.handshake().send('client', 'GET /b HTTP/1.1\r\nHost: h\r\n\r\n').send('server', 'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n').close();
+  // a's last ACK reaches docker0 and the veth only after b's handshake (still inside the stitch window).
+  const held = a.frames.slice(-2);
+  assert.deepEqual(held.map((f) => f.ifindex), [DOCKER0, VETH]);
+  const late = held.map((f, i) => ({ ...f, tsUs: b.frames[8].tsUs + 1 + i }));
+  const frames = [...a.frames.slice(0, -2), ...b.frames, ...late].sort((x, y) => x.tsUs - y.tsUs);
+  const { analysis } = await analyzeCapture(Readable.from([Buffer.from(pcapBytes(frames, 'sll2'))]), { ifmap: parseIfmap(CRAFTED_IFMAP) });
+  assert.equal(analysis.connections.length, 2);
+  const second = analysis.connections[1];
+  assert.equal(second.observations, b.frames.length, 'only its own copies');
+  assert.equal(second.packets * 3, b.frames.length);
 });
