@@ -9,10 +9,11 @@
  *   ssh://user@host[:port] ssh -T -o BatchMode=yes [-p port] user@host sudo flowtrace agent
  *                          (ssh's authentication is the security; BatchMode: never a prompt)
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { AgentError, UsageError } from '../errors.js';
 import { selfCliArgv } from '../self.js';
+import { inNamespace, systemRunner, type ProcessRunner } from '../capture/live/index.js';
 import { LineSplitter } from './lines.js';
 import {
   AGENT_PROTOCOL_VERSION, type AgentMessage, type ErrorMessage, type HelloMessage, type ResultMessage, type StartedMessage,
@@ -62,7 +63,7 @@ export function parseAgentTarget(text: string, netnsRoot = '/run/netns'): AgentT
 export function agentArgv(target: AgentTarget, options: { remoteCommand?: string[] } = {}): string[] {
   switch (target.kind) {
     case 'local': return [...selfCliArgv(), 'agent'];
-    case 'netns': return ['ip', 'netns', 'exec', target.namespace, ...selfCliArgv(), 'agent'];
+    case 'netns': return inNamespace(target.namespace, [...selfCliArgv(), 'agent']);
     case 'ssh': {
       // ssh joins the remote words with spaces and gives them to the remote shell: only
       // fixed, plain words go there.
@@ -117,6 +118,8 @@ export interface ConnectOptions {
   /** Environment of the child (tests put a fake ssh first on PATH). */
   env?: NodeJS.ProcessEnv;
   connectTimeoutMs?: number;
+  /** How the transport's child is started (tests script it). */
+  runner?: ProcessRunner;
 }
 
 function transportFailure(target: AgentTarget, argv: readonly string[], stderr: string, code: number | null): AgentError {
@@ -142,7 +145,7 @@ function transportFailure(target: AgentTarget, argv: readonly string[], stderr: 
 export async function connectAgent(targetText: string | AgentTarget, options: ConnectOptions = {}): Promise<AgentClient> {
   const target = typeof targetText === 'string' ? parseAgentTarget(targetText) : targetText;
   const argv = agentArgv(target, { remoteCommand: options.remoteCommand });
-  const child: ChildProcess = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], env: options.env ?? process.env });
+  const child: ChildProcess = (options.runner ?? systemRunner).start(argv, { stdin: 'pipe', env: options.env });
   let stderr = '';
   const queue: AgentMessage[] = [];
   const waiters: Waiter[] = [];

@@ -17,6 +17,7 @@ import { promisify } from 'node:util';
 const execFileP = promisify(execFile);
 import { connectAgent, parseAgentTarget, agentArgv, AGENT_LIMITS, type AgentClient, type ErrorMessage } from '../../src/agent/index.js';
 import { CaptureParser } from '../../src/capture/index.js';
+import { systemRunner, type ProcessRunner } from '../../src/capture/live/index.js';
 import { AgentError } from '../../src/errors.js';
 import { selfCliArgv } from '../../src/self.js';
 import { buildMiniHost, isRoot, leftovers, HOST, type MiniHost } from '../capture-live/host.js';
@@ -184,6 +185,27 @@ test('several trace ids and an agent without multiple-trace-ids: one clear error
   assert.deepEqual(lines.map((l) => l.type), ['start', 'bye']);
   assert.equal(lines[0].traceId, TRACE);
   assert.equal('traceIds' in lines[0], false);
+});
+
+test('the transport goes through the process runner: netns: is `ip netns exec NS flowtrace agent` (run here by a scripted runner as a local agent)', async () => {
+  const started: string[][] = [];
+  const runner: ProcessRunner = {
+    run: (argv, o) => systemRunner.run(argv, o),
+    start(argv, options) {
+      started.push([...argv]);
+      assert.deepEqual(argv.slice(0, 4), ['ip', 'netns', 'exec', 'fttagent-x']);
+      return systemRunner.start(argv.slice(4), options); // the same agent, without the namespace
+    },
+  };
+  const agent = await connectAgent({ kind: 'netns', namespace: 'fttagent-x' }, { runner });
+  try {
+    assert.equal(agent.hello.protocol, 1);
+    assert.deepEqual(started, [['ip', 'netns', 'exec', 'fttagent-x', ...selfCliArgv(), 'agent']]);
+    assert.deepEqual(agent.argv, started[0]);
+  } finally {
+    await agent.close();
+  }
+  assert.equal(alive(agent.pid), false);
 });
 
 test('bounds: a capture ends by itself at maxDurationMs and the result comes unasked', { skip: SKIP }, async () => {

@@ -10,7 +10,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseIpLinkJson, runProgram, type LinkInfo } from './interfaces.js';
+import { parseIpLinkJson, type LinkInfo } from './interfaces.js';
+import { systemRunner, type ProcessRunner } from './programs.js';
 import { listDockerContainers, DOCKER_SOCKET, type DockerContainer } from './docker.js';
 
 export interface NamespaceProcess { pid: number; comm: string }
@@ -71,8 +72,8 @@ function comm(pid: number, procRoot = '/proc'): string {
 interface AddrJson extends Record<string, unknown> { addr_info?: Array<{ local?: string; prefixlen?: number; scope?: string }> }
 
 /** The links (with addresses) of the namespace at `nsPath`, via nsenter + ip. */
-async function linksIn(nsPath: string): Promise<Array<LinkInfo & { addresses: string[] }>> {
-  const r = await runProgram(['nsenter', `--net=${nsPath}`, 'ip', '-j', '-d', 'addr', 'show']);
+async function linksIn(nsPath: string, runner: ProcessRunner): Promise<Array<LinkInfo & { addresses: string[] }>> {
+  const r = await runner.run(['nsenter', `--net=${nsPath}`, 'ip', '-j', '-d', 'addr', 'show']);
   if (r.code !== 0) return [];
   const links = parseIpLinkJson(r.stdout);
   let raw: AddrJson[] = [];
@@ -85,8 +86,8 @@ async function linksIn(nsPath: string): Promise<Array<LinkInfo & { addresses: st
 }
 
 /** nsid → name of the named namespaces the namespace at `nsPath` has ids for (`ip netns list-id`). */
-async function nsidNames(nsPath: string): Promise<Map<number, string>> {
-  const r = await runProgram(['nsenter', `--net=${nsPath}`, 'ip', '-j', 'netns', 'list-id']);
+async function nsidNames(nsPath: string, runner: ProcessRunner): Promise<Map<number, string>> {
+  const r = await runner.run(['nsenter', `--net=${nsPath}`, 'ip', '-j', 'netns', 'list-id']);
   const out = new Map<number, string>();
   if (r.code !== 0) return out;
   try {
@@ -104,7 +105,7 @@ async function nsidNames(nsPath: string): Promise<Map<number, string>> {
 export async function attributeVeths(
   links: readonly LinkInfo[],
   ownNamespacePath: string,
-  options: { dockerSocket?: string; procRoot?: string; netnsRoot?: string } = {},
+  options: { dockerSocket?: string; procRoot?: string; netnsRoot?: string; runner?: ProcessRunner } = {},
 ): Promise<{ veths: VethAttribution[]; problems: string[] }> {
   const problems: string[] = [];
   const veths = links.filter((l) => l.kind === 'veth' && l.peerIfindex !== null);
@@ -115,7 +116,8 @@ export async function attributeVeths(
   // namespace (seen in the lab: ft-alb-b's eth0 had the same pair as the container's).
   // The veth's link_netnsid names the peer namespace when it is a named one; otherwise the
   // peer is among the unnamed ones (Docker's containers).
-  const ids = await nsidNames(ownNamespacePath);
+  const runner = options.runner ?? systemRunner;
+  const ids = await nsidNames(ownNamespacePath, runner);
   const docker = await listDockerContainers(options.dockerSocket ?? DOCKER_SOCKET);
   if (docker.problem) problems.push(docker.problem);
   const containerByPid = new Map<number, DockerContainer>(docker.containers.filter((c) => c.pid > 0).map((c) => [c.pid, c]));
@@ -131,7 +133,7 @@ export async function attributeVeths(
     const candidates = namespaces.filter((n) => (peerName !== null ? n.name === peerName : n.name === null || v.peerNetnsId === null));
     for (const ns of candidates) {
       let nsLinks = linkCache.get(ns.inode);
-      if (!nsLinks) { nsLinks = await linksIn(ns.path); linkCache.set(ns.inode, nsLinks); }
+      if (!nsLinks) { nsLinks = await linksIn(ns.path, runner); linkCache.set(ns.inode, nsLinks); }
       const peer = nsLinks.find((l) => l.ifindex === v.peerIfindex && l.peerIfindex === v.ifindex && l.kind === 'veth');
       if (!peer) continue;
       a.peerName = peer.name;

@@ -15,4 +15,5 @@ export type { VethAttribution, NamespaceProcess } from './attribution.js';
 export { listDockerContainers, DOCKER_SOCKET } from './docker.js';
 export type { DockerContainer } from './docker.js';
 export { livePcapngBytes } from './pcapng.js';
-export { requireCaptureTools, findOnPath, CAPTURE_PROGRAM_PACKAGE } from './programs.js';
+export { requireCaptureTools, findOnPath, CAPTURE_PROGRAM_PACKAGE, inNamespace, systemRunner, RUN_TIMEOUT_MS } from './programs.js';
+export type { ProcessRunner, ProgramResult, PipedChild, StartOptions as ProcessStartOptions } from './programs.js';

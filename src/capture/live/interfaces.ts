@@ -7,8 +7,8 @@
  * ip-link(8); the JSON fields are iproute2's (`ifindex`, `ifname`, `link_index`,
  * `link_netnsid`, `master`, `linkinfo.info_kind`, `operstate`, `address`).
  */
-import { spawn } from 'node:child_process';
 import { MissingDependencyError, CaptureError } from '../../errors.js';
+import { systemRunner, type ProcessRunner } from './programs.js';
 
 export interface LinkInfo {
   ifindex: number;
@@ -61,24 +61,10 @@ export function parseIpLinkJson(text: string): LinkInfo[] {
   return out;
 }
 
-/** Runs a program and collects its output (argv array, never a shell). */
-export function runProgram(argv: readonly string[], timeoutMs = 5000): Promise<{ code: number | null; stdout: string; stderr: string; missing: boolean }> {
-  return new Promise((resolve) => {
-    let stdout = '';
-    let stderr = '';
-    let missing = false;
-    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
-    child.stdout.setEncoding('utf8').on('data', (t: string) => { stdout += t; });
-    child.stderr.setEncoding('utf8').on('data', (t: string) => { stderr += t; });
-    child.on('error', (err: NodeJS.ErrnoException) => { if (err.code === 'ENOENT') missing = true; });
-    child.on('close', (code) => resolve({ code, stdout, stderr, missing }));
-  });
-}
-
 /** The links of this namespace, or of a named one (`ip -n NAME`). */
-export async function readLinks(netns: string | null): Promise<LinkInfo[]> {
+export async function readLinks(netns: string | null, runner: ProcessRunner = systemRunner): Promise<LinkInfo[]> {
   const argv = netns === null ? ['ip', '-j', '-d', 'link', 'show'] : ['ip', '-n', netns, '-j', '-d', 'link', 'show'];
-  const r = await runProgram(argv);
+  const r = await runner.run(argv);
   if (r.missing) throw new MissingDependencyError('ip', 'iproute2');
   if (r.code !== 0) {
     if (netns !== null) {

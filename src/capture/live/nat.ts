@@ -11,7 +11,7 @@
  *
  * Rule syntax: iptables(8), iptables-extensions(8) (DNAT target, tcp/udp --dport).
  */
-import { spawn } from 'node:child_process';
+import { inNamespace, systemRunner, type ProcessRunner } from './programs.js';
 
 export interface DnatRule {
   chain: string;
@@ -212,20 +212,10 @@ export function followNatInFilter(filter: string, rules: readonly DnatRule[]): F
  * Reads the nat table where the capture runs (`iptables-save -t nat`, in the namespace when
  * given). Never throws: a missing iptables or no permission is a `problem` the caller reports.
  */
-export function readNatRules(netns: string | null, timeoutMs = 5000): Promise<{ text: string; problem: string | null }> {
-  const argv = netns === null ? ['iptables-save', '-t', 'nat'] : ['ip', 'netns', 'exec', netns, 'iptables-save', '-t', 'nat'];
-  return new Promise((resolve) => {
-    let stdout = '';
-    let stderr = '';
-    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
-    child.stdout.setEncoding('utf8').on('data', (t: string) => { stdout += t; });
-    child.stderr.setEncoding('utf8').on('data', (t: string) => { stderr += t; });
-    child.on('error', (err: NodeJS.ErrnoException) => {
-      resolve({ text: '', problem: err.code === 'ENOENT' ? `${argv[0]} is not installed (apt-get install iptables)` : err.message });
-    });
-    child.on('close', (code) => {
-      if (code === 0) resolve({ text: stdout, problem: null });
-      else resolve({ text: stdout, problem: `iptables-save failed: ${(stderr.trim().split('\n')[0] ?? '') || `exit ${code}`}` });
-    });
-  });
+export async function readNatRules(netns: string | null, timeoutMs = 5000, runner: ProcessRunner = systemRunner): Promise<{ text: string; problem: string | null }> {
+  const argv = inNamespace(netns, ['iptables-save', '-t', 'nat']);
+  const r = await runner.run(argv, { timeoutMs });
+  if (r.missing) return { text: '', problem: `${argv[0]} is not installed (apt-get install ${argv[0] === 'ip' ? 'iproute2' : 'iptables'})` };
+  if (r.code === 0) return { text: r.stdout, problem: null };
+  return { text: r.stdout, problem: `iptables-save failed: ${(r.stderr.trim().split('\n')[0] ?? '') || `exit ${r.code}`}` };
 }

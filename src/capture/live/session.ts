@@ -17,7 +17,7 @@ import { tcpdumpEngine, TCPDUMP_DEFAULTS, type CaptureEngine, type EngineProcess
 import { followNatInFilter, parseDnatRules, readNatRules, type PortTranslation } from './nat.js';
 import { readLinks, ifmapOf, type LinkInfo } from './interfaces.js';
 import { attributeVeths, type VethAttribution } from './attribution.js';
-import { requireCaptureTools } from './programs.js';
+import { requireCaptureTools, systemRunner, type ProcessRunner } from './programs.js';
 
 /** Defaults and hard caps of a live capture. */
 export const LIVE_DEFAULTS = {
@@ -90,8 +90,9 @@ export interface LiveCaptureOptions {
   signal?: AbortSignal;
   snaplenBytes?: number;
   bufferKiB?: number;
-  /** Seams for tests: a scripted engine, the links and the nat table text. */
+  /** Seams for tests: a scripted engine, the links and the nat table text, how programs run. */
   engine?: CaptureEngine;
+  runner?: ProcessRunner;
   links?: LinkInfo[];
   natRulesText?: string;
 }
@@ -168,7 +169,8 @@ export async function startCapture(options: LiveCaptureOptions = {}): Promise<Li
   const wantAll = names.length === 0 || names.includes('any');
   // A missing tcpdump is said before a missing `ip` (which readLinks would hit first).
   if (options.engine === undefined) requireCaptureTools();
-  const links = options.links ?? await readLinks(netns);
+  const runner = options.runner ?? systemRunner;
+  const links = options.links ?? await readLinks(netns, runner);
   const ifmap = ifmapOf(links);
   const notes: string[] = [];
 
@@ -178,7 +180,7 @@ export async function startCapture(options: LiveCaptureOptions = {}): Promise<Li
   let filter = requestedFilter;
   let natTranslations: PortTranslation[] = [];
   if (requestedFilter !== '' && options.followNat !== false && /\bport\b/i.test(requestedFilter)) {
-    const nat = options.natRulesText !== undefined ? { text: options.natRulesText, problem: null } : await readNatRules(netns);
+    const nat = options.natRulesText !== undefined ? { text: options.natRulesText, problem: null } : await readNatRules(netns, undefined, runner);
     if (nat.problem) notes.push(`not following NAT: ${nat.problem}`);
     const parsed = parseDnatRules(nat.text);
     const followed = followNatInFilter(requestedFilter, parsed.rules);
@@ -193,10 +195,10 @@ export async function startCapture(options: LiveCaptureOptions = {}): Promise<Li
 
   const attribution = options.attribute === false
     ? { veths: [] as VethAttribution[], problems: [] as string[] }
-    : await attributeVeths(links, namespacePath(netns), { dockerSocket: options.dockerSocket });
+    : await attributeVeths(links, namespacePath(netns), { dockerSocket: options.dockerSocket, runner });
   notes.push(...attribution.problems);
 
-  const engine = options.engine ?? tcpdumpEngine({ knownInterfaces: () => links.map((l) => l.name) });
+  const engine = options.engine ?? tcpdumpEngine({ knownInterfaces: () => links.map((l) => l.name), runner });
   const proc: EngineProcess = engine.start({
     interface: 'any', filter, netns,
     // Packet-by-packet delivery only when someone looks at packets as they come.

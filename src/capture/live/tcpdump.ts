@@ -11,10 +11,9 @@
  *
  * Everything goes through `CaptureEngine`, so tests can script a capture without tcpdump.
  */
-import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { CaptureError, MissingDependencyError, PrivilegeError, type FlowtraceError } from '../../errors.js';
-import { missingProgram } from './programs.js';
+import { missingProgram, inNamespace, systemRunner, type ProcessRunner } from './programs.js';
 
 /** Defaults for the tcpdump child; named here so docs and tests quote the same numbers. */
 export const TCPDUMP_DEFAULTS = {
@@ -97,7 +96,7 @@ export function tcpdumpArgv(spec: EngineSpec): string[] {
   if (spec.filter.trim() !== '') argv.push(spec.filter);
   // `timeout` passes the SIGINT of stop() on to tcpdump and exits with it.
   const capped = spec.lifetimeCapSec != null ? ['timeout', '--signal=INT', '--kill-after=5', `${spec.lifetimeCapSec}s`, ...argv] : argv;
-  return spec.netns === null ? capped : ['ip', 'netns', 'exec', spec.netns, ...capped];
+  return inNamespace(spec.netns, capped);
 }
 
 const STAT_LINES: Array<[RegExp, keyof KernelStats]> = [
@@ -153,14 +152,15 @@ export function classifyTcpdumpFailure(stderr: string, spec: EngineSpec, knownIn
 }
 
 /** The real engine: tcpdump (or `ip netns exec NS tcpdump`) as a child process. */
-export function tcpdumpEngine(options: { knownInterfaces?: () => string[] } = {}): CaptureEngine {
+export function tcpdumpEngine(options: { knownInterfaces?: () => string[]; runner?: ProcessRunner } = {}): CaptureEngine {
+  const runner = options.runner ?? systemRunner;
   return {
     start(spec: EngineSpec): EngineProcess {
       const argv = tcpdumpArgv(spec);
       // Its own process group: a Ctrl-C in the terminal goes to flowtrace only, which drains
       // the ring and then signals tcpdump (a SIGINT straight to tcpdump ends it before the
       // packets still in the kernel ring are read).
-      const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      const child = runner.start(argv, { stdin: 'ignore', detached: true });
       let stderr = '';
       let listening = false;
       let settleReady!: { resolve: () => void; reject: (e: FlowtraceError) => void };
