@@ -53,6 +53,12 @@ export interface HttpProbeOptions {
   traceId?: string;
   /** Deadline for the whole probe; the phase running when it expires is reported. */
   timeoutMs?: number;
+  /**
+   * Deadline for getting connected, counted from the start like curl's --connect-timeout
+   * (the name lookup included); shared among the addresses by curl's rule. Default: none
+   * but `timeoutMs`.
+   */
+  connectTimeoutMs?: number;
   /** Request method; default GET, or POST when there is a body (as curl -d). */
   method?: string;
   /**
@@ -254,6 +260,7 @@ interface Prepared {
   pinned: string[] | null;
   body: Buffer | null;
   timeoutMs: number;
+  connectTimeoutMs: number | null;
   bodyHeadBytes: number;
 }
 
@@ -264,6 +271,8 @@ function prepare(rawUrl: string, options: HttpProbeOptions): Prepared {
   if (!/^[A-Z]+$/.test(method)) throw new UsageError(`bad method '${options.method}'`, 'e.g. GET, HEAD, POST, PUT, DELETE, OPTIONS');
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (!(timeoutMs > 0)) throw new UsageError(`bad timeout ${timeoutMs} ms`, 'give a positive timeout');
+  const connectTimeoutMs = options.connectTimeoutMs ?? null;
+  if (connectTimeoutMs !== null && !(connectTimeoutMs > 0)) throw new UsageError(`bad connect timeout ${connectTimeoutMs} ms`, 'give a positive connect timeout');
   const user = (options.headers ?? []).map((h) => (typeof h === 'string' ? parseHeader(h) : { ...h, remove: false }));
   const isTrace = (h: HttpHeader): boolean => h.name.toLowerCase() === TRACE_ID_HEADER.toLowerCase();
   if (user.some((h) => isTrace(h) && h.remove)) {
@@ -307,7 +316,7 @@ function prepare(rawUrl: string, options: HttpProbeOptions): Prepared {
     if ((entry.host === '*' || entry.host === target.host.toLowerCase()) && entry.port === target.port) pinned ??= entry.addresses;
   }
   const secureContext = target.https ? tls.createSecureContext(ca ? { ca } : {}) : null;
-  return { target, method, traceId, requestHeaders, ca, secureContext, pinned, body, timeoutMs, bodyHeadBytes: options.bodyHeadBytes ?? DEFAULT_BODY_HEAD_BYTES };
+  return { target, method, traceId, requestHeaders, ca, secureContext, pinned, body, timeoutMs, connectTimeoutMs, bodyHeadBytes: options.bodyHeadBytes ?? DEFAULT_BODY_HEAD_BYTES };
 }
 
 /**
@@ -378,6 +387,9 @@ export async function httpProbe(rawUrl: string, options: HttpProbeOptions = {}):
   const connectInTurn = async (addresses: string[]): Promise<{ socket: net.Socket; where: string }> => {
     let lastFailure: ProbeFailure | null = null;
     let attemptsEndMs = 0;
+    // The connect timeout, when shorter than the whole deadline, also bounds the last address.
+    const connectLimited = p.connectTimeoutMs !== null && p.connectTimeoutMs < p.timeoutMs;
+    const connectLimitMs = connectLimited ? p.connectTimeoutMs! : p.timeoutMs;
     for (let i = 0; i < addresses.length; i++) {
       const address = addresses[i];
       const where = hostPort(address, target.port);
@@ -393,9 +405,11 @@ export async function httpProbe(rawUrl: string, options: HttpProbeOptions = {}):
         await step<void>((resolve, reject) => {
           tcp.once('connect', () => resolve());
           tcp.on('error', (err) => reject(errnoFailure(err, 'connect', where)));
-          if (!isLast) {
-            const shareMs = Math.max(0, (p.timeoutMs - now()) / 2);
-            shareTimer = setTimeout(() => reject(new ProbeFailure('HTTP_TIMEOUT', `no answer from ${where} within ${Math.round(shareMs)} ms`, TIMEOUT_HINTS.connect, 'target')), shareMs);
+          const leftMs = Math.max(0, connectLimitMs - now());
+          if (!isLast || connectLimited) {
+            const shareMs = isLast ? leftMs : leftMs / 2;
+            const message = isLast ? `timed out after ${connectLimitMs} ms (--connect-timeout) waiting for the TCP handshake (${where})` : `no answer from ${where} within ${Math.round(shareMs)} ms`;
+            shareTimer = setTimeout(() => reject(new ProbeFailure('HTTP_TIMEOUT', message, TIMEOUT_HINTS.connect, 'target')), shareMs);
           }
         });
         attempt.outcome = 'connected';
@@ -417,7 +431,8 @@ export async function httpProbe(rawUrl: string, options: HttpProbeOptions = {}):
       }
     }
     if (addresses.length === 1 || lastFailure === null) throw lastFailure ?? new ProbeFailure('HTTP_ERROR', 'no address to connect to', 'give an address', 'target');
-    throw allFailed(lastFailure, `after ${Math.round(now())} ms`, addresses.length);
+    const limitHit = connectLimited && lastFailure.code === 'HTTP_TIMEOUT';
+    throw allFailed(lastFailure, limitHit ? `within the ${connectLimitMs} ms connect timeout` : `after ${Math.round(now())} ms`, addresses.length);
   };
   /** curl's "Failed to connect to HOST port PORT after N ms", with what each address did. */
   const allFailed = (last: ProbeFailure, when: string, total: number): ProbeFailure => {

@@ -99,6 +99,15 @@ test('once connected, an HTTP error or an empty reply is not a reason to try the
   }
 });
 
+test('--connect-timeout: a usage error when not a positive number; a connect within it goes on', async () => {
+  const io = memoryIO();
+  assert.equal(await main(['http', `http://127.0.0.1:${server.port}/`, '--connect-timeout', '0'], io), EXIT.usage);
+  assert.match(io.err.join(''), /^error\[USAGE\]: bad --connect-timeout '0'\nhint: /);
+  const r = await httpProbe(`http://app.test:${server.port}/`, { resolve: `app.test:${server.port}:127.0.0.2,127.0.0.1`, connectTimeoutMs: 5000 });
+  assert.equal(r.statusCode, 200);
+  assert.deepEqual(r.connectAttempts.map((a) => a.outcome), ['refused', 'connected']);
+});
+
 test('no address connects: the last failure, every address named, exit 6 as for one address', async () => {
   const closed = await httpServer(() => {});
   const port = closed.port;
@@ -149,7 +158,7 @@ test('flowtrace http text: the attempts in curl -v words, then the response; the
 
 const isRoot = process.getuid?.() === 0;
 
-test('unreachable, then silent, then served: each moves on; the silent one gets half the time left (as root, in a namespace)', { skip: isRoot ? false : 'needs root (network namespaces and iptables)' }, async () => {
+test('unreachable, then silent, then served: each moves on; the silent one gets half the time left; --connect-timeout (as root, in a namespace)', { skip: isRoot ? false : 'needs root (network namespaces and iptables)' }, async () => {
   const ns = `ftthttp-fb-${process.pid}`;
   const port = 18080;
   let child: ReturnType<typeof spawn> | null = null;
@@ -182,6 +191,16 @@ test('unreachable, then silent, then served: each moves on; the silent one gets 
     assert.equal(s.error?.phase, 'connect');
     assert.deepEqual(s.connectAttempts.map((a) => a.outcome), ['timeout', 'timeout']);
     assert.match(silent.stderr, new RegExp(`^error\\[HTTP_TIMEOUT\\]: failed to connect to app\\.test port ${port} timed out after 600 ms: 127\\.0\\.0\\.2:${port} timed out, 127\\.0\\.0\\.2:${port} timed out \\[phase: connect\\]`));
+    // --connect-timeout bounds the connect phase, the last address included: a silent address
+    // times out in phase connect long before the 30 s deadline; two share it (curl's rule).
+    const one = spawnSync('ip', ['netns', 'exec', ns, ...selfCliArgv(), 'http', `http://app.test:${port}/`, '--resolve', `app.test:${port}:127.0.0.2`, '--connect-timeout', '0.3', '--timeout', '30', '--json'], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(one.status, EXIT.network, one.stderr);
+    assert.equal(JSON.parse(one.stdout).error.phase, 'connect');
+    assert.match(one.stderr, new RegExp(`^error\\[HTTP_TIMEOUT\\]: timed out after 300 ms \\(--connect-timeout\\) waiting for the TCP handshake \\(127\\.0\\.0\\.2:${port}\\)`));
+    const two = spawnSync('ip', ['netns', 'exec', ns, ...selfCliArgv(), 'http', `http://app.test:${port}/`, '--resolve', `app.test:${port}:127.0.0.2,127.0.0.2`, '--connect-timeout', '0.4', '--timeout', '30', '--json'], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(two.status, EXIT.network, two.stderr);
+    assert.deepEqual((JSON.parse(two.stdout) as HttpResult).connectAttempts.map((a) => a.outcome), ['timeout', 'timeout']);
+    assert.match(two.stderr, /^error\[HTTP_TIMEOUT\]: failed to connect to app\.test port \d+ within the 400 ms connect timeout: /);
   } finally {
     if (child?.pid !== undefined && child.exitCode === null) { child.kill(); await once(child, 'exit'); }
     spawnSync('ip', ['netns', 'del', ns]);

@@ -1,6 +1,6 @@
 /**
  * `flowtrace http URL [--resolve HOST:PORT:ADDR]… [--header 'H: v']… [--cacert F|--insecure]
- *   [--trace-id ID] [-m|--timeout S] [-X M|-I] [-A UA] [-d DATA|--data-binary DATA]… [-v]
+ *   [--trace-id ID] [-m|--timeout S] [--connect-timeout S] [-X M|-I] [-A UA] [-d DATA|--data-binary DATA]… [-v]
  *   [-w FORMAT | --json] [-s]`
  * Exit codes (docs/http.md): 0 a 1xx–3xx response; 1 a 4xx/5xx response; 6 (network) no
  * response: DNS, refused, reset, timeout, TLS, parse; 2 usage; 3 unreadable CA or data file.
@@ -27,6 +27,8 @@ options:
   --trace-id ID             X-Amzn-Trace-Id to send: Root=1-<8 hex>-<24 hex> (default: a new one)
   --timeout S               deadline in seconds for the whole request (default 10)
   -m, --max-time S          the same, in curl's name
+  --connect-timeout S       deadline in seconds to get connected (name lookup included, as curl),
+                            shared among several addresses
   -X, --method M            request method (default GET, or POST with -d)
   -I, --head                a HEAD request (-X HEAD)
   -A, --user-agent UA       User-Agent to send (-H 'User-Agent: UA')
@@ -56,6 +58,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       'trace-id': { type: 'string' },
       timeout: { type: 'string' },
       'max-time': { type: 'string', short: 'm' },
+      'connect-timeout': { type: 'string' },
       method: { type: 'string', short: 'X' },
       head: { type: 'boolean', short: 'I' },
       'user-agent': { type: 'string', short: 'A' },
@@ -84,6 +87,12 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`bad ${timeoutFlag} '${timeoutRaw}'`, `give seconds, e.g. ${timeoutFlag} 5 or ${timeoutFlag} 0.5`);
     timeoutMs = seconds * 1000;
   }
+  let connectTimeoutMs: number | undefined;
+  if (values['connect-timeout'] !== undefined) {
+    const seconds = Number(values['connect-timeout']);
+    if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`bad --connect-timeout '${values['connect-timeout']}'`, 'give seconds, e.g. --connect-timeout 2 or --connect-timeout 0.5');
+    connectTimeoutMs = seconds * 1000;
+  }
   if (values.data !== undefined && values['data-binary'] !== undefined) throw new UsageError('--data and --data-binary together', 'give the body with one of them (--data-binary keeps the line breaks of @FILE)');
   const dataParts = values.data ?? values['data-binary'];
   if (values.head && (dataParts !== undefined || values.method !== undefined)) throw new UsageError(`-I/--head with ${dataParts !== undefined ? '--data' : '-X'}`, '-I sends a HEAD request without a body; give -X METHOD (and -d) instead');
@@ -102,6 +111,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       insecure: values.insecure === true,
       traceId: values['trace-id'],
       timeoutMs,
+      connectTimeoutMs,
       method: values.head ? 'HEAD' : values.method,
       body,
       signal: controller.signal,
