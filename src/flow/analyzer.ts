@@ -74,8 +74,12 @@ export function createFlowAnalyzer(options: FlowOptions = {}): FlowAnalyzer {
   return new Analyzer(options);
 }
 
-const TABLE_BITS = 17;
-const TABLE_MASK = (1 << TABLE_BITS) - 1;
+/**
+ * Buckets of the connection table at first: it doubles whenever the keys of the open
+ * connections outnumber half its buckets, so it stays small (and in the CPU's cache) when
+ * few connections are open at once — the common case, even in a big capture.
+ */
+const INITIAL_TABLE_BITS = 12;
 /** Connections waiting for reuse, at most (a burst of closes beyond it is left to the GC). */
 const CONNECTION_POOL_MAX = 1024;
 const TOMB_BITS = 18;
@@ -117,8 +121,11 @@ class Analyzer implements FlowAnalyzer {
   private readonly knownNames = new Set<string>();
   private readonly unmappedIfindexes: number[] = [];
 
-  /** Open connections by tuple key, bucket = key & TABLE_MASK (exact match by findLeg); NAT gives a connection one key per leg. */
-  private readonly table: Array<Connection | Connection[] | undefined> = new Array<Connection | Connection[] | undefined>(1 << TABLE_BITS).fill(undefined);
+  /** Open connections by tuple key, bucket = key & tableMask (exact match by findLeg); NAT gives a connection one key per leg. */
+  private table: Array<Connection | Connection[] | undefined> = new Array<Connection | Connection[] | undefined>(1 << INITIAL_TABLE_BITS).fill(undefined);
+  private tableMask = (1 << INITIAL_TABLE_BITS) - 1;
+  /** Keys in the table (one per leg of each open connection). */
+  private tableKeys = 0;
   /** Summarised connections nothing refers to, for reuse (see summarize). */
   private readonly connectionPool: Connection[] = [];
   private activeHead: Connection | null = null;
@@ -344,7 +351,7 @@ class Analyzer implements FlowAnalyzer {
   // ── the connection table and the two lists (active by last packet, final by close) ──
 
   private lookup(src: number, srcPort: number, dst: number, dstPort: number): Connection | null {
-    const e = this.table[tupleKey(src, srcPort, dst, dstPort) & TABLE_MASK];
+    const e = this.table[tupleKey(src, srcPort, dst, dstPort) & this.tableMask];
     if (e === undefined) return null;
     if (!Array.isArray(e)) return findLeg(e, src, srcPort, dst, dstPort) >= 0 ? e : null;
     for (const c of e) if (findLeg(c, src, srcPort, dst, dstPort) >= 0) return c;
@@ -362,17 +369,48 @@ class Analyzer implements FlowAnalyzer {
 
   private register(conn: Connection, src: number, srcPort: number, dst: number, dstPort: number): void {
     const key = tupleKey(src, srcPort, dst, dstPort);
-    const slot = key & TABLE_MASK;
-    const e = this.table[slot];
-    if (e === undefined) this.table[slot] = conn;
-    else if (Array.isArray(e)) e.push(conn);
-    else this.table[slot] = [e, conn];
+    insertIntoBucket(this.table, key & this.tableMask, conn);
     conn.bucketKeys.push(key);
+    if (++this.tableKeys > (this.tableMask + 1) >> 1) this.growTable();
+  }
+
+  /**
+   * Doubles the table. Entries that share a bucket in the bigger table shared one in this
+   * one (the bucket is the key's low bits), so walking the old buckets in order and
+   * appending keeps every bucket's order: lookups find the same connection first as before.
+   */
+  private growTable(): void {
+    const old = this.table;
+    const oldMask = this.tableMask;
+    const mask = oldMask * 2 + 1;
+    const table = new Array<Connection | Connection[] | undefined>(mask + 1).fill(undefined);
+    const move = (conn: Connection, slot: number, nth: number): void => {
+      // The nth key of this connection that lands in this old bucket.
+      let seen = 0;
+      for (const key of conn.bucketKeys) {
+        if ((key & oldMask) !== slot) continue;
+        if (seen++ === nth) { insertIntoBucket(table, key & mask, conn); return; }
+      }
+    };
+    for (let slot = 0; slot <= oldMask; slot++) {
+      const e = old[slot];
+      if (e === undefined) continue;
+      if (!Array.isArray(e)) { move(e, slot, 0); continue; }
+      const occurrences = new Map<Connection, number>();
+      for (const conn of e) {
+        const nth = occurrences.get(conn) ?? 0;
+        occurrences.set(conn, nth + 1);
+        move(conn, slot, nth);
+      }
+    }
+    this.table = table;
+    this.tableMask = mask;
   }
 
   private unregister(conn: Connection): void {
+    this.tableKeys -= conn.bucketKeys.length;
     for (const key of conn.bucketKeys) {
-      const slot = key & TABLE_MASK;
+      const slot = key & this.tableMask;
       const e = this.table[slot];
       if (e === conn) this.table[slot] = undefined;
       else if (Array.isArray(e)) {
@@ -674,6 +712,13 @@ function roundTs(us: number): number {
 /** Milliseconds from microseconds, to the microsecond. */
 function ms(us: number): number {
   return Math.round(us) / 1000;
+}
+
+function insertIntoBucket(table: Array<Connection | Connection[] | undefined>, slot: number, conn: Connection): void {
+  const e = table[slot];
+  if (e === undefined) table[slot] = conn;
+  else if (Array.isArray(e)) e.push(conn);
+  else table[slot] = [e, conn];
 }
 
 /** Direction-independent key of a 4-tuple. */

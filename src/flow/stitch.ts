@@ -145,13 +145,17 @@ export function copyHash(f: CopyFields): number {
   return (h ^ f.payloadHash ^ (h >>> 15)) | 0;
 }
 
-/** Buckets of the stitch table (a power of two): live packets are those of the last window only. */
-const TABLE_BITS = 17;
+/**
+ * Buckets of the stitch table at first (a power of two): live packets are those of the last
+ * window only — a few thousand at most at ordinary rates — and a small table stays in the
+ * CPU's cache. It doubles whenever the live packets outnumber half its buckets.
+ */
+const INITIAL_TABLE_BITS = 12;
 
 export class PacketStitcher {
   /** Hash table: bucket → newest live packet, older ones of the bucket chained by `nextSameHash`. */
-  private readonly table: Array<StitchedPacket | null> = new Array<StitchedPacket | null>(1 << TABLE_BITS).fill(null);
-  private readonly mask = (1 << TABLE_BITS) - 1;
+  private table: Array<StitchedPacket | null> = new Array<StitchedPacket | null>(1 << INITIAL_TABLE_BITS).fill(null);
+  private mask = (1 << INITIAL_TABLE_BITS) - 1;
   /** Live packets in arrival order: a ring (power-of-two capacity, grown when full), to expire them after the window. */
   private ring: Array<StitchedPacket | null> = new Array<StitchedPacket | null>(1024).fill(null);
   private ringHead = 0;
@@ -260,6 +264,31 @@ export class PacketStitcher {
     }
     this.ring[(this.ringHead + this.ringCount) & (this.ring.length - 1)] = packet;
     this.ringCount++;
+    if (this.ringCount > (this.mask + 1) >> 1) this.growTable();
+  }
+
+  /** Doubles the table and chains the live packets again, oldest first (so each bucket's newest stays first). */
+  private growTable(): void {
+    const size = (this.mask + 1) * 2;
+    const table = new Array<StitchedPacket | null>(size).fill(null);
+    const mask = size - 1;
+    const ring = this.ring;
+    const ringMask = ring.length - 1;
+    for (let i = 0; i < this.ringCount; i++) {
+      const p = ring[(this.ringHead + i) & ringMask]!;
+      const bucket = p.hash & mask;
+      const older = table[bucket];
+      p.nextSameHash = older;
+      p.nextSerial = older === null ? -1 : older.serial!;
+      table[bucket] = p;
+    }
+    this.table = table;
+    this.mask = mask;
+  }
+
+  /** Buckets in the table (for tests). */
+  get tableSize(): number {
+    return this.mask + 1;
   }
 
   private expire(nowUs: number): void {

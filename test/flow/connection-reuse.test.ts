@@ -121,3 +121,28 @@ test('a late copy of a packet of a connection summarised and reused since does n
   assert.equal(second.observations, b.frames.length, 'only its own copies');
   assert.equal(second.packets * 3, b.frames.length);
 });
+
+test('thousands of connections open at once (the tables grow): every packet still finds its own connection', async () => {
+  const convs: Conversation[] = [];
+  for (let i = 0; i < 3000; i++) {
+    // Distinct ISNs, as real connections have (identical packets 10 µs apart would be one packet to the stitcher).
+    const c = new Conversation({ client: [`10.8.${i >> 8}.${i & 255}`, 30000 + (i % 7)], server: ['172.31.5.20', 80], startUs: 1_764_000_000_000_000 + i * 10, clientIsn: 1_000_000 + i * 99_991, serverIsn: 500_000_000 + i * 77_777, ...dockerPath() });
+    c.handshake().wait(100_000).send('client', `GET /i/${i} HTTP/1.1\r\nHost: h\r\n\r\n`).send('server', 'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n').close();
+    convs.push(c);
+  }
+  const { analysis } = await analyzeCapture(Readable.from([Buffer.from(pcapBytes(merge(...convs), 'sll2'))]), { ifmap: parseIfmap(CRAFTED_IFMAP), maxKept: 10_000 });
+  assert.equal(analysis.connections.length, 3000);
+  assert.equal(analysis.exchanges.length, 3000);
+  for (const [i, c] of analysis.connections.entries()) {
+    assert.equal(c.client.address, `10.8.${i >> 8}.${i & 255}`);
+    assert.equal(c.handshakeSeen, true);
+    assert.equal(c.observations, 3 * c.packets);
+    assert.deepEqual(c.nat.map((m) => `${m.from} → ${m.to}`), ['172.31.5.20:80 → 172.17.0.2:8080']);
+  }
+  for (const [i, x] of analysis.exchanges.entries()) {
+    assert.equal(x.request?.target, `/i/${i}`);
+    assert.equal(x.client.address, `10.8.${i >> 8}.${i & 255}`);
+    assert.equal(x.response?.status, 200);
+  }
+  assert.equal(analysis.anomalies.length, 0);
+});

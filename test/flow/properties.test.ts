@@ -156,6 +156,22 @@ test('stitcher: packets out of the window are reused unless retained; a stale ch
   }
 });
 
+test('stitcher: thousands of packets inside one window — the table grows, every copy still folds into its own packet', () => {
+  const s = new PacketStitcher(50_000);
+  const before = s.tableSize;
+  const firsts = [];
+  for (let i = 0; i < 20_000; i++) firsts.push(s.stitch(fields({ seq: i * 7, ipId: i & 0xffff }), 9, 1_000_000 + i));
+  assert.ok(s.tableSize > before && s.tableSize >= 20_000, `table ${before} → ${s.tableSize}`);
+  assert.equal(new Set(firsts).size, 20_000);
+  // Copies at another point, newest first and then oldest first, each one µs later.
+  for (let i = 19_999; i >= 10_000; i--) assert.equal(s.stitch(fields({ seq: i * 7, ipId: i & 0xffff }), 10, 1_020_000 + (20_000 - i)), firsts[i], `copy ${i}`);
+  for (let i = 0; i < 10_000; i++) assert.equal(s.stitch(fields({ seq: i * 7, ipId: i & 0xffff }), 10, 1_030_000 + i), firsts[i], `copy ${i}`);
+  assert.equal(s.stitched, 20_000);
+  // Out of the window the same fields are a new packet.
+  s.stitch(fields({ seq: 0, ipId: 0 }), 10, 1_200_000);
+  assert.equal(s.lastWasFirst, true);
+});
+
 test('stitcher: a released packet is reused only once out of the window, and only once', () => {
   const s = new PacketStitcher(50_000);
   const p0 = 1_000_000;
