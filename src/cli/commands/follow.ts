@@ -127,10 +127,20 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   return result.verdict.exitCode;
 }
 
+/**
+ * Renders the HTML report of `result` and writes it to `file`. A failure to render is thrown
+ * as is (a fresh result that cannot be drawn is a bug; `flowtrace report` checks a saved one
+ * itself); only a failure to write is the path's fault.
+ */
 export function writeReport(io: CliIO, file: string, result: FollowResult): string {
+  return writeReportHtml(io, file, renderHtmlReport(result));
+}
+
+/** Writes an already rendered report to `file` (resolved against the CLI's cwd); returns the path. */
+export function writeReportHtml(io: CliIO, file: string, html: string): string {
   const target = path.resolve(io.cwd, file);
   try {
-    writeFileSync(target, renderHtmlReport(result));
+    writeFileSync(target, html);
   } catch (err) {
     throw new InputError(`cannot write the report to ${target}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'give a writable path, e.g. --report /tmp/flowtrace-report.html');
   }

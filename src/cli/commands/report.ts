@@ -6,10 +6,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { FOLLOW_SCHEMA_VERSION, type FollowResult } from '../../follow/index.js';
+import { renderHtmlReport } from '../../report/index.js';
 import { EXIT, InputError, UsageError } from '../../errors.js';
 import type { CliIO } from '../io.js';
 import { parseCommandArgs } from '../args.js';
-import { writeReport } from './follow.js';
+import { writeReportHtml } from './follow.js';
 
 const HELP = `usage: flowtrace report RESULT.json [-o FILE.html]
 
@@ -60,8 +61,16 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     throw new InputError(`${input} is not JSON: ${(err as Error).message}`, 'make one with: flowtrace follow URL --json > result.json');
   }
   const result = asFollowResult(json, input);
+  // The shape check above looks at the top level only: a result edited by hand, cut short and
+  // closed again, or from a build with another layout can still fail deeper in the drawing.
+  let html: string;
+  try {
+    html = renderHtmlReport(result);
+  } catch (err) {
+    throw new InputError(`${input} is not a complete follow result (drawing it failed: ${(err as Error).message})`, 'was it edited or cut short? make a new one with: flowtrace follow URL --json > result.json');
+  }
   const out = values.output ?? input.replace(/\.json$/i, '') + '.html';
-  const written = writeReport(io, out, result);
+  const written = writeReportHtml(io, out, html);
   io.stdout(`report: ${written}\n`);
   return EXIT.ok;
 }

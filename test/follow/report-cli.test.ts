@@ -1,0 +1,55 @@
+/**
+ * `flowtrace report` on saved results that are JSON and pass the top-level check but cannot be
+ * drawn (edited by hand, a field cut out): one INPUT error naming the file, exit 3 — not
+ * "cannot write the report" with a hint about the output path.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { main } from '../../src/cli/main.js';
+import { memoryIO } from '../../src/cli/io.js';
+import { EXIT } from '../../src/errors.js';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'ftt-report-cli-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const healthy = JSON.parse(readFileSync(new URL('../data/follow/healthy.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+
+async function report(name: string, result: unknown): Promise<{ code: number; err: string; out: string }> {
+  writeFileSync(path.join(dir, `${name}.json`), JSON.stringify(result));
+  const io = memoryIO();
+  io.cwd = dir;
+  const code = await main(['report', `${name}.json`], io);
+  return { code, err: io.err.join(''), out: io.out.join('') };
+}
+
+test('the untouched saved result is drawn', async () => {
+  const r = await report('whole', healthy);
+  assert.equal(r.code, EXIT.ok, r.err);
+  assert.ok(existsSync(path.join(dir, 'whole.html')));
+});
+
+for (const [name, edit] of [
+  ['empty-request', (v: Record<string, unknown>) => ({ ...v, requests: [{}] })],
+  ['dns-cut', (v: Record<string, unknown>) => ({ ...v, dns: { status: 'ok' } })],
+  ['empty-row', (v: Record<string, unknown>) => ({ ...v, verdict: { rows: [{}] } })],
+] as const) {
+  test(`a result that cannot be drawn (${name}) is an input error about the file, not the output path`, async () => {
+    const r = await report(name, edit(healthy));
+    assert.equal(r.code, EXIT.input);
+    assert.match(r.err, new RegExp(`^error\\[INPUT\\]: ${name}\\.json is not a complete follow result \\(drawing it failed: .+\\)\\nhint: was it edited or cut short\\?`));
+    assert.doesNotMatch(r.err, /cannot write/);
+    assert.equal(r.err.split('\n').length, 3, 'one error line, one hint line');
+    assert.ok(!existsSync(path.join(dir, `${name}.html`)), 'nothing written');
+  });
+}
+
+test('an unwritable output path is still the path\'s error', async () => {
+  writeFileSync(path.join(dir, 'ok.json'), JSON.stringify(healthy));
+  const io = memoryIO();
+  io.cwd = dir;
+  const code = await main(['report', 'ok.json', '-o', path.join(dir, 'no-such-dir', 'x.html')], io);
+  assert.equal(code, EXIT.input);
+  assert.match(io.err.join(''), /cannot write the report to .*no-such-dir/);
+});
