@@ -6,13 +6,27 @@ import { UsageError } from '../errors.js';
  * parseArgs for `flowtrace COMMAND`. node:util's messages can span several lines; errors are
  * one line, so the first line is the message and its advice for values starting with '-'
  * (when it gives one) is the hint; otherwise the hint points at the command's --help.
+ *
+ * An unknown option is `unknown option '-L'`: node's own sentence goes on about positional
+ * arguments after '--', which misleads someone who typed a curl or traceroute flag.
+ * `unsupported` gives such flags their own hint (what flowtrace does instead).
  */
-export function parseCommandArgs<T extends ParseArgsConfig>(command: string, config: T, hint?: string): ReturnType<typeof parseArgs<T>> {
+export function parseCommandArgs<T extends ParseArgsConfig>(
+  command: string,
+  config: T,
+  hint?: string,
+  unsupported: Readonly<Record<string, string>> = {},
+): ReturnType<typeof parseArgs<T>> {
   try {
     return parseArgs(config);
   } catch (err) {
     const [first, ...rest] = (err as Error).message.split('\n');
+    const helpHint = `run \`flowtrace ${command} --help\` for the options`;
+    const unknown = (err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /^Unknown option '([^']+)'/.exec(first ?? '')?.[1] : undefined;
+    if (unknown !== undefined) {
+      throw new UsageError(`unknown option '${unknown}'`, (Object.hasOwn(unsupported, unknown) ? unsupported[unknown] : undefined) ?? hint ?? helpHint, { option: unknown });
+    }
     const dashAdvice = rest.find((l) => l.startsWith('To specify an option argument'));
-    throw new UsageError(first ?? 'bad arguments', hint ?? dashAdvice ?? `run \`flowtrace ${command} --help\` for the options`);
+    throw new UsageError(first ?? 'bad arguments', hint ?? dashAdvice ?? helpHint);
   }
 }

@@ -27,3 +27,22 @@ test('other errors point at the command help, or at the given hint', () => {
   assert.throws(() => parseCommandArgs('dns', { args: ['--bogus'], options }), (e: unknown) => e instanceof UsageError && e.hint === 'run `flowtrace dns --help` for the options');
   assert.throws(() => parseCommandArgs('agent', { args: ['x'], options: {} }, 'takes no arguments'), (e: unknown) => e instanceof UsageError && e.hint === 'takes no arguments');
 });
+
+test("an unknown option is one short sentence, without node's advice about positionals after '--'", () => {
+  for (const args of [['-L'], ['-vL'], ['--bogus'], ['--bogus=3']]) {
+    assert.throws(() => parseCommandArgs('http', { args, allowPositionals: true, options }), (e: unknown) => {
+      assert.ok(e instanceof UsageError);
+      assert.match(e.message, /^unknown option '(-L|--bogus)'$/);
+      assert.equal(e.hint, 'run `flowtrace http --help` for the options');
+      return true;
+    });
+  }
+});
+
+test('a flag of another tool gets the hint the command gives for it', () => {
+  const unsupported = { '-L': 'flowtrace does not follow redirects' };
+  assert.throws(() => parseCommandArgs('http', { args: ['-vL'], allowPositionals: true, options }, undefined, unsupported),
+    (e: unknown) => e instanceof UsageError && e.message === "unknown option '-L'" && e.hint === 'flowtrace does not follow redirects');
+  assert.throws(() => parseCommandArgs('http', { args: ['--toString'], allowPositionals: true, options }, undefined, unsupported),
+    (e: unknown) => e instanceof UsageError && e.hint === 'run `flowtrace http --help` for the options', 'only own keys of the map');
+});
