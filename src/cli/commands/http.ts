@@ -41,6 +41,10 @@ options:
   -w, --write-out FORMAT    print only FORMAT with curl's variables: %{http_code} %{time_connect}
                             %{time_starttransfer} %{time_total} %{remote_ip} %{json} … (@FILE reads it)
   -s, --silent              accepted for curl command lines (there is no progress meter)
+  -S, --show-error          accepted for curl command lines (errors are always shown)
+  -f, --fail                accepted for curl command lines (a 4xx/5xx always exits 1)
+  -o /dev/null              accepted for curl command lines (the body is never printed);
+                            another FILE is refused: flowtrace does not save the body
   --json                    print the result as JSON
 exit codes: 0 response 1xx-3xx; 1 response 4xx/5xx; 6 no response (DNS, refused, reset,
 timeout, TLS, bad HTTP); 2 usage; 3 unreadable --cacert, --data or -w file (docs/http.md)
@@ -64,19 +68,23 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       'user-agent': { type: 'string', short: 'A' },
       'write-out': { type: 'string', short: 'w' },
       silent: { type: 'boolean', short: 's' },
+      'show-error': { type: 'boolean', short: 'S' },
+      fail: { type: 'boolean', short: 'f' },
+      output: { type: 'string', short: 'o' },
       data: { type: 'string', short: 'd', multiple: true },
       'data-binary': { type: 'string', multiple: true },
       json: { type: 'boolean' },
       verbose: { type: 'boolean', short: 'v' },
       help: { type: 'boolean', short: 'h' },
     },
-  });
+  }, undefined, CURL_FLAGS_NOT_SUPPORTED);
   const { values, positionals } = parsed;
   if (values.help) {
     io.stdout(HELP);
     return EXIT.ok;
   }
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'http needs a URL' : `http takes one URL, got ${positionals.length}`, 'flowtrace http https://example.com/ [--resolve example.com:443:10.0.0.5]');
+  if (values.output !== undefined && values.output !== '/dev/null') throw new UsageError(`-o ${values.output}: flowtrace does not save the response body`, 'the body is never printed (the report shows its first bytes), so -o /dev/null is accepted; to save the body use curl -o FILE');
   if (values.cacert !== undefined && values.insecure) throw new UsageError('--cacert and --insecure together', 'give one: --cacert FILE to verify with your CA, or --insecure to skip verification');
   if (values.timeout !== undefined && values['max-time'] !== undefined) throw new UsageError('--timeout and --max-time together', 'they are the same deadline (curl calls it -m/--max-time): give one');
   const timeoutFlag = values.timeout !== undefined ? '--timeout' : '--max-time';
@@ -127,6 +135,16 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   }
   return exitCode;
 }
+
+/** curl's flags with no flowtrace equivalent, and what to do instead (docs/http.md). */
+const CURL_FLAGS_NOT_SUPPORTED: Readonly<Record<string, string>> = {
+  '-L': 'flowtrace makes one request and does not follow redirects: run it again on the Location header it shows',
+  '--location': 'flowtrace makes one request and does not follow redirects: run it again on the Location header it shows',
+  '-i': 'the response headers are always shown (the body is not printed); -v shows them as curl -v does',
+  '--include': 'the response headers are always shown (the body is not printed); -v shows them as curl -v does',
+  '-u': "give the header yourself: -H 'Authorization: Basic …' (it is redacted in the output)",
+  '--user': "give the header yourself: -H 'Authorization: Basic …' (it is redacted in the output)",
+};
 
 /** `-w @FILE` (or `@-`, stdin), as curl. */
 async function readWriteOutFile(path: string, io: CliIO): Promise<string> {
