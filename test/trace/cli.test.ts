@@ -102,3 +102,33 @@ test('--help', () => {
   assert.match(r.stdout, /usage: flowtrace trace HOST/);
   assert.match(r.stdout, /--proto P/);
 });
+
+test("traceroute's and mtr's short flags: -I/-T/-U pick the protocol, -c is --rounds, -n and -r are accepted", { skip: ROOT_SKIP }, () => {
+  const cases: Array<[string[], { proto: string; port: number | null; rounds: number; maxTtl: number }]> = [
+    [['-I', '-n'], { proto: 'icmp', port: null, rounds: 3, maxTtl: 30 }],
+    [['-T', '-p', '9', '-m', '5'], { proto: 'tcp', port: 9, rounds: 3, maxTtl: 5 }],
+    [['-U', '-q', '1', '-w', '1'], { proto: 'udp', port: 33434, rounds: 1, maxTtl: 30 }],
+    [['-r', '-c', '2', '-I'], { proto: 'icmp', port: null, rounds: 2, maxTtl: 30 }],
+    [['-nI', '--proto', 'icmp'], { proto: 'icmp', port: null, rounds: 3, maxTtl: 30 }],
+  ];
+  for (const [flags, want] of cases) {
+    const r = cli([...flags, '127.0.0.1', '--json']);
+    assert.equal(r.code, 0, `${flags.join(' ')}: ${r.stderr}`);
+    const result = JSON.parse(r.stdout) as TraceResult;
+    assert.deepEqual({ proto: result.proto, port: result.port, rounds: result.rounds, maxTtl: result.maxTtl }, want, flags.join(' '));
+    assert.equal(result.traces[0].hops[0].sent, want.rounds);
+  }
+});
+
+test('two protocol picks, or -q with -c, are usage errors', () => {
+  for (const [flags, message] of [
+    [['-I', '-T'], /two probe protocols: icmp and tcp/],
+    [['-U', '--proto', 'tcp'], /two probe protocols: tcp and udp/],
+    [['-q', '2', '-c', '2'], /-q\/--rounds and -c together/],
+  ] as Array<[string[], RegExp]>) {
+    const r = cli([...flags, '127.0.0.1']);
+    assert.equal(r.code, 2, flags.join(' '));
+    assert.match(r.stderr, /^error\[USAGE\]: .*\nhint: .*\n$/);
+    assert.match(r.stderr, message);
+  }
+});

@@ -1,6 +1,7 @@
 /**
  * `flowtrace trace HOST [--proto tcp|udp|icmp] [--port N] [--max-ttl N] [--rounds N]
- *  [--timeout S] [-4|-6] [--json]` — flowtrace's own traceroute (docs/trace.md).
+ *  [--timeout S] [-4|-6] [--json]` — flowtrace's own traceroute (docs/trace.md); traceroute/mtr
+ * short flags: -I -T -U -m -f -q -w -p -n, mtr -c -r.
  * Exit codes: 0 every address reached; 6 (network) a destination not reached (stopped,
  * unreachable, no reply) or the name does not resolve; 4 no raw-socket privilege; 2 usage;
  * 130 interrupted (the partial trace is printed).
@@ -16,14 +17,18 @@ Traces the route to HOST (a name: every address it resolves to is traced) with i
 probe engine: all TTLs in parallel, one constant flow per trace (Paris traceroute), several
 rounds for per-hop loss and RTT, replies matched through the quoted original packet.
 
-options:
-  --proto P      udp (default), tcp (SYN to the service port) or icmp (echo)
-  --port N       destination port: tcp default 80, udp default 33434
-  --max-ttl N    highest TTL / hop limit (default 30, at most 64)
-  --first-ttl N  lowest TTL (default 1)
-  --rounds N     probes per hop (default 3, at most 100): loss % and RTT min/avg/max
-  --timeout S    longest wait for a reply, seconds (default 2)
+options (traceroute's and mtr's short flags in brackets):
+  --proto P      udp (default), tcp (SYN to the service port) or icmp (echo)   [-P P]
+  -I, -T, -U     --proto icmp, tcp, udp (traceroute -I / -T / -U)
+  --port N       destination port: tcp default 80, udp default 33434           [-p N]
+  --max-ttl N    highest TTL / hop limit (default 30, at most 64)              [-m N]
+  --first-ttl N  lowest TTL (default 1)                                        [-f N]
+  --rounds N     probes per hop (default 3, at most 100): loss % and RTT       [-q N, mtr -c N]
+                 min/avg/max
+  --timeout S    longest wait for a reply, seconds (default 2)                 [-w S]
   -4, -6         only IPv4 / only IPv6 addresses of HOST
+  -n, -r         accepted: hops are never looked up by name (traceroute -n),
+                 the output is always mtr's report (mtr -r)
   --json         print the result as JSON (schema flowtrace.trace/1)
 needs root or CAP_NET_RAW (raw sockets).
 exit codes: 0 reached; 6 not reached or unknown host; 4 no privilege; 2 usage; 130 interrupted
@@ -46,6 +51,12 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       'max-ttl': { type: 'string', short: 'm' },
       'first-ttl': { type: 'string', short: 'f' },
       rounds: { type: 'string', short: 'q' },
+      count: { type: 'string', short: 'c' },
+      icmp: { type: 'boolean', short: 'I' },
+      tcp: { type: 'boolean', short: 'T' },
+      udp: { type: 'boolean', short: 'U' },
+      numeric: { type: 'boolean', short: 'n' },
+      report: { type: 'boolean', short: 'r' },
       timeout: { type: 'string', short: 'w' },
       '4': { type: 'boolean' },
       '6': { type: 'boolean' },
@@ -58,7 +69,11 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   if (parsed.positionals.length !== 1) {
     throw new UsageError(parsed.positionals.length === 0 ? 'trace needs a HOST' : `trace takes one HOST, got ${parsed.positionals.length}`, 'usage: flowtrace trace HOST [--proto tcp|udp|icmp] [--port N] …');
   }
-  const proto = (v.proto ?? 'udp').toLowerCase();
+  // traceroute's -I / -T / -U pick the protocol as --proto does; two different picks are refused.
+  const picked = [...new Set([...(v.proto !== undefined ? [v.proto.toLowerCase()] : []), ...(v.icmp ? ['icmp'] : []), ...(v.tcp ? ['tcp'] : []), ...(v.udp ? ['udp'] : [])])];
+  if (picked.length > 1) throw new UsageError(`two probe protocols: ${picked.join(' and ')}`, 'give one of --proto P, -I (icmp), -T (tcp), -U (udp)');
+  if (v.rounds !== undefined && v.count !== undefined) throw new UsageError('-q/--rounds and -c together', 'they are the same count of probes per hop (mtr calls it -c): give one');
+  const proto = picked[0] ?? 'udp';
   if (proto !== 'udp' && proto !== 'tcp' && proto !== 'icmp') throw new UsageError(`unknown probe protocol '${v.proto}'`, 'use --proto tcp, udp or icmp');
   if (v['4'] && v['6']) throw new UsageError('-4 and -6 together', 'give one of them, or neither for every address');
   let timeoutMs: number | undefined;
@@ -73,7 +88,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     port: intOption('port', v.port),
     maxTtl: intOption('max-ttl', v['max-ttl']),
     firstTtl: intOption('first-ttl', v['first-ttl']),
-    rounds: intOption('rounds', v.rounds),
+    rounds: v.count !== undefined ? intOption('count', v.count) : intOption('rounds', v.rounds),
     timeoutMs,
     family: v['4'] ? 4 : v['6'] ? 6 : undefined,
     signal: controller.signal,
