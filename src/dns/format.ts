@@ -12,9 +12,18 @@ function fqdn(name: string): string {
 
 const NAME_DATA_TYPES = new Set(['CNAME', 'DNAME', 'NS', 'PTR']);
 
+/** A record's data as dig prints it: names as FQDNs (with the trailing dot). */
+function recordData(r: DnsRecord): string {
+  return NAME_DATA_TYPES.has(r.type) ? fqdn(r.data) : r.type === 'MX' || r.type === 'SRV' ? r.data.replace(/(\S+)$/, (n) => fqdn(n)) : r.data;
+}
+
 function recordLine(r: DnsRecord, nameWidth: number): string {
-  const data = NAME_DATA_TYPES.has(r.type) ? fqdn(r.data) : r.type === 'MX' || r.type === 'SRV' ? r.data.replace(/(\S+)$/, (n) => fqdn(n)) : r.data;
-  return `${fqdn(r.name).padEnd(nameWidth)}  ${String(r.ttl).padStart(6)}  IN  ${r.type.padEnd(6)} ${data}`;
+  return `${fqdn(r.name).padEnd(nameWidth)}  ${String(r.ttl).padStart(6)}  IN  ${r.type.padEnd(6)} ${recordData(r)}`;
+}
+
+/** `dig +short`: the data of every answer record, one per line (CNAME targets, then addresses); empty when none. */
+export function renderDnsShort(result: DnsResult): string {
+  return result.answers.map((r) => `${recordData(r)}\n`).join('');
 }
 
 function flagsText(q: DnsQueryResult): string {

@@ -7,5 +7,5 @@ export type { ResolverConfig } from './resolvconf.js';
 export { socketTransport, TransportFailure } from './transport.js';
 export type { DnsTransport, TransportFailureKind } from './transport.js';
 export { buildQuery, decodeMessage, QUERY_TYPES } from './records.js';
-export { renderDnsResult } from './format.js';
+export { renderDnsResult, renderDnsShort } from './format.js';
 export type * from './types.js';
