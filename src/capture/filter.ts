@@ -15,6 +15,7 @@ import { createReadStream } from 'node:fs';
 import { PassThrough, type Readable } from 'node:stream';
 import { CaptureError, CaptureFormatError, InputError, MissingDependencyError } from '../errors.js';
 import { CaptureParser } from './parser.js';
+import { refuseTerminal } from './read.js';
 import type { CaptureInterface } from './types.js';
 
 /** The most of tcpdump's stderr kept for an error message. */
@@ -40,6 +41,7 @@ export interface FilteredCapture {
 export function filterCapture(input: string | NodeJS.ReadableStream, filter: readonly string[], signal?: AbortSignal): FilteredCapture {
   const expression = filter.join(' ');
   const path = typeof input === 'string' ? input : '-';
+  if (typeof input !== 'string') refuseTerminal(input);
   const child: ChildProcess = spawn('tcpdump', ['-r', '-', '-w', '-', '-U', ...filter], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.setEncoding('utf8');

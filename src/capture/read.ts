@@ -34,11 +34,7 @@ export async function readCapture(input: string | NodeJS.ReadableStream, events:
   const parser = new CaptureParser(events);
   const signal = options.signal;
   signal?.throwIfAborted();
-  if (input === '-') {
-    // Reading a capture from a terminal would wait forever for bytes nobody types.
-    if (process.stdin.isTTY) throw new InputError('stdin is a terminal, not a capture', 'pipe a capture in, e.g. tcpdump -i any -w - | flowtrace read -, or give a file name');
-    return readStream(process.stdin, parser, signal);
-  }
+  if (input === '-') return readStream(process.stdin, parser, signal);
   if (typeof input !== 'string') return readStream(input, parser, signal);
   let handle: FileHandle;
   try {
@@ -84,7 +80,18 @@ export async function readCapture(input: string | NodeJS.ReadableStream, events:
   return parser.end();
 }
 
+/**
+ * Reading a capture from a terminal would wait forever for bytes nobody types: a stream that
+ * is a TTY (stdin not redirected, `flowtrace read -` typed alone) is refused at once.
+ */
+export function refuseTerminal(stream: NodeJS.ReadableStream): void {
+  if ((stream as { isTTY?: boolean }).isTTY === true) {
+    throw new InputError('stdin is a terminal, not a capture', 'pipe a capture in, e.g. tcpdump -i any -w - | flowtrace read -, or give a file name');
+  }
+}
+
 async function readStream(stream: NodeJS.ReadableStream, parser: CaptureParser, signal: AbortSignal | undefined): Promise<ReadSummary> {
+  refuseTerminal(stream);
   const onAbort = (): void => {
     // Ends the for-await below; the check after it turns it into the abort reason.
     (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
