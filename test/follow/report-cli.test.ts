@@ -53,3 +53,26 @@ test('an unwritable output path is still the path\'s error', async () => {
   assert.equal(code, EXIT.input);
   assert.match(io.err.join(''), /cannot write the report to .*no-such-dir/);
 });
+
+test('follow --report to a path that cannot be written fails before the walk: no request is sent', async () => {
+  const { createServer } = await import('node:http');
+  let requests = 0;
+  const server = createServer((_req, res) => { requests++; res.end('ok'); });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as import('node:net').AddressInfo).port;
+  try {
+    for (const [target, problem] of [[path.join(dir, 'no-such-dir', 'r.html'), 'ENOENT'], [dir, 'EISDIR']] as const) {
+      for (const json of [[], ['--json']]) {
+        const io = memoryIO();
+        io.cwd = dir;
+        const code = await main(['follow', `http://127.0.0.1:${port}/`, '--once', '--timeout', '3', '--report', target, ...json], io);
+        assert.equal(code, EXIT.input, io.err.join(''));
+        assert.equal(io.err.join(''), `error[INPUT]: cannot write the report to ${target}: ${problem}\nhint: give a writable path, e.g. --report /tmp/flowtrace-report.html\n`);
+        assert.equal(io.out.join(''), '');
+      }
+    }
+    assert.equal(requests, 0, 'the walk never started');
+  } finally {
+    server.close();
+  }
+});

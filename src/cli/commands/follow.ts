@@ -4,7 +4,7 @@
  * Exit codes (docs/follow.md): 0 the application answered 2xx/3xx; 10–16 the first failing
  * layer (FOLLOW_EXIT); 2 usage; 130 interrupted.
  */
-import { writeFileSync } from 'node:fs';
+import { accessSync, constants as fsConstants, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { follow } from '../../follow/index.js';
 import type { FollowResult, TraceProto } from '../../follow/index.js';
@@ -92,6 +92,10 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     throw new UsageError(`unknown --server '${values.server}'`, 'targets: ssh://user@host[:port], netns:NODE (the lab: netns:ec2), local');
   }
 
+  // A report that cannot be written is found out now, not after the whole walk (whose result
+  // would be lost behind the error).
+  if (values.report !== undefined) checkReportTarget(io, values.report);
+
   // Progress on a TTY only (stderr, so --json on stdout stays clean) — and only when stderr,
   // where it is drawn, is that terminal too (`2>file` must not fill the file with frames).
   const progress = io.isTTY && process.stderr.isTTY === true && !values.json;
@@ -134,6 +138,19 @@ export async function run(args: string[], io: CliIO): Promise<number> {
  */
 export function writeReport(io: CliIO, file: string, result: FollowResult): string {
   return writeReportHtml(io, file, renderHtmlReport(result));
+}
+
+/** Throws the error writeReportHtml would, when `file`'s folder is missing or not writable, or `file` is a folder. */
+export function checkReportTarget(io: CliIO, file: string): void {
+  const target = path.resolve(io.cwd, file);
+  let problem: string | null = null;
+  try {
+    accessSync(path.dirname(target), fsConstants.W_OK);
+    if (statSync(target, { throwIfNoEntry: false })?.isDirectory()) problem = 'EISDIR';
+  } catch (err) {
+    problem = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+  }
+  if (problem !== null) throw new InputError(`cannot write the report to ${target}: ${problem}`, 'give a writable path, e.g. --report /tmp/flowtrace-report.html');
 }
 
 /** Writes an already rendered report to `file` (resolved against the CLI's cwd); returns the path. */
