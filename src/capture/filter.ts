@@ -15,7 +15,7 @@ import { createReadStream } from 'node:fs';
 import { PassThrough, type Readable } from 'node:stream';
 import { CaptureError, CaptureFormatError, InputError, MissingDependencyError } from '../errors.js';
 import { CaptureParser } from './parser.js';
-import { refuseTerminal } from './read.js';
+import { isPipe, openPipe, refuseTerminal } from './read.js';
 import type { CaptureInterface } from './types.js';
 
 /** The most of tcpdump's stderr kept for an error message. */
@@ -46,7 +46,9 @@ export function filterCapture(input: string | NodeJS.ReadableStream, filter: rea
   let stderr = '';
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (t: string) => { if (stderr.length < MAX_STDERR_CHARS) stderr += t; });
-  const source: NodeJS.ReadableStream = typeof input === 'string' ? createReadStream(input, { highWaterMark: READ_CHUNK_BYTES }) : input;
+  /** Ended by stop() or `signal`: releases a FIFO still waiting for its writer (read.ts openPipe). */
+  const stopping = new AbortController();
+  const source: NodeJS.ReadableStream = typeof input === 'string' ? openSource(input, stopping.signal) : input;
 
   const sniffed: CaptureInterface[] = [];
   const sniffer = new CaptureParser({ onPacket: () => {}, onInterface: (i) => { sniffed.push({ ...i }); } });
@@ -74,7 +76,8 @@ export function filterCapture(input: string | NodeJS.ReadableStream, filter: rea
     }
   });
   source.on('error', (err: NodeJS.ErrnoException) => {
-    openError = err.code === 'ENOENT'
+    openError = err instanceof InputError ? err
+      : err.code === 'ENOENT'
       ? new InputError(`cannot read ${path}: no such file`, 'check the path (use - to read from stdin)', { path })
       : err.code === 'EISDIR'
       ? new InputError(`cannot read ${path}: it is a directory`, 'give a capture file, e.g. one written by tcpdump -w', { path })
@@ -111,10 +114,30 @@ export function filterCapture(input: string | NodeJS.ReadableStream, filter: rea
   });
   // Errors on the output side surface through `done`.
   done.catch(() => { output.end(); });
-  const stop = (): void => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM'); };
+  const stop = (): void => {
+    stopping.abort(new Error('stopped'));
+    if (typeof input === 'string') (source as PassThrough).destroy();
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  };
   signal?.addEventListener('abort', stop, { once: true });
   void done.finally(() => signal?.removeEventListener('abort', stop)).catch(() => {});
   return { output, done, originalInterfaces: () => sniffed, stop };
+}
+
+/**
+ * A file as a stream; a FIFO through openPipe, whose reads the event loop does, so stop()
+ * ends them (createReadStream's would hold a thread-pool thread, and the process, until the
+ * writer writes or closes).
+ */
+function openSource(file: string, stopped: AbortSignal): NodeJS.ReadableStream {
+  const out = new PassThrough({ highWaterMark: READ_CHUNK_BYTES });
+  void isPipe(file).then(async (pipe) => {
+    const inner: Readable = pipe ? (await openPipe(file, stopped)) as Readable : createReadStream(file, { highWaterMark: READ_CHUNK_BYTES });
+    inner.on('error', (err: Error) => out.destroy(err));
+    out.on('close', () => inner.destroy());
+    inner.pipe(out);
+  }).catch((err: Error) => out.destroy(err));
+  return out;
 }
 
 /**

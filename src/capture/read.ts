@@ -2,7 +2,10 @@
  * readCapture: drives a CaptureParser from a file (read into one reused buffer: no
  * allocation per chunk), from stdin (`-`) or from any readable stream.
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import { closeSync, constants as fsConstants, open as openFd, close as closeFd, openSync } from 'node:fs';
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import { Socket } from 'node:net';
+import { isatty } from 'node:tty';
 import { InputError } from '../errors.js';
 import { CaptureParser } from './parser.js';
 import type { CaptureEvents, ReadSummary } from './types.js';
@@ -36,11 +39,16 @@ export async function readCapture(input: string | NodeJS.ReadableStream, events:
   signal?.throwIfAborted();
   if (input === '-') return readStream(process.stdin, parser, signal);
   if (typeof input !== 'string') return readStream(input, parser, signal);
+  if (await isPipe(input)) return readStream(await openPipe(input, signal), parser, signal);
   let handle: FileHandle;
   try {
     handle = await open(input, 'r');
   } catch (err) {
     throw openError(input, err as NodeJS.ErrnoException);
+  }
+  if (isatty(handle.fd)) {
+    await handle.close();
+    throw terminalError(input);
   }
   try {
     // Plain Uint8Arrays, not Buffers: packet views are made with subarray(), and
@@ -80,14 +88,61 @@ export async function readCapture(input: string | NodeJS.ReadableStream, events:
   return parser.end();
 }
 
+/** How often an aborted open of a FIFO is released again until it returns. */
+const RELEASE_RETRY_MS = 20;
+
+/** A FIFO (mkfifo, or /dev/stdin when stdin is a pipe). */
+export async function isPipe(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFIFO();
+  } catch {
+    return false; // open() says what is wrong
+  }
+}
+
+/**
+ * Opens a FIFO as a stream the event loop reads, so Ctrl-C stops it
+ * at once: a FileHandle's read of a silent pipe (and the open of a FIFO without a writer)
+ * blocks a thread-pool thread, and neither the abort nor the process's exit could end it.
+ * Opening still waits for a writer, as tcpdump -r FIFO does; an abort during that wait
+ * releases it by opening the FIFO for writing and closing it at once (no byte is written).
+ */
+export function openPipe(path: string, signal?: AbortSignal): Promise<NodeJS.ReadableStream> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    let opened = false;
+    let retry: NodeJS.Timeout | undefined;
+    const releaseOpen = (): void => {
+      if (opened) return;
+      try {
+        closeSync(openSync(path, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK));
+      } catch {
+        // ENXIO: our open has not reached the kernel yet (it runs in the thread pool): again soon.
+        retry = setTimeout(releaseOpen, RELEASE_RETRY_MS);
+      }
+    };
+    signal?.addEventListener('abort', releaseOpen, { once: true });
+    openFd(path, 'r', (err, fd) => {
+      opened = true;
+      clearTimeout(retry);
+      signal?.removeEventListener('abort', releaseOpen);
+      if (err) return reject(openError(path, err));
+      if (signal?.aborted) { closeFd(fd, () => {}); return reject(signal.reason); }
+      resolve(new Socket({ fd, readable: true, writable: false }));
+    });
+  });
+}
+
 /**
  * Reading a capture from a terminal would wait forever for bytes nobody types: a stream that
  * is a TTY (stdin not redirected, `flowtrace read -` typed alone) is refused at once.
  */
 export function refuseTerminal(stream: NodeJS.ReadableStream): void {
-  if ((stream as { isTTY?: boolean }).isTTY === true) {
-    throw new InputError('stdin is a terminal, not a capture', 'pipe a capture in, e.g. tcpdump -i any -w - | flowtrace read -, or give a file name');
-  }
+  if ((stream as { isTTY?: boolean }).isTTY === true) throw terminalError('stdin');
+}
+
+function terminalError(name: string): InputError {
+  return new InputError(`${name} is a terminal, not a capture`, 'pipe a capture in, e.g. tcpdump -i any -w - | flowtrace read -, or give a file name');
 }
 
 async function readStream(stream: NodeJS.ReadableStream, parser: CaptureParser, signal: AbortSignal | undefined): Promise<ReadSummary> {
