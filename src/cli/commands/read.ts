@@ -150,6 +150,7 @@ async function readAndPrint(io: CliIO, path: string, filter: string, skip: numbe
   let skipped = 0;
   let batch = '';
   let stdoutGone = false;
+  let flushScheduled = false;
   const flush = (): void => {
     if (batch.length === 0 || stdoutGone) return;
     try {
@@ -191,6 +192,12 @@ async function readAndPrint(io: CliIO, path: string, filter: string, skip: numbe
         batch += printer.format(record, decoded) + '\n';
       }
       if (batch.length >= OUTPUT_BATCH_CHARS) flush();
+      else if (!flushScheduled) {
+        // What one chunk of input gave is written once the reader waits for the next: a pipe
+        // from a live tcpdump (-U -w -) shows its packets as they come, not 64 KiB later.
+        flushScheduled = true;
+        setImmediate(() => { flushScheduled = false; flush(); });
+      }
       if (count >= limit) abort.abort(new Error('packet limit reached'));
     },
   };
