@@ -15,6 +15,7 @@ import { filteredCaptureStream, parseIfmap } from '../../capture/index.js';
 import { analyzeCapture, renderAnalysis, requestMatcher, FLOW_DEFAULTS, type FlowOptions } from '../../flow/index.js';
 
 const HELP = `usage: flowtrace analyze FILE|- [FILTER…] [--ifmap FILE] [--request ID] [--json]
+       flowtrace analyze -r FILE [FILTER…] [options]
 
 Reads a pcap/pcapng capture (- for stdin) and shows, for each HTTP exchange, the path of
 the request and of the response through the host — e.g.
@@ -24,6 +25,8 @@ with the µs between observation points, the NAT mapping, the handshake, and ano
 A capture made with tcpdump -i any shows each packet once per interface it crosses: those
 copies are folded into one packet with several hops.
 
+  -r FILE           the capture, spelled as in tcpdump (then every word is FILTER)
+  -n, -nn           accepted for tcpdump muscle memory (flowtrace never resolves names)
   FILTER            pcap-filter expression applied by tcpdump (e.g. host 172.31.0.10).
                     Remember the in-host legs carry the translated port (80 → 8080).
   --ifmap FILE      interface index → name map for -i any (SLL2) captures: the output of
@@ -43,6 +46,17 @@ capture (the analysis of what could be read is still printed) · 5 tcpdump missi
 · 8 bad FILTER
 `;
 
+/** tcpdump flags typed by habit that `analyze` does not take: what to do instead. */
+const PACKET_VIEW = 'analyze prints connections and exchanges, not packets: for packet lines use flowtrace read FILE';
+const TCPDUMP_FLAGS_NOT_HERE: Record<string, string> = {
+  '-c': 'analyze reads the whole capture (a connection needs its end); to look at the first packets: flowtrace read FILE -c N',
+  '-w': 'analyze writes no capture: to save the packets matching a FILTER, tcpdump -r IN -w OUT \'FILTER\'',
+  '-i': 'analyze reads a file (or - for stdin); to capture live and analyse on stop: flowtrace capture -i IFACE',
+  '-s': 'a snapshot length applies when capturing (tcpdump -s, flowtrace capture); analyze reads what the file holds',
+  '-e': `${PACKET_VIEW} -e`, '-x': `${PACKET_VIEW} -x`, '-X': `${PACKET_VIEW} -X`, '-A': `${PACKET_VIEW} -A`,
+  '-v': `${PACKET_VIEW} -v`, '-t': `${PACKET_VIEW} -t…`, '-q': `${PACKET_VIEW} -q`,
+};
+
 export async function run(args: string[], io: CliIO): Promise<number> {
   const parsed = parseCommandArgs('analyze', {
     args,
@@ -55,12 +69,17 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       'max-kept': { type: 'string' },
       'idle-timeout': { type: 'string' },
       'no-stitch': { type: 'boolean', default: false },
+      r: { type: 'string', short: 'r' },
+      n: { type: 'boolean', short: 'n', multiple: true },
       help: { type: 'boolean', short: 'h', default: false },
     },
-  });
+  }, undefined, TCPDUMP_FLAGS_NOT_HERE);
   const { values, positionals } = parsed;
   if (values.help) { io.stdout(HELP); return EXIT.ok; }
-  const [input, ...filter] = positionals;
+  // `-r FILE` as in tcpdump (then every word is FILTER), or the file as the first word.
+  const words = [...positionals];
+  const input = values.r ?? words.shift();
+  const filter = words;
   if (input === undefined) throw new UsageError('analyze needs a capture file (or - for stdin)', 'e.g. flowtrace analyze capture.pcap --ifmap capture.ifmap');
 
   const options: FlowOptions = {};

@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { CliIO } from '../io.js';
 import { parseCommandArgs } from '../args.js';
 import { EXIT, UsageError, InputError } from '../../errors.js';
-import { startCapture, readLinks, requireCaptureTools, ifmapOf, describeAttribution, livePcapngBytes, type LiveCapture, type LiveCaptureResult } from '../../capture/live/index.js';
+import { TCPDUMP_DEFAULTS, startCapture, readLinks, requireCaptureTools, ifmapOf, describeAttribution, livePcapngBytes, type LiveCapture, type LiveCaptureResult } from '../../capture/live/index.js';
 import { createDecoder } from '../../decode/index.js';
 import { renderAnalysis } from '../../flow/index.js';
 import { analyzeLivePackets, createLivePrinter, packetHopComments, isoTime } from '../../agent/index.js';
@@ -33,10 +33,23 @@ as they come, like tcpdump -i any -nn, with the interface and direction first; o
   --for DURATION    stop after DURATION (e.g. 10s, 500ms, 2m)
   --json            print one JSON document at the end instead of text
   -q, --quiet       do not print each packet
+  -n, -nn, -l       accepted for tcpdump muscle memory (no names are resolved; each packet's
+                    line is written as it comes)
   --no-follow-nat   capture exactly FILTER (by default port filters follow Docker's DNAT,
                     e.g. port 80 also captures the container's port 8080)
   --netns NAME      capture inside that network namespace (ip netns exec NAME …)
 `;
+
+/** tcpdump flags typed by habit that `capture` does not take: what to do instead. */
+const DETAIL = 'capture prints tcpdump -nn lines; for more detail write the packets with -w FILE.pcapng, then flowtrace read FILE.pcapng';
+const TCPDUMP_FLAGS_NOT_HERE: Record<string, string> = {
+  '-r': 'capture is live; to read a file: flowtrace read FILE (packets) or flowtrace analyze FILE (connections, exchanges)',
+  '-e': `${DETAIL} -e`, '-x': `${DETAIL} -x`, '-X': `${DETAIL} -X`, '-A': `${DETAIL} -A`, '-v': `${DETAIL} -v`, '-t': `${DETAIL} -t…`,
+  '-s': `flowtrace capture keeps the first ${TCPDUMP_DEFAULTS.snaplenBytes} bytes of each packet (headers and HTTP heads): drop -s`,
+  '-D': 'to list interfaces: ip -br link (or tcpdump -D)',
+  '-p': 'the engine captures on -i any, which has no promiscuous mode: drop -p',
+  '-U': 'packets are written to -w FILE.pcapng on stop, in time order: drop -U',
+};
 
 /** `10s`, `500ms`, `2m`, `1h`, or a number of seconds. */
 export function parseDuration(text: string): number {
@@ -61,11 +74,13 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       quiet: { type: 'boolean', short: 'q' },
       'no-follow-nat': { type: 'boolean' },
       netns: { type: 'string' },
+      n: { type: 'boolean', short: 'n', multiple: true },
+      l: { type: 'boolean', short: 'l' },
       help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: true,
     strict: true,
-  });
+  }, undefined, TCPDUMP_FLAGS_NOT_HERE);
   const v = parsed.values;
   if (v.help) { io.stdout(HELP); return EXIT.ok; }
   const interfaces = (v.interface ?? ['any']).flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');

@@ -39,6 +39,7 @@ options:
   -e                   print the link-level header
   -q                   short protocol lines
   -n, -nn              accepted for tcpdump muscle memory (flowtrace never resolves names)
+  -l                   accepted: lines are written as packets come (e.g. from tcpdump -U -w -)
   --ifmap FILE         ifindex → name map of the capture machine for -i any (SLL2) captures:
                        the output of \`ip -o link\`, lines "INDEX NAME", or JSON {"2":"ens5"}
   -h, --help           this help
@@ -46,6 +47,17 @@ options:
 exit codes: 0 ok, 2 usage, 3 unreadable/truncated/malformed capture, 5 tcpdump missing (filter),
 8 the filter was rejected by libpcap.
 `;
+
+/** tcpdump flags typed by habit that `read` does not take: what to do instead. */
+const TCPDUMP_FLAGS_NOT_HERE: Record<string, string> = {
+  '-w': 'read prints packets and writes no capture: to save the packets matching a FILTER, tcpdump -r IN -w OUT \'FILTER\'; to capture into a file, flowtrace capture -w FILE.pcapng',
+  '-i': 'read reads a file (or - for stdin); to capture live: flowtrace capture -i IFACE; for the interface names of an -i any capture: --ifmap FILE',
+  '-s': 'a snapshot length applies when capturing (tcpdump -s, flowtrace capture); read prints what the file holds',
+  '-D': 'to list interfaces: ip -br link (or tcpdump -D)',
+  '-F': 'give the FILTER after the file, e.g. flowtrace read x.pcap "$(cat filter.txt)"',
+  '-U': '-U matters with -w; read writes no capture (and its lines appear as packets come)',
+  '-K': 'flowtrace verifies checksums only with -v, and never drops a packet for a bad one: drop -K',
+};
 
 /** Lines are written in batches of about this many characters (one write per batch). */
 const OUTPUT_BATCH_CHARS = 64 * 1024;
@@ -74,10 +86,11 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       'print-sampling': { type: 'string' },
       T: { type: 'string', short: 'T' },
       n: { type: 'boolean', short: 'n', multiple: true },
+      l: { type: 'boolean', short: 'l' },
       ifmap: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
-  });
+  }, undefined, TCPDUMP_FLAGS_NOT_HERE);
   const v = parsed.values;
   if (v.help) {
     io.stdout(USAGE);
