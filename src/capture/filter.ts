@@ -1,6 +1,7 @@
 /**
  * Applying a pcap-filter expression (`port 80`, `host 10.0.0.1 and tcp`) to a capture with
- * libpcap itself: real `tcpdump -r - -w - -U FILTER` (argv, never a shell), whose pcap output
+ * libpcap itself: real `tcpdump -r - -w - -U -- FILTER` (argv, never a shell; after `--`, so a
+ * word starting with '-' is part of the expression, never a tcpdump option), whose pcap output
  * is read as a stream. The one filter pipe of `flowtrace read` and `flowtrace analyze`.
  *
  * tcpdump writes pcap, so a pcapng input loses its interface names and per-packet comments
@@ -42,7 +43,7 @@ export function filterCapture(input: string | NodeJS.ReadableStream, filter: rea
   const expression = filter.join(' ');
   const path = typeof input === 'string' ? input : '-';
   if (typeof input !== 'string') refuseTerminal(input);
-  const child: ChildProcess = spawn('tcpdump', ['-r', '-', '-w', '-', '-U', ...filter], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn('tcpdump', ['-r', '-', '-w', '-', '-U', '--', ...filter], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (t: string) => { if (stderr.length < MAX_STDERR_CHARS) stderr += t; });

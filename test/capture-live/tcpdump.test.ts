@@ -40,7 +40,7 @@ test('failures are classified: privilege, unknown interface, bad filter, missing
 });
 
 test('the tcpdump argv: pcap to stdout, unbuffered, immediate, small snaplen, big buffer, root; filter as one word', () => {
-  assert.deepEqual(tcpdumpArgv(spec), ['tcpdump', '-i', 'any', '-w', '-', '-U', '--immediate-mode', '-s', '1600', '-B', '4096', '-Z', 'root', 'port 80']);
+  assert.deepEqual(tcpdumpArgv(spec), ['tcpdump', '-i', 'any', '-w', '-', '-U', '--immediate-mode', '-s', '1600', '-B', '4096', '-Z', 'root', '--', 'port 80']);
   assert.ok(!tcpdumpArgv({ ...spec, packetBuffered: false }).includes('-U'));
   // A lifetime cap outlives a hard-killed flowtrace; inside a namespace it comes after ip netns exec.
   assert.deepEqual(tcpdumpArgv({ ...spec, lifetimeCapSec: 45, netns: 'ft-ec2' }).slice(0, 9), ['ip', 'netns', 'exec', 'ft-ec2', 'timeout', '--signal=INT', '--kill-after=5', '45s', 'tcpdump']);

@@ -93,7 +93,9 @@ export function tcpdumpArgv(spec: EngineSpec): string[] {
     '-s', String(spec.snaplenBytes), '-B', String(spec.bufferKiB), '-Z', 'root',
   ];
   if (spec.maxPackets != null) argv.push('-c', String(spec.maxPackets));
-  if (spec.filter.trim() !== '') argv.push(spec.filter);
+  // After `--`: a filter starting with '-' is an expression libpcap rejects, never an option
+  // (`-w/etc/x` would otherwise make tcpdump write that file as root).
+  if (spec.filter.trim() !== '') argv.push('--', spec.filter);
   // `timeout` passes the SIGINT of stop() on to tcpdump and exits with it.
   const capped = spec.lifetimeCapSec != null ? ['timeout', '--signal=INT', '--kill-after=5', `${spec.lifetimeCapSec}s`, ...argv] : argv;
   return inNamespace(spec.netns, capped);
