@@ -76,3 +76,17 @@ describe('a tcpdump flag a command does not take says what to do instead', () =>
     });
   }
 });
+
+describe('bad values say what read wants, not "run flowtrace help"', () => {
+  for (const [args, hint] of [
+    [[LO, '--print-sampling', '0'], /--print-sampling 100/],
+    [[LO, '--time-stamp-precision=pico'], /--time-stamp-precision=nano/],
+  ] as Array<[string[], RegExp]>) {
+    it(args.slice(1).join(' '), async () => {
+      const r = await cli(['read', ...args]);
+      assert.equal(r.code, 2);
+      assert.match(r.err, /^error\[USAGE\]: [^\n]+\nhint: [^\n]+\n$/);
+      assert.match(r.err, hint);
+    });
+  }
+});

@@ -113,7 +113,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   }
   let sampling = 1;
   if (v['print-sampling'] !== undefined) {
-    if (!/^[0-9]+$/.test(v['print-sampling']) || Number(v['print-sampling']) < 1) throw new UsageError(`--print-sampling wants a positive number, not '${v['print-sampling']}'`);
+    if (!/^[0-9]+$/.test(v['print-sampling']) || Number(v['print-sampling']) < 1) throw new UsageError(`--print-sampling wants a positive number, not '${v['print-sampling']}'`, 'e.g. flowtrace read x.pcap --print-sampling 100 (every 100th packet)');
     sampling = Number(v['print-sampling']);
   }
   const dump: PrintOptions['dump'] = v.X?.length ? (v.X.length > 1 ? 'hex-ascii-link' : 'hex-ascii')
@@ -122,7 +122,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   if (v.T !== undefined && v.T !== 'domain') throw new UsageError(`-T ${v.T} is not supported (flowtrace knows -T domain)`, 'drop -T, or use -T domain to force DNS decoding');
   const precisionArg = v['time-stamp-precision'];
   if (precisionArg !== undefined && precisionArg !== 'micro' && precisionArg !== 'nano') {
-    throw new UsageError(`--time-stamp-precision wants micro or nano, not '${precisionArg}'`);
+    throw new UsageError(`--time-stamp-precision wants micro or nano, not '${precisionArg}'`, 'e.g. --time-stamp-precision=nano (the same as --nano)');
   }
   // SLL2 interface names: the --ifmap given, else the pcapng interface's if_name (flowtrace
   // capture -w writes one IDB per real interface), else this machine's names like tcpdump.
