@@ -10,7 +10,7 @@
  * fault), 7 when the lab cannot be built, 130 on Ctrl-C.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { accessSync, constants as fsConstants, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { labUp, labDown, injectFault, healFault, LAB, LAB_FAULTS, isLabFault, nsName } from '../../lab/index.js';
 import type { FollowResult } from '../../follow/index.js';
@@ -33,7 +33,8 @@ options:
   --keep         leave the lab up afterwards (\`flowtrace lab down\` removes it)
   --out DIR      where the reports go (default ./flowtrace-demo)
   --no-https     only the http:// walk
-exit codes: the verdict's of the http:// walk (0 healthy; 10–16 the failing layer), 7 lab, 130 Ctrl-C
+exit codes: the verdict's of the http:// walk (0 healthy; 10–16 the failing layer),
+3 --out DIR cannot be created, 7 lab, 130 Ctrl-C
 `;
 
 interface Walk { url: string; result: FollowResult | null; error: string | null }
@@ -74,6 +75,14 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     off();
     throw new PrivilegeError('flowtrace demo', 'the demo builds the lab (network namespaces): run it as root (sudo flowtrace demo)');
   }
+  // The reports' folder before the lab: a bad --out is one error, not a built lab and two walks
+  // ending in an internal error.
+  try {
+    createFolder(outDir);
+  } catch (err) {
+    off();
+    throw new InputError(`cannot create the report folder ${outDir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'give a folder you can write: --out /tmp/flowtrace-demo');
+  }
   try {
     io.stdout(bold(`flowtrace demo${fault ? ` — fault ${fault}: ${LAB_FAULTS[fault as keyof typeof LAB_FAULTS].description}` : ''}`) + '\n');
     io.stdout(dim('  building the lab (network namespaces: client, dns, 3 routers, 2 ALB nodes, VPC, EC2 with Docker\'s rules, container)…') + '\n');
@@ -96,7 +105,6 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     }
     if (interrupted) { io.stderr('interrupted\n'); return EXIT.interrupted; }
 
-    mkdirSync(outDir, { recursive: true });
     const tag = fault ?? 'healthy';
     const written: string[] = [];
     for (const w of walks) {
@@ -126,6 +134,24 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       io.stdout(dim('  the lab is still up (--keep): `flowtrace lab down` removes it') + '\n');
     }
   }
+}
+
+/**
+ * mkdir -p, one level at a time: Node 20's recursive mkdirSync spins forever where mkdir
+ * answers ENOENT for a parent that exists (/proc), and Ctrl-C cannot stop a synchronous loop.
+ */
+export function createFolder(dir: string): void {
+  const missing: string[] = [];
+  let p = dir;
+  while (!existsSync(p)) {
+    missing.unshift(p);
+    const parent = path.dirname(p);
+    if (parent === p) break;
+    p = parent;
+  }
+  for (const m of missing) mkdirSync(m);
+  if (!statSync(dir).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+  accessSync(dir, fsConstants.W_OK);
 }
 
 /** Runs `flowtrace follow URL --server netns:ec2 --json` inside the lab's client namespace. */
