@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import type { CliIO } from '../io.js';
 import { parseCommandArgs } from '../args.js';
 import { EXIT, FlowtraceError, InputError, UsageError } from '../../errors.js';
@@ -40,6 +41,9 @@ copies are folded into one packet with several hops.
                     ${FLOW_DEFAULTS.maxKept}; the rest are analysed and counted; a few KiB each)
   --idle-timeout S  seconds without packets before a connection is summarised (default ${FLOW_DEFAULTS.idleTimeoutSec})
   --no-stitch       do not fold copies of one packet seen on several interfaces
+
+From a pipe (tcpdump -U -w - | flowtrace analyze -), Ctrl-C ends the input and the analysis
+of what was read is printed; a second Ctrl-C stops at once.
 
 exit codes: 0 analysed · 1 --request matched nothing · 2 usage · 3 unreadable or truncated
 capture (the analysis of what could be read is still printed) · 5 tcpdump missing (FILTER)
@@ -109,9 +113,22 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   const warnings: string[] = [];
   /** The filter's input ended inside a record (a truncated file read through tcpdump). */
   let cutBeforeFilter = false;
-  const source = input === '-' ? io.stdin : path.resolve(io.cwd, input);
   const controller = new AbortController();
-  const offInterrupt = io.onInterrupt(() => controller.abort(new FlowtraceError('INTERRUPTED', 'interrupted', 'the analysis was stopped (Ctrl-C)', EXIT.interrupted)));
+  const stdin = input === '-' ? endableStdin(io.stdin) : null;
+  /** Ctrl-C ended stdin: a record cut there is expected, not a damaged capture. */
+  let endedByUser = false;
+  const source = stdin?.stream ?? path.resolve(io.cwd, input);
+  const offInterrupt = io.onInterrupt(() => {
+    // From a pipe (tcpdump -U -w - | flowtrace analyze -), the first Ctrl-C ends the input and
+    // the analysis of what was read is printed, as capture does on stop; the second one aborts.
+    if (stdin !== null && !endedByUser) {
+      endedByUser = true;
+      io.stderr('flowtrace: Ctrl-C: analysing what was read so far (Ctrl-C again to stop)\n');
+      stdin.end();
+      return;
+    }
+    controller.abort(new FlowtraceError('INTERRUPTED', 'interrupted', 'the analysis was stopped (Ctrl-C)', EXIT.interrupted));
+  });
   let result;
   try {
     const stream = filter.length > 0 ? filteredCaptureStream(source, filter, controller.signal, (m) => { warnings.push(m); cutBeforeFilter = true; }) : source;
@@ -141,11 +158,33 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   if (analysis.capture.unmappedIfindexes.length > 0) {
     io.stderr(`warning: interface index${analysis.capture.unmappedIfindexes.length > 1 ? 'es' : ''} ${analysis.capture.unmappedIfindexes.join(', ')} of this -i any capture ${values.ifmap ? 'are not in the ifmap' : 'have no names'}: shown as ifindexN (save \`ip -o link\` where the capture was made and pass it with --ifmap)\n`);
   }
+  if (read.truncated && endedByUser) {
+    io.stderr(`warning: Ctrl-C ended the input inside a record; the analysis above covers the ${read.packets} packets before it\n`);
+    return EXIT.ok;
+  }
   if (read.truncated) {
     io.stderr(`error[CAPTURE_TRUNCATED]: ${read.truncated.message} (at byte ${read.truncated.atByte}); the analysis above covers the ${read.packets} packets before it\nhint: the capture was cut (still being written, or copied partly); connections at the end may look unfinished\n`);
     return EXIT.input;
   }
   return cutBeforeFilter ? EXIT.input : EXIT.ok;
+}
+
+/**
+ * stdin through a PassThrough that end() closes at once: what stdin already holds is passed
+ * on, the rest is left unread. Keeps isTTY, so a terminal is still refused by the reader.
+ */
+function endableStdin(stdin: NodeJS.ReadableStream): { stream: NodeJS.ReadableStream; end(): void } {
+  const stream = Object.assign(new PassThrough(), { isTTY: (stdin as { isTTY?: boolean }).isTTY });
+  if (stream.isTTY !== true) stdin.pipe(stream);
+  return {
+    stream,
+    end() {
+      stdin.unpipe(stream);
+      for (let chunk = stdin.read(); chunk !== null; chunk = stdin.read()) stream.write(chunk);
+      stream.end();
+      (stdin as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+    },
+  };
 }
 
 /**
