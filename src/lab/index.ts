@@ -6,3 +6,5 @@ export { startAlb, forwardedTraceId, forwardedFor, newAmznTraceRoot, albErrorPag
 export { createApp, type AppOptions, type AppSeen } from './app.js';
 export { readAccessLog, parseAccessLogLine, formatAccessLogLine, accessLogTime, type AccessLogRecord } from './access-log.js';
 export type { RunResult } from './system.js';
+/** The live owner of the lab session when it is neither this process nor an ancestor (then labUp/fault/heal wait for it). */
+export { sessionHeldByOther } from './state.js';

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { EXIT, LabError, PrivilegeError, UsageError } from '../../errors.js';
 import type { CliIO } from '../io.js';
 import {
-  LAB, LAB_FAULTS, LAB_NODES, healFault, injectFault, labDown, labStatus, labUp, nsName, isLabNode, readAccessLog,
+  LAB, LAB_FAULTS, LAB_NODES, healFault, injectFault, labDown, labStatus, labUp, nsName, isLabNode, readAccessLog, sessionHeldByOther,
   type LabStatus,
 } from '../../lab/index.js';
 import { PACKAGE_ROOT } from '../../self.js';
@@ -91,6 +91,22 @@ function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[]
 /** How long fault/heal wait for another process (a test run) that owns the lab. */
 const CLI_WAIT_MS = 30_000;
 
+/**
+ * Runs a fault/heal that may wait for another owner of the lab: says so first (a silent
+ * 30 s wait looks like a hang), and Ctrl-C while waiting stops it with nothing changed (130).
+ */
+async function whileWaiting<T>(io: CliIO, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const ac = new AbortController();
+  const off = io.onInterrupt(() => ac.abort());
+  try {
+    const owner = process.getuid?.() === 0 ? sessionHeldByOther() : null;
+    if (owner !== null) io.stderr(`lab is in use by pid ${owner.pid}; waiting for it to finish (up to ${CLI_WAIT_MS / 1000} s)…\n`);
+    return await fn(ac.signal);
+  } finally {
+    off();
+  }
+}
+
 const JSON_OPT = { json: { type: 'boolean', default: false } } as const;
 
 export async function run(args: string[], io: CliIO): Promise<number> {
@@ -105,8 +121,8 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       const ac = new AbortController();
       const off = io.onInterrupt(() => ac.abort());
       try {
-        const owner = process.getuid?.() === 0 ? labStatus().sessionOwnerPid : null;
-        if (owner !== null && owner !== process.pid) io.stderr(`lab is in use by pid ${owner}; waiting for it to finish (up to ${Number(io.env.FT_LAB_WAIT_S ?? 600)} s)…\n`);
+        const owner = process.getuid?.() === 0 ? sessionHeldByOther() : null;
+        if (owner !== null) io.stderr(`lab is in use by pid ${owner.pid}; waiting for it to finish (up to ${Number(io.env.FT_LAB_WAIT_S ?? 600)} s)…\n`);
         const t0 = performance.now();
         const s = await labUp({ signal: ac.signal });
         const ms = Math.round(performance.now() - t0);
@@ -147,7 +163,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     case 'fault': {
       const { positionals } = parse(rest, {}, true);
       if (positionals.length !== 1) throw new UsageError('lab fault needs one fault name', 'run `flowtrace lab faults` for the list');
-      const active = await injectFault(positionals[0]!, { waitMs: CLI_WAIT_MS });
+      const active = await whileWaiting(io, (signal) => injectFault(positionals[0]!, { waitMs: CLI_WAIT_MS, signal }));
       const f = LAB_FAULTS[positionals[0] as keyof typeof LAB_FAULTS];
       io.stdout(`fault ${positionals[0]} on: ${f.description}\nexpect: ${f.symptom}\nactive faults: ${active.join(', ')}\n`);
       return EXIT.ok;
@@ -155,7 +171,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     case 'heal': {
       const { positionals } = parse(rest, {}, true);
       if (positionals.length > 1) throw new UsageError('lab heal takes at most one fault name', 'flowtrace lab heal [NAME]');
-      const active = await healFault(positionals[0], { waitMs: CLI_WAIT_MS });
+      const active = await whileWaiting(io, (signal) => healFault(positionals[0], { waitMs: CLI_WAIT_MS, signal }));
       io.stdout(`${positionals[0] ? `healed ${positionals[0]}` : 'healed every fault'}; active faults: ${active.length ? active.join(', ') : 'none'}\n`);
       return EXIT.ok;
     }
