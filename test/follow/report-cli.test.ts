@@ -76,3 +76,16 @@ test('follow --report to a path that cannot be written fails before the walk: no
     server.close();
   }
 });
+
+test('report -o naming the input itself is refused: the saved result is not overwritten', async () => {
+  const text = JSON.stringify(healthy);
+  for (const [input, output] of [['same.json', 'same.json'], ['same.json', './same.json'], ['same', 'same']]) {
+    writeFileSync(path.join(dir, input), text);
+    const io = memoryIO();
+    io.cwd = dir;
+    const code = await main(['report', input, '-o', output], io);
+    assert.equal(code, EXIT.usage, `${input} -o ${output}`);
+    assert.match(io.err.join(''), /^error\[USAGE\]: -o .* is the input itself: the result would be overwritten by its report\nhint: give another file: /);
+    assert.equal(readFileSync(path.join(dir, input), 'utf8'), text, 'the result is untouched');
+  }
+});

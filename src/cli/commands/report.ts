@@ -50,6 +50,10 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   if (positionals.length !== 1) throw new UsageError('report needs one RESULT.json', 'flowtrace report result.json -o report.html');
   const input = positionals[0]!;
   if (input === '-' && values.output === undefined) throw new UsageError('reading stdin needs -o FILE.html', 'flowtrace follow URL --json | flowtrace report - -o report.html');
+  const out = values.output ?? input.replace(/\.json$/i, '') + '.html';
+  if (input !== '-' && path.resolve(io.cwd, out) === path.resolve(io.cwd, input)) {
+    throw new UsageError(`-o ${out} is the input itself: the result would be overwritten by its report`, `give another file: flowtrace report ${input} -o ${input.replace(/\.json$/i, '')}.html`);
+  }
   let text: string;
   try {
     text = input === '-' ? await readAll(io.stdin) : readFileSync(path.resolve(io.cwd, input), 'utf8');
@@ -69,7 +73,6 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   } catch (err) {
     throw new InputError(`${input} is not a complete follow result (drawing it failed: ${(err as Error).message})`, 'was it edited or cut short? make a new one with: flowtrace follow URL --json > result.json');
   }
-  const out = values.output ?? input.replace(/\.json$/i, '') + '.html';
   const written = writeReportHtml(io, out, html);
   io.stdout(`report: ${written}\n`);
   return EXIT.ok;
