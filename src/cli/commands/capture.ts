@@ -62,6 +62,29 @@ export function parseDuration(text: string): number {
   return Math.round(ms);
 }
 
+/**
+ * -w is checked before the capture, as tcpdump opens its file first: a directory, a read-only
+ * place or a missing mount was an INTERNAL error after the whole capture. Opened for append
+ * (nothing existing is changed); a file created only for the check is removed again.
+ */
+function checkWritable(file: string): void {
+  const existed = fs.existsSync(file);
+  try {
+    fs.closeSync(fs.openSync(file, 'a'));
+  } catch (err) {
+    throw writeError(file, err as NodeJS.ErrnoException);
+  }
+  if (!existed) fs.rmSync(file, { force: true });
+}
+
+function writeError(file: string, err: NodeJS.ErrnoException): InputError {
+  const why = err.code === 'EISDIR' ? 'it is a directory'
+    : err.code === 'EACCES' || err.code === 'EPERM' || err.code === 'EROFS' ? 'permission denied'
+      : err.code === 'ENOSPC' ? 'no space left on the device'
+        : err.code === 'ENOENT' ? 'the directory cannot hold files' : err.message;
+  return new InputError(`cannot write ${file}: ${why}`, 'give -w a file in a writable directory, e.g. -w /tmp/capture.pcapng', { path: file, errno: err.code ?? null });
+}
+
 export async function run(args: string[], io: CliIO): Promise<number> {
   const parsed = parseCommandArgs('capture', {
     args,
@@ -99,6 +122,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     outFile = path.resolve(io.cwd, v.write);
     const dir = path.dirname(outFile);
     if (!fs.existsSync(dir)) throw new InputError(`cannot write ${outFile}: directory ${dir} does not exist`, 'create the directory or choose another path');
+    checkWritable(outFile);
   }
   const filter = parsed.positionals.join(' ');
   const json = v.json === true;
@@ -143,9 +167,15 @@ export async function run(args: string[], io: CliIO): Promise<number> {
 
   const analyzed = analyzeLivePackets(result.packets, capture.ifmap, { lines: json });
   const comments = packetHopComments(result.packets, analyzed.analysis);
+  /** Said after the analysis, which is not lost with the file (exit 3). */
+  let writeFailure: InputError | null = null;
   if (outFile !== null) {
     const { bytes } = livePcapngBytes(result.packets, capture.ifmap, comments, { maskSecrets: false });
-    fs.writeFileSync(outFile, bytes);
+    try {
+      fs.writeFileSync(outFile, bytes);
+    } catch (err) {
+      writeFailure = writeError(outFile, err as NodeJS.ErrnoException);
+    }
   }
 
   if (json) {
@@ -164,9 +194,10 @@ export async function run(args: string[], io: CliIO): Promise<number> {
         length: p.originalLength, line: analyzed.lines[i], note: comments.get(p.index) ?? null,
       })),
       analysis: analyzed.analysis,
-      file: outFile,
+      file: writeFailure === null ? outFile : null,
       warnings: result.warnings,
     }, null, 2) + '\n');
+    if (writeFailure !== null) throw writeFailure;
     return EXIT.ok;
   }
 
@@ -177,6 +208,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   // tcpdump's own words, plus what flowtrace read from it (equal unless the pipe lost some).
   io.stderr(`${result.packetCount} packets captured${k ? ` (tcpdump wrote ${k.captured}), ${k.receivedByFilter} received by filter, ${k.droppedByKernel} dropped by kernel` : ''} (stopped by ${result.stoppedBy})\n`);
   for (const w of result.warnings) io.stderr(`flowtrace: warning: ${w}\n`);
+  if (writeFailure !== null) throw writeFailure;
   if (outFile !== null) io.stderr(`flowtrace: wrote ${result.packets.length} packets to ${outFile}\n`);
   return EXIT.ok;
 }
