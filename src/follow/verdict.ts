@@ -338,7 +338,7 @@ function serverRows(ev: FollowEvidence, clientStatus: number | null, upstreamFai
       application: row('application', 'not-checked', 'not reached'), cause,
     };
   }
-  const instance = row('instance', 'pass', `reached ens5${ens5!.syn ? ` (SYN at +${fmtMs(ens5!.firstMs)})` : ''}${ens5!.request ? ', request seen' : ''}`, [...common, sightingLine(ens5!)], ens5!.firstMs);
+  const instance = row('instance', 'pass', `reached ${ens5!.iface === 'ens5' ? 'ens5' : `${ens5!.iface} (its outer interface: no ens5 here)`}${ens5!.syn ? ` (SYN at +${fmtMs(ens5!.firstMs)})` : ''}${ens5!.request ? ', request seen' : ''}`, [...common, sightingLine(ens5!)], ens5!.firstMs);
 
   // 5. into the container
   const nat = s.nat.map((m) => `NAT ${m.from} → ${m.to} (${m.between})`);
@@ -356,6 +356,13 @@ function serverRows(ev: FollowEvidence, clientStatus: number | null, upstreamFai
       container: row('container', 'fail', `reached ${seen(docker0) ? 'docker0' : 'ens5'}, not the container's veth: ${downLink.iface} is down`, [...lines, ...nat, ...linkLines(s.interfaces)]),
       application: row('application', 'not-checked', 'not reached'), cause,
     };
+  }
+  if (!seen(docker0) && !seen(veth) && answeredOk) {
+    // The application answered 2xx/3xx, so nothing between here and it dropped the request:
+    // this capture just never saw it go into a container (another host than the one behind
+    // the load balancer, or a container on the host's network). Not a container failure.
+    const w = `the application answered, but the capture on ${s.target} saw the request only on ${ens5!.iface}, never on docker0 or a container's veth — is it the Docker host behind the load balancer (or does the container use the host's network)?`;
+    return { instance, container: row('container', 'warn', w, [...lines, ...nat]), application: null, cause: null };
   }
   if (!seen(docker0) && !seen(veth)) {
     const cause: Cause = ens5!.rstBack > 0
