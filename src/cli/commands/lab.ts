@@ -3,6 +3,7 @@
  *  heal [NAME] | faults [--json] | log [--json]`
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { spawn } from 'node:child_process';
 import { EXIT, LabError, PrivilegeError, UsageError } from '../../errors.js';
@@ -75,7 +76,8 @@ function execInteractive(node: string, argv: string[], io: CliIO): Promise<numbe
     const child = spawn('ip', ['netns', 'exec', nsName(node as never), ...argv], { stdio: 'inherit', cwd: PACKAGE_ROOT });
     const off = io.onInterrupt(() => { /* the child gets the terminal's Ctrl-C itself */ });
     child.on('error', (e) => { off(); io.stderr(`error[LAB_EXEC]: ${e.message}\nhint: check that iproute2 is installed\n`); resolve(EXIT.dependency); });
-    child.on('close', (code, signal) => { off(); resolve(code ?? (signal === 'SIGINT' ? EXIT.interrupted : EXIT.failed)); });
+    // Killed by a signal: 128 + its number, as a shell reports it (SIGINT: 130, SIGTERM: 143).
+    child.on('close', (code, signal) => { off(); resolve(code ?? (signal !== null && os.constants.signals[signal] !== undefined ? 128 + os.constants.signals[signal] : EXIT.failed)); });
   });
 }
 
