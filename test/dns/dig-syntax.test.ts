@@ -82,6 +82,7 @@ test('dig syntax mistakes are one-line usage errors', async () => {
     [['-x', '10.0.0.1', 'MX', '@127.0.0.1'], /^error\[USAGE\]: -x with --type MX/],
     [['app.test', 'other.test', '@127.0.0.1'], /^error\[USAGE\]: dns takes one NAME, got 2 \(app\.test other\.test\)/],
     [['app.test', '+tries=0', '@127.0.0.1'], /^error\[USAGE\]: bad \+tries=0/],
+    [['@127.0.0.1', '-p', '5353', 'app.test'], /^error\[USAGE\]: unknown option '-p'\nhint: give the port with the server, as dig's @SERVER -p PORT: @10\.0\.0\.2:5353/],
   ];
   for (const [args, message] of cases) {
     const r = await dns(args);

@@ -43,7 +43,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
-  });
+  }, undefined, { '-p': "give the port with the server, as dig's @SERVER -p PORT: @10.0.0.2:5353, --server 10.0.0.2#5353 or [::1]:5353" });
   const { values, positionals } = parsed;
   if (values.help) {
     io.stdout(HELP);
