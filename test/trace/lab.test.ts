@@ -61,10 +61,19 @@ for (const [proto, port, reply] of [['tcp', '80', 'tcp-syn-ack'], ['udp', null, 
   });
 }
 
-test('an unknown name in the lab\'s zone: UNKNOWN_HOST from the lab\'s resolver, exit 6', { skip: SKIP }, async () => {
-  const { code, stderr } = await traceFromClient(['nope.seqas.online']);
+test('an unknown name in the lab\'s zone: UNKNOWN_HOST from the lab\'s resolver, exit 6; --json still prints a result', { skip: SKIP }, async () => {
+  const { code, stderr, result } = await traceFromClient(['nope.seqas.online', '--proto', 'tcp']);
   assert.equal(code, 6);
   assert.match(stderr, /^error\[UNKNOWN_HOST\]: cannot resolve nope\.seqas\.online: no such name\nhint: /);
+  assert.ok(result, 'a JSON result on stdout, as dns --json and http --json give');
+  const { error, ...rest } = result as TraceResult & { error: { code: string; message: string; hint: string } };
+  assert.deepEqual(rest, {
+    schema: 'flowtrace.trace/1', host: 'nope.seqas.online', addresses: [], proto: 'tcp', port: 80, maxTtl: 30, rounds: 3, timeoutMs: 2000,
+    status: 'failed', failureSource: 'resolver', destinationReached: false, traces: [],
+  });
+  assert.equal(error.code, 'UNKNOWN_HOST');
+  assert.match(error.message, /^cannot resolve nope\.seqas\.online/);
+  assert.match(error.hint, /flowtrace dns nope\.seqas\.online/);
 });
 
 test('route-blackhole: hops 1–2 answer, then stars to the end: "the path stops after hop 2"', { skip: SKIP }, async () => {

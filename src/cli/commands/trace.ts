@@ -6,8 +6,9 @@
  * unreachable, no reply) or the name does not resolve; 4 no raw-socket privilege; 2 usage;
  * 130 interrupted (the partial trace is printed).
  */
-import { EXIT, UsageError } from '../../errors.js';
-import { renderTrace, traceRoute, type TraceOptions, type TraceProtocol } from '../../trace/index.js';
+import { EXIT, isFlowtraceError, UsageError } from '../../errors.js';
+import { renderTrace, traceRoute, TRACE_DEFAULTS, type TraceOptions, type TraceProtocol, type TraceResult } from '../../trace/index.js';
+import { reportError } from '../main.js';
 import type { CliIO } from '../io.js';
 import { parseCommandArgs } from '../args.js';
 
@@ -97,11 +98,40 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   let interrupted = false;
   const off = io.onInterrupt(() => { interrupted = true; controller.abort(); });
   try {
-    const result = await traceRoute(parsed.positionals[0], options);
+    let result: TraceResult;
+    try {
+      result = await traceRoute(parsed.positionals[0], options);
+    } catch (err) {
+      // --json keeps its promise for a name that does not resolve: a result (status failed,
+      // failureSource resolver, no traces) on stdout, as dns and http do; the error on stderr.
+      if (!v.json || !isFlowtraceError(err) || err.facts.failureSource !== 'resolver') throw err;
+      io.stdout(JSON.stringify(unresolvedResult(parsed.positionals[0]!, options, { code: err.code, message: err.message, hint: err.hint }), null, 2) + '\n');
+      return reportError(err, io);
+    }
     io.stdout(v.json ? JSON.stringify(result, null, 2) + '\n' : renderTrace(result));
     if (interrupted) return EXIT.interrupted;
     return result.destinationReached ? EXIT.ok : EXIT.network;
   } finally {
     off();
   }
+}
+
+/** The --json result for a host that did not resolve (schema flowtrace.trace/1, plus `error`). */
+function unresolvedResult(host: string, o: TraceOptions, error: { code: string; message: string; hint: string }): TraceResult & { error: typeof error } {
+  const proto = o.proto ?? TRACE_DEFAULTS.DEFAULT_PROTOCOL;
+  return {
+    schema: 'flowtrace.trace/1',
+    host,
+    addresses: [],
+    proto,
+    port: proto === 'icmp' ? null : o.port ?? (proto === 'tcp' ? TRACE_DEFAULTS.DEFAULT_TCP_PORT : TRACE_DEFAULTS.DEFAULT_UDP_PORT),
+    maxTtl: o.maxTtl ?? TRACE_DEFAULTS.DEFAULT_MAX_TTL,
+    rounds: o.rounds ?? TRACE_DEFAULTS.DEFAULT_ROUNDS,
+    timeoutMs: o.timeoutMs ?? TRACE_DEFAULTS.DEFAULT_TIMEOUT_MS,
+    status: 'failed',
+    failureSource: 'resolver',
+    destinationReached: false,
+    traces: [],
+    error,
+  };
 }
