@@ -89,3 +89,11 @@ test('report -o naming the input itself is refused: the saved result is not over
     assert.equal(readFileSync(path.join(dir, input), 'utf8'), text, 'the result is untouched');
   }
 });
+
+test('follow --help and demo --help name exit 3 for an output they cannot write', async () => {
+  for (const [cmd, text] of [['follow', /3 --report FILE not writable/], ['demo', /3 --out DIR cannot be created/]] as const) {
+    const io = memoryIO();
+    assert.equal(await main([cmd, '--help'], io), EXIT.ok);
+    assert.match(io.out.join(''), text);
+  }
+});

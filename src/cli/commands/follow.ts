@@ -36,7 +36,8 @@ options:
   -v, --verbose          print every row's evidence under it
 exit codes: 0 the application answered 2xx/3xx; 10 dns, 11 route, 12 load balancer,
 13 instance (never reached ens5), 14 container path, 15 application, 16 not located
-(e.g. the load balancer answered 5xx and no --server was given); 2 usage; 130 Ctrl-C
+(e.g. the load balancer answered 5xx and no --server was given); 2 usage;
+3 --report FILE not writable (checked first); 130 Ctrl-C
 `;
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
