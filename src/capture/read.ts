@@ -16,6 +16,12 @@ export const READ_CHUNK_BYTES = 1024 * 1024;
 export interface ReadOptions {
   /** Stops reading; readCapture then rejects with the signal's reason. */
   signal?: AbortSignal;
+  /**
+   * Called after each chunk is parsed; when it returns a promise, the next chunk waits for it.
+   * A consumer slower than the file (stdout into a pager) holds the reading back with it, so
+   * memory stays bounded instead of queueing everything that was decoded.
+   */
+  pace?: () => Promise<void> | void;
 }
 
 function openError(path: string, err: NodeJS.ErrnoException): InputError {
@@ -37,9 +43,10 @@ export async function readCapture(input: string | NodeJS.ReadableStream, events:
   const parser = new CaptureParser(events);
   const signal = options.signal;
   signal?.throwIfAborted();
-  if (input === '-') return readStream(process.stdin, parser, signal);
-  if (typeof input !== 'string') return readStream(input, parser, signal);
-  if (await isPipe(input)) return readStream(await openPipe(input, signal), parser, signal);
+  const pace = options.pace;
+  if (input === '-') return readStream(process.stdin, parser, signal, pace);
+  if (typeof input !== 'string') return readStream(input, parser, signal, pace);
+  if (await isPipe(input)) return readStream(await openPipe(input, signal), parser, signal, pace);
   let handle: FileHandle;
   try {
     handle = await open(input, 'r');
@@ -72,9 +79,13 @@ export async function readCapture(input: string | NodeJS.ReadableStream, events:
           pending = readInto(spare);
           parser.push(current);
           [current, spare] = [spare, current];
+          const paced = pace?.();
+          if (paced) await untilPacedOrAborted(paced, signal);
         } else {
           // A short read (the end, or a FIFO given by name): parse, then read on into the same buffer.
           parser.push(current.subarray(0, bytesRead));
+          const paced = pace?.();
+          if (paced) await untilPacedOrAborted(paced, signal);
           pending = readInto(current);
         }
       }
@@ -86,6 +97,20 @@ export async function readCapture(input: string | NodeJS.ReadableStream, events:
     await handle.close();
   }
   return parser.end();
+}
+
+/** Waits for the consumer's pace, or rejects at once with the abort (Ctrl-C while a pager holds the output). */
+function untilPacedOrAborted(paced: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
+  if (signal === undefined) return paced;
+  signal.throwIfAborted();
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    paced.then(
+      () => { signal.removeEventListener('abort', onAbort); resolve(); },
+      (err: unknown) => { signal.removeEventListener('abort', onAbort); reject(err); },
+    );
+  });
 }
 
 /** How often an aborted open of a FIFO is released again until it returns. */
@@ -145,7 +170,7 @@ function terminalError(name: string): InputError {
   return new InputError(`${name} is a terminal, not a capture`, 'pipe a capture in, e.g. tcpdump -i any -w - | flowtrace read -, or give a file name');
 }
 
-async function readStream(stream: NodeJS.ReadableStream, parser: CaptureParser, signal: AbortSignal | undefined): Promise<ReadSummary> {
+async function readStream(stream: NodeJS.ReadableStream, parser: CaptureParser, signal: AbortSignal | undefined, pace: ReadOptions['pace']): Promise<ReadSummary> {
   refuseTerminal(stream);
   const onAbort = (): void => {
     // Ends the for-await below; the check after it turns it into the abort reason.
@@ -159,6 +184,8 @@ async function readStream(stream: NodeJS.ReadableStream, parser: CaptureParser, 
       const bytes = chunk as Uint8Array;
       // Re-viewed as a plain Uint8Array for the same reason as above (one view per chunk).
       parser.push(Buffer.isBuffer(bytes) ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes);
+      const paced = pace?.();
+      if (paced) await untilPacedOrAborted(paced, signal);
     }
   } catch (err) {
     signal?.throwIfAborted();

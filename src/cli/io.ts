@@ -10,6 +10,11 @@ export interface CliIO {
   cwd: string;
   /** Registers a handler for Ctrl-C / SIGTERM; returns a function that unregisters it. */
   onInterrupt(handler: () => void): () => void;
+  /**
+   * Resolves once stdout can take more: a slow reader (`| less`) holds a producer back instead
+   * of everything written queueing in memory. Absent (tests): never waits.
+   */
+  stdoutDrained?(): Promise<void>;
 }
 
 export function processIO(): CliIO {
@@ -24,6 +29,15 @@ export function processIO(): CliIO {
       process.on('SIGINT', handler);
       process.on('SIGTERM', handler);
       return () => { process.off('SIGINT', handler); process.off('SIGTERM', handler); };
+    },
+    stdoutDrained() {
+      const out = process.stdout;
+      if (!out.writableNeedDrain) return Promise.resolve();
+      return new Promise((resolve) => {
+        const done = (): void => { out.off('drain', done); out.off('close', done); resolve(); };
+        out.on('drain', done);
+        out.on('close', done);
+      });
     },
   };
 }

@@ -163,7 +163,6 @@ async function readAndPrint(io: CliIO, path: string, filter: string, skip: numbe
   let skipped = 0;
   let batch = '';
   let stdoutGone = false;
-  let flushScheduled = false;
   const flush = (): void => {
     if (batch.length === 0 || stdoutGone) return;
     try {
@@ -205,14 +204,17 @@ async function readAndPrint(io: CliIO, path: string, filter: string, skip: numbe
         batch += printer.format(record, decoded) + '\n';
       }
       if (batch.length >= OUTPUT_BATCH_CHARS) flush();
-      else if (!flushScheduled) {
-        // What one chunk of input gave is written once the reader waits for the next: a pipe
-        // from a live tcpdump (-U -w -) shows its packets as they come, not 64 KiB later.
-        flushScheduled = true;
-        setImmediate(() => { flushScheduled = false; flush(); });
-      }
       if (count >= limit) abort.abort(new Error('packet limit reached'));
     },
+  };
+  /**
+   * After each chunk of input: its lines are written (a pipe from a live tcpdump -U -w -
+   * shows packets as they come, not 64 KiB later), and a slow reader of our output (| less)
+   * holds the reading back instead of every line queueing in memory.
+   */
+  const pace = (): Promise<void> | void => {
+    flush();
+    if (!stdoutGone && io.stdoutDrained) return io.stdoutDrained();
   };
   let summary: ReadSummary | null = null;
   let filterTruncated: string | null = null;
@@ -220,12 +222,12 @@ async function readAndPrint(io: CliIO, path: string, filter: string, skip: numbe
   const unregister = io.onInterrupt(() => abort.abort(new Error('interrupted')));
   try {
     if (filter === '') {
-      summary = await readCapture(path === '-' ? io.stdin : path, events, { signal: abort.signal });
+      summary = await readCapture(path === '-' ? io.stdin : path, events, { signal: abort.signal, pace });
     } else {
       filtered = filterCapture(path === '-' ? io.stdin : path, [filter]);
       originalInterfaces = filtered.originalInterfaces;
       try {
-        summary = await readCapture(filtered.output, events, { signal: abort.signal });
+        summary = await readCapture(filtered.output, events, { signal: abort.signal, pace });
       } catch (err) {
         if (!abort.signal.aborted) await filtered.done.catch((e: unknown) => { throw e; });
         throw err;
