@@ -97,3 +97,22 @@ test('follow --help and demo --help name exit 3 for an output they cannot write'
     assert.match(io.out.join(''), text);
   }
 });
+
+test('Ctrl-C during follow: error[INTERRUPTED] with a hint (one line each), exit 130, nothing on stdout', async () => {
+  const { createServer } = await import('node:http');
+  let press: (() => void) | null = null;
+  // The request reaching the server is the moment the user presses Ctrl-C.
+  const server = createServer((_req, res) => { press?.(); setImmediate(() => res.end('ok')); });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as import('node:net').AddressInfo).port;
+  try {
+    const io = memoryIO();
+    io.onInterrupt = (h) => { press = h; return () => { press = null; }; };
+    const code = await main(['follow', `http://127.0.0.1:${port}/`, '--once', '--timeout', '3'], io);
+    assert.equal(code, EXIT.interrupted);
+    assert.equal(io.err.join(''), 'error[INTERRUPTED]: follow was interrupted before its verdict\nhint: nothing was printed or written; the capture on the server, if any, was stopped\n');
+    assert.equal(io.out.join(''), '');
+  } finally {
+    server.close();
+  }
+});

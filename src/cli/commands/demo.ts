@@ -103,7 +103,10 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       child = null;
       walks.push(w);
     }
-    if (interrupted) { io.stderr('interrupted\n'); return EXIT.interrupted; }
+    if (interrupted) {
+      io.stderr(`error[INTERRUPTED]: the demo was interrupted\nhint: ${builtByUs && !values.keep ? 'the lab it built is taken down now' : 'the lab is left up as it was'}\n`);
+      return EXIT.interrupted;
+    }
 
     const tag = fault ?? 'healthy';
     const written: string[] = [];

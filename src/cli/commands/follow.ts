@@ -120,7 +120,10 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     if (progress) io.stderr('\r\x1b[2K');
     off();
   }
-  if (interrupted) { io.stderr('interrupted\n'); return EXIT.interrupted; }
+  if (interrupted) {
+    io.stderr('error[INTERRUPTED]: follow was interrupted before its verdict\nhint: nothing was printed or written; the capture on the server, if any, was stopped\n');
+    return EXIT.interrupted;
+  }
 
   if (values.report !== undefined) writeReport(io, values.report, result);
   if (values.json) {
