@@ -1,12 +1,13 @@
 /**
- * `flowtrace lab fault` / `heal` while another process owns the lab session: they say they are
+ * `flowtrace lab fault` / `heal` / `demo` while another process owns the lab session: they say they are
  * waiting (a silent 30 s wait looked like a hang), and Ctrl-C while waiting stops them with
  * nothing changed (INTERRUPTED, exit 130). Root only: it needs the lab.
  *
  * A child process holds the session (labUp, as a test run would) until its stdin closes, then
  * takes the lab down if it built it.
  */
-import { test } from 'node:test';
+import { test, after } from 'node:test';
+import { rmSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -16,6 +17,7 @@ import { EXIT } from '../../src/errors.js';
 import { labStatus } from '../../src/lab/index.js';
 import { PACKAGE_ROOT } from '../../src/self.js';
 
+after(() => rmSync('/tmp/ftt-lab-wait-demo', { recursive: true, force: true }));
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 const skip = isRoot ? false : 'needs root: the lab is built from network namespaces';
 
@@ -37,7 +39,7 @@ function interruptWhenWaiting(): CliIO & { out: string[]; err: string[] } {
   return io;
 }
 
-test('fault and heal while another process holds the lab: a waiting line, then Ctrl-C stops them, nothing changed', { skip }, async () => {
+test('fault, heal and demo while another process holds the lab: a waiting line, then Ctrl-C stops them, nothing changed', { skip }, async () => {
   const holder = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', HOLDER], { cwd: PACKAGE_ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
   try {
     let out = '';
@@ -54,6 +56,12 @@ test('fault and heal while another process holds the lab: a waiting line, then C
       assert.equal(code, EXIT.interrupted, `${args.join(' ')}: ${err}`);
       assert.match(err, new RegExp(`^lab is in use by pid ${holder.pid}; waiting for it to finish \\(up to 30 s\\)…\\nerror\\[INTERRUPTED\\]: lab fault/heal was interrupted while waiting for the lab\\nhint: nothing was changed\\n$`));
     }
+    // demo while the lab is someone else's: says so after 'building the lab…', Ctrl-C leaves it alone.
+    const io = interruptWhenWaiting();
+    const code = await main(['demo', '--no-https', '--out', '/tmp/ftt-lab-wait-demo'], io);
+    assert.equal(code, EXIT.interrupted, io.err.join(''));
+    assert.match(io.err.join(''), new RegExp(`^lab is in use by pid ${holder.pid}; waiting for it to finish \\(up to \\d+ s\\)…\\nerror\\[INTERRUPTED\\]: `));
+    assert.ok(labStatus().up, 'the lab is still up');
     assert.deepEqual(labStatus().faults, faultsBefore, 'no fault turned on or off');
   } finally {
     holder.stdin!.end();

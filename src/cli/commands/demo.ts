@@ -12,7 +12,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants as fsConstants, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { labUp, labDown, injectFault, healFault, LAB, LAB_FAULTS, isLabFault, nsName } from '../../lab/index.js';
+import { labUp, labDown, injectFault, healFault, LAB, LAB_FAULTS, isLabFault, nsName, sessionHeldByOther } from '../../lab/index.js';
 import type { FollowResult } from '../../follow/index.js';
 import { renderTerminal } from '../../report/index.js';
 import { selfCliArgv } from '../../self.js';
@@ -86,6 +86,8 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   try {
     io.stdout(bold(`flowtrace demo${fault ? ` — fault ${fault}: ${LAB_FAULTS[fault as keyof typeof LAB_FAULTS].description}` : ''}`) + '\n');
     io.stdout(dim('  building the lab (network namespaces: client, dns, 3 routers, 2 ALB nodes, VPC, EC2 with Docker\'s rules, container)…') + '\n');
+    const owner = sessionHeldByOther();
+    if (owner !== null) io.stderr(`lab is in use by pid ${owner.pid}; waiting for it to finish (up to ${Number(io.env.FT_LAB_WAIT_S ?? 600)} s)…\n`);
     const t0 = performance.now();
     const status = await labUp({ signal: controller.signal });
     builtByUs = !status.alreadyUp;
