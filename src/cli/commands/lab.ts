@@ -12,7 +12,7 @@ import {
   LAB, LAB_FAULTS, LAB_NODES, healFault, injectFault, labDown, labStatus, labUp, nsName, isLabNode, readAccessLog, sessionHeldByOther,
   type LabStatus,
 } from '../../lab/index.js';
-import { PACKAGE_ROOT } from '../../self.js';
+import { PACKAGE_ROOT, selfCliArgv } from '../../self.js';
 
 const USAGE = `usage: flowtrace lab SUBCOMMAND
 
@@ -73,7 +73,10 @@ function renderFaults(active: readonly string[]): string {
 /** Runs CMD in the node with the terminal attached; returns its exit code. */
 function execInteractive(node: string, argv: string[], io: CliIO): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn('ip', ['netns', 'exec', nsName(node as never), ...argv], { stdio: 'inherit', cwd: PACKAGE_ROOT });
+    // `lab exec client -- flowtrace …` runs this flowtrace (the docs' examples work without
+    // flowtrace on PATH, e.g. from a checkout or npx, and the version is the same).
+    const command = argv[0] === 'flowtrace' ? [...selfCliArgv(), ...argv.slice(1)] : argv;
+    const child = spawn('ip', ['netns', 'exec', nsName(node as never), ...command], { stdio: 'inherit', cwd: PACKAGE_ROOT });
     const off = io.onInterrupt(() => { /* the child gets the terminal's Ctrl-C itself */ });
     child.on('error', (e) => { off(); io.stderr(`error[LAB_EXEC]: ${e.message}\nhint: check that iproute2 is installed\n`); resolve(EXIT.dependency); });
     // Killed by a signal: 128 + its number, as a shell reports it (SIGINT: 130, SIGTERM: 143).
