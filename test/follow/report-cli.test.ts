@@ -116,3 +116,12 @@ test('Ctrl-C during follow: error[INTERRUPTED] with a hint (one line each), exit
     server.close();
   }
 });
+
+test("curl's request flags given to follow: one line, pointing at flowtrace http", async () => {
+  for (const flags of [['-H', 'X-A: 1'], ['-X', 'POST'], ['--data', 'a=1']]) {
+    const io = memoryIO();
+    const code = await main(['follow', 'http://127.0.0.1:1/', ...flags], io);
+    assert.equal(code, EXIT.usage, flags.join(' '));
+    assert.match(io.err.join(''), /^error\[USAGE\]: unknown option '[^']+'\nhint: follow sends its own GET .* is `flowtrace http URL -H … -X … -d …`\n$/);
+  }
+});

@@ -40,6 +40,12 @@ exit codes: 0 the application answered 2xx/3xx; 10 dns, 11 route, 12 load balanc
 3 --report FILE not writable (checked first); 130 Ctrl-C
 `;
 
+const OWN_REQUEST = 'follow sends its own GET (a fresh trace id) through each load-balancer address; a request of your own (headers, method, body) is `flowtrace http URL -H … -X … -d …`';
+/** curl's request flags: follow does not take them (docs/follow.md); the hint says where they go. */
+const CURL_REQUEST_FLAGS: Readonly<Record<string, string>> = Object.fromEntries(
+  ['-H', '--header', '-X', '--request', '-d', '--data', '-A', '--user-agent'].map((f) => [f, OWN_REQUEST]),
+);
+
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
 export async function run(args: string[], io: CliIO): Promise<number> {
@@ -61,7 +67,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       verbose: { type: 'boolean', short: 'v' },
       help: { type: 'boolean', short: 'h' },
     },
-  });
+  }, undefined, CURL_REQUEST_FLAGS);
   const { values, positionals } = parsed;
   if (values.help) { io.stdout(HELP); return EXIT.ok; }
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'follow needs a URL' : `follow takes one URL, got ${positionals.length}`, 'flowtrace follow http://example.com/ [--server ssh://ec2-user@INSTANCE]');
