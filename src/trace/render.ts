@@ -51,7 +51,7 @@ function renderAddressTrace(t: AddressTrace, maxTtl: number): string {
   }
   out += `status: ${t.status}${t.failureSource ? ` (failure: ${t.failureSource})` : ''}`;
   out += t.destinationReached ? `, destination reached at hop ${t.reachedAtTtl}` : ', destination not reached';
-  out += `, ${t.probesSent} probes in ${(t.durationMs / 1000).toFixed(2)} s\n`;
+  out += `, ${t.probesSent} probe${t.probesSent === 1 ? '' : 's'} in ${(t.durationMs / 1000).toFixed(2)} s\n`;
   for (const e of t.explanation) out += `  - ${e}\n`;
   if (t.lateReplies || t.duplicateReplies) out += `  (${t.lateReplies} late and ${t.duplicateReplies} duplicate replies ignored)\n`;
   return out;

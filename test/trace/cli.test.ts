@@ -132,3 +132,9 @@ test('two protocol picks, or -q with -c, are usage errors', () => {
     assert.match(r.stderr, message);
   }
 });
+
+test('one probe is "1 probe", not "1 probes"', { skip: ROOT_SKIP }, () => {
+  const r = cli(['127.0.0.1', '-q', '1']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /, 1 probe in [\d.]+ s\n/);
+});
