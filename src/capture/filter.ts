@@ -16,7 +16,7 @@ import { createReadStream } from 'node:fs';
 import { PassThrough, type Readable } from 'node:stream';
 import { CaptureError, CaptureFormatError, InputError, MissingDependencyError } from '../errors.js';
 import { CaptureParser } from './parser.js';
-import { isPipe, openPipe, refuseTerminal } from './read.js';
+import { isPipe, openPipe, refuseTerminal, refuseTerminalPath } from './read.js';
 import type { CaptureInterface } from './types.js';
 
 /** The most of tcpdump's stderr kept for an error message. */
@@ -133,6 +133,7 @@ export function filterCapture(input: string | NodeJS.ReadableStream, filter: rea
 function openSource(file: string, stopped: AbortSignal): NodeJS.ReadableStream {
   const out = new PassThrough({ highWaterMark: READ_CHUNK_BYTES });
   void isPipe(file).then(async (pipe) => {
+    if (!pipe) await refuseTerminalPath(file);
     const inner: Readable = pipe ? (await openPipe(file, stopped)) as Readable : createReadStream(file, { highWaterMark: READ_CHUNK_BYTES });
     inner.on('error', (err: Error) => out.destroy(err));
     out.on('close', () => inner.destroy());

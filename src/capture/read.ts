@@ -166,6 +166,20 @@ export function refuseTerminal(stream: NodeJS.ReadableStream): void {
   if ((stream as { isTTY?: boolean }).isTTY === true) throw terminalError('stdin');
 }
 
+/** The same for a terminal given by name (`/dev/tty`, `/dev/stdin` on a terminal). */
+export async function refuseTerminalPath(path: string): Promise<void> {
+  try {
+    if (!(await stat(path)).isCharacterDevice()) return;
+  } catch {
+    return; // open() says what is wrong
+  }
+  const handle = await open(path, 'r').catch(() => null);
+  if (handle === null) return;
+  const tty = isatty(handle.fd);
+  await handle.close();
+  if (tty) throw terminalError(path);
+}
+
 function terminalError(name: string): InputError {
   return new InputError(`${name} is a terminal, not a capture`, 'pipe a capture in, e.g. tcpdump -i any -w - | flowtrace read -, or give a file name');
 }
