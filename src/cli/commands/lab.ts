@@ -120,6 +120,13 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     io.stdout(USAGE);
     return sub === undefined ? EXIT.usage : EXIT.ok;
   }
+  // `lab SUB --help` is the help, never the subcommand (`lab up --help` must not build the lab).
+  // For exec only the word after `exec` counts: what follows the node is the command's own.
+  const own = sub === 'exec' ? rest.slice(0, 1) : rest.slice(0, rest.includes('--') ? rest.indexOf('--') : rest.length);
+  if (own.includes('--help') || own.includes('-h')) {
+    io.stdout(USAGE);
+    return EXIT.ok;
+  }
   switch (sub) {
     case 'up': {
       const { values } = parse(rest, JSON_OPT);
