@@ -26,3 +26,11 @@ test("lab exec NODE … --help: the command's flag, not lab's help", async () =>
   assert.match(io.err.join(''), /unknown lab node 'mars'/);
   assert.equal(io.out.join(''), '');
 });
+
+test("an unknown option of a lab subcommand is one short sentence, without node's advice about '--'", async () => {
+  for (const args of [['fault', '--bogus'], ['heal', '-z'], ['status', '--bogus']]) {
+    const io = memoryIO();
+    assert.equal(await main(['lab', ...args], io), EXIT.usage);
+    assert.match(io.err.join(''), /^error\[USAGE\]: lab: Unknown option '[^']+'\nhint: run `flowtrace lab --help`\n$/, args.join(' '));
+  }
+});

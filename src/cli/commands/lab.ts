@@ -89,7 +89,9 @@ function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[]
   try {
     return parseArgs({ args, options, allowPositionals, strict: true });
   } catch (e) {
-    throw new UsageError(`lab: ${(e as Error).message.split('\n')[0]}`, 'run `flowtrace lab --help`');
+    // node's advice on positionals after '--' misleads here (lab fault --bogus): cut it off.
+    const first = (e as Error).message.split('\n')[0]!.replace(/\. To specify a positional argument .*$/, '');
+    throw new UsageError(`lab: ${first}`, 'run `flowtrace lab --help`');
   }
 }
 
