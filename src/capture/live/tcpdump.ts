@@ -135,7 +135,11 @@ export function classifyTcpdumpFailure(stderr: string, spec: EngineSpec, knownIn
   const line = firstProblemLine(stderr);
   const where = spec.netns === null ? '' : ` in namespace ${spec.netns}`;
   if (/You don't have permission|Operation not permitted|Permission denied/i.test(stderr) && !/exec of/.test(stderr)) {
-    return new PrivilegeError(`capturing on ${spec.interface}${where}`, undefined, { tcpdump: line });
+    // tcpdump is the process that captures: the capability belongs on it, not on node.
+    const hint = spec.netns === null
+      ? 'run as root (sudo flowtrace capture …), or let tcpdump capture without root: setcap cap_net_raw,cap_net_admin+eip $(command -v tcpdump)'
+      : 'run as root (sudo flowtrace capture …): entering a network namespace needs it';
+    return new PrivilegeError(`capturing on ${spec.interface}${where}`, hint, { tcpdump: line });
   }
   if (/exec of "tcpdump" failed|tcpdump: not found|No such file or directory.*tcpdump|failed to run command .tcpdump./.test(stderr)) {
     return new MissingDependencyError('tcpdump', 'tcpdump', { netns: spec.netns });
