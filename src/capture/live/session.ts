@@ -301,7 +301,8 @@ export async function startCapture(options: LiveCaptureOptions = {}): Promise<Li
     if (parseError) warnings.push(`capture stream: ${parseError.message}`);
     if (stopReason === 'engine-exit' && exit.stats === null) {
       const line = exit.stderr.split('\n').map((l) => l.trim()).filter((l) => l && !/listening on|data link type/.test(l))[0];
-      if (line) warnings.push(`tcpdump stopped by itself: ${line}`);
+      // Killed (OOM killer, kill -9) or exited without a word: say how, or nothing says why it stopped.
+      warnings.push(`tcpdump stopped by itself: ${line ?? (exit.signal !== null ? `killed by ${exit.signal}` : `exit code ${exit.code}`)}`);
     }
     if (exit.stats && exit.stats.droppedByKernel > 0) {
       warnings.push(`${exit.stats.droppedByKernel} packets dropped by kernel (the capture buffer overflowed: try a smaller snaplen or a bigger -B)`);

@@ -63,6 +63,17 @@ export function parseDuration(text: string): number {
 }
 
 /**
+ * tcpdump ended without being asked (killed, its interface gone): the analysis of what it
+ * caught is printed, but the capture failed — exit 8, not 0 as for a stop the user asked for.
+ */
+function engineFailed(result: LiveCaptureResult, pid: number | null, io: CliIO): number {
+  if (result.stoppedBy !== 'engine-exit') return EXIT.ok;
+  const why = result.warnings.find((w) => w.startsWith('tcpdump stopped by itself: '))?.slice('tcpdump stopped by itself: '.length) ?? 'no reason given';
+  io.stderr(`error[CAPTURE_ENGINE]: tcpdump (pid ${pid}) stopped by itself (${why}); what it captured is shown above\nhint: was it killed, or did its interface or namespace go away? the capture ends only with Ctrl-C, -c or --for\n`);
+  return EXIT.capture;
+}
+
+/**
  * -w is checked before the capture, as tcpdump opens its file first: a directory, a read-only
  * place or a missing mount was an INTERNAL error after the whole capture. Opened for append
  * (nothing existing is changed); a file created only for the check is removed again.
@@ -198,7 +209,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       warnings: result.warnings,
     }, null, 2) + '\n');
     if (writeFailure !== null) throw writeFailure;
-    return EXIT.ok;
+    return engineFailed(result, capture.pid, io);
   }
 
   const out: string[] = [''];
@@ -210,5 +221,5 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   for (const w of result.warnings) io.stderr(`flowtrace: warning: ${w}\n`);
   if (writeFailure !== null) throw writeFailure;
   if (outFile !== null) io.stderr(`flowtrace: wrote ${result.packets.length} packets to ${outFile}\n`);
-  return EXIT.ok;
+  return engineFailed(result, capture.pid, io);
 }
