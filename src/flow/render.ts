@@ -83,7 +83,20 @@ export function renderAnalysis(analysis: FlowAnalysis, options: RenderOptions = 
   if (!l.selected && (l.connectionsNotKept > 0 || l.exchangesNotKept > 0 || l.anomaliesNotKept > 0)) {
     lines.push(`(analysed and counted but not kept, to bound memory: ${plural(l.connectionsNotKept, 'connection')}, ${plural(l.exchangesNotKept, 'exchange')}, ${plural(l.anomaliesNotKept, 'anomaly')} — --keep ${l.keep}, --max-kept ${l.maxKept})`);
   }
-  return lines.join('\n') + '\n';
+  return lines.map(printable).join('\n') + '\n';
+}
+
+/** C0 and C1 control characters and DEL — a line break inside a line, too. */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+
+/**
+ * The capture's own text (a request target, a Host, a reason phrase, a pcapng interface name)
+ * is anyone's: a request for `GET \x1b[2J…` would clear the terminal of whoever analyses the
+ * capture, and a line break would add a line that looks like flowtrace's. Each line is made of
+ * printable characters only; controls are written as \xNN (as --json has them as \u00NN).
+ */
+function printable(line: string): string {
+  return line.replace(CONTROL, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 function connectionLine(id: number, conn: ConnectionSummary | null, ex: HttpExchange | null): string {
