@@ -117,7 +117,9 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   }, undefined, TCPDUMP_FLAGS_NOT_HERE);
   const v = parsed.values;
   if (v.help) { io.stdout(HELP); return EXIT.ok; }
-  const interfaces = (v.interface ?? ['any']).flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');
+  // Each name once (`-i lo -i lo`); `-i ','` names none and is not a silent -i any.
+  const interfaces = [...new Set((v.interface ?? ['any']).flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== ''))];
+  if (interfaces.length === 0) throw new UsageError(`-i '${v.interface!.join(' ')}' names no interface`, 'e.g. -i ens5, -i ens5,docker0, or -i any (the default)');
   for (const name of interfaces) {
     if (!/^[A-Za-z0-9._@-]{1,15}$/.test(name)) throw new UsageError(`bad interface name '${name}'`, 'interface names are 1–15 characters: letters, digits, . _ @ -');
   }
