@@ -166,6 +166,14 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     for (const a of capture.veths) io.stderr(`flowtrace: ${describeAttribution(a)}\n`);
     io.stderr(`flowtrace: ${maxPackets !== null ? `stopping after ${maxPackets} packets, ` : ''}${maxDurationMs !== null ? `stopping after ${maxDurationMs} ms, ` : ''}Ctrl-C to stop\n`);
   }
+  // Exiting while tcpdump runs (`| head` closed stdout: bin.ts exits at once on EPIPE) would
+  // leave it behind — in its own process group, it ends only at its next write, and a quiet
+  // filter may never write again. The PID started here is ended on the way out.
+  const endEngineOnExit = (): void => {
+    if (capture.pid === null) return;
+    try { process.kill(capture.pid, 'SIGTERM'); } catch { /* already gone */ }
+  };
+  process.on('exit', endEngineOnExit);
   const off = io.onInterrupt(() => { void capture.stop(); });
   // The terminal closing (SIGHUP) stops the capture too: tcpdump runs in its own process group.
   const onHangup = (): void => { void capture.stop(); };
@@ -176,6 +184,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   } finally {
     off();
     process.off('SIGHUP', onHangup);
+    process.off('exit', endEngineOnExit);
   }
 
   const analyzed = analyzeLivePackets(result.packets, capture.ifmap, { lines: json });
