@@ -90,3 +90,13 @@ describe('bad values say what read wants, not "run flowtrace help"', () => {
     });
   }
 });
+
+describe('two captures: one line that says so, not libpcap\'s "syntax error" on the second file name', () => {
+  for (const args of [['read', LO, LO], ['read', '-r', LO, LO], ['analyze', RST, LO]]) {
+    it(args.map((a) => path.basename(a)).join(' '), async () => {
+      const r = await cli(args);
+      assert.equal(r.code, 2, r.err);
+      assert.match(r.err, new RegExp(`^error\\[USAGE\\]: ${args[0]} reads one capture; '[^']+http-lo\\.pcap' would be taken as FILTER\\nhint: join captures first: mergecap -w all\\.pcapng a\\.pcap b\\.pcap`));
+    });
+  }
+});

@@ -5,7 +5,7 @@
  * packet through the host (ens5 → docker0 → veth) with the NAT rewrites, and what went
  * wrong. docs/analyze.md is the user documentation (and the JSON schema).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -85,6 +85,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   const input = values.r ?? words.shift();
   const filter = words;
   if (input === undefined) throw new UsageError('analyze needs a capture file (or - for stdin)', 'e.g. flowtrace analyze capture.pcap --ifmap capture.ifmap');
+  refuseSecondCapture('analyze', filter[0], io.cwd);
 
   const options: FlowOptions = {};
   if (values.ifmap !== undefined) options.ifmap = readIfmap(path.resolve(io.cwd, values.ifmap));
@@ -212,4 +213,14 @@ function readIfmap(file: string): Map<number, string> {
   const map = parseIfmap(text);
   if (map.size === 0) throw new InputError(`the ifmap ${file} names no interface`, 'expected `ip -o link` output ("2: ens5: <…>"), "index name" lines, or JSON {"2":"ens5"}', { path: file });
   return map;
+}
+
+/**
+ * `flowtrace analyze a.pcap b.pcap`: the second file would be taken as FILTER and libpcap's
+ * "syntax error" would not say why. One capture per run, as tcpdump -r; mergecap joins them.
+ */
+function refuseSecondCapture(command: string, firstFilterWord: string | undefined, cwd: string): void {
+  if (firstFilterWord === undefined || !/\.(pcap|pcapng|cap)(\.gz)?$/i.test(firstFilterWord)) return;
+  if (!existsSync(path.resolve(cwd, firstFilterWord))) return;
+  throw new UsageError(`${command} reads one capture; '${firstFilterWord}' would be taken as FILTER`, `join captures first: mergecap -w all.pcapng a.pcap b.pcap, then flowtrace ${command} all.pcapng`);
 }

@@ -5,7 +5,7 @@
  * (argv array, no shell) and the matching packets are read back from its output.
  * Options and JSON fields: docs/read.md.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { filterCapture, parseIfmap, readCapture, type CaptureInterface, type FilteredCapture, type PacketRecord, type ReadSummary } from '../../capture/index.js';
 import { createDecoder, PacketPrinter, packetToJson, timestampStyleFromCount, type PrintOptions } from '../../decode/index.js';
@@ -101,6 +101,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   const input = v.r ?? words.shift();
   const filterWords = words;
   if (input === undefined) throw new UsageError('read needs a capture file (or - for stdin)', 'flowtrace read capture.pcap [FILTER]');
+  refuseSecondCapture('read', filterWords[0], io.cwd);
   let limit = Infinity;
   if (v.c !== undefined) {
     if (!/^[0-9]+$/.test(v.c) || Number(v.c) < 1) throw new UsageError(`-c wants a positive packet count, not '${v.c}'`, 'e.g. flowtrace read x.pcap -c 10');
@@ -287,4 +288,14 @@ function thisMachineInterfaceName(): (ifindex: number) => string | null {
     }
     return map.get(ifindex) ?? null;
   };
+}
+
+/**
+ * `flowtrace read a.pcap b.pcap`: the second file would be taken as FILTER and libpcap's
+ * "syntax error" would not say why. One capture per run, as tcpdump -r; mergecap joins them.
+ */
+function refuseSecondCapture(command: string, firstFilterWord: string | undefined, cwd: string): void {
+  if (firstFilterWord === undefined || !/\.(pcap|pcapng|cap)(\.gz)?$/i.test(firstFilterWord)) return;
+  if (!existsSync(resolvePath(cwd, firstFilterWord))) return;
+  throw new UsageError(`${command} reads one capture; '${firstFilterWord}' would be taken as FILTER`, `join captures first: mergecap -w all.pcapng a.pcap b.pcap, then flowtrace ${command} all.pcapng`);
 }
