@@ -98,13 +98,18 @@ export function filterCapture(input: string | NodeJS.ReadableStream, filter: rea
       rejectDone(err.code === 'ENOENT' ? new MissingDependencyError('tcpdump', 'tcpdump', { reason: 'FILTER is applied by libpcap through tcpdump' }) : err);
     });
     child.on('close', (code, sig) => {
+      // Nothing reads the input any more: a stdin still being written (cat huge.pcap, a live
+      // tcpdump) would otherwise keep the process alive after the command has finished.
+      source.unpipe(child.stdin!);
+      (source as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
       if (openError) return rejectDone(openError);
       if (code === 0 || sig !== null) return resolveDone(null);
       const message = stderr.split('\n').map((l) => l.replace(/^tcpdump: /, '').trim())
         .filter((l) => l && !l.startsWith('reading from') && !l.startsWith('Warning'))[0] ?? `tcpdump exited with ${code}`;
       // A cut file: tcpdump wrote the packets before the cut; as without a filter this is a warning.
       if (/^pcap_loop: truncated/i.test(message)) return resolveDone(message.replace(/^pcap_loop: /, ''));
-      if (/syntax error|illegal|unknown|expression rejects|can't|not a|invalid|parse error/i.test(message) && !/truncated|bad dump file|unknown file format/i.test(message)) {
+      // pcap_loop's words are about the records read after the filter was compiled, never the filter.
+      if (/syntax error|illegal|unknown|expression rejects|can't|not a|invalid|parse error/i.test(message) && !/^pcap_loop:|truncated|bad dump file|unknown file format/i.test(message)) {
         rejectDone(new CaptureError('BAD_FILTER', `filter '${expression}' rejected by libpcap: ${message}`, 'check the filter syntax (man pcap-filter), e.g. tcp port 80 and host 10.0.0.2', { filter: expression }));
       } else if (sniffError !== null) {
         rejectDone(sniffError);
