@@ -307,9 +307,14 @@ class Analyzer implements FlowAnalyzer {
     if (d.link.kind === 'linux_sll2' && d.link.ifindex >= 0) {
       const cached = this.byIfindex[d.link.ifindex];
       if (cached !== undefined) return cached;
-      let name = this.ifmap.get(d.link.ifindex);
-      if (name === undefined) { name = `ifindex${d.link.ifindex}`; this.unmappedIfindexes.push(d.link.ifindex); }
-      return (this.byIfindex[d.link.ifindex] = this.internInterface(name));
+      const name = this.ifmap.get(d.link.ifindex);
+      if (name !== undefined) return (this.byIfindex[d.link.ifindex] = this.internInterface(name));
+      // Not in --ifmap: a pcapng interface block named after one interface (flowtrace capture
+      // -w writes one per interface) names it; `any` (tcpdump -i any -w) does not.
+      const blockName = this.captureInterfaces[record.interfaceId]?.name;
+      if (blockName && blockName !== 'any') return this.blockInterface(record.interfaceId, blockName);
+      this.unmappedIfindexes.push(d.link.ifindex);
+      return (this.byIfindex[d.link.ifindex] = this.internInterface(`ifindex${d.link.ifindex}`));
     }
     const cached = this.byInterfaceId[record.interfaceId];
     if (cached !== undefined) return cached;
@@ -317,6 +322,11 @@ class Analyzer implements FlowAnalyzer {
     // A pcap file has one nameless interface: call it what it is, the capture point.
     const name = iface?.name ?? (this.captureInterfaces.length <= 1 && record.interfaceId === 0 ? 'capture' : `if${record.interfaceId}`);
     return (this.byInterfaceId[record.interfaceId] = this.internInterface(name));
+  }
+
+  /** The interface a named capture interface block stands for (cached by block). */
+  private blockInterface(interfaceId: number, name: string): number {
+    return (this.byInterfaceId[interfaceId] ??= this.internInterface(name));
   }
 
   private internInterface(name: string): number {

@@ -305,6 +305,29 @@ test('pcapng with one named interface block per interface (flowtrace capture -w)
   assert.deepEqual(a.natMappings.map((m) => `${m.from} → ${m.to}`), ['172.31.5.20:80 → 172.17.0.2:8080']);
 });
 
+test('pcapng of SLL2 packets: a block named after one interface names it (flowtrace capture -w); a block named any does not', async () => {
+  const { writePcapng, readCapture } = await import('../../src/capture/index.js');
+  const c = crafted['crafted-pipelining'];
+  // The SLL2 packets as tcpdump -i any captures them, then one block per interface (as capture -w writes), or one `any` block.
+  const records: Array<{ ifindex: number; tsSec: number; tsNsec: number; data: Uint8Array }> = [];
+  await readCapture(Readable.from([Buffer.from(pcapBytes(c.frames, 'sll2'))]), {
+    onPacket: (r) => { records.push({ ifindex: (r.data[4] << 24) | (r.data[5] << 16) | (r.data[6] << 8) | r.data[7], tsSec: r.tsSec, tsNsec: r.tsNsec, data: r.data.slice() }); },
+  });
+  const idOf: Record<number, number> = { 2: 0, 3: 1, 4: 2 };
+  const perInterface = writePcapng(['ens5', 'docker0', 'veth3f2a1b9'].map((name) => ({ name, linkType: 276 })), records.map((r) => ({ ...r, interfaceId: idOf[r.ifindex] })));
+  const { analysis: a } = await analyzeCapture(Readable.from([Buffer.from(perInterface)]));
+  assert.deepEqual(a.capture.interfaces.map((i) => i.interface), ['ens5', 'docker0', 'veth3f2a1b9']);
+  assert.deepEqual(a.capture.unmappedIfindexes, []);
+  assert.deepEqual(hopNames(a.exchanges[0].request!.hops), ['ens5 in', 'docker0 out', 'veth3f2a1b9 out']);
+  const any = writePcapng([{ name: 'any', linkType: 276 }], records.map((r) => ({ ...r, interfaceId: 0 })));
+  const { analysis: b } = await analyzeCapture(Readable.from([Buffer.from(any)]));
+  assert.deepEqual(b.capture.interfaces.map((i) => i.interface), ['ifindex2', 'ifindex3', 'ifindex4']);
+  assert.deepEqual(b.capture.unmappedIfindexes, [2, 3, 4]);
+  // --ifmap still names them, and wins over block names.
+  const { analysis: m } = await analyzeCapture(Readable.from([Buffer.from(perInterface)]), { ifmap: new Map([[2, 'eth0'], [3, 'br0'], [4, 'vethx']]) });
+  assert.deepEqual(m.capture.interfaces.map((i) => i.interface), ['eth0', 'br0', 'vethx']);
+});
+
 test('TCP keep-alive probes (empty, one below the next sequence number) are counted, not retransmissions', async () => {
   const { Conversation, pcapBytes: bytesOf } = await import('./craft.js');
   const c = new Conversation({ client: ['10.0.0.1', 45000], server: ['10.0.0.2', 80] });
