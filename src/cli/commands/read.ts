@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { filterCapture, parseIfmap, readCapture, type CaptureInterface, type FilteredCapture, type PacketRecord, type ReadSummary } from '../../capture/index.js';
 import { createDecoder, PacketPrinter, packetToJson, timestampStyleFromCount, type PrintOptions } from '../../decode/index.js';
-import { EXIT, InputError, UsageError } from '../../errors.js';
+import { EXIT, FlowtraceError, InputError, UsageError } from '../../errors.js';
 import type { CliIO } from '../io.js';
 import { parseCommandArgs } from '../args.js';
 
@@ -45,7 +45,7 @@ options:
   -h, --help           this help
 
 exit codes: 0 ok, 2 usage, 3 unreadable/truncated/malformed capture, 5 tcpdump missing (filter),
-8 the filter was rejected by libpcap.
+8 the filter was rejected by libpcap, 130 interrupted (Ctrl-C; what was printed stays).
 `;
 
 /** tcpdump flags typed by habit that `read` does not take: what to do instead. */
@@ -245,7 +245,10 @@ async function readAndPrint(io: CliIO, path: string, filter: string, skip: numbe
     process.stdout.off('error', onStdoutError);
   }
   const reason = abort.signal.aborted ? String((abort.signal.reason as Error)?.message) : '';
-  if (reason === 'interrupted') return EXIT.interrupted;
+  // Like analyze and follow: one line and a hint (main prints them), after the lines printed.
+  if (reason === 'interrupted') {
+    throw new FlowtraceError('INTERRUPTED', `read was interrupted after ${count} packet${count === 1 ? '' : 's'}`, 'the packets above were printed; to stop after N packets on purpose: -c N', EXIT.interrupted, { packets: count });
+  }
   if (summary?.truncated) {
     io.stderr(`warning: ${summary.truncated.message}; the ${count} packet(s) before it were printed\n`);
     return EXIT.input;
