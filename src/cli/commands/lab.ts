@@ -4,9 +4,10 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { spawn } from 'node:child_process';
-import { EXIT, LabError, PrivilegeError, UsageError } from '../../errors.js';
+import { EXIT, FlowtraceError, LabError, PrivilegeError, UsageError } from '../../errors.js';
 import type { CliIO } from '../io.js';
 import {
   LAB, LAB_FAULTS, LAB_NODES, healFault, injectFault, labDown, labStatus, labUp, nsName, isLabNode, readAccessLog, sessionHeldByOther,
@@ -70,12 +71,52 @@ function renderFaults(active: readonly string[]): string {
     `${active.includes(name) ? '*' : ' '} ${name.padEnd(width)}  [${f.layer}] ${f.description} → ${f.symptom}`).join('\n') + '\n';
 }
 
+/** A shell's exit codes for a command it cannot run (POSIX, "Command Search and Execution"). */
+const SHELL_EXIT = { notFound: 127, notExecutable: 126 } as const;
+
+/**
+ * What a shell would say of CMD before running it: not found (127), or found but not
+ * executable (126). A node shares this machine's files, and `ip netns exec` keeps PATH, so the
+ * search here is the one ip's execvp does; ip itself would only say "exec of … failed", exit 1.
+ * `cwd` is where the child runs (a relative path with a '/' is taken from there).
+ */
+function refuseUnrunnable(node: string, cmd: string, cwd: string, searchPath: string | undefined): void {
+  const runnable = (file: string): 'ok' | 'missing' | 'directory' | 'not-executable' => {
+    let st: fs.Stats;
+    try { st = fs.statSync(file); } catch { return 'missing'; }
+    if (st.isDirectory()) return 'directory';
+    try { fs.accessSync(file, fs.constants.X_OK); return st.isFile() ? 'ok' : 'not-executable'; } catch { return 'not-executable'; }
+  };
+  const notExecutable = (file: string, why: string): FlowtraceError => new FlowtraceError('COMMAND_NOT_EXECUTABLE',
+    `lab exec: ${cmd}: ${why} (in node ${node})`,
+    `${why === 'is a directory' ? 'name a program' : `make it executable (chmod +x ${file}) or run it through its interpreter: flowtrace lab exec ${node} -- sh ${file}`}`,
+    SHELL_EXIT.notExecutable, { node, command: cmd, file });
+  if (cmd.includes('/')) {
+    const file = path.resolve(cwd, cmd);
+    const r = runnable(file);
+    if (r === 'missing') throw new FlowtraceError('COMMAND_NOT_FOUND', `lab exec: ${cmd}: no such file (in node ${node})`, `a relative path is taken from ${cwd}: give an absolute path`, SHELL_EXIT.notFound, { node, command: cmd, file });
+    if (r !== 'ok') throw notExecutable(file, r === 'directory' ? 'is a directory' : 'permission denied (not executable)');
+    return;
+  }
+  let foundNotExecutable: string | null = null;
+  for (const dir of (searchPath ?? '').split(':')) {
+    const file = path.resolve(cwd, dir, cmd);
+    const r = runnable(file);
+    if (r === 'ok') return;
+    if (r === 'not-executable') foundNotExecutable ??= file;
+  }
+  if (foundNotExecutable !== null) throw notExecutable(foundNotExecutable, `permission denied (${foundNotExecutable} is not executable)`);
+  throw new FlowtraceError('COMMAND_NOT_FOUND', `lab exec: ${cmd}: command not found (in node ${node})`,
+    'a node runs this machine\'s programs (same files and PATH): check the spelling, or install it here', SHELL_EXIT.notFound, { node, command: cmd });
+}
+
 /** Runs CMD in the node with the terminal attached; returns its exit code. */
 function execInteractive(node: string, argv: string[], io: CliIO): Promise<number> {
+  // `lab exec client -- flowtrace …` runs this flowtrace (the docs' examples work without
+  // flowtrace on PATH, e.g. from a checkout or npx, and the version is the same).
+  const command = argv[0] === 'flowtrace' ? [...selfCliArgv(), ...argv.slice(1)] : argv;
+  refuseUnrunnable(node, command[0]!, PACKAGE_ROOT, process.env.PATH);
   return new Promise((resolve) => {
-    // `lab exec client -- flowtrace …` runs this flowtrace (the docs' examples work without
-    // flowtrace on PATH, e.g. from a checkout or npx, and the version is the same).
-    const command = argv[0] === 'flowtrace' ? [...selfCliArgv(), ...argv.slice(1)] : argv;
     const child = spawn('ip', ['netns', 'exec', nsName(node as never), ...command], { stdio: 'inherit', cwd: PACKAGE_ROOT });
     const off = io.onInterrupt(() => { /* the child gets the terminal's Ctrl-C itself */ });
     child.on('error', (e) => { off(); io.stderr(`error[LAB_EXEC]: ${e.message}\nhint: check that iproute2 is installed\n`); resolve(EXIT.dependency); });
