@@ -1,5 +1,5 @@
 /** agent/: the JSON-lines agent protocol, the agent itself, and the client with its transports. */
-export { runAgent, type AgentOptions } from './server.js';
+export { runAgent, AGENT_KEEPALIVE_MS, type AgentOptions } from './server.js';
 export { connectAgent, parseAgentTarget, agentArgv, CONNECT_TIMEOUT_MS, type AgentClient, type AgentTarget, type StartOptions, type ConnectOptions } from './client.js';
 export { AGENT_PROTOCOL_VERSION, AGENT_LIMITS, AGENT_CAPABILITIES, INTERFACE_NAME, parseClientLine, filterForPorts } from './protocol.js';
 export type { AgentMessage, HelloMessage, StartedMessage, ResultMessage, TraceResult, ErrorMessage, PacketSummary, StartRequest, ClientMessage } from './protocol.js';

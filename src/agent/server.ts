@@ -8,6 +8,11 @@
  *   3. capturing  --bound reached-->  idle         reply `result` unasked (stoppedBy says which)
  *   4. any        --bad line-->       same state   reply `error`
  *   5. any        --bye / EOF-->      closed       a running capture is stopped and its `result` sent first
+ *
+ * While capturing, the agent writes nothing between `started` and `result`; with
+ * `keepaliveMs` it sends an empty line that often, so a controller that went away (its read
+ * end closed: ssh dropped, the parent died) shows as a failed write soon — the CLI then
+ * interrupts the agent, which ends tcpdump — instead of at the capture's time cap.
  */
 import type { Readable } from 'node:stream';
 import { isFlowtraceError } from '../errors.js';
@@ -27,9 +32,17 @@ export interface AgentOptions {
   startCapture?: (options: LiveCaptureOptions) => Promise<LiveCapture>;
   readLinks?: () => Promise<LinkInfo[]>;
   agentVersion?: string;
-  /** Resolves to stop the agent as on EOF (SIGINT/SIGTERM in the CLI). */
+  /** Resolves to stop the agent as on EOF (SIGINT/SIGTERM, stdout closed in the CLI). */
   interrupted?: Promise<void>;
+  /** While a capture runs, send an empty line this often (null/absent: never). */
+  keepaliveMs?: number | null;
 }
+
+/**
+ * The CLI's keep-alive while capturing: a closed stdout is noticed within this (clients skip
+ * empty lines; docs/agent.md).
+ */
+export const AGENT_KEEPALIVE_MS = 1000;
 
 type AgentState =
   | { kind: 'idle' }
@@ -83,11 +96,14 @@ export async function runAgent(options: AgentOptions): Promise<number> {
 
   /** Sends the result of a finished capture (once), and goes back to idle. */
   async function finish(request: StartRequest, capture: LiveCapture): Promise<void> {
+    const keepalive = options.keepaliveMs != null ? setInterval(() => options.output('\n'), options.keepaliveMs) : undefined;
     try {
       const result = await capture.done;
       send(await buildResult(request, capture, result));
     } catch (err) {
       send(errorMessage(request.id, err));
+    } finally {
+      clearInterval(keepalive);
     }
     if (state.kind === 'capturing' && state.capture === capture) state = closing ? { kind: 'closed' } : { kind: 'idle' };
   }

@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream';
 import type { CliIO } from '../io.js';
 import { parseCommandArgs } from '../args.js';
 import { EXIT } from '../../errors.js';
-import { runAgent } from '../../agent/index.js';
+import { runAgent, AGENT_KEEPALIVE_MS } from '../../agent/index.js';
 
 const HELP = `usage: flowtrace agent
 
@@ -25,14 +25,29 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   const off = io.onInterrupt(() => interrupt());
   const onHangup = (): void => interrupt();
   process.on('SIGHUP', onHangup);
-  // The client went away (broken pipe): stop like on end of input.
-  const onStdoutError = (): void => interrupt();
+  // The controller went away (its read end closed: ssh dropped, the parent died): stop like
+  // on end of input, so tcpdump is ended by its PID. bin.ts's own handler exits at once on
+  // EPIPE, which would leave tcpdump running to its time cap: it is set aside while the
+  // agent runs, and nothing more is written into the closed pipe.
+  let outputClosed = false;
+  const onStdoutError = (): void => { outputClosed = true; interrupt(); };
+  const inherited = process.stdout.listeners('error') as Array<(err: Error) => void>;
+  process.stdout.removeAllListeners('error');
   process.stdout.on('error', onStdoutError);
   try {
-    return await runAgent({ input: io.stdin as Readable, output: (text) => io.stdout(text), interrupted });
+    return await runAgent({
+      input: io.stdin as Readable,
+      output: (text) => { if (!outputClosed) io.stdout(text); },
+      interrupted,
+      keepaliveMs: AGENT_KEEPALIVE_MS,
+    });
   } finally {
     off();
     process.off('SIGHUP', onHangup);
-    process.stdout.off('error', onStdoutError);
+    // A write still in flight may fail after this: stay the listener that ignores it.
+    if (!outputClosed) {
+      process.stdout.off('error', onStdoutError);
+      for (const listener of inherited) process.stdout.on('error', listener);
+    }
   }
 }
