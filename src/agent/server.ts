@@ -131,7 +131,8 @@ export async function runAgent(options: AgentOptions): Promise<number> {
         followNat: true,
         maxDurationMs: req.maxDurationMs,
         maxCapturedBytes: req.maxBytes,
-        maxKeptBytes: req.maxBytes,
+        // Kept packets stay within the live capture's memory budget (bytes + a per-packet
+        // overhead): 64 MiB of small packets costs several times 64 MiB of memory.
         keepPackets: true,
         links: list,
       });

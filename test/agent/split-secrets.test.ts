@@ -27,7 +27,7 @@ import { PassThrough } from 'node:stream';
 import { spawnSync } from 'node:child_process';
 import fc from 'fast-check';
 import { runAgent, SecretHeaderScanner, type ResultMessage, type AgentMessage } from '../../src/agent/index.js';
-import { livePcapngBytes, type LiveCapture, type LiveCaptureResult, type LivePacket } from '../../src/capture/live/index.js';
+import { livePcapngBytes, KEPT_PACKET_OVERHEAD_BYTES, type LiveCapture, type LiveCaptureResult, type LivePacket } from '../../src/capture/live/index.js';
 import { LINKTYPE } from '../../src/capture/types.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -131,7 +131,8 @@ function casePackets(c: Case, tsBase: number): LivePacket[] {
 /** A LiveCapture that has already captured `packets` (the agent's startCapture seam). */
 function replayedCapture(packets: LivePacket[], ifmap: Map<number, string>): LiveCapture {
   const result: LiveCaptureResult = {
-    packets, packetCount: packets.length, capturedBytes: packets.reduce((n, p) => n + p.data.length, 0), keptTruncated: false,
+    packets, packetCount: packets.length, capturedBytes: packets.reduce((n, p) => n + p.data.length, 0),
+    keptCostBytes: packets.reduce((n, p) => n + p.data.length + KEPT_PACKET_OVERHEAD_BYTES, 0), keptTruncated: false,
     stoppedBy: 'stop', kernel: null, summary: null, warnings: [], durationMs: 1,
   };
   const done = Promise.resolve(result);

@@ -3,6 +3,7 @@
  * src/capture/index.ts re-exports it).
  */
 export { startCapture, LIVE_DEFAULTS } from './session.js';
+export { KEPT_PACKET_OVERHEAD_BYTES } from './kept.js';
 export type { LiveCapture, LiveCaptureOptions, LiveCaptureResult, LivePacket, LiveDirection, LiveState, StopReason } from './session.js';
 export { tcpdumpEngine, tcpdumpArgv, parseTcpdumpStats, classifyTcpdumpFailure, TCPDUMP_DEFAULTS } from './tcpdump.js';
 export type { CaptureEngine, EngineProcess, EngineSpec, EngineExit, KernelStats } from './tcpdump.js';

@@ -18,10 +18,15 @@ import { followNatInFilter, parseDnatRules, readNatRules, type PortTranslation }
 import { readLinks, ifmapOf, type LinkInfo } from './interfaces.js';
 import { attributeVeths, type VethAttribution } from './attribution.js';
 import { requireCaptureTools, systemRunner, type ProcessRunner } from './programs.js';
+import { KeptPackets, KEPT_PACKET_OVERHEAD_BYTES } from './kept.js';
 
 /** Defaults and hard caps of a live capture. */
 export const LIVE_DEFAULTS = {
-  /** Bytes of packets kept in memory for -w and the analysis (a ring would lose the start). */
+  /**
+   * Memory budget of the packets kept for -w and the analysis (a ring would lose the start):
+   * their bytes plus KEPT_PACKET_OVERHEAD_BYTES each (./kept.ts), so small packets count
+   * what they really cost (1 M 60-byte packets: ~300 MiB, not 60 MiB).
+   */
   maxKeptBytes: 256 * 1024 * 1024,
   /**
    * On stop, tcpdump is signalled only once no packet arrived for this long: SIGINT ends
@@ -75,6 +80,7 @@ export interface LiveCaptureOptions {
   maxCapturedBytes?: number | null;
   /** Keep packets in memory (for -w and the analysis); bounded by `maxKeptBytes`. */
   keepPackets?: boolean;
+  /** Budget of kept packets: bytes + KEPT_PACKET_OVERHEAD_BYTES per packet (default LIVE_DEFAULTS). */
   maxKeptBytes?: number;
   /**
    * Deliver each packet as soon as tcpdump sees it (tcpdump -U). Default: true when
@@ -104,6 +110,8 @@ export interface LiveCaptureResult {
   /** Packets and bytes delivered by the engine (also those not kept). */
   packetCount: number;
   capturedBytes: number;
+  /** Bytes + per-packet overhead of the packets kept (what `maxKeptBytes` bounds). */
+  keptCostBytes: number;
   /** True when packets were not kept any more because of `maxKeptBytes`. */
   keptTruncated: boolean;
   stoppedBy: StopReason;
@@ -212,9 +220,9 @@ export async function startCapture(options: LiveCaptureOptions = {}): Promise<Li
 
   const maxKeptBytes = options.maxKeptBytes ?? LIVE_DEFAULTS.maxKeptBytes;
   const keep = options.keepPackets !== false;
-  const packets: LivePacket[] = [];
+  const kept = new KeptPackets(maxKeptBytes);
+  const packets = kept.packets;
   const warnings: string[] = [];
-  let keptBytes = 0;
   let keptTruncated = false;
   let packetCount = 0;
   let capturedBytes = 0;
@@ -238,18 +246,9 @@ export async function startCapture(options: LiveCaptureOptions = {}): Promise<Li
         where.ifindex = -1; where.direction = 'unknown'; where.interfaceName = null;
       }
       options.onPacket?.(record, where);
-      if (keep && !keptTruncated) {
-        if (keptBytes + record.capturedLength > maxKeptBytes) {
-          keptTruncated = true;
-          warnings.push(`kept the first ${packets.length} packets in memory (${maxKeptBytes} bytes); later packets were counted, not kept`);
-        } else {
-          keptBytes += record.capturedLength;
-          packets.push({
-            index: packetCount, tsSec: record.tsSec, tsNsec: record.tsNsec, linkType: record.linkType,
-            originalLength: record.originalLength, data: record.data.slice(), ifindex: where.ifindex,
-            interfaceName: where.interfaceName, direction: where.direction,
-          });
-        }
+      if (keep && !keptTruncated && !kept.keep(record, packetCount, where)) {
+        keptTruncated = true;
+        warnings.push(`kept the first ${packets.length} packets in memory (${maxKeptBytes} bytes: ${KEPT_PACKET_OVERHEAD_BYTES} per packet plus its bytes); later packets were counted, not kept`);
       }
       if (options.maxPackets != null && packetCount >= options.maxPackets) requestStop('count');
       else if (options.maxCapturedBytes != null && capturedBytes >= options.maxCapturedBytes) requestStop('bytes');
@@ -308,7 +307,7 @@ export async function startCapture(options: LiveCaptureOptions = {}): Promise<Li
       warnings.push(`${exit.stats.droppedByKernel} packets dropped by kernel (the capture buffer overflowed: try a smaller snaplen or a bigger -B)`);
     }
     const result: LiveCaptureResult = {
-      packets, packetCount, capturedBytes, keptTruncated, stoppedBy: stopReason, kernel: exit.stats,
+      packets, packetCount, capturedBytes, keptCostBytes: kept.costBytes, keptTruncated, stoppedBy: stopReason, kernel: exit.stats,
       summary, warnings, durationMs: performance.now() - startedMs,
     };
     state = { kind: 'stopped', result };
