@@ -9,7 +9,8 @@ import { UsageError } from '../errors.js';
  *
  * An unknown option is `unknown option '-L'`: node's own sentence goes on about positional
  * arguments after '--', which misleads someone who typed a curl or traceroute flag.
- * `unsupported` gives such flags their own hint (what flowtrace does instead).
+ * `unsupported` gives such flags their own hint (what flowtrace does instead). A one-letter
+ * long option (`--c`, which node would take as -c) is refused, hinting "did you mean -c?".
  */
 export function parseCommandArgs<T extends ParseArgsConfig>(
   command: string,
@@ -17,16 +18,25 @@ export function parseCommandArgs<T extends ParseArgsConfig>(
   hint?: string,
   unsupported: Readonly<Record<string, string>> = {},
 ): ReturnType<typeof parseArgs<T>> {
+  // node takes `--c` as option c (or as unknown when c is only a short), where a tcpdump
+  // user typed -c with one dash too many: refused, with the one-dash spelling as the hint.
+  const oneDash = (raw: string): string | undefined => /^--.$/.test(raw) && Object.entries(config.options ?? {}).some(([name, o]) => name === raw[2] || o.short === raw[2])
+    ? `did you mean -${raw[2]}? (one letter takes one dash)` : undefined;
+  let parsed;
   try {
-    return parseArgs(config);
+    parsed = parseArgs({ ...config, tokens: true });
   } catch (err) {
     const [first, ...rest] = (err as Error).message.split('\n');
     const helpHint = `run \`flowtrace ${command} --help\` for the options`;
     const unknown = (err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /^Unknown option '([^']+)'/.exec(first ?? '')?.[1] : undefined;
     if (unknown !== undefined) {
-      throw new UsageError(`unknown option '${unknown}'`, (Object.hasOwn(unsupported, unknown) ? unsupported[unknown] : undefined) ?? hint ?? helpHint, { option: unknown });
+      throw new UsageError(`unknown option '${unknown}'`, (Object.hasOwn(unsupported, unknown) ? unsupported[unknown] : undefined) ?? oneDash(unknown) ?? hint ?? helpHint, { option: unknown });
     }
     const dashAdvice = rest.find((l) => l.startsWith('To specify an option argument'));
     throw new UsageError(first ?? 'bad arguments', hint ?? dashAdvice ?? helpHint);
   }
+  const tokens = (parsed as { tokens?: { kind: string; rawName?: string }[] }).tokens ?? [];
+  const oneLetterLong = tokens.find((t) => t.kind === 'option' && /^--.$/.test(t.rawName ?? ''))?.rawName;
+  if (oneLetterLong !== undefined) throw new UsageError(`unknown option '${oneLetterLong}'`, oneDash(oneLetterLong), { option: oneLetterLong });
+  return parsed as ReturnType<typeof parseArgs<T>>;
 }

@@ -46,3 +46,23 @@ test('a flag of another tool gets the hint the command gives for it', () => {
   assert.throws(() => parseCommandArgs('http', { args: ['--toString'], allowPositionals: true, options }, undefined, unsupported),
     (e: unknown) => e instanceof UsageError && e.hint === 'run `flowtrace http --help` for the options', 'only own keys of the map');
 });
+
+test("a one-letter long option (--c, --r: tcpdump's -c typed with two dashes) is refused with the one-dash spelling as hint", () => {
+  // read names its options after the letter (c, r: node accepts --c as c); trace has count, short c.
+  const named = { c: { type: 'string', short: 'c' }, r: { type: 'string', short: 'r' }, v: { type: 'boolean', short: 'v' } } as const;
+  const cases = [[['--c', '3'], 'c'], [['--c=3'], 'c'], [['file', '--v'], 'v'], [['--r', 'x.pcap'], 'r']] as const;
+  for (const [args, letter] of cases) for (const opts of [named, options]) {
+    if (!Object.values(opts).some((o) => o.short === letter)) continue;
+    assert.throws(() => parseCommandArgs('read', { args: [...args], allowPositionals: true, options: opts }), (e: unknown) => {
+      assert.ok(e instanceof UsageError);
+      assert.equal(e.exitCode, EXIT.usage);
+      assert.equal(e.message, `unknown option '--${letter}'`);
+      assert.match(e.hint, new RegExp(`^did you mean -${letter}\\?`));
+      return true;
+    });
+  }
+  // After '--' it is a word like any other (a FILTER, a command's own argument).
+  assert.deepEqual(parseCommandArgs('read', { args: ['--', '--c'], allowPositionals: true, options: named }).positionals, ['--c']);
+  // A letter that is no option at all: the usual help hint, not a wrong guess.
+  assert.throws(() => parseCommandArgs('read', { args: ['--z'], options: named }), (e: unknown) => e instanceof UsageError && e.hint === 'run `flowtrace read --help` for the options');
+});
