@@ -90,6 +90,14 @@ export interface LiveCaptureOptions {
   live?: boolean;
   /** Called for every packet as it arrives (the record is reused: copy what you keep). */
   onPacket?: (record: PacketRecord, where: { ifindex: number; interfaceName: string | null; direction: LiveDirection }) => void;
+  /**
+   * Called after each chunk of the engine's stream is parsed: a promise returned holds the
+   * reading back until it resolves (a slow reader of printed lines, `| less`), so lines do
+   * not queue in memory. Packets then wait in the pipe, tcpdump and the kernel ring (and are
+   * dropped by the kernel if it fills, which the result's warnings say). Not waited for once
+   * the capture is stopping: the stop must not hang on a reader that never reads.
+   */
+  pace?: () => Promise<void> | void;
   /** Look up containers behind veths (default true). */
   attribute?: boolean;
   dockerSocket?: string;
@@ -257,9 +265,21 @@ export async function startCapture(options: LiveCaptureOptions = {}): Promise<Li
   });
 
   let parseError: Error | null = null;
+  let pacedBack = false;
+  const resumePaced = (): void => {
+    if (!pacedBack) return;
+    pacedBack = false;
+    proc.output.resume();
+  };
   proc.output.on('data', (chunk: Buffer) => {
     if (parseError) return;
     try { parser.push(chunk); } catch (err) { parseError = err as Error; requestStop('engine-exit'); }
+    const paced = options.pace?.();
+    if (paced && stopReason === null) {
+      pacedBack = true;
+      proc.output.pause();
+      paced.then(resumePaced, resumePaced);
+    }
   });
   const outputEnded = new Promise<void>((resolve) => {
     proc.output.on('end', resolve);
@@ -272,6 +292,7 @@ export async function startCapture(options: LiveCaptureOptions = {}): Promise<Li
     stopReason = reason;
     state = { kind: 'stopping', reason };
     clearTimeout(timer);
+    resumePaced();
     if (reason === 'count' || reason === 'bytes' || reason === 'engine-exit') { proc.stop(); return; }
     // Let tcpdump drain the kernel ring first (see LIVE_DEFAULTS.stopQuietMs).
     // (No clock read per packet: the packet count is compared between timer ticks.)

@@ -157,6 +157,10 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       const decoded = decoder.decode(record.linkType, record.data);
       io.stdout(print(record, decoded) + '\n');
     },
+    // A slow reader of the lines (`| less`) holds the reading of tcpdump's stream back, as
+    // for `read`, instead of every line queueing in memory; tcpdump and the kernel ring wait
+    // (kernel drops, if any, are reported at the end).
+    pace: quiet || !io.stdoutDrained ? undefined : () => io.stdoutDrained!(),
   });
 
   if (!json) {
