@@ -15,6 +15,33 @@ export interface CliIO {
    * of everything written queueing in memory. Absent (tests): never waits.
    */
   stdoutDrained?(): Promise<void>;
+  /**
+   * Registers what to do when stdout's reader goes away (EPIPE). With no handler registered
+   * the process ends quietly, exit 0, as tcpdump does on SIGPIPE; a command that holds
+   * something it must end first (the agent's tcpdump) registers one and winds down itself.
+   * Returns a function that unregisters it. Absent (tests): stdout never closes.
+   */
+  onOutputClosed?(handler: () => void): () => void;
+}
+
+const outputClosedHandlers = new Set<() => void>();
+
+/**
+ * Installs the process's stdout/stderr error policy (called once by bin.ts): a closed reader
+ * goes to the handlers registered with `onOutputClosed`, else ends the process quietly with
+ * exit 0; any other write error (a full disk) is one line, exit 3.
+ */
+export function installOutputPolicy(exitOk: number, exitWriteError: number): void {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') {
+      if (outputClosedHandlers.size === 0) process.exit(exitOk);
+      for (const handler of outputClosedHandlers) handler();
+      return;
+    }
+    process.stderr.write(`error[IO]: cannot write the output: ${err.message}\nhint: check the disk or the program reading flowtrace's output\n`);
+    process.exit(exitWriteError);
+  });
+  process.stderr.on('error', () => { /* nowhere left to say it */ });
 }
 
 export function processIO(): CliIO {
@@ -29,6 +56,10 @@ export function processIO(): CliIO {
       process.on('SIGINT', handler);
       process.on('SIGTERM', handler);
       return () => { process.off('SIGINT', handler); process.off('SIGTERM', handler); };
+    },
+    onOutputClosed(handler) {
+      outputClosedHandlers.add(handler);
+      return () => { outputClosedHandlers.delete(handler); };
     },
     stdoutDrained() {
       const out = process.stdout;

@@ -26,14 +26,9 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   const onHangup = (): void => interrupt();
   process.on('SIGHUP', onHangup);
   // The controller went away (its read end closed: ssh dropped, the parent died): stop like
-  // on end of input, so tcpdump is ended by its PID. bin.ts's own handler exits at once on
-  // EPIPE, which would leave tcpdump running to its time cap: it is set aside while the
-  // agent runs, and nothing more is written into the closed pipe.
+  // on end of input, so tcpdump is ended by its PID, and write nothing more into the pipe.
   let outputClosed = false;
-  const onStdoutError = (): void => { outputClosed = true; interrupt(); };
-  const inherited = process.stdout.listeners('error') as Array<(err: Error) => void>;
-  process.stdout.removeAllListeners('error');
-  process.stdout.on('error', onStdoutError);
+  const offOutputClosed = io.onOutputClosed?.(() => { outputClosed = true; interrupt(); }) ?? (() => {});
   try {
     return await runAgent({
       input: io.stdin as Readable,
@@ -44,10 +39,6 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   } finally {
     off();
     process.off('SIGHUP', onHangup);
-    // A write still in flight may fail after this: stay the listener that ignores it.
-    if (!outputClosed) {
-      process.stdout.off('error', onStdoutError);
-      for (const listener of inherited) process.stdout.on('error', listener);
-    }
+    offOutputClosed();
   }
 }
