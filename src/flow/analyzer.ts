@@ -12,7 +12,7 @@ import { anythingToReport, connectionAnomalies, hopName, innerLeg, outerLeg, typ
 import { Connection, other, type DirectionTracker, type LegView, type Side } from './connections.js';
 import { parseTraceId, type ExchangeBuilder, type MessageBuilder } from './http-exchanges.js';
 import { addLeg, findLeg, natMappings, noteTransition } from './nat.js';
-import { DEFAULT_STITCH_WINDOW_US, DIRECTION_CODES, PacketStitcher, hashPayload, releaseRetainedCopy, type CopyFields, type StitchedPacket } from './stitch.js';
+import { DEFAULT_STITCH_WINDOW_US, DIRECTION_CODES, PacketStitcher, hashPayload, type CopyFields, type StitchedPacket } from './stitch.js';
 import {
   FLOW_SCHEMA, type Anomaly, type ConnectionSummary, type DirectionStats, type Endpoint, type FlowAnalysis, type Hop,
   type HopDirection, type HopTiming, type HttpExchange, type NatMapping,
@@ -497,23 +497,16 @@ class Analyzer implements FlowAnalyzer {
   private summarize(conn: Connection, nowUs = -1): void {
     if (conn.summarized) return;
     this.report(conn, nowUs);
-    this.releasePacket(conn.synPacket);
-    this.releasePacket(conn.synAckPacket);
-    this.releasePacket(conn.rstPacket);
-    this.releasePacket(conn.a.firstDataPacket);
-    this.releasePacket(conn.b.firstDataPacket);
+    this.stitcher.release(conn.synPacket);
+    this.stitcher.release(conn.synAckPacket);
+    this.stitcher.release(conn.rstPacket);
+    this.stitcher.release(conn.a.firstDataPacket);
+    this.stitcher.release(conn.b.firstDataPacket);
     for (const ex of conn.pairing.all) {
-      if (ex.request) this.releasePacket(ex.request.packet);
-      if (ex.response) this.releasePacket(ex.response.packet);
+      if (ex.request) this.stitcher.release(ex.request.packet);
+      if (ex.response) this.stitcher.release(ex.response.packet);
     }
     if (this.connectionPool.length < CONNECTION_POOL_MAX) this.connectionPool.push(conn);
-  }
-
-  /** A copy of the scratch object, or a stitcher's packet, given back (each at most once). */
-  private releasePacket(p: StitchedPacket | null): void {
-    if (p === null) return;
-    releaseRetainedCopy(p);
-    this.stitcher.release(p);
   }
 
   /** Counts the connection, and keeps what the options say of it. */

@@ -9,6 +9,7 @@
  * else by ports (the lower, well-known port is the server's).
  */
 import { TCP_FLAG } from '../decode/index.js';
+import { empty } from './arrays.js';
 import { ExchangePairing, HttpStream } from './http-exchanges.js';
 import { retainPacket, type StitchedPacket } from './stitch.js';
 
@@ -325,10 +326,9 @@ export class Connection {
   packets = 0;
   finFrom: Side | null = null;
   idleTimedOut = false;
-  /** Intrusive lists: by last activity (idle expiry) and in the table bucket. */
+  /** Intrusive list links (active by last activity, or final by close: see the analyzer), and the table keys of its legs. */
   prevActive: Connection | null = null;
   nextActive: Connection | null = null;
-  nextInBucket: Connection | null = null;
   bucketKeys: number[] = [];
   summarized = false;
   inFinals = false;
@@ -358,7 +358,7 @@ export class Connection {
     this.synUs = -1; this.synAckUs = -1; this.ackUs = -1;
     this.synPacket = null; this.synAckPacket = null; this.rstPacket = null;
     this.closeUs = -1; this.observations = 0; this.packets = 0; this.finFrom = null; this.idleTimedOut = false;
-    this.prevActive = null; this.nextActive = null; this.nextInBucket = null;
+    this.prevActive = null; this.nextActive = null;
     empty(this.bucketKeys);
     this.summarized = false; this.inFinals = false;
     this.pairing.reset();
@@ -462,14 +462,6 @@ export class Connection {
   tracker(side: Side): DirectionTracker {
     return side === 'a' ? this.a : this.b;
   }
-}
-
-/**
- * Empties an array and keeps its backing store for the next pushes (`length = 0` would give
- * it up: V8 then allocates a new one at the next push).
- */
-export function empty(a: unknown[]): void {
-  while (a.length > 0) a.pop();
 }
 
 export function other(side: Side): Side {

@@ -9,6 +9,7 @@
  * calls `gap()`: the parser then waits for a segment that starts a new head.
  */
 import { httpHeadKind } from '../decode/index.js';
+import { empty } from './arrays.js';
 import { lastHeadEnd, readHeadFields, type HeadFields } from './http-head.js';
 import { retainPacket, type StitchedPacket } from './stitch.js';
 
@@ -60,9 +61,8 @@ export class ExchangePairing {
 
   /** No exchanges (a pooled connection is reused). */
   reset(): void {
-    // Emptied by pop: keeps the arrays' backing stores (`length = 0` gives them up).
-    while (this.all.length > 0) this.all.pop();
-    while (this.awaiting.length > 0) this.awaiting.pop();
+    empty(this.all);
+    empty(this.awaiting);
   }
 
   onRequest(msg: MessageBuilder): void {
@@ -99,7 +99,7 @@ export class ExchangePairing {
   /** A RST: every exchange still waiting for its response ends reset. */
   onReset(): void {
     for (const ex of this.awaiting) ex.reset = true;
-    while (this.awaiting.length > 0) this.awaiting.pop();
+    empty(this.awaiting);
   }
 }
 

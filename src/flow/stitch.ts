@@ -69,13 +69,9 @@ const FREE_COPIES_MAX = 4096;
 /** `serial` of a copy waiting in FREE_COPIES (a live copy has 0). */
 const SERIAL_FREE = -2;
 
-/**
- * Gives back a copy made by `retainPacket` from the scratch object once nothing refers to it
- * any more (its connection was summarised and dropped). Anything else — the scratch object,
- * a stitcher's packet (its own hop list), a copy already given back — is left alone.
- */
-export function releaseRetainedCopy(p: StitchedPacket | null): void {
-  if (p === null || p.scratch || p.serial === SERIAL_FREE || p.hops !== SINGLE_HOPS[p.hops[0]] || FREE_COPIES.length >= FREE_COPIES_MAX) return;
+/** Gives back a copy made by `retainPacket` (see `PacketStitcher.release`). */
+function releaseRetainedCopy(p: StitchedPacket): void {
+  if (p.serial === SERIAL_FREE || FREE_COPIES.length >= FREE_COPIES_MAX) return;
   p.serial = SERIAL_FREE;
   p.owner = null;
   FREE_COPIES.push(p);
@@ -240,12 +236,15 @@ export class PacketStitcher {
 
   /**
    * The owner of a retained packet is done with it (its connection was summarised and
-   * nothing refers to the packet any more): it goes back to the pool — now if it is out of
-   * the window, else when it leaves it. Copies made by `retainPacket`, the scratch object and
-   * packets already given back are left alone.
+   * nothing refers to the packet any more): it is given back for reuse, at most once. A copy
+   * made by `retainPacket` (its hop list is a shared one) goes to the copies' free list; a
+   * stitcher's own packet to this stitcher's pool — now if it is out of the window, else when
+   * it leaves it. The scratch object is left alone.
    */
   release(p: StitchedPacket | null): void {
-    if (p === null || p.scratch || p.retained !== true || p.hops === SINGLE_HOPS[p.hops[0]]) return;
+    if (p === null || p.scratch) return;
+    if (p.hops === SINGLE_HOPS[p.hops[0]]) { releaseRetainedCopy(p); return; }
+    if (p.retained !== true) return;
     p.retained = false;
     if (p.inRing === true) return;
     p.owner = null;
