@@ -15,9 +15,11 @@ import { SecretHeaderScanner, SECRET_HEADER_NAMES } from './secret-scanner.js';
 export const REDACTED_HEADERS = SECRET_HEADER_NAMES;
 export const REDACTED = '[redacted]';
 
-const HEADER_NAME = /^(authorization|proxy-authorization|cookie|set-cookie)$/i;
+/** The secret names as one alternation (they are plain letters and dashes). */
+const NAMES = SECRET_HEADER_NAMES.join('|');
+const HEADER_NAME = new RegExp(`^(${NAMES})$`, 'i');
 // A header line in text: at the start of a line, or after `, ` / `"` / `; ` in rendered output.
-const HEADER_IN_TEXT = /(^|[\r\n\s"',;{[(])(authorization|proxy-authorization|cookie|set-cookie)(["']?\s*[:=]\s*["']?)([^\r\n"']*)/gim;
+const HEADER_IN_TEXT = new RegExp(`(^|[\\r\\n\\s"',;{[(])(${NAMES})(["']?\\s*[:=]\\s*["']?)([^\\r\\n"']*)`, 'gim');
 
 export interface Redactor {
   count: number;
