@@ -75,9 +75,8 @@ class ReusedRecord implements PacketRecord {
   }
 
   set data(bytes: Uint8Array) {
+    this.setBytes(bytes, 0, bytes.length);
     this.view = bytes;
-    this.buffer = bytes;
-    this.offset = 0;
   }
 
   /** The packet's bytes are buffer[offset, offset + capturedLength). */
