@@ -12,10 +12,10 @@ import { anythingToReport, connectionAnomalies, hopName, innerLeg, outerLeg, typ
 import { Connection, other, type DirectionTracker, type LegView, type Side } from './connections.js';
 import { parseTraceId, type ExchangeBuilder, type MessageBuilder } from './http-exchanges.js';
 import { addLeg, findLeg, natMappings, noteTransition } from './nat.js';
-import { DEFAULT_STITCH_WINDOW_US, DIRECTION_CODES, PacketStitcher, hashPayload, type CopyFields, type StitchedPacket } from './stitch.js';
+import { DEFAULT_STITCH_WINDOW_US, DIRECTION_CODES, PacketStitcher, hashPayload, retainPacket, type CopyFields, type StitchedPacket } from './stitch.js';
 import {
   FLOW_SCHEMA, type Anomaly, type ConnectionSummary, type DirectionStats, type Endpoint, type FlowAnalysis, type Hop,
-  type HopDirection, type HopTiming, type HttpExchange, type NatMapping,
+  type HopDirection, type HopTiming, type HttpExchange, type LoggedPacketSummary, type Milestone, type NatMapping,
 } from './types.js';
 
 /** Named defaults (all in one place). */
@@ -53,6 +53,12 @@ export interface FlowOptions {
   maxKept?: number;
   /** Keep only the exchanges this accepts (and their connections and anomalies), e.g. `--request`. */
   exchangeFilter?: (exchange: HttpExchange) => boolean;
+  /**
+   * Log up to this many packets per connection, each with every point it was seen at
+   * (`ConnectionSummary.packetLog`: the report's ladder). 0 (the default): none — a log holds
+   * every logged packet until its connection is summarised, so it is for short captures (the agent's).
+   */
+  packetLog?: number;
 }
 
 /** Where a packet was seen, when the caller knows better than the capture's own fields. */
@@ -110,6 +116,7 @@ class Analyzer implements FlowAnalyzer {
   private readonly keep: 'all' | 'exchanges' | 'anomalies';
   private readonly maxKept: number;
   private readonly exchangeFilter: ((exchange: HttpExchange) => boolean) | null;
+  private readonly packetLogMax: number;
 
   /** Interface table: names by number; caches from SLL2 ifindex / capture interface id to number. */
   private readonly ifNames: string[] = [];
@@ -167,6 +174,7 @@ class Analyzer implements FlowAnalyzer {
     this.keep = options.keep ?? 'all';
     this.maxKept = options.maxKept ?? FLOW_DEFAULTS.maxKept;
     this.exchangeFilter = options.exchangeFilter ?? null;
+    this.packetLogMax = options.packetLog ?? 0;
     this.anomalyContext = {
       hops: (p) => this.hops(p),
       expectsForwarding: () => this.expectsForwarding(),
@@ -270,6 +278,9 @@ class Analyzer implements FlowAnalyzer {
     if (ifx < 31) conn.legs[leg].interfaceMask |= 1 << ifx;
     conn.observations++;
     conn.packets++;
+    if (this.packetLogMax > 0 && conn.log.length < this.packetLogMax) {
+      conn.log.push({ packet: retainPacket(packet), side, flags: f.flags, payloadLength: f.payloadLength });
+    }
     const wasFinal = conn.inFinals;
     conn.tracker(side).onSegment(f.flags, f.seq, f.window, d.data, t.payloadOffset, t.payloadLength, t.capturedPayloadLength, tsUs, packet);
     if (!wasFinal && conn.isFinal()) this.moveToFinal(conn);
@@ -502,6 +513,9 @@ class Analyzer implements FlowAnalyzer {
     this.stitcher.release(conn.rstPacket);
     this.stitcher.release(conn.a.firstDataPacket);
     this.stitcher.release(conn.b.firstDataPacket);
+    this.stitcher.release(conn.ackPacket);
+    for (const d of [conn.a, conn.b]) { this.stitcher.release(d.finPacket); this.stitcher.release(d.lastSynPacket); }
+    for (const e of conn.log) this.stitcher.release(e.packet);
     for (const ex of conn.pairing.all) {
       if (ex.request) this.stitcher.release(ex.request.packet);
       if (ex.response) this.stitcher.release(ex.response.packet);
@@ -608,8 +622,49 @@ class Analyzer implements FlowAnalyzer {
       pathToClient: pathOf(toClient.firstDataPacket ?? conn.synAckPacket ?? conn.rstPacket),
       exchangeIds,
       idleTimedOut: conn.idleTimedOut,
+      milestones: this.milestones(conn, clientSide),
+      packetLog: conn.log.length > 0 ? this.packetLog(conn, clientSide) : [],
+      packetsNotLogged: this.packetLogMax > 0 ? conn.packets - conn.log.length : 0,
     };
     this.connections.push(summary);
+  }
+
+  /** The handshake and the end of a connection, where each of their packets was seen (in time order). */
+  private milestones(conn: Connection, clientSide: Side): Milestone[] {
+    const out: Milestone[] = [];
+    const serverSide = other(clientSide);
+    const add = (kind: Milestone['kind'], side: Side, p: StitchedPacket | null, last: StitchedPacket | null, transmissions: number): void => {
+      if (p === null) return;
+      out.push({
+        kind, from: side === clientSide ? 'client' : 'server', ts: roundTs(p.firstUs), transmissions,
+        hops: this.hops(p), lastHops: last !== null && last !== p ? this.hops(last) : null,
+      });
+    };
+    const c = conn.tracker(clientSide);
+    const sv = conn.tracker(serverSide);
+    add('syn', clientSide, conn.synPacket, c.lastSynPacket, 1 + c.synRepeats);
+    add('syn-ack', serverSide, conn.synAckPacket, sv.lastSynPacket, 1 + sv.synRepeats);
+    add('ack', clientSide, conn.ackPacket, null, 1);
+    add('fin', clientSide, c.finPacket, null, 1);
+    add('fin', serverSide, sv.finPacket, null, 1);
+    if (conn.state.kind === 'reset') add('rst', conn.state.by, conn.rstPacket, null, 1);
+    return out.sort((x, y) => x.ts - y.ts);
+  }
+
+  /** The logged packets, labelled as the ladder shows them. */
+  private packetLog(conn: Connection, clientSide: Side): LoggedPacketSummary[] {
+    const heads = new Map<StitchedPacket, string>();
+    for (const ex of conn.pairing.all) {
+      if (ex.request) heads.set(ex.request.packet, `${ex.request.head.method} ${ex.request.head.target}`);
+      if (ex.response) heads.set(ex.response.packet, `HTTP ${ex.response.head.status}`);
+    }
+    return conn.log.map((e) => ({
+      ts: roundTs(e.packet.firstUs),
+      from: e.side === clientSide ? 'client' : 'server',
+      label: heads.get(e.packet) ?? flagLabel(e.flags, e.payloadLength),
+      payloadBytes: e.payloadLength,
+      hops: this.hops(e.packet),
+    }));
   }
 
   private exchangeSummary(conn: Connection, ex: ExchangeBuilder, client: Endpoint, server: Endpoint): HttpExchange {
@@ -684,6 +739,14 @@ class Analyzer implements FlowAnalyzer {
       },
     };
   }
+}
+
+/** SYN, SYN-ACK, RST, FIN, DATA n or ACK, as a ladder labels a packet. */
+function flagLabel(flags: number, payloadLength: number): string {
+  if (flags & 0x04) return 'RST';
+  if (flags & 0x02) return flags & 0x10 ? 'SYN-ACK' : 'SYN';
+  if (flags & 0x01) return payloadLength > 0 ? `DATA ${payloadLength} + FIN` : 'FIN';
+  return payloadLength > 0 ? `DATA ${payloadLength}` : 'ACK';
 }
 
 function requestInfo(req: MessageBuilder, hops: Hop[]): NonNullable<HttpExchange['request']> {

@@ -82,6 +82,9 @@ export class DirectionTracker {
   finSeen = false;
   /** The first packet carrying data (its hops show the path this way). */
   firstDataPacket: StitchedPacket | null = null;
+  /** The first FIN from this side, and the last SYN (or SYN-ACK) sent again: where they were seen makes the journey. */
+  finPacket: StitchedPacket | null = null;
+  lastSynPacket: StitchedPacket | null = null;
 
   constructor(readonly http: HttpStream) {}
 
@@ -91,7 +94,7 @@ export class DirectionTracker {
     this.zeroWindows = 0; this.windowWasZero = false; this.nextSeq = 0; this.nextSeqUs = 0;
     this.reorderWindowUs = REORDER_WINDOW_US; this.seqKnown = false; this.streamNext = 0; this.holes = null;
     this.pending = null; this.pendingBytes = 0; this.lostSegments = 0; this.synRepeats = 0; this.finSeen = false;
-    this.firstDataPacket = null;
+    this.firstDataPacket = null; this.finPacket = null; this.lastSynPacket = null;
     this.http.reset();
   }
 
@@ -116,7 +119,7 @@ export class DirectionTracker {
       if (this.seqKnown && ((seq - this.nextSeq) | 0) < 0) {
         // A SYN (or SYN-ACK) again: a handshake retransmission — or, quick and different, reordering.
         if (tsUs - this.nextSeqUs < this.reorderWindowUs && synEnd !== this.nextSeq) this.outOfOrder++;
-        else this.synRepeats++;
+        else { this.synRepeats++; this.lastSynPacket = retainPacket(packet); }
         return;
       }
       this.nextSeq = synEnd;
@@ -136,7 +139,7 @@ export class DirectionTracker {
       if (this.seqKnown && seq === ((this.nextSeq - 1) >>> 0)) this.keepAlives++;
       return;
     }
-    if (fin) this.finSeen = true;
+    if (fin && !this.finSeen) { this.finSeen = true; this.finPacket = retainPacket(packet); }
     if (length > 0) { this.payloadBytes += length; if (!this.firstDataPacket) this.firstDataPacket = retainPacket(packet); }
     if (!this.seqKnown) {
       // Midstream: the first segment we see sets the origin of the stream.
@@ -301,6 +304,14 @@ export interface NatTransition {
   sender: Side;
 }
 
+/** One packet of a connection's packet log (the ladder of the report). */
+export interface LoggedPacket {
+  packet: StitchedPacket;
+  side: Side;
+  flags: number;
+  payloadLength: number;
+}
+
 export class Connection {
   state: TcpState;
   /** null until decided; 'a' or 'b' is the client. */
@@ -317,6 +328,8 @@ export class Connection {
   ackUs = -1;
   synPacket: StitchedPacket | null = null;
   synAckPacket: StitchedPacket | null = null;
+  /** The client's ACK that completed the handshake: proof the SYN-ACK arrived. */
+  ackPacket: StitchedPacket | null = null;
   /** The RST that ended it (its hops tell where it came from). */
   rstPacket: StitchedPacket | null = null;
   closeUs = -1;
@@ -330,6 +343,8 @@ export class Connection {
   prevActive: Connection | null = null;
   nextActive: Connection | null = null;
   bucketKeys: number[] = [];
+  /** Every packet, when the analyzer logs packets (FlowOptions.packetLog): sender, flags, payload length. */
+  readonly log: LoggedPacket[] = [];
   summarized = false;
   inFinals = false;
 
@@ -356,7 +371,8 @@ export class Connection {
     this.clientSide = null; this.rolesFrom = 'ports';
     empty(this.legs); this.nat = null;
     this.synUs = -1; this.synAckUs = -1; this.ackUs = -1;
-    this.synPacket = null; this.synAckPacket = null; this.rstPacket = null;
+    this.synPacket = null; this.synAckPacket = null; this.ackPacket = null; this.rstPacket = null;
+    empty(this.log);
     this.closeUs = -1; this.observations = 0; this.packets = 0; this.finFrom = null; this.idleTimedOut = false;
     this.prevActive = null; this.nextActive = null;
     empty(this.bucketKeys);
@@ -422,6 +438,7 @@ export class Connection {
         if (!syn && ack && sender === this.clientSide) { // rule 3
           this.state = EST_HANDSHAKE;
           this.ackUs = tsUs;
+          this.ackPacket = retainPacket(packet);
           // Wireshark's reordering threshold: the handshake's round trip (SYN → ACK).
           if (tsUs > this.synUs) this.a.reorderWindowUs = this.b.reorderWindowUs = tsUs - this.synUs;
         }

@@ -77,6 +77,35 @@ export interface Handshake {
   synAckRetransmissions: number;
 }
 
+/**
+ * A packet that marks a connection's life — the handshake and its end — with every point it
+ * was seen at. Requests and responses are the exchanges' (`HttpExchange.request.hops`).
+ */
+export interface Milestone {
+  kind: 'syn' | 'syn-ack' | 'ack' | 'fin' | 'rst';
+  /** Who sent it. */
+  from: 'client' | 'server';
+  /** When it was first seen. */
+  ts: number;
+  /** Times it was sent: a SYN sent again twice → 3 (only SYN and SYN-ACK are counted; others 1). */
+  transmissions: number;
+  /** Where the first transmission was seen, in order. */
+  hops: Hop[];
+  /** Where the last transmission was seen, when it was sent more than once. */
+  lastHops: Hop[] | null;
+}
+
+/** One packet of a connection, when the analysis logs packets (`FlowOptions.packetLog`). */
+export interface LoggedPacketSummary {
+  ts: number;
+  from: 'client' | 'server';
+  /** `SYN`, `SYN-ACK`, `ACK`, `FIN`, `RST`, `DATA 1448`, `GET /`, `HTTP 200`. */
+  label: string;
+  payloadBytes: number;
+  /** Where it was seen, in order (the endpoints at each point are the leg's that lists the interface: `ConnectionSummary.legs`). */
+  hops: Hop[];
+}
+
 export interface ConnectionSummary {
   id: number;
   /** The endpoints as seen at the first observation point (outside any NAT). */
@@ -108,6 +137,11 @@ export interface ConnectionSummary {
   exchangeIds: number[];
   /** True when the connection was summarised because it sat idle past the timeout. */
   idleTimedOut: boolean;
+  /** SYN, SYN-ACK, the ACK that completed the handshake, each side's FIN, the RST — in time order. */
+  milestones: Milestone[];
+  /** Every packet (bounded by `FlowOptions.packetLog`; empty when not logging), and how many were left out. */
+  packetLog: LoggedPacketSummary[];
+  packetsNotLogged: number;
 }
 
 export interface TraceId {
