@@ -3,8 +3,10 @@
  *
  * A rule is the same rule at start and stop when source, family, table, chain, kind and text
  * agree, and it is the same occurrence of that text (two identical DROP lines in one chain
- * are the 1st and the 2nd). A rule that is only in the stop snapshot has no known rise
- * (null), nor has one whose counter went down (the ruleset was reloaded in between).
+ * are the 1st and the 2nd). A rule whose text was nowhere in a start snapshot that was read
+ * was added during the capture: all its packets are its rise. Otherwise a rule only at stop
+ * (one more copy of a text that was there) has no known rise (null), nor has one whose
+ * counter went down (the ruleset was reloaded in between).
  */
 import type { CounterFacts, NetfilterFacts } from './types.js';
 
@@ -23,17 +25,30 @@ function keyed(facts: readonly NetfilterFacts[]): string[] {
   });
 }
 
-/** The stop facts with `packetsDelta` set from the start facts (start null: no start snapshot). */
-export function netfilterDeltas(start: readonly NetfilterFacts[] | null, stop: readonly NetfilterFacts[]): NetfilterFacts[] {
+/**
+ * The stop facts with `packetsDelta` set from the start facts (start null: no start
+ * snapshot). `readAtStart`: the sources whose start snapshot was read (default: those with a
+ * fact at start) — only there does a missing text mean the rule was added since.
+ */
+export function netfilterDeltas(
+  start: readonly NetfilterFacts[] | null, stop: readonly NetfilterFacts[],
+  readAtStart: ReadonlySet<NetfilterFacts['source']> = new Set((start ?? []).map((f) => f.source)),
+): NetfilterFacts[] {
   const before = new Map<string, number | null>();
+  const textsBefore = new Set<string>();
   if (start !== null) {
     const keys = keyed(start);
-    start.forEach((f, i) => before.set(keys[i], f.packets));
+    start.forEach((f, i) => { before.set(keys[i], f.packets); textsBefore.add(identity(f)); });
   }
   const keys = keyed(stop);
   return stop.map((f, i) => {
+    if (f.packets === null || start === null) return { ...f, packetsDelta: null };
+    if (!before.has(keys[i])) {
+      const added = readAtStart.has(f.source) && !textsBefore.has(identity(f));
+      return { ...f, packetsDelta: added ? f.packets : null };
+    }
     const was = before.get(keys[i]);
-    const delta = was == null || f.packets === null ? null : f.packets - was;
+    const delta = was == null ? null : f.packets - was;
     return { ...f, packetsDelta: delta !== null && delta >= 0 ? delta : null };
   });
 }

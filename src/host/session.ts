@@ -58,11 +58,13 @@ interface Target {
 
 interface CounterSnapshot {
   netfilter: NetfilterFacts[] | null;
+  /** The netfilter sources read (a source that failed at start has no known rises). */
+  sources: Set<NetfilterFacts['source']>;
   kernel: Record<string, number> | null;
   conntrack: Record<string, number> | null;
 }
 
-interface NetfilterRead { facts: NetfilterFacts[] | null; saveTexts: string[] }
+interface NetfilterRead { facts: NetfilterFacts[] | null; sources: Set<NetfilterFacts['source']>; saveTexts: string[] }
 
 function firstLine(text: string): string {
   return text.split('\n').map((l) => l.trim()).find((l) => l !== '') ?? '';
@@ -111,7 +113,7 @@ export function createHostFacts(options: HostFactsOptions = {}): HostFactsSessio
     const ns = /Cannot open network namespace "([^"]+)"/.exec(err);
     if (ns) return `namespace ${ns[1]}: not found (ip netns list)`;
     if (/^nsenter: (cannot open|reassociate)/m.test(err)) return `${t.ref.label}: cannot enter ${t.ref.path ?? 'its namespace'} (${firstLine(err)})`;
-    if (argv[0] === 'cat' && argv.includes('/proc/net/stat/nf_conntrack') && /No such file/.test(err)) {
+    if (argv[0] === 'cat' && /nf_conntrack: No such file/.test(err) && !/(netstat|snmp): No such file/.test(err)) {
       return `conntrack statistics: none${t.where} (nf_conntrack not loaded)`;
     }
     if (/Permission denied|Operation not permitted|must be root|are you root/i.test(err)) return `${program}: permission denied (run as root)`;
@@ -137,17 +139,14 @@ export function createHostFacts(options: HostFactsOptions = {}): HostFactsSessio
   /** The container namespaces behind the host's veths (attributed by capture/live). */
   async function discover(): Promise<Target[]> {
     if (options.containers === false) return [];
-    const [r, ...defaults] = await Promise.all([
-      run(host, ['ip', '-j', '-d', 'addr', 'show']),
-      run(host, ['ip', '-4', '-j', 'route', 'show', 'default']), run(host, ['ip', '-6', '-j', 'route', 'show', 'default']),
-    ]);
+    const r = await run(host, ['ip', '-j', '-d', 'addr', 'show']);
     if (!r.ok) return [];
-    // The interfaces default routes leave by are the uplink, not containers (the lab's ens5 is
-    // a veth to the VPC's namespace; a real EC2's is a NIC).
-    const uplinks = new Set(defaults.flatMap((d) => (d.ok ? parseRouteTable(d.stdout) : [])).map((e) => e.dev));
-    // A veth without link_netnsid has its peer in the same namespace: no container there.
+    // A veth with an address of its own links this host to a network (the lab's ens5/ens6 are
+    // veths to the VPC's namespace; a real EC2's are NICs), not to a container: a container's
+    // host side is a bridge port or a bare routed veth. A veth without link_netnsid has its
+    // peer in the same namespace: no container there either.
     const veths: LinkInfo[] = parseAddrJson(r.stdout)
-      .filter((l) => l.kind === 'veth' && l.peerIfindex !== null && l.peerNetnsId !== null && !uplinks.has(l.name))
+      .filter((l) => l.kind === 'veth' && l.peerIfindex !== null && l.peerNetnsId !== null && l.addresses.length === 0)
       .map((l) => ({ ifindex: l.ifindex, name: l.name, kind: l.kind, master: l.master, peerIfindex: l.peerIfindex, peerNetnsId: l.peerNetnsId, operstate: l.operstate, mac: l.mac, mtu: l.mtu }));
     if (veths.length === 0) return [];
     const attributed = await attributeVeths(veths, host.ref.path ?? '/proc/self/ns/net', { runner });
@@ -186,48 +185,50 @@ export function createHostFacts(options: HostFactsOptions = {}): HostFactsSessio
     const [v4, v6, nft] = await Promise.all([
       run(t, ['iptables-save', '-c']), run(t, ['ip6tables-save', '-c']), run(t, ['nft', '-j', 'list', 'ruleset']),
     ]);
-    if (!v4.ok && !v6.ok && !nft.ok) return { facts: null, saveTexts: [] };
+    const sources = new Set<NetfilterFacts['source']>();
+    if (!v4.ok && !v6.ok && !nft.ok) return { facts: null, sources, saveTexts: [] };
     const facts: NetfilterFacts[] = [];
     const skipTables: Array<{ family: string; table: string }> = [];
     const saveTexts: string[] = [];
     for (const [r, source, family] of [[v4, 'iptables', 'ip'], [v6, 'ip6tables', 'ip6']] as const) {
       if (!r.ok) continue;
+      sources.add(source);
       facts.push(...parseIptablesSave(r.stdout, source));
       for (const table of iptablesSaveTables(r.stdout)) skipTables.push({ family, table });
       saveTexts.push(r.stdout);
-      if (/iptables-legacy tables present/.test(r.stderr)) problems.add(`${source}-legacy tables present${t.where} (not read; ${source}-legacy-save -c shows them)`);
+      if (/iptables-legacy tables present/.test(r.stdout + r.stderr)) problems.add(`${source}-legacy tables present${t.where} (not read; ${source}-legacy-save -c shows them)`);
     }
     if (nft.ok) {
-      if (isJson(nft.stdout)) facts.push(...parseNftRuleset(nft.stdout, { skipTables }));
+      if (isJson(nft.stdout)) { sources.add('nft'); facts.push(...parseNftRuleset(nft.stdout, { skipTables })); }
       else problems.add(`nft -j list ruleset${t.where}: output not understood (nftables 0.9.3 or newer needed for -j)`);
     }
-    return { facts, saveTexts };
+    return { facts, sources, saveTexts };
   }
 
-  async function readKernel(t: Target): Promise<Record<string, number> | null> {
-    const r = await run(t, ['cat', '/proc/net/netstat', '/proc/net/snmp']);
-    return r.ok ? parseProcNetstat(r.stdout) : null;
-  }
-
-  async function readConntrack(t: Target): Promise<Record<string, number> | null> {
-    const r = await run(t, ['cat', '/proc/net/stat/nf_conntrack']);
-    return r.ok ? parseConntrackStat(r.stdout) : null;
+  /**
+   * Kernel counters and conntrack statistics in one `cat` (one process less per namespace and
+   * snapshot). Without nf_conntrack, cat says so and fails but has printed the other two.
+   */
+  async function readProcNet(t: Target): Promise<{ kernel: Record<string, number> | null; conntrack: Record<string, number> | null }> {
+    const r = await run(t, ['cat', '/proc/net/netstat', '/proc/net/snmp', '/proc/net/stat/nf_conntrack']);
+    const cut = r.stdout.search(/^entries\s/m);
+    const netstat = cut < 0 ? r.stdout : r.stdout.slice(0, cut);
+    const kernel = parseProcNetstat(netstat);
+    return {
+      kernel: r.ok || Object.keys(kernel).length > 0 ? kernel : null,
+      conntrack: cut < 0 ? null : parseConntrackStat(r.stdout.slice(cut)),
+    };
   }
 
   async function snapshot(t: Target): Promise<CounterSnapshot> {
-    const [nf, kernel, conntrack] = await Promise.all([readNetfilter(t), readKernel(t), readConntrack(t)]);
-    return { netfilter: nf.facts, kernel, conntrack };
+    const [nf, proc] = await Promise.all([readNetfilter(t), readProcNet(t)]);
+    return { netfilter: nf.facts, sources: nf.sources, ...proc };
   }
 
   async function lookups(t: Target, queries: readonly RouteQuery[]): Promise<RouteLookup[]> {
     if (queries.length === 0) return [];
     const valid = (q: RouteQuery) => isIP(q.to) !== 0 && (q.from == null || isIP(q.from) !== 0)
       && (q.iif == null || /^[^\s/-][^\s/]{0,14}$/.test(q.iif));
-    const families = [...new Set(queries.filter(valid).map((q) => (isIP(q.to) === 6 ? 6 : 4)))];
-    const tablesP = Promise.all(families.map(async (f) => {
-      const r = await run(t, ['ip', `-${f}`, '-j', 'route', 'show', 'table', 'all']);
-      return r.ok ? parseRouteTable(r.stdout, f) : null;
-    }));
     const gets = await Promise.all(queries.map(async (q) => {
       if (!valid(q)) return null;
       const argv = ['ip', '-j', 'route', 'get', q.to];
@@ -236,13 +237,19 @@ export function createHostFacts(options: HostFactsOptions = {}): HostFactsSessio
       // Not `run`: a failed lookup is a result, not a problem.
       try { return await runner.run(t.wrap(argv), { timeoutMs }); } catch { return null; }
     }));
-    const tables = await tablesP;
+    // The routing tables are read only when a lookup failed (to name the route that covers it).
+    const familyOf = (q: RouteQuery): 4 | 6 => (isIP(q.to) === 6 ? 6 : 4);
+    const families = [...new Set(queries.filter((q, i) => valid(q) && gets[i]?.code !== 0).map(familyOf))];
+    const tables = await Promise.all(families.map(async (f) => {
+      const r = await run(t, ['ip', `-${f}`, '-j', 'route', 'show', 'table', 'all']);
+      return r.ok ? parseRouteTable(r.stdout, f) : null;
+    }));
     return queries.map((q, i) => {
       const r = gets[i];
       if (!valid(q)) {
         return { to: q.to, from: q.from ?? null, iif: q.iif ?? null, result: 'error', dev: null, gateway: null, prefsrc: null, error: 'not looked up: not an IP address or interface name', matchedRoute: null };
       }
-      const tableIndex = families.indexOf(isIP(q.to) === 6 ? 6 : 4);
+      const tableIndex = families.indexOf(familyOf(q));
       const routes: RouteEntry[] | null = tables[tableIndex] ?? null;
       if (r === null || r.missing) {
         const program = t.wrap(['ip'])[0];
@@ -265,9 +272,9 @@ export function createHostFacts(options: HostFactsOptions = {}): HostFactsSessio
       // -e: keys this kernel does not have (no nf_conntrack, no br_netfilter) are left out, not errors.
       return run(t, ['sysctl', '-e', ...keys]);
     });
-    const [addr, sysctl, neigh, ss, nf, kernel, conntrack, routes] = await Promise.all([
+    const [addr, sysctl, neigh, ss, nf, { kernel, conntrack }, routes] = await Promise.all([
       addrP, sysctlP, run(t, ['ip', '-j', 'neigh', 'show']), run(t, ['ss', '-ltnHp']),
-      readNetfilter(t), readKernel(t), readConntrack(t), lookups(t, queries),
+      readNetfilter(t), readProcNet(t), lookups(t, queries),
     ]);
 
     const bounded = <T>(list: T[], max: number, what: string): T[] => {
@@ -280,7 +287,7 @@ export function createHostFacts(options: HostFactsOptions = {}): HostFactsSessio
     let netfilter: NetfilterFacts[] = [];
     let rulesNotListed = 0;
     if (nf.facts !== null) {
-      const withDeltas = netfilterDeltas(start?.netfilter ?? null, nf.facts);
+      const withDeltas = netfilterDeltas(start?.netfilter ?? null, nf.facts, start?.sources);
       const selected = selectNetfilter(withDeltas, HOST_FACTS_LIMITS.maxRules);
       netfilter = selected.listed;
       rulesNotListed = selected.notListed;

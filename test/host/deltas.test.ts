@@ -33,11 +33,16 @@ function fact(text: string, packets: number | null, verdict: NetfilterFacts['ver
   return { source: 'iptables', family: 'ip', table: 'filter', chain: 'FORWARD', kind, text, verdict, target: null, hooks: ['forward'], match: emptyMatch(), packets, bytes: packets, packetsDelta: null };
 }
 
-test('a rule only at stop, a counter that went down (reloaded), no start snapshot: null', () => {
+test('a rule added during the capture: all its packets; a counter that went down, no start snapshot, another copy: null', () => {
   const start = [fact('-A FORWARD -j A', 10), fact('-A FORWARD -j X', 5)];
   const stop = [fact('-A FORWARD -j A', 3), fact('-A FORWARD -j X', 9), fact('-A FORWARD -j NEW', 4)];
-  assert.deepEqual(netfilterDeltas(start, stop).map((f) => f.packetsDelta), [null, 4, null]);
+  assert.deepEqual(netfilterDeltas(start, stop).map((f) => f.packetsDelta), [null, 4, 4]);
   assert.deepEqual(netfilterDeltas(null, stop).map((f) => f.packetsDelta), [null, null, null]);
+  // iptables was not read at start (it failed then): its rules' rises are unknown, not new.
+  assert.deepEqual(netfilterDeltas([], stop, new Set(['nft'])).map((f) => f.packetsDelta), [null, null, null]);
+  // One more copy of a text that was there: which copy is new is not known.
+  const copies = netfilterDeltas([fact('-A FORWARD -j DROP', 7)], [fact('-A FORWARD -j DROP', 2), fact('-A FORWARD -j DROP', 9)]);
+  assert.deepEqual(copies.map((f) => f.packetsDelta), [null, null]);
   // The 2nd identical line matches the 2nd one at start, not the 1st.
   const twice = netfilterDeltas([fact('-A FORWARD -j DROP', 1), fact('-A FORWARD -j DROP', 100)], [fact('-A FORWARD -j DROP', 2), fact('-A FORWARD -j DROP', 150)]);
   assert.deepEqual(twice.map((f) => f.packetsDelta), [1, 50]);
