@@ -313,7 +313,7 @@ export function createHostFacts(options: HostFactsOptions = {}): HostFactsSessio
     for (const line of dnatRead.unparsed) problems.add(`DNAT rule not understood${t.where}: ${line}`);
 
     return {
-      ns: t.ref,
+      ns: { ...t.ref },
       links,
       routes,
       neighbours: neigh.ok ? bounded(parseNeighJson(neigh.stdout), HOST_FACTS_LIMITS.maxNeighbours, 'neighbour entries') : [],
