@@ -89,9 +89,13 @@ function readMatch(m: NetfilterFacts['match'], e: Obj): void {
   if (!isObj(left)) return;
   if (isObj(left.meta) && typeof left.meta.key === 'string') {
     const key = left.meta.key;
-    if ((key === 'iifname' || key === 'iif') && typeof right === 'string') { m.inInterface = right; m.inNegated = negated; }
-    else if ((key === 'oifname' || key === 'oif') && typeof right === 'string') { m.outInterface = right; m.outNegated = negated; }
-    else if (key === 'l4proto' && typeof right === 'string') { m.protocol = right; m.protocolNegated = negated; }
+    // `iifname { "ens5", "ens6" }` → `ens5,ens6`, as iptables has no such list.
+    const names = typeof right === 'string' ? right
+      : isObj(right) && Array.isArray(right.set) && right.set.every((x) => typeof x === 'string') ? right.set.join(',') : null;
+    if (names === null) return;
+    if (key === 'iifname' || key === 'iif') { m.inInterface = names; m.inNegated = negated; }
+    else if (key === 'oifname' || key === 'oif') { m.outInterface = names; m.outNegated = negated; }
+    else if (key === 'l4proto') { m.protocol = names; m.protocolNegated = negated; }
     return;
   }
   if (isObj(left.payload) && typeof left.payload.protocol === 'string' && typeof left.payload.field === 'string') {

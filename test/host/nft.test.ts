@@ -92,3 +92,11 @@ test('hostile input: empty, garbage, truncated JSON, wrong shapes: [] or partial
   assert.equal(odd[1].text, 'null 7 {"weird":{"a":1}} {"match":"bad"} counter {"jump":{}}');
   assert.deepEqual([odd[1].packets, odd[1].verdict, odd[1].hooks], [null, 'other', []]);
 });
+
+test('an interface set: rendered as nft writes it, matched as a list', () => {
+  const [f] = parseNftRuleset(JSON.stringify({ nftables: [{ rule: { family: 'inet', table: 't', chain: 'c', expr: [
+    { match: { op: '==', left: { meta: { key: 'iifname' } }, right: { set: ['ens5', 'ens6'] } } }, { counter: { packets: 3, bytes: 180 } }, { drop: null },
+  ] } }] }));
+  assert.equal(f.text, 'iifname { "ens5", "ens6" } counter drop');
+  assert.deepEqual([f.match.inInterface, f.packets, f.verdict], ['ens5,ens6', 3, 'drop']);
+});
