@@ -104,9 +104,21 @@ export interface NetfilterFacts {
     protocol: string | null;
     source: string | null;
     destination: string | null;
-    /** `80`, `1024:65535`, `80,443` as written. */
+    /**
+     * `80`, `1024:65535`, `80,443` as iptables writes them (nft's `{ 22, 80 }` and `1000-2000`
+     * are given in the same syntax: `22,80`, `1000:2000`).
+     */
     sourcePorts: string | null;
     destinationPorts: string | null;
+    /**
+     * `!` before the match (`! -s 10.3.0.0/16`, nft `!=`). Always set by host/'s parsers;
+     * optional only so that hand-written facts need not spell them (absent = false).
+     */
+    protocolNegated?: boolean;
+    sourceNegated?: boolean;
+    destinationNegated?: boolean;
+    sourcePortsNegated?: boolean;
+    destinationPortsNegated?: boolean;
   };
   /** Counter at stop; null when the rule has none (an nft rule without `counter`). */
   packets: number | null;
