@@ -41,10 +41,10 @@ export function createLivePrinter(ifmap: Map<number, string>): (record: Printabl
 }
 
 /** Decodes and analyses kept live packets (a few seconds of traffic: everything in memory). */
-export function analyzeLivePackets(packets: readonly LivePacket[], ifmap: Map<number, string> = new Map(), options: { lines?: boolean } = {}): LiveAnalysis {
+export function analyzeLivePackets(packets: readonly LivePacket[], ifmap: Map<number, string> = new Map(), options: { lines?: boolean; packetLog?: number } = {}): LiveAnalysis {
   const wantLines = options.lines !== false;
   const decoder = createDecoder();
-  const analyzer = createFlowAnalyzer({ ifmap, stitch: true });
+  const analyzer = createFlowAnalyzer({ ifmap, stitch: true, packetLog: options.packetLog ?? 0 });
   const record: PacketRecord = {
     index: 0, interfaceId: 0, linkType: 0, tsSec: 0, tsNsec: 0, capturedLength: 0, originalLength: 0,
     data: new Uint8Array(0), comment: null, epbDirection: 0,

@@ -10,6 +10,9 @@
  * the kernel's rules (and must exist, checked by the server).
  */
 
+import type { FlowAnalysis } from '../flow/index.js';
+import type { HostFacts } from '../host/index.js';
+
 export const AGENT_PROTOCOL_VERSION = 1;
 
 /** Bounds: defaults a client gets when it says nothing, caps it cannot exceed. */
@@ -36,7 +39,12 @@ const TRACE_ID = /^[A-Za-z0-9=;.:_-]{1,256}$/;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
 /** `multiple-trace-ids`: `start` takes `traceIds` and `result` has `traces` (additive to v1). */
-export const AGENT_CAPABILITIES = ['capture', 'nat-follow', 'exchange-by-trace-id', 'pcapng', 'container-attribution', 'multiple-trace-ids'] as const;
+/**
+ * `flow-analysis`: `result.analysis` is flow's typed analysis of the capture (with packet
+ * logs); `host-facts`: `result.host` holds the host facts read at start and stop (both
+ * additive to v1; a client must not expect them from an agent that does not list them).
+ */
+export const AGENT_CAPABILITIES = ['capture', 'nat-follow', 'exchange-by-trace-id', 'pcapng', 'container-attribution', 'multiple-trace-ids', 'flow-analysis', 'host-facts'] as const;
 
 // Agent → client.
 
@@ -74,6 +82,8 @@ export interface StartedMessage {
   traceIds: string[];
   /** PID of the capture process (tcpdump) on the agent's machine, for the operator. */
   enginePid: number | null;
+  /** The ports captured: those asked and the ports Docker's DNAT translates them to. */
+  ports: number[];
 }
 
 export interface ErrorMessage {
@@ -131,6 +141,12 @@ export interface ResultMessage {
   pcapng: string | null;
   redactions: number;
   warnings: string[];
+  /** The ports captured (asked + NAT translations). */
+  ports: number[];
+  /** Flow's analysis of the capture, redacted, with per-connection packet logs (capability `flow-analysis`). */
+  analysis: FlowAnalysis | null;
+  /** Host facts read at the start and the stop of the capture (capability `host-facts`); null when not read. */
+  host: HostFacts | null;
 }
 
 export type AgentMessage = HelloMessage | StartedMessage | ErrorMessage | ResultMessage;

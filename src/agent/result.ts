@@ -10,10 +10,53 @@ import { analyzeLivePackets, exchangeLines, exchangePath, packetHopComments, iso
 import { newRedactor, redactDeep, redactText } from './redact.js';
 import { planSecretMasks } from './tcp-secrets.js';
 import { livePcapngBytes } from '../capture/live/index.js';
+import type { FlowAnalysis } from '../flow/index.js';
+import type { HostFacts, HostFactsSession, NamespaceRef, RouteQuery } from '../host/index.js';
 
-export async function buildResult(request: StartRequest, capture: LiveCapture, live: LiveCaptureResult): Promise<ResultMessage> {
+/** Packets logged per connection for the ladder (a follow's capture holds a few connections). */
+export const AGENT_PACKET_LOG = 64;
+/** Route lookups made at stop, at most. */
+const MAX_ROUTE_QUERIES = 32;
+
+/** The ports a capture covered: the ones asked and those Docker's DNAT translates them to. */
+export function capturedPorts(request: StartRequest, capture: LiveCapture): number[] {
+  return [...new Set([...request.ports, ...capture.natTranslations.map((t) => t.toPort)])];
+}
+
+/**
+ * The route lookups that explain where a reply (or a request) goes: for each client of the
+ * capture (the load balancer's addresses), the host's own route to it, the route a reply
+ * forwarded from a container gets, the request's reverse-path check on the interface it came
+ * in by, the route to each container address, and each container's route back.
+ */
+export function routeQueries(analysis: FlowAnalysis, capture: LiveCapture, namespaces: readonly NamespaceRef[]): RouteQuery[] {
+  const clients = [...new Set(analysis.connections.map((c) => c.client.address))].slice(0, 4);
+  const inner = [...new Set([...analysis.connections.map((c) => c.serverInside?.address), ...capture.natTranslations.map((t) => t.toAddress)].filter((a): a is string => typeof a === 'string'))].slice(0, 4);
+  const entries = new Map<string, string>(); // server address → interface its requests came in by
+  for (const c of analysis.connections) {
+    const first = c.milestones.find((m) => m.from === 'client')?.hops[0]?.interface ?? c.legs[0]?.interfaces[0];
+    if (first && !entries.has(c.server.address)) entries.set(c.server.address, first);
+  }
+  const bridgeOf = (address: string): string | null => capture.veths.find((v) => v.peerAddresses.some((a) => a.split('/')[0] === address))?.bridge ?? null;
+  const out: RouteQuery[] = [];
+  for (const c of clients) {
+    out.push({ namespace: 'host', to: c });
+    for (const a of inner) {
+      const bridge = bridgeOf(a);
+      if (bridge) out.push({ namespace: 'host', to: c, from: a, iif: bridge });
+    }
+    for (const [server, iface] of entries) out.push({ namespace: 'host', to: server, from: c, iif: iface });
+    for (const ns of namespaces) if (ns.role === 'container') out.push({ namespace: ns.label, to: c });
+  }
+  for (const a of inner) out.push({ namespace: 'host', to: a });
+  return out.slice(0, MAX_ROUTE_QUERIES);
+}
+
+export async function buildResult(request: StartRequest, capture: LiveCapture, live: LiveCaptureResult, facts: HostFactsSession | null = null): Promise<ResultMessage> {
   const redactor = newRedactor();
-  const analyzed = analyzeLivePackets(live.packets, capture.ifmap);
+  const analyzed = analyzeLivePackets(live.packets, capture.ifmap, { packetLog: AGENT_PACKET_LOG });
+  let host: HostFacts | null = null;
+  if (facts) host = await facts.stop(routeQueries(analyzed.analysis, capture, facts.namespaces()));
   const comments = packetHopComments(live.packets, analyzed.analysis);
 
   const list: PacketSummary[] = [];
@@ -73,5 +116,8 @@ export async function buildResult(request: StartRequest, capture: LiveCapture, l
     pcapng,
     redactions: redactor.count,
     warnings: warnings.map((w) => redactText(w, redactor)),
+    ports: capturedPorts(request, capture),
+    analysis: redactDeep(analyzed.analysis, redactor),
+    host,
   };
 }

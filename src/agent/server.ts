@@ -22,7 +22,8 @@ import {
   type AgentMessage, type ErrorMessage, type HelloMessage, type StartRequest,
 } from './protocol.js';
 import { LineSplitter } from './lines.js';
-import { buildResult } from './result.js';
+import { buildResult, capturedPorts } from './result.js';
+import { createHostFacts, type HostFactsOptions, type HostFactsSession } from '../host/index.js';
 
 export interface AgentOptions {
   input: Readable;
@@ -36,6 +37,8 @@ export interface AgentOptions {
   interrupted?: Promise<void>;
   /** While a capture runs, send an empty line this often (null/absent: never). */
   keepaliveMs?: number | null;
+  /** Host facts read at start and stop (default: the real ones, here); null: none (the result's `host` is null). */
+  hostFacts?: ((options: HostFactsOptions) => HostFactsSession) | null;
 }
 
 /**
@@ -95,11 +98,11 @@ export async function runAgent(options: AgentOptions): Promise<number> {
   }
 
   /** Sends the result of a finished capture (once), and goes back to idle. */
-  async function finish(request: StartRequest, capture: LiveCapture): Promise<void> {
+  async function finish(request: StartRequest, capture: LiveCapture, facts: HostFactsSession | null): Promise<void> {
     const keepalive = options.keepaliveMs != null ? setInterval(() => options.output('\n'), options.keepaliveMs) : undefined;
     try {
       const result = await capture.done;
-      send(await buildResult(request, capture, result));
+      send(await buildResult(request, capture, result, facts));
     } catch (err) {
       send(errorMessage(request.id, err));
     } finally {
@@ -116,6 +119,7 @@ export async function runAgent(options: AgentOptions): Promise<number> {
       return;
     }
     let capture: LiveCapture;
+    let facts: HostFactsSession | null = null;
     try {
       // Without the seams, a missing tcpdump is said before a missing ip (links() needs ip).
       if (options.startCapture === undefined && options.readLinks === undefined) requireCaptureTools();
@@ -124,6 +128,12 @@ export async function runAgent(options: AgentOptions): Promise<number> {
       if (unknown.length > 0) {
         send({ type: 'error', id: req.id, code: 'UNKNOWN_INTERFACE', message: `no interface named ${unknown.join(', ')}`, hint: `interfaces here: any, ${list.map((l) => l.name).join(', ')}` });
         return;
+      }
+      // The counters before the capture: what rises while it runs is what the request did.
+      const makeFacts = options.hostFacts === undefined ? createHostFacts : options.hostFacts;
+      if (makeFacts !== null) {
+        facts = makeFacts({});
+        await facts.start();
       }
       capture = await start({
         interfaces: req.interfaces,
@@ -144,8 +154,9 @@ export async function runAgent(options: AgentOptions): Promise<number> {
     send({
       type: 'started', id: req.id, interfaces: req.interfaces, filter: capture.effectiveFilter, notes: capture.notes,
       maxDurationMs: req.maxDurationMs, maxBytes: req.maxBytes, traceIds: req.traceIds, enginePid: capture.pid,
+      ports: capturedPorts(req, capture),
     });
-    finishing = finish(req, capture);
+    finishing = finish(req, capture, facts);
   }
 
   async function handle(line: string): Promise<void> {

@@ -15,6 +15,7 @@
  */
 import { FOLLOW_SCHEMA_VERSION } from './types.js';
 import type { DnsEvidence, FollowResult, RequestEvidence, RouteEvidence, ServerEvidence, TraceProto } from './types.js';
+import { serverEvidence, type ServerReading, type SentRequest } from './server.js';
 import { decideVerdict } from './verdict.js';
 import { UsageError } from '../errors.js';
 import { realProbes, type RealProbeOptions } from './probes.js';
@@ -43,7 +44,8 @@ export interface RequestInput {
 
 export interface ServerSession {
   start(input: { ports: number[]; traceRoots: string[] }): Promise<void>;
-  stop(): Promise<ServerEvidence>;
+  /** The typed reading of the capture: flow's analysis and the host's facts (follow maps it to evidence). */
+  stop(): Promise<ServerReading>;
   /** Always called, also on failure (ends the agent process). */
   close(): Promise<void>;
 }
@@ -69,6 +71,8 @@ export interface FollowOptions {
   targetPorts?: number[];
   /** Names for load-balancer addresses (e.g. 10.77.1.10 → alb-a). */
   lbNames?: Record<string, string>;
+  /** Availability zones of load-balancer addresses (e.g. 10.77.2.10 → b). */
+  lbZones?: Record<string, string>;
   /** Step progress (the CLI shows it on a TTY). */
   onStep?: (step: string) => void;
   signal?: AbortSignal;
@@ -150,14 +154,16 @@ export async function follow(urlText: string, options: FollowOptions = {}): Prom
 
     // 4. the requests, one per load-balancer address, in turn
     const requests: RequestEvidence[] = [];
+    const timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     for (const [i, address] of targets.entries()) {
       if (options.signal?.aborted) break;
       step(`${url.scheme.toUpperCase()} request via ${address}`);
+      const sentAt = Date.now();
       const q = await probes.request({
         url: url.href, host: url.host, port: url.port, address, traceId: traceIds[i]!,
-        caFile: options.caFile ?? null, insecure: options.insecure ?? false, timeoutMs: options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+        caFile: options.caFile ?? null, insecure: options.insecure ?? false, timeoutMs,
       });
-      requests.push({ ...q, node: q.node ?? options.lbNames?.[address] ?? null });
+      requests.push({ ...q, node: q.node ?? options.lbNames?.[address] ?? null, zone: q.zone ?? options.lbZones?.[address] ?? null, sentAt: q.sentAt ?? sentAt });
     }
 
     // 5. the server side
@@ -165,7 +171,15 @@ export async function follow(urlText: string, options: FollowOptions = {}): Prom
     if (serverTarget && targets.length) {
       if (session) {
         step(`stopping the capture on ${serverTarget}`);
-        try { server = await session.stop(); } catch (err) { sessionError = errorText(err); }
+        try {
+          const reading = await session.stop();
+          const sent: SentRequest[] = requests.map((q) => ({
+            traceRoot: q.traceId, address: q.address, sentAt: q.sentAt, timeoutMs,
+            // A connection the client never made to the load balancer has nothing to find behind it.
+            reachedLoadBalancer: q.httpStatus !== null || (q.error?.phase !== 'connect' && q.error?.phase !== 'dns'),
+          }));
+          server = serverEvidence(reading, sent);
+        } catch (err) { sessionError = errorText(err); }
       }
       if (!server) server = failedServer(serverTarget, sessionError ?? 'the agent did not start');
     } else if (serverTarget) {
@@ -191,8 +205,8 @@ export async function follow(urlText: string, options: FollowOptions = {}): Prom
 
 function failedServer(target: string, error: string): ServerEvidence {
   return {
-    target, status: 'error', error, capturedPackets: 0, kernelDrops: null, filter: null, matchedBy: null, traceId: null,
-    interfaces: [], nat: [], packets: [], path: [], anomalies: [], appTimeMs: null,
+    target, status: 'error', error, capturedPackets: 0, kernelDrops: null, filter: null, ports: [], matchedBy: null, traceId: null,
+    requests: [], rolesFrom: 'packets', interfaces: [], nat: [], packets: [], path: [], anomalies: [], appTimeMs: null, host: null, analysis: null,
   };
 }
 

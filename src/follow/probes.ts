@@ -9,29 +9,10 @@ import { traceAddress } from '../trace/index.js';
 import type { AddressTrace } from '../trace/index.js';
 import { httpProbe, newTraceId } from '../http/index.js';
 import type { HttpResult } from '../http/index.js';
-import { connectAgent, parseAgentTarget } from '../agent/index.js';
-import { execFile } from 'node:child_process';
-import type { DnsEvidence, HopEvidence, RequestEvidence, RouteEvidence, ServerEvidence, TraceProto } from './types.js';
+import { connectAgent } from '../agent/index.js';
+import type { DnsEvidence, HopEvidence, RequestEvidence, RouteEvidence, TraceProto } from './types.js';
 import type { FollowProbes, RequestInput, ServerSession } from './follow.js';
-import { parseLinkStates, serverEvidenceFromCapture, type LinkState } from './server.js';
-
-/**
- * Link states of the target's interfaces (a silent veth that is down looks like a firewall in
- * a capture). Readable for local and netns targets; null for ssh (the agent does not say).
- */
-function readLinkStates(target: string): Promise<LinkState[] | null> {
-  let argv: string[];
-  try {
-    const t = parseAgentTarget(target);
-    if (t.kind === 'ssh') return Promise.resolve(null);
-    argv = t.kind === 'netns' ? ['-n', t.namespace, '-o', 'link', 'show'] : ['-o', 'link', 'show'];
-  } catch {
-    return Promise.resolve(null);
-  }
-  return new Promise((resolve) => {
-    execFile('ip', argv, { timeout: 3000 }, (err, stdout) => resolve(err ? null : parseLinkStates(stdout)));
-  });
-}
+import type { ServerReading } from './server.js';
 
 export interface RealProbeOptions {
   /** DNS server (`addr[:port]`); default /etc/resolv.conf of the namespace we run in. */
@@ -86,7 +67,7 @@ export function requestEvidence(r: HttpResult, input: RequestInput): RequestEvid
   const p = r.phases;
   const firstByte = p.waitMs === null ? null : round((p.sendMs ?? 0) + p.waitMs);
   return {
-    address: input.address, port: input.port, node: null,
+    address: input.address, port: input.port, node: null, zone: null, sentAt: null,
     traceId: r.traceId.replace(/^Root=/, '').split(';')[0]!,
     localAddress: r.local ? `${r.local.address}:${r.local.port}` : null,
     status: r.statusCode !== null ? 'ok' : 'error',
@@ -106,11 +87,6 @@ function round(n: number): number {
 }
 function roundOrNull(n: number | null): number | null {
   return n === null ? null : round(n);
-}
-
-function linksFromHello(list: ReadonlyArray<{ name: string; master: string | null; operstate?: string }>): LinkState[] | null {
-  if (!list.length || list.every((i) => i.operstate === undefined)) return null;
-  return list.map((i) => ({ name: i.name, master: i.master, up: i.operstate === 'UP' || i.operstate === 'UNKNOWN' }));
 }
 
 export function realProbes(opts: RealProbeOptions = {}): FollowProbes {
@@ -137,26 +113,21 @@ export function realProbes(opts: RealProbeOptions = {}): FollowProbes {
     },
     async server(target) {
       const client = await connectAgent(target);
-      let ports: number[] = [];
       let filter: string | null = null;
       const session: ServerSession = {
-        async start({ ports: urlPorts, traceRoots }) {
-          const started = await client.start({ ports: urlPorts, traceId: traceRoots[0] ?? null, pcapng: true, maxDurationMs: opts.captureMaxMs ?? 120_000 });
+        async start({ ports, traceRoots }) {
+          const started = await client.start({ ports, traceId: traceRoots[0] ?? null, pcapng: true, maxDurationMs: opts.captureMaxMs ?? 120_000 });
           filter = [started.filter, ...started.notes].join('; ');
-          // The agent widens the filter to the NAT'd ports (80 → 8080): read them back.
-          ports = [...new Set([...urlPorts, ...[...started.filter.matchAll(/port (\d+)/g)].map((m) => Number(m[1]))])];
-          (session as ServerSession & { roots: string[] }).roots = traceRoots;
         },
-        async stop(): Promise<ServerEvidence> {
-          const [r, read] = await Promise.all([client.stop(), readLinkStates(target)]);
-          // Over ssh the agent's hello (at connect) tells the interfaces' operstate.
-          const links: LinkState[] | null = read ?? linksFromHello(client.hello.interfaces);
-          if (!r.pcapng) throw new Error('the agent returned no capture bytes');
-          const roots = (session as ServerSession & { roots?: string[] }).roots ?? [];
-          return serverEvidenceFromCapture({
-            target, capture: Buffer.from(r.pcapng, 'base64'), serverPorts: ports, traceRoots: roots,
-            filter, kernelDrops: r.packets.droppedByKernel, path: r.found ? r.path : [], anomalies: r.anomalies, links,
-          });
+        async stop(): Promise<ServerReading> {
+          const r = await client.stop();
+          if (!r.analysis) {
+            throw new Error(`the agent on ${target} (${client.hello.agent}) returned no flow analysis: update flowtrace there (it needs the 'flow-analysis' capability)`);
+          }
+          return {
+            target, analysis: r.analysis, host: r.host ?? null, ports: r.ports ?? [], filter,
+            capturedPackets: r.packets.captured, kernelDrops: r.packets.droppedByKernel,
+          };
         },
         close: () => client.close(),
       };

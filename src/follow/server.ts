@@ -1,302 +1,230 @@
 /**
- * The server side of the walk as evidence: from the agent's capture (pcapng bytes with one
- * interface block per real interface) to what each observation point saw of the request —
- * per-interface sightings for the verdict and the ladder of its packets for the report.
+ * The server side of the walk as evidence, from the typed reading the agent (or the
+ * agentless path) returns — flow's analysis of the capture and the host's facts — with no
+ * decoding of its own: the same reading `flowtrace analyze` gives of the same packets.
  *
- * The capture is read with capture/ and decoded with decode/; the agent's own flow analysis
- * (path lines, anomalies) is carried over as text. Connections are keyed by the client side
- * endpoint (the ALB node's address and ephemeral port), which Docker's DNAT does not rewrite,
- * so one connection is followed across ens5 → docker0 → veth.
+ *  1. Journeys of the capture's connections (journey/), with roles from the host's links.
+ *  2. Each request sent is found on the instance by its trace id (an ALB keeps the Root the
+ *     client sent); a request whose handshake never completed carries no HTTP, so it is found
+ *     by time: the connection without a request that started closest after it was sent.
+ *  3. Per request: its journey's first break and the cause the host facts give.
+ *  4. For the table and the report: per-interface sightings, NAT, the ladder (the first
+ *     request's connection, from the packet log), the path in two lines, anomalies.
  */
-import { CaptureParser, type CaptureInterface, type PacketRecord } from '../capture/index.js';
-import { createDecoder, formatIPv4, formatIPv6, TCP_FLAG, type DecodedPacket } from '../decode/index.js';
-import type { InterfaceRole, InterfaceSighting, NatMapping, PacketObservation, ServerEvidence } from './types.js';
+import type { ConnectionSummary, FlowAnalysis, HttpExchange } from '../flow/index.js';
+import type { HostFacts } from '../host/index.js';
+import { connectionJourneys, explainBreak, interfaceRoles, type ConnectionJourney, type JourneyBreak, type PathPoint } from '../journey/index.js';
+import type { InterfaceRole, InterfaceSighting, NatMapping, PacketObservation, ServerEvidence, ServerRequestEvidence } from './types.js';
 
-/** Copies of one packet on several interfaces arrive within this window. */
-const COPY_WINDOW_MS = 50;
-
-/** One TCP packet as observed, copied out of the reader's reused buffers. */
-interface Seen {
-  tMs: number;
-  iface: string;
-  direction: 'in' | 'out' | null;
-  src: string;
-  dst: string;
-  srcPort: number;
-  dstPort: number;
-  flags: number;
-  seq: number;
-  ack: number;
-  ipId: number;
-  payloadLength: number;
-  /** `GET /`, `HTTP 200` when the payload starts an HTTP head. */
-  http: string | null;
-  httpStatus: number | null;
-  isRequestHead: boolean;
-  /** The payload as latin1 text, only for heads (to look for the trace id and the user agent). */
-  headText: string | null;
-}
-
-export interface ServerCaptureInput {
-  /** The agent target text (`netns:ec2`). */
+/** What the server side returned: the analysis of its capture and the host's facts. */
+export interface ServerReading {
   target: string;
-  /** pcapng (or pcap) bytes of the capture. */
-  capture: Uint8Array;
-  /** Server ports: the URL's port and its NAT translations (80, 8080). */
-  serverPorts: number[];
-  /** The trace id Roots the client sent (`1-…-…`), in request order. */
-  traceRoots: string[];
+  analysis: FlowAnalysis;
+  host: HostFacts | null;
+  /** The ports the capture followed (the URL's and their NAT translations). */
+  ports: number[];
   filter: string | null;
+  capturedPackets: number;
   kernelDrops: number | null;
-  /** ifindex → name for SLL2 captures without interface names (`ip -o link` of the namespace). */
-  ifmap?: Map<number, string> | null;
-  /** Link states of the host's interfaces (`ip -o link`), when the target allows reading them. */
-  links?: LinkState[] | null;
-  /** Lines of the agent's flow analysis (stitched path, anomalies), carried over. */
-  path: string[];
-  anomalies: string[];
 }
 
-export interface LinkState {
-  name: string;
-  up: boolean;
-  master: string | null;
+/** A request follow sent, as the server side needs it to find it. */
+export interface SentRequest {
+  traceRoot: string;
+  address: string;
+  /** Wall-clock epoch ms it was started; null when unknown. */
+  sentAt: number | null;
+  timeoutMs: number;
+  /** False when the client never reached the load balancer (nothing to find on the instance). */
+  reachedLoadBalancer: boolean;
 }
 
-/** Parses `ip -o link show` output: name, whether it is UP with a carrier, its master bridge. */
-export function parseLinkStates(text: string): LinkState[] {
-  const out: LinkState[] = [];
-  for (const line of text.split('\n')) {
-    const m = /^\d+:\s+([^:@\s]+)(?:@[^:]+)?:\s+<([^>]*)>(.*)$/.exec(line.trim());
-    if (!m) continue;
-    const flags = m[2]!.split(',');
-    const master = /\bmaster (\S+)/.exec(m[3]!)?.[1] ?? null;
-    const state = /\bstate (\S+)/.exec(m[3]!)?.[1] ?? '';
-    out.push({ name: m[1]!, up: flags.includes('UP') && !flags.includes('NO-CARRIER') && state !== 'DOWN' && state !== 'LOWERLAYERDOWN', master });
+/** A connection started this long before the request was sent still counts (clocks of two machines). */
+const CLOCK_SLACK_MS = 500;
+
+const ROLE_RANK: Record<InterfaceRole, number> = { uplink: 0, bridge: 1, container: 2, other: 3, loopback: 4 };
+
+function endpoint(e: { address: string; port: number }): string {
+  return e.address.includes(':') ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`;
+}
+
+/** Connections carrying an exchange with this trace id Root. */
+function byTraceId(analysis: FlowAnalysis, root: string): number[] {
+  const ids: number[] = [];
+  for (const ex of analysis.exchanges) {
+    if (ex.request?.traceId?.root === root && !ids.includes(ex.connectionId)) ids.push(ex.connectionId);
   }
-  return out;
+  return ids;
 }
 
-function roleOf(name: string, first: boolean): InterfaceRole {
-  if (name.startsWith('veth')) return 'veth';
-  if (name === 'docker0' || name.startsWith('br-')) return 'docker0';
-  if (name === 'lo') return 'other';
-  if (name === 'ens5' || first) return 'ens5';
-  return 'other';
+/** The connection without any request that started closest after `sentAt` (within the request's window). */
+function byTiming(analysis: FlowAnalysis, sent: SentRequest, taken: Set<number>): number | null {
+  const withRequests = new Set(analysis.exchanges.filter((e) => e.request !== null).map((e) => e.connectionId));
+  const candidates = analysis.connections.filter((c) => !withRequests.has(c.id) && !taken.has(c.id));
+  if (candidates.length === 0) return null;
+  if (sent.sentAt === null) return candidates[0]!.id;
+  const from = (sent.sentAt - CLOCK_SLACK_MS) / 1000;
+  const until = (sent.sentAt + sent.timeoutMs + CLOCK_SLACK_MS) / 1000;
+  const inWindow = candidates.filter((c) => c.firstTs >= from && c.firstTs <= until);
+  if (inWindow.length === 0) return null;
+  return inWindow.sort((a, b) => Math.abs(a.firstTs * 1000 - sent.sentAt!) - Math.abs(b.firstTs * 1000 - sent.sentAt!))[0]!.id;
 }
 
-function label(s: Seen): string {
-  if (s.http) return s.http;
-  const f = s.flags;
-  if (f & TCP_FLAG.RST) return 'RST';
-  if (f & TCP_FLAG.SYN) return f & TCP_FLAG.ACK ? 'SYN-ACK' : 'SYN';
-  if (f & TCP_FLAG.FIN) return 'FIN';
-  if (s.payloadLength > 0) return `DATA ${s.payloadLength}`;
-  return 'ACK';
-}
-
-/** Reads the capture into copied packet observations (TCP to/from the server ports only). */
-export function readServerPackets(capture: Uint8Array, serverPorts: number[], ifmap: Map<number, string> | null = null): Seen[] {
-  const names = new Map<number, string>();
-  const ports = new Set(serverPorts);
-  const decoder = createDecoder({ http: true });
-  const out: Seen[] = [];
-  let t0: number | null = null;
-  // pcapng names its interfaces; a `-i any` pcap (SLL2) carries the ifindex, named by the
-  // capture namespace's ifmap.
-  const ifaceName = (id: number, ifindex: number): string => {
-    const named = names.get(id);
-    if (ifindex >= 0 && ifmap?.has(ifindex) && (!named || named === 'any' || named.startsWith('if'))) return ifmap.get(ifindex)!;
-    return named ?? (ifindex >= 0 ? `ifindex${ifindex}` : `if${id}`);
-  };
-  const parser = new CaptureParser({
-    onInterface(i: CaptureInterface) { names.set(i.id, i.name ?? `if${i.id}`); },
-    onSection() { names.clear(); },
-    onPacket(r: PacketRecord) {
-      const p: DecodedPacket = decoder.decode(r.linkType, r.data);
-      if (p.transport !== 'tcp' || !p.tcp.present) return;
-      if (!ports.has(p.tcp.srcPort) && !ports.has(p.tcp.dstPort)) return;
-      const ms = r.tsSec * 1000 + r.tsNsec / 1e6;
-      t0 ??= ms;
-      const src = p.ipVersion === 4 ? formatIPv4(p.ipv4.src) : formatIPv6(p.data, p.ipv6.srcOffset);
-      const dst = p.ipVersion === 4 ? formatIPv4(p.ipv4.dst) : formatIPv6(p.data, p.ipv6.dstOffset);
-      const dir = r.epbDirection === 1 ? 'in' : r.epbDirection === 2 ? 'out' : p.link.direction === 'in' ? 'in' : p.link.direction === 'out' ? 'out' : null;
-      let http: string | null = null;
-      let httpStatus: number | null = null;
-      let headText: string | null = null;
-      if (p.http.present) {
-        http = p.http.kind === 'request' ? `${p.http.method} ${p.http.target}` : `HTTP ${p.http.status}`;
-        httpStatus = p.http.kind === 'response' ? p.http.status : null;
-        const n = Math.min(p.tcp.capturedPayloadLength, 4096);
-        headText = Buffer.from(p.data.buffer, p.data.byteOffset + p.tcp.payloadOffset, n).toString('latin1');
-      }
-      out.push({
-        tMs: ms, iface: ifaceName(r.interfaceId, p.link.ifindex), direction: dir,
-        src: src.includes(':') ? `[${src}]:${p.tcp.srcPort}` : `${src}:${p.tcp.srcPort}`,
-        dst: dst.includes(':') ? `[${dst}]:${p.tcp.dstPort}` : `${dst}:${p.tcp.dstPort}`,
-        srcPort: p.tcp.srcPort, dstPort: p.tcp.dstPort, flags: p.tcp.flags, seq: p.tcp.seq, ack: p.tcp.ack,
-        ipId: p.ipVersion === 4 ? p.ipv4.id : 0, payloadLength: p.tcp.payloadLength,
-        http, httpStatus, isRequestHead: p.http.present && p.http.kind === 'request', headText,
-      });
-    },
+export function serverEvidence(reading: ServerReading, sent: SentRequest[]): ServerEvidence {
+  const { analysis, host } = reading;
+  const roles = interfaceRoles(analysis, host);
+  const journeys = connectionJourneys(analysis, host);
+  const journeyOf = new Map(journeys.map((j) => [j.connectionId, j]));
+  const taken = new Set<number>();
+  // Trace ids first (they are certain), then timing for the rest.
+  const matched = sent.map((s) => {
+    const ids = byTraceId(analysis, s.traceRoot);
+    for (const id of ids) taken.add(id);
+    return { s, ids, by: ids.length > 0 ? 'trace-id' as const : null };
   });
-  parser.push(capture);
-  parser.end();
-  out.sort((a, b) => a.tMs - b.tMs);
-  return out;
-}
-
-/** The client-side endpoint of a packet: the end that is not a server port. */
-function clientKey(s: Seen, ports: Set<number>): string {
-  return ports.has(s.dstPort) ? s.src : s.dst;
-}
-
-export function serverEvidenceFromCapture(input: ServerCaptureInput): ServerEvidence {
-  const ports = new Set(input.serverPorts);
-  const all = readServerPackets(input.capture, input.serverPorts, input.ifmap ?? null);
-  const byConn = new Map<string, Seen[]>();
-  for (const s of all) {
-    const k = clientKey(s, ports);
-    const list = byConn.get(k) ?? [];
-    list.push(s);
-    byConn.set(k, list);
+  for (const m of matched) {
+    if (m.ids.length > 0 || !m.s.reachedLoadBalancer) continue;
+    const id = byTiming(analysis, m.s, taken);
+    if (id !== null) { m.ids = [id]; m.by = null; taken.add(id); (m as { by: ServerRequestEvidence['matchedBy'] }).by = 'timing'; }
   }
-  // The request's connections: those whose request head carries one of our trace ids …
-  const roots = input.traceRoots.filter(Boolean);
-  const carries = (list: Seen[], root: string): boolean => list.some((s) => s.isRequestHead && s.headText !== null && s.headText.includes(root));
-  let chosen: Seen[][] = [];
-  let matchedBy: ServerEvidence['matchedBy'] = null;
-  let traceId: string | null = null;
-  for (const root of roots) {
-    const hit = [...byConn.values()].filter((l) => carries(l, root));
-    if (hit.length) {
-      if (!traceId) traceId = root;
-      chosen.push(...hit.filter((h) => !chosen.includes(h)));
+  const requests: ServerRequestEvidence[] = matched.map(({ s, ids, by }) => {
+    const journey = ids.length > 0 ? journeyOf.get(ids[0]!) ?? null : null;
+    let brk: JourneyBreak | null = journey?.break ?? null;
+    if (!journey && s.reachedLoadBalancer) {
+      brk = { kind: 'not-arrived', way: 'request', packet: 'syn', after: null, at: firstUplink(journeys), waitedMs: null, transmissions: 0, closedBy: null };
     }
-  }
-  if (chosen.length) {
-    matchedBy = 'trace-id';
-  } else {
-    // … or, when no HTTP got through, the connections of the window that carry no other
-    // request (health checks and other clients' requests are left out).
-    chosen = [...byConn.values()].filter((l) => !l.some((s) => s.isRequestHead));
-    if (chosen.length) matchedBy = 'connection';
-  }
-  const packets = chosen.flat().sort((a, b) => a.tMs - b.tMs);
-  const t0 = packets[0]?.tMs ?? 0;
-  const rel = (ms: number): number => Number((ms - t0).toFixed(3));
+    const cause = brk ? explainBreak(journey ?? emptyJourney(s), brk, host) : null;
+    return { traceRoot: s.traceRoot, address: s.address, matchedBy: by, connectionIds: ids, journey, break: brk, cause };
+  });
 
-  // Interfaces, in path order: those seen at all in the capture (so an empty docker0 shows).
-  const ifaceNames = [...new Set(all.map((s) => s.iface))];
-  const firstOf = new Map<string, number>();
-  for (const s of all) if (!firstOf.has(s.iface)) firstOf.set(s.iface, s.tMs);
-  const outer = ifaceNames.filter((n) => !n.startsWith('veth') && n !== 'docker0' && !n.startsWith('br-') && n !== 'lo');
-  const outermost = outer.includes('ens5') ? 'ens5' : outer.sort((a, b) => firstOf.get(a)! - firstOf.get(b)!)[0];
-  const interfaces: InterfaceSighting[] = ifaceNames.map((iface) => sighting(iface, roleOf(iface, iface === outermost), packets.filter((s) => s.iface === iface), ports, rel));
-  const rank: Record<InterfaceRole, number> = { ens5: 0, docker0: 1, veth: 2, container: 3, other: 4 };
-  interfaces.sort((a, b) => rank[a.role] - rank[b.role]);
-  // The container's veth(s) are the bridge's ports: known from the link list even when silent.
-  const links = input.links ?? [];
-  const bridge = interfaces.find((i) => i.role === 'docker0')?.iface ?? 'docker0';
-  for (const l of links) {
-    if (l.master === bridge && l.name.startsWith('veth') && !interfaces.some((i) => i.iface === l.name)) interfaces.push(emptySighting(l.name, 'veth'));
-    if (l.name === bridge && !interfaces.some((i) => i.iface === l.name)) interfaces.push(emptySighting(l.name, 'docker0'));
-  }
-  for (const role of ['ens5', 'docker0', 'veth'] as const) {
-    if (!interfaces.some((i) => i.role === role)) interfaces.push(emptySighting(role === 'veth' ? 'veth' : role, role));
-  }
-  for (const i of interfaces) {
-    const l = links.find((x) => x.name === i.iface);
-    i.link = l ? (l.up ? 'up' : 'down') : null;
-  }
-  interfaces.sort((a, b) => rank[a.role] - rank[b.role]);
-
-  // The ladder: the first chosen connection, copies of one packet grouped.
-  const ladderConn = (chosen[0] ?? []).slice().sort((a, b) => a.tMs - b.tMs);
-  const observations: PacketObservation[] = [];
-  const groups: Array<{ id: number; key: string; tMs: number }> = [];
-  for (const s of ladderConn) {
-    const key = `${s.flags}|${s.seq}|${s.ack}|${s.payloadLength}|${s.ipId}`;
-    let g = groups.find((x) => x.key === key && s.tMs - x.tMs <= COPY_WINDOW_MS && !observations.some((o) => o.packetId === x.id && o.iface === s.iface));
-    if (!g) { g = { id: groups.length + 1, key, tMs: s.tMs }; groups.push(g); }
-    observations.push({ packetId: g.id, tMs: rel(s.tMs), iface: s.iface, direction: s.direction, src: s.src, dst: s.dst, label: label(s), way: ports.has(s.dstPort) ? 'request' : 'response' });
-  }
-
-  // NAT: the same packet with another destination on the next interface.
+  const chosen = new Set(requests.flatMap((r) => r.connectionIds));
+  const conns = analysis.connections.filter((c) => chosen.has(c.id));
+  const first = requests.find((r) => r.journey !== null) ?? null;
+  const primary = first ? analysis.connections.find((c) => c.id === first.connectionIds[0]) ?? null : null;
   const nat: NatMapping[] = [];
-  for (const g of groups) {
-    const copies = observations.filter((o) => o.packetId === g.id && o.way === 'request');
-    for (let i = 1; i < copies.length; i++) {
-      const a = copies[i - 1]!;
-      const b = copies[i]!;
-      if (a.dst !== b.dst && !nat.some((m) => m.from === a.dst && m.to === b.dst)) nat.push({ from: a.dst, to: b.dst, between: `${a.iface} → ${b.iface}` });
-    }
+  for (const m of analysis.natMappings) {
+    if (!chosen.has(m.connectionId) || m.kind !== 'dnat') continue;
+    if (!nat.some((n) => n.from === m.from && n.to === m.to)) nat.push({ from: m.from, to: m.to, between: `${m.beforeInterface} → ${m.afterInterface}` });
   }
-
-  // The application's time: request head → response head on the innermost interface.
-  const inner = [...interfaces].reverse().find((i) => i.packets > 0 && i.request);
-  let appTimeMs: number | null = null;
-  if (inner) {
-    const req = packets.find((s) => s.iface === inner.iface && s.isRequestHead);
-    const resp = req ? packets.find((s) => s.iface === inner.iface && s.httpStatus !== null && s.tMs >= req.tMs && clientKey(s, ports) === clientKey(req, ports)) : undefined;
-    if (req && resp) appTimeMs = Number((resp.tMs - req.tMs).toFixed(3));
-  }
-  const path = input.path.length ? input.path : fallbackPath(interfaces, nat, observations);
+  const anomalyCounts = new Map<string, number>();
+  for (const a of analysis.anomalies) if (chosen.has(a.connectionId)) anomalyCounts.set(a.message, (anomalyCounts.get(a.message) ?? 0) + 1);
+  const firstJourney = first?.journey ?? null;
   return {
-    target: input.target, status: 'ok', error: null,
-    capturedPackets: all.length, kernelDrops: input.kernelDrops, filter: input.filter,
-    matchedBy, traceId, interfaces, nat, packets: observations, path,
-    anomalies: countRepeats(input.anomalies), appTimeMs,
+    target: reading.target, status: 'ok', error: null,
+    capturedPackets: reading.capturedPackets, kernelDrops: reading.kernelDrops, filter: reading.filter, ports: reading.ports,
+    matchedBy: requests[0]?.matchedBy ?? null,
+    traceId: requests.find((r) => r.matchedBy === 'trace-id')?.traceRoot ?? null,
+    requests,
+    rolesFrom: roles.source,
+    interfaces: sightings(analysis, host, conns, roles.roleOf),
+    nat,
+    packets: primary ? ladder(primary) : [],
+    path: firstJourney ? pathLines(firstJourney, nat) : [],
+    anomalies: [...anomalyCounts].map(([l, k]) => (k > 1 ? `${l} (×${k})` : l)),
+    appTimeMs: primary && firstJourney ? appTime(analysis, primary, firstJourney) : null,
+    host, analysis,
   };
 }
 
-/** One line per distinct anomaly, `(×N)` when several connections showed it. */
-function countRepeats(lines: string[]): string[] {
-  const n = new Map<string, number>();
-  for (const l of lines) n.set(l, (n.get(l) ?? 0) + 1);
-  return [...n].map(([l, k]) => (k > 1 ? `${l} (×${k})` : l));
+/** A request with no connection on the instance: a journey with no packets (for explainBreak). */
+function emptyJourney(s: SentRequest): ConnectionJourney {
+  return {
+    connectionId: 0, client: { address: s.address, port: 0 }, server: { address: '', port: 0 }, serverInside: null, firstTs: 0,
+    traceRoots: [s.traceRoot], requests: [], requestPath: [], replyPath: [], pathFrom: 'this-connection', steps: [], break: null, applicationStatus: null,
+  };
 }
 
-function emptySighting(iface: string, role: InterfaceRole): InterfaceSighting {
-  return { iface, role, packets: 0, firstMs: null, syn: 0, synRetransmits: 0, synAck: 0, rstBack: 0, request: false, responseStatus: null, link: null };
+function firstUplink(journeys: ConnectionJourney[]): PathPoint | null {
+  for (const j of journeys) if (j.requestPath[0]) return j.requestPath[0];
+  return null;
 }
 
-function sighting(iface: string, role: InterfaceRole, list: Seen[], ports: Set<number>, rel: (ms: number) => number): InterfaceSighting {
-  const s = emptySighting(iface, role);
-  s.packets = list.length;
-  s.firstMs = list.length ? rel(list[0]!.tMs) : null;
-  const synsPerConn = new Map<string, number>();
-  for (const p of list) {
-    const toServer = ports.has(p.dstPort);
-    if (p.flags & TCP_FLAG.SYN && !(p.flags & TCP_FLAG.ACK)) {
-      s.syn++;
-      const k = clientKey(p, ports);
-      synsPerConn.set(k, (synsPerConn.get(k) ?? 0) + 1);
+/** What each interface saw of the request's connections. */
+function sightings(analysis: FlowAnalysis, host: HostFacts | null, conns: ConnectionSummary[], roleOf: (i: string) => InterfaceRole): InterfaceSighting[] {
+  const hostNs = host?.namespaces.find((n) => n.ns.role === 'host') ?? null;
+  const names = new Set<string>(analysis.capture.interfaces.map((i) => i.interface));
+  for (const l of hostNs?.links ?? []) if (roleOf(l.name) !== 'loopback' && roleOf(l.name) !== 'other') names.add(l.name);
+  const t0 = conns.length > 0 ? Math.min(...conns.map((c) => c.firstTs)) : 0;
+  const out: InterfaceSighting[] = [];
+  for (const iface of names) {
+    const s: InterfaceSighting = { iface, role: roleOf(iface), packets: 0, firstMs: null, syn: 0, synRetransmits: 0, synAck: 0, rstBack: 0, request: false, responseStatus: null, link: null };
+    const link = hostNs?.links.find((l) => l.name === iface);
+    s.link = link ? (link.up ? 'up' : 'down') : null;
+    const seenAt = (ts: number): void => {
+      s.packets++;
+      const rel = Number(((ts - t0) * 1000).toFixed(3));
+      if (s.firstMs === null || rel < s.firstMs) s.firstMs = rel;
+    };
+    for (const c of conns) {
+      const here = (hops: Array<{ interface: string }>): boolean => hops.some((h) => h.interface === iface);
+      if (c.packetLog.length > 0) {
+        for (const p of c.packetLog) for (const h of p.hops) if (h.interface === iface) seenAt(h.ts);
+      }
+      for (const m of c.milestones) {
+        const onHere = here(m.hops) || (m.lastHops !== null && here(m.lastHops));
+        if (!onHere) continue;
+        if (c.packetLog.length === 0) seenAt(m.hops.find((h) => h.interface === iface)?.ts ?? m.ts);
+        if (m.kind === 'syn') { s.syn += m.transmissions; s.synRetransmits += m.transmissions - 1; }
+        if (m.kind === 'syn-ack') s.synAck += m.transmissions;
+        if (m.kind === 'rst' && m.from === 'server') s.rstBack++;
+      }
+      for (const id of c.exchangeIds) {
+        const ex = analysis.exchanges.find((e) => e.id === id);
+        if (ex?.request && here(ex.request.hops)) s.request = true;
+        if (ex?.response && here(ex.response.hops) && s.responseStatus === null) s.responseStatus = ex.response.status;
+      }
     }
-    if (p.flags & TCP_FLAG.SYN && p.flags & TCP_FLAG.ACK) s.synAck++;
-    if (p.flags & TCP_FLAG.RST && !toServer) s.rstBack++;
-    if (p.isRequestHead && toServer) s.request = true;
-    if (p.httpStatus !== null && !toServer && s.responseStatus === null) s.responseStatus = p.httpStatus;
+    out.push(s);
   }
-  for (const n of synsPerConn.values()) s.synRetransmits += n - 1;
-  return s;
+  return out.sort((a, b) => ROLE_RANK[a.role] - ROLE_RANK[b.role] || a.iface.localeCompare(b.iface));
 }
 
-/** The path in words when the agent did not stitch one (no HTTP exchange got through). */
-function fallbackPath(interfaces: InterfaceSighting[], nat: NatMapping[], packets: PacketObservation[]): string[] {
-  const seen = interfaces.filter((i) => i.packets > 0);
-  if (!seen.length) return [];
-  const first = packets.find((p) => p.way === 'request');
-  const silent = interfaces.filter((i) => i.packets === 0 && (i.role === 'docker0' || i.role === 'veth'));
-  const reqHops = seen.filter((i) => packets.some((p) => p.iface === i.iface && p.way === 'request')).map((i) => `${i.iface} (+${(i.firstMs ?? 0).toFixed(3)} ms)`);
-  const lines = [`request:  ${first ? `${first.src.replace(/:\d+$/, '')} → ` : ''}${reqHops.join(' → ')}${silent.length ? ` ✗ never on ${silent.map((i) => i.iface).join(', ')}` : ''}${nat[0] ? `  (NAT ${nat[0].from} → ${nat[0].to})` : ''}`];
-  const back = packets.filter((p) => p.way === 'response');
-  if (back.length) {
-    const kinds = [...new Set(back.map((p) => p.label))].join(', ');
-    const from = [...new Set(back.map((p) => p.iface))];
-    lines.push(`response: ${kinds} from ${from[0]}${from.length > 1 ? ` → ${from.slice(1).join(' → ')}` : ''}`);
-  } else {
-    lines.push('response: none');
+/** The ladder of one connection from its packet log: each copy at each point, endpoints as that point saw them. */
+function ladder(c: ConnectionSummary): PacketObservation[] {
+  const out: PacketObservation[] = [];
+  const t0 = c.packetLog[0]?.ts ?? c.firstTs;
+  const legOf = (iface: string): ConnectionSummary['legs'][number] => c.legs.find((l) => l.interfaces.includes(iface)) ?? c.legs[0]!;
+  c.packetLog.forEach((p, i) => {
+    for (const h of p.hops) {
+      const leg = legOf(h.interface);
+      const toServer = p.from === 'client';
+      out.push({
+        packetId: i + 1, tMs: Number(((h.ts - t0) * 1000).toFixed(3)), iface: h.interface,
+        direction: h.direction === 'in' || h.direction === 'out' ? h.direction : null,
+        src: endpoint(toServer ? leg.client : leg.server), dst: endpoint(toServer ? leg.server : leg.client),
+        label: p.label, way: toServer ? 'request' : 'response',
+      });
+    }
+  });
+  return out.sort((a, b) => a.tMs - b.tMs || a.packetId - b.packetId);
+}
+
+const pointText = (p: { interface: string; direction: string }): string => (p.direction === 'in' ? `${p.interface} In` : p.direction === 'out' ? `${p.interface} Out` : p.interface);
+
+/** Two lines: the way in and the way back, each point seen (✗ the first one missed). */
+function pathLines(j: ConnectionJourney, nat: NatMapping[]): string[] {
+  const line = (way: 'request' | 'reply'): string => {
+    const step = [...j.steps].reverse().find((s) => s.way === way && (s.packet === 'request' || s.packet === 'response'))
+      ?? j.steps.find((s) => s.way === way && (s.packet === 'syn' || s.packet === 'syn-ack' || s.packet === 'rst'));
+    const label = way === 'request' ? 'request:' : 'reply:  ';
+    if (!step) return `${label} ${way === 'reply' ? 'none seen' : 'not seen'}`;
+    const seen = step.seen.filter((x) => step.expected.some((p) => p.interface === x.interface)).map(pointText);
+    const missing = step.missingAt ? ` ✗ never ${pointText(step.missingAt)}` : '';
+    const from = way === 'request' ? `${j.client.address} → ` : '';
+    const natText = way === 'request' && nat[0] ? `  (NAT ${nat[0].from} → ${nat[0].to})` : '';
+    return `${label} ${step.label}: ${from}${seen.join(' → ')}${missing}${natText}`;
+  };
+  return [line('request'), line('reply')];
+}
+
+/** Request → response head at the end of the request path (the application's own time). */
+function appTime(analysis: FlowAnalysis, c: ConnectionSummary, j: ConnectionJourney): number | null {
+  const end = j.requestPath[j.requestPath.length - 1];
+  if (!end) return null;
+  for (const id of c.exchangeIds) {
+    const ex: HttpExchange | undefined = analysis.exchanges.find((e) => e.id === id);
+    const t = ex?.timings.find((x) => x.interface === end.interface);
+    if (t) return t.ms;
   }
-  return lines;
+  return null;
 }

@@ -6,7 +6,11 @@
  * change that removes or renames a field or changes its meaning; adding a field is not a bump.
  */
 
-export const FOLLOW_SCHEMA_VERSION = 1 as const;
+import type { FlowAnalysis } from '../flow/index.js';
+import type { HostFacts } from '../host/index.js';
+import type { BreakCause, CauseFact, ConnectionJourney, InterfaceRole as JourneyInterfaceRole, JourneyBreak } from '../journey/index.js';
+
+export const FOLLOW_SCHEMA_VERSION = 2 as const;
 
 /** The layers of the walk, in the order a request crosses them. */
 export const LAYERS = ['dns', 'route', 'loadBalancer', 'instance', 'container', 'application'] as const;
@@ -16,6 +20,7 @@ export type LayerId = (typeof LAYERS)[number];
 export type RowStatus = 'pass' | 'fail' | 'warn' | 'not-checked';
 
 export type TraceProto = 'tcp' | 'udp' | 'icmp';
+
 
 // ── client side ────────────────────────────────────────────────────────────────────────
 
@@ -87,6 +92,10 @@ export interface RequestEvidence {
   port: number;
   /** Which load-balancer node that is, when known (e.g. `alb-a`); null otherwise. */
   node: string | null;
+  /** Its availability zone, when known (`--lb-name ADDR=NAME@ZONE`); null otherwise. */
+  zone: string | null;
+  /** Wall-clock epoch ms when the request was started (to find its connection on the server by time). */
+  sentAt: number | null;
   /** The X-Amzn-Trace-Id Root sent with the request. */
   traceId: string;
   /** The client's own address:port of the connection, when known. */
@@ -105,18 +114,22 @@ export interface RequestEvidence {
 
 // ── server side ────────────────────────────────────────────────────────────────────────
 
-/** Where an interface sits on the in-host path. */
-export type InterfaceRole = 'ens5' | 'docker0' | 'veth' | 'container' | 'other';
+/**
+ * Where an interface sits on the in-host path, from link kinds, bridge ports and veth peers
+ * (journey/): `uplink` (ens5 on EC2, eth0, enX0…), `bridge` (docker0, br-…), `container`
+ * (the host end of a container's veth), `loopback`, `other`.
+ */
+export type InterfaceRole = JourneyInterfaceRole;
 
 /**
- * What one observation point saw of the connections to the URL's port (and its NAT'd port)
- * during the request window. "in" = towards the application, "back" = towards the client.
+ * What one observation point saw of the request's connections during the request window.
+ * "in" = towards the application, "back" = towards the client.
  */
 export interface InterfaceSighting {
   iface: string;
   role: InterfaceRole;
   packets: number;
-  /** ms from the first packet of the window to the first packet seen here; null if none. */
+  /** ms from the first packet of the request's connections to the first packet seen here; null if none. */
   firstMs: number | null;
   syn: number;
   /** SYNs beyond the first of each connection (retransmissions: nobody answered). */
@@ -128,10 +141,7 @@ export interface InterfaceSighting {
   request: boolean;
   /** The HTTP status seen going back here, or null. */
   responseStatus: number | null;
-  /**
-   * The link's state when the capture stopped: `up`, `down` (admin down or no carrier), or
-   * null when unknown (read with `ip -o link` for local and netns targets only).
-   */
+  /** The link's state when the capture stopped (host facts), or null when unknown. */
   link: 'up' | 'down' | null;
 }
 
@@ -161,6 +171,24 @@ export interface NatMapping {
   between: string;
 }
 
+/** What the server side says about one request (one per request sent, in order). */
+export interface ServerRequestEvidence {
+  /** The request's trace id Root. */
+  traceRoot: string;
+  /** The load-balancer address it was sent to. */
+  address: string;
+  /** How its connection on the instance was found: by trace id, by timing (no HTTP got through), or not at all. */
+  matchedBy: 'trace-id' | 'timing' | null;
+  /** The flow analysis's connection ids of the request (the first is its journey's). */
+  connectionIds: number[];
+  /** Its connection's journey, null when nothing of it reached the instance. */
+  journey: ConnectionJourney | null;
+  /** The first place it stopped, both directions (null: it went through). */
+  break: JourneyBreak | null;
+  /** What the host facts say about the break (null without a break). */
+  cause: BreakCause | null;
+}
+
 export interface ServerEvidence {
   /** The agent target: `netns:ec2`, `local`, `ssh://user@host`. */
   target: string;
@@ -170,20 +198,30 @@ export interface ServerEvidence {
   kernelDrops: number | null;
   /** Ports captured, e.g. `port 80 or 8080 (following NAT: 80 → 172.17.0.2:8080)`. */
   filter: string | null;
-  /** How the request was found: by its trace id, by connection timing, or not at all. */
-  matchedBy: 'trace-id' | 'connection' | null;
+  /** The ports the capture followed (the URL's and their NAT translations). */
+  ports: number[];
+  /** How the first request was found: by its trace id, by timing, or not at all. */
+  matchedBy: 'trace-id' | 'timing' | null;
   /** The trace id found in the capture (the Root the client sent). */
   traceId: string | null;
+  /** One entry per request sent, in order: its journey on the instance, its break and cause. */
+  requests: ServerRequestEvidence[];
+  /** Where the interfaces' roles came from: the host's links, or only the packets. */
+  rolesFrom: 'links' | 'packets';
   interfaces: InterfaceSighting[];
   nat: NatMapping[];
-  /** The ladder: the request's packets at every observation point, in time order. */
+  /** The ladder: the first request's connection, every packet at every observation point, in time order. */
   packets: PacketObservation[];
   /** The stitched path, one line per direction, e.g. `172.31.0.10 → ens5 → docker0 → veth… → 172.17.0.2:8080`. */
   path: string[];
-  /** Named anomalies from the flow analysis (SYN without answer, RST from the container…). */
+  /** Named anomalies from the flow analysis of the request's connections. */
   anomalies: string[];
-  /** Request seen on the container's side → its response, in ms; null if not seen. */
+  /** Request seen at the end of the path → its response there, in ms; null if not seen. */
   appTimeMs: number | null;
+  /** Host facts read at the start and the stop of the capture (null when not read: say why in `error`/`notes`). */
+  host: HostFacts | null;
+  /** The flow analysis of the whole capture — the same reading `flowtrace analyze` gives of these packets. */
+  analysis: FlowAnalysis | null;
 }
 
 // ── verdict ────────────────────────────────────────────────────────────────────────────
@@ -200,11 +238,27 @@ export interface VerdictRow {
   timingMs: number | null;
 }
 
+/** Some load-balancer addresses work and others fail: which, how, and whom it hits. */
+export interface PartialFailure {
+  failing: Array<{ address: string; node: string | null; zone: string | null; layer: LayerId; causeId: string; summary: string }>;
+  /** The addresses that answered 2xx/3xx. */
+  working: string[];
+  /** `1 of 2 load-balancer addresses: about half of new connections (…)`. */
+  share: string;
+}
+
 export interface Verdict {
   /** True when the application answered 2xx/3xx through every load-balancer address tried. */
   ok: boolean;
   rows: VerdictRow[];
   firstFailing: LayerId | null;
+  /** Which way the first failure is: the request towards the application, or its reply; null when not placed. */
+  direction: 'request' | 'reply' | null;
+  /** The place and the host facts behind the cause, when the server side found them. */
+  break: JourneyBreak | null;
+  facts: CauseFact[];
+  /** Set when some load-balancer addresses work and others fail. */
+  partial: PartialFailure | null;
   /** Stable id of the most likely cause (e.g. `dnat-missing`), null when healthy. */
   causeId: string | null;
   /** The most likely cause, in words, from the evidence. */

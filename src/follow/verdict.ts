@@ -9,23 +9,30 @@
  *  3. The load balancer fails when the route reached its network but the connection or the
  *     TLS handshake failed; an LB-made 502/503/504 is a warning on its row (it answered), and
  *     the failure is placed behind it.
- *  4–6. With a server capture: nothing on ens5 → the instance (security group / NACL);
- *     ens5 but not docker0 → the container path (RST from the host: DNAT missing; silence:
- *     host firewall); docker0 but not the veth → the veth; RST from the veth → the
- *     application is not listening; request seen, no answer → too slow; status → status.
+ *  4–6. With a server capture, each request's journey on the instance (journey/) says
+ *     where it stopped, in either direction, and the host facts why (./server.ts); the
+ *     layer is where the break is: nothing reached the uplink, or a reply left it and was
+ *     lost beyond → the instance; a packet stopped between the uplink and the container, or
+ *     the host answered in the container's place, or the container's own networking fails →
+ *     the container path; the end of the path refused, never answered, or answered an
+ *     error → the application. The words are ./wording.ts's.
  *     Without a capture these rows are "not checked" and say what to run.
+ *  7. Some load-balancer addresses fail and others work: the failure is named per address
+ *     (node, zone) with the share of clients it hits (`partial`).
  */
 import { FOLLOW_EXIT } from '../errors.js';
+import type { CauseFact, JourneyBreak } from '../journey/index.js';
 import type {
-  FollowEvidence, InterfaceSighting, LayerId, RequestEvidence, RouteEvidence, RowStatus, Verdict, VerdictRow,
+  FollowEvidence, InterfaceSighting, LayerId, PartialFailure, RequestEvidence, RouteEvidence, RowStatus, ServerRequestEvidence, Verdict, VerdictRow,
 } from './types.js';
+import { breakText, causeText, factText, nextCheck, nodeText, pointText, shareText } from './wording.js';
 
 export const LAYER_TITLES: Record<LayerId, string> = {
   dns: 'DNS resolved',
   route: 'Route reaches the load balancer',
   loadBalancer: 'Load balancer answered',
-  instance: 'Request reached the instance (ens5)',
-  container: 'Forwarded into the container (docker0, veth)',
+  instance: 'Instance reached, replies left it (ens5)',
+  container: 'Through the host to the container and back (docker0, veth)',
   application: 'Application answered',
 };
 
@@ -40,6 +47,11 @@ interface Cause {
   id: string;
   text: string;
   next: string;
+  way?: 'request' | 'reply' | null;
+  brk?: JourneyBreak | null;
+  facts?: CauseFact[];
+  /** The load-balancer addresses this cause is about, when not all of them fail. */
+  addresses?: string[];
 }
 
 export function fmtMs(ms: number | null | undefined): string {
@@ -52,7 +64,7 @@ export function fmtMs(ms: number | null | undefined): string {
 const isGood = (status: number | null): boolean => status !== null && status >= 200 && status < 400;
 
 function nodeName(r: RequestEvidence): string {
-  return r.node ? `${r.node} (${r.address})` : r.address;
+  return nodeText(r);
 }
 
 function row(layer: LayerId, status: RowStatus, summary: string, evidence: string[] = [], timingMs: number | null = null): VerdictRow {
@@ -161,7 +173,10 @@ function routeFailure(r: RouteEvidence, unreachable: boolean): Cause {
   return { layer: 'route', id: 'route-blackhole', text: `the path to ${r.address} stops after hop ${last.ttl} (${last.responders[0]?.address}): the next router drops the traffic`, next: `check the router after ${last.responders[0]?.address} (hop ${last.ttl + 1}); compare \`flowtrace trace ${r.address} --proto icmp\`` };
 }
 
-function routeRow(ev: FollowEvidence): { row: VerdictRow; cause: Cause | null } {
+/** A load-balancer address whose trace stops at the router in front of the nodes (the node is down). */
+interface NodeDown { address: string; trace: RouteEvidence }
+
+function routeRow(ev: FollowEvidence): { row: VerdictRow; cause: Cause | null; nodesDown?: NodeDown[] } {
   if (ev.dns.addresses.length === 0) return { row: row('route', 'not-checked', 'not checked: no address to trace'), cause: null };
   const routes = primaryRoutes(ev.routes);
   const answeredByHttp = ev.requests.some((q) => q.httpStatus !== null);
@@ -192,15 +207,25 @@ function routeRow(ev: FollowEvidence): { row: VerdictRow; cause: Cause | null } 
     const note = silent ? '; silent hops are routers not answering traceroute (rate-limited or filtered), the path goes on' : '';
     return { row: row('route', 'pass', `reached ${hops}${note}`, evidence, rtt(reached[0]!)), cause: null };
   }
-  if (answeredByHttp) {
+  // Addresses whose requests got an HTTP answer are reachable whatever the probes say (filtered).
+  const failedThere = notReached.filter((r) => !ev.requests.some((q) => q.address === r.address && q.httpStatus !== null));
+  if (failedThere.length === 0) {
     return { row: row('route', 'warn', `the trace did not reach ${notReached.map((r) => r.address).join(', ')}, but the request got an answer: probes are filtered on the way`, evidence), cause: null };
   }
   // The trace that shows a flag names the cause best (the same router answers every address).
-  const worst = notReached.find((r) => r.hops.some((h) => h.flag !== null)) ?? notReached[0]!;
+  const worst = failedThere.find((r) => r.hops.some((h) => h.flag !== null)) ?? failedThere[0]!;
   const cause = routeFailure(worst, unreachableAtConnect(ev, worst.address));
   if (reached.length > 0) {
-    // Some nodes are reachable: the row is a warning; the load-balancer row decides.
-    return { row: row('route', 'warn', `${cause.text}; ${reached.map((r) => r.address).join(', ')} reached`, evidence), cause: null };
+    // Some nodes are reachable, these are not. When the router that answers for them is the
+    // one in front of the nodes that work (the last hop before them), the path is fine and the
+    // node itself is gone: the load balancer's failure, said on its row (partial).
+    const lastBefore = Math.min(...reached.map((r) => r.reachedAtTtl ?? Infinity)) - 1;
+    const flagged = worst.hops.find((h) => h.flag !== null);
+    const answeringLast = worst.hops.filter((h) => h.responders.length > 0 && !h.isDestination).pop();
+    const atTheNodes = (flagged && flagged.ttl - 1 >= lastBefore) || (!flagged && answeringLast !== undefined && answeringLast.ttl >= lastBefore);
+    const summary = `${cause.text}; ${reached.map((r) => r.address).join(', ')} reached`;
+    if (atTheNodes) return { row: row('route', 'warn', `${summary}: the path to the load balancer works, the node itself does not answer`, evidence), cause: null, nodesDown: failedThere.map((r) => ({ address: r.address, trace: r })) };
+    return { row: row('route', 'fail', summary, evidence), cause: { ...cause, addresses: failedThere.map((r) => r.address) } };
   }
   return { row: row('route', 'fail', cause.text, evidence), cause };
 }
@@ -214,11 +239,12 @@ function requestLine(q: RequestEvidence): string {
   return `${nodeName(q)}:${q.port} → ${q.error?.code ?? 'error'}${q.error?.phase ? ` during ${q.error.phase}` : ''}: ${q.error?.message ?? ''} (trace id ${q.traceId})`;
 }
 
-function lbRow(ev: FollowEvidence, routeStatus: RowStatus): { row: VerdictRow; cause: Cause | null } {
+function lbRow(ev: FollowEvidence, routeStatus: RowStatus, blamedOnRoute: ReadonlySet<string>, nodesDown: NodeDown[] = []): { row: VerdictRow; cause: Cause | null } {
   if (ev.requests.length === 0) return { row: row('loadBalancer', 'not-checked', 'not checked: no request was sent'), cause: null };
   const evidence = ev.requests.map(requestLine);
   const answered = ev.requests.filter((q) => q.httpStatus !== null);
-  const failed = ev.requests.filter((q) => q.httpStatus === null);
+  // Requests through an address the route row already failed are its; the others are ours.
+  const failed = ev.requests.filter((q) => q.httpStatus === null && !blamedOnRoute.has(q.address));
   const connect = answered[0]?.phases.connectMs ?? null;
   if (failed.length === 0) {
     const lbMade = answered.filter((q) => LB_STATUSES.has(q.httpStatus!));
@@ -238,21 +264,34 @@ function lbRow(ev: FollowEvidence, routeStatus: RowStatus): { row: VerdictRow; c
     }
     return { row: row('loadBalancer', 'pass', `answered: ${who}`, evidence, connect), cause: null };
   }
-  if (routeStatus === 'fail') return { row: row('loadBalancer', 'not-checked', 'not reached: the route fails before it', evidence), cause: null };
+  if (routeStatus === 'fail' && answered.length === 0) return { row: row('loadBalancer', 'not-checked', 'not reached: the route fails before it', evidence), cause: null };
   const f = failed[0]!;
   const code = f.error?.code ?? 'error';
   let cause: Cause;
-  if (/TLS|CERT|SSL/i.test(code) || f.error?.phase === 'tls') {
+  const down = nodesDown.find((n) => n.address === f.address);
+  if (down) {
+    const flagged = down.trace.hops.find((h) => h.flag !== null);
+    const last = down.trace.hops.filter((h) => h.responders.length > 0 && !h.isDestination).pop();
+    const router = flagged ?? last;
+    const how = flagged ? `answers ${flagged.flag} (${flagged.flag === '!H' ? 'host unreachable' : flagged.flag === '!N' ? 'network unreachable' : 'unreachable'}) for it` : 'is the last hop that answers';
+    cause = {
+      layer: 'loadBalancer', id: 'lb-node-unreachable',
+      text: `${nodeName(f)} does not answer (${code}${f.error?.phase ? ` during ${f.error.phase}` : ''}): the router in front of the load-balancer nodes${router ? ` (hop ${router.ttl}, ${router.responders[0]?.address ?? '*'})` : ''} ${how}, while the other nodes answer through it — the node is down or its address is gone`,
+      next: `the load balancer's node in ${f.zone ? `zone ${f.zone}` : 'that zone'} (\`aws elbv2 describe-load-balancers\`: AvailabilityZones and their addresses); DNS keeps handing out ${f.address} until the load balancer drops it`,
+    };
+  } else if (/TLS|CERT|SSL/i.test(code) || f.error?.phase === 'tls') {
     cause = { layer: 'loadBalancer', id: 'lb-tls', text: `TLS handshake with ${nodeName(f)} failed: ${f.error?.message ?? code}`, next: 'check the certificate (`openssl s_client -connect ' + `${f.address}:${f.port} -servername ${ev.host}\`); pass --cacert FILE for a private CA` };
   } else if (/REFUSED/i.test(code)) {
     cause = { layer: 'loadBalancer', id: 'lb-refused', text: `${nodeName(f)} refused the connection on port ${f.port}: no listener on that port`, next: `check the load balancer's listeners (port ${f.port}) and its security group` };
+  } else if (/TIMEOUT|TIMEDOUT/i.test(code) && f.error?.phase !== 'connect') {
+    cause = { layer: 'loadBalancer', id: 'lb-timeout', text: `${nodeName(f)} accepted the connection but sent no response before the client's timeout (${f.error?.phase ?? 'first_byte'}): the node does not process requests`, next: `the load balancer's node in ${f.zone ? `zone ${f.zone}` : 'that zone'}: its health, its access log for trace id ${f.traceId} (is the request there?)` };
   } else if (/TIMEOUT|TIMEDOUT/i.test(code)) {
-    cause = { layer: 'loadBalancer', id: 'lb-timeout', text: `${nodeName(f)} did not answer (${f.error?.phase ?? 'connect'} timeout)`, next: `check the load balancer's security group allows port ${f.port} from the client` };
+    cause = { layer: 'loadBalancer', id: 'lb-timeout', text: `${nodeName(f)} did not accept the connection (connect timeout: the SYN went unanswered)`, next: `check the load balancer's security group allows port ${f.port} from the client, and that the node is up` };
   } else {
     cause = { layer: 'loadBalancer', id: 'lb-error', text: `the request to ${nodeName(f)} failed: ${code} ${f.error?.message ?? ''}`.trim(), next: `\`flowtrace http ${ev.url} --resolve ${ev.host}:${f.port}:${f.address}\`` };
   }
   if (answered.length > 0) {
-    return { row: row('loadBalancer', 'warn', `${cause.text}; ${answered.map(nodeName).join(', ')} answered`, evidence, connect), cause: null };
+    return { row: row('loadBalancer', 'fail', `${cause.text}; ${answered.map(nodeName).join(', ')} answered`, evidence, connect), cause: { ...cause, addresses: failed.map((q) => q.address) } };
   }
   return { row: row('loadBalancer', 'fail', cause.text, evidence), cause };
 }
@@ -266,7 +305,7 @@ function lbMeaning(status: number): string {
 // ── 4–6. server side ───────────────────────────────────────────────────────────────────
 
 function sightingLine(s: InterfaceSighting): string {
-  if (s.packets === 0) return `${s.iface}: nothing`;
+  if (s.packets === 0) return `${s.iface} (${s.role}): nothing`;
   const bits = [
     s.syn ? `SYN×${s.syn}${s.synRetransmits ? ` (${s.synRetransmits} retransmitted)` : ''}` : null,
     s.synAck ? `SYN-ACK×${s.synAck}` : null,
@@ -274,11 +313,72 @@ function sightingLine(s: InterfaceSighting): string {
     s.responseStatus !== null ? `response ${s.responseStatus}` : null,
     s.rstBack ? `RST back×${s.rstBack}` : null,
   ].filter(Boolean);
-  return `${s.iface}: ${s.packets} packets, first at +${fmtMs(s.firstMs)}${bits.length ? ` — ${bits.join(', ')}` : ''}`;
+  return `${s.iface} (${s.role}): ${s.packets} packets, first at +${fmtMs(s.firstMs)}${bits.length ? ` — ${bits.join(', ')}` : ''}${s.link === 'down' ? ' — link DOWN' : ''}`;
 }
 
-function linkLines(list: InterfaceSighting[]): string[] {
-  return list.filter((i) => i.link !== null).map((i) => `link ${i.iface}: ${i.link}`);
+/** A request the client got no 2xx/3xx for, with what the server side says about it. */
+interface Failing {
+  q: RequestEvidence;
+  r: ServerRequestEvidence | null;
+}
+
+/** The load balancer made this answer itself (its error page), as far as the evidence tells. */
+function lbMade(q: RequestEvidence, r: ServerRequestEvidence | null): boolean {
+  if (q.httpStatus === null || !LB_STATUSES.has(q.httpStatus)) return false;
+  // The application's own answer at the end of the path says who made it, when it was seen.
+  const app = r?.journey?.applicationStatus ?? null;
+  if (app !== null) return app !== q.httpStatus;
+  return /awselb|elb/i.test(q.serverHeader ?? '') || r?.break !== null;
+}
+
+/** The layer a server-side break belongs to (rules 4–6). */
+function breakLayer(r: ServerRequestEvidence): LayerId {
+  const b = r.break!;
+  const c = r.cause;
+  switch (b.kind) {
+    case 'not-arrived':
+    case 'lost-after':
+      return 'instance';
+    case 'stopped':
+    case 'answered-by-host':
+      return 'container';
+    case 'no-answer':
+      // The container's own networking (its route back, its rules, its link) is the container path.
+      return c && c.namespace !== null && c.namespace !== 'host' && ['no-route', 'link-down', 'dropped-by-rule', 'rejected-by-rule', 'dropped-by-policy', 'neighbour-failed', 'conntrack-drop'].includes(c.id) ? 'container' : 'application';
+    case 'refused':
+      // The host refused in the place of a container that listens (no DNAT for the port): the way into the container is what is missing.
+      return c && c.namespace === 'host' && c.facts.some((f) => f.kind === 'listeners' && f.namespace !== 'host') ? 'container' : 'application';
+    case 'no-response':
+    case 'reset':
+      return 'application';
+  }
+}
+
+function serverCause(f: Failing): Cause | null {
+  const r = f.r;
+  if (!r) return null;
+  if (r.break && r.cause) {
+    const j = r.journey;
+    return {
+      layer: breakLayer(r), id: r.cause.id, way: r.break.way, brk: r.break, facts: r.cause.facts,
+      text: `${breakText(r.break, j)}: ${causeText(r.cause)}`,
+      next: nextCheck(r.cause, r.break, j),
+    };
+  }
+  // It went through the host both ways: an error status is the application's own, unless the
+  // load balancer made it after the application answered.
+  const app = r.journey?.applicationStatus ?? null;
+  if (app !== null && !isGood(app)) {
+    return { layer: 'application', id: 'error-status', way: null, text: `the application answered ${app} (seen at ${pointText(r.journey!.replyPath[0] ?? null)})`, next: `the application's logs for trace id ${r.traceRoot}: the request got all the way there` };
+  }
+  if (app !== null && f.q.httpStatus !== null && app !== f.q.httpStatus) {
+    return {
+      layer: 'loadBalancer', id: 'lb-replaced-answer', way: 'reply',
+      text: `the application answered ${app} and it left the instance, but the load balancer answered ${f.q.httpStatus} itself`,
+      next: 'the load balancer\'s access log for this trace id (error_reason), and its idle/keep-alive timeouts against the application\'s',
+    };
+  }
+  return null;
 }
 
 interface ServerRows {
@@ -288,10 +388,10 @@ interface ServerRows {
   cause: Cause | null;
 }
 
-function serverRows(ev: FollowEvidence, clientStatus: number | null, upstreamFailed: boolean): ServerRows {
+function serverRows(ev: FollowEvidence, failing: Failing[], upstreamFailed: boolean): ServerRows {
   const s = ev.server;
   const hint = 'add --server ssh://user@INSTANCE (netns:ec2 in the lab)';
-  if (upstreamFailed) {
+  if (upstreamFailed && failing.every((f) => !f.r?.journey)) {
     const nc = 'not reached: an earlier layer fails';
     return { instance: row('instance', 'not-checked', nc), container: row('container', 'not-checked', nc), application: null, cause: null };
   }
@@ -308,123 +408,70 @@ function serverRows(ev: FollowEvidence, clientStatus: number | null, upstreamFai
   }
   const common = [
     ...(s.filter ? [`capture: ${s.filter}`] : []),
-    `${s.capturedPackets} packets captured${s.kernelDrops ? `, ${s.kernelDrops} dropped by the kernel` : ''}`,
+    `${s.capturedPackets} packets captured${s.kernelDrops ? `, ${s.kernelDrops} dropped by the kernel (a missing sighting may be the capture's)` : ''}; interface roles from ${s.rolesFrom === 'links' ? 'the host\'s links' : 'the packets (no host facts)'}`,
   ];
-  const by = (role: InterfaceSighting['role']): InterfaceSighting | null => {
-    const all = s.interfaces.filter((i) => i.role === role && i.packets > 0);
-    return all[0] ?? s.interfaces.find((i) => i.role === role) ?? null;
-  };
-  const ens5 = by('ens5');
-  const docker0 = by('docker0');
-  const veth = by('veth');
-  const seen = (x: InterfaceSighting | null): boolean => x !== null && x.packets > 0;
-  const lines = s.interfaces.map(sightingLine);
-  const answeredOk = isGood(clientStatus);
-
-  // 4. the instance
-  if (!seen(ens5)) {
-    if (answeredOk) {
-      const w = `the application answered, but the capture on ${s.target} saw nothing on ens5 — is it the right host/interface?`;
-      return { instance: row('instance', 'warn', w, [...common, ...lines]), container: row('container', 'not-checked', 'no packets captured'), application: null, cause: null };
-    }
-    const cause: Cause = {
-      layer: 'instance', id: 'sg-block',
-      text: 'the request never reached ens5: the security group or the subnet\'s NACL drops it before the instance',
-      next: 'check the instance\'s security group allows the port from the load balancer\'s security group, and the NACL (both directions)',
-    };
-    return {
-      instance: row('instance', 'fail', 'request never reached ens5: security group / NACL', [...common, ...lines, 'no packet of the request on any interface of the instance']),
-      container: row('container', 'not-checked', 'not reached: the instance never saw the request'),
-      application: row('application', 'not-checked', 'not reached'), cause,
-    };
-  }
-  const instance = row('instance', 'pass', `reached ${ens5!.iface === 'ens5' ? 'ens5' : `${ens5!.iface} (its outer interface: no ens5 here)`}${ens5!.syn ? ` (SYN at +${fmtMs(ens5!.firstMs)})` : ''}${ens5!.request ? ', request seen' : ''}`, [...common, sightingLine(ens5!)], ens5!.firstMs);
-
-  // 5. into the container
+  const lines = s.interfaces.filter((i) => i.role !== 'loopback').map(sightingLine);
   const nat = s.nat.map((m) => `NAT ${m.from} → ${m.to} (${m.between})`);
-  // The container's veth when it is down (a bridge whose only port is down loses its carrier too).
-  const downLink = s.interfaces.find((i) => i.role === 'veth' && i.link === 'down') ?? s.interfaces.find((i) => i.role === 'docker0' && i.link === 'down');
-  if (!seen(veth) && downLink && !(veth && veth.rstBack)) {
-    const vethName = s.interfaces.find((i) => i.role === 'veth')?.iface ?? downLink.iface;
-    const cause: Cause = {
-      layer: 'container', id: 'veth-down',
-      text: `the packet reached ${seen(docker0) ? 'docker0' : 'ens5'} but never the container's veth: ${downLink.iface} is down${downLink.role === 'docker0' ? ' (the bridge has no port up)' : ''}, so nothing can reach the container`,
-      next: `\`ip link show master docker0\` on the instance (${vethName} state DOWN?); restart the container, or \`docker inspect\` its network`,
-    };
-    return {
-      instance,
-      container: row('container', 'fail', `reached ${seen(docker0) ? 'docker0' : 'ens5'}, not the container's veth: ${downLink.iface} is down`, [...lines, ...nat, ...linkLines(s.interfaces)]),
-      application: row('application', 'not-checked', 'not reached'), cause,
-    };
-  }
-  if (!seen(docker0) && !seen(veth) && answeredOk) {
-    // The application answered 2xx/3xx, so nothing between here and it dropped the request:
-    // this capture just never saw it go into a container (another host than the one behind
-    // the load balancer, or a container on the host's network). Not a container failure.
-    const w = `the application answered, but the capture on ${s.target} saw the request only on ${ens5!.iface}, never on docker0 or a container's veth — is it the Docker host behind the load balancer (or does the container use the host's network)?`;
-    return { instance, container: row('container', 'warn', w, [...lines, ...nat]), application: null, cause: null };
-  }
-  if (!seen(docker0) && !seen(veth)) {
-    const cause: Cause = ens5!.rstBack > 0
-      ? {
-          layer: 'container', id: 'dnat-missing',
-          text: 'the SYN reached ens5 but never docker0, and the host answered RST: nothing listens on that port on the host — Docker\'s DNAT rule is missing',
-          next: 'check `iptables -t nat -L DOCKER -n -v` on the instance (expect DNAT tcp dpt:80 to:172.17.0.2:8080); restarting the container makes Docker write it again',
-        }
-      : {
-          layer: 'container', id: 'host-firewall',
-          text: `the SYN reached ens5 but never docker0 and nobody answered${ens5!.synRetransmits ? ` (${ens5!.synRetransmits} SYN retransmits)` : ''}: the host firewall drops it (DOCKER-USER or FORWARD)`,
-          next: 'check `iptables -L DOCKER-USER -n -v` and `iptables -L FORWARD -n -v` on the instance for a DROP whose counters grow',
-        };
-    return {
-      instance,
-      container: row('container', 'fail', `reached ens5, not docker0: ${cause.id === 'dnat-missing' ? 'Docker\'s DNAT rule (host answered RST)' : 'host firewall (SYN dropped)'}`, [...lines, ...nat]),
-      application: row('application', 'not-checked', 'not reached'), cause,
-    };
-  }
-  if (seen(docker0) && !seen(veth)) {
-    const cause: Cause = {
-      layer: 'container', id: 'veth-down',
-      text: `the packet reached docker0 but never the container's veth${veth ? ` (${veth.iface})` : ''}: the container's interface is down or detached from the bridge`,
-      next: '`ip link show master docker0` on the instance (is the veth UP?), and `docker inspect` the container\'s network',
-    };
-    return {
-      instance,
-      container: row('container', 'fail', 'reached docker0, not the container\'s veth', [...lines, ...nat]),
-      application: row('application', 'not-checked', 'not reached'), cause,
-    };
-  }
-  const hopMs = veth && veth.firstMs !== null && ens5!.firstMs !== null ? veth.firstMs - ens5!.firstMs : null;
-  const container = row('container', 'pass', `ens5 → docker0 → ${veth?.iface ?? 'veth'}${s.nat[0] ? ` (NAT ${s.nat[0].from} → ${s.nat[0].to})` : ''}`, [...lines, ...nat, ...s.path], hopMs);
+  const paths = s.path;
+  // The cause: the first failing request's server-side finding (the earliest layer when several).
+  const found = failing.map((f) => ({ f, c: serverCause(f) })).filter((x): x is { f: Failing; c: Cause } => x.c !== null);
+  found.sort((a, b) => LAYER_ORDER.indexOf(a.c.layer) - LAYER_ORDER.indexOf(b.c.layer));
+  const first = found[0] ?? null;
+  const firstJourney = s.requests.find((r) => r.journey)?.journey ?? null;
+  const uplink = firstJourney?.requestPath[0]?.interface ?? s.interfaces.find((i) => i.role === 'uplink')?.iface ?? 'the uplink';
+  const facts = (c: Cause | null): string[] => (c?.facts ?? []).map(factText);
 
-  // 6. the application (seen from the container's side)
-  const v = veth ?? docker0!;
-  if (v.rstBack > 0 && v.synAck === 0 && v.responseStatus === null) {
-    const cause: Cause = {
-      layer: 'application', id: 'app-not-listening',
-      text: `the container reset the connection: the application is not listening on its port${s.nat[0] ? ` (${s.nat[0].to})` : ''}`,
-      next: 'check the container is running and its process listens on the published port (`docker ps`, `docker logs`, `ss -ltn` in the container)',
-    };
-    return { instance, container, application: row('application', 'fail', 'container reset the connection: application not listening', [sightingLine(v), ...s.anomalies]), cause };
+  // Requests answered 2xx/3xx whose connection was never seen here: the capture ran somewhere else.
+  const okButUnseen = ev.requests.some((q) => isGood(q.httpStatus)) && s.requests.every((r) => !r.journey);
+  if (okButUnseen && !first) {
+    const w = `the application answered, but the capture on ${s.target} saw none of the request's packets — is it the right host/interface?`;
+    return { instance: row('instance', 'warn', w, [...common, ...lines]), container: row('container', 'not-checked', 'no packets of the request captured'), application: null, cause: null };
   }
-  if (v.request && v.responseStatus === null && !answeredOk) {
-    const cause: Cause = {
-      layer: 'application', id: 'app-slow',
-      text: `the request reached the application but it did not answer before the load balancer gave up${clientStatus === 504 ? ' (504)' : ''}`,
-      next: 'look at the application (logs, slow handler, dependencies); the ALB idle timeout / target timeout bounds it',
-    };
-    return { instance, container, application: row('application', 'fail', 'request reached the application, no answer in time', [sightingLine(v), ...s.anomalies]), cause };
+
+  let instance: VerdictRow;
+  let container: VerdictRow;
+  let application: VerdictRow | null = null;
+  const fc = first?.c ?? null;
+  const text = fc ? fc.text : '';
+  if (fc?.layer === 'instance') {
+    instance = row('instance', 'fail', text, [...common, ...lines, ...paths, ...facts(fc)]);
+    container = row('container', 'not-checked', fc.way === 'reply' ? 'the request went through the host; its reply was lost beyond the instance' : 'not reached: the instance never saw the request');
+    application = fc.way === 'reply' ? appDid(first!.f, s) : row('application', 'not-checked', 'not reached: the request never got to it');
+  } else {
+    const seenUplink = s.interfaces.find((i) => i.role === 'uplink' && i.packets > 0);
+    instance = row('instance', 'pass', `reached ${uplink}${seenUplink?.syn ? ` (SYN at +${fmtMs(seenUplink.firstMs)})` : ''}${seenUplink?.request ? ', request seen' : ''}${fc?.way === 'reply' && fc.layer === 'container' ? '' : '; replies left by it'}`, [...common, ...(seenUplink ? [sightingLine(seenUplink)] : [])], seenUplink?.firstMs ?? null);
+    if (fc?.layer === 'container') {
+      container = row('container', 'fail', text, [...lines, ...nat, ...paths, ...facts(fc)]);
+      application = appDid(first!.f, s);
+    } else {
+      const inner = firstJourney?.requestPath.slice(1).map((p) => p.interface) ?? [];
+      const summary = inner.length > 0
+        ? `${[uplink, ...inner].join(' → ')}${s.nat[0] ? ` (NAT ${s.nat[0].from} → ${s.nat[0].to})` : ''}, and back`
+        : `${uplink}: no container behind it (the host answers itself)`;
+      container = row('container', 'pass', summary, [...lines, ...nat, ...paths]);
+      if (fc?.layer === 'application') application = row('application', 'fail', text, [...lines.slice(-1), ...paths, ...facts(fc), ...s.anomalies]);
+    }
   }
-  const status = v.responseStatus ?? clientStatus;
-  if (status !== null && !isGood(status)) {
-    const cause: Cause = {
-      layer: 'application', id: 'app-error-status',
-      text: `the application answered ${status}`,
-      next: 'the application\'s logs for this trace id; the request got all the way there',
-    };
-    return { instance, container, application: row('application', 'fail', `answered ${status}${s.appTimeMs !== null ? ` in ${fmtMs(s.appTimeMs)}` : ''}`, [sightingLine(v), ...s.anomalies], s.appTimeMs), cause };
-  }
-  return { instance, container, application: null, cause: null };
+  return { instance, container, application, cause: fc };
+}
+
+const LAYER_ORDER: LayerId[] = ['dns', 'route', 'loadBalancer', 'instance', 'container', 'application'];
+
+/** What the application did, from the packets, when the failure is elsewhere (rule 3: an LB's own page is never the application's). */
+function appDid(f: Failing, s: NonNullable<FollowEvidence['server']>): VerdictRow {
+  const j = f.r?.journey ?? null;
+  if (!j) return row('application', 'not-checked', 'never got the request: it stopped before the container');
+  const end = j.requestPath[j.requestPath.length - 1] ?? null;
+  const synAck = j.steps.find((x) => x.packet === 'syn-ack');
+  const res = j.steps.find((x) => x.packet === 'response');
+  const req = j.steps.find((x) => x.packet === 'request');
+  const lbNote = f.q.httpStatus !== null && LB_STATUSES.has(f.q.httpStatus) ? `; the ${f.q.httpStatus} the client got was the load balancer's own page` : '';
+  if (res) return row('application', 'pass', `answered ${res.label.replace('HTTP ', '')} (seen at ${pointText(j.replyPath[0] ?? null)})${lbNote}`, [], s.appTimeMs);
+  if (req && req.seen.some((x) => end && x.interface === end.interface)) return row('application', 'not-checked', `got the request (${req.label}); its answer is not what stopped${lbNote}`);
+  if (synAck) return row('application', 'not-checked', `accepted the connection (SYN-ACK from ${pointText(j.replyPath[0] ?? null)}) but the request never reached it: the handshake did not complete${lbNote}`);
+  const syn = j.steps.find((x) => x.packet === 'syn');
+  if (syn && end && syn.seen.some((x) => x.interface === end.interface)) return row('application', 'not-checked', `never saw a connection: the SYN reached ${pointText(end)} and the container's network stack did not answer it${lbNote}`);
+  return row('application', 'not-checked', `never got the request: it stopped before ${pointText(end)}${lbNote}`);
 }
 
 function headlineFor(cause: Cause, summary: string): string {
@@ -436,11 +483,14 @@ function headlineFor(cause: Cause, summary: string): string {
 export function decideVerdict(ev: FollowEvidence): Verdict {
   const dns = dnsRow(ev);
   const route = routeRow(ev);
-  const lb = lbRow(ev, route.row.status);
+  const blamedOnRoute = new Set(route.cause?.addresses ?? []);
+  const lb = lbRow(ev, route.row.status, blamedOnRoute, route.nodesDown);
   const answered = ev.requests.filter((q) => q.httpStatus !== null);
-  const clientStatus = answered.find((q) => !isGood(q.httpStatus))?.httpStatus ?? answered[0]?.httpStatus ?? null;
-  const upstreamFailed = dns.cause !== null || route.cause !== null || lb.cause !== null;
-  const srv = serverRows(ev, clientStatus, upstreamFailed);
+  const serverOf = (q: RequestEvidence): ServerRequestEvidence | null => ev.server?.requests.find((r) => r.traceRoot === q.traceId) ?? null;
+  const failingHttp: Failing[] = answered.filter((q) => !isGood(q.httpStatus)).map((q) => ({ q, r: serverOf(q) }));
+  // A global failure before the load balancer (DNS, every route, every node) leaves nothing to read behind it.
+  const upstreamFailed = dns.cause !== null || (route.cause !== null && !route.cause.addresses) || (lb.cause !== null && !lb.cause.addresses);
+  const srv = serverRows(ev, failingHttp, upstreamFailed);
 
   let app: VerdictRow;
   let appCause: Cause | null = srv.cause;
@@ -449,39 +499,47 @@ export function decideVerdict(ev: FollowEvidence): Verdict {
   } else if (upstreamFailed || answered.length === 0) {
     app = row('application', 'not-checked', upstreamFailed ? 'not reached: an earlier layer fails' : 'no answer');
   } else {
-    const bad = answered.find((q) => !isGood(q.httpStatus));
+    const bad = failingHttp[0]?.q;
     const first = bad ?? answered[0]!;
     const evidence = answered.map((q) => `${nodeName(q)}: HTTP ${q.httpStatus} ${q.reason ?? ''}, first byte ${fmtMs(q.phases.firstByteMs)}, total ${fmtMs(q.phases.totalMs)}${q.bodyPreview ? `, body ${JSON.stringify(q.bodyPreview.slice(0, 120))}` : ''}`);
     const timing = ev.server?.appTimeMs ?? first.phases.firstByteMs;
-    if (bad && LB_STATUSES.has(bad.httpStatus!) && !ev.server) {
-      app = row('application', 'fail', `no answer from the application: the load balancer answered ${lbMeaning(bad.httpStatus!)}`, evidence, timing);
-      appCause = null; // located behind the LB but not pinned down: incomplete
-    } else if (bad) {
+    if (bad && lbMade(bad, serverOf(bad)) && !ev.server) {
+      app = row('application', 'not-checked', `not checked: the load balancer answered ${lbMeaning(bad.httpStatus!)} — its own page, not the application's; whether the application got the request needs --server`, evidence, timing);
+      appCause = null; // behind the LB but not pinned down: incomplete
+    } else if (bad && !lbMade(bad, serverOf(bad))) {
       app = row('application', 'fail', `answered ${bad.httpStatus}${bad.reason ? ` ${bad.reason}` : ''}`, evidence, timing);
-      appCause ??= { layer: 'application', id: 'app-error-status', text: `the application answered ${bad.httpStatus}`, next: 'the application\'s logs for this trace id' };
+      appCause ??= { layer: 'application', id: 'error-status', text: `the application answered ${bad.httpStatus}`, next: 'the application\'s logs for this trace id' };
+    } else if (bad) {
+      app = row('application', 'not-checked', `the load balancer answered ${bad.httpStatus} itself; the capture does not show where the request stopped`, evidence, timing);
     } else if ((first.phases.totalMs ?? 0) > SLOW_APPLICATION_MS) {
       app = row('application', 'warn', `answered ${first.httpStatus} but slowly (${fmtMs(first.phases.totalMs)})`, evidence, timing);
     } else {
       const t = ev.server?.appTimeMs;
-      app = row('application', 'pass', `answered ${first.httpStatus}${first.reason ? ` ${first.reason}` : ''}${t !== null && t !== undefined ? ` (${fmtMs(t)} in the container)` : ''}, ${fmtMs(first.phases.totalMs)} end to end`, evidence, timing);
+      app = row('application', 'pass', `answered ${first.httpStatus}${first.reason ? ` ${first.reason}` : ''}${t !== null && t !== undefined ? ` (${fmtMs(t)} at the end of the path)` : ''}, ${fmtMs(first.phases.totalMs)} end to end`, evidence, timing);
     }
   }
 
   const rows = [dns.row, route.row, lb.row, srv.instance, srv.container, app];
-  const cause = dns.cause ?? route.cause ?? lb.cause ?? appCause;
+  const causes = [dns.cause, route.cause, lb.cause, appCause].filter((c): c is Cause => c !== null);
+  const cause = causes[0] ?? null;
   const ok = ev.dns.addresses.length > 0 && ev.requests.length > 0 && ev.requests.every((q) => isGood(q.httpStatus));
-  const good = answered.find((q) => isGood(q.httpStatus));
+  const good = answered.filter((q) => isGood(q.httpStatus));
+  const partial = !ok && good.length > 0 ? partialFailure(ev, good, causes) : null;
+  const base = { rows, partial };
 
   if (ok) {
     return {
-      ok, rows, firstFailing: null, causeId: null, cause: null, nextCheck: null, exitCode: 0,
-      headline: `${ev.url} answered ${good!.httpStatus}${good!.reason ? ` ${good!.reason}` : ''} through ${ev.requests.length} load-balancer address${ev.requests.length > 1 ? 'es' : ''}`,
+      ok, ...base, firstFailing: null, direction: null, break: null, facts: [], causeId: null, cause: null, nextCheck: null, exitCode: 0,
+      headline: `${ev.url} answered ${good[0]!.httpStatus}${good[0]!.reason ? ` ${good[0]!.reason}` : ''} through ${ev.requests.length} load-balancer address${ev.requests.length > 1 ? 'es' : ''}`,
     };
   }
   if (cause) {
+    const summary = rows.find((r) => r.layer === cause.layer)!.summary;
+    const who = partial ? `${partial.failing.map((x) => nodeText(x)).join(', ')} fail${partial.failing.length === 1 ? 's' : ''} (${partial.share}): ` : '';
     return {
-      ok, rows, firstFailing: cause.layer, causeId: cause.id, cause: cause.text, nextCheck: cause.next,
-      exitCode: FOLLOW_EXIT[cause.layer], headline: headlineFor(cause, rows.find((r) => r.layer === cause.layer)!.summary),
+      ok, ...base, firstFailing: cause.layer, direction: cause.way ?? null, break: cause.brk ?? null, facts: cause.facts ?? [],
+      causeId: cause.id, cause: `${who}${cause.text}`, nextCheck: cause.next,
+      exitCode: FOLLOW_EXIT[cause.layer], headline: partial ? `partial failure: ${who.replace(/: $/, '')} — stopped at "${LAYER_TITLES[cause.layer]}"` : headlineFor(cause, summary),
     };
   }
   // A failure with no row to pin it on: behind the load balancer without a capture, or odd evidence.
@@ -490,8 +548,24 @@ export function decideVerdict(ev: FollowEvidence): Verdict {
     ? `the load balancer answered ${lbMeaning(bad.httpStatus!)}; where the request stopped behind it is not checked`
     : 'the evidence does not show where the request stopped';
   return {
-    ok, rows, firstFailing: null, causeId: 'incomplete', cause: text,
-    nextCheck: 'run again with --server ssh://user@INSTANCE (or netns:ec2 in the lab) to capture on the instance',
+    ok, ...base, firstFailing: null, direction: null, break: null, facts: [], causeId: 'incomplete', cause: text,
+    nextCheck: ev.server ? 'repeat with -v and look at the in-host path; `flowtrace analyze` the capture' : 'run again with --server ssh://user@INSTANCE (or netns:ec2 in the lab) to capture on the instance',
     exitCode: FOLLOW_EXIT.incomplete, headline: `failed, not located: ${text}`,
+  };
+}
+
+/** Some addresses answered 2xx/3xx and others did not: name the failing ones, what fails there, and the share. */
+function partialFailure(ev: FollowEvidence, good: RequestEvidence[], causes: Cause[]): PartialFailure {
+  const total = new Set(ev.requests.map((q) => q.address)).size;
+  const failing = ev.requests.filter((q) => !isGood(q.httpStatus));
+  const layerOf = (q: RequestEvidence): { layer: LayerId; causeId: string; summary: string } => {
+    const c = causes.find((x) => x.addresses?.includes(q.address)) ?? causes.find((x) => !x.addresses) ?? null;
+    const what = q.httpStatus !== null ? `HTTP ${q.httpStatus}` : `${q.error?.code ?? 'error'}${q.error?.phase ? ` during ${q.error.phase}` : ''}`;
+    return { layer: c?.layer ?? 'loadBalancer', causeId: c?.id ?? 'incomplete', summary: what };
+  };
+  return {
+    failing: failing.map((q) => ({ address: q.address, node: q.node, zone: q.zone, ...layerOf(q) })),
+    working: [...new Set(good.map((q) => q.address))],
+    share: shareText(new Set(failing.map((q) => q.address)).size, total),
   };
 }

@@ -40,35 +40,14 @@ export interface FollowedRequest {
 }
 
 /**
- * The request the server capture followed. By trace id when its Root reached the instance.
- * Otherwise, when the capture found the connection only by timing (no HTTP got through):
- * the requests go out one after the other, so the first connection the instance saw (the
- * ladder's) belongs to the first request the load balancer forwarded to the target — if
- * that connection's packets span no longer than the request took. Null when neither holds.
+ * The request the server capture followed: the first one whose connection was found on the
+ * instance — by its trace id, or by timing when no HTTP got through (server.requests says which).
  */
 export function followedRequest(r: FollowResult): FollowedRequest | null {
-  const s = r.server;
-  if (!s) return null;
-  if (s.traceId) {
-    const q = r.requests.find((x) => x.traceId === s.traceId || x.traceId.endsWith(s.traceId!));
-    return q ? { request: q, by: 'trace-id' } : null;
-  }
-  if (s.matchedBy !== 'connection' || s.packets.length === 0) return null;
-  const q = r.requests.find(forwardedToTarget);
-  if (!q) return null;
-  const times = s.packets.map((p) => p.tMs);
-  const spanMs = Math.max(...times) - Math.min(...times);
-  return q.phases.totalMs === null || spanMs <= q.phases.totalMs ? { request: q, by: 'timing' } : null;
-}
-
-/**
- * The load balancer tried the target for this request: the answer is the target's, or the
- * ALB's own 502/504 (the target failed it), or the client gave up waiting for the first
- * byte. Not a 503 of the ALB's (no target) nor a request that never got to the ALB.
- */
-function forwardedToTarget(q: RequestEvidence): boolean {
-  if (q.httpStatus !== null) return q.serverHeader !== 'awselb/2.0' || q.httpStatus === 502 || q.httpStatus === 504;
-  return q.error !== null && (q.error.phase === 'first_byte' || q.error.phase === 'download');
+  const sr = r.server?.requests.find((x) => x.journey !== null && x.matchedBy !== null) ?? null;
+  if (!sr || !sr.matchedBy) return null;
+  const q = r.requests.find((x) => x.traceId === sr.traceRoot);
+  return q ? { request: q, by: sr.matchedBy } : null;
 }
 
 /** The star of the carrier: solid when matched by trace id, hollow when by timing. */
@@ -137,27 +116,29 @@ export function pathNodes(r: FollowResult): PathNode[] {
 
   const s = r.server;
   const find = (role: string) => s?.interfaces.find((i) => i.role === role && i.packets > 0) ?? s?.interfaces.find((i) => i.role === role) ?? null;
-  const ens5 = find('ens5');
-  const docker0 = find('docker0');
-  const veth = find('veth');
+  const uplink = find('uplink');
+  const bridge = find('bridge');
+  const veth = find('container');
   const when = (x: { firstMs: number | null } | null): string => (x && x.firstMs !== null ? `+${fmtMs(x.firstMs)}` : 'not seen');
-  const cause = v.causeId;
-  nodes.push({ kind: 'iface', label: 'ens5', detail: s ? when(ens5) : 'not checked', state: st('instance'), failing: v.firstFailing === 'instance', layer: 'instance' });
+  // The interface the break names: the first point the packet never reached (either way).
+  const brk = v.break;
+  const failAt = brk?.kind === 'stopped' || brk?.kind === 'answered-by-host' ? brk.at?.interface ?? null : null;
+  const reply = v.direction === 'reply';
+  nodes.push({ kind: 'iface', label: uplink?.iface ?? 'uplink', detail: s ? (v.firstFailing === 'instance' && reply ? 'reply lost beyond' : when(uplink)) : 'not checked', state: st('instance'), failing: v.firstFailing === 'instance' || (failAt !== null && failAt === uplink?.iface), layer: 'instance' });
   const containerState = st('container');
-  const dockerFails = v.firstFailing === 'container' && cause !== 'veth-down';
-  nodes.push({ kind: 'iface', label: 'docker0', detail: s ? (dockerFails ? 'never reached' : when(docker0)) : 'not checked', state: dockerFails ? 'fail' : containerState === 'fail' ? 'pass' : containerState, failing: dockerFails, layer: 'container' });
-  const vethFails = cause === 'veth-down';
-  nodes.push({ kind: 'iface', label: veth?.iface ?? 'veth', detail: s ? (vethFails ? 'never reached' : when(veth)) : 'not checked', state: vethFails ? 'fail' : dockerFails ? 'skipped' : containerState, failing: vethFails, layer: 'container' });
+  const bridgeFails = failAt !== null && failAt === bridge?.iface;
+  const vethFails = failAt !== null && failAt === veth?.iface;
+  const innerDetail = (x: typeof bridge, fails: boolean): string => (!s ? 'not checked' : fails ? (reply ? 'reply never crossed' : 'never reached') : when(x));
+  if (bridge || s === null) nodes.push({ kind: 'iface', label: bridge?.iface ?? 'bridge', detail: innerDetail(bridge, bridgeFails), state: bridgeFails ? 'fail' : containerState === 'fail' ? 'pass' : containerState, failing: bridgeFails, layer: 'container' });
+  if (veth || s === null) nodes.push({ kind: 'iface', label: veth?.iface ?? 'veth', detail: innerDetail(veth, vethFails), state: vethFails ? 'fail' : bridgeFails && !reply ? 'skipped' : containerState === 'fail' && !vethFails ? 'pass' : containerState, failing: vethFails, layer: 'container' });
   const nat = s?.nat[0]?.to ?? 'container';
-  const containerNode: NodeState = v.firstFailing === 'container' ? 'skipped' : st('container');
-  nodes.push({ kind: 'container', label: 'container', detail: containerNode === 'skipped' ? 'not reached' : nat, state: containerNode, failing: false, layer: 'container' });
+  const containerFails = v.firstFailing === 'container' && !bridgeFails && !vethFails && failAt === null;
+  const containerNode: NodeState = containerFails ? 'fail' : v.firstFailing === 'container' && !reply ? 'skipped' : st('container');
+  nodes.push({ kind: 'container', label: 'container', detail: containerNode === 'skipped' ? 'not reached' : nat, state: containerNode, failing: containerFails, layer: 'container' });
   const appRow = v.rows.find((x) => x.layer === 'application');
-  const appStatus = s?.interfaces.find((i) => i.role === 'veth')?.responseStatus ?? req?.httpStatus ?? null;
-  nodes.push({
-    kind: 'app', label: 'application',
-    detail: cause === 'app-not-listening' ? 'RST: not listening' : cause === 'app-slow' ? 'no answer in time' : appStatus !== null && appRow?.status !== 'not-checked' ? `HTTP ${appStatus}` : appRow?.status === 'not-checked' ? 'not reached' : '—',
-    state: st('application'), failing: v.firstFailing === 'application', layer: 'application',
-  });
+  const appStatus = s?.requests.find((x) => x.journey)?.journey?.applicationStatus ?? (v.ok ? req?.httpStatus ?? null : null);
+  const appDetail = brk?.kind === 'refused' ? 'RST: not listening' : brk?.kind === 'no-response' ? 'no answer in time' : brk?.kind === 'no-answer' && v.firstFailing === 'application' ? 'never answered' : appStatus !== null ? `HTTP ${appStatus}` : appRow?.status === 'not-checked' ? 'not reached' : '—';
+  nodes.push({ kind: 'app', label: 'application', detail: appDetail, state: st('application'), failing: v.firstFailing === 'application', layer: 'application' });
   return nodes;
 }
 
@@ -267,9 +248,10 @@ export function pathMapSvg(nodes: PathNode[], orientation: 'horizontal' | 'verti
 
 // ── the ladder ─────────────────────────────────────────────────────────────────────────
 
-/** Observation points in path order: ALB side, ens5, docker0, the veth(s), the container side. */
+/** Observation points in path order: the load balancer's side, the uplink, the bridge, the veth(s), the container side. */
 function ladderLanes(packets: PacketObservation[], known: string[]): string[] {
-  const rank = (i: string): number => (i === 'ens5' ? 1 : i === 'docker0' ? 2 : i.startsWith('veth') ? 3 : i === 'eth0' ? 4 : 5);
+  // `known` comes in path order (the server's interfaces sorted by role: uplink, bridge, container side).
+  const rank = (i: string): number => { const k = known.indexOf(i); return k < 0 ? known.length : k; };
   return [...new Set([...known, ...packets.map((p) => p.iface)])].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 }
 
@@ -284,7 +266,7 @@ interface LadderRow {
   last: number;
   /** A request that did not reach the application: dashed, ✗ after its last copy. */
   failing: boolean;
-  /** The NAT rewrite written on this row: the address on ens5 and on docker0. */
+  /** The NAT rewrite written on this row: the address before and after it (on ens5 and docker0 on a Docker host). */
   natAddr: { word: 'dst' | 'src'; onEns5: string; onDocker0: string } | null;
 }
 
@@ -301,7 +283,7 @@ interface LadderModel {
 function ladderModel(r: FollowResult): LadderModel | null {
   const s = r.server;
   if (!s || s.packets.length === 0) return null;
-  const ifaces = ladderLanes(s.packets, s.interfaces.map((i) => i.iface));
+  const ifaces = ladderLanes(s.packets, s.interfaces.filter((i) => i.packets > 0 || i.role === 'bridge' || i.role === 'container').map((i) => i.iface));
   const lanes = ['load balancer', ...ifaces, 'application'];
   const byPacket = new Map<number, PacketObservation[]>();
   for (const p of s.packets) {
@@ -311,11 +293,18 @@ function ladderModel(r: FollowResult): LadderModel | null {
   }
   const groups = [...byPacket.values()].sort((a, b) => Math.min(...a.map((x) => x.tMs)) - Math.min(...b.map((x) => x.tMs)));
   // What did not come back is part of the story: a last row says so.
-  const missing = r.verdict.causeId === 'app-slow' ? 'no answer from the application before the load balancer gave up'
-    : r.verdict.causeId === 'host-firewall' || r.verdict.causeId === 'veth-down' ? 'no answer: the SYN is dropped on the host' : null;
-  const ens5 = lanes.indexOf('ens5');
-  const docker0 = lanes.indexOf('docker0');
+  const brk = r.verdict.break;
+  const missing = brk?.kind === 'no-response' ? 'no answer from the application before the load balancer gave up'
+    : brk?.kind === 'stopped' && brk.way === 'request' ? `no answer: the ${brk.packet === 'syn' ? 'SYN' : brk.packet} is dropped on the host`
+      : brk?.kind === 'stopped' ? 'the reply never left the host'
+        : brk?.kind === 'lost-after' ? 'the reply left the instance and never arrived' : null;
   const nat = s.nat[0] ?? null;
+  // The NAT band sits between the interfaces the rewrite is seen between (ens5 → docker0 on a Docker host).
+  const [natBefore, natAfter] = nat ? nat.between.split(' → ') : [];
+  const uplinkName = s.interfaces.find((i) => i.role === 'uplink' && i.packets > 0)?.iface ?? natBefore ?? lanes[1]!;
+  const ens5 = lanes.indexOf(natBefore ?? uplinkName);
+  const docker0 = natAfter ? lanes.indexOf(natAfter) : -1;
+  const uplinkLane = lanes.indexOf(uplinkName);
   // The rewrite is written on the first packet each way that shows it.
   const natShown = { request: false, response: false };
   const rows = groups.map((copies): LadderRow => {
@@ -330,12 +319,13 @@ function ladderModel(r: FollowResult): LadderModel | null {
     const hostMade = !req && seen[0] !== lanes.length - 2;
     const start = hostMade ? seen[0]! : endpointFrom;
     const last = seen[seen.length - 1]!;
-    // A request copy seen on the innermost interface has been delivered to the container.
-    const reachesEnd = !req || last === lanes.length - 2;
-    const end = req ? (reachesEnd ? endpointTo : last) : endpointTo;
+    // A request copy seen on the innermost interface has been delivered to the container; a
+    // reply seen leaving by the uplink has left the host.
+    const reachesEnd = req ? last === lanes.length - 2 : seen.includes(uplinkLane);
+    const end = reachesEnd ? endpointTo : last;
     let natAddr: LadderRow['natAddr'] = null;
-    const onEns5 = copies.find((c) => c.iface === 'ens5');
-    const onDocker0 = copies.find((c) => c.iface === 'docker0');
+    const onEns5 = copies.find((c) => c.iface === lanes[ens5]);
+    const onDocker0 = copies.find((c) => c.iface === lanes[docker0]);
     if (nat && onEns5 && onDocker0 && !natShown[first.way]) {
       const [a, b] = req ? [onEns5.dst, onDocker0.dst] : [onEns5.src, onDocker0.src];
       if (a !== b) {
@@ -343,7 +333,7 @@ function ladderModel(r: FollowResult): LadderModel | null {
         natAddr = { word: req ? 'dst' : 'src', onEns5: a, onDocker0: b };
       }
     }
-    return { copies, first, req, lanePath: [start, ...seen, end], last, failing: req && !reachesEnd, natAddr };
+    return { copies, first, req, lanePath: [start, ...seen, end], last, failing: !reachesEnd, natAddr };
   });
   return { lanes, rows, nat, ens5, docker0, missing };
 }

@@ -3,7 +3,7 @@
  * check, the route and the stitched in-host path. Pure: returns text; the CLI prints it.
  */
 import type { FollowResult, LayerId, RowStatus, VerdictRow } from '../follow/index.js';
-import { fmtMs, hopLine } from '../follow/index.js';
+import { factText, fmtMs, hopLine } from '../follow/index.js';
 
 export interface TerminalOptions {
   /** ANSI colours (only on a TTY). */
@@ -31,8 +31,8 @@ export const SHORT_TITLES: Record<LayerId, string> = {
   dns: 'DNS resolved',
   route: 'Route to the LB',
   loadBalancer: 'Load balancer',
-  instance: 'Instance (ens5)',
-  container: 'Container (docker0/veth)',
+  instance: 'Instance (uplink)',
+  container: 'Container path',
   application: 'Application',
 };
 
@@ -77,6 +77,7 @@ export function renderTerminal(result: FollowResult, opts: TerminalOptions): str
   } else {
     out.push(...wrap(`❌ ${v.headline}`, width).map((l, i) => c('red', i ? '   ' + l : l)));
     if (v.cause) out.push(...wrap(`cause: ${v.cause}`, width).map((l, i) => (i ? '       ' + l : c('bold', l))));
+    if (v.partial) out.push(...wrap(`works: ${v.partial.working.join(', ')}; fails: ${v.partial.failing.map((f) => `${f.node ?? f.address}${f.zone ? ` (zone ${f.zone})` : ''} ${f.summary}`).join(', ')}`, width).map((l, i) => (i ? '       ' + l : l)));
     if (v.nextCheck) out.push(...wrap(`next:  ${v.nextCheck}`, width).map((l, i) => (i ? '       ' + l : l)));
   }
   out.push(c('dim', `exit code ${v.exitCode}`));
@@ -97,8 +98,25 @@ export function renderTerminal(result: FollowResult, opts: TerminalOptions): str
   // the stitched path
   const s = result.server;
   if (s && s.status === 'ok') {
-    out.push('', c('bold', `In-host path on ${s.target}`) + c('dim', s.matchedBy ? `  (request found by ${s.matchedBy === 'trace-id' ? `trace id ${s.traceId}` : 'connection timing'})` : `  (nothing of the request in the capture: ${s.capturedPackets} packets on the ports)`));
+    out.push('', c('bold', `In-host path on ${s.target}`) + c('dim', s.matchedBy ? `  (request found by ${s.matchedBy === 'trace-id' ? `trace id ${s.traceId}` : 'timing: no HTTP got through'})` : `  (nothing of the request in the capture: ${s.capturedPackets} packets on the ports)`));
     for (const p of s.path) out.push('  ' + p);
+    // The journey of each request's connection: every packet against the path it should take.
+    for (const r of s.requests) {
+      const j = r.journey;
+      if (!j) continue;
+      const q = result.requests.find((x) => x.traceId === r.traceRoot);
+      out.push(c('dim', `  journey via ${q?.node ?? r.address}: ${j.client.address}:${j.client.port} → ${j.server.address}:${j.server.port}${j.serverInside ? ` ⇒ ${j.serverInside.address}:${j.serverInside.port}` : ''}`));
+      for (const st of j.steps) {
+        const seen = st.seen.map((x) => `${x.interface}${x.direction === 'in' || x.direction === 'out' ? ` ${x.direction}` : ''}`).join(' → ');
+        const miss = st.missingAt ? c('red', `  ✗ ${st.missingAt.interface} ${st.missingAt.direction}`) : '';
+        const tries = st.transmissions > 1 ? c('yellow', ` (sent ${st.transmissions}×)`) : '';
+        out.push(`    ${st.label.padEnd(9)} ${st.way === 'request' ? '→' : '←'} ${seen}${miss}${tries}`);
+      }
+    }
+    if (v.facts.length) {
+      out.push(c('dim', '  host facts:'));
+      for (const f of v.facts) out.push(...wrap(factText(f), width - 4).map((l) => `    ${l}`));
+    }
     for (const m of s.nat) out.push(c('dim', `  NAT ${m.from} → ${m.to} (${m.between})`));
     if (s.packets.length) {
       // One line per packet, its copies on each interface after it (the ladder, as text).

@@ -9,9 +9,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { follow, parseFollowUrl, serverEvidenceFromCapture } from '../../src/follow/index.js';
+import { follow, parseFollowUrl, serverEvidence } from '../../src/follow/index.js';
 import type { FollowProbes, RequestInput, ServerEvidence, ServerSession, DnsEvidence } from '../../src/follow/index.js';
 import { parseIfmap } from '../../src/capture/index.js';
+import { analyzeCapture } from '../../src/flow/index.js';
 import { UsageError } from '../../src/errors.js';
 
 const flowData = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'data', 'flow');
@@ -30,7 +31,7 @@ function scripted(over: Partial<FollowProbes> & { log?: string[] } = {}): Follow
     }),
     request: over.request ?? (async (q: RequestInput) => {
       log.push(`request ${q.address} ${q.traceId}`);
-      return { address: q.address, port: q.port, node: null, traceId: q.traceId.slice(5), localAddress: null, status: 'ok', httpStatus: 200, reason: 'OK', serverHeader: null, phases: { dnsMs: null, connectMs: 0.3, tlsMs: null, firstByteMs: 1, downloadMs: 0.1, totalMs: 1.5 }, error: null, bodyPreview: null };
+      return { address: q.address, port: q.port, node: null, zone: null, sentAt: null, traceId: q.traceId.slice(5), localAddress: null, status: 'ok', httpStatus: 200, reason: 'OK', serverHeader: null, phases: { dnsMs: null, connectMs: 0.3, tlsMs: null, firstByteMs: 1, downloadMs: 0.1, totalMs: 1.5 }, error: null, bodyPreview: null };
     }),
     server: over.server ?? (async (target: string): Promise<ServerSession> => {
       log.push(`agent ${target}`);
@@ -101,42 +102,55 @@ test('bad URLs are usage errors with a hint', () => {
   assert.equal(parseFollowUrl('https://[::1]/').host, '::1');
 });
 
-function fromCapture(name: string, traceRoots: string[] = []): ServerEvidence {
-  return serverEvidenceFromCapture({
-    target: 'file', capture: readFileSync(path.join(flowData, `${name}.pcap`)), serverPorts: [80, 8080], traceRoots,
-    filter: null, kernelDrops: null, path: [], anomalies: [], ifmap: parseIfmap(readFileSync(path.join(flowData, `${name}.ifmap`), 'utf8')),
-  });
+/**
+ * The server evidence of a real capture, read as the agent reads it: flow's analysis (with
+ * packet logs) mapped by serverEvidence — no host facts (a file carries none), so roles come
+ * from the packets. `sentAt: null`: a request without trace id takes the first connection
+ * that carries no request.
+ */
+async function fromCapture(name: string, traceRoots: string[] = ['1-00000000-000000000000000000000000']): Promise<ServerEvidence> {
+  const ifmap = parseIfmap(readFileSync(path.join(flowData, `${name}.ifmap`), 'utf8'));
+  const { analysis } = await analyzeCapture(path.join(flowData, `${name}.pcap`), { ifmap, packetLog: 64 });
+  return serverEvidence(
+    { target: 'file', analysis, host: null, ports: [80, 8080], filter: null, capturedPackets: analysis.capture.records, kernelDrops: null },
+    traceRoots.map((traceRoot) => ({ traceRoot, address: '10.77.1.10', sentAt: null, timeoutMs: 5000, reachedLoadBalancer: true })),
+  );
 }
 
-test('real capture, DNAT missing: SYN and the host\'s RST on ens5 only, nothing on docker0', () => {
-  const s = fromCapture('dnat-missing');
-  const ens5 = s.interfaces.find((i) => i.role === 'ens5')!;
-  assert.equal(ens5.iface, 'ens5');
-  assert.equal(ens5.syn, 1);
-  assert.equal(ens5.rstBack, 1);
-  assert.equal(s.interfaces.find((i) => i.role === 'docker0')!.packets, 0);
-  assert.equal(s.matchedBy, 'connection');
+test('real capture, DNAT missing: SYN and the host\'s RST on ens5 only, nothing on docker0; the host answered in the container\'s place', async () => {
+  const s = await fromCapture('dnat-missing');
+  const uplink = s.interfaces.find((i) => i.role === 'uplink')!;
+  assert.equal(uplink.iface, 'ens5');
+  assert.equal(uplink.syn, 1);
+  assert.equal(uplink.rstBack, 1);
+  assert.equal(s.matchedBy, 'timing');
   assert.deepEqual(s.packets.map((p) => `${p.iface} ${p.label}`), ['ens5 SYN', 'ens5 RST']);
+  // From this capture alone (no host facts, nothing else crossed further) ens5 is the whole path.
+  assert.equal(s.requests[0]!.break?.kind, 'refused');
 });
 
-test('real capture, app down: the SYN crosses ens5 → docker0 → veth through DNAT, the RST comes back', () => {
-  const s = fromCapture('app-down');
-  assert.deepEqual(s.interfaces.map((i) => [i.iface, i.syn, i.rstBack]), [['ens5', 1, 1], ['docker0', 1, 1], ['veth3f2a1b9', 1, 1]]);
+test('real capture, app down: the SYN crosses ens5 → docker0 → veth through DNAT, the RST comes back from the end', async () => {
+  const s = await fromCapture('app-down');
+  assert.deepEqual(s.interfaces.filter((i) => i.packets > 0).map((i) => [i.iface, i.role, i.syn, i.rstBack]), [['ens5', 'uplink', 1, 1], ['docker0', 'bridge', 1, 1], ['veth3f2a1b9', 'container', 1, 1]]);
   assert.deepEqual(s.nat, [{ from: '172.31.5.20:80', to: '172.17.0.2:8080', between: 'ens5 → docker0' }]);
   const syn = s.packets.filter((p) => p.label === 'SYN');
   assert.deepEqual(syn.map((p) => p.iface), ['ens5', 'docker0', 'veth3f2a1b9']);
   assert.equal(new Set(syn.map((p) => p.packetId)).size, 1, 'the copies are one packet');
+  const b = s.requests[0]!.break!;
+  assert.equal(b.kind, 'refused');
+  assert.equal(b.at?.interface, 'veth3f2a1b9');
 });
 
-test('real capture, keep-alive through the ALB: found by the trace id, with the app\'s time', () => {
-  const s = fromCapture('seed-keepalive', ['1-6741f0a0-0123456789abcdef01234567']);
+test('real capture, keep-alive through the ALB: found by the trace id, with the app\'s time', async () => {
+  const s = await fromCapture('seed-keepalive', ['1-6741f0a0-0123456789abcdef01234567']);
   assert.equal(s.matchedBy, 'trace-id');
-  const veth = s.interfaces.find((i) => i.role === 'veth')!;
+  const veth = s.interfaces.find((i) => i.role === 'container')!;
   assert.equal(veth.request, true);
   assert.equal(veth.responseStatus, 200);
   assert.ok(s.appTimeMs !== null && s.appTimeMs >= 0);
   assert.ok(s.packets.some((p) => p.label.startsWith('GET ')));
   assert.ok(s.packets.some((p) => p.label === 'HTTP 200'));
-  const none = fromCapture('seed-keepalive', ['1-00000000-000000000000000000000000']);
-  assert.equal(none.matchedBy, null, 'another request\'s trace id matches nothing');
+  assert.equal(s.requests[0]!.break, null, 'it went through both ways');
+  const none = await fromCapture('seed-keepalive', ['1-00000000-000000000000000000000000']);
+  assert.equal(none.matchedBy, null, 'another request\'s trace id matches nothing (the capture\'s connections all carry requests)');
 });

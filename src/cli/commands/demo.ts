@@ -163,7 +163,7 @@ export function createFolder(dir: string): void {
 function followInClient(url: string, onChild: (c: ChildProcess) => void): Promise<Walk> {
   const argv = [
     'ip', 'netns', 'exec', nsName('client'), ...selfCliArgv(), 'follow', url, '--server', 'netns:ec2', '--json',
-    '--lb-name', `${LAB.albA.public}=alb-a`, '--lb-name', `${LAB.albB.public}=alb-b`,
+    '--lb-name', `${LAB.albA.public}=alb-a@${LAB.albA.zone}`, '--lb-name', `${LAB.albB.public}=alb-b@${LAB.albB.zone}`,
     ...(url.startsWith('https:') ? ['--cacert', LAB.caFile] : []),
   ];
   return new Promise((resolve) => {

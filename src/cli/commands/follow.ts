@@ -30,7 +30,9 @@ options:
   -k, --insecure         do not fail on certificate problems
   --dns-server ADDR      ask this DNS server instead of /etc/resolv.conf's
   --timeout S            per-request deadline in seconds (default 8)
-  --lb-name ADDR=NAME    name a load-balancer address in the output (e.g. 10.77.1.10=alb-a); repeatable
+  --lb-name ADDR=NAME[@ZONE]
+                         name a load-balancer address (and its zone) in the output
+                         (e.g. 10.77.2.10=alb-b@eu-west-1b); repeatable
   --target-port N        the port the load balancer sends to on the instance, captured there
                          (default: the URL's port; for https also 80); repeatable
   -v, --verbose          print every row's evidence under it
@@ -84,10 +86,12 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     timeoutMs = Math.round(s * 1000);
   }
   const lbNames: Record<string, string> = {};
+  const lbZones: Record<string, string> = {};
   for (const spec of values['lb-name'] ?? []) {
-    const m = /^([^=]+)=([A-Za-z0-9._-]{1,32})$/.exec(spec);
-    if (!m) throw new UsageError(`bad --lb-name '${spec}'`, 'ADDR=NAME, e.g. --lb-name 10.77.1.10=alb-a');
+    const m = /^([^=]+)=([A-Za-z0-9._-]{1,32})(?:@([A-Za-z0-9._-]{1,32}))?$/.exec(spec);
+    if (!m) throw new UsageError(`bad --lb-name '${spec}'`, 'ADDR=NAME or ADDR=NAME@ZONE, e.g. --lb-name 10.77.2.10=alb-b@eu-west-1b');
     lbNames[m[1]!] = m[2]!;
+    if (m[3]) lbZones[m[1]!] = m[3];
   }
   const targetPorts: number[] = [];
   for (const t of values['target-port'] ?? []) {
@@ -118,7 +122,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     result = await follow(positionals[0]!, {
       probeOptions: { dnsServer: values['dns-server'] },
       server: values.server ?? null, once: values.once ?? false, protos, caFile: values.cacert ?? null,
-      insecure: values.insecure ?? false, timeoutMs, lbNames, targetPorts, signal: controller.signal,
+      insecure: values.insecure ?? false, timeoutMs, lbNames, lbZones, targetPorts, signal: controller.signal,
       onStep: (s) => { current = s; if (progress) draw(); },
     });
   } finally {

@@ -1,0 +1,201 @@
+/**
+ * The words for people: a journey's break and the host facts behind it, as the verdict's
+ * `cause` and `nextCheck`. Decisions are made elsewhere (journey/, verdict.ts) with ids and
+ * facts; this module only says them — it decides nothing.
+ */
+import type { BreakCause, CauseFact, ConnectionJourney, JourneyBreak, PathPoint } from '../journey/index.js';
+import type { NetfilterFacts, RouteLookup } from '../host/index.js';
+
+export function pointText(p: { interface: string; direction: string } | null): string {
+  if (!p) return 'the host';
+  return p.direction === 'in' ? `${p.interface} (in)` : p.direction === 'out' ? `${p.interface} (out)` : p.interface;
+}
+
+const PACKET_WORD: Record<JourneyBreak['packet'], string> = {
+  syn: 'SYN', 'syn-ack': 'SYN-ACK', ack: 'handshake\'s ACK', request: 'request', response: 'response', fin: 'FIN', rst: 'RST',
+};
+
+/** What got there before a reply was lost: the SYN (a SYN-ACK lost) or the request (a response lost). */
+function delivered(b: JourneyBreak): string {
+  return b.packet === 'syn-ack' ? 'the SYN was delivered' : b.packet === 'response' ? 'the request was delivered' : 'it was delivered';
+}
+
+function fmtWait(ms: number | null): string {
+  if (ms === null) return '';
+  return ms >= 1000 ? ` in ${(ms / 1000).toFixed(1)} s` : ` in ${Math.round(ms)} ms`;
+}
+
+/** Where the conversation stopped, in one clause: "the SYN-ACK reached docker0 (in) but never ens5 (out)". */
+export function breakText(b: JourneyBreak, j: ConnectionJourney | null): string {
+  const what = PACKET_WORD[b.packet];
+  const end = j?.requestPath[j.requestPath.length - 1] ?? null;
+  const uplink = j?.requestPath[0] ?? b.at;
+  const tries = b.transmissions > 1 ? ` (sent ${b.transmissions}×)` : '';
+  switch (b.kind) {
+    case 'not-arrived':
+      return `nothing of the request reached the instance: no packet of it on ${uplink ? uplink.interface : 'any interface'}`;
+    case 'stopped':
+      return b.way === 'request'
+        ? `the ${what}${tries} reached ${pointText(b.after)} but was never seen on ${pointText(b.at)}`
+        : `${delivered(b)}; its answer (${what}${tries}) was lost between ${pointText(b.after)} and ${pointText(b.at)}: seen on ${pointText(b.after)}, never on ${pointText(b.at)}`;
+    case 'lost-after':
+      return `${delivered(b)}; its answer (${what}) left by ${pointText(b.after)} and never arrived: the other end never acknowledged it${b.transmissions > 1 ? ` and sent again (${b.transmissions}×)` : ''}`;
+    case 'no-answer':
+      return `the SYN${tries} reached ${pointText(end)} and nothing ever answered it (no SYN-ACK, no RST)`;
+    case 'refused':
+      return `the SYN reached ${pointText(end)} and was answered with RST: connection refused`;
+    case 'answered-by-host':
+      return b.at
+        ? `the SYN reached ${pointText(b.after)} but was never seen on ${pointText(b.at)}; the host itself answered RST`
+        : `the host itself answered RST (first seen on ${pointText(b.after)}) before the SYN reached ${pointText(end)}`;
+    case 'no-response':
+      return `the request reached ${pointText(end)} and no response came${fmtWait(b.waitedMs)}${b.closedBy ? ` before the client closed the connection (${b.closedBy === 'client-fin' ? 'FIN' : 'RST'})` : ''}`;
+    case 'reset':
+      return `the request reached ${pointText(end)} and the server reset the connection${fmtWait(b.waitedMs)} without answering`;
+  }
+}
+
+function ruleText(r: NetfilterFacts): string {
+  return r.source === 'nft' ? `${r.family} ${r.table} ${r.chain}: ${r.text}` : r.text;
+}
+
+function where(ns: string | null): string {
+  return ns === null || ns === 'host' ? 'on the host' : `in ${ns}`;
+}
+
+function routeQuery(l: RouteLookup): string {
+  return `ip route get ${l.to}${l.from ? ` from ${l.from}` : ''}${l.iif ? ` iif ${l.iif}` : ''}`;
+}
+
+function routeResult(l: RouteLookup): string {
+  if (l.result === 'unicast' || l.result === 'local' || l.result === 'broadcast') return `dev ${l.dev ?? '?'}${l.gateway ? ` via ${l.gateway}` : ''}`;
+  const words: Record<string, string> = {
+    blackhole: 'blackhole', unreachable: 'unreachable (no route to host)', prohibit: 'prohibit',
+    'no-route': 'no route (network is unreachable)', 'rp-filter': 'refused by the reverse-path filter', error: l.error ?? 'error',
+  };
+  return `${words[l.result] ?? l.result}${l.matchedRoute ? ` — route \`${l.matchedRoute}\`` : ''}`;
+}
+
+/** One fact, as evidence a person can check. */
+export function factText(f: CauseFact): string {
+  switch (f.kind) {
+    case 'rule': {
+      const r = f.rule;
+      if (r.kind === 'policy') return `the ${r.chain} chain's policy ${r.verdict.toUpperCase()} (${r.table} table) ${where(f.namespace)} counted ${r.packetsDelta} packet${r.packetsDelta === 1 ? '' : 's'} during the request: no rule accepted them`;
+      return `the ${r.verdict === 'reject' ? 'REJECT' : r.verdict === 'drop' ? 'DROP' : r.verdict} rule \`${ruleText(r)}\` (${r.table} table) ${where(f.namespace)} counted ${r.packetsDelta} packet${r.packetsDelta === 1 ? '' : 's'} during the request`;
+    }
+    case 'route':
+      return `\`${routeQuery(f.lookup)}\` ${where(f.namespace)}: ${routeResult(f.lookup)}`;
+    case 'sysctl':
+      return `${f.name} = ${f.value} ${where(f.namespace)}`;
+    case 'link':
+      return `${f.link.name} is down ${where(f.namespace)} (operstate ${f.link.operstate})`;
+    case 'neighbour':
+      return f.expectedMac !== null && f.entry.lladdr !== null && f.entry.lladdr.toLowerCase() !== f.expectedMac.toLowerCase()
+        ? `the neighbour entry for ${f.entry.address} on ${f.entry.dev} says ${f.entry.lladdr} (${f.entry.state.join(' ')}), but the container's interface is ${f.expectedMac}`
+        : `the neighbour entry for ${f.entry.address} on ${f.entry.dev} is ${f.entry.state.join(' ')}: it does not answer ARP`;
+    case 'counter':
+      return `${f.name} rose by ${f.delta} ${where(f.namespace)}`;
+    case 'conntrack':
+      return `conntrack ${f.stat} rose by ${f.delta} ${where(f.namespace)}${f.count !== null && f.max !== null ? ` (${f.count} of ${f.max} entries)` : ''}`;
+    case 'listeners': {
+      const wildcard = (a: string): boolean => a === '0.0.0.0' || a === '::' || a === '*' || a === '[::]';
+      const same = f.listeners.filter((l) => l.port === f.port);
+      const fmt = (l: (typeof f.listeners)[number]): string => `${l.address}:${l.port}${l.process ? ` (${l.process})` : ''}`;
+      const serving = same.filter((l) => wildcard(l.address) || l.address === f.address);
+      if (serving.length > 0) return `${f.namespace} listens on ${serving.slice(0, 2).map(fmt).join(', ')}`;
+      if (same.length > 0) return `${where(f.namespace)} port ${f.port} is listened on only at ${same.slice(0, 3).map(fmt).join(', ')}, not at ${f.address}`;
+      const others = f.listeners.slice(0, 4).map(fmt);
+      return `nothing listens on port ${f.port} ${where(f.namespace)}${others.length > 0 ? `; it listens on ${others.join(', ')}` : ''}`;
+    }
+    case 'dnat':
+      return f.rules.length > 0 ? `DNAT for port ${f.port}: ${f.rules.join('; ')}` : `no DNAT rule for port ${f.port} in the host's nat table`;
+    case 'retransmitted':
+      return `the ${PACKET_WORD[f.packet]} was sent ${f.transmissions}×`;
+    case 'checked':
+      return `checked ${where(f.namespace)}: ${f.what.join(', ')}`;
+  }
+}
+
+/** The cause in one sentence: what the facts show. */
+export function causeText(c: BreakCause): string {
+  const facts = c.facts.filter((f) => f.kind !== 'checked' && f.kind !== 'retransmitted').map(factText);
+  const checked = c.facts.filter((f) => f.kind === 'checked').map(factText);
+  switch (c.id) {
+    case 'not-at-instance':
+      return 'it is dropped before the instance: the instance\'s security group, the subnet\'s network ACL, or the load balancer never sent it';
+    case 'lost-after-host':
+      return 'it is dropped after it left the instance: the subnet\'s network ACL (outbound rules, ephemeral ports), the load balancer\'s security group, or routing in the VPC; nothing on the host stopped it';
+    case 'no-response':
+      return `the application did not answer in time${facts.length > 0 ? ` (${facts.join('; ')})` : ''}`;
+    case 'unexplained':
+      return `nothing read on the host explains it${checked.length > 0 ? ` (${checked.join('; ')})` : ' (no host facts were read)'}`;
+    default:
+      return facts.join('; ') || c.id;
+  }
+}
+
+/** The next thing to look at, a command when there is one. */
+export function nextCheck(c: BreakCause, b: JourneyBreak, j: ConnectionJourney | null): string {
+  const f = c.facts[0];
+  const nsPrefix = c.namespace && c.namespace !== 'host' ? `in ${c.namespace} (\`nsenter --net=… \` or \`docker exec\`): ` : 'on the instance: ';
+  switch (c.id) {
+    case 'dropped-by-rule':
+    case 'rejected-by-rule':
+    case 'dropped-by-policy': {
+      const r = f?.kind === 'rule' ? f.rule : null;
+      if (r?.source === 'nft') return `${nsPrefix}\`nft -a list chain ${r.family} ${r.table} ${r.chain}\` — remove or narrow the rule (\`nft delete rule ${r.family} ${r.table} ${r.chain} handle N\`)`;
+      if (r) return `${nsPrefix}\`iptables -t ${r.table} -L ${r.chain} -n -v --line-numbers\` — the counters grow with each request; remove or narrow the rule (\`iptables -t ${r.table} ${r.kind === 'policy' ? `-P ${r.chain} ACCEPT` : r.text.replace(/^-A /, '-D ')}\`)`;
+      return `${nsPrefix}\`iptables-save -c\` and \`nft list ruleset\`: the counters that grow`;
+    }
+    case 'no-route': {
+      const l = f?.kind === 'route' ? f.lookup : null;
+      return `${nsPrefix}\`${l ? routeQuery(l) : 'ip route'}\` and \`ip route show table all\`${l?.matchedRoute ? ` — the route \`${l.matchedRoute}\` catches it` : ''}`;
+    }
+    case 'reverse-path-filter':
+      return `${nsPrefix}\`ip route get ${j?.client.address ?? 'CLIENT'}\` leaves by another interface than the one the request came in on: route the replies back the way they came (a source-based rule per interface) or set rp_filter to 2 (loose) on it`;
+    case 'link-down': {
+      const l = f?.kind === 'link' ? f.link : null;
+      return `${nsPrefix}\`ip link show ${l?.name ?? ''}\`; bring it up, or restart the container (\`docker inspect\` its network)`;
+    }
+    case 'neighbour-failed': {
+      const n = f?.kind === 'neighbour' ? f.entry : null;
+      return `${nsPrefix}\`ip neigh show dev ${n?.dev ?? ''}\`${n ? ` and \`arping -I ${n.dev} ${n.address}\`` : ''}; does the container's interface answer ARP (\`ip link show\` in it: NOARP?)`;
+    }
+    case 'conntrack-drop':
+      return `${nsPrefix}\`conntrack -S\` and \`sysctl net.netfilter.nf_conntrack_count net.netfilter.nf_conntrack_max\`: the table is full — raise nf_conntrack_max or shorten timeouts`;
+    case 'forwarding-off':
+      return `${nsPrefix}\`sysctl -w net.ipv4.ip_forward=1\` (Docker turns it on; something turned it off)`;
+    case 'not-listening':
+      return c.namespace === 'host' || c.namespace === null
+        ? 'on the instance: `ss -ltnp` and `iptables -t nat -L DOCKER -n -v` — the container\'s published port (its DNAT rule) is missing, or the service is down; restarting the container makes Docker write the rule again'
+        : `${nsPrefix}\`ss -ltnp\`: the application must listen on 0.0.0.0 (or the container's address) and the published port; \`docker ps\`, \`docker logs\``;
+    case 'accept-queue-full':
+      return `${nsPrefix}\`ss -ltn\` (Recv-Q of the listener) and the application's threads/workers: it stopped accepting connections`;
+    case 'not-at-instance':
+      return 'the instance\'s security group (inbound: the port from the load balancer\'s security group), the subnet\'s network ACL (inbound and outbound), the target group\'s port';
+    case 'lost-after-host':
+      return 'the subnet\'s network ACL outbound rules (allow the ephemeral ports 1024–65535 back to the load balancer\'s subnets), the load balancer\'s security group, the VPC route tables; VPC Flow Logs show REJECT for these packets';
+    case 'no-response':
+      return `the application's logs for this trace id (${j?.traceRoots[0] ?? 'the request'}): a slow handler or a dependency; the load balancer's target timeout bounds it`;
+    case 'unexplained':
+      return b.way === 'reply'
+        ? 'on the instance: `iptables-save -c`, `nft list ruleset`, `ip route`, `ip neigh` while repeating the request; `tc -s qdisc` and `ethtool -S` for drops below netfilter'
+        : 'on the instance: `iptables-save -c`, `nft list ruleset` (rules without counters do not show), `ip route`, `ip neigh`, `ss -ltn` while repeating the request';
+  }
+}
+
+/** `alb-b (10.77.2.10, zone b)`. */
+export function nodeText(q: { node: string | null; address: string; zone: string | null }): string {
+  const extra = [q.address, q.zone ? `zone ${q.zone}` : null].filter(Boolean).join(', ');
+  return q.node ? `${q.node} (${extra})` : q.zone ? `${q.address} (zone ${q.zone})` : q.address;
+}
+
+/** `1 of 2 load-balancer addresses: about half of new connections`. */
+export function shareText(failing: number, total: number): string {
+  const frac = failing / total;
+  const words = frac === 0.5 ? 'about half' : frac === 1 ? 'all' : `about ${Math.round(frac * 100)} %`;
+  return `${failing} of ${total} load-balancer address${total > 1 ? 'es' : ''}: ${words} of new connections (clients pick one address from DNS)`;
+}
+
+export type { PathPoint };
