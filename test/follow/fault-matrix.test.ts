@@ -12,37 +12,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { labUp, labDown, injectFault, healFault, LAB_FAULTS } from '../../src/lab/index.js';
-import { FOLLOW_EXIT } from '../../src/errors.js';
 import type { LayerId } from '../../src/follow/index.js';
 import { followInClient, isRoot, verdictLine } from './lab-follow.js';
+import { LAB_FAULT_VERDICTS as EXPECTED, saveRecorded, verdictMatches } from './expected.js';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const artifacts = path.join(root, 'artifacts');
-
-/**
- * What the verdict must say for each lab fault: the first failing layer, the cause id (named
- * after what was observed, not after the fault), the direction that broke, and the evidence
- * the cause must name. `partialNode`: only that load-balancer node fails.
- */
-interface Expected { layer: LayerId | null; cause: string | null; direction?: 'request' | 'reply' | null; text: RegExp; partialNode?: string; url?: string }
-const EXPECTED: Record<string, Expected> = {
-  'dns-nxdomain': { layer: 'dns', cause: 'dns-nxdomain', direction: 'request', text: /NXDOMAIN/ },
-  'dns-down': { layer: 'dns', cause: 'dns-server-down', direction: 'request', text: /not answering/ },
-  'dns-drop': { layer: 'dns', cause: 'dns-timeout', direction: 'request', text: /no answer/ },
-  'route-blackhole': { layer: 'route', cause: 'route-blackhole', direction: 'request', text: /stops after hop 2/ },
-  'route-reject': { layer: 'route', cause: 'route-reject', direction: 'request', text: /!X/ },
-  // !H from the trace, or — when the routers rate-limited their unreachables away — the
-  // client's immediate "no route to host" (the verdict's fallback for the same cause).
-  'no-route': { layer: 'route', cause: 'no-route', direction: 'request', text: /no route .*(!H|!N)|"no route to host"/ },
-  'icmp-ratelimit': { layer: null, cause: null, text: /answered 200/ },
-  'sg-block': { layer: 'instance', cause: 'not-at-instance', direction: 'request', text: /nothing of the request reached the instance/ },
-  'host-firewall': { layer: 'container', cause: 'dropped-by-rule', direction: 'request', text: /reached ens5 \(in\) but was never seen on docker0.*DROP rule `-A DOCKER-USER -i ens5 .*counted \d+/ },
-  'dnat-missing': { layer: 'container', cause: 'not-listening', direction: 'request', text: /answered with RST.*no DNAT rule for port 80.*listens on 0\.0\.0\.0:8080/ },
-  'app-down': { layer: 'application', cause: 'not-listening', direction: 'request', text: /veth\w+ \(out\) and was answered with RST.*nothing listens on port 8080 in ft-container/ },
-  'veth-down': { layer: 'container', cause: 'link-down', direction: 'request', text: /veth\w+ is down/ },
-  'app-slow': { layer: 'application', cause: 'no-response', direction: 'request', text: /no response came .*before the client closed/ },
-  'app-500': { layer: 'application', cause: 'error-status', direction: null, text: /application answered 500/ },
-  'target-deregistered': { layer: 'loadBalancer', cause: 'lb-no-target', direction: 'request', text: /503/ },
-};
 
 let builtByUs = false;
 
@@ -77,6 +51,7 @@ test('every lab fault is diagnosed: first failing layer and cause', { skip: isRo
   assert.deepEqual(healthy.result!.server!.interfaces.filter((i) => i.packets > 0).map((i) => `${i.iface} ${i.role}`), ['ens5 uplink', 'docker0 bridge', 'veth3f2a1b9 container']);
   assert.equal(healthy.result!.server!.rolesFrom, 'links', 'roles from the host\'s links (host facts read)');
   writeFileSync(path.join(artifacts, 'follow-live-healthy.json'), JSON.stringify(healthy.result, null, 2));
+  saveRecorded('healthy', healthy.result);
 
   const lines: string[] = [];
   let correct = 0;
@@ -86,14 +61,10 @@ test('every lab fault is diagnosed: first failing layer and cause', { skip: isRo
     await injectFault(f);
     const run = await followInClient(want.url);
     await healFault(f);
-    const v = run.result?.verdict;
-    const text = v ? `${v.cause ?? ''} ${v.headline}` : '';
-    // The process exit code is the documented one of the failing layer (docs/follow.md).
-    const wantCode = want.layer ? FOLLOW_EXIT[want.layer] : 0;
-    const partialOk = want.partialNode ? v?.partial?.failing.length === 1 && v.partial.failing[0]!.node === want.partialNode : v?.partial === null;
-    const ok = !!v && v.firstFailing === want.layer && v.causeId === want.cause && (want.direction === undefined || v.direction === want.direction) && want.text.test(text) && partialOk && run.code === wantCode;
-    if (ok) correct++;
-    lines.push(`${ok ? 'ok  ' : 'FAIL'} ${verdictLine(f.padEnd(20), run)}${ok ? '' : `\n      want ${want.layer} / ${want.cause} / ${want.direction}${want.partialNode ? ` (partial ${want.partialNode})` : ''}, exit ${wantCode}, text ${want.text}`}`);
+    const problem = verdictMatches(want, run.result, run.code);
+    if (problem === null) correct++;
+    saveRecorded(f, run.result);
+    lines.push(`${problem === null ? 'ok  ' : 'FAIL'} ${verdictLine(f.padEnd(20), run)}${problem === null ? '' : `\n      ${problem}`}`);
     if (run.result && f === 'dnat-missing') writeFileSync(path.join(artifacts, 'follow-live-dnat-missing.json'), JSON.stringify(run.result, null, 2));
   }
   const summary = `${correct}/${faults.length} faults diagnosed correctly`;
