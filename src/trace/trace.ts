@@ -1,6 +1,7 @@
 /**
- * `traceRoute(host, options)`: resolve, then trace every address of the host, one after the
- * other (so their probes do not compete for the same routers' ICMP rate limits).
+ * `traceRoute(host, options)`: resolve, then trace every address of the host, at most
+ * MAX_PARALLEL_ADDRESSES at a time (more would compete for the ICMP rate limits of the
+ * routers they share).
  */
 import { randomInt } from 'node:crypto';
 import { UsageError } from '../errors.js';
@@ -8,7 +9,8 @@ import { familyOf } from './address.js';
 import { analyzeTrace } from './analysis.js';
 import {
   DEFAULT_FIRST_TTL, DEFAULT_MAX_TTL, DEFAULT_PROBE_INTERVAL_MS, DEFAULT_PROTOCOL, DEFAULT_ROUNDS, DEFAULT_ROUND_INTERVAL_MS,
-  DEFAULT_TCP_PORT, DEFAULT_TIMEOUT_MS, DEFAULT_UDP_PORT, MAX_PROBES, MAX_ROUNDS, MAX_TTL_LIMIT,
+  DEFAULT_TCP_PORT, DEFAULT_TIMEOUT_MS, DEFAULT_UDP_PORT, MAX_PARALLEL_ADDRESSES, MAX_PROBES, MAX_ROUNDS, MAX_TTL_LIMIT,
+  REPROBE_MIN_INTERVAL_MS, SILENT_HORIZON_HOPS,
 } from './config.js';
 import { makeFlow } from './flow.js';
 import { realClock, type Clock, type NetworkFactory } from './network.js';
@@ -91,6 +93,8 @@ export async function traceAddress(address: string, options: TraceOptions = {}, 
       timeoutMs: s.timeoutMs,
       probeIntervalMs: s.probeIntervalMs,
       roundIntervalMs: s.roundIntervalMs,
+      silentHorizonHops: SILENT_HORIZON_HOPS,
+      reprobeMinIntervalMs: REPROBE_MIN_INTERVAL_MS,
       sequenceBase: random(1, 0x10000 - Math.max(probes, MAX_PROBES)),
       signal: options.signal,
     }, network, deps.clock ?? realClock);
@@ -109,11 +113,7 @@ export async function traceRoute(host: string, options: TraceOptions = {}, deps:
   // Without privilege, say so before a name is looked up (an address needs no lookup).
   if (!deps.network && familyOf(host.replace(/^\[(.*)\]$/, '$1')) === null) checkRawSocketPrivilege();
   const addresses = await resolveTargets(host, options.family, deps.resolver ?? systemResolver);
-  const traces: AddressTrace[] = [];
-  for (const address of addresses) {
-    if (options.signal?.aborted) break;
-    traces.push(await traceAddress(address, options, deps));
-  }
+  const traces = await tracePool(addresses, (address) => traceAddress(address, options, deps), options.signal);
   const failing = traces.find((t) => t.status !== 'reached');
   return {
     schema: 'flowtrace.trace/1',
@@ -131,3 +131,19 @@ export async function traceRoute(host: string, options: TraceOptions = {}, deps:
   };
 }
 
+/**
+ * Traces addresses MAX_PARALLEL_ADDRESSES at a time; results in the order of `addresses`.
+ * Addresses not started before an abort are left out (as they were one by one).
+ */
+async function tracePool(addresses: string[], one: (address: string) => Promise<AddressTrace>, signal: AbortSignal | undefined): Promise<AddressTrace[]> {
+  const results: Array<AddressTrace | undefined> = new Array(addresses.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < addresses.length && !signal?.aborted) {
+      const i = next++;
+      results[i] = await one(addresses[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(MAX_PARALLEL_ADDRESSES, addresses.length) }, worker));
+  return results.filter((t): t is AddressTrace => t !== undefined);
+}
