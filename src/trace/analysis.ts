@@ -66,6 +66,7 @@ export function analyzeTrace(flow: ProbeFlow, outcome: TracerOutcome, firstTtl: 
     probesHeld,
     silentHorizonTtl: outcome.silentHorizonTtl,
     durationMs: roundMs(outcome.finishedAtMs - outcome.startedAtMs),
+    pathMtu: null,
   };
 }
 

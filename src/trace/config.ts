@@ -61,3 +61,20 @@ export const PARIS_ICMP_CHECKSUM = 0x5a5a;
 export const TCP_PROBE_WINDOW = 64240;
 /** Raw socket receive buffer (bytes): replies from many hops arrive in bursts. */
 export const RECEIVE_BUFFER_BYTES = 1 << 20;
+
+/**
+ * Path MTU (`--mtu`, mtu.ts). Sizes tried per batch when searching a black hole: with the
+ * control probe that is 5 ICMP errors, inside Linux's burst of 6 per peer.
+ */
+export const MTU_SEARCH_SIZES_PER_STEP = 4;
+/** Sizes a black-hole search tries first: PPPoE, VXLAN overlays, a common tunnel clamp, IPv6's minimum. */
+export const MTU_FIRST_GUESSES: readonly number[] = [1492, 1450, 1400, 1280];
+/** Once the control probe (sent last) is answered, larger probes still out are given this long, or NEAR_FACTOR × its RTT. */
+export const MTU_GRACE_MIN_MS = 100;
+/** After a batch whose control went unanswered, per probe a peer must answer next: Linux refills one ICMP error per second per peer. */
+export const MTU_RATE_LIMIT_PAUSE_MS = 1000;
+/** Batches in a row whose control goes unanswered before the search gives up (inconclusive). */
+export const MTU_MAX_VOID_BATCHES = 3;
+/** Upper bound of size probes per address (their sequences follow the trace's). */
+export const MTU_MAX_PROBES = 512;
+

@@ -179,6 +179,56 @@ export interface AddressTrace {
    */
   silentHorizonTtl: number | null;
   durationMs: number;
+  /** The path MTU towards this address (`--mtu`), null when it was not asked for. */
+  pathMtu: PathMtu | null;
+}
+
+/**
+ * How the path MTU was found:
+ * - `found`: the largest size reached the target; every drop on the way was reported by ICMP
+ *   (fragmentation needed / packet too big), or there was none;
+ * - `black-hole`: somewhere larger packets vanish with no ICMP back; the size was found by
+ *   probing sizes (see `drops`);
+ * - `inconclusive`: even small control probes went unanswered (loss or ICMP rate limits):
+ *   only bounds are known;
+ * - `no-reply`: nothing on the path answers small probes, so there is nothing to size against;
+ * - `failed`: the probes could not be sent.
+ */
+export type PathMtuStatus = 'found' | 'black-hole' | 'inconclusive' | 'no-reply' | 'failed';
+
+/** Where the packet size that gets through drops. */
+export interface MtuDrop {
+  /** The last hop larger packets reach: the router in front of the smaller link (0 = this machine). */
+  afterTtl: number;
+  /** Its address (from its reply, or the trace), null when unknown. */
+  router: string | null;
+  /** The first hop past the drop that answers small probes (afterTtl + 1 unless hops there are silent). */
+  beforeTtl: number;
+  /** The largest packet (bytes, IP header included) that gets past it. */
+  mtu: number;
+  /** `local-link`: this machine itself refused larger sends (EMSGSIZE), its link is smaller than it said. */
+  how: 'frag-needed' | 'packet-too-big' | 'black-hole' | 'local-link';
+  /** The next-hop MTU the router's ICMP named (null for a black hole; 0 from old routers that name none). */
+  reportedMtu: number | null;
+}
+
+export interface PathMtu {
+  status: PathMtuStatus;
+  /** The largest packet (bytes, IP header included) that reached `targetTtl` unfragmented; null unless found. */
+  pathMtu: number | null;
+  /** Bounds from the probes: the largest size seen to reach the target, the smallest seen not to. */
+  largestPassedBytes: number | null;
+  smallestFailedBytes: number | null;
+  /** The MTU of this machine's link, the first size tried (null when it could not be read: 1500 tried). */
+  localMtu: number | null;
+  /** Sizes were tested up to this hop: the destination's, or the last that answers when it was not reached. */
+  targetTtl: number | null;
+  targetIsDestination: boolean;
+  /** In path order. */
+  drops: MtuDrop[];
+  probesSent: number;
+  durationMs: number;
+  explanation: string[];
 }
 
 export interface TraceOptions {
@@ -198,6 +248,8 @@ export interface TraceOptions {
   family?: IpFamily;
   /** Aborts the trace (Ctrl-C): the partial result is returned. */
   signal?: AbortSignal;
+  /** Also find the path MTU and where it drops (UDP and ICMP probes only). */
+  mtu?: boolean;
 }
 
 export interface TraceResult {
