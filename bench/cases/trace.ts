@@ -102,6 +102,8 @@ export const benchCase: BenchCase = {
       'The same tools in the healthy lab (no fault), so the black hole is not made faster at the healthy trace\'s expense:',
       '',
       ...table(healthy, healthy[0].medianMs),
+      '',
+      'In the healthy lab flowtrace takes its 3 rounds 200 ms apart (per-hop loss over time, as mtr does), where traceroute sends its 3 queries per hop at once; the issue-17 rules change nothing there (the destination answers, every hop is at or below the frontier).',
     ].join('\n');
     return { id: 'trace', title: this.title, issue: 17, command: 'npm run bench -- trace', markdown, data: { target: TARGET, name: NAME, fault: 'route-blackhole', goalMs: GOAL_MS, blackhole, healthy }, goalMet };
   },

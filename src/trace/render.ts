@@ -67,7 +67,7 @@ const HOW: Record<string, string> = {
 function renderPathMtu(m: PathMtu, address: string): string {
   const to = m.targetTtl === null ? address : m.targetIsDestination ? `${address} (hop ${m.targetTtl})` : `hop ${m.targetTtl}, the last that answers`;
   const what = m.pathMtu !== null ? `${m.pathMtu}` : m.status;
-  let out = `pmtu: ${what} to ${to}${m.status === 'black-hole' ? ' — MTU black hole' : ''}, ${m.probesSent} size probe${m.probesSent === 1 ? '' : 's'} in ${(m.durationMs / 1000).toFixed(2)} s\n`;
+  let out = `\npmtu: ${what} to ${to}${m.status === 'black-hole' ? ' — MTU black hole' : ''}, ${m.probesSent} size probe${m.probesSent === 1 ? '' : 's'} in ${(m.durationMs / 1000).toFixed(2)} s\n`;
   const rows: string[][] = [['', "this machine's link", `pmtu ${m.localMtu ?? '?'}`, '']];
   for (const d of m.drops) {
     const how = d.how === 'black-hole' ? `black hole: larger packets stop after hop ${d.afterTtl}, no ICMP comes back`
