@@ -21,6 +21,8 @@ export interface TrackedProcess {
 
 export interface LabState {
   version: 1;
+  /** LAB_REVISION of the flowtrace that built it (absent: built before revisions existed). */
+  revision?: number;
   /** ISO time the lab came up. */
   upSince: string;
   processes: Partial<Record<ServiceName, TrackedProcess>>;

@@ -44,7 +44,7 @@ function renderStatus(s: LabStatus): string {
     'alb-a': `${LAB.albA.public} public, ${LAB.albA.vpc} in the VPC (zone a), listeners :80 :443`,
     'alb-b': `${LAB.albB.public} public, ${LAB.albB.vpc} in the VPC (zone b), listeners :80 :443`,
     vpc: `${LAB.vpcCidr} bridge (security group: bridge firewall)`,
-    ec2: `ens5 ${LAB.instance.ens5} mtu ${LAB.instance.mtu}, docker0 ${LAB.docker0}, ${LAB.containerVeth} (Docker -p 80:8080)`,
+    ec2: `ens5 ${LAB.instance.ens5} mtu ${LAB.instance.mtu}, docker0 ${LAB.docker0}, ${LAB.containerVeth} (Docker -p 80:8080), ${LAB.secondEni.ifname} ${LAB.secondEni.address}/${LAB.secondEni.prefixLength} (second ENI)`,
     container: `eth0 ${LAB.container.address}:${LAB.container.port} (app)`,
   };
   for (const n of s.nodes) lines.push(`  ${n.node.padEnd(10)} ${n.namespace.padEnd(13)} ${n.exists ? 'ok     ' : 'MISSING'} ${addr[n.node] ?? ''}`);
@@ -54,7 +54,8 @@ function renderStatus(s: LabStatus): string {
   lines.push('');
   lines.push('target health:');
   for (const th of s.targetHealth) {
-    const t = th.targets.map((x) => `${x.target} ${x.state}${x.reason ? ` (${x.reason})` : ''}`).join(', ') || 'no registered targets';
+    const running = s.services.find((sv) => sv.name === th.node)?.alive ?? false;
+    const t = !running ? 'node not running' : th.targets.map((x) => `${x.target} ${x.state}${x.reason ? ` (${x.reason})` : ''}`).join(', ') || 'no registered targets';
     lines.push(`  ${th.node}: ${t}`);
   }
   lines.push('');
