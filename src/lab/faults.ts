@@ -1,7 +1,8 @@
 /**
  * The lab's faults: each breaks one layer the way it breaks in production. Injecting and
- * healing are idempotent. Network faults are rules/routes/sysctls in one node; service
- * faults change what the services run with (see services.ts `desiredServices`).
+ * healing are idempotent. Network faults are rules, routes, sysctls, link flags or
+ * conntrack entries in one node; service faults change what the services run with (see
+ * services.ts `desiredServices`).
  */
 import { LAB, ROUTER_NODES, VPC_ALB_PORTS, dockerDnatRule, nsName, securityGroupRuleset, type LabNode } from './topology.js';
 import { drainConntrack, fillConntrack } from './conntrack-fill.js';
@@ -103,13 +104,13 @@ async function sysctls(node: LabNode, values: Record<string, string | number>, w
  * replies (source port 80) to the ephemeral ports its clients use. ACLs are stateless, so
  * the request still comes in; the answer never leaves the subnet.
  */
-export function naclRuleset(): string {
+function naclRuleset(): string {
   return `table bridge ft_nacl {\n  chain forward {\n    type filter hook forward priority 0; policy accept;\n`
     + `    ip saddr ${LAB.instance.ens5} tcp sport ${LAB.instance.port} tcp dport 1024-65535 counter drop comment "nacl outbound deny ephemeral"\n  }\n}\n`;
 }
 
 /** Frames above this many bytes (IP length) do not get through to the ALB nodes under `mtu-blackhole`. */
-export const MTU_BLACKHOLE_BYTES = 1400;
+const MTU_BLACKHOLE_BYTES = 1400;
 
 /**
  * `mtu-blackhole`: the path towards the ALB nodes carries at most 1400-byte packets and
@@ -120,7 +121,7 @@ export const MTU_BLACKHOLE_BYTES = 1400;
  * therefore a length match on the egress ports: a segment bigger than 1400 bytes, or a GSO
  * packet made of them, is lost, as its wire-size frames would be.
  */
-export function mtuBlackholeRuleset(): string {
+function mtuBlackholeRuleset(): string {
   return `table bridge ft_mtu {\n  chain forward {\n    type filter hook forward priority 0; policy accept;\n`
     + `    oifname { ${VPC_ALB_PORTS.map((p) => `"${p}"`).join(', ')} } meta length > ${MTU_BLACKHOLE_BYTES} counter drop comment "path mtu ${MTU_BLACKHOLE_BYTES}, no icmp"\n  }\n}\n`;
 }
