@@ -80,13 +80,18 @@ async function insert(first: number, n: number): Promise<void> {
   }
 }
 
-/** Drops everything arriving on ens5 while the table is being filled (see fillConntrack). */
+/**
+ * Drops what ens5 forwards while the table is being filled (see fillConntrack). A packet
+ * dropped in FORWARD takes its still unconfirmed conntrack entry with it, so it leaves
+ * nothing in the table; and FORWARD exists already (a raw-table rule would leave the raw
+ * table behind in iptables-save).
+ */
 const HOLD_RULE = ['-i', 'ens5', '-j', 'DROP'];
 
 async function hold(on: boolean): Promise<void> {
-  const there = (await run(inEc2(['iptables', '-w', '-t', 'raw', '-C', 'PREROUTING', ...HOLD_RULE]))).code === 0;
-  if (on && !there) await run(inEc2(['iptables', '-w', '-t', 'raw', '-I', 'PREROUTING', '1', ...HOLD_RULE]));
-  if (!on && there) await run(inEc2(['iptables', '-w', '-t', 'raw', '-D', 'PREROUTING', ...HOLD_RULE]));
+  const there = (await run(inEc2(['iptables', '-w', '-C', 'FORWARD', ...HOLD_RULE]))).code === 0;
+  if (on && !there) await run(inEc2(['iptables', '-w', '-I', 'FORWARD', '1', ...HOLD_RULE]));
+  if (!on && there) await run(inEc2(['iptables', '-w', '-D', 'FORWARD', ...HOLD_RULE]));
 }
 
 /**
@@ -94,8 +99,8 @@ async function hold(on: boolean): Promise<void> {
  *
  * The lab's own entries (health checks, requests) must not stay in the table: each ends
  * within minutes (TIME_WAIT: 120 s) and the slot it frees lets one new connection in, so
- * the fault would leak. So for the few seconds of the fill the host takes nothing from ens5
- * (a raw-table drop, removed right after: the full table then drops the same SYNs), the
+ * the fault would leak. So for the few seconds of the fill the host forwards nothing from
+ * ens5 (a FORWARD drop, removed right after: the full table then drops the same SYNs), the
  * table is flushed and filled; what is left is filler entries that last a day.
  */
 export async function fillConntrack(): Promise<void> {

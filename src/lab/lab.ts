@@ -121,8 +121,11 @@ export function labStatus(): LabStatus {
     }
   });
   const wanted = wantedServices(faults);
-  // A lab built by another revision of flowtrace (other interfaces, rules, app) is rebuilt by `up`.
-  const up = state !== null && state.revision === LAB_REVISION && nodes.every((n) => n.exists) && services.every((s) => !wanted.includes(s.name) || s.alive);
+  // A lab built by another revision of flowtrace (other interfaces, rules, app), or whose
+  // services another revision restarted (its fault/heal), is rebuilt by `up`.
+  const sameRevision = (name: ServiceName) => state?.processes[name]?.revision === LAB_REVISION;
+  const up = state !== null && state.revision === LAB_REVISION && nodes.every((n) => n.exists)
+    && services.every((s) => !wanted.includes(s.name) || (s.alive && sameRevision(s.name)));
   const owner = sessionOwner();
   const ownerAlive = owner !== null && (owner.pid === process.pid || sessionHeldByOther() !== null);
   return { up, upSince: state?.upSince ?? null, nodes, services, faults, targetHealth, sessionOwnerPid: ownerAlive ? owner.pid : null, lab: LAB };

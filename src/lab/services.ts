@@ -8,7 +8,7 @@ import path from 'node:path';
 import { LabError } from '../errors.js';
 import { PACKAGE_ROOT, selfModuleArgv } from '../self.js';
 import type { AlbConfig } from './alb.js';
-import { LAB, nsName, type LabNode } from './topology.js';
+import { LAB, LAB_REVISION, nsName, type LabNode } from './topology.js';
 import { isTrackedAlive, type LabState, type ServiceName, type TrackedProcess } from './state.js';
 import { processStartTime, sleep, spawnDetached, terminate } from './system.js';
 
@@ -130,7 +130,7 @@ async function startService(service: ServiceName, d: DesiredServices, signal?: A
   let logOffset = 0;
   try { logOffset = fs.statSync(logFile(service)).size; } catch { /* new log */ }
   const pid = spawnDetached(['ip', 'netns', 'exec', nsName(node), ...argv], logFile(service), { cwd: PACKAGE_ROOT });
-  const proc: TrackedProcess = { pid, startTime: processStartTime(pid), node, argv };
+  const proc: TrackedProcess = { pid, startTime: processStartTime(pid), node, argv, revision: LAB_REVISION };
   const deadline = performance.now() + READY_TIMEOUT_MS;
   for (;;) {
     if (service === 'dnsmasq') {

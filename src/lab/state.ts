@@ -17,6 +17,8 @@ export interface TrackedProcess {
   startTime: number | null;
   node: string;
   argv: string[];
+  /** LAB_REVISION of the flowtrace that started it (absent: an older one). */
+  revision?: number;
 }
 
 export interface LabState {

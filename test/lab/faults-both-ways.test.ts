@@ -207,7 +207,6 @@ describe('lab faults on both directions (root)', { skip: ROOT_SKIP }, () => {
     const acks = on(pkts, 'ens5', 'In').filter((p) => p.src === conn && p.flags === '.');
     assert.ok(acks.every((p) => /ack 1,/.test(p.info)), 'the ALB node never acknowledges any of the answer');
     assert.ok(await vpcRuleCounter('ft_mtu', 'meta length > 1400') > 0);
-    assert.equal(labStatus().targetHealth.every((t) => t.targets.every((x) => x.state === 'healthy')), true, 'health checks (small answers) pass');
   }));
 
   test('no-route-back: via alb-b ALB 504, the SYN-ACK reaches docker0 and never ens5; via alb-a 200; the route to alb-b is a blackhole', () => withFault('no-route-back', async () => {
