@@ -283,6 +283,7 @@ class Analyzer implements FlowAnalyzer {
     }
     const wasFinal = conn.inFinals;
     conn.tracker(side).onSegment(f.flags, f.seq, f.window, d.data, t.payloadOffset, t.payloadLength, t.capturedPayloadLength, tsUs, packet);
+    if ((f.flags & 0x10) !== 0) conn.tracker(side === 'a' ? 'b' : 'a').onAck(f.ack);
     if (!wasFinal && conn.isFinal()) this.moveToFinal(conn);
   }
 
@@ -767,6 +768,7 @@ function dirStats(d: DirectionTracker): DirectionStats {
   return {
     packets: d.packets, payloadBytes: d.payloadBytes, retransmissions: d.retransmissions, outOfOrder: d.outOfOrder,
     lostSegments: d.lostSegments, zeroWindows: d.zeroWindows, keepAlives: d.keepAlives,
+    maxPayloadBytes: d.maxPayloadBytes, maxRetransmittedBytes: d.maxRetransmittedBytes, unackedBytes: d.unackedBytes(),
   };
 }
 

@@ -106,7 +106,7 @@ export function serverEvidence(reading: ServerReading, sent: SentRequest[]): Ser
     const journey = ids.length > 0 ? journeyOf.get(ids[0]!) ?? null : null;
     let brk: JourneyBreak | null = journey?.break ?? null;
     if (!journey && s.reachedLoadBalancer) {
-      brk = { kind: 'not-arrived', way: 'request', packet: 'syn', after: null, at: firstUplink(journeys), waitedMs: null, transmissions: 0, closedBy: null };
+      brk = { kind: 'not-arrived', way: 'request', packet: 'syn', after: null, at: firstUplink(journeys), waitedMs: null, transmissions: 0, closedBy: null, deviatedTo: null, retransmittedBytes: null };
     }
     const cause = brk ? explainBreak(journey ?? emptyJourney(s), brk, host) : null;
     return { traceRoot: s.traceRoot, address: s.address, matchedBy: by, connectionIds: ids, journey, break: brk, cause };
