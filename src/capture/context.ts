@@ -13,8 +13,10 @@ export const MAX_RECORD_BYTES = 256 * 1024 * 1024;
  * section. The format has no limit; a file of a million interface blocks (hostile, or
  * absurd) would otherwise make every consumer keep a million objects. Interfaces past it
  * are still read, and so are their packets: consumers see their id only (named `ifN`).
+ * The same number as the flow analysis tells apart (flow's MAX_INTERFACES): a host with
+ * more interfaces than that in one capture is far outside what flowtrace is for.
  */
-export const MAX_DESCRIBED_INTERFACES = 65_536;
+export const MAX_DESCRIBED_INTERFACES = 4096;
 /** Warnings after this many are counted, not reported one by one. */
 export const MAX_WARNINGS = 20;
 

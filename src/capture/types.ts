@@ -99,7 +99,7 @@ export interface ReadSummary {
   format: 'pcap' | 'pcapng';
   packets: number;
   bytes: number;
-  /** The interfaces described, at most MAX_DESCRIBED_INTERFACES (65 536) per section and in all. */
+  /** The interfaces described, at most MAX_DESCRIBED_INTERFACES (4096) per section and in all. */
   interfaces: CaptureInterface[];
   /** pcapng interface blocks past that bound: read (their packets too), not described nor listed. */
   interfacesNotDescribed: number;

@@ -5,7 +5,7 @@
  * `lingerSec`, or idle for `idleTimeoutSec` — forgetting its per-packet state, so memory
  * follows the number of open connections, not the size of the capture.
  */
-import type { CaptureInterface, PacketRecord } from '../capture/index.js';
+import { MAX_DESCRIBED_INTERFACES, type CaptureInterface, type PacketRecord } from '../capture/index.js';
 import { formatIPv6 } from '../decode/index.js';
 import type { DecodedPacket } from '../decode/index.js';
 import { anythingToReport, connectionAnomalies, hopName, innerLeg, outerLeg, type AnomalyContext } from './anomalies.js';
@@ -128,7 +128,7 @@ class Analyzer implements FlowAnalyzer {
   private readonly ifObservations: number[] = [];
   private readonly byIfindex: number[] = [];
   private readonly byInterfaceId: Array<number | undefined> = [];
-  /** Names of the capture's interface blocks by id (the capture layer describes at most 65 536 per section). */
+  /** Names of the capture's interface blocks by id (at most MAX_DESCRIBED_INTERFACES, as the reader describes). */
   private readonly blockNames: Array<string | null> = [];
   private interfaceBlocks = 0;
   /** Whether any interface name seen so far is a bridge side / a veth (kept as names arrive: no scan per question). */
@@ -191,12 +191,13 @@ class Analyzer implements FlowAnalyzer {
   }
 
   addInterface(iface: CaptureInterface): void {
-    // Constant time per block: a file may hold a million of them.
-    if (this.blockNames[iface.id] === undefined) this.interfaceBlocks++;
-    this.blockNames[iface.id] = iface.name;
+    // Constant time per block: a file may hold a million of them. Names past the reader's
+    // bound are not kept (a caller other than the reader may give any id).
+    if (iface.id >= MAX_DESCRIBED_INTERFACES || this.blockNames[iface.id] === undefined) this.interfaceBlocks++;
+    if (iface.id < MAX_DESCRIBED_INTERFACES) this.blockNames[iface.id] = iface.name;
     if (iface.name) this.noteName(iface.name);
     // A later section may name this id otherwise; a second block unnames a lone block 0 ('capture').
-    this.byInterfaceId[iface.id] = undefined;
+    if (this.byInterfaceId[iface.id] !== undefined) this.byInterfaceId[iface.id] = undefined;
     if (this.interfaceBlocks === 2) this.byInterfaceId[0] = undefined;
     if (this.stitchMode === 'auto' && (this.interfaceBlocks > 1 || iface.linkType === 276 || iface.linkType === 113)) this.stitchOn = true;
   }

@@ -13,7 +13,7 @@ import type { CliIO } from '../io.js';
 import { parseCommandArgs } from '../args.js';
 import { EXIT, FlowtraceError, InputError, UsageError } from '../../errors.js';
 import { filteredCaptureStream, parseIfmap } from '../../capture/index.js';
-import { analyzeCapture, renderAnalysis, requestMatcher, FLOW_DEFAULTS, type FlowOptions } from '../../flow/index.js';
+import { analyzeCapture, renderAnalysis, requestMatcher, FLOW_DEFAULTS, MAX_INTERFACES, OTHER_INTERFACES, type FlowOptions } from '../../flow/index.js';
 
 const HELP = `usage: flowtrace analyze FILE|- [FILTER…] [--ifmap FILE] [--request ID] [--json]
        flowtrace analyze -r FILE [FILTER…] [options]
@@ -49,6 +49,9 @@ exit codes: 0 analysed · 1 --request matched nothing · 2 usage · 3 unreadable
 capture (the analysis of what could be read is still printed) · 5 tcpdump missing (FILTER)
 · 8 bad FILTER
 `;
+
+/** Unnamed interface indexes listed in the warning; the JSON has them all (up to the interface table's bound). */
+const MAX_LISTED_IFINDEXES = 20;
 
 /** tcpdump flags typed by habit that `analyze` does not take: what to do instead. */
 const PACKET_VIEW = 'analyze prints connections and exchanges, not packets: for packet lines use flowtrace read FILE';
@@ -115,6 +118,8 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   /** The filter's input ended inside a record (a truncated file read through tcpdump). */
   let cutBeforeFilter = false;
   const controller = new AbortController();
+  /** The first Ctrl-C / SIGTERM on a file: stop reading, print the analysis of what was read. */
+  const stop = new AbortController();
   const stdin = input === '-' ? endableStdin(io.stdin) : null;
   /** Ctrl-C ended stdin: a record cut there is expected, not a damaged capture. */
   let endedByUser = false;
@@ -128,18 +133,23 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       stdin.end();
       return;
     }
+    // A file: the reading stops (within ~50 ms, capture/read.ts) and what was read is analysed
+    // and printed, then said to be partial (130). A second one while that runs stops at once.
+    if (stdin === null && !stop.signal.aborted) { stop.abort(); return; }
     controller.abort(new FlowtraceError('INTERRUPTED', 'interrupted', 'the analysis was stopped (Ctrl-C)', EXIT.interrupted));
   });
   let result;
   try {
-    const stream = filter.length > 0 ? filteredCaptureStream(source, filter, controller.signal, (m) => { warnings.push(m); cutBeforeFilter = true; }) : source;
-    result = await analyzeCapture(stream, { ...options, signal: controller.signal, onWarning: (m) => warnings.push(m) });
+    // tcpdump (FILTER) is ended by either: nothing more is read from it.
+    const filterSignal = AbortSignal.any([controller.signal, stop.signal]);
+    const stream = filter.length > 0 ? filteredCaptureStream(source, filter, filterSignal, (m) => { warnings.push(m); cutBeforeFilter = true; }) : source;
+    result = await analyzeCapture(stream, { ...options, signal: controller.signal, stop: stop.signal, onWarning: (m) => warnings.push(m) });
   } finally {
     offInterrupt();
   }
   const { analysis, read } = result;
 
-  if (matcher && analysis.exchanges.length === 0) {
+  if (matcher && analysis.exchanges.length === 0 && read !== null) {
     const total = analysis.limits.exchangesNotKept;
     io.stderr(`error[NO_MATCH]: no exchange matches ${matcher.by === 'traceId' ? 'trace id' : matcher.by === 'clientAddress' ? 'X-Forwarded-For address' : 'path'} '${values.request}' (${total} exchange${total === 1 ? '' : 's'} in the capture)\n`
       + 'hint: run without --request to list the exchanges with their trace ids, X-Forwarded-For and paths\n');
@@ -156,8 +166,19 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   if (analysis.capture.recordsOutOfTimeOrder > 0) {
     io.stderr(`warning: ${analysis.capture.recordsOutOfTimeOrder} packets are out of time order (tshark with several -i writes frames grouped per interface): copies cannot be stitched and timings are wrong; sort the file first: reordercap ${input} sorted.pcapng\n`);
   }
-  if (analysis.capture.unmappedIfindexes.length > 0) {
-    io.stderr(`warning: interface index${analysis.capture.unmappedIfindexes.length > 1 ? 'es' : ''} ${analysis.capture.unmappedIfindexes.join(', ')} of this -i any capture ${values.ifmap ? 'are not in the ifmap' : 'have no names'}: shown as ifindexN (save \`ip -o link\` where the capture was made and pass it with --ifmap)\n`);
+  const unmapped = analysis.capture.unmappedIfindexes;
+  if (unmapped.length > 0) {
+    const listed = unmapped.length > MAX_LISTED_IFINDEXES ? `${unmapped.slice(0, MAX_LISTED_IFINDEXES).join(', ')}… (${unmapped.length} in all)` : unmapped.join(', ');
+    io.stderr(`warning: interface index${unmapped.length > 1 ? 'es' : ''} ${listed} of this -i any capture ${values.ifmap ? 'are not in the ifmap' : 'have no names'}: shown as ifindexN (save \`ip -o link\` where the capture was made and pass it with --ifmap)\n`);
+  }
+  const other = analysis.capture.interfaces.find((i) => i.interface === OTHER_INTERFACES);
+  if (other !== undefined && analysis.capture.interfaces.length >= MAX_INTERFACES) {
+    io.stderr(`warning: packets were seen on more than ${MAX_INTERFACES - 1} interfaces: ${other.observations} observations on the others are counted together as ${OTHER_INTERFACES}\n`);
+  }
+  if (read === null) {
+    const n = analysis.capture.records;
+    throw new FlowtraceError('INTERRUPTED', `analyze was interrupted after ${n} packet${n === 1 ? '' : 's'}: the analysis above covers them, not the rest of the capture`,
+      'let it run to the end for the whole capture, or narrow it with a FILTER (host 10.0.0.5) or --request', EXIT.interrupted, { packets: n });
   }
   if (read.truncated && endedByUser) {
     io.stderr(`warning: Ctrl-C ended the input inside a record; the analysis above covers the ${read.packets} packets before it\n`);
