@@ -28,11 +28,16 @@ export const YIELD_AFTER_MS = 50;
 class Feeder {
   private lastYield = performance.now();
 
-  constructor(private readonly parser: CaptureParser, private readonly signal: AbortSignal | undefined) {}
+  constructor(private readonly parser: CaptureParser, private readonly signal: AbortSignal | undefined, private readonly progress: ReadProgress | undefined) {}
 
   async push(bytes: Uint8Array): Promise<void> {
     for (let off = 0; off < bytes.length; off += PARSE_SLICE_BYTES) {
-      this.parser.push(bytes.length <= PARSE_SLICE_BYTES ? bytes : bytes.subarray(off, off + PARSE_SLICE_BYTES));
+      const slice = bytes.length <= PARSE_SLICE_BYTES ? bytes : bytes.subarray(off, off + PARSE_SLICE_BYTES);
+      this.parser.push(slice);
+      if (this.progress !== undefined) {
+        this.progress.packets = this.parser.packets;
+        this.progress.bytes += slice.length;
+      }
       if (performance.now() - this.lastYield >= YIELD_AFTER_MS) {
         await new Promise<void>((resolve) => setImmediate(resolve));
         this.lastYield = performance.now();
@@ -56,6 +61,15 @@ export interface ReadOptions {
    * memory stays bounded instead of queueing everything that was decoded.
    */
   pace?: () => Promise<void> | void;
+  /** Updated as the input is parsed (every 64 KiB at most): how far a stopped read got. */
+  progress?: ReadProgress;
+}
+
+export interface ReadProgress {
+  /** Packets delivered so far. */
+  packets: number;
+  /** Input bytes handed to the parser so far. */
+  bytes: number;
 }
 
 function openError(path: string, err: NodeJS.ErrnoException): InputError {
@@ -78,10 +92,10 @@ export async function readCapture(input: string | NodeJS.ReadableStream, events:
   const signal = options.signal;
   signal?.throwIfAborted();
   const pace = options.pace;
-  if (input === '-') return readStream(process.stdin, parser, signal, pace);
-  if (typeof input !== 'string') return readStream(input, parser, signal, pace);
-  if (await isPipe(input)) return readStream(await openPipe(input, signal), parser, signal, pace);
-  const feeder = new Feeder(parser, signal);
+  const feeder = new Feeder(parser, signal, options.progress);
+  if (input === '-') return readStream(process.stdin, parser, feeder, signal, pace);
+  if (typeof input !== 'string') return readStream(input, parser, feeder, signal, pace);
+  if (await isPipe(input)) return readStream(await openPipe(input, signal), parser, feeder, signal, pace);
   let handle: FileHandle;
   try {
     handle = await open(input, 'r');
@@ -220,14 +234,13 @@ function terminalError(name: string): InputError {
   return new InputError(`${name} is a terminal, not a capture`, 'pipe a capture in, e.g. tcpdump -i any -w - | flowtrace read -, or give a file name');
 }
 
-async function readStream(stream: NodeJS.ReadableStream, parser: CaptureParser, signal: AbortSignal | undefined, pace: ReadOptions['pace']): Promise<ReadSummary> {
+async function readStream(stream: NodeJS.ReadableStream, parser: CaptureParser, feeder: Feeder, signal: AbortSignal | undefined, pace: ReadOptions['pace']): Promise<ReadSummary> {
   refuseTerminal(stream);
   const onAbort = (): void => {
     // Ends the for-await below; the check after it turns it into the abort reason.
     (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
   };
   signal?.addEventListener('abort', onAbort, { once: true });
-  const feeder = new Feeder(parser, signal);
   try {
     for await (const chunk of stream) {
       signal?.throwIfAborted();

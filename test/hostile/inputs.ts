@@ -6,7 +6,7 @@
  * IDB 20 bytes (+ options), EPB 32 bytes + data; pcap (pcap-savefile(5)) 24 + 16 per record.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { selfCliArgv } from '../../src/self.js';
@@ -127,11 +127,36 @@ export function distinctIfindexPerPacket(count: number): Buffer {
   return Buffer.from(pcapBytes(frames, 'sll2'));
 }
 
-/** A SYN flood as `tcpdump -i any` writes it: `count` SYNs from distinct sources, 10 µs apart. */
-export function synFlood(count: number): Buffer {
-  const frames: Frame[] = [];
-  for (let i = 0; i < count; i++) frames.push({ tsUs: 1_700_000_000_000_000 + i * 10, ifindex: 2, direction: 'in', ip: synFrame(i).subarray(14) });
-  return Buffer.from(pcapBytes(frames, 'sll2'));
+/** pcap record header (16) + SLL2 (20) + IPv4 (20) + TCP (20). */
+const SYN_RECORD_BYTES = 76;
+
+/**
+ * A SYN flood as `tcpdump -i any` writes it (LINUX_SLL2 pcap): `count` SYNs from distinct
+ * sources 10.x.y.z, 10 µs apart, made from one template (checksums are not recomputed:
+ * nothing in flowtrace checks them), so millions take a moment to make. `start` shifts the
+ * sources and times (a second part of the same flood).
+ */
+export function synFlood(count: number, start = 0, withFileHeader = true): Buffer {
+  const template = Buffer.from(pcapBytes([{ tsUs: 0, ifindex: 2, direction: 'in', ip: synFrame(0).subarray(14) }], 'sll2'));
+  const header = template.subarray(0, 24);
+  const record = template.subarray(24);
+  if (record.length !== SYN_RECORD_BYTES) throw new Error(`SYN record is ${record.length} bytes`);
+  const out = Buffer.alloc((withFileHeader ? 24 : 0) + count * SYN_RECORD_BYTES);
+  let o = 0;
+  if (withFileHeader) o += header.copy(out, 0);
+  const base = 1_700_000_000;
+  for (let k = 0; k < count; k++, o += SYN_RECORD_BYTES) {
+    const i = start + k;
+    record.copy(out, o);
+    const us = i * 10;
+    out.writeUInt32LE(base + Math.floor(us / 1e6), o);
+    out.writeUInt32LE(us % 1e6, o + 4);
+    const ip = o + 16 + 20;
+    out.writeUInt32BE((0x0a000000 | (i & 0xffffff)) >>> 0, ip + 12); // source 10.x.y.z
+    out.writeUInt16BE(1024 + (i % 60000), ip + 20); // source port
+    out.writeUInt32BE((i * 7919) >>> 0, ip + 24); // sequence number
+  }
+  return out;
 }
 
 export function writeInput(file: string, bytes: Uint8Array): string {
@@ -198,4 +223,26 @@ export function runCli(args: string[], options: { stdout?: 'pipe' | 'ignore' } =
   child.stdout?.setEncoding('utf8').on('data', (t: string) => { run.stdout += t; });
   child.stderr!.setEncoding('utf8').on('data', (t: string) => { run.stderr += t; });
   return run;
+}
+
+/**
+ * Resolves once process `pid` holds `file` open (Linux: /proc/PID/fd): the command has got as
+ * far as reading its input, so its stop handlers are in place. Rejects after `timeoutMs`.
+ */
+export async function untilOpened(pid: number, file: string, timeoutMs = 30_000): Promise<void> {
+  const target = realpathSync(file);
+  const giveUpAt = performance.now() + timeoutMs;
+  for (;;) {
+    let fds: string[] = [];
+    try { fds = readdirSync(`/proc/${pid}/fd`); } catch { /* not started yet, or gone */ }
+    for (const fd of fds) {
+      try { if (readlinkSync(`/proc/${pid}/fd/${fd}`) === target) return; } catch { /* closed meanwhile */ }
+    }
+    if (performance.now() > giveUpAt) throw new Error(`process ${pid} did not open ${file} within ${timeoutMs} ms`);
+    await sleep(10);
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -5,14 +5,14 @@
  * packet through the host (ens5 → docker0 → veth) with the NAT rewrites, and what went
  * wrong. docs/analyze.md is the user documentation (and the JSON schema).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { CliIO } from '../io.js';
 import { parseCommandArgs } from '../args.js';
 import { EXIT, FlowtraceError, InputError, UsageError } from '../../errors.js';
-import { filteredCaptureStream, parseIfmap } from '../../capture/index.js';
+import { filteredCaptureStream, parseIfmap, type ReadProgress } from '../../capture/index.js';
 import { analyzeCapture, renderAnalysis, requestMatcher, FLOW_DEFAULTS, MAX_INTERFACES, OTHER_INTERFACES, type FlowOptions } from '../../flow/index.js';
 
 const HELP = `usage: flowtrace analyze FILE|- [FILTER…] [--ifmap FILE] [--request ID] [--json]
@@ -118,8 +118,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   /** The filter's input ended inside a record (a truncated file read through tcpdump). */
   let cutBeforeFilter = false;
   const controller = new AbortController();
-  /** The first Ctrl-C / SIGTERM on a file: stop reading, print the analysis of what was read. */
-  const stop = new AbortController();
+  const progress: ReadProgress = { packets: 0, bytes: 0 };
   const stdin = input === '-' ? endableStdin(io.stdin) : null;
   /** Ctrl-C ended stdin: a record cut there is expected, not a damaged capture. */
   let endedByUser = false;
@@ -133,23 +132,25 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       stdin.end();
       return;
     }
-    // A file: the reading stops (within ~50 ms, capture/read.ts) and what was read is analysed
-    // and printed, then said to be partial (130). A second one while that runs stops at once.
-    if (stdin === null && !stop.signal.aborted) { stop.abort(); return; }
-    controller.abort(new FlowtraceError('INTERRUPTED', 'interrupted', 'the analysis was stopped (Ctrl-C)', EXIT.interrupted));
+    // A file (or the second Ctrl-C on stdin), SIGINT or SIGTERM: the reading stops within
+    // ~50 ms (capture/read.ts lets the event loop run that often) and how far it got is said.
+    // No analysis of a part: summarising everything still open can take seconds on a hostile
+    // capture (a SYN flood), and a stop must be obeyed within a second.
+    controller.abort(new FlowtraceError('INTERRUPTED', 'interrupted', 'the analysis was stopped', EXIT.interrupted));
   });
   let result;
   try {
-    // tcpdump (FILTER) is ended by either: nothing more is read from it.
-    const filterSignal = AbortSignal.any([controller.signal, stop.signal]);
-    const stream = filter.length > 0 ? filteredCaptureStream(source, filter, filterSignal, (m) => { warnings.push(m); cutBeforeFilter = true; }) : source;
-    result = await analyzeCapture(stream, { ...options, signal: controller.signal, stop: stop.signal, onWarning: (m) => warnings.push(m) });
+    const stream = filter.length > 0 ? filteredCaptureStream(source, filter, controller.signal, (m) => { warnings.push(m); cutBeforeFilter = true; }) : source;
+    result = await analyzeCapture(stream, { ...options, signal: controller.signal, progress, onWarning: (m) => warnings.push(m) });
+  } catch (err) {
+    if (controller.signal.aborted) throw interrupted(progress, filter.length > 0 || stdin !== null ? null : source as string, input === '-' ? 'capture.pcap' : input);
+    throw err;
   } finally {
     offInterrupt();
   }
   const { analysis, read } = result;
 
-  if (matcher && analysis.exchanges.length === 0 && read !== null) {
+  if (matcher && analysis.exchanges.length === 0) {
     const total = analysis.limits.exchangesNotKept;
     io.stderr(`error[NO_MATCH]: no exchange matches ${matcher.by === 'traceId' ? 'trace id' : matcher.by === 'clientAddress' ? 'X-Forwarded-For address' : 'path'} '${values.request}' (${total} exchange${total === 1 ? '' : 's'} in the capture)\n`
       + 'hint: run without --request to list the exchanges with their trace ids, X-Forwarded-For and paths\n');
@@ -175,11 +176,6 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   if (other !== undefined && analysis.capture.interfaces.length >= MAX_INTERFACES) {
     io.stderr(`warning: packets were seen on more than ${MAX_INTERFACES - 1} interfaces: ${other.observations} observations on the others are counted together as ${OTHER_INTERFACES}\n`);
   }
-  if (read === null) {
-    const n = analysis.capture.records;
-    throw new FlowtraceError('INTERRUPTED', `analyze was interrupted after ${n} packet${n === 1 ? '' : 's'}: the analysis above covers them, not the rest of the capture`,
-      'let it run to the end for the whole capture, or narrow it with a FILTER (host 10.0.0.5) or --request', EXIT.interrupted, { packets: n });
-  }
   if (read.truncated && endedByUser) {
     io.stderr(`warning: Ctrl-C ended the input inside a record; the analysis above covers the ${read.packets} packets before it\n`);
     return EXIT.ok;
@@ -189,6 +185,27 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     return EXIT.input;
   }
   return cutBeforeFilter ? EXIT.input : EXIT.ok;
+}
+
+/** How far the reading got when a stop came: packets, and bytes of the file when it is one. */
+function interrupted(progress: ReadProgress, file: string | null, shown: string): FlowtraceError {
+  const n = progress.packets;
+  let where = '';
+  if (file !== null) {
+    let size: number | null = null;
+    try { size = statSync(file).size; } catch { /* said without the size */ }
+    where = size !== null && size > 0
+      ? ` (${mib(progress.bytes)} of ${mib(size)} MiB, ${Math.floor((100 * progress.bytes) / size)}%)`
+      : ` (${mib(progress.bytes)} MiB)`;
+  }
+  return new FlowtraceError('INTERRUPTED', `analyze was interrupted after reading ${n} packet${n === 1 ? '' : 's'}${where}; nothing is printed for part of a capture`,
+    n > 0 ? `let it run to the end, or analyse a part on purpose: editcap -r ${shown} part.pcapng 1-${n}, or narrow it with a FILTER (host 10.0.0.5) or --request`
+      : 'let it run to the end (no packet had been read yet)',
+    EXIT.interrupted, { packets: n, bytes: progress.bytes });
+}
+
+function mib(bytes: number): string {
+  return (bytes / 1048576).toFixed(1);
 }
 
 /**
