@@ -10,6 +10,8 @@
  * the kernel's rules (and must exist, checked by the server).
  */
 
+import { MAX_ADDED_NAMES, redactNameProblem } from '../redaction.js';
+
 export const AGENT_PROTOCOL_VERSION = 1;
 
 /** Bounds: defaults a client gets when it says nothing, caps it cannot exceed. */
@@ -35,8 +37,11 @@ export const INTERFACE_NAME = /^[A-Za-z0-9._@-]{1,15}$/;
 const TRACE_ID = /^[A-Za-z0-9=;.:_-]{1,256}$/;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
-/** `multiple-trace-ids`: `start` takes `traceIds` and `result` has `traces` (additive to v1). */
-export const AGENT_CAPABILITIES = ['capture', 'nat-follow', 'exchange-by-trace-id', 'pcapng', 'container-attribution', 'multiple-trace-ids'] as const;
+/**
+ * `multiple-trace-ids`: `start` takes `traceIds` and `result` has `traces` (additive to v1).
+ * `redact-names`: `start` takes `redact`, header names hidden besides the defaults (additive to v1).
+ */
+export const AGENT_CAPABILITIES = ['capture', 'nat-follow', 'exchange-by-trace-id', 'pcapng', 'container-attribution', 'multiple-trace-ids', 'redact-names'] as const;
 
 // Agent → client.
 
@@ -149,6 +154,8 @@ export interface StartRequest {
   maxDurationMs: number;
   maxBytes: number;
   pcapng: boolean;
+  /** Header names whose values are hidden besides the defaults (lower case; src/redaction.ts). */
+  redact: string[];
 }
 
 export interface StopRequest { type: 'stop'; id: string | null }
@@ -163,7 +170,7 @@ function fail(id: string | null, code: string, message: string, hint: string): {
   return { ok: false, error: { type: 'error', id, code, message, hint } };
 }
 
-const START_FIELDS = new Set(['type', 'id', 'interfaces', 'ports', 'traceId', 'traceIds', 'maxDurationMs', 'maxBytes', 'pcapng']);
+const START_FIELDS = new Set(['type', 'id', 'interfaces', 'ports', 'traceId', 'traceIds', 'maxDurationMs', 'maxBytes', 'pcapng', 'redact']);
 
 function boundedInt(v: unknown, min: number, max: number): number | null {
   return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? v : null;
@@ -264,7 +271,23 @@ export function parseClientLine(line: string): Parsed<ClientMessage> {
     maxBytes = v;
   }
   if (m.pcapng !== undefined && typeof m.pcapng !== 'boolean') return fail(id, 'BAD_FIELD', 'pcapng must be true or false', 'e.g. "pcapng":true');
-  return { ok: true, value: { type: 'start', id, interfaces, ports, traceId: traceIds[0] ?? null, traceIds, maxDurationMs, maxBytes, pcapng: m.pcapng === true } };
+  const redact = parseRedact(m.redact);
+  if (typeof redact === 'string') return fail(id, 'BAD_FIELD', redact, 'e.g. "redact":["X-Session-Token"] (header names; the defaults are always hidden)');
+  return { ok: true, value: { type: 'start', id, interfaces, ports, traceId: traceIds[0] ?? null, traceIds, maxDurationMs, maxBytes, pcapng: m.pcapng === true, redact } };
+}
+
+/** `redact`: header names added to the redaction policy (lower case, no repeats), or what is wrong. */
+function parseRedact(v: unknown): string[] | string {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v) || v.length > MAX_ADDED_NAMES) return `redact must be a list of at most ${MAX_ADDED_NAMES} header names`;
+  const names: string[] = [];
+  for (const n of v) {
+    const problem = typeof n === 'string' ? redactNameProblem(n) : 'not a string';
+    if (problem !== null) return `redact: ${JSON.stringify(n)?.slice(0, 40) ?? 'undefined'}: ${problem}`;
+    const lower = (n as string).toLowerCase();
+    if (!names.includes(lower)) names.push(lower);
+  }
+  return names;
 }
 
 /** The pcap-filter for validated ports: only integers reach it. */

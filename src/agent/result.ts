@@ -10,9 +10,10 @@ import { analyzeLivePackets, exchangeLines, exchangePath, packetHopComments, iso
 import { newRedactor, redactDeep, redactText } from './redact.js';
 import { planSecretMasks } from './tcp-secrets.js';
 import { livePcapngBytes } from '../capture/live/index.js';
+import { redactionPolicy } from '../redaction.js';
 
 export async function buildResult(request: StartRequest, capture: LiveCapture, live: LiveCaptureResult): Promise<ResultMessage> {
-  const redactor = newRedactor();
+  const redactor = newRedactor(redactionPolicy(request.redact));
   const analyzed = analyzeLivePackets(live.packets, capture.ifmap);
   const comments = packetHopComments(live.packets, analyzed.analysis);
 
@@ -32,7 +33,7 @@ export async function buildResult(request: StartRequest, capture: LiveCapture, l
   let pcapng: string | null = null;
   if (request.pcapng) {
     // Per TCP direction, in sequence space: a header split across segments is masked too.
-    const plan = planSecretMasks(live.packets);
+    const plan = planSecretMasks(live.packets, redactor.policy);
     const { bytes } = livePcapngBytes(live.packets, capture.ifmap, comments, { maskSecrets: true, mask: (data, linkType) => plan.mask(linkType, data) });
     redactor.count += plan.values;
     pcapng = Buffer.from(bytes).toString('base64');

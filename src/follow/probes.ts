@@ -43,6 +43,8 @@ export interface RealProbeOptions {
   maxTtl?: number;
   /** Longest capture the agent keeps running. */
   captureMaxMs?: number;
+  /** Header names hidden besides the defaults (src/redaction.ts), by the request and the agent. */
+  redact?: readonly string[];
 }
 
 export function dnsEvidence(r: DnsResult): DnsEvidence {
@@ -132,6 +134,7 @@ export function realProbes(opts: RealProbeOptions = {}): FollowProbes {
         caFile: input.caFile ?? undefined,
         insecure: input.insecure,
         timeoutMs: input.timeoutMs,
+        redact: opts.redact,
       });
       return requestEvidence(r, input);
     },
@@ -141,7 +144,7 @@ export function realProbes(opts: RealProbeOptions = {}): FollowProbes {
       let filter: string | null = null;
       const session: ServerSession = {
         async start({ ports: urlPorts, traceRoots }) {
-          const started = await client.start({ ports: urlPorts, traceId: traceRoots[0] ?? null, pcapng: true, maxDurationMs: opts.captureMaxMs ?? 120_000 });
+          const started = await client.start({ ports: urlPorts, traceId: traceRoots[0] ?? null, pcapng: true, maxDurationMs: opts.captureMaxMs ?? 120_000, redact: opts.redact });
           filter = [started.filter, ...started.notes].join('; ');
           // The agent widens the filter to the NAT'd ports (80 → 8080): read them back.
           ports = [...new Set([...urlPorts, ...[...started.filter.matchAll(/port (\d+)/g)].map((m) => Number(m[1]))])];

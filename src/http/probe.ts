@@ -28,9 +28,16 @@ import { InputError, UsageError } from '../errors.js';
 import { parseHeader, parseResolveSpec, parseTarget, redactHeader } from './options.js';
 import type { ProbeTarget } from './options.js';
 import { newTraceId, normaliseTraceId, TRACE_ID_HEADER } from './traceid.js';
+import { redactionPolicy, type RedactionPolicy } from '../redaction.js';
 import type { HttpConnectAttempt, HttpConnectOutcome, HttpEndpoint, HttpFailureSource, HttpHeader, HttpPhase, HttpProblem, HttpResult, HttpTlsInfo } from './types.js';
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
+/**
+ * The longest deadline (one day). Node's timers hold at most 2^31-1 ms (24.8 days) and fire
+ * at once past it, with a TimeoutOverflowWarning — a timeout of 1e12 s looked like a
+ * handshake that timed out.
+ */
+export const MAX_TIMEOUT_MS = 86_400_000;
 export const DEFAULT_BODY_HEAD_BYTES = 512;
 export const USER_AGENT = 'flowtrace/0.1.0';
 
@@ -67,8 +74,13 @@ export interface HttpProbeOptions {
    * Content-Type header is given, as curl does.
    */
   body?: string | Uint8Array;
-  /** How many body bytes to keep as text in `bodyHead`. */
+  /** How many body bytes to keep as text in `bodyHead` (header-shaped secrets in it are hidden). */
   bodyHeadBytes?: number;
+  /**
+   * Header names whose values the result hides besides the defaults (src/redaction.ts):
+   * in `requestHeaders`, `headers` and `bodyHead`. What is sent is not changed.
+   */
+  redact?: readonly string[];
   /** Name resolution; default the system resolver (getaddrinfo, like curl). */
   lookup?: LookupFn;
   signal?: AbortSignal;
@@ -262,17 +274,21 @@ interface Prepared {
   timeoutMs: number;
   connectTimeoutMs: number | null;
   bodyHeadBytes: number;
+  redaction: RedactionPolicy;
 }
 
 function prepare(rawUrl: string, options: HttpProbeOptions): Prepared {
   const target = parseTarget(rawUrl);
+  const redaction = redactionPolicy(options.redact ?? []);
   const body = options.body === undefined ? null : typeof options.body === 'string' ? Buffer.from(options.body, 'utf8') : Buffer.from(options.body.buffer, options.body.byteOffset, options.body.byteLength);
   const method = (options.method ?? (body ? 'POST' : 'GET')).toUpperCase();
   if (!/^[A-Z]+$/.test(method)) throw new UsageError(`bad method '${options.method}'`, 'e.g. GET, HEAD, POST, PUT, DELETE, OPTIONS');
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (!(timeoutMs > 0)) throw new UsageError(`bad timeout ${timeoutMs} ms`, 'give a positive timeout');
+  if (timeoutMs > MAX_TIMEOUT_MS) throw new UsageError(`timeout ${timeoutMs} ms is more than the maximum, ${MAX_TIMEOUT_MS} ms (one day)`, `give at most ${MAX_TIMEOUT_MS} ms`);
   const connectTimeoutMs = options.connectTimeoutMs ?? null;
   if (connectTimeoutMs !== null && !(connectTimeoutMs > 0)) throw new UsageError(`bad connect timeout ${connectTimeoutMs} ms`, 'give a positive connect timeout');
+  if (connectTimeoutMs !== null && connectTimeoutMs > MAX_TIMEOUT_MS) throw new UsageError(`connect timeout ${connectTimeoutMs} ms is more than the maximum, ${MAX_TIMEOUT_MS} ms (one day)`, `give at most ${MAX_TIMEOUT_MS} ms`);
   const user = (options.headers ?? []).map((h) => (typeof h === 'string' ? parseHeader(h) : { ...h, remove: false }));
   const isTrace = (h: HttpHeader): boolean => h.name.toLowerCase() === TRACE_ID_HEADER.toLowerCase();
   if (user.some((h) => isTrace(h) && h.remove)) {
@@ -316,7 +332,7 @@ function prepare(rawUrl: string, options: HttpProbeOptions): Prepared {
     if ((entry.host === '*' || entry.host === target.host.toLowerCase()) && entry.port === target.port) pinned ??= entry.addresses;
   }
   const secureContext = target.https ? tls.createSecureContext(ca ? { ca } : {}) : null;
-  return { target, method, traceId, requestHeaders, ca, secureContext, pinned, body, timeoutMs, connectTimeoutMs, bodyHeadBytes: options.bodyHeadBytes ?? DEFAULT_BODY_HEAD_BYTES };
+  return { target, method, traceId, requestHeaders, ca, secureContext, pinned, body, timeoutMs, connectTimeoutMs, bodyHeadBytes: options.bodyHeadBytes ?? DEFAULT_BODY_HEAD_BYTES, redaction };
 }
 
 /**
@@ -348,7 +364,7 @@ export async function httpProbe(rawUrl: string, options: HttpProbeOptions = {}):
     httpVersion: null,
     statusCode: null,
     reason: null,
-    requestHeaders: p.requestHeaders.map(redactHeader),
+    requestHeaders: p.requestHeaders.map((h) => redactHeader(h, p.redaction)),
     requestBodyBytes: p.body?.length ?? 0,
     headers: [],
     tls: null,
@@ -532,7 +548,7 @@ export async function httpProbe(rawUrl: string, options: HttpProbeOptions = {}):
         result.httpVersion = res.httpVersion;
         result.statusCode = res.statusCode ?? null;
         result.reason = res.statusMessage ?? null;
-        for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) result.headers.push(redactHeader({ name: res.rawHeaders[i], value: res.rawHeaders[i + 1] }));
+        for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) result.headers.push(redactHeader({ name: res.rawHeaders[i], value: res.rawHeaders[i + 1] }, p.redaction));
         const head: Buffer[] = [];
         let kept = 0;
         res.on('data', (chunk: Buffer) => {
@@ -544,12 +560,12 @@ export async function httpProbe(rawUrl: string, options: HttpProbeOptions = {}):
           }
         });
         res.once('end', () => {
-          result.bodyHead = bodyText(Buffer.concat(head));
+          result.bodyHead = p.redaction.redactText(bodyText(Buffer.concat(head)));
           result.bodyTruncated = result.bodyBytes > kept;
           resolve();
         });
         res.on('error', (err) => {
-          result.bodyHead = bodyText(Buffer.concat(head));
+          result.bodyHead = p.redaction.redactText(bodyText(Buffer.concat(head)));
           if (finSeen && !resetSeen) {
             const expected = res.headers['content-length'];
             reject(new ProbeFailure('HTTP_INCOMPLETE', `${where} closed the connection after ${result.bodyBytes} of ${expected ?? 'an unknown number of'} body bytes`,

@@ -16,7 +16,7 @@ test('a valid start gets defaults and keeps its fields', () => {
   assert.ok(r.ok);
   assert.deepEqual(r.value, {
     type: 'start', id: 'r1', interfaces: ['any'], ports: [80, 8080], traceId: 'Root=1-67891233-abcdef012345678912345678',
-    traceIds: ['Root=1-67891233-abcdef012345678912345678'], maxDurationMs: AGENT_LIMITS.defaultDurationMs, maxBytes: AGENT_LIMITS.defaultCaptureBytes, pcapng: false,
+    traceIds: ['Root=1-67891233-abcdef012345678912345678'], maxDurationMs: AGENT_LIMITS.defaultDurationMs, maxBytes: AGENT_LIMITS.defaultCaptureBytes, pcapng: false, redact: [],
   });
 });
 

@@ -13,7 +13,8 @@ import type { CliIO } from '../io.js';
 import { parseCommandArgs } from '../args.js';
 import { EXIT, FlowtraceError, InputError, UsageError } from '../../errors.js';
 import { filteredCaptureStream, parseIfmap, type ReadProgress } from '../../capture/index.js';
-import { analyzeCapture, renderAnalysis, requestMatcher, FLOW_DEFAULTS, MAX_INTERFACES, OTHER_INTERFACES, type FlowOptions } from '../../flow/index.js';
+import { analyzeCapture, renderAnalysis, requestMatcher, FLOW_DEFAULTS, MAX_INTERFACES, OTHER_INTERFACES, type FlowAnalysis, type FlowOptions } from '../../flow/index.js';
+import { REDACTED, redactionPolicy, type RedactionPolicy } from '../../redaction.js';
 
 const HELP = `usage: flowtrace analyze FILE|- [FILTER…] [--ifmap FILE] [--request ID] [--json]
        flowtrace analyze -r FILE [FILTER…] [options]
@@ -41,6 +42,9 @@ copies are folded into one packet with several hops.
                     ${FLOW_DEFAULTS.maxKept}; the rest are analysed and counted; a few KiB each)
   --idle-timeout S  seconds without packets before a connection is summarised (default ${FLOW_DEFAULTS.idleTimeoutSec})
   --no-stitch       do not fold copies of one packet seen on several interfaces
+  --redact NAME     hide the value of header NAME: of the few analyze shows (Host,
+                    X-Forwarded-For, X-Amzn-Trace-Id; never Authorization, Cookie…:
+                    docs/redaction.md); repeatable
 
 From a pipe (tcpdump -U -w - | flowtrace analyze -), Ctrl-C ends the input and the analysis
 of what was read is printed; a second Ctrl-C stops at once.
@@ -76,6 +80,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       'max-kept': { type: 'string' },
       'idle-timeout': { type: 'string' },
       'no-stitch': { type: 'boolean', default: false },
+      redact: { type: 'string', multiple: true },
       r: { type: 'string', short: 'r' },
       n: { type: 'boolean', short: 'n', multiple: true },
       help: { type: 'boolean', short: 'h', default: false },
@@ -109,6 +114,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     if (!Number.isInteger(n) || n < 0) throw new UsageError(`--max-kept must be a whole number, not '${values['max-kept']}'`, 'e.g. --max-kept 100000 (memory grows by a few KiB per connection kept)');
     options.maxKept = n;
   }
+  const redaction = redactionPolicy(values.redact ?? []);
   // --request selects while analysing: only the matching exchanges are kept, whatever the size.
   const matcher = values.request !== undefined ? requestMatcher(values.request) : null;
   if (matcher) options.exchangeFilter = matcher.matches;
@@ -149,6 +155,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     offInterrupt();
   }
   const { analysis, read } = result;
+  hideHeaderValues(analysis, redaction);
 
   if (matcher && analysis.exchanges.length === 0) {
     const total = analysis.limits.exchangesNotKept;
@@ -185,6 +192,25 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     return EXIT.input;
   }
   return cutBeforeFilter ? EXIT.input : EXIT.ok;
+}
+
+/**
+ * The only header values analyze shows are Host, X-Forwarded-For and X-Amzn-Trace-Id (the
+ * flow engine keeps no other): those named with --redact are hidden (docs/redaction.md).
+ * The defaults (Authorization, Cookie…) are never kept, so there is nothing of theirs to hide.
+ */
+function hideHeaderValues(analysis: FlowAnalysis, redaction: RedactionPolicy): void {
+  const host = redaction.has('host');
+  const xff = redaction.has('x-forwarded-for');
+  const trace = redaction.has('x-amzn-trace-id');
+  if (!host && !xff && !trace) return;
+  for (const e of analysis.exchanges) {
+    const r = e.request;
+    if (r === null) continue;
+    if (host && r.host !== null) r.host = REDACTED;
+    if (xff && r.xForwardedFor !== null) r.xForwardedFor = REDACTED;
+    if (trace && r.traceId !== null) r.traceId = { raw: REDACTED, root: r.traceId.root === null ? null : REDACTED, self: r.traceId.self === null ? null : REDACTED };
+  }
 }
 
 /** How far the reading got when a stop came: packets, and bytes of the file when it is one. */

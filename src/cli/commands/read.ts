@@ -57,6 +57,7 @@ const TCPDUMP_FLAGS_NOT_HERE: Record<string, string> = {
   '-F': 'give the FILTER after the file, e.g. flowtrace read x.pcap "$(cat filter.txt)"',
   '-U': '-U matters with -w; read writes no capture (and its lines appear as packets come)',
   '-K': 'flowtrace verifies checksums only with -v, and never drops a packet for a bad one: drop -K',
+  '--redact': 'read prints what the capture holds, as tcpdump does (docs/redaction.md): header values are hidden by http, follow, report and the agent\'s results (analyze shows none), not here',
 };
 
 /** Lines are written in batches of about this many characters (one write per batch). */
