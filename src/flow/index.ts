@@ -4,7 +4,7 @@
  */
 export * from './types.js';
 export { createFlowAnalyzer, FLOW_DEFAULTS, MAX_INTERFACES, OTHER_INTERFACES, type FlowAnalyzer, type FlowOptions, type PacketWhere } from './analyzer.js';
-export { analyzeCapture, type AnalyzeCaptureOptions } from './file.js';
+export { analyzeCapture, type AnalyzeCaptureOptions, type CaptureAnalysis } from './file.js';
 export { findExchange, selectRequest, requestMatcher, type ExchangeQuery, type RequestMatcher } from './select.js';
 export { renderAnalysis, type RenderOptions } from './render.js';
 export { parseTraceId } from './http-exchanges.js';

@@ -246,3 +246,18 @@ export async function untilOpened(pid: number, file: string, timeoutMs = 30_000)
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/** `count` sections, each a section header, one named interface block and one packet on it. */
+export function manySections(count: number): Buffer {
+  const parts: Buffer[] = [];
+  for (let i = 0; i < count; i++) parts.push(shb(), idb(LINKTYPE_ETHERNET, `eth${i & 7}`), epb(0, 1_700_000_000_000_000 + i * 1000, ethernet(udpPacket(i))));
+  return Buffer.concat(parts);
+}
+
+/** A pcapng: `good` packets on interface 0, then one on interface 7 the section does not describe, then more. */
+export function packetOnUndescribedInterface(good: number): Buffer {
+  const parts: Buffer[] = [shb(), idb(LINKTYPE_ETHERNET, 'eth0')];
+  for (let i = 0; i < good; i++) parts.push(epb(0, 1_700_000_000_000_000 + i * 1000, synFrame(i)));
+  parts.push(epb(7, 1_700_000_000_100_000, synFrame(good)), epb(0, 1_700_000_000_200_000, synFrame(good + 1)));
+  return Buffer.concat(parts);
+}

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { CliIO } from '../io.js';
 import { parseCommandArgs } from '../args.js';
-import { EXIT, FlowtraceError, InputError, UsageError } from '../../errors.js';
+import { CaptureFormatError, EXIT, FlowtraceError, InputError, UsageError } from '../../errors.js';
 import { filteredCaptureStream, parseIfmap, type ReadProgress } from '../../capture/index.js';
 import { analyzeCapture, renderAnalysis, requestMatcher, FLOW_DEFAULTS, MAX_INTERFACES, OTHER_INTERFACES, type FlowAnalysis, type FlowOptions } from '../../flow/index.js';
 import { REDACTED, redactionPolicy, type RedactionPolicy } from '../../redaction.js';
@@ -147,17 +147,19 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   let result;
   try {
     const stream = filter.length > 0 ? filteredCaptureStream(source, filter, controller.signal, (m) => { warnings.push(m); cutBeforeFilter = true; }) : source;
-    result = await analyzeCapture(stream, { ...options, signal: controller.signal, progress, onWarning: (m) => warnings.push(m) });
+    result = await analyzeCapture(stream, { ...options, signal: controller.signal, progress, onWarning: (m) => warnings.push(m), partialOnFormatError: true });
   } catch (err) {
     if (controller.signal.aborted) throw interrupted(progress, filter.length > 0 || stdin !== null ? null : source as string, input === '-' ? 'capture.pcap' : input);
     throw err;
   } finally {
     offInterrupt();
   }
-  const { analysis, read } = result;
+  const { analysis, read, formatError } = result;
+  // A malformed record before any packet (not a capture, bad header): nothing to show but it.
+  if (formatError !== null && analysis.capture.records === 0) throw formatError;
   hideHeaderValues(analysis, redaction);
 
-  if (matcher && analysis.exchanges.length === 0) {
+  if (matcher && analysis.exchanges.length === 0 && formatError === null) {
     const total = analysis.limits.exchangesNotKept;
     io.stderr(`error[NO_MATCH]: no exchange matches ${matcher.by === 'traceId' ? 'trace id' : matcher.by === 'clientAddress' ? 'X-Forwarded-For address' : 'path'} '${values.request}' (${total} exchange${total === 1 ? '' : 's'} in the capture)\n`
       + 'hint: run without --request to list the exchanges with their trace ids, X-Forwarded-For and paths\n');
@@ -182,6 +184,11 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   const other = analysis.capture.interfaces.find((i) => i.interface === OTHER_INTERFACES);
   if (other !== undefined && analysis.capture.interfaces.length >= MAX_INTERFACES) {
     io.stderr(`warning: packets were seen on more than ${MAX_INTERFACES - 1} interfaces: ${other.observations} observations on the others are counted together as ${OTHER_INTERFACES}\n`);
+  }
+  if (formatError !== null || read === null) {
+    // Like a cut capture: what was read before the malformed record is above, and said so.
+    const e = formatError ?? new CaptureFormatError('the capture could not be read to its end');
+    throw new CaptureFormatError(`${e.message}; the analysis above covers the ${analysis.capture.records} packets before it`, e.facts, e.hint);
   }
   if (read.truncated && endedByUser) {
     io.stderr(`warning: Ctrl-C ended the input inside a record; the analysis above covers the ${read.packets} packets before it\n`);
