@@ -29,6 +29,12 @@ import type { DnsFailureSource, DnsProblem, DnsQueryResult, DnsRecord, DnsResult
 export const DEFAULT_TYPES: readonly RecordType[] = ['A', 'AAAA'];
 const MAX_CNAME_CHAIN = 16;
 
+/**
+ * The longest wait per try (an hour): Node's timers fire at once past 24.8 days, which
+ * looked like a resolver that does not answer (DNS_TIMEOUT).
+ */
+export const MAX_QUERY_TIMEOUT_MS = 3_600_000;
+
 export interface ResolveOptions {
   /** `10.0.0.2`, `10.0.0.2:5353`, `[::1]:53` or a parsed server; default: /etc/resolv.conf. */
   server?: string | DnsServer;
@@ -87,6 +93,7 @@ function config(options: ResolveOptions): ResolverConfig {
     : readResolvConf(options.resolvConfPath);
   if (options.timeoutMs !== undefined) {
     if (!(options.timeoutMs > 0)) throw new UsageError(`bad timeout ${options.timeoutMs} ms`, 'give a positive timeout');
+    if (options.timeoutMs > MAX_QUERY_TIMEOUT_MS) throw new UsageError(`timeout ${options.timeoutMs} ms is more than the maximum, ${MAX_QUERY_TIMEOUT_MS} ms (an hour)`, `give at most ${MAX_QUERY_TIMEOUT_MS} ms`);
     base.timeoutMs = options.timeoutMs;
   }
   if (options.retries !== undefined) {

@@ -87,6 +87,18 @@ describe('a malformed DNS answer is DNS_MALFORMED, saying what was wrong — not
     assert.match(run.stderr, /^error\[DNS_MALFORMED\]: malformed answer for x\.test A from 127\.0\.0\.1#\d+ \(udp, 44 bytes\): answer 1 \(A at byte 24\) is cut short: RDATA needs 4 bytes, 2 are left\nhint: the resolver \(or a DNS proxy or middlebox on the way\) sent a broken message: try --tcp or another --server, and compare with dig\n$/);
   });
 
+  it('dns --timeout 1e12 (and +time=): a usage error naming the maximum, not a false DNS_TIMEOUT; nothing sent', async () => {
+    let queries = 0;
+    server.on('message', () => { queries++; });
+    for (const args of [['--timeout', '1e12'], ['+time=1000000000000']]) {
+      const run = runCli(['dns', 'x.test', '--server', `127.0.0.1:${port}`, ...args]);
+      const { code } = await run.exited;
+      assert.equal(code, 2, run.stderr);
+      assert.equal(run.stderr, `error[USAGE]: --timeout ${args[0] === '--timeout' ? '1e12' : '1000000000000'} is more than the maximum, 3600 seconds (an hour)\nhint: give at most --timeout 3600 (seconds per try)\n`);
+    }
+    assert.equal(queries, 0);
+  });
+
   it('the checker accepts what real servers send: every record type dns-packet writes, compressed names', () => {
     const full = dnsPacket.encode({
       type: 'response', id: 7, flags: 0x8180, questions: [{ type: 'A', name: 'www.example.com', class: 'IN' }],
