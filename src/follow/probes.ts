@@ -24,6 +24,8 @@ export interface RealProbeOptions {
   maxTtl?: number;
   /** Longest capture the agent keeps running. */
   captureMaxMs?: number;
+  /** Header names hidden besides the defaults (src/redaction.ts), by the request and the agent. */
+  redact?: readonly string[];
 }
 
 export function dnsEvidence(r: DnsResult): DnsEvidence {
@@ -108,6 +110,7 @@ export function realProbes(opts: RealProbeOptions = {}): FollowProbes {
         caFile: input.caFile ?? undefined,
         insecure: input.insecure,
         timeoutMs: input.timeoutMs,
+        redact: opts.redact,
       });
       return requestEvidence(r, input);
     },
@@ -116,7 +119,7 @@ export function realProbes(opts: RealProbeOptions = {}): FollowProbes {
       let filter: string | null = null;
       const session: ServerSession = {
         async start({ ports, traceRoots }) {
-          const started = await client.start({ ports, traceId: traceRoots[0] ?? null, pcapng: true, maxDurationMs: opts.captureMaxMs ?? 120_000 });
+          const started = await client.start({ ports, traceId: traceRoots[0] ?? null, pcapng: true, maxDurationMs: opts.captureMaxMs ?? 120_000, redact: opts.redact });
           filter = [started.filter, ...started.notes].join('; ');
         },
         async stop(): Promise<ServerReading> {
