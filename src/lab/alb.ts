@@ -21,7 +21,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { accessLogTime, formatAccessLogLine, type AccessLogRecord } from './access-log.js';
+import { accessLogTime, formatAccessLogLine, type AccessLogRecord } from '../alb-log/index.js';
 
 export interface AlbTarget {
   ip: string;

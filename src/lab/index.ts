@@ -4,7 +4,8 @@ export { labUp, labDown, labStatus, labExec, spawnInLab, injectFault, healFault,
 export { LAB_FAULTS, isLabFault, type LabFault, type LabFaultName } from './faults.js';
 export { startAlb, forwardedTraceId, forwardedFor, newAmznTraceRoot, albErrorPage, type AlbConfig, type AlbNode, type TargetHealth } from './alb.js';
 export { createApp, LAB_PAGE, type AppOptions, type AppSeen } from './app.js';
-export { readAccessLog, parseAccessLogLine, formatAccessLogLine, accessLogTime, type AccessLogRecord } from './access-log.js';
+export { readAccessLog } from './access-log.js';
+export { parseAccessLogLine, formatAccessLogLine, accessLogTime, type AccessLogRecord } from '../alb-log/index.js';
 export type { RunResult } from './system.js';
 /** The live owner of the lab session when it is neither this process nor an ancestor (then labUp/fault/heal wait for it). */
 export { sessionHeldByOther } from './state.js';

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startAlb, forwardedTraceId, forwardedFor, albErrorPage, type AlbConfig, type AlbNode } from '../../src/lab/alb.js';
 import { createApp } from '../../src/lab/app.js';
-import { parseAccessLogLine, formatAccessLogLine } from '../../src/lab/access-log.js';
+import { parseAccessLogLine, formatAccessLogLine } from '../../src/alb-log/index.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ftt-alb-'));
 const closers: (() => Promise<void>)[] = [];
