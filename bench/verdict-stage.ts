@@ -26,7 +26,7 @@ const sent = [root, '1-00000000-000000000000000000000000'].map((traceRoot) => ({
 const server = serverEvidence({ target: 'bench', analysis, host: null, ports: [80, 8080], filter: null, capturedPackets: analysis.capture.records, kernelDrops: null }, sent);
 const evidence: FollowEvidence = {
   schemaVersion: 2, tool: { name: 'flowtrace', version: 'bench' }, url: 'http://bench/', scheme: 'http', host: 'bench', port: 80, path: '/',
-  startedAt: new Date().toISOString(), durationMs: 0, options: { server: 'bench', once: false, protos: ['tcp'], timeoutMs: 5000 },
+  startedAt: new Date().toISOString(), durationMs: 0, options: { server: 'bench', servers: ['bench'], albLog: null, once: false, protos: ['tcp'], timeoutMs: 5000 },
   dns: { status: 'literal', server: null, addresses: ['10.77.1.10'], answers: [], rcode: null, elapsedMs: null, error: null },
   routes: [],
   requests: sent.map((s) => ({

@@ -3,19 +3,24 @@
  *
  *  1. DNS: resolve the host (every address).
  *  2. Path: trace to each address with TCP SYN to the URL's port (+ icmp/udp when asked).
- *  3. Server (when given): start the agent's capture there (the URL's port, following NAT).
+ *  3. Servers (when given, one per target): start the agents' captures there, in parallel
+ *     (the URL's port, following NAT).
  *  4. Request: HTTP(S) with a fresh X-Amzn-Trace-Id Root through each load-balancer address
  *     in turn (curl --resolve style), or the first one with `once`.
- *  5. Server side: stop the capture, find the request by its trace id, stitch its path.
- *  6. Verdict (verdict.ts).
+ *  5. The load balancer's access log (`albLog`): each request's line by its trace id (lb.ts).
+ *  6. Server side: stop the captures, find each request on the target that got it (the access
+ *     log says which, else its trace id or the timing of its connection), read its journey there.
+ *  7. Verdict (verdict.ts).
  *
  * Every side effect goes through `FollowProbes` so tests script the evidence; the real
  * probes (probes.ts) wrap dns/, trace/, http/ and agent/. The agent connects while DNS and
  * the traces run (starting it can take a second), so the walk stays short.
  */
 import { FOLLOW_SCHEMA_VERSION } from './types.js';
-import type { DnsEvidence, FollowResult, RequestEvidence, RouteEvidence, ServerEvidence, TraceProto } from './types.js';
-import { serverEvidence, sentRequests, type ServerReading } from './server.js';
+import type { AccessLogRead, DnsEvidence, FollowResult, RequestEvidence, RouteEvidence, ServerEvidence, TraceProto } from './types.js';
+import { serversEvidence, sentRequests, type ServerReading } from './server.js';
+import { accessLogEvidence, loadBalancerEvidence, targetHints, type TargetHealthEntry, type TargetName } from './lb.js';
+import { scanAccessLogs, type AccessLogScan } from '../alb-log/index.js';
 import { decideVerdict } from './verdict.js';
 import { UsageError } from '../errors.js';
 import { realProbes, type RealProbeOptions } from './probes.js';
@@ -29,6 +34,8 @@ export interface FollowProbes {
   server(target: string): Promise<ServerSession>;
   /** A fresh trace id header value, `Root=1-…-…`. */
   newTraceId(): string;
+  /** Reads the load balancer's access log (default: alb-log's scanAccessLogs: a file, a directory, s3://). */
+  readAccessLog?(source: string, input: { roots: ReadonlySet<string>; sentAtMs: number[] }): Promise<AccessLogScan>;
 }
 
 export interface RequestInput {
@@ -57,6 +64,14 @@ export interface FollowOptions {
   probeOptions?: RealProbeOptions;
   /** Agent target: `netns:ec2`, `local`, `ssh://user@host`; null: no server side. */
   server?: string | null;
+  /** Several agent targets, one per target of the load balancer (`servers` wins over `server`). */
+  servers?: string[];
+  /** The load balancer's access log: a file, a directory of its .log.gz files, or s3://bucket/prefix. */
+  albLog?: string | null;
+  /** The target group's health as `aws elbv2 describe-target-health` printed it (lb.ts parseTargetHealth). */
+  targetHealth?: TargetHealthEntry[];
+  /** Names and zones of target addresses (e.g. 172.31.21.20 → ec2-b, zone b). */
+  targetNames?: Record<string, TargetName>;
   once?: boolean;
   /** Trace protocols; tcp (to the URL's port) is always first. */
   protos?: TraceProto[];
@@ -108,14 +123,14 @@ export async function follow(urlText: string, options: FollowOptions = {}): Prom
   const startedAt = new Date().toISOString();
   const step = options.onStep ?? (() => {});
   const protos: TraceProto[] = ['tcp', ...(options.protos ?? []).filter((p) => p !== 'tcp')];
-  const serverTarget = options.server ?? null;
+  const serverTargets = options.servers?.length ? [...options.servers] : options.server ? [options.server] : [];
 
-  // 3 (early). Connect to the agent while DNS and the traces run.
-  let sessionError: string | null = null;
-  const sessionPromise: Promise<ServerSession | null> = serverTarget
-    ? probes.server(serverTarget).catch((err: unknown) => { sessionError = errorText(err); return null; })
-    : Promise.resolve(null);
-  let session: ServerSession | null = null;
+  // 3 (early). Connect to the agents while DNS and the traces run.
+  const agents = serverTargets.map((target) => {
+    const a: { target: string; error: string | null; session: ServerSession | null; connecting: Promise<ServerSession | null> } = { target, error: null, session: null, connecting: Promise.resolve(null) };
+    a.connecting = probes.server(target).catch((err: unknown) => { a.error = errorText(err); return null; });
+    return a;
+  });
   try {
     // 1. DNS
     step(`resolving ${url.host}`);
@@ -134,22 +149,23 @@ export async function follow(urlText: string, options: FollowOptions = {}): Prom
       }))));
     }
 
-    // 3. the capture on the server
+    // 3. the captures on the servers, in parallel
     const targets = options.once ? addresses.slice(0, 1) : addresses;
     const traceIds = targets.map(() => probes.newTraceId());
-    if (serverTarget && targets.length) {
-      step(`starting the capture on ${serverTarget}`);
-      session = await sessionPromise;
-      if (session) {
+    if (agents.length && targets.length) {
+      step(`starting the capture on ${serverTargets.join(', ')}`);
+      const ports = options.targetPorts?.length ? options.targetPorts : url.scheme === 'https' ? [...new Set([url.port, 80])] : [url.port];
+      await Promise.all(agents.map(async (a) => {
+        a.session = await a.connecting;
+        if (!a.session) return;
         try {
-          const ports = options.targetPorts?.length ? options.targetPorts : url.scheme === 'https' ? [...new Set([url.port, 80])] : [url.port];
-          await session.start({ ports, traceRoots: traceIds.map(traceRoot) });
+          await a.session.start({ ports, traceRoots: traceIds.map(traceRoot) });
         } catch (err) {
-          sessionError = errorText(err);
-          await session.close().catch(() => {});
-          session = null;
+          a.error = errorText(err);
+          await a.session.close().catch(() => {});
+          a.session = null;
         }
-      }
+      }));
     }
 
     // 4. the requests, one per load-balancer address, in turn
@@ -166,41 +182,68 @@ export async function follow(urlText: string, options: FollowOptions = {}): Prom
       requests.push({ ...q, node: q.node ?? options.lbNames?.[address] ?? null, zone: q.zone ?? options.lbZones?.[address] ?? null, sentAt: q.sentAt ?? sentAt });
     }
 
-    // 5. the server side
-    let server: ServerEvidence | null = null;
-    if (serverTarget && targets.length) {
-      if (session) {
-        step(`stopping the capture on ${serverTarget}`);
-        try {
-          const reading = await session.stop();
-          server = serverEvidence(reading, sentRequests(requests, timeoutMs));
-        } catch (err) { sessionError = errorText(err); }
+    // 5. the load balancer's access log (its lines are written when the answer is sent)
+    let accessLog: AccessLogRead | null = null;
+    if (options.albLog && requests.length) {
+      step(`reading the access log ${options.albLog}`);
+      const read = probes.readAccessLog ?? ((source, input) => scanAccessLogs(source, input));
+      try {
+        const scan = await read(options.albLog, { roots: new Set(requests.map((q) => q.traceId)), sentAtMs: requests.map((q) => q.sentAt ?? Date.now()) });
+        accessLog = accessLogEvidence(scan, requests);
+      } catch (err) {
+        accessLog = { source: options.albLog, status: 'error', error: errorText(err), files: 0, lines: 0, problems: [], requests: [] };
       }
-      if (!server) server = failedServer(serverTarget, sessionError ?? 'the agent did not start');
-    } else if (serverTarget) {
-      server = null;
     }
+
+    // 6. the server side: every capture stopped, each request read on the target that got it
+    let servers: ServerEvidence[] = [];
+    if (agents.length && targets.length) {
+      step(`stopping the capture on ${serverTargets.join(', ')}`);
+      const readings = await Promise.all(agents.map(async (a): Promise<ServerReading | null> => {
+        if (!a.session) return null;
+        try { return await a.session.stop(); } catch (err) { a.error = errorText(err); return null; }
+      }));
+      const ok = readings.filter((r): r is ServerReading => r !== null);
+      const read = serversEvidence(ok, sentRequests(requests, timeoutMs), targetHints(accessLog));
+      servers = agents.map((a, i) => (readings[i] ? read[ok.indexOf(readings[i]!)]! : failedServer(a.target, a.error ?? 'the agent did not start')));
+    }
+    const server = chosenServer(servers);
 
     const evidence = {
       schemaVersion: FOLLOW_SCHEMA_VERSION,
       tool: { name: 'flowtrace' as const, version: options.version ?? '0.1.0' },
       url: url.href, scheme: url.scheme, host: url.host, port: url.port, path: url.path,
       startedAt, durationMs: Number((performance.now() - t0).toFixed(1)),
-      options: { server: serverTarget, once: options.once ?? false, protos, timeoutMs: options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS },
-      dns, routes, requests, server,
+      options: {
+        server: serverTargets[0] ?? null, servers: serverTargets, albLog: options.albLog ?? null,
+        once: options.once ?? false, protos, timeoutMs: options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+      },
+      dns, routes, requests, server, servers,
+      loadBalancer: loadBalancerEvidence({ requests, servers, accessLog, targetHealth: options.targetHealth ?? [], targetNames: options.targetNames ?? {} }),
     };
-    // 6. the verdict
+    // 7. the verdict
     return { ...evidence, verdict: decideVerdict(evidence) };
   } finally {
-    // The agent is ended whatever happened (also when it connected after we stopped waiting).
-    const s = session ?? (await sessionPromise.catch(() => null));
-    if (s) await s.close().catch(() => {});
+    // The agents are ended whatever happened (also one that connected after we stopped waiting).
+    await Promise.all(agents.map(async (a) => {
+      const s = a.session ?? (await a.connecting.catch(() => null));
+      if (s) await s.close().catch(() => {});
+    }));
   }
+}
+
+/** The server evidence that speaks for the server side: the one that got the first request found, else the first. */
+export function chosenServer(servers: readonly ServerEvidence[]): ServerEvidence | null {
+  for (const pick of [(r: ServerEvidence['requests'][number]) => r.matchedBy === 'trace-id', (r: ServerEvidence['requests'][number]) => r.matchedBy !== null]) {
+    const found = servers.find((s) => s.requests.some(pick));
+    if (found) return found;
+  }
+  return servers[0] ?? null;
 }
 
 function failedServer(target: string, error: string): ServerEvidence {
   return {
-    target, status: 'error', error, capturedPackets: 0, kernelDrops: null, filter: null, ports: [], matchedBy: null, traceId: null,
+    target, targetAddress: null, status: 'error', error, capturedPackets: 0, kernelDrops: null, filter: null, ports: [], matchedBy: null, traceId: null,
     requests: [], rolesFrom: 'packets', interfaces: [], nat: [], packets: [], path: [], anomalies: [], appTimeMs: null, host: null, analysis: null,
   };
 }

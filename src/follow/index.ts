@@ -1,10 +1,11 @@
 /** follow/: the whole walk for one URL and its verdict. The public surface. */
-export { follow, parseFollowUrl, traceRoot, DEFAULT_REQUEST_TIMEOUT_MS } from './follow.js';
+export { follow, parseFollowUrl, traceRoot, chosenServer, DEFAULT_REQUEST_TIMEOUT_MS } from './follow.js';
 export type { FollowProbes, FollowOptions, RequestInput, ServerSession } from './follow.js';
 export { realProbes, dnsEvidence, routeEvidence, requestEvidence } from './probes.js';
 export type { RealProbeOptions } from './probes.js';
 export { decideVerdict, LAYER_TITLES, SLOW_APPLICATION_MS, fmtMs, hopLine } from './verdict.js';
-export { serverEvidence, sentRequests, readingOf } from './server.js';
-export type { ServerReading, SentRequest } from './server.js';
+export { serverEvidence, serversEvidence, sentRequests, readingOf } from './server.js';
+export type { ServerReading, SentRequest, TargetHints } from './server.js';
+export { loadBalancerEvidence, accessLogEvidence, targetHints, parseTargetHealth, sameZone, type TargetHealthEntry, type TargetName } from './lb.js';
 export { breakText, causeText, factText, nextCheck } from './wording.js';
 export * from './types.js';

@@ -66,17 +66,19 @@ function byTraceId(analysis: FlowAnalysis, root: string): number[] {
   return ids;
 }
 
-/** The connection without any request that started closest after `sentAt` (within the request's window). */
-function byTiming(analysis: FlowAnalysis, sent: SentRequest, taken: Set<number>): number | null {
+/** The connection without any request that started closest to `sentAt` (within the request's window), with how far (ms). */
+function byTiming(analysis: FlowAnalysis, sent: SentRequest, taken: Set<number>): { id: number; distance: number } | null {
   const withRequests = new Set(analysis.exchanges.filter((e) => e.request !== null).map((e) => e.connectionId));
   const candidates = analysis.connections.filter((c) => !withRequests.has(c.id) && !taken.has(c.id));
   if (candidates.length === 0) return null;
-  if (sent.sentAt === null) return candidates[0]!.id;
+  if (sent.sentAt === null) return { id: candidates[0]!.id, distance: Infinity };
   const from = (sent.sentAt - CLOCK_SLACK_MS) / 1000;
   const until = (sent.sentAt + sent.timeoutMs + CLOCK_SLACK_MS) / 1000;
   const inWindow = candidates.filter((c) => c.firstTs >= from && c.firstTs <= until);
   if (inWindow.length === 0) return null;
-  return inWindow.sort((a, b) => Math.abs(a.firstTs * 1000 - sent.sentAt!) - Math.abs(b.firstTs * 1000 - sent.sentAt!))[0]!.id;
+  const distance = (c: ConnectionSummary): number => Math.abs(c.firstTs * 1000 - sent.sentAt!);
+  const best = inWindow.sort((a, b) => distance(a) - distance(b))[0]!;
+  return { id: best.id, distance: distance(best) };
 }
 
 /** The reading a server evidence was made from (it carries the analysis and the host facts): to read it again. */
@@ -85,34 +87,122 @@ export function readingOf(s: ServerEvidence): ServerReading | null {
   return { target: s.target, analysis: s.analysis, host: s.host, ports: s.ports, filter: s.filter, capturedPackets: s.capturedPackets, kernelDrops: s.kernelDrops };
 }
 
-export function serverEvidence(reading: ServerReading, sent: SentRequest[]): ServerEvidence {
-  const { analysis, host } = reading;
-  const roles = interfaceRoles(analysis, host);
-  const taken = new Set<number>();
-  // Trace ids first (they are certain), then timing for the rest.
-  const matched: Array<{ s: SentRequest; ids: number[]; by: ServerRequestEvidence['matchedBy'] }> = sent.map((s) => {
-    const ids = byTraceId(analysis, s.traceRoot);
-    for (const id of ids) taken.add(id);
-    return { s, ids, by: ids.length > 0 ? 'trace-id' : null };
-  });
-  for (const m of matched) {
-    if (m.ids.length > 0 || !m.s.reachedLoadBalancer) continue;
-    const id = byTiming(analysis, m.s, taken);
-    if (id !== null) { m.ids = [id]; m.by = 'timing'; taken.add(id); }
+/**
+ * Where the access log says each request went, by trace id Root: the target (`ip:port`), or
+ * `null` for a request the load balancer sent to no target. Requests it does not name are absent.
+ */
+export type TargetHints = ReadonlyMap<string, string | null>;
+
+/** The address the load balancer reaches the host at: where its connections arrive on the uplink, else the uplink's address. */
+function targetAddressOf(reading: ServerReading, uplinks: ReadonlySet<string>): string | null {
+  const count = new Map<string, number>();
+  for (const c of reading.analysis.connections) {
+    if (!reading.ports.includes(c.server.port) && reading.ports.length > 0) continue;
+    if (!c.milestones.some((m) => m.hops.some((h) => uplinks.has(h.interface))) && !c.legs.some((l) => l.interfaces.some((i) => uplinks.has(i)))) continue;
+    count.set(c.server.address, (count.get(c.server.address) ?? 0) + 1);
   }
+  const best = [...count].sort((a, b) => b[1] - a[1])[0];
+  if (best) return best[0];
+  const hostNs = reading.host?.namespaces.find((n) => n.ns.role === 'host') ?? null;
+  for (const l of hostNs?.links ?? []) {
+    if (!uplinks.has(l.name)) continue;
+    const v4 = l.addresses.map((a) => a.split('/')[0]!).find((a) => /^\d+\.\d+\.\d+\.\d+$/.test(a));
+    if (v4) return v4;
+  }
+  return null;
+}
+
+const sameHost = (target: string, address: string | null): boolean => address !== null && (target === address || target.startsWith(`${address}:`));
+
+/** One server's reading with what is worked out of it once. */
+interface Reading {
+  reading: ServerReading;
+  roles: ReturnType<typeof interfaceRoles>;
+  targetAddress: string | null;
+  /** Connection ids already given to a request. */
+  taken: Set<number>;
+}
+
+/**
+ * The server side of every `--server`, read together: each request is found on the one that
+ * got it — by trace id (certain), else, for a request whose handshake never completed, by
+ * the timing of a connection without any request there (the closest to when it was sent, over
+ * every server). A target the access log names for a request (`hints`) is the only one it can
+ * be on; one the load balancer sent nowhere is on none. On the others the request is
+ * `elsewhere` (a request found nowhere is `not-arrived` everywhere: nothing of it reached
+ * a target).
+ */
+export function serversEvidence(readings: readonly ServerReading[], sent: SentRequest[], hints: TargetHints = new Map()): ServerEvidence[] {
+  const rs: Reading[] = readings.map((reading) => {
+    const roles = interfaceRoles(reading.analysis, reading.host);
+    const uplinks = new Set<string>(reading.analysis.capture.interfaces.map((i) => i.interface).filter((i) => roles.roleOf(i) === 'uplink'));
+    for (const l of reading.host?.namespaces.find((n) => n.ns.role === 'host')?.links ?? []) if (roles.roleOf(l.name) === 'uplink') uplinks.add(l.name);
+    return { reading, roles, targetAddress: targetAddressOf(reading, uplinks), taken: new Set<number>() };
+  });
+  // Where each request is: [reading index, connection ids, how], or null.
+  const found: Array<{ at: number; ids: number[]; by: 'trace-id' | 'timing' } | null> = sent.map(() => null);
+  const allowed = (s: SentRequest): number[] => {
+    if (!hints.has(s.traceRoot)) return rs.map((_, i) => i);
+    const target = hints.get(s.traceRoot)!;
+    if (target === null) return [];
+    const there = rs.map((r, i) => (sameHost(target, r.targetAddress) ? i : -1)).filter((i) => i >= 0);
+    // The log names a target none of the captures is on (or whose address is unknown): any may still have it.
+    return there.length > 0 ? there : rs.every((r) => r.targetAddress !== null) ? [] : rs.map((_, i) => i);
+  };
+  // Trace ids first (they are certain), then timing for the rest.
+  sent.forEach((s, k) => {
+    for (const i of allowed(s)) {
+      const ids = byTraceId(rs[i]!.reading.analysis, s.traceRoot);
+      if (ids.length === 0) continue;
+      for (const id of ids) rs[i]!.taken.add(id);
+      found[k] = { at: i, ids, by: 'trace-id' };
+      return;
+    }
+  });
+  sent.forEach((s, k) => {
+    if (found[k] || !s.reachedLoadBalancer) return;
+    let best: { at: number; id: number; distance: number } | null = null;
+    for (const i of allowed(s)) {
+      const m = byTiming(rs[i]!.reading.analysis, s, rs[i]!.taken);
+      if (m && (best === null || m.distance < best.distance)) best = { at: i, ...m };
+    }
+    if (best) { found[k] = { at: best.at, ids: [best.id], by: 'timing' }; rs[best.at]!.taken.add(best.id); }
+  });
+  return rs.map((r, i) => evidenceOf(r, sent.map((s, k) => {
+    const f = found[k];
+    if (f && f.at === i) return { s, ids: f.ids, by: f.by, elsewhere: null };
+    const hinted = hints.has(s.traceRoot) ? hints.get(s.traceRoot)! : undefined;
+    const elsewhere = f ? rs[f.at]!.reading.target : hinted !== undefined && hinted !== null && !sameHost(hinted, r.targetAddress) ? hinted : null;
+    // The load balancer sent it to no target: there is nothing to find, here or anywhere.
+    const nowhere = hinted === null;
+    return { s, ids: [], by: null, elsewhere, nowhere };
+  })));
+}
+
+/** One server's evidence: the reading, and the requests found on it (or where they went). */
+export function serverEvidence(reading: ServerReading, sent: SentRequest[], hints: TargetHints = new Map()): ServerEvidence {
+  return serversEvidence([reading], sent, hints)[0]!;
+}
+
+interface Placed { s: SentRequest; ids: number[]; by: ServerRequestEvidence['matchedBy']; elsewhere: string | null; nowhere?: boolean }
+
+function evidenceOf(r: Reading, matched: Placed[]): ServerEvidence {
+  const { reading, roles } = r;
+  const { analysis, host } = reading;
+  const taken = new Set(matched.flatMap((m) => m.ids));
   // Journeys of the requests' connections only (the paths are still learnt from every connection).
   const journeys = connectionJourneys(analysis, host, { connections: taken });
   const journeyOf = new Map(journeys.map((j) => [j.connectionId, j]));
   const uplinkName = analysis.connections[0]?.milestones[0]?.hops[0]?.interface ?? null;
-  const requests: ServerRequestEvidence[] = matched.map(({ s, ids, by }) => {
+  const requests: ServerRequestEvidence[] = matched.map(({ s, ids, by, elsewhere, nowhere }) => {
     const journey = ids.length > 0 ? journeyOf.get(ids[0]!) ?? null : null;
     let brk: JourneyBreak | null = journey?.break ?? null;
-    if (!journey && s.reachedLoadBalancer) {
+    if (!journey && s.reachedLoadBalancer && elsewhere === null && !nowhere) {
       const at = uplinkName ? { interface: uplinkName, direction: 'in' as const, role: roles.roleOf(uplinkName) } : null;
       brk = { kind: 'not-arrived', way: 'request', packet: 'syn', after: null, at, waitedMs: null, transmissions: 0, closedBy: null, deviatedTo: null, retransmittedBytes: null };
     }
     const cause = brk ? explainBreak(journey ?? emptyJourney(s), brk, host) : null;
-    return { traceRoot: s.traceRoot, address: s.address, matchedBy: by, connectionIds: ids, journey, break: brk, cause };
+    return { traceRoot: s.traceRoot, address: s.address, matchedBy: by, connectionIds: ids, journey, break: brk, cause, elsewhere };
   });
 
   const chosen = new Set(requests.flatMap((r) => r.connectionIds));
@@ -128,7 +218,7 @@ export function serverEvidence(reading: ServerReading, sent: SentRequest[]): Ser
   for (const a of analysis.anomalies) if (chosen.has(a.connectionId)) anomalyCounts.set(a.message, (anomalyCounts.get(a.message) ?? 0) + 1);
   const firstJourney = first?.journey ?? null;
   return {
-    target: reading.target, status: 'ok', error: null,
+    target: reading.target, targetAddress: r.targetAddress, status: 'ok', error: null,
     capturedPackets: reading.capturedPackets, kernelDrops: reading.kernelDrops, filter: reading.filter, ports: reading.ports,
     matchedBy: requests[0]?.matchedBy ?? null,
     traceId: requests.find((r) => r.matchedBy === 'trace-id')?.traceRoot ?? null,

@@ -6,6 +6,7 @@
  * change that removes or renames a field or changes its meaning; adding a field is not a bump.
  */
 
+import type { AccessLogRecord } from '../alb-log/index.js';
 import type { FlowAnalysis } from '../flow/index.js';
 import type { HostFacts } from '../host/index.js';
 import type { BreakCause, CauseFact, ConnectionJourney, InterfaceRole as JourneyInterfaceRole, JourneyBreak } from '../journey/index.js';
@@ -187,11 +188,21 @@ export interface ServerRequestEvidence {
   break: JourneyBreak | null;
   /** What the host facts say about the break (null without a break). */
   cause: BreakCause | null;
+  /**
+   * Where the request went instead, when it is known not to have come here: the `--server`
+   * target that found it, or the target the access log names (`172.31.21.20:80`); null otherwise.
+   */
+  elsewhere: string | null;
 }
 
 export interface ServerEvidence {
   /** The agent target: `netns:ec2`, `local`, `ssh://user@host`. */
   target: string;
+  /**
+   * The address the load balancer reaches this host at (its uplink's, where the load
+   * balancer's connections arrive), null when neither the packets nor the host facts say.
+   */
+  targetAddress: string | null;
   status: 'ok' | 'error';
   error: string | null;
   capturedPackets: number;
@@ -222,6 +233,83 @@ export interface ServerEvidence {
   host: HostFacts | null;
   /** The flow analysis of the whole capture — the same reading `flowtrace analyze` gives of these packets. */
   analysis: FlowAnalysis | null;
+}
+
+// ── the load balancer and its targets ─────────────────────────────────────────────────
+
+/** What the load balancer's access log says of one request (`--alb-log`), or why it says nothing. */
+export interface AccessLogEvidence {
+  traceRoot: string;
+  /**
+   * `found`; `not-found`: the log covers the request's time and has no line for it;
+   * `log-ends-before`: the log's newest line (or file) is older than the request — on S3, the
+   * file for its 5-minute interval is not delivered yet; `log-starts-after`: the log begins
+   * after the request; `no-log`: nothing was read.
+   */
+  status: 'found' | 'not-found' | 'log-ends-before' | 'log-starts-after' | 'no-log';
+  /** The line, field by field (docs/follow.md), null unless found. */
+  record: AccessLogRecord | null;
+  /** The file or s3:// key of the line. */
+  file: string | null;
+  /** The node that wrote it: the address in ELB's file name, or the lab's file name (`alb-a`). */
+  node: string | null;
+  /** What the log covers (ISO 8601). */
+  coverage: { from: string; until: string } | null;
+  /** ELB logs: the end of the 5-minute interval whose file holds the request's line. */
+  intervalEnd: string | null;
+}
+
+/** The access log as read (`--alb-log PATH`). */
+export interface AccessLogRead {
+  source: string;
+  status: 'ok' | 'error';
+  error: string | null;
+  files: number;
+  lines: number;
+  /** Files that could not be read. */
+  problems: string[];
+  /** One per request sent, in order. */
+  requests: AccessLogEvidence[];
+}
+
+/** One target of the load balancer, as the evidence knows it. */
+export interface TargetEvidence {
+  /** `ip:port` (or `ip` when the port is not known). */
+  address: string;
+  /** `--target-name ADDR=NAME@ZONE`, or null. */
+  name: string | null;
+  /** Its zone (`--target-name`, or describe-target-health's AvailabilityZone), or null. */
+  zone: string | null;
+  /** The `--server` that captured on it, or null. */
+  server: string | null;
+  /** Its health as `aws elbv2 describe-target-health` gave it (`--target-health`), null when not given. */
+  health: { state: string; reason: string | null; description: string | null } | null;
+  /** Trace ids (Roots) of the requests it got. */
+  requests: string[];
+}
+
+/** Which target a request went to, and how that is known. */
+export interface TargetOfRequest {
+  traceRoot: string;
+  /** The load-balancer address it was sent to. */
+  address: string;
+  /** `ip:port` of the target that got it; null when unknown or when the load balancer sent it nowhere. */
+  target: string | null;
+  /** From its access-log line, from its trace id in a `--server` capture, or from the timing of a connection there. */
+  from: 'access-log' | 'trace-id' | 'timing' | null;
+  /** The access log says the load balancer sent it to no target (`target:port` is `-`). */
+  noTarget: boolean;
+  /** The load-balancer node's zone and the target's (when both are known), and whether they differ. */
+  nodeZone: string | null;
+  targetZone: string | null;
+  crossZone: boolean | null;
+}
+
+/** The load balancer layer's own evidence: its access log, its targets, where each request went. */
+export interface LoadBalancerEvidence {
+  accessLog: AccessLogRead | null;
+  targets: TargetEvidence[];
+  requests: TargetOfRequest[];
 }
 
 // ── verdict ────────────────────────────────────────────────────────────────────────────
@@ -283,7 +371,12 @@ export interface FollowResult {
   startedAt: string;
   durationMs: number;
   options: {
+    /** The first `--server` (null: none). */
     server: string | null;
+    /** Every `--server`, in order (one per target). */
+    servers: string[];
+    /** `--alb-log PATH`, or null. */
+    albLog: string | null;
     once: boolean;
     protos: TraceProto[];
     /** The per-request deadline, ms. */
@@ -292,10 +385,21 @@ export interface FollowResult {
   dns: DnsEvidence;
   routes: RouteEvidence[];
   requests: RequestEvidence[];
-  /** null when no server was given. */
+  /**
+   * The server side: with one `--server`, its evidence; with several, the one that got the
+   * request (the first request found on one of them), else the first. null when no server was given.
+   */
   server: ServerEvidence | null;
+  /** One per `--server`, in order ([] without one). */
+  servers: ServerEvidence[];
+  /** The load balancer's access log, its targets, and which target each request went to. */
+  loadBalancer: LoadBalancerEvidence;
   verdict: Verdict;
 }
 
-/** Everything except the verdict: what `decideVerdict` reads. */
-export type FollowEvidence = Omit<FollowResult, 'verdict'>;
+/**
+ * Everything except the verdict: what `decideVerdict` reads. `servers` and `loadBalancer`
+ * may be absent (evidence made before they existed: then `server` is the only server, and
+ * nothing is known of the load balancer beyond the client's view).
+ */
+export type FollowEvidence = Omit<FollowResult, 'verdict' | 'servers' | 'loadBalancer'> & Partial<Pick<FollowResult, 'servers' | 'loadBalancer'>>;

@@ -19,13 +19,19 @@
  *     Without a capture these rows are "not checked" and say what to run.
  *  7. Some load-balancer addresses fail and others work: the failure is named per address
  *     (node, zone) with the share of clients it hits (`partial`).
+ *  8. Several targets (one `--server` each): each request is read on the target that got it
+ *     (its access-log line says which, else its trace id or timing); on a target that did not
+ *     get it, nothing is blamed: the verdict says where it went. A 503 the load balancer made
+ *     itself means it had no target to send to (AWS answers 503 only then): that node's
+ *     failure. Target health (`--target-health`), the access log's line and a request that
+ *     crossed zones are said on the load balancer's row.
  */
 import { FOLLOW_EXIT } from '../errors.js';
 import type { CauseFact, JourneyBreak } from '../journey/index.js';
 import type {
-  FollowEvidence, InterfaceSighting, LayerId, PartialFailure, RequestEvidence, RouteEvidence, RowStatus, ServerRequestEvidence, Verdict, VerdictRow,
+  FollowEvidence, InterfaceSighting, LayerId, LoadBalancerEvidence, PartialFailure, RequestEvidence, RouteEvidence, RowStatus, ServerEvidence, ServerRequestEvidence, Verdict, VerdictRow,
 } from './types.js';
-import { breakText, causeText, factText, nextCheck, nodeText, pointText, shareText } from './wording.js';
+import { accessLogLine, breakText, causeText, factText, lbNotes, nextCheck, nodeText, pointText, shareText, targetText } from './wording.js';
 
 export const LAYER_TITLES: Record<LayerId, string> = {
   dns: 'DNS resolved',
@@ -241,28 +247,39 @@ function requestLine(q: RequestEvidence): string {
 
 function lbRow(ev: FollowEvidence, routeStatus: RowStatus, blamedOnRoute: ReadonlySet<string>, nodesDown: NodeDown[] = []): { row: VerdictRow; cause: Cause | null } {
   if (ev.requests.length === 0) return { row: row('loadBalancer', 'not-checked', 'not checked: no request was sent'), cause: null };
-  const evidence = ev.requests.map(requestLine);
+  const lb = ev.loadBalancer ?? null;
+  const evidence = [...ev.requests.map(requestLine), ...lbEvidence(ev, lb)];
   const answered = ev.requests.filter((q) => q.httpStatus !== null);
   // Requests through an address the route row already failed are its; the others are ours.
   const failed = ev.requests.filter((q) => q.httpStatus === null && !blamedOnRoute.has(q.address));
   const connect = answered[0]?.phases.connectMs ?? null;
   if (failed.length === 0) {
-    const lbMade = answered.filter((q) => LB_STATUSES.has(q.httpStatus!));
-    const who = answered.map((q) => `${nodeName(q)} ${q.httpStatus}`).join(', ');
-    if (lbMade.length > 0 && lbMade.length === answered.length && lbMade.every((q) => q.httpStatus === 503)) {
-      // 503 from the LB itself: it has no target to send to, so it never tried the instance.
-      const f = lbMade[0]!;
+    const lbMade = answered.filter((q) => LB_STATUSES.has(q.httpStatus!) && madeByLb(q, lb));
+    const who = answered.map((q) => `${nodeName(q)} ${q.httpStatus}${servedText(q, lb)}`).join(', ');
+    const notes = lbNotes(lb, ev.requests);
+    const noTarget = lbMade.filter((q) => q.httpStatus === 503);
+    if (noTarget.length > 0) {
+      // A 503 the load balancer made itself: it had no target to send to (AWS answers 503 only
+      // then), so it never tried one. When other nodes did reach targets, the targets were not
+      // there for this node: its zone's are out of service and the group does not cross zones.
+      const f = noTarget[0]!;
+      const reachedElsewhere = answered.filter((q) => !noTarget.includes(q) && lb?.requests.find((r) => r.traceRoot === q.traceId)?.target);
+      const zoneWords = f.zone && reachedElsewhere.length > 0
+        ? ` — while ${reachedElsewhere.map((q) => `${nodeName(q)}${servedText(q, lb)}`).join(', ')} reached a target: the targets are there, just not for this node: zone ${f.zone} has no target in service and the target group does not send across zones (cross-zone load balancing off), or the node's zone is not enabled for the group`
+        : '';
       const cause: Cause = {
         layer: 'loadBalancer', id: 'lb-no-target',
-        text: `${nodeName(f)} answered 503: its target group has no registered target to route to, so nothing was sent to the instance`,
-        next: 'check the target group: is the instance registered (`aws elbv2 describe-target-health --target-group-arn …`)?',
+        text: `${nodeName(f)} answered 503 itself: it had no target to route to, so nothing was sent to a target${zoneWords}`,
+        next: `check the target group: \`aws elbv2 describe-target-health --target-group-arn …\` (registered, draining, unused targets) and \`aws elbv2 describe-target-group-attributes\` (load_balancing.cross_zone.enabled)`,
+        ...(noTarget.length < ev.requests.length ? { addresses: noTarget.map((q) => q.address) } : {}),
       };
-      return { row: row('loadBalancer', 'fail', `answered 503 (${who}): no registered target`, evidence, connect), cause };
+      return { row: row('loadBalancer', 'fail', `answered (${who}): ${noTarget.length === answered.length ? 'no target to route to' : `${noTarget.map(nodeName).join(', ')} had no target to route to`}${notes.length ? `; ${notes.join('; ')}` : ''}`, evidence, connect), cause };
     }
     if (lbMade.length > 0) {
-      return { row: row('loadBalancer', 'warn', `answered (${who}) — its own error page: ${lbMeaning(lbMade[0]!.httpStatus!)}`, evidence, connect), cause: null };
+      return { row: row('loadBalancer', 'warn', `answered (${who}) — its own error page: ${lbMeaning(lbMade[0]!.httpStatus!, lbLine(lbMade[0]!, lb))}${notes.length ? `; ${notes.join('; ')}` : ''}`, evidence, connect), cause: null };
     }
-    return { row: row('loadBalancer', 'pass', `answered: ${who}`, evidence, connect), cause: null };
+    const unhealthy = (lb?.targets ?? []).some((t) => t.health && t.health.state !== 'healthy');
+    return { row: row('loadBalancer', unhealthy ? 'warn' : 'pass', `answered: ${who}${notes.length ? `; ${notes.join('; ')}` : ''}`, evidence, connect), cause: null };
   }
   if (routeStatus === 'fail' && answered.length === 0) return { row: row('loadBalancer', 'not-checked', 'not reached: the route fails before it', evidence), cause: null };
   const f = failed[0]!;
@@ -296,10 +313,53 @@ function lbRow(ev: FollowEvidence, routeStatus: RowStatus, blamedOnRoute: Readon
   return { row: row('loadBalancer', 'fail', cause.text, evidence), cause };
 }
 
-function lbMeaning(status: number): string {
-  if (status === 502) return '502 Bad Gateway: its target refused or reset the connection';
-  if (status === 503) return '503 Service Unavailable: no healthy target';
-  return '504 Gateway Timeout: its target did not answer in time';
+function lbMeaning(status: number, line: LbLine | null = null): string {
+  const never = line && line.targetStatus === null && line.target !== null ? ` (its access log: target ${line.target}, target status \`-\`: the target never answered)` : '';
+  if (status === 502) return `502 Bad Gateway: its target refused or reset the connection${never}`;
+  if (status === 503) return '503 Service Unavailable: no target to route to';
+  return `504 Gateway Timeout: its target did not answer in time${never}`;
+}
+
+/** What the access log says of a request, when it was found. */
+interface LbLine { target: string | null; targetStatus: number | null; elbStatus: number | null }
+
+function lbLine(q: RequestEvidence, lb: LoadBalancerEvidence | null): LbLine | null {
+  const r = lb?.accessLog?.requests.find((x) => x.traceRoot === q.traceId)?.record ?? null;
+  return r ? { target: r.target, targetStatus: r.targetStatusCode, elbStatus: r.elbStatusCode } : null;
+}
+
+/** The load balancer made this answer itself: its access log says its status is not the target's, else its Server header says so. */
+function madeByLb(q: RequestEvidence, lb: LoadBalancerEvidence | null): boolean {
+  const line = lbLine(q, lb);
+  if (line) return line.targetStatus !== q.httpStatus;
+  return q.httpStatus !== null && LB_STATUSES.has(q.httpStatus) && (/awselb|elb/i.test(q.serverHeader ?? '') || q.serverHeader === null);
+}
+
+/** ` → ec2-a (172.31.5.20:80), cross-zone`: the target that served, when known. */
+function servedText(q: RequestEvidence, lb: LoadBalancerEvidence | null): string {
+  const t = lb?.requests.find((r) => r.traceRoot === q.traceId);
+  if (!t?.target) return '';
+  const target = lb!.targets.find((x) => x.address === t.target || x.address.split(':')[0] === t.target!.split(':')[0]) ?? null;
+  return ` → ${targetText(target, t.target)}${t.crossZone ? ' (cross-zone)' : ''}`;
+}
+
+/** The access log's line and the targets' health, as evidence lines of the load balancer's row. */
+function lbEvidence(ev: FollowEvidence, lb: LoadBalancerEvidence | null): string[] {
+  if (!lb) return [];
+  const out: string[] = [];
+  const log = lb.accessLog;
+  if (log) {
+    if (log.status === 'error') out.push(`access log ${log.source}: not read: ${log.error}`);
+    else {
+      out.push(`access log ${log.source}: ${log.files} file${log.files === 1 ? '' : 's'}, ${log.lines} lines${log.problems.length ? `, ${log.problems.length} unreadable` : ''}`);
+      for (const q of ev.requests) {
+        const e = log.requests.find((x) => x.traceRoot === q.traceId);
+        if (e) out.push(`  ${nodeName(q)}: ${accessLogLine(e, q.sentAt)}`);
+      }
+    }
+  }
+  for (const t of lb.targets) out.push(`target ${targetText(t, t.address)}${t.server ? ` (captured by ${t.server})` : ''}: ${t.health ? `${t.health.state}${t.health.reason ? ` ${t.health.reason}` : ''}${t.health.description ? ` (${t.health.description})` : ''}` : 'health not given (--target-health)'}${t.requests.length ? `; got ${t.requests.length} of the requests` : ''}`);
+  return out;
 }
 
 // ── 4–6. server side ───────────────────────────────────────────────────────────────────
@@ -395,7 +455,9 @@ interface ServerRows {
 }
 
 function serverRows(ev: FollowEvidence, failing: Failing[], upstreamFailed: boolean): ServerRows {
-  const s = ev.server;
+  // The server that got the first failing request (its journey is read there), else the chosen one.
+  const all = serversOf(ev);
+  const s = all.find((x) => failing.some((f) => x.requests.some((r) => r === f.r && r.journey !== null))) ?? ev.server;
   const hint = 'add --server ssh://user@INSTANCE (netns:ec2 in the lab)';
   if (upstreamFailed && failing.every((f) => !f.r?.journey)) {
     const nc = 'not reached: an earlier layer fails';
@@ -427,8 +489,18 @@ function serverRows(ev: FollowEvidence, failing: Failing[], upstreamFailed: bool
   const uplink = firstJourney?.requestPath[0]?.interface ?? s.interfaces.find((i) => i.role === 'uplink')?.iface ?? 'the uplink';
   const facts = (c: Cause | null): string[] => (c?.facts ?? []).map(factText);
 
-  // Requests answered 2xx/3xx whose connection was never seen here: the capture ran somewhere else.
-  const okButUnseen = ev.requests.some((q) => isGood(q.httpStatus)) && s.requests.every((r) => !r.journey);
+  // Requests that went to a target none of the captures is on (the access log, or a capture that saw the load balancer's other traffic, says so).
+  const seenAnywhere = all.some((x) => x.requests.some((r) => r.journey !== null));
+  const elsewhere = [...new Set(all.flatMap((x) => x.requests.map((r) => r.elsewhere)).filter((e): e is string => e !== null && !all.some((x) => x.target === e)))];
+  if (!seenAnywhere && !first && (elsewhere.length > 0 || failing.every((f) => !f.r?.break))) {
+    const here = all.map((x) => `${x.target}${x.targetAddress ? ` (${x.targetAddress})` : ''}`).join(', ');
+    const w = elsewhere.length > 0
+      ? `the load balancer sent the request to ${elsewhere.join(', ')} (its access log says so), not to ${here}: capture there (--server for that target)`
+      : `the application answered, but the capture on ${s.target} saw none of the request's packets — is it the right host/interface?`;
+    const status: RowStatus = elsewhere.length > 0 ? 'not-checked' : 'warn';
+    return { instance: row('instance', status, w, [...common, ...lines]), container: row('container', 'not-checked', 'no packets of the request captured here'), application: null, cause: null };
+  }
+  const okButUnseen = ev.requests.some((q) => isGood(q.httpStatus)) && !seenAnywhere;
   if (okButUnseen && !first) {
     const w = `the application answered, but the capture on ${s.target} saw none of the request's packets — is it the right host/interface?`;
     return { instance: row('instance', 'warn', w, [...common, ...lines]), container: row('container', 'not-checked', 'no packets of the request captured'), application: null, cause: null };
@@ -463,6 +535,20 @@ function serverRows(ev: FollowEvidence, failing: Failing[], upstreamFailed: bool
 
 const LAYER_ORDER: LayerId[] = ['dns', 'route', 'loadBalancer', 'instance', 'container', 'application'];
 
+/** Every server's evidence (evidence from before `servers` existed: `server` alone). */
+function serversOf(ev: FollowEvidence): ServerEvidence[] {
+  return ev.servers ?? (ev.server ? [ev.server] : []);
+}
+
+/** What the server side says of one request: the server that got it, else the chosen server's entry. */
+function requestOnServers(ev: FollowEvidence, traceRoot: string): ServerRequestEvidence | null {
+  for (const s of serversOf(ev)) {
+    const r = s.requests.find((x) => x.traceRoot === traceRoot && x.matchedBy !== null);
+    if (r) return r;
+  }
+  return ev.server?.requests.find((r) => r.traceRoot === traceRoot) ?? null;
+}
+
 /** What the application did, from the packets, when the failure is elsewhere (rule 3: an LB's own page is never the application's). */
 function appDid(f: Failing, s: NonNullable<FollowEvidence['server']>): VerdictRow {
   const j = f.r?.journey ?? null;
@@ -492,7 +578,7 @@ export function decideVerdict(ev: FollowEvidence): Verdict {
   const blamedOnRoute = new Set(route.cause?.addresses ?? []);
   const lb = lbRow(ev, route.row.status, blamedOnRoute, route.nodesDown);
   const answered = ev.requests.filter((q) => q.httpStatus !== null);
-  const serverOf = (q: RequestEvidence): ServerRequestEvidence | null => ev.server?.requests.find((r) => r.traceRoot === q.traceId) ?? null;
+  const serverOf = (q: RequestEvidence): ServerRequestEvidence | null => requestOnServers(ev, q.traceId);
   const failingHttp: Failing[] = answered.filter((q) => !isGood(q.httpStatus)).map((q) => ({ q, r: serverOf(q) }));
   // A global failure before the load balancer (DNS, every route, every node) leaves nothing to read behind it.
   const upstreamFailed = dns.cause !== null || (route.cause !== null && !route.cause.addresses) || (lb.cause !== null && !lb.cause.addresses);
@@ -533,11 +619,12 @@ export function decideVerdict(ev: FollowEvidence): Verdict {
   const good = answered.filter((q) => isGood(q.httpStatus));
   const partial = !ok && good.length > 0 ? partialFailure(ev, good, causes) : null;
   const base = { rows, partial };
+  const okNotes = lbNotes(ev.loadBalancer ?? null, ev.requests);
 
   if (ok) {
     return {
       ok, ...base, firstFailing: null, direction: null, break: null, facts: [], causeId: null, cause: null, nextCheck: null, exitCode: 0,
-      headline: `${ev.url} answered ${good[0]!.httpStatus}${good[0]!.reason ? ` ${good[0]!.reason}` : ''} through ${ev.requests.length} load-balancer address${ev.requests.length > 1 ? 'es' : ''}`,
+      headline: `${ev.url} answered ${good[0]!.httpStatus}${good[0]!.reason ? ` ${good[0]!.reason}` : ''} through ${ev.requests.length} load-balancer address${ev.requests.length > 1 ? 'es' : ''}${okNotes.length ? `; ${okNotes.join('; ')}` : ''}`,
     };
   }
   if (cause) {

@@ -5,6 +5,7 @@
  */
 import type { BreakCause, CauseFact, ConnectionJourney, JourneyBreak, PathPoint } from '../journey/index.js';
 import type { NetfilterFacts, RouteLookup } from '../host/index.js';
+import type { AccessLogEvidence, LoadBalancerEvidence, RequestEvidence, TargetEvidence } from './types.js';
 
 export function pointText(p: { interface: string; direction: string } | null): string {
   if (!p) return 'the host';
@@ -117,7 +118,15 @@ export function factText(f: CauseFact): string {
       return `segments of ${f.retransmittedBytes} bytes were sent again and never acknowledged, while the small packets of the handshake crossed both ways${f.uplink && f.uplinkMtu ? `; ${f.uplink}'s MTU is ${f.uplinkMtu}` : ''}`;
     case 'checked':
       return `checked ${where(f.namespace)}: ${f.what.join(', ')}`;
+    case 'closed-first':
+      return f.msBefore !== null
+        ? `the server's FIN ${f.at ? `left by ${pointText(f.at)} ` : ''}${fmtSeconds(f.msBefore)} before the request came on that connection${f.transmissions > 1 ? ` (sent ${f.transmissions}×, never acknowledged)` : ''}`
+        : 'the server had closed the connection before the capture began';
   }
+}
+
+function fmtSeconds(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`;
 }
 
 /** The cause in one sentence: what the facts show. */
@@ -135,6 +144,8 @@ export function causeText(c: BreakCause): string {
       return `the host routes it out another interface: ${facts.join('; ')} — the other network (a source/destination check, another subnet) drops it`;
     case 'no-response':
       return `the application did not answer in time${facts.length > 0 ? ` (${facts.join('; ')})` : ''}`;
+    case 'closed-before-request':
+      return `the request came on a kept-alive connection the application had already closed — ${facts.join('; ')}: its keep-alive (idle) timeout is shorter than the load balancer's, which reused the connection (a 502 from the load balancer, now and then)`;
     case 'unexplained':
       return `nothing read on the host explains it${checked.length > 0 ? ` (${checked.join('; ')})` : ' (no host facts were read)'}`;
     default:
@@ -191,6 +202,8 @@ export function nextCheck(c: BreakCause, b: JourneyBreak, j: ConnectionJourney |
       return 'the subnet\'s network ACL outbound rules (allow the ephemeral ports 1024–65535 back to the load balancer\'s subnets), the load balancer\'s security group, the VPC route tables; VPC Flow Logs show REJECT for these packets';
     case 'no-response':
       return `the application's logs for this trace id (${j?.traceRoots[0] ?? 'the request'}): a slow handler or a dependency; the load balancer's target timeout bounds it`;
+    case 'closed-before-request':
+      return 'set the application\'s keep-alive (idle) timeout above the load balancer\'s idle timeout (60 s by default; `aws elbv2 describe-load-balancer-attributes`: idle_timeout.timeout_seconds): Node `server.keepAliveTimeout = 65000`, gunicorn `--keep-alive 65`, nginx `keepalive_timeout 65s`, Apache `KeepAliveTimeout 65`';
     case 'unexplained':
       return b.way === 'reply'
         ? 'on the instance: `iptables-save -c`, `nft list ruleset`, `ip route`, `ip neigh` while repeating the request; `tc -s qdisc` and `ethtool -S` for drops below netfilter'
@@ -212,3 +225,60 @@ export function shareText(failing: number, total: number): string {
 }
 
 export type { PathPoint };
+
+/** `ec2-b (172.31.21.20:80, zone b)`, or the address alone. */
+export function targetText(t: Pick<TargetEvidence, 'name' | 'zone'> | null, address: string): string {
+  if (!t || (!t.name && !t.zone)) return address;
+  const extra = [address, t.zone ? `zone ${t.zone}` : null].filter(Boolean).join(', ');
+  return t.name ? `${t.name} (${extra})` : `${address} (zone ${t.zone})`;
+}
+
+const seconds = (v: number): string => (v < 0 ? '-1' : v.toFixed(3));
+
+/** One request's access-log line in words: node, target, the two statuses, error_reason, the three times — or why there is none. */
+export function accessLogLine(e: AccessLogEvidence, sentAt: number | null): string {
+  const sent = sentAt !== null ? new Date(sentAt).toISOString() : 'the request';
+  switch (e.status) {
+    case 'found': {
+      const r = e.record!;
+      const target = r.target === null ? 'target - (sent to no target)' : `target ${r.target} status ${r.targetStatusCode ?? '-'}${r.targetStatusCode === null ? ' (the target never answered)' : ''}`;
+      return `line${e.node ? ` of ${e.node}` : ''} (${e.file}): elb ${r.elbStatusCode ?? '-'}, ${target}, error_reason ${r.errorReason ?? '-'}, `
+        + `processing ${seconds(r.requestProcessingTime)} / ${seconds(r.targetProcessingTime)} / ${seconds(r.responseProcessingTime)} s (request / target / response), client ${r.client}`;
+    }
+    case 'log-ends-before':
+      return `no line: the log ends at ${e.coverage?.until ?? '?'}, before ${sent}${e.intervalEnd ? ` — the load balancer delivers each node's file every 5 minutes: the line will be in the file for the interval ending ${e.intervalEnd}, delivered within minutes of it` : ''}`;
+    case 'log-starts-after':
+      return `no line: the log begins at ${e.coverage?.from ?? '?'}, after ${sent} (older files are gone, or elsewhere)`;
+    case 'not-found':
+      return `no line with its trace id, though the log covers ${sent}: the request did not reach this load balancer, or the log lost it (access logs are best-effort)`;
+    case 'no-log':
+      return 'no line: nothing was read (no access-log file there)';
+  }
+}
+
+/** What the load balancer's row adds: targets out of service, every target unhealthy (fail open), requests that crossed zones. */
+export function lbNotes(lb: LoadBalancerEvidence | null, requests: readonly RequestEvidence[]): string[] {
+  if (!lb) return [];
+  const notes: string[] = [];
+  const withHealth = lb.targets.filter((t) => t.health);
+  const bad = withHealth.filter((t) => t.health!.state !== 'healthy' && t.health!.state !== 'draining');
+  const inGroup = withHealth.filter((t) => t.health!.state !== 'draining' && t.health!.state !== 'unused');
+  const reason = (t: TargetEvidence): string => `${t.health!.state}${t.health!.reason ? `: ${t.health!.reason}` : ''}${t.health!.description ? ` (${t.health!.description})` : ''}`;
+  if (bad.length > 0 && bad.length === inGroup.length && bad.every((t) => t.health!.state === 'unhealthy')) {
+    notes.push(`every target is unhealthy (${bad.map((t) => `${targetText(t, t.address)} ${reason(t)}`).join(', ')}): the load balancer fails open and routes to them all anyway`);
+  } else {
+    for (const t of bad) notes.push(`${targetText(t, t.address)} is ${reason(t)}`);
+  }
+  for (const t of withHealth.filter((x) => x.health!.state === 'draining')) notes.push(`${targetText(t, t.address)} is draining (${t.health!.reason ?? 'deregistered'}): no new requests go to it`);
+  const served = new Set(lb.requests.map((r) => r.target).filter((t): t is string => t !== null));
+  if (bad.length + withHealth.filter((x) => x.health!.state === 'draining').length > 0 && served.size === 1) {
+    const only = [...served][0]!;
+    notes.push(`every request went to ${targetText(lb.targets.find((t) => t.address === only) ?? null, only)}`);
+  }
+  for (const r of lb.requests) {
+    if (!r.crossZone) continue;
+    const q = requests.find((x) => x.traceId === r.traceRoot);
+    notes.push(`${q ? nodeText(q) : r.address} sent its request cross-zone (zone ${r.nodeZone} → zone ${r.targetZone})`);
+  }
+  return notes;
+}

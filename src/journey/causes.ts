@@ -20,6 +20,9 @@
  *    its listen queue (ListenOverflows), what listens.
  *  refused / answered by the host: REJECT rules that counted, else what listens (and the DNAT
  *    rules for the port when the host answered).
+ *  reset after the request: the server's FIN came before the request on that connection (or,
+ *    the close being older than the capture, the kernel counted data arriving after a close:
+ *    TcpExt.TCPAbortOnData) — the request met a connection the server had already closed.
  *  not arrived / lost after the host: outside the host — nothing here can say more than what
  *    was checked; when what is lost beyond it are full-size segments sent again, the path
  *    drops packets too big for it.
@@ -124,6 +127,11 @@ export function explainBreak(j: ConnectionJourney, b: JourneyBreak, host: HostFa
   }
   const hostNs = host?.namespaces.find((n) => n.ns.role === 'host') ?? null;
   if (!host || !hostNs) {
+    if (b.kind === 'reset') {
+      const req = j.steps.find((x) => x.packet === 'request' && x.from === 'client');
+      const fin = j.steps.find((x) => x.packet === 'fin' && x.from === 'server' && (!req || x.ts <= req.ts));
+      if (fin) return { id: 'closed-before-request', namespace: null, facts: [{ kind: 'closed-first', at: fin.seen[0] ?? null, transmissions: fin.transmissions, msBefore: req ? Math.round((req.ts - fin.ts) * 1e6) / 1e3 : null }] };
+    }
     if (b.kind === 'no-response' || b.kind === 'reset') return { id: 'no-response', namespace: null, facts: [] };
     if (b.kind === 'refused') return { id: 'not-listening', namespace: null, facts: [] };
     return { id: 'unexplained', namespace: null, facts: retrans };
@@ -266,8 +274,27 @@ export function explainBreak(j: ConnectionJourney, b: JourneyBreak, host: HostFa
       const port = j.serverInside?.port ?? j.server.port;
       return { id: 'not-listening', namespace: ns.ns.label, facts: [listenersFact(ns, inner ?? j.server.address, port)] };
     }
-    case 'no-response':
     case 'reset': {
+      const ns = container ?? hostNs;
+      const req = j.steps.find((x) => x.packet === 'request' && x.from === 'client');
+      const fin = j.steps.find((x) => x.packet === 'fin' && x.from === 'server' && (!req || x.ts <= req.ts));
+      const abort = (container ? counter(container, 'TcpExt.TCPAbortOnData') : 0) + counter(hostNs, 'TcpExt.TCPAbortOnData');
+      const handshakeSeen = j.steps.some((x) => x.packet === 'syn');
+      if (fin || (abort > 0 && !handshakeSeen)) {
+        const facts: CauseFact[] = [{
+          kind: 'closed-first', at: fin?.seen[0] ?? null, transmissions: fin?.transmissions ?? 0,
+          msBefore: fin && req ? Math.round((req.ts - fin.ts) * 1e6) / 1e3 : null,
+        }];
+        for (const n of [container, hostNs]) {
+          if (n && counter(n, 'TcpExt.TCPAbortOnData') > 0) facts.push({ kind: 'counter', namespace: n.ns.label, name: 'TcpExt.TCPAbortOnData', delta: counter(n, 'TcpExt.TCPAbortOnData') });
+        }
+        return { id: 'closed-before-request', namespace: ns.ns.label, facts };
+      }
+      const overflow = counter(ns, 'TcpExt.ListenOverflows');
+      const facts: CauseFact[] = overflow > 0 ? [{ kind: 'counter', namespace: ns.ns.label, name: 'TcpExt.ListenOverflows', delta: overflow }] : [];
+      return { id: 'no-response', namespace: ns.ns.label, facts };
+    }
+    case 'no-response': {
       const ns = container ?? hostNs;
       const overflow = counter(ns, 'TcpExt.ListenOverflows');
       const facts: CauseFact[] = overflow > 0 ? [{ kind: 'counter', namespace: ns.ns.label, name: 'TcpExt.ListenOverflows', delta: overflow }] : [];

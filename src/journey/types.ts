@@ -139,6 +139,8 @@ export type CauseFact =
   | { kind: 'dnat'; port: number; toAddress: string | null; rules: string[] }
   | { kind: 'retransmitted'; packet: StepPacket; transmissions: number }
   | { kind: 'large-lost'; retransmittedBytes: number; uplink: string | null; uplinkMtu: number | null }
+  /** The server had closed the connection (its FIN, first seen at `at`, sent `transmissions`×) `msBefore` ms before the request came on it (null: the FIN was before the capture). */
+  | { kind: 'closed-first'; at: PathPoint | null; msBefore: number | null; transmissions: number }
   | { kind: 'checked'; namespace: string; what: string[] };
 
 /**
@@ -159,12 +161,14 @@ export type CauseFact =
  *    through (an MTU black hole: too big for the path, and no ICMP "fragmentation needed" back);
  *  - `routed-elsewhere`: the host routes the packet out another interface than the one the path needs;
  *  - `no-response`: the application got the request and did not answer in time;
+ *  - `closed-before-request`: the request came on a kept-alive connection the server had already
+ *    closed (its FIN came first, or the kernel counted data after a close), and was reset;
  *  - `unexplained`: the packet stopped and nothing read on the host explains it (`checked` says what was looked at).
  */
 export type CauseId =
   | 'dropped-by-rule' | 'rejected-by-rule' | 'dropped-by-policy' | 'no-route' | 'reverse-path-filter'
   | 'link-down' | 'neighbour-failed' | 'conntrack-drop' | 'forwarding-off' | 'not-listening'
-  | 'accept-queue-full' | 'not-at-instance' | 'lost-after-host' | 'large-packets-lost' | 'routed-elsewhere' | 'no-response' | 'unexplained';
+  | 'accept-queue-full' | 'not-at-instance' | 'lost-after-host' | 'large-packets-lost' | 'routed-elsewhere' | 'no-response' | 'closed-before-request' | 'unexplained';
 
 export interface BreakCause {
   id: CauseId;

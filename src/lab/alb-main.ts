@@ -2,7 +2,9 @@
  * One ALB node as a program (run inside ft-alb-a / ft-alb-b):
  *   alb-main --config PATH [--ready-file PATH]
  * The config is an AlbConfig as JSON. SIGHUP re-reads it (targets, timeouts, failOpen,
- * health check); SIGTERM closes the listeners and exits.
+ * health check, cross-zone); SIGUSR2 closes the idle connections to the targets (the lab
+ * does it when a fault changes, so that requests after it open new ones); SIGTERM closes
+ * the listeners and exits.
  */
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -19,22 +21,26 @@ const readConfig = (): AlbConfig => JSON.parse(fs.readFileSync(configPath, 'utf8
 try {
   const alb = await startAlb(readConfig());
   process.stdout.write(`alb: ${readConfig().name} listening on ${alb.ports().join(', ')}\n`);
-  // Ready once the target health is known (a new target is not in service before its first
-  // check): `lab up` then returns with the nodes answering at once and `lab status` current.
-  await alb.firstChecks;
-  if (values['ready-file']) fs.writeFileSync(values['ready-file'], `${process.pid}\n`);
   process.on('SIGHUP', () => {
     try {
       const c = readConfig();
-      alb.reconfigure({ targets: c.targets, targetTimeoutMs: c.targetTimeoutMs, failOpen: c.failOpen, healthCheck: c.healthCheck });
+      alb.reconfigure({ targets: c.targets, targetTimeoutMs: c.targetTimeoutMs, failOpen: c.failOpen, healthCheck: c.healthCheck, crossZone: c.crossZone, deregistrationDelayMs: c.deregistrationDelayMs });
       process.stdout.write(`alb: reloaded (${c.targets.length} target(s))\n`);
     } catch (e) {
       process.stderr.write(`alb: reload failed: ${(e as Error).message}\n`);
     }
   });
+  process.on('SIGUSR2', () => {
+    process.stdout.write(`alb: closed ${alb.closeIdleConnections()} idle connection(s) to the targets\n`);
+  });
   const stop = () => { void alb.close().finally(() => process.exit(0)); setTimeout(() => process.exit(0), 500).unref(); };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  // Ready once the target health is known (a new target is not in service before its first
+  // check): `lab up` then returns with the nodes answering at once and `lab status` current.
+  // The signal handlers come first: the lab signals a node once it says it is ready.
+  await alb.firstChecks;
+  if (values['ready-file']) fs.writeFileSync(values['ready-file'], `${process.pid}\n`);
 } catch (e) {
   process.stderr.write(`alb: ${(e as Error).message}\n`);
   process.exit(1);

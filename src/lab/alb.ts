@@ -3,17 +3,15 @@
  * https://docs.aws.amazon.com/elasticloadbalancing/latest/application/
  *
  * - Listeners: HTTP and HTTPS (TLS terminates here); the client's TCP connection ends here.
- * - Each client connection gets its own connection(s) to the target, kept alive for the
- *   client connection's further requests and closed with it.
+ * - Connections to a target are kept alive and reused by any request to that target (one
+ *   pool per target), closed after the idle timeout (60 s, AWS's default, as for clients).
  * - X-Forwarded-For (the client address appended), X-Forwarded-Proto, X-Forwarded-Port
  *   (both set by the ALB), X-Amzn-Trace-Id (a client's Root is kept and `Self=` added;
  *   otherwise `Root=1-<8 hex epoch seconds>-<24 hex>` is created).
  * - 502 when the target refuses, resets or is unreachable; 504 when it does not connect or
  *   answer within `targetTimeoutMs`; 503 when the target group has no target to route to.
- *   Like AWS, when every registered target is unhealthy the ALB "fails open" and routes
- *   to all of them (`failOpen: false` gives 503 instead).
- * - Health checks per target (interval, timeout, healthy/unhealthy thresholds, matcher).
- * - One access-log line per request in the ALB access-log format (access-log.ts).
+ * - The target group, its health checks and its routing (cross-zone, fail open, draining): ./target-group.ts.
+ * - One access-log line per request in AWS's access-log format (alb-log/).
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -22,21 +20,9 @@ import tls from 'node:tls';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { accessLogTime, formatAccessLogLine, type AccessLogRecord } from '../alb-log/index.js';
+import { TargetGroup, type AlbHealthCheck, type AlbTarget, type TargetHealth } from './target-group.js';
 
-export interface AlbTarget {
-  ip: string;
-  port: number;
-}
-
-export interface AlbHealthCheck {
-  path: string;
-  intervalMs: number;
-  timeoutMs: number;
-  healthyThreshold: number;
-  unhealthyThreshold: number;
-  /** Status codes counted as healthy. */
-  matcher: number[];
-}
+export type { AlbHealthCheck, AlbTarget, TargetHealth } from './target-group.js';
 
 export interface AlbListener {
   port: number;
@@ -53,9 +39,15 @@ export interface AlbConfig {
   keyFile?: string;
   targets: AlbTarget[];
   healthCheck: AlbHealthCheck;
+  /** How long a deregistered target drains (AWS's default: 300 s). */
+  deregistrationDelayMs: number;
+  /** The node's availability zone. */
+  zone: string | null;
+  /** Cross-zone load balancing (on by default for an ALB's target groups). */
+  crossZone: boolean;
   /** Connect timeout and time to the target's response head; beyond it: 504. */
   targetTimeoutMs: number;
-  /** Idle timeout of client connections. */
+  /** Idle timeout of client connections and of the kept-alive connections to targets. */
   idleTimeoutMs: number;
   failOpen: boolean;
   /** `app/<name>/<16 hex>`: the elb field of the access log. */
@@ -65,16 +57,6 @@ export interface AlbConfig {
   accessLogFile: string | null;
   /** Where the target health is written as JSON on every change (for `lab status`). */
   healthFile: string | null;
-}
-
-export type TargetHealthState = 'initial' | 'healthy' | 'unhealthy';
-
-export interface TargetHealth {
-  target: string;
-  state: TargetHealthState;
-  /** Why the last check failed (e.g. `Target.Timeout`, `Target.ResponseCodeMismatch`). */
-  reason: string | null;
-  lastCheck: string | null;
 }
 
 /** The ALB's own error pages, as an ALB sends them. */
@@ -146,54 +128,69 @@ export function classifyTargetError(err: NodeJS.ErrnoException | null, timedOut:
 
 export interface AlbNode {
   close(): Promise<void>;
-  /** Replace targets / timeouts / failOpen (SIGHUP reload). */
-  reconfigure(next: Partial<Pick<AlbConfig, 'targets' | 'targetTimeoutMs' | 'failOpen' | 'healthCheck'>>): void;
+  /** Replace targets / timeouts / failOpen / health check / cross-zone (SIGHUP reload). */
+  reconfigure(next: Partial<Pick<AlbConfig, 'targets' | 'targetTimeoutMs' | 'failOpen' | 'healthCheck' | 'crossZone' | 'deregistrationDelayMs'>>): void;
   health(): TargetHealth[];
+  /** Closes the idle kept-alive connections to the targets (the next requests open new ones). */
+  closeIdleConnections(): number;
   /** Listening ports, once listening. */
   ports(): number[];
   /** Settles when the first round of health checks is done (each target healthy or not). */
   firstChecks: Promise<void>;
 }
 
-interface HealthRecord extends TargetHealth {
-  successes: number;
-  failures: number;
+/**
+ * The pool of kept-alive connections to one target. Node's Agent shortens its idle time to
+ * the server's `Keep-Alive: timeout=N` hint (and drops the connection when N is 1 s or
+ * less); an ALB does not read that header — it keeps the connection for its own idle
+ * timeout whatever the target says, which is what makes a target's shorter keep-alive a race.
+ */
+/** TCP keep-alive probes on pooled connections after this long idle (Node's Agent default). */
+const TCP_KEEPALIVE_MS = 1000;
+
+class TargetPool extends http.Agent {
+  constructor(private readonly idleMs: number) {
+    super({ keepAlive: true });
+  }
+
+  override keepSocketAlive(socket: net.Socket): boolean {
+    socket.setKeepAlive(true, TCP_KEEPALIVE_MS);
+    socket.unref();
+    socket.setTimeout(this.idleMs);
+    return true;
+  }
+
+  closeIdle(): number {
+    let n = 0;
+    for (const list of Object.values(this.freeSockets)) for (const s of list ?? []) { s.destroy(); n++; }
+    return n;
+  }
 }
 
 export async function startAlb(initial: AlbConfig): Promise<AlbNode> {
   const config: AlbConfig = { ...initial, targets: [...initial.targets] };
-  const health = new Map<string, HealthRecord>();
-  let rr = 0;
   // Appended synchronously: a line is in the file before the client has read the whole answer.
   const logFd = config.accessLogFile ? fs.openSync(config.accessLogFile, 'a') : null;
-  const agents = new WeakMap<net.Socket, http.Agent>();
+  const pools = new Map<string, TargetPool>();
   const connIds = new WeakMap<net.Socket, string>();
 
   const key = (t: AlbTarget) => `${t.ip}:${t.port}`;
+  const poolFor = (t: AlbTarget): TargetPool => {
+    let p = pools.get(key(t));
+    if (!p) { p = new TargetPool(config.idleTimeoutMs); pools.set(key(t), p); }
+    return p;
+  };
+  let group: TargetGroup | null = null;
   const writeHealth = () => {
-    if (!config.healthFile) return;
-    const list = [...health.values()].map(({ target, state, reason, lastCheck }) => ({ target, state, reason, lastCheck }));
-    fs.writeFileSync(config.healthFile, JSON.stringify({ node: config.name, targets: list }) + '\n');
+    if (!config.healthFile || !group) return;
+    fs.writeFileSync(config.healthFile, JSON.stringify({ node: config.name, zone: config.zone, crossZone: config.crossZone, healthCheck: config.healthCheck, targets: group.status() }) + '\n');
   };
-  const syncHealthTargets = () => {
-    const wanted = new Set(config.targets.map(key));
-    for (const k of [...health.keys()]) if (!wanted.has(k)) health.delete(k);
-    for (const t of config.targets) {
-      if (!health.has(key(t))) health.set(key(t), { target: key(t), state: 'initial', reason: 'Elb.RegistrationInProgress', lastCheck: null, successes: 0, failures: 0 });
-    }
-    writeHealth();
-  };
-  syncHealthTargets();
-
-  /** Routing rule: healthy targets round-robin; none healthy → all (fail open) or none. */
-  const chooseTarget = (): AlbTarget | null => {
-    if (config.targets.length === 0) return null;
-    const healthy = config.targets.filter((t) => health.get(key(t))?.state === 'healthy');
-    const pool = healthy.length > 0 ? healthy : config.failOpen ? config.targets : [];
-    if (pool.length === 0) return null;
-    rr = (rr + 1) % pool.length;
-    return pool[rr]!;
-  };
+  group = new TargetGroup({
+    targets: config.targets, healthCheck: config.healthCheck, deregistrationDelayMs: config.deregistrationDelayMs,
+    zone: config.zone, crossZone: config.crossZone, failOpen: config.failOpen, onChange: writeHealth,
+  });
+  writeHealth();
+  const chooseTarget = (): AlbTarget | null => group!.choose();
 
   const handle = (listener: AlbListener) => (req: http.IncomingMessage, res: http.ServerResponse) => {
     const created = new Date();
@@ -284,13 +281,7 @@ export async function startAlb(initial: AlbConfig): Promise<AlbNode> {
       return;
     }
 
-    let agent = agents.get(socket);
-    if (!agent) {
-      agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-      agents.set(socket, agent);
-      const a = agent;
-      socket.once('close', () => a.destroy());
-    }
+    const agent = poolFor(target);
 
     const headers = rawHeadersToObject(req.rawHeaders, (n) => HOP_BY_HOP.has(n) || n === 'x-forwarded-for' || n === 'x-forwarded-proto' || n === 'x-forwarded-port' || n === 'x-amzn-trace-id');
     headers['X-Forwarded-For'] = forwardedFor(headerValue(req, 'x-forwarded-for'), clientAddr);
@@ -355,66 +346,27 @@ export async function startAlb(initial: AlbConfig): Promise<AlbNode> {
     servers.push(server);
   }
 
-  // Health checks: a new connection per check, as an ALB does.
-  let stopped = false;
-  const checkOnce = (t: AlbTarget): Promise<string | null> => new Promise((resolve) => {
-    let settled = false;
-    const finish = (reason: string | null) => { if (!settled) { settled = true; resolve(reason); } };
-    const r = http.get({ host: t.ip, port: t.port, path: config.healthCheck.path, agent: false, headers: { 'User-Agent': 'ELB-HealthChecker/2.0', Connection: 'close' } }, (res) => {
-      res.resume();
-      const ok = config.healthCheck.matcher.includes(res.statusCode ?? 0);
-      finish(ok ? null : 'Target.ResponseCodeMismatch');
-    });
-    const timer = setTimeout(() => { r.destroy(); finish('Target.Timeout'); }, config.healthCheck.timeoutMs);
-    r.on('close', () => clearTimeout(timer));
-    r.on('error', () => finish('Target.FailedHealthChecks'));
-  });
-  const runChecks = async () => {
-    if (stopped) return;
-    await Promise.all(config.targets.map(async (t) => {
-      const reason = await checkOnce(t);
-      const h = health.get(key(t));
-      if (!h) return;
-      const before = h.state;
-      h.lastCheck = new Date().toISOString();
-      if (reason === null) {
-        h.successes++; h.failures = 0;
-        // "Your target is not in service until it passes one health check."
-        if (h.state === 'initial' || (h.state === 'unhealthy' && h.successes >= config.healthCheck.healthyThreshold)) { h.state = 'healthy'; h.reason = null; }
-      } else {
-        h.failures++; h.successes = 0; h.reason = reason;
-        if (h.failures >= config.healthCheck.unhealthyThreshold) h.state = 'unhealthy';
-      }
-      if (before !== h.state || reason !== null) writeHealth();
-    }));
-  };
-  let hcTimer: NodeJS.Timeout | null = null;
-  let firstDone: () => void = () => {};
-  const firstChecks = new Promise<void>((resolve) => { firstDone = resolve; });
-  const loop = async () => {
-    await runChecks();
-    firstDone();
-    if (!stopped) hcTimer = setTimeout(() => { void loop(); }, config.healthCheck.intervalMs);
-  };
-  void loop();
-
   return {
-    firstChecks,
+    firstChecks: group.firstChecks,
     async close() {
-      stopped = true;
-      if (hcTimer) clearTimeout(hcTimer);
+      group!.stop();
+      for (const p of pools.values()) p.destroy();
       await Promise.all(servers.map((s) => new Promise<void>((r) => { s.close(() => r()); (s as http.Server).closeAllConnections?.(); })));
       if (logFd !== null) fs.closeSync(logFd);
     },
     reconfigure(next) {
-      if (next.targets) config.targets = [...next.targets];
-      if (next.targetTimeoutMs !== undefined) config.targetTimeoutMs = next.targetTimeoutMs;
-      if (next.failOpen !== undefined) config.failOpen = next.failOpen;
-      if (next.healthCheck) config.healthCheck = next.healthCheck;
-      syncHealthTargets();
+      Object.assign(config, Object.fromEntries(Object.entries(next).filter(([, v]) => v !== undefined)));
+      group!.reconfigure({
+        targets: next.targets, healthCheck: next.healthCheck, failOpen: next.failOpen, crossZone: next.crossZone, deregistrationDelayMs: next.deregistrationDelayMs,
+      });
     },
     health() {
-      return [...health.values()].map(({ target, state, reason, lastCheck }) => ({ target, state, reason, lastCheck }));
+      return group!.status();
+    },
+    closeIdleConnections() {
+      let n = 0;
+      for (const p of pools.values()) n += p.closeIdle();
+      return n;
     },
     ports() {
       return servers.map((s) => (s.address() as net.AddressInfo).port);

@@ -1,6 +1,6 @@
 /**
  * The lab's container app as a program (run inside ft-container):
- *   app-main --port 8080 [--delay-ms N] [--status NNN] [--ready-file PATH]
+ *   app-main --port 8080 [--instance NAME] [--host ADDR] [--delay-ms N] [--status NNN] [--keep-alive-ms N] [--ready-file PATH]
  */
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -12,10 +12,12 @@ const { values } = parseArgs({
     host: { type: 'string', default: '0.0.0.0' },
     'delay-ms': { type: 'string', default: '0' },
     status: { type: 'string', default: '0' },
+    'keep-alive-ms': { type: 'string', default: '65000' },
+    instance: { type: 'string' },
     'ready-file': { type: 'string' },
   },
 });
-const server = createApp({ port: Number(values.port), delayMs: Number(values['delay-ms']), status: Number(values.status) });
+const server = createApp({ port: Number(values.port), delayMs: Number(values['delay-ms']), status: Number(values.status), keepAliveMs: Number(values['keep-alive-ms']), instance: values.instance });
 server.on('error', (e) => { process.stderr.write(`app: ${e.message}\n`); process.exit(1); });
 server.listen(Number(values.port), values.host, () => {
   process.stdout.write(`app: listening on ${values.host}:${values.port}\n`);

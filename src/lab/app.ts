@@ -5,6 +5,8 @@
  *   GET /status/NNN  → status NNN (100 < NNN < 600) with the same JSON body
  *   GET /page        → 200 text/html: a catalogue page of PAGE_BYTES (the same bytes every time), an
  *                      answer that takes several full-size TCP segments as real pages do
+ *   GET /health      → 200 (its health endpoint); /healthz and /health/… → 404, as an app answers
+ *                      a mistyped health-check path
  * `delayMs` delays every answer (the `app-slow` fault); `status` forces every status (`app-500`).
  */
 import http from 'node:http';
@@ -16,10 +18,19 @@ export interface AppOptions {
   delayMs?: number;
   /** 0 = normal behaviour; otherwise every response has this status. */
   status?: number;
+  /** The instance it runs on (said in every answer: which target served). */
+  instance?: string;
+  /**
+   * How long an idle kept-alive connection stays open (default 65 s: longer than the ALB's
+   * 60 s idle timeout, as AWS asks of targets; Node's own default is 5 s).
+   */
+  keepAliveMs?: number;
 }
 
 export interface AppSeen {
   service: 'flowtrace-lab-app';
+  /** Which target answered (`ec2-a`, `ec2-b`), when the app was told. */
+  instance: string | null;
   hostname: string;
   peer: string;
   method: string;
@@ -73,9 +84,11 @@ export function createApp(opts: AppOptions): http.Server {
       const s = Number(m[1]);
       if (s >= 200 && s < 600) status = s;
     }
+    if (url.pathname === '/healthz' || url.pathname.startsWith('/health/')) status = 404;
     if (opts.status) status = opts.status;
     const seen: AppSeen = {
       service: 'flowtrace-lab-app',
+      instance: opts.instance ?? null,
       hostname: os.hostname(),
       peer: `${req.socket.remoteAddress}:${req.socket.remotePort}`,
       method: req.method ?? '',
@@ -100,6 +113,6 @@ export function createApp(opts: AppOptions): http.Server {
       if (delayMs > 0) setTimeout(answer, delayMs); else answer();
     });
   });
-  server.keepAliveTimeout = 65_000; // longer than the ALB's idle timeout, as AWS recommends
+  server.keepAliveTimeout = opts.keepAliveMs ?? 65_000;
   return server;
 }

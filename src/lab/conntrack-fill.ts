@@ -1,5 +1,6 @@
 /**
- * The `conntrack-full` fault: ft-ec2's connection-tracking table filled to the limit, so the
+ * The `conntrack-full` fault: an instance's connection-tracking table filled to the limit
+ * (both instances' for the fault, each in its own namespace), so the
  * kernel refuses new entries ("nf_conntrack: table full in netns N, dropping packet") and
  * drops the SYNs that would need one.
  *
@@ -20,7 +21,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { LabError } from '../errors.js';
 import { run } from './system.js';
-import { LAB, nsName } from './topology.js';
+import { LAB, nsName, type LabNode } from './topology.js';
 
 /** The mark on every filler entry ("ftcf"). */
 export const CONNTRACK_FILL_MARK = '0x66746366';
@@ -35,28 +36,31 @@ const FILL_TIMEOUT_S = 86_400;
 const FILL_NET_BASE = (198 << 24) | (18 << 16);
 const FILL_NET_SIZE = 1 << 17; // 198.18.0.0/15
 
-function inEc2(argv: string[]): string[] {
-  return ['ip', 'netns', 'exec', nsName('ec2'), ...argv];
+/** One instance's namespace: where the table is filled, and the address the filler entries go to. */
+interface Instance { node: LabNode; address: string }
+
+function inNode(i: Instance, argv: string[]): string[] {
+  return ['ip', 'netns', 'exec', nsName(i.node), ...argv];
 }
 
-async function readSysctl(key: string): Promise<number> {
-  const r = await run(inEc2(['sysctl', '-n', key]));
+async function readSysctl(i: Instance, key: string): Promise<number> {
+  const r = await run(inNode(i, ['sysctl', '-n', key]));
   const v = Number(r.stdout.trim());
   if (r.code !== 0 || !Number.isInteger(v)) {
-    throw new LabError('LAB_FAULT', `reading ${key} in ft-ec2 failed: ${r.stderr.trim() || r.stdout.trim()}`,
+    throw new LabError('LAB_FAULT', `reading ${key} in ${nsName(i.node)} failed: ${r.stderr.trim() || r.stdout.trim()}`,
       'is the nf_conntrack module loaded? (the lab\'s iptables rules load it)', { key });
   }
   return v;
 }
 
 /** conntrack -R lines for filler entries first … first + n − 1 (each tuple unique). */
-function fillLines(first: number, n: number): string {
+function fillLines(i0: Instance, first: number, n: number): string {
   const lines: string[] = [];
   for (let i = first; i < first + n; i++) {
     const a = FILL_NET_BASE + (i % FILL_NET_SIZE);
     const src = `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
     const sport = 40_000 + Math.floor(i / FILL_NET_SIZE);
-    lines.push(`-I -p tcp -s ${src} -d ${LAB.instance.ens5} --sport ${sport} --dport ${LAB.instance.port} --state ESTABLISHED -u ASSURED,SEEN_REPLY -t ${FILL_TIMEOUT_S} -m ${CONNTRACK_FILL_MARK}`);
+    lines.push(`-I -p tcp -s ${src} -d ${i0.address} --sport ${sport} --dport ${LAB.instance.port} --state ESTABLISHED -u ASSURED,SEEN_REPLY -t ${FILL_TIMEOUT_S} -m ${CONNTRACK_FILL_MARK}`);
   }
   lines.push('');
   return lines.join('\n');
@@ -67,14 +71,14 @@ function fillLines(first: number, n: number): string {
  * The batches go through files: `conntrack -R -` cannot open a socket as /dev/stdin, and a
  * child's stdin from Node is a socket.
  */
-async function insert(first: number, n: number): Promise<void> {
+async function insert(inst: Instance, first: number, n: number): Promise<void> {
   const half = Math.ceil(n / 2);
   const batches = [[first, half], [first + half, n - half]].filter(([, k]) => k! > 0);
-  const files = batches.map((_, i) => path.join(LAB.runDir, `conntrack-fill.${process.pid}.${i}`));
+  const files = batches.map((_, i) => path.join(LAB.runDir, `conntrack-fill.${process.pid}.${inst.node}.${i}`));
   try {
-    batches.forEach(([from, k], i) => fs.writeFileSync(files[i]!, fillLines(from!, k!)));
+    batches.forEach(([from, k], i) => fs.writeFileSync(files[i]!, fillLines(inst, from!, k!)));
     // A batch stops at its first refused entry (the table filled up meanwhile): that is the goal.
-    await Promise.all(files.map((f) => run(inEc2(['conntrack', '-R', f]))));
+    await Promise.all(files.map((f) => run(inNode(inst, ['conntrack', '-R', f]))));
   } finally {
     for (const f of files) fs.rmSync(f, { force: true });
   }
@@ -88,10 +92,10 @@ async function insert(first: number, n: number): Promise<void> {
  */
 const HOLD_RULE = ['-i', 'ens5', '-j', 'DROP'];
 
-async function hold(on: boolean): Promise<void> {
-  const there = (await run(inEc2(['iptables', '-w', '-C', 'FORWARD', ...HOLD_RULE]))).code === 0;
-  if (on && !there) await run(inEc2(['iptables', '-w', '-I', 'FORWARD', '1', ...HOLD_RULE]));
-  if (!on && there) await run(inEc2(['iptables', '-w', '-D', 'FORWARD', ...HOLD_RULE]));
+async function hold(i: Instance, on: boolean): Promise<void> {
+  const there = (await run(inNode(i, ['iptables', '-w', '-C', 'FORWARD', ...HOLD_RULE]))).code === 0;
+  if (on && !there) await run(inNode(i, ['iptables', '-w', '-I', 'FORWARD', '1', ...HOLD_RULE]));
+  if (!on && there) await run(inNode(i, ['iptables', '-w', '-D', 'FORWARD', ...HOLD_RULE]));
 }
 
 /**
@@ -103,26 +107,27 @@ async function hold(on: boolean): Promise<void> {
  * ens5 (a FORWARD drop, removed right after: the full table then drops the same SYNs), the
  * table is flushed and filled; what is left is filler entries that last a day.
  */
-export async function fillConntrack(): Promise<void> {
-  const max = await readSysctl('net.netfilter.nf_conntrack_max');
+export async function fillConntrack(node: LabNode = 'ec2', address: string = LAB.instance.ens5): Promise<void> {
+  const i: Instance = { node, address };
+  const max = await readSysctl(i, 'net.netfilter.nf_conntrack_max');
   if (max > CONNTRACK_FILL_LIMIT) {
     throw new LabError('LAB_FAULT_UNSAFE', `conntrack-full would pin ${max} conntrack entries (nf_conntrack_max), more than the ${CONNTRACK_FILL_LIMIT} the lab allows itself`,
       'the fault is only offered where the machine-wide nf_conntrack_max is at most 300000; the lab never changes that value', { max, limit: CONNTRACK_FILL_LIMIT });
   }
-  if (await readSysctl('net.netfilter.nf_conntrack_count') >= max) return; // already full
-  await hold(true);
+  if (await readSysctl(i, 'net.netfilter.nf_conntrack_count') >= max) return; // already full
+  await hold(i, true);
   try {
-    await run(inEc2(['conntrack', '-F']));
+    await run(inNode(i, ['conntrack', '-F']));
     // A batch that meets a refused entry stops there: a second round fills what it left.
     let next = 0;
     for (let round = 0; round < 3; round++) {
-      const missing = max - await readSysctl('net.netfilter.nf_conntrack_count');
+      const missing = max - await readSysctl(i, 'net.netfilter.nf_conntrack_count');
       if (missing <= 0) return;
-      await insert(next, missing);
+      await insert(i, next, missing);
       next += missing;
     }
   } finally {
-    await hold(false);
+    await hold(i, false);
   }
 }
 
@@ -131,15 +136,16 @@ export async function fillConntrack(): Promise<void> {
  * other entry can be made), so a flush — done in the kernel, instantly — is exact then;
  * otherwise only entries with the filler mark are deleted.
  */
-export async function drainConntrack(): Promise<void> {
-  const max = await readSysctl('net.netfilter.nf_conntrack_max');
-  if (await readSysctl('net.netfilter.nf_conntrack_count') >= max) {
-    await run(inEc2(['conntrack', '-F']));
+export async function drainConntrack(node: LabNode = 'ec2'): Promise<void> {
+  const i: Instance = { node, address: '' };
+  const max = await readSysctl(i, 'net.netfilter.nf_conntrack_max');
+  if (await readSysctl(i, 'net.netfilter.nf_conntrack_count') >= max) {
+    await run(inNode(i, ['conntrack', '-F']));
     return;
   }
   // conntrack -D dumps and deletes; a dump that runs while entries go can miss some: repeat.
   for (let round = 0; round < 5; round++) {
-    const r = await run(inEc2(['conntrack', '-D', '-m', CONNTRACK_FILL_MARK]));
+    const r = await run(inNode(i, ['conntrack', '-D', '-m', CONNTRACK_FILL_MARK]));
     const m = /(\d+) flow entries have been deleted/.exec(r.stderr);
     if (!m || Number(m[1]) === 0) return;
   }

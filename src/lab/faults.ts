@@ -51,6 +51,12 @@ export const LAB_FAULTS = {
   'conntrack-full': { layer: 'container', description: 'the instance\'s connection-tracking table is full: ft-ec2\'s own count is at the machine-wide nf_conntrack_max (established, assured entries from many clients), so every new connection is dropped on arrival', symptom: `ALB 504 after ${LAB.albTargetTimeoutMs / 1000} s; SYN retransmits on ens5 In only; nf_conntrack_count = nf_conntrack_max, the \`drop\` stat rises, "nf_conntrack: table full in netns …" in the kernel log` },
   'app-wrong-port': { layer: 'application', description: 'the app listens on 8081 instead of 8080 (the container runs, -p 80:8080 points at nothing)', symptom: `ALB 502 at once; SYN ens5 → docker0 → veth, RST back the same way; the app listens on 0.0.0.0:8081` },
   'app-localhost': { layer: 'application', description: 'the app listens only on 127.0.0.1:8080 inside the container', symptom: `ALB 502 at once; SYN ens5 → docker0 → veth, RST back the same way; the app listens on 127.0.0.1:8080` },
+  'keepalive-race': { layer: 'application', description: 'the apps close idle keep-alive connections after 1 s, sooner than the ALB\'s 60 s idle timeout: the ALB sends a request on a connection the app has just closed and gets RST (502). On AWS the two cross on the wire once in a while; the lab makes it certain — the app\'s closing FIN is held in the VPC (as if still in flight) and each ALB node is left with idle connections to both targets (two requests through each)', symptom: 'the first request through each ALB node after a second of quiet: ALB 502 at once, the next one 200; on ens5 the app\'s FIN Out (never acknowledged, sent again), then the ALB\'s request In on that connection and RST Out; TcpExtTCPAbortOnData rises in the container' },
+  'target-unhealthy': { layer: 'loadBalancer', description: 'ec2-b\'s app is stopped: ec2-b fails its health checks (Target.FailedHealthChecks) and the ALB routes everything to ec2-a — alb-b\'s requests cross zones', symptom: 'HTTP 200 through both nodes, every request served by ec2-a; `lab status`: ec2-b unhealthy, Target.FailedHealthChecks; on ec2-b only health checks, refused (SYN, RST)' },
+  'targets-unhealthy': { layer: 'loadBalancer', description: 'the target group\'s health checks go to port 8080 (the container\'s port, not the published 80): every target fails them (Target.FailedHealthChecks) — and as AWS does when no target is healthy, the ALB fails open and routes to all of them', symptom: 'HTTP 200 through both nodes (fail open, not 503); `lab status`: both targets unhealthy, Target.FailedHealthChecks; health checks to :8080 refused by each host' },
+  'healthcheck-404': { layer: 'loadBalancer', description: `the target group's health-check path is ${'/healthz'}, which the app does not serve: every target answers 404 (Target.ResponseCodeMismatch), all unhealthy, and the ALB fails open`, symptom: 'HTTP 200 through both nodes (fail open); `lab status`: both targets unhealthy, Target.ResponseCodeMismatch, "Health checks failed with these codes: [404]"' },
+  'target-draining': { layer: 'loadBalancer', description: 'ec2-b is deregistered from the target group and drains (deregistration delay 300 s): no new request goes to it, no health check either; alb-b\'s requests cross zones to ec2-a', symptom: 'HTTP 200 through both nodes, every request served by ec2-a; `lab status`: ec2-b draining, Target.DeregistrationInProgress; nothing reaches ec2-b' },
+  'cross-zone-off': { layer: 'loadBalancer', description: 'the target group\'s cross-zone load balancing is off while zone b has no target in service (ec2-b draining): alb-b may only route to zone b, has nothing to route to and answers 503; alb-a still reaches ec2-a', symptom: 'through alb-b: ALB 503 at once; through alb-a: 200 from ec2-a; nothing reaches ec2-b' },
 } as const satisfies Record<string, LabFault>;
 
 export type LabFaultName = keyof typeof LAB_FAULTS;
@@ -59,8 +65,14 @@ export function isLabFault(name: string): name is LabFaultName {
   return Object.hasOwn(LAB_FAULTS, name);
 }
 
-/** Faults applied by the services (process arguments / ALB config), not by rules. */
-export const SERVICE_FAULTS: readonly LabFaultName[] = ['dns-nxdomain', 'dns-down', 'app-down', 'app-slow', 'app-500', 'target-deregistered', 'alb-node-down', 'app-wrong-port', 'app-localhost'];
+/** Faults applied by the services (process arguments / ALB config), not by rules (`keepalive-race` is both). */
+export const SERVICE_FAULTS: readonly LabFaultName[] = [
+  'dns-nxdomain', 'dns-down', 'app-down', 'app-slow', 'app-500', 'target-deregistered', 'alb-node-down', 'app-wrong-port', 'app-localhost',
+  'keepalive-race', 'target-unhealthy', 'targets-unhealthy', 'healthcheck-404', 'target-draining', 'cross-zone-off',
+];
+
+/** The instances' namespaces and their containers' (each host fault is on both targets: one image, one fleet). */
+const INSTANCES = LAB.targets.map((t) => ({ node: t.node, container: t.container, veth: t.veth, name: t.name }));
 
 function inNs(node: LabNode, argv: string[]): string[] {
   return ['ip', 'netns', 'exec', nsName(node), ...argv];
@@ -106,7 +118,7 @@ async function sysctls(node: LabNode, values: Record<string, string | number>, w
  */
 function naclRuleset(): string {
   return `table bridge ft_nacl {\n  chain forward {\n    type filter hook forward priority 0; policy accept;\n`
-    + `    ip saddr ${LAB.instance.ens5} tcp sport ${LAB.instance.port} tcp dport 1024-65535 counter drop comment "nacl outbound deny ephemeral"\n  }\n}\n`;
+    + `    ip saddr { ${LAB.targets.map((t) => t.ens5).join(', ')} } tcp sport ${LAB.instance.port} tcp dport 1024-65535 counter drop comment "nacl outbound deny ephemeral"\n  }\n}\n`;
 }
 
 /** Frames above this many bytes (IP length) do not get through to the ALB nodes under `mtu-blackhole`. */
@@ -126,6 +138,17 @@ function mtuBlackholeRuleset(): string {
     + `    oifname { ${VPC_ALB_PORTS.map((p) => `"${p}"`).join(', ')} } meta length > ${MTU_BLACKHOLE_BYTES} counter drop comment "path mtu ${MTU_BLACKHOLE_BYTES}, no icmp"\n  }\n}\n`;
 }
 
+/**
+ * `keepalive-race`: the FIN an app sends when it closes an idle connection is still in
+ * flight when the ALB reuses the connection. The lab holds it in the fabric (dropped: the
+ * app's kernel sends it again, and the VPC drops that too) so the crossing happens every
+ * time: a bare FIN (no data, no PSH) from an instance's port 80 towards an ALB node.
+ */
+function finHoldRuleset(): string {
+  return `table bridge ft_fin {\n  chain forward {\n    type filter hook forward priority 0; policy accept;\n`
+    + `    iifname { ${LAB.targets.map((t) => `"${t.vpcPorts[0]}"`).join(', ')} } oifname { ${VPC_ALB_PORTS.map((p) => `"${p}"`).join(', ')} } tcp sport ${LAB.instance.port} tcp flags & (fin | syn | rst | psh) == fin ip length <= 80 counter drop comment "the app's FIN, still in flight"\n  }\n}\n`;
+}
+
 /** The kernel's default time between ARP probes (net.ipv4.neigh.*.retrans_time_ms). */
 const KERNEL_ARP_RETRANS_MS = 1000;
 /** The kernel's default number of broadcast ARP probes (net.ipv4.neigh.*.mcast_solicit). */
@@ -135,6 +158,11 @@ const ALB_NETS = '10.77.0.0/16';
 
 const REAL_ROUTER_ICMP = { 'net.ipv4.icmp_ratelimit': '1000', 'net.ipv4.icmp_msgs_per_sec': '2', 'net.ipv4.icmp_msgs_burst': '2' };
 const LAB_ROUTER_ICMP = { 'net.ipv4.icmp_ratelimit': '0', 'net.ipv4.icmp_msgs_per_sec': '1000', 'net.ipv4.icmp_msgs_burst': '50' };
+
+/** Runs `fn` for each instance (both targets), in parallel. */
+async function onEach(fn: (i: (typeof INSTANCES)[number]) => Promise<void>): Promise<void> {
+  await Promise.all(INSTANCES.map(fn));
+}
 
 /** Puts one network fault on (`on`) or off. Service faults are handled by reconcileServices. */
 export async function setNetworkFault(name: LabFaultName, on: boolean): Promise<void> {
@@ -168,11 +196,11 @@ export async function setNetworkFault(name: LabFaultName, on: boolean): Promise<
       });
       return;
     case 'host-firewall':
-      await iptablesRule('ec2', 'filter', 'DOCKER-USER', ['-i', 'ens5', '-p', 'tcp', '-m', 'conntrack', '--ctorigdstport', String(LAB.instance.port), '-j', 'DROP'], on, 1);
+      await onEach(async (i) => iptablesRule(i.node, 'filter', 'DOCKER-USER', ['-i', 'ens5', '-p', 'tcp', '-m', 'conntrack', '--ctorigdstport', String(LAB.instance.port), '-j', 'DROP'], on, 1));
       return;
     case 'dnat-missing': {
       const [chain, ...rule] = dockerDnatRule();
-      await iptablesRule('ec2', 'nat', chain!, rule, !on);
+      await onEach(async (i) => iptablesRule(i.node, 'nat', chain!, rule, !on));
       return;
     }
     case 'veth-down':
@@ -180,14 +208,13 @@ export async function setNetworkFault(name: LabFaultName, on: boolean): Promise<
       // ALB with ICMP host unreachable — at the very moment the ALB's 3 s target timeout fires,
       // so the ALB's status raced between 502 and 504. Asking longer than the ALB waits gives
       // the 504 observed in lab-facts.md every time; heal puts the kernel default back.
-      await runChecked(inNs('ec2', ['sysctl', '-q', '-w', `net.ipv4.neigh.docker0.mcast_solicit=${on ? 10 : KERNEL_ARP_MCAST_SOLICIT}`]), 'setting ARP probes on docker0');
-      await runChecked(inNs('ec2', ['ip', 'link', 'set', LAB.containerVeth, on ? 'down' : 'up']), 'changing the container veth');
-      if (on) await run(inNs('ec2', ['ip', 'neigh', 'flush', 'dev', 'docker0']));
-      if (!on) {
+      await onEach(async (i) => {
+        await runChecked(inNs(i.node, ['sysctl', '-q', '-w', `net.ipv4.neigh.docker0.mcast_solicit=${on ? 10 : KERNEL_ARP_MCAST_SOLICIT}`]), 'setting ARP probes on docker0');
+        await runChecked(inNs(i.node, ['ip', 'link', 'set', i.veth, on ? 'down' : 'up']), 'changing the container veth');
         // A stale neighbour entry gives a transient "No route to host" after the link is back.
-        await run(inNs('ec2', ['ip', 'neigh', 'flush', 'dev', 'docker0']));
-        await run(inNs('container', ['ip', 'neigh', 'flush', 'dev', 'eth0']));
-      }
+        await run(inNs(i.node, ['ip', 'neigh', 'flush', 'dev', 'docker0']));
+        if (!on) await run(inNs(i.container, ['ip', 'neigh', 'flush', 'dev', 'eth0']));
+      });
       return;
     case 'nacl-ephemeral':
       await vpcBridgeTable('ft_nacl', on ? naclRuleset() : null, 'changing the network ACL in ft-vpc');
@@ -196,45 +223,56 @@ export async function setNetworkFault(name: LabFaultName, on: boolean): Promise<
       await vpcBridgeTable('ft_mtu', on ? mtuBlackholeRuleset() : null, 'changing the path MTU in ft-vpc');
       return;
     case 'reply-drop-host':
-      await iptablesRule('ec2', 'filter', 'FORWARD', ['-i', 'docker0', '-o', 'ens5', '-j', 'DROP'], on, 1);
+      await onEach(async (i) => iptablesRule(i.node, 'filter', 'FORWARD', ['-i', 'docker0', '-o', 'ens5', '-j', 'DROP'], on, 1));
       return;
     case 'no-route-back':
-      await routeFault('ec2', ['blackhole', `${LAB.albB.vpc}/32`], on, 'changing the route to alb-b in ft-ec2');
+      await onEach(async (i) => routeFault(i.node, ['blackhole', `${LAB.albB.vpc}/32`], on, `changing the route to alb-b in ${nsName(i.node)}`));
       return;
     case 'asymmetric-route':
-      await routeFault('ec2', [`${LAB.albA.vpc}/32`, 'dev', LAB.secondEni.ifname], on, 'changing the route to alb-a in ft-ec2');
-      if (!on) await run(inNs('ec2', ['ip', 'neigh', 'flush', 'dev', LAB.secondEni.ifname]));
+      await onEach(async (i) => {
+        await routeFault(i.node, [`${LAB.albA.vpc}/32`, 'dev', LAB.secondEni.ifname], on, `changing the route to alb-a in ${nsName(i.node)}`);
+        if (!on) await run(inNs(i.node, ['ip', 'neigh', 'flush', 'dev', LAB.secondEni.ifname]));
+      });
       return;
     case 'rp-filter':
       // The effective value is the larger of `all` and the interface's: both say strict.
-      await sysctls('ec2', { 'net.ipv4.conf.all.rp_filter': on ? 1 : 0, 'net.ipv4.conf.ens5.rp_filter': on ? 1 : 0 }, 'setting rp_filter in ft-ec2');
-      await routeFault('ec2', [`${LAB.albA.vpc}/32`, 'dev', LAB.secondEni.ifname], on, 'changing the route to alb-a in ft-ec2');
-      if (!on) await run(inNs('ec2', ['ip', 'neigh', 'flush', 'dev', LAB.secondEni.ifname]));
+      await onEach(async (i) => {
+        await sysctls(i.node, { 'net.ipv4.conf.all.rp_filter': on ? 1 : 0, 'net.ipv4.conf.ens5.rp_filter': on ? 1 : 0 }, `setting rp_filter in ${nsName(i.node)}`);
+        await routeFault(i.node, [`${LAB.albA.vpc}/32`, 'dev', LAB.secondEni.ifname], on, `changing the route to alb-a in ${nsName(i.node)}`);
+        if (!on) await run(inNs(i.node, ['ip', 'neigh', 'flush', 'dev', LAB.secondEni.ifname]));
+      });
       return;
     case 'container-no-route':
-      if (on) await routeFault('container', ['default'], false, 'removing the container\'s default route');
-      else await runChecked(inNs('container', ['ip', 'route', 'replace', 'default', 'via', LAB.docker0]), 'restoring the container\'s default route');
+      await onEach(async (i) => {
+        if (on) await routeFault(i.container, ['default'], false, 'removing the container\'s default route');
+        else await runChecked(inNs(i.container, ['ip', 'route', 'replace', 'default', 'via', LAB.docker0]), 'restoring the container\'s default route');
+      });
       return;
     case 'container-arp':
       // The host gives up on 172.17.0.2 after mcast_solicit probes and answers the ALB with
       // ICMP host unreachable (→ 502). With the kernel's 3 × 1 s that answer came at the
       // ALB's 3 s timeout (a race with its 504); a real ALB waits 10 s, so the ICMP wins. The
       // lab keeps that order by probing 3 × 0.3 s: 502 after ~1 s, every time.
-      await sysctls('ec2', { 'net.ipv4.neigh.docker0.retrans_time_ms': on ? 300 : KERNEL_ARP_RETRANS_MS }, 'setting ARP timing on docker0');
-      await runChecked(inNs('container', ['ip', 'link', 'set', 'eth0', 'arp', on ? 'off' : 'on']), 'changing ARP on the container\'s eth0');
-      // Entries still valid would keep the frames flowing (no ARP needed) for up to a minute.
-      await run(inNs('ec2', ['ip', 'neigh', 'flush', 'dev', 'docker0']));
-      if (!on) await run(inNs('container', ['ip', 'neigh', 'flush', 'dev', 'eth0']));
+      await onEach(async (i) => {
+        await sysctls(i.node, { 'net.ipv4.neigh.docker0.retrans_time_ms': on ? 300 : KERNEL_ARP_RETRANS_MS }, 'setting ARP timing on docker0');
+        await runChecked(inNs(i.container, ['ip', 'link', 'set', 'eth0', 'arp', on ? 'off' : 'on']), 'changing ARP on the container\'s eth0');
+        // Entries still valid would keep the frames flowing (no ARP needed) for up to a minute.
+        await run(inNs(i.node, ['ip', 'neigh', 'flush', 'dev', 'docker0']));
+        if (!on) await run(inNs(i.container, ['ip', 'neigh', 'flush', 'dev', 'eth0']));
+      });
       return;
     case 'conntrack-full':
       if (on) {
         requirePrograms(['conntrack']);
-        await fillConntrack();
+        await onEach((i) => fillConntrack(i.node, LAB.targets.find((t) => t.node === i.node)!.ens5));
       } else {
         // Nothing to drain on a machine without conntrack-tools: nothing could have filled it.
         try { requirePrograms(['conntrack']); } catch { return; }
-        await drainConntrack();
+        await onEach((i) => drainConntrack(i.node));
       }
+      return;
+    case 'keepalive-race':
+      await vpcBridgeTable('ft_fin', on ? finHoldRuleset() : null, 'holding the apps\' FINs in ft-vpc');
       return;
     default:
       return;

@@ -9,14 +9,14 @@ import { PACKAGE_ROOT } from '../self.js';
 import { LAB_FAULTS, SERVICE_FAULTS, isLabFault, setNetworkFault, type LabFaultName } from './faults.js';
 import { buildTopology, destroyTopology, existingLabNamespaces, namespaceExists, namespaceInode } from './netns.js';
 import { makePki } from './pki.js';
-import { albHealthFile, desiredServices, logFile, reconcileServices, SERVICE_NODE } from './services.js';
+import { albHealthFile, desiredServices, logFile, reconcileServices, APP_SHORT_KEEPALIVE_MS, SERVICE_NODE, SERVICES, TARGET_OUT } from './services.js';
 import {
   SESSION_FILE as SESSION_FILE_PATH, acquireLock, claimSession, isTrackedAlive, sessionOwner, readState, releaseSession, sessionHeldByOther, writeState,
   type LabState, type ServiceName,
 } from './state.js';
 import { requirePrograms, run, sleep, terminate, type RunResult } from './system.js';
-import { LAB, LAB_NODES, LAB_REVISION, isLabNode, nsName, type LabNode } from './topology.js';
-import type { TargetHealth } from './alb.js';
+import { LAB, LAB_NODES, LAB_REVISION, resolveLabNode, nsName, type LabNode } from './topology.js';
+import type { AlbHealthCheck, TargetHealth } from './target-group.js';
 
 export interface LabServiceStatus {
   name: ServiceName;
@@ -39,12 +39,58 @@ export interface LabStatus {
   nodes: LabNodeStatus[];
   services: LabServiceStatus[];
   faults: LabFaultName[];
-  targetHealth: { node: 'alb-a' | 'alb-b'; targets: TargetHealth[] }[];
+  /** Each ALB node's view of the target group: its targets' health (as its own health checks find it), its zone, cross-zone, the health check. */
+  targetHealth: NodeTargetHealth[];
+  /** The target group's health as `aws elbv2 describe-target-health` prints it (one entry per target, the nodes' views joined). */
+  describeTargetHealth: DescribeTargetHealth;
   /** Whether `labUp` found the lab already up (it then changed nothing). */
   alreadyUp?: boolean;
   /** The live process that owns the lab session (null: free; a dead owner frees it). */
   sessionOwnerPid: number | null;
   lab: typeof LAB;
+}
+
+export interface NodeTargetHealth {
+  node: 'alb-a' | 'alb-b';
+  zone: string | null;
+  crossZone: boolean | null;
+  healthCheck: AlbHealthCheck | null;
+  targets: TargetHealth[];
+}
+
+/** The JSON of `aws elbv2 describe-target-health` (the fields the lab has). */
+export interface DescribeTargetHealth {
+  TargetHealthDescriptions: Array<{
+    Target: { Id: string; Port: number; AvailabilityZone?: string };
+    HealthCheckPort: string;
+    TargetHealth: { State: string; Reason?: string; Description?: string };
+  }>;
+}
+
+/**
+ * The target group's health as AWS reports it: one entry per target. AWS joins its nodes'
+ * checks; here a target is as the worst view of it is (unhealthy on any node → unhealthy).
+ */
+export function describeTargetHealth(nodes: readonly NodeTargetHealth[]): DescribeTargetHealth {
+  const rank: Record<string, number> = { unhealthy: 4, draining: 3, initial: 2, healthy: 1 };
+  const byTarget = new Map<string, { h: TargetHealth; port: string }>();
+  for (const n of nodes) {
+    for (const h of n.targets) {
+      const have = byTarget.get(h.target);
+      if (!have || (rank[h.state] ?? 0) > (rank[have.h.state] ?? 0)) byTarget.set(h.target, { h, port: String(n.healthCheck?.port ?? h.target.split(':').pop()) });
+    }
+  }
+  return {
+    TargetHealthDescriptions: [...byTarget.values()].map(({ h, port }) => {
+      const [ip, p] = [h.target.slice(0, h.target.lastIndexOf(':')), Number(h.target.slice(h.target.lastIndexOf(':') + 1))];
+      return {
+        // The lab's target group is of target type `ip`: a target's Id is its address.
+        Target: { Id: ip, Port: p, ...(h.zone ? { AvailabilityZone: `${LAB.region}${h.zone}` } : {}) },
+        HealthCheckPort: port,
+        TargetHealth: { State: h.state, ...(h.reason ? { Reason: h.reason } : {}), ...(h.description ? { Description: h.description } : {}) },
+      };
+    }),
+  };
 }
 
 export interface LabUpOptions {
@@ -107,17 +153,17 @@ function wantedServices(faults: readonly string[]): ServiceName[] {
 export function labStatus(): LabStatus {
   const state = readState();
   const nodes = LAB_NODES.map((node) => ({ node, namespace: nsName(node), exists: namespaceExists(node) }));
-  const services: LabServiceStatus[] = (['dnsmasq', 'alb-a', 'alb-b', 'app'] as ServiceName[]).map((name) => {
+  const services: LabServiceStatus[] = SERVICES.map((name) => {
     const p = state?.processes[name];
     return { name, node: SERVICE_NODE[name], pid: p?.pid ?? null, alive: p ? isTrackedAlive(p) : false, log: logFile(name) };
   });
   const faults = (state?.faults ?? []).filter(isLabFault);
-  const targetHealth = (['alb-a', 'alb-b'] as const).map((node) => {
+  const targetHealth = (['alb-a', 'alb-b'] as const).map((node): NodeTargetHealth => {
     try {
-      const h = JSON.parse(fs.readFileSync(albHealthFile(node), 'utf8')) as { targets: TargetHealth[] };
-      return { node, targets: h.targets };
+      const h = JSON.parse(fs.readFileSync(albHealthFile(node), 'utf8')) as { zone?: string | null; crossZone?: boolean; healthCheck?: AlbHealthCheck; targets: TargetHealth[] };
+      return { node, zone: h.zone ?? null, crossZone: h.crossZone ?? null, healthCheck: h.healthCheck ?? null, targets: h.targets };
     } catch {
-      return { node, targets: [] };
+      return { node, zone: null, crossZone: null, healthCheck: null, targets: [] };
     }
   });
   const wanted = wantedServices(faults);
@@ -128,7 +174,7 @@ export function labStatus(): LabStatus {
     && services.every((s) => !wanted.includes(s.name) || (s.alive && sameRevision(s.name)));
   const owner = sessionOwner();
   const ownerAlive = owner !== null && (owner.pid === process.pid || sessionHeldByOther() !== null);
-  return { up, upSince: state?.upSince ?? null, nodes, services, faults, targetHealth, sessionOwnerPid: ownerAlive ? owner.pid : null, lab: LAB };
+  return { up, upSince: state?.upSince ?? null, nodes, services, faults, targetHealth, describeTargetHealth: describeTargetHealth(targetHealth), sessionOwnerPid: ownerAlive ? owner.pid : null, lab: LAB };
 }
 
 /** Recorded namespace inodes (to find processes that outlived a deleted namespace). */
@@ -163,6 +209,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabStatus> {
     try {
       opts.signal?.throwIfAborted();
       fs.mkdirSync(LAB.runDir, { recursive: true, mode: 0o755 });
+      fs.mkdirSync(LAB.accessLogDir, { recursive: true, mode: 0o755 });
       const state: LabState = { version: 1, revision: LAB_REVISION, upSince: new Date().toISOString(), processes: {}, faults: [], app: { delayMs: 0, status: 0 } };
       writeState(state);
       await Promise.all([buildTopology(opts.signal), makePki()]);
@@ -206,10 +253,11 @@ export async function labDown(opts: LabSessionOptions & { force?: boolean; keepS
 }
 
 function requireNode(node: string): LabNode {
-  if (!isLabNode(node)) {
-    throw new UsageError(`unknown lab node '${node}'`, `nodes: ${LAB_NODES.join(', ')}`, { node });
+  const n = resolveLabNode(node);
+  if (n === null) {
+    throw new UsageError(`unknown lab node '${node}'`, `nodes: ${LAB_NODES.join(', ')} (ec2-a, container-a: ec2, container)`, { node });
   }
-  return node;
+  return n;
 }
 
 function requireUp(node: LabNode): void {
@@ -267,13 +315,81 @@ async function withUpState<T>(opts: LabSessionOptions, fn: (state: LabState) => 
   }
 }
 
+/** Faults whose effect depends on which targets are in service: they start from a target group whose targets are all healthy. */
+const NEEDS_HEALTHY_TARGETS: readonly LabFaultName[] = ['keepalive-race', 'target-unhealthy', 'targets-unhealthy', 'healthcheck-404', 'target-draining', 'cross-zone-off'];
+
+/** How long a fault waits for the target group to reach the state it needs (5 checks at most, and their timeouts). */
+const TARGET_HEALTH_WAIT_MS = 30_000;
+
+/** Waits until both ALB nodes see the target group as `ok` says; LAB_FAULT when it does not come. */
+async function waitTargetHealth(ok: (targets: TargetHealth[]) => boolean, what: string): Promise<void> {
+  const deadline = performance.now() + TARGET_HEALTH_WAIT_MS;
+  for (;;) {
+    const views = labStatus().targetHealth.filter((n) => n.targets.length > 0 || n.healthCheck !== null);
+    if (views.length > 0 && views.every((n) => ok(n.targets))) return;
+    if (performance.now() > deadline) {
+      throw new LabError('LAB_FAULT', `the target group did not reach the state the fault needs (${what}) within ${TARGET_HEALTH_WAIT_MS / 1000} s`,
+        '`flowtrace lab status` shows each target\'s health; `flowtrace lab heal` and try again', { what });
+    }
+    await sleep(200);
+  }
+}
+
+const targetNamed = (targets: TargetHealth[], name: string): TargetHealth | undefined => targets.find((t) => t.name === name);
+
+/** Closes the ALB nodes' idle connections to the targets: requests after a fault changes open new ones (as after the ALB's idle timeout). */
+function closeAlbIdleConnections(state: LabState): void {
+  for (const node of ['alb-a', 'alb-b'] as const) {
+    const p = state.processes[node];
+    if (p && isTrackedAlive(p)) process.kill(p.pid, 'SIGUSR2');
+  }
+}
+
+/**
+ * `keepalive-race`'s traffic: two requests through each ALB node (round robin: one to each
+ * target) leave each node an idle connection to each target; the wait lets the apps close them.
+ */
+async function leaveIdleConnections(): Promise<void> {
+  for (const alb of [LAB.albA, LAB.albB]) {
+    for (let i = 0; i < LAB.targets.length; i++) {
+      await run(['ip', 'netns', 'exec', nsName('client'), 'curl', '-s', '-o', '/dev/null', '-m', '5', '--resolve', `${LAB.domain}:80:${alb.public}`, `http://${LAB.domain}/`]);
+    }
+  }
+  await sleep(APP_SHORT_KEEPALIVE_MS + 300);
+}
+
+/** What a fault waits for once it is on, so that the next request meets it. */
+async function settle(fault: LabFaultName): Promise<void> {
+  switch (fault) {
+    case 'target-unhealthy':
+      return waitTargetHealth((ts) => targetNamed(ts, TARGET_OUT)?.state === 'unhealthy', `${TARGET_OUT} unhealthy`);
+    case 'targets-unhealthy':
+    case 'healthcheck-404':
+      return waitTargetHealth((ts) => ts.length > 0 && ts.every((t) => t.state === 'unhealthy'), 'every target unhealthy');
+    case 'keepalive-race':
+      // The apps restarted with the short keep-alive: in service again, then the idle connections.
+      await waitTargetHealth((ts) => ts.every((t) => t.state === 'healthy'), 'every target healthy');
+      return leaveIdleConnections();
+    default:
+      return;
+  }
+}
+
 /** Turns a fault on. Idempotent. Returns the active faults. */
 export async function injectFault(name: string, opts: LabSessionOptions = {}): Promise<LabFaultName[]> {
   const fault = requireFault(name);
   return withUpState(opts, async (state) => {
-    if (!state.faults.includes(fault)) state.faults.push(fault);
+    const already = state.faults.includes(fault);
+    if (!already && NEEDS_HEALTHY_TARGETS.includes(fault)) {
+      await waitTargetHealth((ts) => ts.every((t) => t.state === 'healthy' || t.state === 'draining'), 'every target healthy');
+    }
+    if (!already) state.faults.push(fault);
     if (SERVICE_FAULTS.includes(fault)) await reconcileServices(state);
-    else await setNetworkFault(fault, true);
+    await setNetworkFault(fault, true);
+    if (!already) {
+      closeAlbIdleConnections(state);
+      await settle(fault);
+    }
     return state.faults.filter(isLabFault);
   });
 }
@@ -283,18 +399,17 @@ export async function healFault(name?: string, opts: LabSessionOptions = {}): Pr
   const only = name === undefined ? null : requireFault(name);
   return withUpState(opts, async (state) => {
     const healing = only ? [only] : (Object.keys(LAB_FAULTS) as LabFaultName[]);
-    for (const f of healing) {
-      // Network faults are removed even if the state does not list them (idempotent, and
-      // it repairs rules someone changed by hand).
-      if (!SERVICE_FAULTS.includes(f)) await setNetworkFault(f, false);
-    }
+    // Network settings are removed even if the state does not list them (idempotent, and
+    // it repairs rules someone changed by hand).
+    for (const f of healing) await setNetworkFault(f, false);
     state.faults = state.faults.filter((f) => !healing.includes(f as LabFaultName));
     // Faults that share a setting with a healed one (the route of rp-filter and
     // asymmetric-route, the ARP timing on docker0) are put back.
     for (const f of state.faults) {
-      if (isLabFault(f) && !SERVICE_FAULTS.includes(f)) await setNetworkFault(f, true);
+      if (isLabFault(f)) await setNetworkFault(f, true);
     }
     await reconcileServices(state);
+    closeAlbIdleConnections(state);
     return state.faults.filter(isLabFault);
   });
 }

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  LAB, LAB_BRIDGES, LAB_LINKS, LAB_NODES, LAB_PREFIX, LAB_ROUTES, type LabNode,
+  LAB, LAB_BRIDGES, LAB_LINKS, LAB_NODES, LAB_PREFIX, LAB_ROUTES, NAMESPACE_ALIASES, type LabNode,
   INTERFACE_SYSCTLS, dockerIptablesRules, nodeSysctls, nsName, securityGroupRuleset, sourceDestCheckRuleset,
 } from './topology.js';
 import { run, runChecked, terminate, processNetns } from './system.js';
@@ -95,13 +95,24 @@ export async function buildTopology(signal?: AbortSignal): Promise<void> {
     runChecked(['ip', 'netns', 'exec', nsName(node), 'sysctl', '-q', '-w', ...Object.entries(values).map(([k, v]) => `${k}=${v}`)], `setting interface sysctls in ${nsName(node)}`)));
 
   await Promise.all([
-    runChecked(['ip', 'netns', 'exec', nsName('ec2'), 'iptables-restore'], 'writing Docker\'s iptables rules in ft-ec2', { input: dockerIptablesRules() }),
+    ...LAB.targets.map((t) => runChecked(['ip', 'netns', 'exec', nsName(t.node), 'iptables-restore'], `writing Docker's iptables rules in ${nsName(t.node)}`, { input: dockerIptablesRules() })),
     runChecked(['ip', 'netns', 'exec', nsName('vpc'), 'nft', '-f', '-'], 'writing the security group in ft-vpc', { input: securityGroupRuleset(false) + sourceDestCheckRuleset() }),
+    ...NAMESPACE_ALIASES.map((a) => aliasNamespace(a.alias, a.node)),
   ]);
   for (const n of LAB_NODES) {
     fs.mkdirSync(path.join(ETC_NETNS, nsName(n)), { recursive: true });
     fs.writeFileSync(path.join(ETC_NETNS, nsName(n), 'resolv.conf'), resolvConf());
   }
+}
+
+/**
+ * A second name for a node's namespace (/run/netns/ft-ec2-a → ft-ec2's), as `ip netns attach`
+ * makes one: a bind mount of the namespace file. `ip netns del` removes it like any other.
+ */
+async function aliasNamespace(alias: string, node: LabNode): Promise<void> {
+  const target = path.join(NETNS_DIR, `${LAB_PREFIX}${alias}`);
+  fs.writeFileSync(target, '');
+  await runChecked(['mount', '--bind', path.join(NETNS_DIR, nsName(node)), target], `naming ${nsName(node)} ${LAB_PREFIX}${alias} too`);
 }
 
 /** PIDs of the processes inside a namespace (`ip netns pids`). */

@@ -1,7 +1,7 @@
 /**
  * The lab's long-lived processes: dnsmasq (ft-dns), the ALB nodes (ft-alb-a, ft-alb-b) and
- * the app (ft-container). Each runs detached (it outlives `lab up`), logs under the run
- * dir and is tracked by PID + start time in the state file.
+ * the app in each target's container (ft-container, ft-container-b). Each runs detached (it
+ * outlives `lab up`), logs under the run dir and is tracked by PID + start time in the state file.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,7 +12,13 @@ import { LAB, LAB_REVISION, nsName, type LabNode } from './topology.js';
 import { isTrackedAlive, type LabState, type ServiceName, type TrackedProcess } from './state.js';
 import { processStartTime, sleep, spawnDetached, terminate } from './system.js';
 
-export const SERVICE_NODE: Record<ServiceName, LabNode> = { dnsmasq: 'dns', 'alb-a': 'alb-a', 'alb-b': 'alb-b', app: 'container' };
+export const SERVICE_NODE: Record<ServiceName, LabNode> = { dnsmasq: 'dns', 'alb-a': 'alb-a', 'alb-b': 'alb-b', app: 'container', 'app-b': 'container-b' };
+
+/** Every service, in the order `lab status` lists them. */
+export const SERVICES: readonly ServiceName[] = ['dnsmasq', 'alb-a', 'alb-b', 'app', 'app-b'];
+
+/** The app of each target (LAB.targets order). */
+const APP_OF_TARGET: Record<string, 'app' | 'app-b'> = { 'ec2-a': 'app', 'ec2-b': 'app-b' };
 
 const READY_TIMEOUT_MS = 30_000;
 
@@ -32,19 +38,35 @@ export function albHealthFile(node: 'alb-a' | 'alb-b'): string {
   return path.join(LAB.runDir, `${node}.health.json`);
 }
 
-/** The ALB node's configuration; `targets` empty when the `target-deregistered` fault is on. */
-export function albConfig(node: 'alb-a' | 'alb-b', opts: { deregistered: boolean }): AlbConfig {
+/** How the target group is set, from the active faults. */
+export interface TargetGroupSettings {
+  /** `target-deregistered`: no target at all. */
+  deregistered: boolean;
+  /** Targets deregistering (draining): `target-draining`, `cross-zone-off` take ec2-b out. */
+  draining: string[];
+  crossZone: boolean;
+  healthCheckPath: string;
+  /** null: the traffic port. */
+  healthCheckPort: number | null;
+}
+
+/** The ALB node's configuration (the target group as the faults set it). */
+export function albConfig(node: 'alb-a' | 'alb-b', tg: TargetGroupSettings): AlbConfig {
   const id = '50dc6c495c0c9188'; // one load balancer, two nodes: the same elb id in both logs
+  const g = LAB.targetGroup;
   return {
     name: node,
     host: '0.0.0.0',
     listeners: [{ port: 80, protocol: 'http' }, { port: 443, protocol: 'https' }],
     certFile: path.join(LAB.runDir, 'server.pem'),
     keyFile: path.join(LAB.runDir, 'server.key'),
-    targets: opts.deregistered ? [] : [{ ip: LAB.instance.ens5, port: LAB.instance.port }],
-    healthCheck: { path: '/', intervalMs: 5000, timeoutMs: 2000, healthyThreshold: 2, unhealthyThreshold: 2, matcher: [200] },
+    targets: tg.deregistered ? [] : LAB.targets.map((t) => ({ ip: t.ens5, port: g.port, name: t.name, zone: t.zone, ...(tg.draining.includes(t.name) ? { draining: true } : {}) })),
+    healthCheck: { ...g.healthCheck, path: tg.healthCheckPath, port: tg.healthCheckPort, matcher: [...g.healthCheck.matcher] },
+    deregistrationDelayMs: g.deregistrationDelayMs,
+    zone: node === 'alb-a' ? LAB.albA.zone : LAB.albB.zone,
+    crossZone: tg.crossZone,
     targetTimeoutMs: LAB.albTargetTimeoutMs,
-    idleTimeoutMs: 60_000,
+    idleTimeoutMs: LAB.albIdleTimeoutMs,
     failOpen: true,
     elbId: `app/seqas-alb/${id}`,
     targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/seqas-web/73e2d6bc24d8a067',
@@ -56,12 +78,15 @@ export function albConfig(node: 'alb-a' | 'alb-b', opts: { deregistered: boolean
 
 /** What each service should look like, from the active faults. */
 export interface DesiredServices {
-  /** Which processes run (`dns-down`, `app-down`, `alb-node-down` stop one). */
+  /** Which processes run (`dns-down`, `app-down`, `alb-node-down`, `target-unhealthy` stop some). */
   running: Record<ServiceName, boolean>;
   dnsmasq: { nxdomain: boolean };
-  /** Where the app listens (`app-wrong-port`, `app-localhost` move it) and how it answers. */
-  app: { host: string; port: number; delayMs: number; status: number };
-  albDeregistered: boolean;
+  /**
+   * Where the apps listen (`app-wrong-port`, `app-localhost` move them) and how they answer;
+   * the same on both targets (one image deployed to the target group).
+   */
+  app: { host: string; port: number; delayMs: number; status: number; keepAliveMs: number };
+  targetGroup: TargetGroupSettings;
 }
 
 /** The ALB node the `alb-node-down` fault stops (zone b: requests through alb-a still work). */
@@ -70,22 +95,42 @@ export const ALB_NODE_DOWN: 'alb-a' | 'alb-b' = 'alb-b';
 /** The port the app listens on under `app-wrong-port` (a deploy that changed the app's port, not the mapping). */
 export const APP_WRONG_PORT = 8081;
 
+/** The target `target-unhealthy`, `target-draining` and `cross-zone-off` take out of service (zone b's). */
+export const TARGET_OUT = 'ec2-b';
+
+/** The app's keep-alive timeout: longer than the ALB's idle timeout, as AWS asks; `keepalive-race`: shorter. */
+export const APP_KEEPALIVE_MS = 65_000;
+export const APP_SHORT_KEEPALIVE_MS = 1000;
+
+/** `healthcheck-404`'s health-check path (a path the app does not serve) and `targets-unhealthy`'s port (the container's, not the published one). */
+export const BAD_HEALTH_CHECK_PATH = '/healthz';
+export const BAD_HEALTH_CHECK_PORT = LAB.container.port;
+
 export function desiredServices(faults: readonly string[]): DesiredServices {
+  const has = (f: string): boolean => faults.includes(f);
   return {
     running: {
-      dnsmasq: !faults.includes('dns-down'),
-      app: !faults.includes('app-down'),
-      'alb-a': !(faults.includes('alb-node-down') && ALB_NODE_DOWN === 'alb-a'),
-      'alb-b': !(faults.includes('alb-node-down') && ALB_NODE_DOWN === 'alb-b'),
+      dnsmasq: !has('dns-down'),
+      app: !has('app-down'),
+      'app-b': !has('app-down') && !(has('target-unhealthy') && APP_OF_TARGET[TARGET_OUT] === 'app-b'),
+      'alb-a': !(has('alb-node-down') && ALB_NODE_DOWN === 'alb-a'),
+      'alb-b': !(has('alb-node-down') && ALB_NODE_DOWN === 'alb-b'),
     },
-    dnsmasq: { nxdomain: faults.includes('dns-nxdomain') },
+    dnsmasq: { nxdomain: has('dns-nxdomain') },
     app: {
-      host: faults.includes('app-localhost') ? '127.0.0.1' : '0.0.0.0',
-      port: faults.includes('app-wrong-port') ? APP_WRONG_PORT : LAB.container.port,
-      delayMs: faults.includes('app-slow') ? LAB.albTargetTimeoutMs + 2000 : 0,
-      status: faults.includes('app-500') ? 500 : 0,
+      host: has('app-localhost') ? '127.0.0.1' : '0.0.0.0',
+      port: has('app-wrong-port') ? APP_WRONG_PORT : LAB.container.port,
+      delayMs: has('app-slow') ? LAB.albTargetTimeoutMs + 2000 : 0,
+      status: has('app-500') ? 500 : 0,
+      keepAliveMs: has('keepalive-race') ? APP_SHORT_KEEPALIVE_MS : APP_KEEPALIVE_MS,
     },
-    albDeregistered: faults.includes('target-deregistered'),
+    targetGroup: {
+      deregistered: has('target-deregistered'),
+      draining: has('target-draining') || has('cross-zone-off') ? [TARGET_OUT] : [],
+      crossZone: !has('cross-zone-off'),
+      healthCheckPath: has('healthcheck-404') ? BAD_HEALTH_CHECK_PATH : LAB.targetGroup.healthCheck.path,
+      healthCheckPort: has('targets-unhealthy') ? BAD_HEALTH_CHECK_PORT : null,
+    },
   };
 }
 
@@ -101,8 +146,9 @@ function serviceArgv(service: ServiceName, d: DesiredServices): string[] {
         '--local=/#/', '--log-queries', `--log-facility=${logFile('dnsmasq')}`, ...records];
     }
     case 'app':
-      return [...selfModuleArgv('lab/app-main'), '--host', d.app.host, '--port', String(d.app.port),
-        '--delay-ms', String(d.app.delayMs), '--status', String(d.app.status), '--ready-file', readyFile('app')];
+    case 'app-b':
+      return [...selfModuleArgv('lab/app-main'), '--instance', service === 'app' ? 'ec2-a' : 'ec2-b', '--host', d.app.host, '--port', String(d.app.port),
+        '--delay-ms', String(d.app.delayMs), '--status', String(d.app.status), '--keep-alive-ms', String(d.app.keepAliveMs), '--ready-file', readyFile(service)];
     case 'alb-a':
     case 'alb-b':
       return [...selfModuleArgv('lab/alb-main'), '--config', albConfigFile(service), '--ready-file', readyFile(service)];
@@ -122,7 +168,7 @@ function logTail(service: ServiceName): string {
 async function startService(service: ServiceName, d: DesiredServices, signal?: AbortSignal): Promise<TrackedProcess> {
   const node = SERVICE_NODE[service];
   if (service === 'alb-a' || service === 'alb-b') {
-    fs.writeFileSync(albConfigFile(service), JSON.stringify(albConfig(service, { deregistered: d.albDeregistered }), null, 2) + '\n');
+    fs.writeFileSync(albConfigFile(service), JSON.stringify(albConfig(service, d.targetGroup), null, 2) + '\n');
   }
   const ready = readyFile(service);
   fs.rmSync(ready, { force: true });
@@ -187,14 +233,14 @@ export async function reconcileServices(state: LabState, signal?: AbortSignal): 
   };
   // The ALB nodes come second: each waits for its first health check before it says ready,
   // and that check then finds the app already listening (the target starts healthy).
-  for (const group of [['dnsmasq', 'app'], ['alb-a', 'alb-b']] as ServiceName[][]) {
+  for (const group of [['dnsmasq', 'app', 'app-b'], ['alb-a', 'alb-b']] as ServiceName[][]) {
     const results = await Promise.allSettled(group.map(reconcile).filter((j): j is Promise<void> => j !== null));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
   }
-  // ALB target changes are a reload (SIGHUP), not a restart.
+  // Target group changes are a reload (SIGHUP), not a restart.
   for (const node of ['alb-a', 'alb-b'] as const) {
-    const cfg = albConfig(node, { deregistered: d.albDeregistered });
+    const cfg = albConfig(node, d.targetGroup);
     const file = albConfigFile(node);
     const before = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
     const after = JSON.stringify(cfg, null, 2) + '\n';

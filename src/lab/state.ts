@@ -9,7 +9,8 @@ import { LabError } from '../errors.js';
 import { LAB } from './topology.js';
 import { isAlive, processStartTime, sleep } from './system.js';
 
-export type ServiceName = 'dnsmasq' | 'alb-a' | 'alb-b' | 'app';
+/** The lab's processes: `app` is ec2-a's container app, `app-b` ec2-b's. */
+export type ServiceName = 'dnsmasq' | 'alb-a' | 'alb-b' | 'app' | 'app-b';
 
 export interface TrackedProcess {
   pid: number;

@@ -6,19 +6,30 @@
  *   client 10.10.1.2 ── isp ── backbone ── awsedge ──┬── alb-a 10.77.1.10 ──┐
  *   dns 10.10.53.53 ───┘ (hop 1)  (hop 2)   (hop 3)   └── alb-b 10.77.2.10 ──┤ 172.31.0.10 / 172.31.16.10
  *                                                                           vpc (bridge, security group)
- *                                                                              │
- *                        ec2: ens5 172.31.5.20 (MTU 9001) ─ DNAT ─ docker0 172.17.0.1 ─ veth ─ container eth0 172.17.0.2:8080
- *                             ens6 172.31.64.20/20 (a second ENI, same bridge, idle while healthy)
+ *                                                                        ┌─────┴─────┐
+ *   ec2 (ec2-a, zone a): ens5 172.31.5.20 (MTU 9001) ─ DNAT ─ docker0 172.17.0.1 ─ veth ─ container eth0 172.17.0.2:8080
+ *                        ens6 172.31.64.20/20 (a second ENI, same bridge, idle while healthy)
+ *   ec2-b (zone b):      ens5 172.31.21.20 ─ DNAT ─ docker0 ─ veth ─ container-b eth0 172.17.0.2:8080;  ens6 172.31.80.20/20
+ *
+ * The two instances are the ALB target group's two targets (one per zone). ec2-a's nodes keep
+ * the names `ec2` and `container` that tests, docs and captures use; `ec2-a` and
+ * `container-a` are aliases of them (`lab exec`, `netns:ec2-a`).
  */
 
 /** The lab's node names; the namespace of node N is `ft-N`. */
-export const LAB_NODES = ['client', 'dns', 'isp', 'backbone', 'awsedge', 'alb-a', 'alb-b', 'vpc', 'ec2', 'container'] as const;
+export const LAB_NODES = ['client', 'dns', 'isp', 'backbone', 'awsedge', 'alb-a', 'alb-b', 'vpc', 'ec2', 'container', 'ec2-b', 'container-b'] as const;
 export type LabNode = (typeof LAB_NODES)[number];
+
+/** Other names of nodes: the zone-a instance is `ec2-a` in the target group. */
+export const LAB_NODE_ALIASES: Readonly<Record<string, LabNode>> = { 'ec2-a': 'ec2', 'container-a': 'container' };
+
+/** Namespaces that are a second name of a node's namespace (`netns:ec2-a` works as `netns:ec2`). */
+export const NAMESPACE_ALIASES: ReadonlyArray<{ alias: string; node: LabNode }> = [{ alias: 'ec2-a', node: 'ec2' }];
 
 /** Prefix of everything the lab creates (namespaces, /etc/netns entries). */
 export const LAB_PREFIX = 'ft-';
 
-/** Docker names the host end of a container's veth `veth` + 7 hex characters. */
+/** Docker names the host end of a container's veth `veth` + 7 hex characters (ec2-a's; ec2-b's is LAB.targets[1].veth). */
 export const CONTAINER_VETH = 'veth3f2a1b9';
 
 type DeepReadonly<T> = { readonly [K in keyof T]: T[K] extends object ? DeepReadonly<T[K]> : T[K] };
@@ -44,6 +55,7 @@ const LAB_CONSTANTS = {
   /** The VPC: one L2 segment (a bridge in ft-vpc); 172.31.0.1 is the "VPC router" address. */
   vpcCidr: '172.31.0.0/16',
   vpcRouter: '172.31.0.1',
+  /** ec2-a, the zone-a target (LAB.targets[0]). */
   instance: { ens5: '172.31.5.20', mtu: 9001, port: 80 },
   /**
    * The instance's second ENI: another subnet of the same zone (172.31.64.0/20). No lab
@@ -54,12 +66,37 @@ const LAB_CONSTANTS = {
   dockerCidr: '172.17.0.0/16',
   container: { address: '172.17.0.2', port: 8080 },
   containerVeth: CONTAINER_VETH,
+  /**
+   * The ALB's target group: one instance per zone, each a Docker host as above (the same
+   * Docker addresses on each, as two hosts have). `node`/`container` are the namespaces.
+   */
+  targets: [
+    { name: 'ec2-a', node: 'ec2' as LabNode, container: 'container' as LabNode, zone: 'a' as 'a' | 'b', ens5: '172.31.5.20', secondEni: '172.31.64.20', veth: CONTAINER_VETH, vpcPorts: ['ec2', 'ec2b'] },
+    { name: 'ec2-b', node: 'ec2-b' as LabNode, container: 'container-b' as LabNode, zone: 'b' as 'a' | 'b', ens5: '172.31.21.20', secondEni: '172.31.80.20', veth: 'veth8c2d41e', vpcPorts: ['b-ens5', 'b-ens6'] },
+  ],
+  /**
+   * The target group as AWS defaults it (HTTP:80, health check GET / on the traffic port,
+   * healthy 5 / unhealthy 2, matcher 200, deregistration delay 300 s, cross-zone on) but
+   * for the health-check interval and timeout: 2 s and 1.5 s in the lab (AWS: 30 s and 5 s),
+   * so that a target changes state within seconds in a test (unhealthy after 2 × 2 s,
+   * healthy again after 5 × 2 s) — the thresholds and reason codes are AWS's.
+   */
+  targetGroup: {
+    name: 'seqas-web', port: 80,
+    healthCheck: { path: '/', port: 'traffic-port' as 'traffic-port' | number, intervalMs: 2000, timeoutMs: 1500, healthyThreshold: 5, unhealthyThreshold: 2, matcher: [200] },
+    deregistrationDelayMs: 300_000, crossZone: true,
+  },
+  /** The ALB's idle timeout (AWS's default), for client connections and its kept-alive connections to targets. */
+  albIdleTimeoutMs: 60_000,
   /** Where `lab up` writes its state, logs, certificates; removed by `lab down`. */
   runDir: '/run/flowtrace-lab',
   /** The CA that signed the ALB's certificate (curl --cacert). */
   caFile: '/run/flowtrace-lab/ca.pem',
-  /** One line per request in the ALB access-log format, per ALB node. */
-  accessLogs: { 'alb-a': '/run/flowtrace-lab/alb-a.access.log', 'alb-b': '/run/flowtrace-lab/alb-b.access.log' },
+  /** One line per request in the ALB access-log format, per ALB node, in one folder (`follow --alb-log` reads it). */
+  accessLogDir: '/run/flowtrace-lab/access-logs',
+  accessLogs: { 'alb-a': '/run/flowtrace-lab/access-logs/alb-a.access.log', 'alb-b': '/run/flowtrace-lab/access-logs/alb-b.access.log' },
+  /** The region the lab plays (ARNs, zone names: eu-west-1a, eu-west-1b). */
+  region: 'eu-west-1',
   /** The ALB's timeout towards the target (connect and response); a real ALB uses 10 s / 60 s. */
   albTargetTimeoutMs: 3000,
 };
@@ -96,9 +133,7 @@ export interface LabRoute {
 
 const VPC_MTU = LAB.instance.mtu;
 
-/** The VPC bridge's ports towards the instance's ENIs and towards the ALB nodes. */
-const VPC_PORT_OF_ENS5 = 'ec2';
-const VPC_PORT_OF_SECOND_ENI = 'ec2b';
+/** The VPC bridge's ports towards the ALB nodes (the instances' are LAB.targets[].vpcPorts). */
 export const VPC_ALB_PORTS = ['alba', 'albb'] as const;
 
 /**
@@ -106,12 +141,16 @@ export const VPC_ALB_PORTS = ['alba', 'albb'] as const;
  * names another revision (built by an older flowtrace) is not `up`: `lab up` rebuilds it.
  * Bump it whenever the built lab changes.
  */
-export const LAB_REVISION = 2;
+export const LAB_REVISION = 3;
 
 export const LAB_BRIDGES: readonly LabBridge[] = [
   { node: 'vpc', name: 'vpcbr0', address: `${LAB.vpcRouter}/16`, mtu: VPC_MTU },
-  { node: 'ec2', name: 'docker0', address: `${LAB.docker0}/16` },
+  ...LAB.targets.map((t): LabBridge => ({ node: t.node, name: 'docker0', address: `${LAB.docker0}/16` })),
 ];
+
+/** The instance namespaces (one per target) and their containers' namespaces. */
+export const INSTANCE_NODES: readonly LabNode[] = LAB.targets.map((t) => t.node);
+export const CONTAINER_NODES: readonly LabNode[] = LAB.targets.map((t) => t.container);
 
 export const LAB_LINKS: readonly LabLink[] = [
   { a: { node: 'client', ifname: 'eth0', address: `${LAB.client}/24` }, b: { node: 'isp', ifname: 'lan0', address: `${LAB.routers.isp.lan}/24` } },
@@ -122,9 +161,11 @@ export const LAB_LINKS: readonly LabLink[] = [
   { a: { node: 'awsedge', ifname: 'albb0', address: `${LAB.routers.awsedge.toAlbB}/24` }, b: { node: 'alb-b', ifname: 'eth0', address: `${LAB.albB.public}/24` } },
   { a: { node: 'alb-a', ifname: 'vpc0', address: `${LAB.albA.vpc}/16`, mtu: VPC_MTU }, b: { node: 'vpc', ifname: VPC_ALB_PORTS[0], address: null, mtu: VPC_MTU, master: 'vpcbr0' } },
   { a: { node: 'alb-b', ifname: 'vpc0', address: `${LAB.albB.vpc}/16`, mtu: VPC_MTU }, b: { node: 'vpc', ifname: VPC_ALB_PORTS[1], address: null, mtu: VPC_MTU, master: 'vpcbr0' } },
-  { a: { node: 'ec2', ifname: 'ens5', address: `${LAB.instance.ens5}/16`, mtu: VPC_MTU }, b: { node: 'vpc', ifname: VPC_PORT_OF_ENS5, address: null, mtu: VPC_MTU, master: 'vpcbr0' } },
-  { a: { node: 'ec2', ifname: LAB.secondEni.ifname, address: `${LAB.secondEni.address}/${LAB.secondEni.prefixLength}`, mtu: VPC_MTU }, b: { node: 'vpc', ifname: VPC_PORT_OF_SECOND_ENI, address: null, mtu: VPC_MTU, master: 'vpcbr0' } },
-  { a: { node: 'ec2', ifname: CONTAINER_VETH, address: null, master: 'docker0' }, b: { node: 'container', ifname: 'eth0', address: `${LAB.container.address}/16` } },
+  ...LAB.targets.flatMap((t): LabLink[] => [
+    { a: { node: t.node, ifname: 'ens5', address: `${t.ens5}/16`, mtu: VPC_MTU }, b: { node: 'vpc', ifname: t.vpcPorts[0]!, address: null, mtu: VPC_MTU, master: 'vpcbr0' } },
+    { a: { node: t.node, ifname: LAB.secondEni.ifname, address: `${t.secondEni}/${LAB.secondEni.prefixLength}`, mtu: VPC_MTU }, b: { node: 'vpc', ifname: t.vpcPorts[1]!, address: null, mtu: VPC_MTU, master: 'vpcbr0' } },
+    { a: { node: t.node, ifname: t.veth, address: null, master: 'docker0' }, b: { node: t.container, ifname: 'eth0', address: `${LAB.container.address}/16` } },
+  ]),
 ];
 
 export const LAB_ROUTES: readonly LabRoute[] = [
@@ -136,12 +177,14 @@ export const LAB_ROUTES: readonly LabRoute[] = [
   { node: 'awsedge', to: 'default', via: LAB.routers.backbone.toEdge },
   { node: 'alb-a', to: 'default', via: LAB.routers.awsedge.toAlbA },
   { node: 'alb-b', to: 'default', via: LAB.routers.awsedge.toAlbB },
-  { node: 'ec2', to: 'default', via: LAB.vpcRouter },
-  { node: 'container', to: 'default', via: LAB.docker0 },
+  ...LAB.targets.flatMap((t): LabRoute[] => [
+    { node: t.node, to: 'default', via: LAB.vpcRouter },
+    { node: t.container, to: 'default', via: LAB.docker0 },
+  ]),
 ];
 
-/** Nodes that forward packets (ip_forward=1). ec2 forwards because Docker turns it on. */
-export const FORWARDING_NODES: readonly LabNode[] = ['isp', 'backbone', 'awsedge', 'ec2'];
+/** Nodes that forward packets (ip_forward=1). The instances forward because Docker turns it on. */
+export const FORWARDING_NODES: readonly LabNode[] = ['isp', 'backbone', 'awsedge', ...LAB.targets.map((t) => t.node)];
 
 /** The routers a traceroute from the client crosses, in hop order. */
 export const ROUTER_NODES = ['isp', 'backbone', 'awsedge'] as const;
@@ -153,6 +196,11 @@ export function nsName(node: LabNode): string {
 
 export function isLabNode(name: string): name is LabNode {
   return (LAB_NODES as readonly string[]).includes(name);
+}
+
+/** A node by its name or alias (`ec2-a` → `ec2`), or null. */
+export function resolveLabNode(name: string): LabNode | null {
+  return isLabNode(name) ? name : LAB_NODE_ALIASES[name] ?? null;
 }
 
 /**
@@ -242,7 +290,8 @@ export function dockerDnatRule(): string[] {
  * The healthy group allows port 80 (from the ALBs); `sg-block` adds a drop.
  */
 export function securityGroupRuleset(blockPort80: boolean): string {
-  const drop = blockPort80 ? `    ip daddr ${LAB.instance.ens5} tcp dport ${LAB.instance.port} counter drop comment "sg-block"\n` : '';
+  // One security group for the target group's instances (both): the rule names them all.
+  const drop = blockPort80 ? `    ip daddr { ${LAB.targets.map((t) => t.ens5).join(', ')} } tcp dport ${LAB.instance.port} counter drop comment "sg-block"\n` : '';
   return `table bridge ft_sg {\n  chain forward {\n    type filter hook forward priority 0; policy accept;\n${drop}  }\n}\n`;
 }
 
@@ -255,7 +304,7 @@ export function securityGroupRuleset(blockPort80: boolean): string {
 export function sourceDestCheckRuleset(): string {
   const rule = (port: string, address: string) => `    iifname "${port}" ip saddr != ${address} counter drop comment "source/dest check"\n`;
   return `table bridge ft_srcdst {\n  chain forward {\n    type filter hook forward priority -10; policy accept;\n`
-    + rule(VPC_PORT_OF_ENS5, LAB.instance.ens5) + rule(VPC_PORT_OF_SECOND_ENI, LAB.secondEni.address) + '  }\n}\n';
+    + LAB.targets.map((t) => rule(t.vpcPorts[0]!, t.ens5) + rule(t.vpcPorts[1]!, t.secondEni)).join('') + '  }\n}\n';
 }
 
 /**
@@ -264,6 +313,6 @@ export function sourceDestCheckRuleset(): string {
  * send the instance's traffic to ens6. A real VPC answers ARP in its fabric; the lab makes
  * ens6 answer only for its own address and ask only with it (as multi-NIC hosts are set).
  */
-export const INTERFACE_SYSCTLS: readonly { node: LabNode; values: Record<string, string> }[] = [
-  { node: 'ec2', values: { [`net.ipv4.conf.${LAB.secondEni.ifname}.arp_ignore`]: '1', [`net.ipv4.conf.${LAB.secondEni.ifname}.arp_announce`]: '2' } },
-];
+export const INTERFACE_SYSCTLS: readonly { node: LabNode; values: Record<string, string> }[] = LAB.targets.map((t) => (
+  { node: t.node, values: { [`net.ipv4.conf.${LAB.secondEni.ifname}.arp_ignore`]: '1', [`net.ipv4.conf.${LAB.secondEni.ifname}.arp_announce`]: '2' } }
+));

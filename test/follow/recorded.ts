@@ -1,12 +1,16 @@
 /**
  * Results recorded in the lab (test/data/follow/NAME.json, written by the fault matrix and
- * the raw-fault test with UPDATE_GOLDEN=1): the client's evidence and the server's reading —
- * flow's analysis of the capture and the host facts, as the agent returned them. Read
- * again, they go through the same code as a live run: serverEvidence, then decideVerdict.
+ * the raw-fault test with UPDATE_GOLDEN=1): the client's evidence, the server side's readings —
+ * flow's analysis of each capture and the host facts, as the agents returned them — and the
+ * load balancer's (its access-log lines, the target health given). Read again, they go
+ * through the same code as a live run: serversEvidence, loadBalancerEvidence, decideVerdict.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { decideVerdict, readingOf, sentRequests, serverEvidence, type FollowEvidence, type FollowResult } from '../../src/follow/index.js';
+import {
+  chosenServer, decideVerdict, loadBalancerEvidence, readingOf, sentRequests, serversEvidence, targetHints,
+  type FollowEvidence, type FollowResult, type ServerReading, type TargetHealthEntry, type TargetName,
+} from '../../src/follow/index.js';
 import { RECORDED_DIR } from './expected.js';
 
 /** The names of the recorded results (file names without `.json`). */
@@ -23,13 +27,26 @@ export function savedResult(name: string): FollowResult {
   return JSON.parse(readFileSync(path.join(RECORDED_DIR, `${name}.json`), 'utf8')) as FollowResult;
 }
 
-/** Evidence → verdict again: the server side re-read from its reading (`noServer`: as if no --server was given). */
+/** Evidence → verdict again: the server side and the load balancer's re-read (`noServer`: as if no --server was given). */
 export function rederive(saved: FollowResult, options: { noServer?: boolean } = {}): FollowResult {
   const { verdict: _recorded, ...ev } = saved;
-  let server = options.noServer ? null : ev.server;
-  const reading = server ? readingOf(server) : null;
-  if (server && reading) server = serverEvidence(reading, sentRequests(ev.requests, ev.options.timeoutMs));
-  const evidence: FollowEvidence = { ...ev, server, options: { ...ev.options, server: options.noServer ? null : ev.options.server } };
+  const before = options.noServer ? [] : ev.servers ?? (ev.server ? [ev.server] : []);
+  const readings = before.map(readingOf);
+  const ok = readings.filter((r): r is ServerReading => r !== null);
+  const accessLog = ev.loadBalancer?.accessLog ?? null;
+  const again = serversEvidence(ok, sentRequests(ev.requests, ev.options.timeoutMs), targetHints(accessLog));
+  const servers = before.map((s, i) => (readings[i] ? again[ok.indexOf(readings[i]!)]! : s));
+  const targets = ev.loadBalancer?.targets ?? [];
+  const hostOf = (a: string): string => a.replace(/:\d+$/, '');
+  const targetHealth: TargetHealthEntry[] = targets.filter((t) => t.health).map((t) => ({
+    id: hostOf(t.address), port: Number(t.address.split(':')[1]) || null, zone: t.zone, state: t.health!.state, reason: t.health!.reason, description: t.health!.description,
+  }));
+  const targetNames: Record<string, TargetName> = Object.fromEntries(targets.filter((t) => t.name).map((t) => [hostOf(t.address), { name: t.name!, zone: t.zone }]));
+  const evidence: FollowEvidence & Pick<FollowResult, 'servers' | 'loadBalancer'> = {
+    ...ev, server: chosenServer(servers), servers,
+    loadBalancer: loadBalancerEvidence({ requests: ev.requests, servers, accessLog, targetHealth, targetNames }),
+    options: { ...ev.options, server: options.noServer ? null : ev.options.server, servers: options.noServer ? [] : ev.options.servers ?? [] },
+  };
   return { ...evidence, verdict: decideVerdict(evidence) };
 }
 

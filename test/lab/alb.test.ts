@@ -9,7 +9,7 @@ import net from 'node:net';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startAlb, forwardedTraceId, forwardedFor, albErrorPage, type AlbConfig, type AlbNode } from '../../src/lab/alb.js';
+import { startAlb, forwardedTraceId, forwardedFor, albErrorPage, type AlbConfig, type AlbNode, type AlbTarget } from '../../src/lab/alb.js';
 import { createApp } from '../../src/lab/app.js';
 import { parseAccessLogLine, formatAccessLogLine } from '../../src/alb-log/index.js';
 
@@ -26,7 +26,7 @@ async function listen(server: net.Server): Promise<number> {
   return (server.address() as net.AddressInfo).port;
 }
 
-async function app(opts: { delayMs?: number; status?: number } = {}): Promise<number> {
+async function app(opts: { delayMs?: number; status?: number; keepAliveMs?: number } = {}): Promise<number> {
   return listen(createApp({ port: 0, ...opts }));
 }
 
@@ -40,12 +40,12 @@ async function closedPort(): Promise<number> {
 }
 
 let logN = 0;
-async function alb(targets: { ip: string; port: number }[], over: Partial<AlbConfig> = {}): Promise<{ node: AlbNode; port: number; logFile: string }> {
+async function alb(targets: AlbTarget[], over: Partial<AlbConfig> = {}): Promise<{ node: AlbNode; port: number; logFile: string }> {
   const logFile = path.join(tmp, `access-${logN++}.log`);
   const node = await startAlb({
     name: 'alb-test', host: '127.0.0.1', listeners: [{ port: 0, protocol: 'http' }], targets,
     healthCheck: { path: '/', intervalMs: 100, timeoutMs: 300, healthyThreshold: 2, unhealthyThreshold: 2, matcher: [200] },
-    targetTimeoutMs: 400, idleTimeoutMs: 5000, failOpen: true, elbId: 'app/test-alb/0123456789abcdef',
+    targetTimeoutMs: 400, idleTimeoutMs: 5000, failOpen: true, deregistrationDelayMs: 300_000, zone: 'a', crossZone: true, elbId: 'app/test-alb/0123456789abcdef',
     targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/t/0123456789abcdef',
     certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/x', accessLogFile: logFile, healthFile: null, ...over,
   });
@@ -214,7 +214,7 @@ test('firstChecks settles once the first round of health checks is done (what `l
   assert.deepEqual(states, [['app', 'healthy', true], ['refusing', 'initial', true]]);
 });
 
-test('keep-alive: two requests on one client connection reuse one target connection', async () => {
+test('keep-alive: two requests on one client connection reuse one target connection (the same pool serves every client)', async () => {
   const peers = new Set<string>();
   const appServer = createApp({ port: 0 });
   appServer.on('connection', (s: net.Socket) => peers.add(`${s.remotePort}`));
@@ -260,4 +260,69 @@ test('access log: a User-Agent with spaces, quotes and a backslash is written es
   assert.equal(rec.userAgent, agent);
   assert.match(rec.traceId ?? '', /^Root=1-[0-9a-f]{8}-[0-9a-f]{24}$/);
   assert.equal(formatAccessLogLine(rec), line);
+});
+
+/** An app that counts the connections it accepts (the ALB's connections to it). */
+async function countingApp(opts: { keepAliveMs?: number; status?: number } = {}): Promise<{ port: number; peers: Set<string> }> {
+  const peers = new Set<string>();
+  const server = createApp({ port: 0, ...opts });
+  server.on('connection', (s: net.Socket) => peers.add(`${s.remotePort}`));
+  return { port: await listen(server), peers };
+}
+
+const QUIET_CHECKS = { path: '/', intervalMs: 60_000, timeoutMs: 300, healthyThreshold: 5, unhealthyThreshold: 2, matcher: [200] };
+
+test('kept-alive target connections are shared by client connections, and kept whatever the target\'s Keep-Alive hint says (as an ALB)', async () => {
+  // The app says `Keep-Alive: timeout=1`: Node's own Agent would not keep such a connection.
+  const target = await countingApp({ keepAliveMs: 1000 });
+  const { port, node } = await alb([{ ip: '127.0.0.1', port: target.port }], { healthCheck: QUIET_CHECKS });
+  await node.firstChecks;
+  target.peers.clear();
+  for (let i = 0; i < 3; i++) assert.equal((await get(port, '/')).status, 200);
+  assert.equal(target.peers.size, 1, 'three client connections, one kept-alive connection to the target');
+  assert.equal(node.closeIdleConnections(), 1, 'the idle connection, closed on demand');
+  assert.equal((await get(port, '/')).status, 200);
+  assert.equal(target.peers.size, 2, 'a new one after that');
+});
+
+test('target group: cross-zone on spreads over both zones; off keeps a node to its zone, 503 when its zone has no target in service', async () => {
+  const a = await countingApp();
+  const b = await countingApp();
+  const targets = [{ ip: '127.0.0.1', port: a.port, name: 'ec2-a', zone: 'a' }, { ip: '127.0.0.1', port: b.port, name: 'ec2-b', zone: 'b' }];
+  const on = await alb(targets, { zone: 'b', healthCheck: QUIET_CHECKS });
+  await on.node.firstChecks;
+  a.peers.clear(); b.peers.clear();
+  for (let i = 0; i < 4; i++) assert.equal((await get(on.port, '/')).status, 200);
+  assert.ok(a.peers.size > 0 && b.peers.size > 0, 'round robin over both zones');
+  const off = await alb(targets, { zone: 'b', crossZone: false, healthCheck: QUIET_CHECKS });
+  await off.node.firstChecks;
+  a.peers.clear(); b.peers.clear();
+  for (let i = 0; i < 4; i++) assert.equal((await get(off.port, '/')).status, 200);
+  assert.deepEqual([a.peers.size, b.peers.size > 0], [0, true], 'zone b\'s node stays in zone b');
+  off.node.reconfigure({ targets: [targets[0]!, { ...targets[1]!, draining: true }] });
+  assert.equal((await get(off.port, '/')).status, 503, 'zone b\'s only target draining, cross-zone off: nothing to route to');
+  assert.deepEqual(off.node.health().map((h) => [h.name, h.state, h.reason]), [['ec2-a', 'healthy', null], ['ec2-b', 'draining', 'Target.DeregistrationInProgress']]);
+  off.node.reconfigure({ crossZone: true });
+  assert.equal((await get(off.port, '/')).status, 200, 'cross-zone on again: to zone a');
+});
+
+test('target health as AWS reports it: Target.ResponseCodeMismatch with the codes, Target.FailedHealthChecks, Target.Timeout; 5 passes to come back', async () => {
+  const notFound = await app();
+  const slow = await app({ delayMs: 1000 });
+  const refusing = await closedPort();
+  const checks = { path: '/status/404', intervalMs: 50, timeoutMs: 200, healthyThreshold: 5, unhealthyThreshold: 2, matcher: [200] };
+  const x = await alb([{ ip: '127.0.0.1', port: notFound, name: 'nf' }, { ip: '127.0.0.1', port: refusing, name: 'rf' }, { ip: '127.0.0.1', port: slow, name: 'sl' }], { healthCheck: checks });
+  await waitFor(() => x.node.health().every((h) => h.state === 'unhealthy'), 'every target unhealthy');
+  const byName = Object.fromEntries(x.node.health().map((h) => [h.name, [h.reason, h.description]]));
+  assert.deepEqual(byName, {
+    nf: ['Target.ResponseCodeMismatch', 'Health checks failed with these codes: [404]'],
+    rf: ['Target.FailedHealthChecks', 'Health checks failed'],
+    sl: ['Target.Timeout', 'Request timed out'],
+  });
+  // Fails open: every target unhealthy, requests still go to them.
+  assert.notEqual((await get(x.port, '/')).status, 503);
+  const t0 = performance.now();
+  x.node.reconfigure({ healthCheck: { ...checks, path: '/' } });
+  await waitFor(() => x.node.health().find((h) => h.name === 'nf')?.state === 'healthy', 'nf healthy again');
+  assert.ok(performance.now() - t0 >= 4 * checks.intervalMs, 'not before the healthy threshold of passes');
 });

@@ -4,10 +4,11 @@
  * Exit codes (docs/follow.md): 0 the application answered 2xx/3xx; 10–16 the first failing
  * layer (FOLLOW_EXIT); 2 usage; 130 interrupted.
  */
-import { accessSync, constants as fsConstants, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants as fsConstants, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { follow } from '../../follow/index.js';
-import type { FollowResult, TraceProto } from '../../follow/index.js';
+import { follow, parseTargetHealth } from '../../follow/index.js';
+import type { FollowResult, TargetHealthEntry, TargetName, TraceProto } from '../../follow/index.js';
+import { checkAccessLogSource } from '../../alb-log/index.js';
 import { renderHtmlReport, renderTerminal } from '../../report/index.js';
 import { EXIT, InputError, UsageError } from '../../errors.js';
 import { redactionPolicy } from '../../redaction.js';
@@ -22,7 +23,17 @@ X-Amzn-Trace-Id through each load-balancer address → the request found in the 
 its path through ens5, docker0 and the veth → the verdict, one row per layer.
 
 options:
-  --server TARGET        capture on the instance: ssh://user@host[:port], netns:NODE (the lab: netns:ec2), local
+  --server TARGET        capture on the instance: ssh://user@host[:port], netns:NODE (the lab: netns:ec2), local;
+                         repeatable, one per target of the load balancer (the lab: --server netns:ec2-a
+                         --server netns:ec2-b): the captures run together, each request is read on the
+                         target that got it
+  --alb-log PATH         the load balancer's access log: a file, a directory of its .log.gz files, or
+                         s3://BUCKET/PREFIX (AWS SDK credentials); each request's line is joined by its
+                         trace id (the lab: /run/flowtrace-lab/access-logs)
+  --target-health FILE   the output of \`aws elbv2 describe-target-health\` (JSON): each target's health
+                         on the load balancer's row and in the report; repeatable
+  --target-name ADDR=NAME[@ZONE]
+                         name a target address (and its zone), e.g. 172.31.21.20=ec2-b@b; repeatable
   --once                 one request, through the first address only
   --proto P              also trace with udp or icmp (tcp to the URL's port always runs); repeatable
   --json                 print the whole result as JSON (schema: docs/follow.md)
@@ -59,7 +70,10 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     args,
     allowPositionals: true,
     options: {
-      server: { type: 'string' },
+      server: { type: 'string', multiple: true },
+      'alb-log': { type: 'string' },
+      'target-health': { type: 'string', multiple: true },
+      'target-name': { type: 'string', multiple: true },
       once: { type: 'boolean' },
       proto: { type: 'string', multiple: true },
       json: { type: 'boolean' },
@@ -106,9 +120,32 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   }
   const redact = values.redact ?? [];
   redactionPolicy(redact); // a bad name is a usage error before the walk
-  if (values.server !== undefined && !/^(local|netns:.+|ssh:\/\/.+)$/.test(values.server)) {
-    throw new UsageError(`unknown --server '${values.server}'`, 'targets: ssh://user@host[:port], netns:NODE (the lab: netns:ec2), local');
+  const servers = values.server ?? [];
+  for (const srv of servers) {
+    if (!/^(local|netns:.+|ssh:\/\/.+)$/.test(srv)) {
+      throw new UsageError(`unknown --server '${srv}'`, 'targets: ssh://user@host[:port], netns:NODE (the lab: netns:ec2), local');
+    }
   }
+  if (new Set(servers).size !== servers.length) throw new UsageError('the same --server twice', 'give each target once');
+  const targetNames: Record<string, TargetName> = {};
+  for (const spec of values['target-name'] ?? []) {
+    const m = /^([^=]+)=([A-Za-z0-9._-]{1,32})(?:@([A-Za-z0-9._-]{1,32}))?$/.exec(spec);
+    if (!m) throw new UsageError(`bad --target-name '${spec}'`, 'ADDR=NAME or ADDR=NAME@ZONE, e.g. --target-name 172.31.21.20=ec2-b@eu-west-1b');
+    targetNames[m[1]!.replace(/:\d+$/, '')] = { name: m[2]!, zone: m[3] ?? null };
+  }
+  const targetHealth: TargetHealthEntry[] = [];
+  for (const file of values['target-health'] ?? []) {
+    let text: string;
+    try { text = readFileSync(file === '-' ? 0 : file, 'utf8'); } catch (err) {
+      throw new InputError(`cannot read --target-health ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'aws elbv2 describe-target-health --target-group-arn ARN > health.json, then --target-health health.json');
+    }
+    try { targetHealth.push(...parseTargetHealth(JSON.parse(text))); } catch (err) {
+      throw new InputError(`--target-health ${file}: ${(err as Error).message}`, 'give the JSON `aws elbv2 describe-target-health --target-group-arn ARN` prints');
+    }
+  }
+  // An access log that cannot be read is found out now, before anything is sent.
+  const albLog = values['alb-log'] === undefined ? null : values['alb-log'].startsWith('s3:') ? values['alb-log'] : path.resolve(io.cwd, values['alb-log']);
+  if (albLog !== null) checkAccessLogSource(albLog);
 
   // A report that cannot be written is found out now, not after the whole walk (whose result
   // would be lost behind the error).
@@ -128,7 +165,8 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   try {
     result = await follow(positionals[0]!, {
       probeOptions: { dnsServer: values['dns-server'], redact },
-      server: values.server ?? null, once: values.once ?? false, protos, caFile: values.cacert ?? null,
+      servers, albLog,
+      targetHealth, targetNames, once: values.once ?? false, protos, caFile: values.cacert ?? null,
       insecure: values.insecure ?? false, timeoutMs, lbNames, lbZones, targetPorts, signal: controller.signal,
       onStep: (s) => { current = s; if (progress) draw(); },
     });

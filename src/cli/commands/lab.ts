@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { EXIT, FlowtraceError, LabError, PrivilegeError, UsageError } from '../../errors.js';
 import type { CliIO } from '../io.js';
 import {
-  LAB, LAB_FAULTS, LAB_NODES, healFault, injectFault, labDown, labStatus, labUp, nsName, isLabNode, isLabFault, readAccessLog, sessionHeldByOther,
+  LAB, LAB_FAULTS, LAB_NODES, healFault, injectFault, labDown, labStatus, labUp, nsName, resolveLabNode, isLabFault, readAccessLog, sessionHeldByOther,
   type LabStatus,
 } from '../../lab/index.js';
 import { PACKAGE_ROOT, selfCliArgv } from '../../self.js';
@@ -26,7 +26,8 @@ const USAGE = `usage: flowtrace lab SUBCOMMAND
   faults [--json]       the faults, one line each
   log [--json]          the ALB access log (both nodes)
 
-nodes: ${LAB_NODES.join(', ')} (namespace ft-NODE). Needs root.
+nodes: ${LAB_NODES.join(', ')} (namespace ft-NODE; ec2-a and container-a are ec2 and
+container, the zone-a target). Needs root.
 `;
 
 function renderStatus(s: LabStatus): string {
@@ -44,26 +45,46 @@ function renderStatus(s: LabStatus): string {
     'alb-a': `${LAB.albA.public} public, ${LAB.albA.vpc} in the VPC (zone a), listeners :80 :443`,
     'alb-b': `${LAB.albB.public} public, ${LAB.albB.vpc} in the VPC (zone b), listeners :80 :443`,
     vpc: `${LAB.vpcCidr} bridge (security group: bridge firewall)`,
-    ec2: `ens5 ${LAB.instance.ens5} mtu ${LAB.instance.mtu}, docker0 ${LAB.docker0}, ${LAB.containerVeth} (Docker -p 80:8080), ${LAB.secondEni.ifname} ${LAB.secondEni.address}/${LAB.secondEni.prefixLength} (second ENI)`,
-    container: `eth0 ${LAB.container.address}:${LAB.container.port} (app)`,
+    ...Object.fromEntries(LAB.targets.flatMap((t) => [
+      [t.node, `${t.name} (zone ${t.zone}): ens5 ${t.ens5} mtu ${LAB.instance.mtu}, docker0 ${LAB.docker0}, ${t.veth} (Docker -p 80:8080), ${LAB.secondEni.ifname} ${t.secondEni}/${LAB.secondEni.prefixLength} (second ENI)`],
+      [t.container, `eth0 ${LAB.container.address}:${LAB.container.port} (${t.name}'s app)`],
+    ])),
   };
-  for (const n of s.nodes) lines.push(`  ${n.node.padEnd(10)} ${n.namespace.padEnd(13)} ${n.exists ? 'ok     ' : 'MISSING'} ${addr[n.node] ?? ''}`);
+  for (const n of s.nodes) lines.push(`  ${n.node.padEnd(11)} ${n.namespace.padEnd(14)} ${n.exists ? 'ok     ' : 'MISSING'} ${addr[n.node] ?? ''}`);
   lines.push('');
   lines.push('services:');
   for (const sv of s.services) lines.push(`  ${sv.name.padEnd(8)} in ${nsName(sv.node).padEnd(13)} ${sv.alive ? `running (pid ${sv.pid})` : 'not running'}  log ${sv.log}`);
   lines.push('');
-  lines.push('target health:');
-  for (const th of s.targetHealth) {
-    const running = s.services.find((sv) => sv.name === th.node)?.alive ?? false;
-    const t = !running ? 'node not running' : th.targets.map((x) => `${x.target} ${x.state}${x.reason ? ` (${x.reason})` : ''}`).join(', ') || 'no registered targets';
-    lines.push(`  ${th.node}: ${t}`);
-  }
+  lines.push(...targetHealthLines(s));
   lines.push('');
   lines.push(`faults: ${s.faults.length ? s.faults.join(', ') : 'none'}`);
   if (s.sessionOwnerPid !== null && s.sessionOwnerPid !== process.pid) lines.push(`in use by pid ${s.sessionOwnerPid} (fault/heal/up wait for it; \`lab down\` forces)`);
   lines.push(`CA file: ${LAB.caFile}   access logs: ${LAB.accessLogs['alb-a']}, ${LAB.accessLogs['alb-b']}`);
   lines.push(`try: flowtrace lab exec client -- curl -s http://${LAB.domain}/`);
   return lines.join('\n') + '\n';
+}
+
+/**
+ * The target group and each target's health per ALB node, in the words of
+ * `aws elbv2 describe-target-health` (State, Reason, Description).
+ */
+function targetHealthLines(s: LabStatus): string[] {
+  const g = LAB.targetGroup;
+  const hc = s.targetHealth.find((n) => n.healthCheck !== null)?.healthCheck ?? null;
+  const crossZone = s.targetHealth.find((n) => n.crossZone !== null)?.crossZone ?? g.crossZone;
+  const lines = [`target group ${g.name} (HTTP:${g.port}): health check GET ${hc?.path ?? g.healthCheck.path} on ${hc?.port ? `port ${hc.port}` : 'the traffic port'} every ${(hc?.intervalMs ?? g.healthCheck.intervalMs) / 1000} s`
+    + ` (timeout ${(hc?.timeoutMs ?? g.healthCheck.timeoutMs) / 1000} s, healthy ${g.healthCheck.healthyThreshold} / unhealthy ${g.healthCheck.unhealthyThreshold}, matcher ${g.healthCheck.matcher.join(',')}),`
+    + ` deregistration delay ${g.deregistrationDelayMs / 1000} s, cross-zone ${crossZone ? 'on' : 'off'}`];
+  for (const th of s.targetHealth) {
+    const running = s.services.find((sv) => sv.name === th.node)?.alive ?? false;
+    if (!running) { lines.push(`  ${th.node}: node not running`); continue; }
+    if (th.targets.length === 0) { lines.push(`  ${th.node}: no registered target`); continue; }
+    for (const x of th.targets) {
+      const cross = x.zone !== null && th.zone !== null && x.zone !== th.zone ? ' (cross-zone)' : '';
+      lines.push(`  ${th.node} (zone ${th.zone ?? '?'}) → ${(x.name ?? '').padEnd(5)} ${x.target.padEnd(16)} zone ${x.zone ?? '?'}${cross.padEnd(13)} ${x.state.padEnd(9)}${x.reason ? ` ${x.reason}` : ''}${x.description ? `: ${x.description}` : ''}`);
+    }
+  }
+  return lines;
 }
 
 function renderFaults(active: readonly string[]): string {
@@ -213,15 +234,16 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       const node = rest[0];
       const cmd = dd === -1 ? rest.slice(1) : rest.slice(dd + 1);
       if (node === undefined || node === '--' || (dd !== -1 && dd !== 1)) throw new UsageError('lab exec needs a node', `flowtrace lab exec NODE -- CMD…   (nodes: ${LAB_NODES.join(', ')})`);
-      if (!isLabNode(node)) throw new UsageError(`unknown lab node '${node}'`, `nodes: ${LAB_NODES.join(', ')}`);
+      const resolved = resolveLabNode(node);
+      if (resolved === null) throw new UsageError(`unknown lab node '${node}'`, `nodes: ${LAB_NODES.join(', ')}`);
       if (cmd.length === 0) throw new UsageError('lab exec needs a command', 'flowtrace lab exec NODE -- CMD [ARGS…]');
       if (typeof process.getuid === 'function' && process.getuid() !== 0) {
         throw new PrivilegeError('flowtrace lab exec', 'run as root (sudo flowtrace lab exec …)');
       }
-      if (!labStatus().nodes.find((n) => n.node === node)?.exists) {
-        throw new LabError('LAB_NOT_UP', `the lab is not up (namespace ${nsName(node)} does not exist)`, 'run `flowtrace lab up` first');
+      if (!labStatus().nodes.find((n) => n.node === resolved)?.exists) {
+        throw new LabError('LAB_NOT_UP', `the lab is not up (namespace ${nsName(resolved)} does not exist)`, 'run `flowtrace lab up` first');
       }
-      return execInteractive(node, cmd, io);
+      return execInteractive(resolved, cmd, io);
     }
     case 'fault': {
       const { positionals } = parse(rest, {}, true);
