@@ -540,13 +540,14 @@ function serversOf(ev: FollowEvidence): ServerEvidence[] {
   return ev.servers ?? (ev.server ? [ev.server] : []);
 }
 
-/** What the server side says of one request: the server that got it, else the chosen server's entry. */
+/**
+ * What the server side says of one request: the server that got it; else one that says where
+ * it stopped (nothing of it arrived where it was sent); else the chosen server's entry.
+ */
 function requestOnServers(ev: FollowEvidence, traceRoot: string): ServerRequestEvidence | null {
-  for (const s of serversOf(ev)) {
-    const r = s.requests.find((x) => x.traceRoot === traceRoot && x.matchedBy !== null);
-    if (r) return r;
-  }
-  return ev.server?.requests.find((r) => r.traceRoot === traceRoot) ?? null;
+  const entries = serversOf(ev).map((s) => s.requests.find((x) => x.traceRoot === traceRoot) ?? null).filter((r): r is ServerRequestEvidence => r !== null);
+  return entries.find((r) => r.matchedBy !== null) ?? entries.find((r) => r.break !== null)
+    ?? ev.server?.requests.find((r) => r.traceRoot === traceRoot) ?? null;
 }
 
 /** What the application did, from the packets, when the failure is elsewhere (rule 3: an LB's own page is never the application's). */

@@ -1,6 +1,6 @@
 /** The lab: a replica of the seed's AWS architecture in network namespaces (public surface). */
 export { LAB, LAB_NODES, LAB_NODE_ALIASES, LAB_PREFIX, CONTAINER_VETH, ROUTER_NODES, INSTANCE_NODES, CONTAINER_NODES, nsName, isLabNode, resolveLabNode, dockerIptablesRules, type DockerPublish, type LabNode } from './topology.js';
-export { labUp, labDown, labStatus, labExec, spawnInLab, injectFault, healFault, describeTargetHealth, type LabStatus, type LabServiceStatus, type LabNodeStatus, type LabUpOptions, type LabExecOptions, type LabSessionOptions, type NodeTargetHealth, type DescribeTargetHealth } from './lab.js';
+export { labUp, labDown, labStatus, labExec, spawnInLab, injectFault, healFault, describeTargetHealth, dropAlbIdleConnections, labFollowArgs, TARGET_HEALTH_FILE, type LabStatus, type LabServiceStatus, type LabNodeStatus, type LabUpOptions, type LabExecOptions, type LabSessionOptions, type NodeTargetHealth, type DescribeTargetHealth } from './lab.js';
 export { LAB_FAULTS, isLabFault, type LabFault, type LabFaultName } from './faults.js';
 export { startAlb, forwardedTraceId, forwardedFor, newAmznTraceRoot, albErrorPage, type AlbConfig, type AlbNode, type AlbTarget, type TargetHealth } from './alb.js';
 export { createApp, LAB_PAGE, type AppOptions, type AppSeen } from './app.js';

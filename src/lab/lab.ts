@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
 import { EXIT, FlowtraceError, LabError, PrivilegeError, UsageError } from '../errors.js';
 import { PACKAGE_ROOT } from '../self.js';
 import { LAB_FAULTS, SERVICE_FAULTS, isLabFault, setNetworkFault, type LabFaultName } from './faults.js';
@@ -373,6 +374,33 @@ async function settle(fault: LabFaultName): Promise<void> {
     default:
       return;
   }
+}
+
+/** Where `labFollowArgs` writes the target group's health, as `aws elbv2 describe-target-health` prints it. */
+export const TARGET_HEALTH_FILE = path.join(LAB.runDir, 'describe-target-health.json');
+
+/**
+ * The arguments that tell `flowtrace follow` the lab's load balancer: a capture on each
+ * target (`--server netns:ec2-a --server netns:ec2-b`), its nodes' and targets' names and
+ * zones, its access log, and its targets' health now (written to TARGET_HEALTH_FILE).
+ */
+export function labFollowArgs(): string[] {
+  fs.writeFileSync(TARGET_HEALTH_FILE, JSON.stringify(labStatus().describeTargetHealth, null, 2) + '\n');
+  return [
+    ...LAB.targets.flatMap((t) => ['--server', `netns:${t.name}`, '--target-name', `${t.ens5}=${t.name}@${t.zone}`]),
+    '--lb-name', `${LAB.albA.public}=alb-a@${LAB.albA.zone}`, '--lb-name', `${LAB.albB.public}=alb-b@${LAB.albB.zone}`,
+    '--alb-log', LAB.accessLogDir, '--target-health', TARGET_HEALTH_FILE,
+  ];
+}
+
+/**
+ * Closes the ALB nodes' idle connections to the targets, as their idle timeout would: the next
+ * requests open new connections (what a change made by hand, outside `lab fault`, needs in a
+ * test, so that its requests meet the change rather than a connection made before it).
+ */
+export function dropAlbIdleConnections(): void {
+  const state = readState();
+  if (state) closeAlbIdleConnections(state);
 }
 
 /** Turns a fault on. Idempotent. Returns the active faults. */

@@ -152,6 +152,30 @@ function verdictTable(r: FollowResult): string {
   }).join('\n');
 }
 
+/** The load balancer's side: where each request went (and its access-log line), and each target's health. */
+function lbTable(r: FollowResult): string {
+  const lb = r.loadBalancer;
+  if (!lb || (lb.targets.length === 0 && !lb.accessLog)) return '<p class="caption">Nothing known of the load balancer\'s targets: give <code>--server</code> per target, <code>--alb-log</code> and <code>--target-health</code>.</p>';
+  const targetName = (address: string | null): string => {
+    if (!address) return '—';
+    const t = lb.targets.find((x) => x.address.replace(/:\d+$/, '') === address.replace(/:\d+$/, ''));
+    return esc(t?.name ? `${t.name} (${address})` : address);
+  };
+  const rows = r.requests.map((q) => {
+    const x = lb.requests.find((y) => y.traceRoot === q.traceId);
+    const line = lb.accessLog?.requests.find((y) => y.traceRoot === q.traceId);
+    const rec = line?.record ?? null;
+    const log = rec
+      ? `elb ${rec.elbStatusCode ?? '-'} · target ${rec.targetStatusCode ?? '-'}${rec.target !== null && rec.targetStatusCode === null ? ' (never answered)' : ''} · error_reason ${esc(rec.errorReason ?? '-')} · ${rec.requestProcessingTime} / ${rec.targetProcessingTime} / ${rec.responseProcessingTime} s`
+      : line ? esc(line.status) : '—';
+    return `<tr data-trace="${esc(q.traceId)}"><td>${esc(q.node ?? q.address)}${q.zone ? ` (zone ${esc(q.zone)})` : ''}</td><td>${x?.noTarget ? 'no target (the load balancer answered)' : targetName(x?.target ?? null)}${x?.crossZone ? ' · cross-zone' : ''}</td><td>${esc(x?.from ?? '—')}</td><td>${q.httpStatus ?? esc(q.error?.code ?? '—')}</td><td>${log}</td></tr>`;
+  }).join('');
+  const targets = lb.targets.map((t) => `<tr><td>${esc(t.name ?? '')}</td><td>${esc(t.address)}</td><td>${esc(t.zone ?? '')}</td><td>${t.health ? `${esc(t.health.state)}${t.health.reason ? ` · ${esc(t.health.reason)}` : ''}${t.health.description ? ` (${esc(t.health.description)})` : ''}` : 'not given'}</td><td>${esc(t.server ?? '')}</td><td>${t.requests.length}</td></tr>`).join('');
+  return `<table class="hops" id="lb-requests"><thead><tr><th>node</th><th>target</th><th>known from</th><th>status</th><th>access log (request / target / response processing)</th></tr></thead><tbody>${rows}</tbody></table>`
+    + (targets ? `<table class="hops" id="lb-targets"><thead><tr><th>target</th><th>address</th><th>zone</th><th>health</th><th>captured by</th><th>requests</th></tr></thead><tbody>${targets}</tbody></table>` : '')
+    + (lb.accessLog ? `<p class="caption">Access log ${esc(lb.accessLog.source)}: ${lb.accessLog.status === 'ok' ? `${lb.accessLog.files} files, ${lb.accessLog.lines} lines` : `not read: ${esc(lb.accessLog.error ?? '')}`}.</p>` : '');
+}
+
 function hopsTable(r: FollowResult): string {
   if (r.routes.length === 0) return '<p class="caption">No route was traced.</p>';
   return r.routes.map((t) => {
@@ -210,7 +234,7 @@ export function renderHtmlReport(r: FollowResult): string {
 <body>
 <main>
 <h1>flowtrace follow ${esc(r.url)}</h1>
-<div class="meta">${esc(r.startedAt)} · ${fmtMs(r.durationMs)} · ${r.options.server ? `server ${esc(r.options.server)}` : 'no server capture'} · schema v${r.schemaVersion}</div>
+<div class="meta">${esc(r.startedAt)} · ${fmtMs(r.durationMs)} · ${(r.options.servers ?? []).length > 1 ? `servers ${esc(r.options.servers.join(', '))}` : r.options.server ? `server ${esc(r.options.server)}` : 'no server capture'} · schema v${r.schemaVersion}</div>
 ${banner}
 <h2>What we proved <button class="expand" id="expand-all" type="button">expand all</button></h2>
 <div class="verdict" id="verdict">
@@ -219,6 +243,8 @@ ${verdictTable(r)}
 <h2>Path</h2>
 <div class="figure" id="pathmap">${pathMapSvg(nodes, 'horizontal')}${pathMapSvg(nodes, 'vertical')}</div>
 <p class="caption">${failing ? `✗ marks where the request stopped: <strong>${esc(failing.label)}</strong> (${esc(failing.detail)}). Grey dashed boxes were never reached.` : v.ok ? 'Every point on the path was seen working.' : 'The failure could not be pinned to one point; see the verdict.'} Dashed amber boxes are routers that do not answer traceroute (normal on real networks).${lbNote}</p>
+<h2>Load balancer and targets</h2>
+${lbTable(r)}
 <h2>Packets on the instance</h2>
 ${ladderBlock}
 <h2>Client timings</h2>

@@ -16,7 +16,7 @@ export function esc(s: string): string {
 export type NodeState = 'pass' | 'fail' | 'skipped' | 'unknown' | 'quiet';
 
 export interface PathNode {
-  kind: 'client' | 'dns' | 'router' | 'lb' | 'iface' | 'container' | 'app';
+  kind: 'client' | 'dns' | 'router' | 'lb' | 'target' | 'iface' | 'container' | 'app';
   label: string;
   detail: string;
   state: NodeState;
@@ -24,13 +24,14 @@ export interface PathNode {
   failing: boolean;
   layer: LayerId;
   /**
-   * Load-balancer nodes only, when several were tried: `carried` is the one whose request the
-   * server capture followed; `other` the ones tried beside it. Consecutive `lb` nodes are
-   * drawn side by side as one step of the path.
+   * Load-balancer nodes, when several were tried, and the load balancer's targets: `carried`
+   * is the one the followed request went through (the node whose request the server capture
+   * followed; the target that got it); `other` the others. Consecutive `lb` (or `target`)
+   * nodes are drawn side by side as one step of the path.
    */
   role?: 'carried' | 'other';
-  /** The carrier only: how it was matched (see followedRequest). */
-  matchedBy?: 'trace-id' | 'timing';
+  /** The carrier only: how it was matched (see followedRequest; a target also by its access-log line). */
+  matchedBy?: 'trace-id' | 'timing' | 'access-log';
 }
 
 export interface FollowedRequest {
@@ -50,14 +51,16 @@ export function followedRequest(r: FollowResult): FollowedRequest | null {
   return q ? { request: q, by: sr.matchedBy } : null;
 }
 
-/** The star of the carrier: solid when matched by trace id, hollow when by timing. */
-export const CARRIER_STAR = { 'trace-id': '★', timing: '☆' } as const;
+/** The star of the carrier: solid when matched by trace id (or the access log's line), hollow when by timing. */
+export const CARRIER_STAR = { 'trace-id': '★', timing: '☆', 'access-log': '★' } as const;
 
 /** The carrier's tooltip: how it was matched. */
-export function carrierNote(by: 'trace-id' | 'timing'): string {
+export function carrierNote(by: 'trace-id' | 'timing' | 'access-log'): string {
   return by === 'trace-id'
     ? 'carried the followed request — matched by trace id: its X-Amzn-Trace-Id Root was in the capture on the instance'
-    : 'carried the followed request — matched by timing: no trace id reached the instance; the connection seen there came first and fits this request, the first one the load balancer forwarded to the target';
+    : by === 'access-log'
+      ? 'got the followed request — the load balancer\'s access log names this target on the request\'s line (its trace id)'
+      : 'carried the followed request — matched by timing: no trace id reached the instance; the connection seen there came first and fits this request, the first one the load balancer forwarded to the target';
 }
 
 /** The request's path as a list of nodes, each with its state from the evidence. */
@@ -116,6 +119,27 @@ export function pathNodes(r: FollowResult): PathNode[] {
     });
   }
 
+  // The load balancer's targets: the one the followed request went to starred (from its
+  // access-log line or its trace id in a capture), the others with their health.
+  const lb = r.loadBalancer;
+  const followedRoot = followed?.traceId ?? req?.traceId ?? null;
+  const went = lb?.requests.find((x) => x.traceRoot === followedRoot && x.target !== null) ?? lb?.requests.find((x) => x.target !== null) ?? null;
+  if (lb && lb.targets.length > 0) {
+    for (const t of lb.targets) {
+      const host = (a: string): string => a.replace(/:\d+$/, '');
+      const chosen = went !== null && host(went.target!) === host(t.address);
+      const by = chosen ? (went!.from === 'access-log' ? 'access-log' : went!.from === 'timing' ? 'timing' : 'trace-id') : null;
+      const health = t.health ? `${t.health.state}${t.health.reason ? ` ${t.health.reason.replace(/^Target\.|^Elb\./, '')}` : ''}` : null;
+      const detail = [host(t.address), t.zone ? `zone ${t.zone}` : null, chosen && went!.crossZone ? 'cross-zone' : null, health].filter(Boolean).join(' · ');
+      const unwell = t.health !== null && t.health.state !== 'healthy';
+      nodes.push({
+        kind: 'target', label: `${t.name ?? 'target'}${by ? ` ${CARRIER_STAR[by]}` : ''}`, detail,
+        state: unwell ? 'quiet' : st('loadBalancer'), failing: false, layer: 'loadBalancer',
+        ...(lb.targets.length > 1 ? { role: chosen ? 'carried' as const : 'other' as const } : {}), ...(by ? { matchedBy: by } : {}),
+      });
+    }
+  }
+
   const s = r.server;
   const find = (role: string) => s?.interfaces.find((i) => i.role === role && i.packets > 0) ?? s?.interfaces.find((i) => i.role === role) ?? null;
   const uplink = find('uplink');
@@ -171,7 +195,7 @@ export function pathMapSvg(nodes: PathNode[], orientation: 'horizontal' | 'verti
   const steps: PathNode[][] = [];
   for (const n of nodes) {
     const last = steps[steps.length - 1];
-    if (last && n.kind === 'lb' && last[0]!.kind === 'lb') last.push(n);
+    if (last && (n.kind === 'lb' || n.kind === 'target') && last[0]!.kind === n.kind) last.push(n);
     else steps.push([n]);
   }
   const boxW = horizontal ? 136 : 300;
@@ -237,11 +261,11 @@ export function pathMapSvg(nodes: PathNode[], orientation: 'horizontal' | 'verti
       const [labelY, detailY] = by ? [17, 31] : [21, 39];
       parts.push(
         `<g class="node node-${n.state}${n.failing ? ' node-failing' : ''}${n.role ? ` node-lb-${n.role}` : ''}${by ? ` node-lb-by-${by}` : ''}" data-kind="${n.kind}" data-layer="${n.layer}"${n.failing ? ' data-failing="true"' : ''}${n.role ? ` data-role="${n.role}"` : ''}${by ? ` data-matched="${by}"` : ''}>` +
-        `<title>${esc(`${n.label}: ${n.detail} (${by ? carrierNote(by) : n.role === 'other' ? 'also tried; not the request followed on the instance' : ''})`.replace(/ \(\)$/, ''))}</title>` +
+        `<title>${esc(`${n.label}: ${n.detail} (${by ? carrierNote(by) : n.role === 'other' ? (n.kind === 'target' ? 'another target of the load balancer' : 'also tried; not the request followed on the instance') : ''})`.replace(/ \(\)$/, ''))}</title>` +
         `<rect x="${p.x}" y="${p.y}" width="${p.w}" height="${p.h}" rx="8"/>` +
         `<text x="${p.x + p.w / 2}" y="${p.y + labelY}" class="node-label">${esc(mark + truncate(n.label, chars - mark.length))}</text>` +
         `<text x="${p.x + p.w / 2}" y="${p.y + detailY}" class="node-detail">${esc(truncate(n.detail, chars + 3))}</text>` +
-        (by ? `<text x="${p.x + p.w / 2}" y="${p.y + 45}" class="node-matched">${by === 'trace-id' ? 'by trace id' : 'by timing'}</text>` : '') + '</g>',
+        (by ? `<text x="${p.x + p.w / 2}" y="${p.y + 45}" class="node-matched">${by === 'trace-id' ? 'by trace id' : by === 'access-log' ? 'by access log' : 'by timing'}</text>` : '') + '</g>',
       );
     });
   });

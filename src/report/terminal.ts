@@ -3,7 +3,7 @@
  * check, the route and the stitched in-host path. Pure: returns text; the CLI prints it.
  */
 import type { FollowResult, LayerId, RowStatus, VerdictRow } from '../follow/index.js';
-import { factText, fmtMs, hopLine } from '../follow/index.js';
+import { accessLogLine, factText, fmtMs, hopLine, targetText } from '../follow/index.js';
 import { journeySteps } from './journeys.js';
 
 export interface TerminalOptions {
@@ -58,7 +58,8 @@ export function renderTerminal(result: FollowResult, opts: TerminalOptions): str
   const v = result.verdict;
   const out: string[] = [];
 
-  out.push(c('bold', `flowtrace follow ${result.url}`) + c('dim', `   ${result.startedAt}   ${fmtMs(result.durationMs)}${result.options.server ? `   server ${result.options.server}` : ''}`));
+  const servers = result.options.servers ?? (result.options.server ? [result.options.server] : []);
+  out.push(c('bold', `flowtrace follow ${result.url}`) + c('dim', `   ${result.startedAt}   ${fmtMs(result.durationMs)}${servers.length ? `   server${servers.length > 1 ? 's' : ''} ${servers.join(', ')}` : ''}`));
   out.push('');
 
   // the table: status | layer | evidence | time
@@ -93,6 +94,24 @@ export function renderTerminal(result: FollowResult, opts: TerminalOptions): str
       out.push(`  ${r.proto}${r.port !== null ? `/${r.port}` : ''} → ${r.address}: ${r.status === 'reached' ? `reached at hop ${r.reachedAtTtl}` : c('red', 'not reached')}`);
       out.push(...collapseStars(r.hops).map((l) => '    ' + l));
       if (r.explanation) out.push(c('dim', `    ${r.explanation}`));
+    }
+  }
+
+  // the load balancer: where each request went, each target's health
+  const lb = result.loadBalancer;
+  if (lb && (lb.targets.length > 0 || lb.accessLog)) {
+    out.push('', c('bold', 'Load balancer and targets'));
+    for (const q of result.requests) {
+      const x = lb.requests.find((y) => y.traceRoot === q.traceId);
+      const t = x?.target ? lb.targets.find((y) => y.address.replace(/:\d+$/, '') === x.target!.replace(/:\d+$/, '')) ?? null : null;
+      const where = x?.noTarget ? 'no target: the load balancer answered itself' : x?.target ? `${targetText(t, x.target)} ★ (${x.from === 'access-log' ? 'its access-log line' : x.from === 'trace-id' ? 'its trace id on the target' : 'timing'})${x.crossZone ? ', cross-zone' : ''}` : 'target not known';
+      out.push(`  ${q.node ?? q.address}${q.zone ? ` (zone ${q.zone})` : ''} → ${where}`);
+      const line = lb.accessLog?.requests.find((y) => y.traceRoot === q.traceId);
+      if (line) out.push(...wrap(accessLogLine(line, q.sentAt), width - 6).map((l) => c('dim', `      ${l}`)));
+    }
+    for (const t of lb.targets) {
+      if (!t.health && !t.server) continue;
+      out.push(`  target ${targetText(t, t.address)}: ${t.health ? `${t.health.state}${t.health.reason ? ` ${t.health.reason}` : ''}${t.health.description ? ` (${t.health.description})` : ''}` : 'health not given'}${t.server ? `, captured by ${t.server}` : ''}`);
     }
   }
 

@@ -44,6 +44,14 @@ export const LAB_FAULT_VERDICTS: Record<string, Expected> = {
   'conntrack-full': { layer: 'container', cause: 'conntrack-drop', direction: 'request', text: /conntrack drop rose by \d+/ },
   'app-wrong-port': { layer: 'application', cause: 'not-listening', direction: 'request', text: /nothing listens on port 8080 in ft-container.*0\.0\.0\.0:8081/ },
   'app-localhost': { layer: 'application', cause: 'not-listening', direction: 'request', text: /port 8080 is listened on only at 127\.0\.0\.1:8080.*, not at 172\.17\.0\.2/ },
+  // The load balancer's layer: read from the capture on the target that got the request, the
+  // access log and the target health (lab-follow.ts gives follow all three).
+  'keepalive-race': { layer: 'application', cause: 'closed-before-request', direction: 'reply', text: /server reset the connection .*kept-alive connection the application had already closed .*(FIN|TCPAbortOnData rose).*keep-alive \(idle\) timeout is shorter than the load balancer's/ },
+  'target-unhealthy': { layer: null, cause: null, text: /ec2-b \([^)]*\) is unhealthy: Target\.FailedHealthChecks.*every request went to ec2-a.*alb-b \([^)]*\) sent its request cross-zone/ },
+  'targets-unhealthy': { layer: null, cause: null, text: /every target is unhealthy \(ec2-a .*Target\.FailedHealthChecks.*ec2-b .*Target\.FailedHealthChecks.*\): the load balancer fails open/ },
+  'healthcheck-404': { layer: null, cause: null, text: /every target is unhealthy .*Target\.ResponseCodeMismatch \(Health checks failed with these codes: \[404\]\).*fails open/ },
+  'target-draining': { layer: null, cause: null, text: /ec2-b \([^)]*\) is draining \(Target\.DeregistrationInProgress\).*every request went to ec2-a.*alb-b \([^)]*\) sent its request cross-zone/ },
+  'cross-zone-off': { layer: 'loadBalancer', cause: 'lb-no-target', direction: 'request', text: /alb-b .*answered 503 itself: it had no target to route to.*alb-a .*→ ec2-a .*reached a target.*cross-zone load balancing off/, partialNode: 'alb-b' },
 };
 
 /** Why a verdict does not match what is expected, or null when it does. */

@@ -1,6 +1,6 @@
 /**
- * The fault matrix (issue 7): `flowtrace follow` run from the lab's client, with the agent in
- * the lab's ec2, under every lab fault; the verdict's first failing layer and cause must be
+ * The fault matrix (issue 7): `flowtrace follow` run from the lab's client, with an agent on
+ * each of the load balancer's two targets, its access log and its target health, under every lab fault; the verdict's first failing layer and cause must be
  * the right ones. One lab for the whole matrix; each fault is healed before the next.
  *
  * Needs root (network namespaces); skips otherwise, saying so. Also saves the healthy and the
@@ -11,8 +11,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { labUp, labDown, injectFault, healFault, LAB_FAULTS } from '../../src/lab/index.js';
-import type { LayerId } from '../../src/follow/index.js';
+import { labUp, labDown, injectFault, healFault, LAB, LAB_FAULTS } from '../../src/lab/index.js';
+import type { FollowResult, LayerId, ServerEvidence, TargetOfRequest } from '../../src/follow/index.js';
 import { followInClient, isRoot, verdictLine } from './lab-follow.js';
 import { LAB_FAULT_VERDICTS as EXPECTED, saveRecorded, verdictMatches } from './expected.js';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -48,8 +48,19 @@ test('every lab fault is diagnosed: first failing layer and cause', { skip: isRo
   assert.ok(healthy.result, `healthy follow printed no JSON: ${healthy.stderr}`);
   assert.equal(healthy.code, 0, `healthy lab: ${healthy.result!.verdict.headline}`);
   assert.equal(healthy.result!.server?.matchedBy, 'trace-id');
-  assert.deepEqual(healthy.result!.server!.interfaces.filter((i) => i.packets > 0).map((i) => `${i.iface} ${i.role}`), ['ens5 uplink', 'docker0 bridge', 'veth3f2a1b9 container']);
-  assert.equal(healthy.result!.server!.rolesFrom, 'links', 'roles from the host\'s links (host facts read)');
+  assert.equal(healthy.result!.servers.length, 2, 'a capture on each target');
+  const served = healthy.result!.server!;
+  const veth = LAB.targets.find((t) => t.ens5 === served.targetAddress)!.veth;
+  assert.deepEqual(served.interfaces.filter((i) => i.packets > 0).map((i) => `${i.iface} ${i.role}`), ['ens5 uplink', 'docker0 bridge', `${veth} container`]);
+  assert.equal(served.rolesFrom, 'links', 'roles from the host\'s links (host facts read)');
+  // Each request: its access-log line, the target that got it, read there by its trace id.
+  const result: FollowResult = healthy.result!;
+  for (const q of result.requests) {
+    const lb: TargetOfRequest = result.loadBalancer.requests.find((r) => r.traceRoot === q.traceId)!;
+    assert.equal(lb.from, 'access-log');
+    const onTarget: ServerEvidence = result.servers.find((x) => `${x.targetAddress}:80` === lb.target)!;
+    assert.equal(onTarget.requests.find((r) => r.traceRoot === q.traceId)?.matchedBy, 'trace-id', `${q.node}'s request read on ${lb.target}`);
+  }
   writeFileSync(path.join(artifacts, 'follow-live-healthy.json'), JSON.stringify(healthy.result, null, 2));
   saveRecorded('healthy', healthy.result);
 

@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { LAB, nsName } from '../../src/lab/index.js';
+import { LAB, labFollowArgs, nsName } from '../../src/lab/index.js';
 import { selfCliArgv } from '../../src/self.js';
 import type { FollowResult } from '../../src/follow/index.js';
 
@@ -14,8 +14,7 @@ export const isRoot = typeof process.getuid === 'function' && process.getuid() =
 export interface FollowRun { code: number | null; result: FollowResult | null; stderr: string }
 
 export function followInClient(url = `http://${LAB.domain}/`, extra: string[] = []): Promise<FollowRun> {
-  const argv = ['ip', 'netns', 'exec', nsName('client'), ...selfCliArgv(), 'follow', url, '--server', 'netns:ec2', '--json', '--timeout', '5',
-    '--lb-name', `${LAB.albA.public}=alb-a@${LAB.albA.zone}`, '--lb-name', `${LAB.albB.public}=alb-b@${LAB.albB.zone}`, ...extra];
+  const argv = ['ip', 'netns', 'exec', nsName('client'), ...selfCliArgv(), 'follow', url, '--json', '--timeout', '5', ...labFollowArgs(), ...extra];
   return new Promise((resolve) => {
     const c = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];

@@ -1,7 +1,9 @@
 /**
  * Faults the lab's fault list does not know, each one raw command — how it is injected and
  * undone, and what the verdict must say (read by raw-faults.test.ts live, and by
- * verdict.test.ts from the recorded results).
+ * verdict.test.ts from the recorded results). A fault of the instance is made on both of the
+ * target group's instances (one image, one fleet): whichever target the load balancer picks
+ * meets it, whatever their health says by then.
  */
 import { LAB } from '../../src/lab/index.js';
 import { inNode, servicePid } from './lab-follow.js';
@@ -16,51 +18,57 @@ export interface RawFault extends Expected {
 }
 
 const NFT_REPLY_DROP = 'table inet ftraw_fw {\n  chain fw {\n    type filter hook forward priority -5; policy accept;\n    oifname "ens5" tcp sport 8080 counter drop\n  }\n}\n';
-const NFT_VPC_TO_INSTANCE = 'table bridge ftraw_sg {\n  chain fw {\n    type filter hook forward priority 0; policy accept;\n    ip daddr 172.31.5.20 tcp dport 80 counter drop\n  }\n}\n';
-const NFT_VPC_REPLIES = 'table bridge ftraw_nacl {\n  chain fw {\n    type filter hook forward priority 0; policy accept;\n    ip saddr 172.31.5.20 tcp sport 80 tcp dport 1024-65535 counter drop\n  }\n}\n';
+const INSTANCES = `{ ${LAB.targets.map((t) => t.ens5).join(', ')} }`;
+const NFT_VPC_TO_INSTANCE = `table bridge ftraw_sg {\n  chain fw {\n    type filter hook forward priority 0; policy accept;\n    ip daddr ${INSTANCES} tcp dport 80 counter drop\n  }\n}\n`;
+const NFT_VPC_REPLIES = `table bridge ftraw_nacl {\n  chain fw {\n    type filter hook forward priority 0; policy accept;\n    ip saddr ${INSTANCES} tcp sport 80 tcp dport 1024-65535 counter drop\n  }\n}\n`;
+
+/** The command on every instance (ec2, ec2-b), or in every instance's container. */
+const onInstances = (argv: string[], input?: string): void => { for (const t of LAB.targets) inNode(t.node, argv, input); };
+const inContainers = (argv: string[]): void => { for (const t of LAB.targets) inNode(t.container, argv); };
+const apps = (): number[] => ['app', 'app-b'].map(servicePid);
 const WRONG_MAC = '02:00:00:00:00:99';
 
 export const RAW_FAULTS: RawFault[] = [
   {
     name: 'nft-reply-drop', what: 'nft drops the container\'s replies on their way out (native nftables, inet family)',
-    inject: () => inNode('ec2', ['nft', '-f', '-'], NFT_REPLY_DROP),
-    heal: () => inNode('ec2', ['nft', 'delete', 'table', 'inet', 'ftraw_fw']),
+    inject: () => onInstances(['nft', '-f', '-'], NFT_REPLY_DROP),
+    heal: () => onInstances(['nft', 'delete', 'table', 'inet', 'ftraw_fw']),
     layer: 'container', cause: 'dropped-by-rule', direction: 'reply', text: /oifname "ens5" tcp sport 8080 .*drop.*counted \d+ packet/,
   },
   {
     name: 'docker-user-reply-drop', what: 'DOCKER-USER drops what leaves docker0 for ens5',
-    inject: () => inNode('ec2', ['iptables', '-I', 'DOCKER-USER', '-i', 'docker0', '-o', 'ens5', '-p', 'tcp', '--sport', '8080', '-j', 'DROP']),
-    heal: () => inNode('ec2', ['iptables', '-D', 'DOCKER-USER', '-i', 'docker0', '-o', 'ens5', '-p', 'tcp', '--sport', '8080', '-j', 'DROP']),
+    inject: () => onInstances(['iptables', '-I', 'DOCKER-USER', '-i', 'docker0', '-o', 'ens5', '-p', 'tcp', '--sport', '8080', '-j', 'DROP']),
+    heal: () => onInstances(['iptables', '-D', 'DOCKER-USER', '-i', 'docker0', '-o', 'ens5', '-p', 'tcp', '--sport', '8080', '-j', 'DROP']),
     layer: 'container', cause: 'dropped-by-rule', direction: 'reply', text: /-A DOCKER-USER -i docker0 -o ens5 .*-j DROP.*counted \d+ packet/,
   },
   {
     name: 'host-blackhole-one-node', what: 'the instance has a blackhole route to one load-balancer node',
-    inject: () => inNode('ec2', ['ip', 'route', 'add', 'blackhole', `${LAB.albB.vpc}/32`]),
-    heal: () => inNode('ec2', ['ip', 'route', 'del', 'blackhole', `${LAB.albB.vpc}/32`]),
+    inject: () => onInstances(['ip', 'route', 'add', 'blackhole', `${LAB.albB.vpc}/32`]),
+    heal: () => onInstances(['ip', 'route', 'del', 'blackhole', `${LAB.albB.vpc}/32`]),
     layer: 'container', cause: 'no-route', direction: 'reply', text: new RegExp(`ip route get ${LAB.albB.vpc.replace(/\./g, '\\.')}.*blackhole`), partialNode: 'alb-b',
   },
   {
     name: 'container-no-default-route', what: 'the container has no route back (default route deleted)',
-    inject: () => inNode('container', ['ip', 'route', 'del', 'default']),
-    heal: () => inNode('container', ['ip', 'route', 'add', 'default', 'via', LAB.docker0]),
+    inject: () => inContainers(['ip', 'route', 'del', 'default']),
+    heal: () => inContainers(['ip', 'route', 'add', 'default', 'via', LAB.docker0]),
     layer: 'container', cause: 'no-route', direction: 'reply', text: /ip route get 172\.31\.\d+\.\d+` in ft-container.*no route/,
   },
   {
     name: 'app-sigstop', what: 'the application is hung (SIGSTOP)',
-    inject: () => process.kill(servicePid('app'), 'SIGSTOP'),
-    heal: () => process.kill(servicePid('app'), 'SIGCONT'),
+    inject: () => { for (const pid of apps()) process.kill(pid, 'SIGSTOP'); },
+    heal: () => { for (const pid of apps()) process.kill(pid, 'SIGCONT'); },
     layer: 'application', cause: 'no-response', direction: 'request', text: /no response came .* before the client closed the connection/,
   },
   {
     name: 'reject-tcp-reset', what: 'a REJECT with tcp-reset for the container port',
-    inject: () => inNode('ec2', ['iptables', '-I', 'DOCKER-USER', '-p', 'tcp', '--dport', '8080', '-j', 'REJECT', '--reject-with', 'tcp-reset']),
-    heal: () => inNode('ec2', ['iptables', '-D', 'DOCKER-USER', '-p', 'tcp', '--dport', '8080', '-j', 'REJECT', '--reject-with', 'tcp-reset']),
+    inject: () => onInstances(['iptables', '-I', 'DOCKER-USER', '-p', 'tcp', '--dport', '8080', '-j', 'REJECT', '--reject-with', 'tcp-reset']),
+    heal: () => onInstances(['iptables', '-D', 'DOCKER-USER', '-p', 'tcp', '--dport', '8080', '-j', 'REJECT', '--reject-with', 'tcp-reset']),
     layer: 'container', cause: 'rejected-by-rule', direction: 'request', text: /host itself answered RST.*REJECT rule `-A DOCKER-USER -p tcp -m tcp --dport 8080 -j REJECT/,
   },
   {
     name: 'docker0-down', what: 'the docker0 bridge is down',
-    inject: () => inNode('ec2', ['ip', 'link', 'set', 'docker0', 'down']),
-    heal: () => { inNode('ec2', ['ip', 'link', 'set', 'docker0', 'up']); inNode('ec2', ['ip', 'neigh', 'flush', 'dev', 'docker0']); },
+    inject: () => onInstances(['ip', 'link', 'set', 'docker0', 'down']),
+    heal: () => { onInstances(['ip', 'link', 'set', 'docker0', 'up']); onInstances(['ip', 'neigh', 'flush', 'dev', 'docker0']); },
     layer: 'container', cause: 'link-down', direction: 'request', text: /docker0 is down/,
   },
   {
@@ -83,8 +91,8 @@ export const RAW_FAULTS: RawFault[] = [
   },
   {
     name: 'neighbour-wrong-mac', what: 'the host\'s neighbour entry for the container names a wrong MAC',
-    inject: () => inNode('ec2', ['ip', 'neigh', 'replace', LAB.container.address, 'lladdr', WRONG_MAC, 'dev', 'docker0', 'nud', 'permanent']),
-    heal: () => { inNode('ec2', ['ip', 'neigh', 'del', LAB.container.address, 'dev', 'docker0']); },
+    inject: () => onInstances(['ip', 'neigh', 'replace', LAB.container.address, 'lladdr', WRONG_MAC, 'dev', 'docker0', 'nud', 'permanent']),
+    heal: () => { onInstances(['ip', 'neigh', 'del', LAB.container.address, 'dev', 'docker0']); },
     layer: 'container', cause: 'neighbour-failed', direction: 'request', text: new RegExp(`neighbour entry for 172\\.17\\.0\\.2 on docker0 says ${WRONG_MAC}`),
   },
 ];

@@ -9,7 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { labUp, labDown, healFault, LAB } from '../../src/lab/index.js';
+import { labUp, labDown, healFault, dropAlbIdleConnections, LAB } from '../../src/lab/index.js';
 import { followInClient, isRoot, verdictLine } from './lab-follow.js';
 import { saveRecorded, verdictMatches } from './expected.js';
 import { RAW_FAULTS } from './raw-fault-list.js';
@@ -44,6 +44,10 @@ test('faults injected by raw commands, unknown to the lab: layer, direction, cau
   let correct = 0;
   for (const f of RAW_FAULTS) {
     f.inject();
+    // The load balancer's kept-alive connections from the run before would carry the next
+    // requests past a change that only new connections meet (as after its idle timeout).
+    dropAlbIdleConnections();
+    await new Promise((r) => setTimeout(r, 100));
     let run;
     try { run = await followInClient(); } finally { f.heal(); await settle(); }
     const problem = verdictMatches(f, run.result, run.code);

@@ -12,7 +12,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants as fsConstants, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { labUp, labDown, injectFault, healFault, LAB, LAB_FAULTS, isLabFault, nsName, sessionHeldByOther } from '../../lab/index.js';
+import { labUp, labDown, injectFault, healFault, LAB, LAB_FAULTS, isLabFault, labFollowArgs, nsName, sessionHeldByOther } from '../../lab/index.js';
 import type { FollowResult } from '../../follow/index.js';
 import { renderTerminal } from '../../report/index.js';
 import { selfCliArgv } from '../../self.js';
@@ -85,7 +85,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   }
   try {
     io.stdout(bold(`flowtrace demo${fault ? ` — fault ${fault}: ${LAB_FAULTS[fault as keyof typeof LAB_FAULTS].description}` : ''}`) + '\n');
-    io.stdout(dim('  building the lab (network namespaces: client, dns, 3 routers, 2 ALB nodes, VPC, EC2 with Docker\'s rules, container)…') + '\n');
+    io.stdout(dim('  building the lab (network namespaces: client, dns, 3 routers, 2 ALB nodes, VPC, two EC2 targets with Docker\'s rules and their containers)…') + '\n');
     const owner = sessionHeldByOther();
     if (owner !== null) io.stderr(`lab is in use by pid ${owner.pid}; waiting for it to finish (up to ${Number(io.env.FT_LAB_WAIT_S ?? 600)} s)…\n`);
     const t0 = performance.now();
@@ -100,7 +100,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     const walks: Walk[] = [];
     for (const url of urls) {
       if (interrupted) break;
-      io.stdout(dim(`  following ${url} from ${nsName('client')} (agent in ${nsName('ec2')})…`) + '\n');
+      io.stdout(dim(`  following ${url} from ${nsName('client')} (an agent on each target: ${LAB.targets.map((t) => nsName(t.node)).join(', ')}; the ALB's access log)…`) + '\n');
       const w = await followInClient(url, (c) => { child = c; });
       child = null;
       walks.push(w);
@@ -159,11 +159,13 @@ export function createFolder(dir: string): void {
   accessSync(dir, fsConstants.W_OK);
 }
 
-/** Runs `flowtrace follow URL --server netns:ec2 --json` inside the lab's client namespace. */
+/**
+ * Runs `flowtrace follow URL --json` inside the lab's client namespace with what the lab knows
+ * of its load balancer: an agent on each target, the access log, the target health (labFollowArgs).
+ */
 function followInClient(url: string, onChild: (c: ChildProcess) => void): Promise<Walk> {
   const argv = [
-    'ip', 'netns', 'exec', nsName('client'), ...selfCliArgv(), 'follow', url, '--server', 'netns:ec2', '--json',
-    '--lb-name', `${LAB.albA.public}=alb-a@${LAB.albA.zone}`, '--lb-name', `${LAB.albB.public}=alb-b@${LAB.albB.zone}`,
+    'ip', 'netns', 'exec', nsName('client'), ...selfCliArgv(), 'follow', url, '--json', ...labFollowArgs(),
     ...(url.startsWith('https:') ? ['--cacert', LAB.caFile] : []),
   ];
   return new Promise((resolve) => {
