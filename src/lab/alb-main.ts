@@ -1,6 +1,6 @@
 /**
  * One ALB node as a program (run inside ft-alb-a / ft-alb-b):
- *   alb-main --config PATH [--ready-file PATH]
+ *   alb-main --config PATH [--ready-file PATH] [--closed-file PATH]
  * The config is an AlbConfig as JSON. SIGHUP re-reads it (targets, timeouts, failOpen,
  * health check, cross-zone); SIGUSR2 closes the idle connections to the targets (the lab
  * does it when a fault changes, so that requests after it open new ones); SIGTERM closes
@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { startAlb, type AlbConfig } from './alb.js';
 
-const { values } = parseArgs({ options: { config: { type: 'string' }, 'ready-file': { type: 'string' } } });
+const { values } = parseArgs({ options: { config: { type: 'string' }, 'ready-file': { type: 'string' }, 'closed-file': { type: 'string' } } });
 if (!values.config) {
   process.stderr.write('alb-main: --config PATH is required\n');
   process.exit(2);
@@ -30,8 +30,12 @@ try {
       process.stderr.write(`alb: reload failed: ${(e as Error).message}\n`);
     }
   });
+  // SIGUSR2: close the idle target connections, then say so (the closed-file's count goes up:
+  // the lab waits for it, so the requests it sends next cannot meet a connection from before).
+  let closedRounds = 0;
   process.on('SIGUSR2', () => {
     process.stdout.write(`alb: closed ${alb.closeIdleConnections()} idle connection(s) to the targets\n`);
+    if (values['closed-file']) fs.writeFileSync(values['closed-file'], `${++closedRounds}\n`);
   });
   const stop = () => { void alb.close().finally(() => process.exit(0)); setTimeout(() => process.exit(0), 500).unref(); };
   process.on('SIGTERM', stop);

@@ -10,7 +10,7 @@ import { PACKAGE_ROOT } from '../self.js';
 import { LAB_FAULTS, SERVICE_FAULTS, isLabFault, setNetworkFault, type LabFaultName } from './faults.js';
 import { buildTopology, destroyTopology, existingLabNamespaces, namespaceExists, namespaceInode } from './netns.js';
 import { makePki } from './pki.js';
-import { albHealthFile, desiredServices, logFile, reconcileServices, APP_SHORT_KEEPALIVE_MS, SERVICE_NODE, SERVICES, TARGET_OUT } from './services.js';
+import { albClosedFile, albHealthFile, desiredServices, logFile, reconcileServices, APP_SHORT_IDLE_CLOSE_MS, SERVICE_NODE, SERVICES, TARGET_OUT } from './services.js';
 import {
   SESSION_FILE as SESSION_FILE_PATH, acquireLock, claimSession, isTrackedAlive, sessionOwner, readState, releaseSession, sessionHeldByOther, writeState,
   type LabState, type ServiceName,
@@ -338,12 +338,20 @@ async function waitTargetHealth(ok: (targets: TargetHealth[]) => boolean, what: 
 
 const targetNamed = (targets: TargetHealth[], name: string): TargetHealth | undefined => targets.find((t) => t.name === name);
 
-/** Closes the ALB nodes' idle connections to the targets: requests after a fault changes open new ones (as after the ALB's idle timeout). */
-function closeAlbIdleConnections(state: LabState): void {
-  for (const node of ['alb-a', 'alb-b'] as const) {
+/**
+ * Closes the ALB nodes' idle connections to the targets: requests after a fault changes open
+ * new ones (as after the ALB's idle timeout). Returns once each node says it did (its
+ * closed-file's count went up), so that no request sent after meets a connection from before.
+ */
+async function closeAlbIdleConnections(state: LabState): Promise<void> {
+  const read = (node: 'alb-a' | 'alb-b'): string => { try { return fs.readFileSync(albClosedFile(node), 'utf8'); } catch { return ''; } };
+  await Promise.all((['alb-a', 'alb-b'] as const).map(async (node) => {
     const p = state.processes[node];
-    if (p && isTrackedAlive(p)) process.kill(p.pid, 'SIGUSR2');
-  }
+    if (!p || !isTrackedAlive(p)) return;
+    const before = read(node);
+    process.kill(p.pid, 'SIGUSR2');
+    for (let i = 0; i < 200 && read(node) === before && isTrackedAlive(p); i++) await sleep(5);
+  }));
 }
 
 /**
@@ -356,7 +364,7 @@ async function leaveIdleConnections(): Promise<void> {
       await run(['ip', 'netns', 'exec', nsName('client'), 'curl', '-s', '-o', '/dev/null', '-m', '5', '--resolve', `${LAB.domain}:80:${alb.public}`, `http://${LAB.domain}/`]);
     }
   }
-  await sleep(APP_SHORT_KEEPALIVE_MS + 300);
+  await sleep(APP_SHORT_IDLE_CLOSE_MS + 300);
 }
 
 /** What a fault waits for once it is on, so that the next request meets it. */
@@ -398,9 +406,9 @@ export function labFollowArgs(): string[] {
  * requests open new connections (what a change made by hand, outside `lab fault`, needs in a
  * test, so that its requests meet the change rather than a connection made before it).
  */
-export function dropAlbIdleConnections(): void {
+export async function dropAlbIdleConnections(): Promise<void> {
   const state = readState();
-  if (state) closeAlbIdleConnections(state);
+  if (state) await closeAlbIdleConnections(state);
 }
 
 /** Turns a fault on. Idempotent. Returns the active faults. */
@@ -415,7 +423,7 @@ export async function injectFault(name: string, opts: LabSessionOptions = {}): P
     if (SERVICE_FAULTS.includes(fault)) await reconcileServices(state);
     await setNetworkFault(fault, true);
     if (!already) {
-      closeAlbIdleConnections(state);
+      await closeAlbIdleConnections(state);
       await settle(fault);
     }
     return state.faults.filter(isLabFault);
@@ -437,7 +445,7 @@ export async function healFault(name?: string, opts: LabSessionOptions = {}): Pr
       if (isLabFault(f)) await setNetworkFault(f, true);
     }
     await reconcileServices(state);
-    closeAlbIdleConnections(state);
+    await closeAlbIdleConnections(state);
     return state.faults.filter(isLabFault);
   });
 }

@@ -34,6 +34,11 @@ export function albConfigFile(node: 'alb-a' | 'alb-b'): string {
   return path.join(LAB.runDir, `${node}.json`);
 }
 
+/** Where an ALB node counts the times it closed its idle target connections (SIGUSR2). */
+export function albClosedFile(node: 'alb-a' | 'alb-b'): string {
+  return path.join(LAB.runDir, `${node}.idle-closed`);
+}
+
 export function albHealthFile(node: 'alb-a' | 'alb-b'): string {
   return path.join(LAB.runDir, `${node}.health.json`);
 }
@@ -101,6 +106,8 @@ export const TARGET_OUT = 'ec2-b';
 /** The app's keep-alive timeout: longer than the ALB's idle timeout, as AWS asks; `keepalive-race`: shorter. */
 export const APP_KEEPALIVE_MS = 65_000;
 export const APP_SHORT_KEEPALIVE_MS = 1000;
+/** When the app really closes an idle connection under `keepalive-race`: Node's server adds 1 s to its keepAliveTimeout (it advertises `Keep-Alive: timeout=1` and closes after 2 s). */
+export const APP_SHORT_IDLE_CLOSE_MS = APP_SHORT_KEEPALIVE_MS + 1000;
 
 /** `healthcheck-404`'s health-check path (a path the app does not serve) and `targets-unhealthy`'s port (the container's, not the published one). */
 export const BAD_HEALTH_CHECK_PATH = '/healthz';
@@ -151,7 +158,7 @@ function serviceArgv(service: ServiceName, d: DesiredServices): string[] {
         '--delay-ms', String(d.app.delayMs), '--status', String(d.app.status), '--keep-alive-ms', String(d.app.keepAliveMs), '--ready-file', readyFile(service)];
     case 'alb-a':
     case 'alb-b':
-      return [...selfModuleArgv('lab/alb-main'), '--config', albConfigFile(service), '--ready-file', readyFile(service)];
+      return [...selfModuleArgv('lab/alb-main'), '--config', albConfigFile(service), '--ready-file', readyFile(service), '--closed-file', albClosedFile(service)];
   }
 }
 

@@ -46,8 +46,7 @@ test('faults injected by raw commands, unknown to the lab: layer, direction, cau
     f.inject();
     // The load balancer's kept-alive connections from the run before would carry the next
     // requests past a change that only new connections meet (as after its idle timeout).
-    dropAlbIdleConnections();
-    await new Promise((r) => setTimeout(r, 100));
+    await dropAlbIdleConnections();
     let run;
     try { run = await followInClient(); } finally { f.heal(); await settle(); }
     const problem = verdictMatches(f, run.result, run.code);

@@ -26,7 +26,7 @@ test('the lab (root): every line both ALB nodes wrote formats back from its reco
         assert.equal(rec.node, node);
         assert.equal(rec.type, scheme);
         assert.equal(rec.userAgent, agent);
-        assert.equal(rec.target, `${LAB.instance.ens5}:80`);
+        assert.ok(LAB.targets.some((t) => rec!.target === `${t.ens5}:80`), `a target: ${rec.target}`);
         assert.equal(rec.targetPortList, rec.target);
         if (scheme === 'https') {
           assert.equal(rec.domainName, LAB.domain);

@@ -1,7 +1,7 @@
 /**
  * The keep-alive race on demand (as root): with `keepalive-race` on, the apps close an idle
- * connection after 1 s while the ALB keeps it for 60 s. The request through a node after a
- * second of quiet goes on a connection its target had closed: on that target's ens5, the
+ * connection after ~2 s (keep-alive timeout 1 s: Node closes a second after it) while the ALB
+ * keeps it for 60 s. The request through a node after two seconds of quiet goes on a connection its target had closed: on that target's ens5, the
  * app's FIN goes out (and again: the VPC holds it, as if still in flight), then the ALB's
  * request comes in on the same connection and the host answers RST; the client gets the
  * ALB's 502; the next request opens a new connection and gets 200. Every time, not by chance.
@@ -63,13 +63,16 @@ describe('the keep-alive race, on demand (root)', { skip: ROOT_SKIP }, () => {
     const isFin = (l: Line): boolean => { const m = HEADER.exec(l.text); return m !== null && m[3]!.includes('F') && instances.some((a) => m[1]!.startsWith(`${a}.80`)); };
     for (let i = 0; i < 100 && !cap.lines.some(isFin); i++) await sleep(100);
     assert.ok(cap.lines.some(isFin), 'the apps\' FINs on ens5');
+    // Each FIN is sent again at doubling intervals (0.2, 0.4, 0.8, 1.6 s…): wait for the next
+    // round, so that the capture has each idle connection's FIN before its request.
+    await sleep(1700);
 
     const path = probePath('race');
     const first = await curl(`http://${LAB.domain}${path}`, ['--resolve', `${LAB.domain}:80:${LAB.albA.public}`]);
     const second = await curl(`http://${LAB.domain}${path}-again`, ['--resolve', `${LAB.domain}:80:${LAB.albA.public}`]);
     const third = await curl(`http://${LAB.domain}${path}-third`, ['--resolve', `${LAB.domain}:80:${LAB.albA.public}`]);
     await cap.stop();
-    assert.equal(first.status, 502, `the first request after a second of quiet: ${first.body.slice(0, 80)}`);
+    assert.equal(first.status, 502, `the first request after two seconds of quiet: ${first.body.slice(0, 80)}\n${cap.lines.filter((l) => HEADER.test(l.text) && !l.text.includes('ELB-Health')).map((l) => `${l.node} ${l.text.slice(0, 110)}`).join('\n')}`);
     assert.match(first.body, /502 Bad Gateway/);
     // Round robin: the second goes to the other target, whose idle connection was closed too.
     assert.equal(second.status, 502, 'the other target\'s idle connection was closed as well');
@@ -92,9 +95,9 @@ describe('the keep-alive race, on demand (root)', { skip: ROOT_SKIP }, () => {
     const abort = await labExec(container, ['nstat', '-az', 'TcpExtTCPAbortOnData']);
     assert.match(abort.stdout, /TcpExtTCPAbortOnData\s+[1-9]/);
 
-    // On demand again: after a second of quiet, the target whose connection the third request
+    // On demand again: after two seconds of quiet, the target whose connection the third request
     // left idle has closed it — the round robin comes back to it on the second request.
-    await sleep(1500);
+    await sleep(2500);
     const via = (): Promise<{ status: number }> => curl(`http://${LAB.domain}/`, ['--resolve', `${LAB.domain}:80:${LAB.albA.public}`]);
     const fourth = await via();
     const fifth = await via();
