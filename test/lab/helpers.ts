@@ -3,7 +3,13 @@
  * tcpdump capture inside a node (the real tool, text output, parsed per packet).
  */
 import type { ChildProcess } from 'node:child_process';
-import { labExec, spawnInLab, type LabNode } from '../../src/lab/index.js';
+import { LAB, labExec, spawnInLab, type LabNode } from '../../src/lab/index.js';
+
+/** The target group's instances and their containers' veths: a request lands on either (round robin). */
+export const TARGET_NODES: LabNode[] = LAB.targets.map((t) => t.node);
+export const VETHS: string[] = LAB.targets.map((t) => t.veth);
+/** TCP to or from either instance, on both sides of its DNAT. */
+export const INSTANCES_FILTER = `tcp and (${LAB.targets.map((t) => `host ${t.ens5}`).join(' or ')} or host ${LAB.container.address})`;
 
 export const IS_ROOT = typeof process.getuid === 'function' && process.getuid() === 0;
 export const ROOT_SKIP: string | false = IS_ROOT ? false : 'needs root: the lab creates network namespaces (run the tests as root)';
@@ -40,6 +46,10 @@ export async function dnsQuery(name: string, server: string): Promise<{ rcode?: 
 }
 
 export interface CapturedPacket {
+  /** The node it was captured in. */
+  node: string;
+  /** Its time of day as tcpdump printed it (`HH:MM:SS.micro`), to merge several captures. */
+  time: string;
   /** `arp` for ARP lines (src/dst/flags empty; `info` has the text), `ip` otherwise. */
   kind: 'ip' | 'arp';
   ifname: string;
@@ -57,12 +67,12 @@ export interface CapturedPacket {
   payload: string;
 }
 
-const HEADER = /^\d\d:\d\d:\d\d\.\d+ (\S+)\s+(In|Out|M|B|P|\S+)\s+IP (\S+) > (\S+?):(?: Flags \[([^\]]*)\](?:, seq (\d+(?::\d+)?))?)?/;
-const ARP = /^\d\d:\d\d:\d\d\.\d+ (\S+)\s+(In|Out|M|B|P|\S+)\s+(ARP, .*)$/;
+const HEADER = /^(\d\d:\d\d:\d\d\.\d+) (\S+)\s+(In|Out|M|B|P|\S+)\s+IP (\S+) > (\S+?):(?: Flags \[([^\]]*)\](?:, seq (\d+(?::\d+)?))?)?/;
+const ARP = /^(\d\d:\d\d:\d\d\.\d+) (\S+)\s+(In|Out|M|B|P|\S+)\s+(ARP, .*)$/;
 const LENGTH = /length (\d+)(?::|$)/;
 
 /** Parses tcpdump -i any -nn (-A) text output into packets. */
-export function parseTcpdump(text: string): CapturedPacket[] {
+export function parseTcpdump(text: string, node = ''): CapturedPacket[] {
   const out: CapturedPacket[] = [];
   let cur: CapturedPacket | null = null;
   for (const line of text.split('\n')) {
@@ -70,12 +80,12 @@ export function parseTcpdump(text: string): CapturedPacket[] {
     const a = m ? null : ARP.exec(line);
     if (m) {
       const len = LENGTH.exec(line);
-      cur = { kind: 'ip', ifname: m[1]!, direction: m[2]!, src: m[3]!, dst: m[4]!, flags: m[5] ?? '', seq: m[6] ?? '', length: len ? Number(len[1]) : null,
+      cur = { node, time: m[1]!, kind: 'ip', ifname: m[2]!, direction: m[3]!, src: m[4]!, dst: m[5]!, flags: m[6] ?? '', seq: m[7] ?? '', length: len ? Number(len[1]) : null,
         info: line.slice(line.indexOf(' IP ') + 4), payload: '' };
       out.push(cur);
     } else if (a) {
       const len = LENGTH.exec(line);
-      cur = { kind: 'arp', ifname: a[1]!, direction: a[2]!, src: '', dst: '', flags: '', seq: '', length: len ? Number(len[1]) : null, info: a[3]!, payload: '' };
+      cur = { node, time: a[1]!, kind: 'arp', ifname: a[2]!, direction: a[3]!, src: '', dst: '', flags: '', seq: '', length: len ? Number(len[1]) : null, info: a[4]!, payload: '' };
       out.push(cur);
     } else if (cur && line !== '') {
       cur.payload += line + '\n';
@@ -88,8 +98,23 @@ export interface Capture {
   stop(): Promise<CapturedPacket[]>;
 }
 
-/** Starts tcpdump inside a node and resolves once it is listening. Stopped by its PID. */
-export async function startCapture(node: LabNode, filter: string, ascii = false): Promise<Capture> {
+/**
+ * Starts tcpdump inside a node — or in several, merged in time order (one clock) — and
+ * resolves once each is listening. Stopped by their PIDs.
+ */
+export async function startCapture(nodes: LabNode | LabNode[], filter: string, ascii = false): Promise<Capture> {
+  const list = Array.isArray(nodes) ? nodes : [nodes];
+  const caps = await Promise.all(list.map((n) => startOne(n, filter, ascii)));
+  return {
+    async stop() {
+      const all = (await Promise.all(caps.map((c) => c.stop()))).flat();
+      // A stable sort by time of day: each capture's own order is kept for equal times.
+      return list.length === 1 ? all : all.map((p, i) => ({ p, i })).sort((a, b) => (a.p.time < b.p.time ? -1 : a.p.time > b.p.time ? 1 : a.i - b.i)).map((x) => x.p);
+    },
+  };
+}
+
+async function startOne(node: LabNode, filter: string, ascii: boolean): Promise<Capture> {
   const argv = ['tcpdump', '-i', 'any', '-nn', '-s', '1600', '--immediate-mode', '-l', ...(ascii ? ['-A'] : []), filter];
   const child: ChildProcess = spawnInLab(node, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -110,7 +135,7 @@ export async function startCapture(node: LabNode, filter: string, ascii = false)
       await new Promise((r) => setTimeout(r, 150));
       if (child.pid !== undefined) process.kill(child.pid, 'SIGINT');
       await closed;
-      return parseTcpdump(stdout);
+      return parseTcpdump(stdout, node);
     },
   };
 }

@@ -16,17 +16,18 @@ import { LOCK_FILE } from '../../src/lab/state.js';
 import {
   LAB, LAB_FAULTS, CONTAINER_VETH, labUp, labDown, labStatus, labExec, injectFault, healFault, readAccessLog,
 } from '../../src/lab/index.js';
-import { ROOT_SKIP, curl, dnsQuery, startCapture, probePath, sleep, type CapturedPacket } from './helpers.js';
+import { ROOT_SKIP, INSTANCES_FILTER, TARGET_NODES, VETHS, curl, dnsQuery, startCapture, probePath, sleep, type CapturedPacket } from './helpers.js';
 
 const URL_HTTP = `http://${LAB.domain}`;
 const URL_HTTPS = `https://${LAB.domain}`;
-const INSTANCE_FILTER = `tcp and (host ${LAB.instance.ens5} or host ${LAB.container.address})`;
+const INSTANCE_FILTER = INSTANCES_FILTER;
 
 function hostLinks(): string[] {
   return execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).split('\n').map((l) => l.split(':')[1]?.trim() ?? '').filter(Boolean);
 }
 
-const on = (pkts: CapturedPacket[], ifname: string) => pkts.filter((p) => p.ifname === ifname);
+/** Packets on an interface (`veth`: the container's veth, whichever instance got the request). */
+const on = (pkts: CapturedPacket[], ifname: string) => pkts.filter((p) => (ifname === 'veth' ? VETHS.includes(p.ifname) : p.ifname === ifname));
 const syns = (pkts: CapturedPacket[]) => pkts.filter((p) => p.flags === 'S');
 const resets = (pkts: CapturedPacket[]) => pkts.filter((p) => p.flags.includes('R'));
 const carrying = (pkts: CapturedPacket[], text: string) => pkts.filter((p) => p.payload.includes(text));
@@ -67,14 +68,19 @@ describe('flowtrace lab (root)', { skip: ROOT_SKIP }, () => {
     assert.equal(s.alreadyUp, true);
     const st = labStatus();
     assert.equal(st.up, true);
-    assert.deepEqual(st.nodes.map((n) => n.namespace).sort(), ['ft-alb-a', 'ft-alb-b', 'ft-awsedge', 'ft-backbone', 'ft-client', 'ft-container', 'ft-dns', 'ft-ec2', 'ft-isp', 'ft-vpc']);
+    assert.deepEqual(st.nodes.map((n) => n.namespace).sort(), ['ft-alb-a', 'ft-alb-b', 'ft-awsedge', 'ft-backbone', 'ft-client', 'ft-container', 'ft-container-b', 'ft-dns', 'ft-ec2', 'ft-ec2-b', 'ft-isp', 'ft-vpc']);
+    // ec2-a is ec2's other name: one namespace.
+    assert.equal(fs.statSync('/run/netns/ft-ec2-a').ino, fs.statSync('/run/netns/ft-ec2').ino);
     assert.ok(st.services.every((sv) => sv.alive && sv.pid !== null), JSON.stringify(st.services));
     assert.deepEqual(st.faults, []);
     assert.ok(fs.existsSync(LAB.caFile));
     // A fresh `up` returns once both ALB nodes ran their first health check: in service at once.
     if (firstUp && !firstUp.alreadyUp) {
-      assert.deepEqual(firstUp.targetHealth.map((t) => [t.node, t.targets.map((x) => x.state)]), [['alb-a', ['healthy']], ['alb-b', ['healthy']]]);
+      assert.deepEqual(firstUp.targetHealth.map((t) => [t.node, t.targets.map((x) => `${x.name} ${x.state}`)]), [['alb-a', ['ec2-a healthy', 'ec2-b healthy']], ['alb-b', ['ec2-a healthy', 'ec2-b healthy']]]);
     }
+    // The target group as describe-target-health says it.
+    assert.deepEqual(st.describeTargetHealth.TargetHealthDescriptions.map((d) => [d.Target.Id, d.Target.Port, d.Target.AvailabilityZone, d.TargetHealth.State]),
+      [['172.31.5.20', 80, 'eu-west-1a', 'healthy'], ['172.31.21.20', 80, 'eu-west-1b', 'healthy']]);
   });
 
   test('CLI: lab status --json (exit 0 when up), lab exec passes the command\'s exit code through', async () => {
@@ -86,21 +92,29 @@ describe('flowtrace lab (root)', { skip: ROOT_SKIP }, () => {
     const text = memoryIO();
     assert.equal(await main(['lab', 'status'], text), EXIT.ok);
     assert.match(text.out.join(''), /^lab: up since /);
-    assert.match(text.out.join(''), /ec2 +ft-ec2 +ok +ens5 172\.31\.5\.20 mtu 9001/);
+    assert.match(text.out.join(''), /ec2 +ft-ec2 +ok +ec2-a \(zone a\): ens5 172\.31\.5\.20 mtu 9001/);
+    assert.match(text.out.join(''), /ec2-b +ft-ec2-b +ok +ec2-b \(zone b\): ens5 172\.31\.21\.20 mtu 9001/);
+    assert.match(text.out.join(''), /target group seqas-web \(HTTP:80\): health check GET \/ on the traffic port every 2 s \(timeout 1\.5 s, healthy 5 \/ unhealthy 2, matcher 200\), deregistration delay 300 s, cross-zone on/);
+    assert.match(text.out.join(''), /alb-b \(zone b\) → ec2-a 172\.31\.5\.20:80 +zone a \(cross-zone\) +healthy/);
     assert.equal(await main(['lab', 'exec', 'client', '--', 'sh', '-c', 'exit 3'], memoryIO()), 3);
     assert.equal(await main(['lab', 'exec', 'container', '--', 'true'], memoryIO()), 0);
+    assert.equal(await main(['lab', 'exec', 'container-a', '--', 'true'], memoryIO()), 0, 'container-a: container\'s other name');
+    assert.equal(await main(['lab', 'exec', 'ec2-b', '--', 'ip', 'link', 'show', 'veth8c2d41e'], memoryIO()), 0);
   });
 
-  test('the instance looks like EC2 + Docker: ens5 (MTU 9001), docker0, a veth, Docker\'s DNAT rule', async () => {
-    const links = (await labExec('ec2', ['ip', '-o', 'link', 'show'])).stdout;
-    assert.match(links, /: ens5@\S+: .* mtu 9001 /);
-    assert.match(links, /: docker0: .* mtu 1500 /);
-    assert.match(links, new RegExp(`: ${CONTAINER_VETH}@\\S+: .* master docker0 `));
-    const nat = (await labExec('ec2', ['iptables', '-t', 'nat', '-S', 'DOCKER'])).stdout;
-    assert.match(nat, /-A DOCKER ! -i docker0 -p tcp -m tcp --dport 80 -j DNAT --to-destination 172\.17\.0\.2:8080/);
-    const filter = (await labExec('ec2', ['iptables', '-S', 'FORWARD'])).stdout;
-    assert.match(filter, /^-P FORWARD DROP$/m);
-    assert.match(filter, /-A FORWARD -j DOCKER-USER/);
+  test('each instance looks like EC2 + Docker: ens5 (MTU 9001), docker0, a veth, Docker\'s DNAT rule', async () => {
+    assert.equal(LAB.targets[0]!.veth, CONTAINER_VETH);
+    for (const t of LAB.targets) {
+      const links = (await labExec(t.node, ['ip', '-o', 'link', 'show'])).stdout;
+      assert.match(links, /: ens5@\S+: .* mtu 9001 /);
+      assert.match(links, /: docker0: .* mtu 1500 /);
+      assert.match(links, new RegExp(`: ${t.veth}@\\S+: .* master docker0 `));
+      const nat = (await labExec(t.node, ['iptables', '-t', 'nat', '-S', 'DOCKER'])).stdout;
+      assert.match(nat, /-A DOCKER ! -i docker0 -p tcp -m tcp --dport 80 -j DNAT --to-destination 172\.17\.0\.2:8080/);
+      const filter = (await labExec(t.node, ['iptables', '-S', 'FORWARD'])).stdout;
+      assert.match(filter, /^-P FORWARD DROP$/m);
+      assert.match(filter, /-A FORWARD -j DOCKER-USER/);
+    }
   });
 
   test('from the client, the name resolves to both ALB addresses with TTL 60; other names are NXDOMAIN', async () => {
@@ -139,7 +153,7 @@ describe('flowtrace lab (root)', { skip: ROOT_SKIP }, () => {
         assert.equal(log.type, scheme);
         assert.equal(log.elbStatusCode, 200);
         assert.match(log.client, new RegExp(`^${LAB.client.replace(/\./g, '\\.')}:\\d+$`));
-        assert.equal(log.target, `${LAB.instance.ens5}:80`);
+        assert.ok(LAB.targets.some((t) => log!.target === `${t.ens5}:80` && seen.instance === t.name), `the target that answered (${seen.instance}): ${log.target}`);
         if (scheme === 'https') {
           assert.equal(log.domainName, LAB.domain);
           assert.match(log.sslProtocol ?? '', /^TLSv1\.[23]$/);
@@ -162,18 +176,20 @@ describe('flowtrace lab (root)', { skip: ROOT_SKIP }, () => {
     assert.equal(h.size, 4);
   });
 
-  test('a tcpdump in ec2 sees the request on ens5 (port 80), docker0 and the veth (port 8080)', async () => {
-    const cap = await startCapture('ec2', INSTANCE_FILTER, true);
+  test('a tcpdump on the instance that got the request sees it on ens5 (port 80), docker0 and the veth (port 8080)', async () => {
+    const cap = await startCapture(TARGET_NODES, INSTANCE_FILTER, true);
     const p = probePath('inhost');
     const r = await curl(`${URL_HTTP}${p}`);
     const pkts = await cap.stop();
     assert.equal(r.status, 200);
+    const target = LAB.targets.find((t) => t.name === (JSON.parse(r.body) as { instance: string }).instance)!;
     const req = carrying(pkts, `GET ${p} `);
+    assert.ok(req.every((x) => x.node === target.node), `only on ${target.node}, the instance that answered`);
     const ifaces = new Set(req.map((x) => x.ifname));
-    assert.deepEqual([...ifaces].sort(), ['docker0', 'ens5', CONTAINER_VETH].sort());
-    assert.ok(req.some((x) => x.ifname === 'ens5' && x.dst.endsWith(`${LAB.instance.ens5}.80`)));
+    assert.deepEqual([...ifaces].sort(), ['docker0', 'ens5', target.veth].sort());
+    assert.ok(req.some((x) => x.ifname === 'ens5' && x.dst.endsWith(`${target.ens5}.80`)));
     assert.ok(req.some((x) => x.ifname === 'docker0' && x.dst.endsWith(`${LAB.container.address}.8080`)));
-    assert.ok(req.some((x) => x.ifname === CONTAINER_VETH && x.dst.endsWith(`${LAB.container.address}.8080`)));
+    assert.ok(req.some((x) => x.ifname === target.veth && x.dst.endsWith(`${LAB.container.address}.8080`)));
     assert.ok(req.every((x) => x.payload.includes(`X-Forwarded-For: ${LAB.client}`)));
   });
 
@@ -211,8 +227,10 @@ describe('flowtrace lab (root)', { skip: ROOT_SKIP }, () => {
         await healFault('dnat-missing');
         await healFault('dnat-missing');
       }
-      const rules = (await labExec('ec2', ['iptables', '-t', 'nat', '-S', 'DOCKER'])).stdout;
-      assert.equal(rules.split('\n').filter((l) => l.includes('DNAT')).length, 1, 'exactly one DNAT rule after inject, inject, heal, heal');
+      for (const t of LAB.targets) {
+        const rules = (await labExec(t.node, ['iptables', '-t', 'nat', '-S', 'DOCKER'])).stdout;
+        assert.equal(rules.split('\n').filter((l) => l.includes('DNAT')).length, 1, `${t.node}: exactly one DNAT rule after inject, inject, heal, heal`);
+      }
       assert.deepEqual(labStatus().faults, []);
       await assert.rejects(injectFault('no-such-fault'), /unknown fault/);
     });
@@ -234,7 +252,7 @@ describe('flowtrace lab (root)', { skip: ROOT_SKIP }, () => {
     }));
 
     test('route-blackhole: connect timeout; trace stops with * after hop 2; nothing reaches ens5', () => withFault('route-blackhole', async () => {
-      const cap = await startCapture('ec2', INSTANCE_FILTER, true);
+      const cap = await startCapture(TARGET_NODES, INSTANCE_FILTER, true);
       const p = probePath('blackhole');
       const r = await curl(`${URL_HTTP}${p}`, ['--resolve', `${LAB.domain}:80:${LAB.albA.public}`], 2);
       const pkts = await cap.stop();
@@ -286,7 +304,7 @@ describe('flowtrace lab (root)', { skip: ROOT_SKIP }, () => {
     });
 
     test('sg-block: ALB 504 after its timeout; nothing on ens5', () => withFault('sg-block', async () => {
-      const cap = await startCapture('ec2', INSTANCE_FILTER);
+      const cap = await startCapture(TARGET_NODES, INSTANCE_FILTER);
       const r = await curl(`${URL_HTTP}/`);
       const pkts = await cap.stop();
       assert.equal(r.status, 504);
@@ -295,40 +313,40 @@ describe('flowtrace lab (root)', { skip: ROOT_SKIP }, () => {
     }));
 
     test('host-firewall: ALB 504; SYN retransmits on ens5 only', () => withFault('host-firewall', async () => {
-      const cap = await startCapture('ec2', INSTANCE_FILTER);
+      const cap = await startCapture(TARGET_NODES, INSTANCE_FILTER);
       const r = await curl(`${URL_HTTP}/`);
       const pkts = await cap.stop();
       assert.equal(r.status, 504);
       const perConn = new Map<string, number>();
       for (const s of syns(on(pkts, 'ens5'))) perConn.set(s.src, (perConn.get(s.src) ?? 0) + 1);
       assert.ok([...perConn.values()].some((n) => n >= 2), `a SYN retransmitted on ens5: ${JSON.stringify([...perConn])}`);
-      assert.equal(on(pkts, 'docker0').length + on(pkts, CONTAINER_VETH).length, 0, 'nothing past the host firewall');
+      assert.equal(on(pkts, 'docker0').length + on(pkts, 'veth').length, 0, 'nothing past the host firewall');
     }));
 
     test('dnat-missing: ALB 502; SYN in and RST out on ens5, nothing on docker0', () => withFault('dnat-missing', async () => {
-      const cap = await startCapture('ec2', INSTANCE_FILTER);
+      const cap = await startCapture(TARGET_NODES, INSTANCE_FILTER);
       const r = await curl(`${URL_HTTP}/`);
       const pkts = await cap.stop();
       assert.equal(r.status, 502);
       assert.match(r.body, /<title>502 Bad Gateway<\/title>/);
       assert.ok(syns(on(pkts, 'ens5')).some((p) => p.direction === 'In'));
-      assert.ok(resets(on(pkts, 'ens5')).some((p) => p.direction === 'Out' && p.src === `${LAB.instance.ens5}.80`));
+      assert.ok(resets(on(pkts, 'ens5')).some((p) => p.direction === 'Out' && LAB.targets.some((t) => p.src === `${t.ens5}.80`)));
       assert.equal(on(pkts, 'docker0').length, 0);
     }));
 
     test('app-down: ALB 502 at once; SYN ens5 → docker0 → veth, RST back the same way', () => withFault('app-down', async () => {
-      const cap = await startCapture('ec2', INSTANCE_FILTER);
+      const cap = await startCapture(TARGET_NODES, INSTANCE_FILTER);
       const r = await curl(`${URL_HTTP}/`);
       const pkts = await cap.stop();
       assert.equal(r.status, 502);
-      for (const ifname of ['ens5', 'docker0', CONTAINER_VETH]) {
+      for (const ifname of ['ens5', 'docker0', 'veth']) {
         assert.ok(syns(on(pkts, ifname)).length > 0, `SYN on ${ifname}`);
         assert.ok(resets(on(pkts, ifname)).length > 0, `RST on ${ifname}`);
       }
     }));
 
     test('veth-down: ALB 504 from both nodes (never the 502 of a lost race with ARP); SYN on ens5, nothing on the veth', () => withFault('veth-down', async () => {
-      const cap = await startCapture('ec2', INSTANCE_FILTER);
+      const cap = await startCapture(TARGET_NODES, INSTANCE_FILTER);
       // Both nodes at once: the kernel's ARP give-up (ICMP host unreachable → 502) must come
       // after the ALB's 3 s target timeout, for every node, not only the first one asked.
       const [a, b] = await Promise.all([LAB.albA.public, LAB.albB.public].map((ip) => curl(`${URL_HTTP}/`, ['--resolve', `${LAB.domain}:80:${ip}`])));
@@ -336,16 +354,16 @@ describe('flowtrace lab (root)', { skip: ROOT_SKIP }, () => {
       assert.equal(a!.status, 504, 'alb-a');
       assert.equal(b!.status, 504, 'alb-b');
       assert.ok(syns(on(pkts, 'ens5')).length > 0, 'SYN on ens5');
-      assert.equal(on(pkts, CONTAINER_VETH).length, 0, 'nothing on the veth');
+      assert.equal(on(pkts, 'veth').length, 0, 'nothing on the veth');
     }));
 
     test('app-slow: ALB 504; the request did reach the container', () => withFault('app-slow', async () => {
-      const cap = await startCapture('ec2', INSTANCE_FILTER, true);
+      const cap = await startCapture(TARGET_NODES, INSTANCE_FILTER, true);
       const p = probePath('slow');
       const r = await curl(`${URL_HTTP}${p}`);
       const pkts = await cap.stop();
       assert.equal(r.status, 504);
-      assert.ok(carrying(on(pkts, CONTAINER_VETH), `GET ${p} `).length > 0, 'the request is on the veth');
+      assert.ok(carrying(on(pkts, 'veth'), `GET ${p} `).length > 0, 'the request is on the veth');
     }));
 
     test('app-500: the app\'s 500 passes through the ALB', () => withFault('app-500', async () => {
@@ -355,7 +373,7 @@ describe('flowtrace lab (root)', { skip: ROOT_SKIP }, () => {
     }));
 
     test('target-deregistered: ALB 503 at once; the request never reaches ens5', () => withFault('target-deregistered', async () => {
-      const cap = await startCapture('ec2', INSTANCE_FILTER, true);
+      const cap = await startCapture(TARGET_NODES, INSTANCE_FILTER, true);
       const p = probePath('dereg');
       const r = await curl(`${URL_HTTP}${p}`);
       const pkts = await cap.stop();
