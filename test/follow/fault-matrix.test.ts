@@ -12,7 +12,6 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { injectFault, healFault, LAB_FAULTS } from '../../src/lab/index.js';
-import type { LayerId } from '../../src/follow/index.js';
 import { followInClient, isRoot, useLab, verdictLine } from './lab-follow.js';
 import { LAB_FAULT_VERDICTS as EXPECTED, saveRecorded, verdictMatches } from './expected.js';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
