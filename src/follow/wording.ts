@@ -74,7 +74,8 @@ function routeResult(l: RouteLookup): string {
     blackhole: 'blackhole', unreachable: 'unreachable (no route to host)', prohibit: 'prohibit',
     'no-route': 'no route (network is unreachable)', 'rp-filter': 'refused by the reverse-path filter', error: l.error ?? 'error',
   };
-  return `${words[l.result] ?? l.result}${l.matchedRoute ? ` — route \`${l.matchedRoute}\`` : ''}`;
+  // The covering route names a blackhole/unreachable route; for the reverse-path check it is only the local route.
+  return `${words[l.result] ?? l.result}${l.matchedRoute && l.result !== 'rp-filter' ? ` — route \`${l.matchedRoute}\`` : ''}`;
 }
 
 /** One fact, as evidence a person can check. */
