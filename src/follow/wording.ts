@@ -137,7 +137,7 @@ export function causeText(c: BreakCause): string {
     case 'no-response':
       return `the application did not answer in time${facts.length > 0 ? ` (${facts.join('; ')})` : ''}`;
     case 'unexplained':
-      return `nothing read on the host explains it${checked.length > 0 ? ` (${checked.join('; ')})` : ' (no host facts were read)'}`;
+      return `nothing read on the host explains it${checked.length > 0 ? ` (${checked.join('; ')})` : ' (no host facts were read)'}${facts.length > 0 ? `; counted during the request, on other interfaces than this path's: ${facts.join('; ')}` : ''}`;
     default:
       return facts.join('; ') || c.id;
   }
