@@ -82,6 +82,38 @@ function clockOffsetMs(analysis: FlowAnalysis, found: ReadonlyArray<{ s: SentReq
   return deltas[Math.floor(deltas.length / 2)]!;
 }
 
+/** How close (ms) a connection must start after a request, once the clocks are aligned, to be its. */
+const ALIGNED_MS = 250;
+
+/**
+ * With no trace-id match to read the clocks' offset from, the one that lines the requests up
+ * with connections that carry no request: each (request, connection) pair proposes an offset;
+ * the one under which most requests have such a connection starting within ALIGNED_MS after
+ * them (then the closest) wins. The requests went out one after the other, so two or more
+ * pin it down; one alone does not (null: the order decides).
+ */
+function alignedOffsetMs(analysis: FlowAnalysis, unmatched: SentRequest[]): number | null {
+  const sent = unmatched.filter((s) => s.sentAt !== null);
+  if (sent.length < 2) return null;
+  const withRequests = new Set(analysis.exchanges.filter((e) => e.request !== null).map((e) => e.connectionId));
+  const starts = analysis.connections.filter((c) => !withRequests.has(c.id)).map((c) => c.firstTs * 1000);
+  let best: { offset: number; hits: number; spread: number } | null = null;
+  for (const s of sent) {
+    for (const start of starts) {
+      const offset = start - s.sentAt!;
+      let hits = 0;
+      let spread = 0;
+      for (const q of sent) {
+        const at = q.sentAt! + offset;
+        const d = Math.min(...starts.map((t) => (t >= at - 1 && t - at <= ALIGNED_MS ? t - at : Infinity)));
+        if (Number.isFinite(d)) { hits++; spread += d; }
+      }
+      if (!best || hits > best.hits || (hits === best.hits && spread < best.spread)) best = { offset, hits, spread };
+    }
+  }
+  return best && best.hits >= 2 ? best.offset : null;
+}
+
 /**
  * The connection without any request that belongs to a request whose handshake never
  * completed: the one that started closest after it was sent, on the server's clock (our clock
@@ -118,7 +150,7 @@ export function serverEvidence(reading: ServerReading, sent: SentRequest[]): Ser
     for (const id of ids) taken.add(id);
     return { s, ids, by: ids.length > 0 ? 'trace-id' : null };
   });
-  const offsetMs = clockOffsetMs(analysis, matched);
+  const offsetMs = clockOffsetMs(analysis, matched) ?? alignedOffsetMs(analysis, matched.filter((m) => m.ids.length === 0 && m.s.reachedLoadBalancer).map((m) => m.s));
   let after = -Infinity;
   for (const m of matched) {
     const firstTs = (id: number): number => analysis.connections.find((c) => c.id === id)?.firstTs ?? after;
