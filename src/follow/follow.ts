@@ -5,7 +5,7 @@
  *  2. Path: trace to each address with TCP SYN to the URL's port (+ icmp/udp when asked).
  *  3. Server (when given): start the agent's capture there (the URL's port, following NAT).
  *  4. Request: HTTP(S) with a fresh X-Amzn-Trace-Id Root through each load-balancer address
- *     in turn (curl --resolve style), or the first one with `once`.
+ *     (curl --resolve style), side by side a moment apart, or the first one with `once`.
  *  5. Server side: stop the capture, find the request by its trace id, stitch its path.
  *  6. Verdict (verdict.ts).
  *
@@ -40,6 +40,8 @@ export interface RequestInput {
   caFile: string | null;
   insecure: boolean;
   timeoutMs: number;
+  /** A shorter deadline for the TCP connect alone (the trace says the route fails); null: the whole timeout. */
+  connectTimeoutMs?: number | null;
 }
 
 export interface ServerSession {
@@ -80,6 +82,20 @@ export interface FollowOptions {
 }
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 8000;
+/** Between the starts of two requests (through two load-balancer addresses). */
+export const REQUEST_STAGGER_MS = 250;
+/** The connect budget of a request to an address the trace did not reach. */
+export const UNREACHED_CONNECT_MS = 1000;
+
+/** Resolves after `ms`, or at once when the signal aborts. */
+function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) { resolve(); return; }
+    const t = setTimeout(() => { signal?.removeEventListener('abort', done); resolve(); }, ms);
+    const done = (): void => { clearTimeout(t); resolve(); };
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
 
 interface ParsedUrl { scheme: 'http' | 'https'; host: string; port: number; path: string; href: string }
 
@@ -152,19 +168,24 @@ export async function follow(urlText: string, options: FollowOptions = {}): Prom
       }
     }
 
-    // 4. the requests, one per load-balancer address, in turn
-    const requests: RequestEvidence[] = [];
+    // 4. the requests, one per load-balancer address, side by side: each starts REQUEST_STAGGER_MS
+    //    after the one before (the server side tells their connections apart by that order),
+    //    so the walk waits for the slowest answer once, not for each in turn. An address the
+    //    trace did not reach gets a short connect: the trace already says why it fails.
     const timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-    for (const [i, address] of targets.entries()) {
-      if (options.signal?.aborted) break;
-      step(`${url.scheme.toUpperCase()} request via ${address}`);
+    const unreached = new Set(routes.filter((r) => r.proto === 'tcp' && r.status === 'not-reached').map((r) => r.address));
+    if (targets.length) step(`${url.scheme.toUpperCase()} request${targets.length > 1 ? 's' : ''} via ${targets.join(', ')}`);
+    const requests: RequestEvidence[] = await Promise.all(targets.map(async (address, i): Promise<RequestEvidence | null> => {
+      if (i > 0) await delay(i * REQUEST_STAGGER_MS, options.signal);
+      if (options.signal?.aborted) return null;
       const sentAt = Date.now();
       const q = await probes.request({
         url: url.href, host: url.host, port: url.port, address, traceId: traceIds[i]!,
         caFile: options.caFile ?? null, insecure: options.insecure ?? false, timeoutMs,
+        connectTimeoutMs: unreached.has(address) ? Math.min(UNREACHED_CONNECT_MS, timeoutMs) : null,
       });
-      requests.push({ ...q, node: q.node ?? options.lbNames?.[address] ?? null, zone: q.zone ?? options.lbZones?.[address] ?? null, sentAt: q.sentAt ?? sentAt });
-    }
+      return { ...q, node: q.node ?? options.lbNames?.[address] ?? null, zone: q.zone ?? options.lbZones?.[address] ?? null, sentAt: q.sentAt ?? sentAt };
+    })).then((list) => list.filter((q): q is RequestEvidence => q !== null));
 
     // 5. the server side
     let server: ServerEvidence | null = null;

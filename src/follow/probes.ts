@@ -110,6 +110,7 @@ export function realProbes(opts: RealProbeOptions = {}): FollowProbes {
         caFile: input.caFile ?? undefined,
         insecure: input.insecure,
         timeoutMs: input.timeoutMs,
+        ...(input.connectTimeoutMs ? { connectTimeoutMs: input.connectTimeoutMs } : {}),
         redact: opts.redact,
       });
       return requestEvidence(r, input);

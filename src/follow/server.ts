@@ -82,8 +82,19 @@ function clockOffsetMs(analysis: FlowAnalysis, found: ReadonlyArray<{ s: SentReq
   return deltas[Math.floor(deltas.length / 2)]!;
 }
 
-/** How close (ms) a connection must start after a request, once the clocks are aligned, to be its. */
+/** How close (ms) a connection must start to a request, once the clocks are aligned, to be its. */
 const ALIGNED_MS = 250;
+
+/**
+ * The connections that can be a request whose handshake never completed: a SYN was seen and
+ * no HTTP at all (a connection first seen mid-stream, or carrying a response, is something else).
+ */
+function handshakeOnly(analysis: FlowAnalysis, taken?: ReadonlySet<number>): ConnectionSummary[] {
+  const withHttp = new Set(analysis.exchanges.map((e) => e.connectionId));
+  return analysis.connections
+    .filter((c) => !withHttp.has(c.id) && !(taken?.has(c.id) ?? false) && c.milestones.some((m) => m.kind === 'syn'))
+    .sort((a, b) => a.firstTs - b.firstTs);
+}
 
 /**
  * With no trace-id match to read the clocks' offset from, the one that lines the requests up
@@ -95,23 +106,28 @@ const ALIGNED_MS = 250;
 function alignedOffsetMs(analysis: FlowAnalysis, unmatched: SentRequest[]): number | null {
   const sent = unmatched.filter((s) => s.sentAt !== null);
   if (sent.length < 2) return null;
-  const withRequests = new Set(analysis.exchanges.filter((e) => e.request !== null).map((e) => e.connectionId));
-  const starts = analysis.connections.filter((c) => !withRequests.has(c.id)).map((c) => c.firstTs * 1000);
-  let best: { offset: number; hits: number; spread: number } | null = null;
+  const starts = handshakeOnly(analysis).map((c) => c.firstTs * 1000);
+  const score = (offset: number): { hits: number; spread: number } => {
+    let hits = 0;
+    let spread = 0;
+    for (const q of sent) {
+      const at = q.sentAt! + offset;
+      const d = Math.min(...starts.map((t) => Math.abs(t - at)));
+      if (d <= ALIGNED_MS) { hits++; spread += d; }
+    }
+    return { hits, spread };
+  };
+  // The same clock first (the usual case: NTP, or one machine); another offset only when it
+  // lines up more requests.
+  let best = { offset: 0, ...score(0) };
   for (const s of sent) {
     for (const start of starts) {
       const offset = start - s.sentAt!;
-      let hits = 0;
-      let spread = 0;
-      for (const q of sent) {
-        const at = q.sentAt! + offset;
-        const d = Math.min(...starts.map((t) => (t >= at - 1 && t - at <= ALIGNED_MS ? t - at : Infinity)));
-        if (Number.isFinite(d)) { hits++; spread += d; }
-      }
-      if (!best || hits > best.hits || (hits === best.hits && spread < best.spread)) best = { offset, hits, spread };
+      const sc = score(offset);
+      if (sc.hits > best.hits || (sc.hits === best.hits && sc.spread + Math.abs(offset) / 1000 < best.spread + Math.abs(best.offset) / 1000)) best = { offset, ...sc };
     }
   }
-  return best && best.hits >= 2 ? best.offset : null;
+  return best.hits >= 2 ? best.offset : null;
 }
 
 /**
@@ -122,8 +138,7 @@ function alignedOffsetMs(analysis: FlowAnalysis, unmatched: SentRequest[]): numb
  * such connection after the previous request's.
  */
 function byTiming(analysis: FlowAnalysis, sent: SentRequest, taken: Set<number>, offsetMs: number | null, after: number): number | null {
-  const withRequests = new Set(analysis.exchanges.filter((e) => e.request !== null).map((e) => e.connectionId));
-  const candidates = analysis.connections.filter((c) => !withRequests.has(c.id) && !taken.has(c.id)).sort((a, b) => a.firstTs - b.firstTs);
+  const candidates = handshakeOnly(analysis, taken);
   if (candidates.length === 0) return null;
   if (sent.sentAt !== null) {
     const at = sent.sentAt + (offsetMs ?? 0);

@@ -116,7 +116,9 @@ export async function run(args: string[], io: CliIO): Promise<number> {
 
   // Progress on a TTY only (stderr, so --json on stdout stays clean) — and only when stderr,
   // where it is drawn, is that terminal too (`2>file` must not fill the file with frames).
-  const progress = io.isTTY && process.stderr.isTTY === true && !values.json;
+  // Whenever stderr is a terminal (also with --json or stdout in a pipe): the walk waits for
+  // answers, and a terminal should see why; never into a redirected stderr.
+  const progress = process.stderr.isTTY === true;
   let frame = 0;
   let current = '';
   const draw = (): void => { io.stderr(`\r\x1b[2K${SPINNER[frame++ % SPINNER.length]} ${current}`); };
