@@ -90,7 +90,8 @@ test('security group with a prefix-list source: allowed by an entry, denied with
   s.prefixLists = [{ prefixListId: 'pl-0abc', entries: [{ Cidr: '192.0.2.0/24' }, { Cidr: '10.0.0.0/20', Description: 'public subnets' }] }];
   const ok = one(s);
   assert.equal(ok.status, 'allowed');
-  assert.deepEqual(hopOf(ok, 'target-sg').rule?.kind === 'sg-permission' && hopOf(ok, 'target-sg').rule.source, { kind: 'prefix-list', prefixListId: 'pl-0abc', cidr: '10.0.0.0/20' });
+  const okRule = hopOf(ok, 'target-sg').rule;
+  assert.deepEqual(okRule?.kind === 'sg-permission' ? okRule.source : null, { kind: 'prefix-list', prefixListId: 'pl-0abc', cidr: '10.0.0.0/20' });
   s.prefixLists = [{ prefixListId: 'pl-0abc', entries: [{ Cidr: '192.0.2.0/24' }] }];
   assert.equal(one(s).decisive?.reason, 'sg-no-rule');
 });
@@ -110,7 +111,8 @@ test('network ACL: the lowest rule number that matches decides, whatever comes a
   acl.Entries!.find((e) => e.RuleNumber === 90)!.RuleNumber = 105;
   const later = one(s);
   assert.equal(later.status, 'allowed');
-  assert.equal(hopOf(later, 'target-nacl').rule?.kind === 'nacl-entry' && hopOf(later, 'target-nacl').rule.ruleNumber, 100);
+  const laterRule = hopOf(later, 'target-nacl').rule;
+  assert.equal(laterRule?.kind === 'nacl-entry' ? laterRule.ruleNumber : null, 100);
 });
 
 test('network ACL: stateless — the replies to the ephemeral ports need their own outbound rule; none is the * rule\'s deny, part of the range is enough to deny', () => {

@@ -20,7 +20,7 @@ export const NODE_B = { private: '10.0.1.10', public: '203.0.113.20' };
 export const WEB = '10.0.10.5';
 export const API = '10.0.11.7';
 
-const local = { DestinationCidrBlock: '10.0.0.0/16', GatewayId: 'local', State: 'active', Origin: 'CreateRouteTable' };
+const local = { DestinationCidrBlock: '10.0.0.0/16', GatewayId: 'local', State: 'active', Origin: 'CreateRouteTable' } as const;
 
 export function baseSnapshot(): AwsSnapshot {
   const s: AwsSnapshot = {
