@@ -53,6 +53,7 @@ function decisiveOf(hops: ConfigHop[]): ConfigHop | null {
 
 /** The address the load balancer sees the client with: the one it knows, unless that one is private and the load balancer is on the internet (NAT). */
 function clientSpec(q: PathQuery, lb: LoadBalancer, inVpc: (a: string) => boolean): AddressSpec | null {
+  if (q.clientSeenByLoadBalancer && !q.clientSeenByLoadBalancer.includes(':')) return { kind: 'address', address: q.clientSeenByLoadBalancer };
   const a = q.clientAddress;
   if (a && !a.includes(':')) {
     if (lb.Scheme !== 'internet-facing' || !isPrivateIpv4(a) || inVpc(a)) return { kind: 'address', address: a };
@@ -108,7 +109,7 @@ function nodePath(s: AwsSnapshot, lb: LoadBalancer, node: ConfigNode, q: PathQue
   const hops: ConfigHop[] = [];
 
   // 1. the client → the node
-  const clientFacts = [{ kind: 'client' as const, seen: q.clientAddress }];
+  const clientFacts = [{ kind: 'client' as const, seen: q.clientSeenByLoadBalancer ?? q.clientAddress }];
   if (!client) {
     for (const id of ['lb-nacl-client', 'lb-sg-in', 'lb-route-client'] as const) hops.push(unknownHop(id, 'client-unknown', clientFacts));
   } else {

@@ -212,6 +212,8 @@ export interface PathQuery {
   method: string;
   /** The client's address as it knows it (a private one is behind NAT for an internet-facing load balancer). */
   clientAddress: string | null;
+  /** The client's address as the load balancer saw it (the last X-Forwarded-For entry it added), when the capture shows it. */
+  clientSeenByLoadBalancer: string | null;
   /** The load balancer to use (name or ARN); null: found from the names and addresses. */
   loadBalancer: string | null;
   /** Addresses of the instance the capture ran on: its target is preferred. */

@@ -20,7 +20,7 @@ export const HOP_TITLES: Record<ConfigHopId, string> = {
 };
 
 function peerText(p: AddressSpec): string {
-  return p.kind === 'address' ? p.address : 'the client\'s public address (not known: NAT)';
+  return p.kind === 'address' ? p.address : 'the client (any public address: the one the load balancer sees is not known)';
 }
 
 function ports(from: number | null, to: number | null): string {

@@ -25,7 +25,7 @@ const opts = (over: Partial<AwsApiOptions> = {}): AwsApiOptions => ({ region: 'e
 
 const query = (over: Partial<PathQuery> = {}): PathQuery => ({
   names: ['shop.example.com', 'shop-alb-1234567890.eu-west-1.elb.amazonaws.com'], address: '198.51.100.44', port: 80, scheme: 'http',
-  host: 'shop.example.com', path: '/', method: 'GET', clientAddress: '203.0.113.9', loadBalancer: null, targetAddresses: [], ...over,
+  host: 'shop.example.com', path: '/', method: 'GET', clientAddress: '203.0.113.9', clientSeenByLoadBalancer: null, loadBalancer: null, targetAddresses: [], ...over,
 });
 
 const READ_ONLY = /^(Describe|Get)[A-Za-z]+$/;

@@ -13,7 +13,7 @@ import { API, baseSnapshot, L80, LB_ARN, NODE_A, NODE_B, TG_WEB, WEB } from './f
 function query(over: Partial<PathQuery> = {}): PathQuery {
   return {
     names: ['www.example.com'], address: NODE_A.public, port: 80, scheme: 'http', host: 'www.example.com', path: '/', method: 'GET',
-    clientAddress: '198.51.100.7', loadBalancer: null, targetAddresses: [], ...over,
+    clientAddress: '198.51.100.7', clientSeenByLoadBalancer: null, loadBalancer: null, targetAddresses: [], ...over,
   };
 }
 
