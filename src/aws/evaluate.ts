@@ -145,7 +145,7 @@ function nodePath(s: AwsSnapshot, lb: LoadBalancer, node: ConfigNode, q: PathQue
   // The first denied hop in the request's order decides; the targets' hops come after the group.
   const targetHops = targets.length > 0 ? (targets.find((t) => t.status === 'denied') ?? targets.find((t) => t.status === 'unknown') ?? targets[0]!).hops : [];
   const all = [...hops, ...targetHops];
-  return { address, node, hops, targets, status: worst(all.map((h) => h.status)), decisive: decisiveOf(all) };
+  return { address, loadBalancerArn: lb.LoadBalancerArn ?? null, node, hops, targets, status: worst(all.map((h) => h.status)), decisive: decisiveOf(all) };
 }
 
 /**
@@ -156,7 +156,7 @@ export function evaluatePaths(s: AwsSnapshot, q: PathQuery): ConfigPath[] {
   const choice = chooseLoadBalancer(s, q);
   if (!choice.lb) {
     const h = unknownHop('listener', choice.facts.length > 0 && choice.facts[0]!.kind === 'missing-output' ? 'not-read' : 'load-balancer-unknown', choice.facts);
-    return [{ address: q.address, node: null, hops: [h], targets: [], status: 'unknown', decisive: h }];
+    return [{ address: q.address, loadBalancerArn: null, node: null, hops: [h], targets: [], status: 'unknown', decisive: h }];
   }
   const nodes = loadBalancerNodes(s, choice.lb);
   if (q.address !== null) {
@@ -164,7 +164,7 @@ export function evaluatePaths(s: AwsSnapshot, q: PathQuery): ConfigPath[] {
     const node = nodeOfAddress(nodes, q.address) ?? (nodes.length === 1 ? nodes[0]! : null);
     if (!node) {
       const h = unknownHop('lb-nacl-client', 'not-found', [{ kind: 'missing-resource', resource: `the node of ${choice.lb.LoadBalancerName ?? '?'} with address ${q.address}`, command: 'describe-network-interfaces' }]);
-      return [{ address: q.address, node: null, hops: [h], targets: [], status: 'unknown', decisive: h }];
+      return [{ address: q.address, loadBalancerArn: choice.lb.LoadBalancerArn ?? null, node: null, hops: [h], targets: [], status: 'unknown', decisive: h }];
     }
     return [nodePath(s, choice.lb, node, q, q.address)];
   }

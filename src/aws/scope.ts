@@ -9,7 +9,7 @@ import { loadBalancerKey, listenerOfRule } from './elb.js';
 import type { AwsSnapshot, ConfigPath } from './types.js';
 
 export function scopeSnapshot(s: AwsSnapshot, paths: ConfigPath[]): AwsSnapshot {
-  const lbArns = new Set(paths.map((p) => p.node?.loadBalancerArn).filter((a): a is string => !!a));
+  const lbArns = new Set(paths.map((p) => p.loadBalancerArn).filter((a): a is string => !!a));
   const lbs = (s.loadBalancers ?? []).filter((l) => lbArns.has(l.LoadBalancerArn ?? ''));
   const vpcs = new Set(lbs.map((l) => l.VpcId).filter((v): v is string => !!v));
   const listeners = (s.listeners ?? []).filter((l) => lbArns.has(l.LoadBalancerArn ?? ''));

@@ -187,6 +187,8 @@ export interface ConfigTargetPath {
 export interface ConfigPath {
   /** The address the request was sent to (a node's public or private address); null: a node not asked. */
   address: string | null;
+  /** The load balancer it goes to, when one was found (also when the node was not). */
+  loadBalancerArn: string | null;
   node: ConfigNode | null;
   /** Hops up to the target group (client → load balancer → routing), in order. */
   hops: ConfigHop[];

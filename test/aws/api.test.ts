@@ -12,6 +12,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { evaluatePaths, fetchAwsConfig, readAwsConfigDir, writeAwsConfigDir, type AwsApiOptions, type PathQuery } from '../../src/aws/index.js';
 import { selfCliArgv } from '../../src/self.js';
+import { main } from '../../src/cli/main.js';
+import { memoryIO } from '../../src/cli/io.js';
+import http from 'node:http';
+import type { FollowResult } from '../../src/follow/index.js';
 import { FAKE_CREDENTIALS, startFakeAws, type FakeAws } from './endpoint.js';
 
 // The SDK's notice that its 2027 releases need Node 22 is the maintainers' (the CLI hides it too).
@@ -169,4 +173,42 @@ test('flowtrace aws-snapshot DIR: the credentials, region and endpoint from the 
     rmSync(dir, { recursive: true, force: true });
   }
   assert.equal((await cli(['aws-snapshot'])).code, 2);
+});
+
+test('follow --aws: the configuration asked of the API while the walk runs; a refusal leaves the verdict to the packets', async () => {
+  const app = http.createServer((_req, res) => { res.writeHead(200); res.end('ok'); });
+  await new Promise<void>((r) => app.listen(0, '127.0.0.1', r));
+  const appPort = (app.address() as { port: number }).port;
+  const saved = { ...process.env };
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL: aws.url, AWS_ACCESS_KEY_ID: FAKE_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: FAKE_CREDENTIALS.secretAccessKey,
+    AWS_EC2_METADATA_DISABLED: 'true', AWS_CONFIG_FILE: '/nonexistent/ftt-aws-config', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/ftt-aws-credentials', AWS_MAX_ATTEMPTS: '1',
+  });
+  const follow = async (): Promise<{ code: number; result: FollowResult }> => {
+    const io = memoryIO();
+    const code = await main(['follow', `http://127.0.0.1:${appPort}/`, '--json', '--timeout', '3', '--aws', '--aws-region', 'eu-west-1', '--aws-lb', 'shop-alb'], io);
+    return { code, result: JSON.parse(io.out.join('')) as FollowResult };
+  };
+  try {
+    aws.calls.length = 0;
+    const ok = await follow();
+    assert.equal(ok.code, 0, ok.result.verdict.headline);
+    assert.equal(ok.result.aws?.status, 'ok');
+    assert.match(ok.result.aws!.from, /^api \(region eu-west-1, load balancer shop-alb\)$/);
+    assert.match(ok.result.aws!.paths[0]!.loadBalancerArn!, /loadbalancer\/app\/shop-alb\//, 'the load balancer named');
+    assert.equal(ok.result.aws!.paths[0]!.status, 'unknown', '127.0.0.1 is none of its nodes');
+    assert.deepEqual(ok.result.aws!.snapshot!.loadBalancers!.map((l) => l.LoadBalancerName), ['shop-alb'], 'the part of the configuration kept');
+    assert.ok(aws.calls.some((c) => c.action === 'DescribeLoadBalancers' && c.params.get('Names.member.1') === 'shop-alb'));
+    aws.failures.set('DescribeSubnets', { status: 403, code: 'UnauthorizedOperation', message: 'You are not authorized to perform this operation.' });
+    const refused = await follow();
+    assert.equal(refused.code, 0, 'the walk and its verdict do not depend on the configuration');
+    assert.equal(refused.result.aws?.status, 'error');
+    assert.match(refused.result.aws!.error!, /AWS_ACCESS_DENIED: ec2:DescribeSubnets was refused/);
+    assert.equal(refused.result.verdict.config?.agreement, 'not-determinable');
+  } finally {
+    aws.failures.clear();
+    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+    Object.assign(process.env, saved);
+    app.close();
+  }
 });
