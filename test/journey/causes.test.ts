@@ -25,7 +25,7 @@ const brk = (over: Partial<JourneyBreak>): JourneyBreak => ({
   closedBy: null, deviatedTo: null, retransmittedBytes: null, ...over,
 });
 
-function rule(text: string, over: Partial<NetfilterFacts> & { match?: Partial<NetfilterFacts['match']> }): NetfilterFacts {
+function rule(text: string, over: Omit<Partial<NetfilterFacts>, 'match'> & { match?: Partial<NetfilterFacts['match']> }): NetfilterFacts {
   return {
     source: 'iptables', family: 'ip', table: 'filter', chain: 'FORWARD', kind: 'rule', text, verdict: 'drop', target: null, hooks: ['forward'],
     packets: 10, bytes: 600, packetsDelta: 3, ...over, match: { ...emptyMatch(), ...over.match },
