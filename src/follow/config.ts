@@ -65,13 +65,18 @@ export function configEvidence(loaded: LoadedAwsConfig, ev: PacketEvidence, load
     targetAddresses: instanceAddresses(ev),
   };
   const base = { ...query, method: 'GET' };
-  const paths = ev.requests.length > 0
-    ? ev.requests.map((q) => evaluatePaths(loaded.snapshot, { ...base, address: q.address })[0]!)
-    : evaluatePaths(loaded.snapshot, { ...base, address: null });
-  return {
-    status: 'ok', error: null, source: loaded.source, from: loaded.from, read: loaded.read, missing: loaded.missing,
-    query, paths, snapshot: scopeSnapshot(loaded.snapshot, paths),
-  };
+  try {
+    const paths = ev.requests.length > 0
+      ? ev.requests.map((q) => evaluatePaths(loaded.snapshot, { ...base, address: q.address })[0]!)
+      : evaluatePaths(loaded.snapshot, { ...base, address: null });
+    return {
+      status: 'ok', error: null, source: loaded.source, from: loaded.from, read: loaded.read, missing: loaded.missing,
+      query, paths, snapshot: scopeSnapshot(loaded.snapshot, paths),
+    };
+  } catch (err) {
+    // Outputs edited by hand can hold a number where AWS puts a list: said, not a crash; the verdict stays the packets'.
+    return { ...failedConfig(loaded.source, loaded.from, `AWS_CONFIG_SHAPE: a field is not in AWS's shape (${(err as Error).message})`), query };
+  }
 }
 
 /** The configuration could not be read: said once, the verdict is the packets'. */

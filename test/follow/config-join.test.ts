@@ -11,6 +11,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LAB_FAULTS, labAwsSnapshot } from '../../src/lab/index.js';
 import { decideVerdict, failedConfig } from '../../src/follow/index.js';
+import { renderHtmlReport, renderTerminal } from '../../src/report/index.js';
 import { configMatches, LAB_FAULT_CONFIG, LAB_FAULT_VERDICTS, verdictMatches } from './expected.js';
 import { hasRecorded, recordedResult, rederive, savedResult } from './recorded.js';
 
@@ -41,7 +42,7 @@ test('the healthy run: every hop allowed, both configuration columns ✓', () =>
 });
 
 test('no capture behind the load balancer\'s 504: the packets do not place it, the configuration does', () => {
-  const packetsOnly = recordedResult('sg-block', { noServer: true });
+  const packetsOnly = recordedResult('sg-block', { noServer: true, aws: null });
   assert.equal(packetsOnly.verdict.causeId, 'incomplete');
   const r = recordedResult('sg-block', { noServer: true, aws: labAwsSnapshot({ faults: ['sg-block'] }) });
   assert.equal(r.verdict.firstFailing, 'instance');
@@ -87,4 +88,29 @@ test('a configuration that cannot decide says why; one that could not be read le
   assert.equal(failed.cause, plain.cause);
   assert.equal(failed.config?.agreement, 'not-determinable');
   assert.ok(failed.rows.every((x) => !x.config));
+});
+
+test('the table\'s AWS CONFIG column and the report say the configuration\'s reading', () => {
+  const r = recordedResult('sg-block', { aws: labAwsSnapshot({ faults: ['sg-block'] }) });
+  const text = renderTerminal(r, { color: false, width: 110, compact: true });
+  assert.match(text, /LAYER +EVIDENCE +AWS CONFIG +TIME/);
+  assert.match(text, /❌  Instance \(\w+\) .*✗ no SG rule\n[^\n]* sg-\w+\n/, 'the group on the cell\'s second line');
+  assert.match(text, /Load balancer .*✓ allows/);
+  assert.match(text.replace(/\n +/g, " "), /and the configuration names it: .*has no inbound rule for tcp\/80/);
+  const verbose = renderTerminal(r, { color: false, width: 110, verbose: true }).replace(/\n +/g, ' ');
+  assert.match(verbose, /AWS configuration: denies it — via seqas-alb in eu-west-1[ab] \(172\.31\.\d+\.10\): target's security groups/);
+  const html = renderHtmlReport(r);
+  assert.match(html, /class="row-config cfg-denied">AWS configuration: denies it/);
+  const plain = renderTerminal(recordedResult('sg-block', { aws: null }), { color: false, width: 110, compact: true });
+  assert.doesNotMatch(plain, /AWS CONFIG/, 'no column without a configuration');
+});
+
+test('hostile outputs (a number where AWS puts a list) are said in aws.error, never a crash', () => {
+  const s = labAwsSnapshot({ faults: [] });
+  (s.securityGroups![0] as unknown as Record<string, unknown>).IpPermissions = 5;
+  (s.networkAcls![0] as unknown as Record<string, unknown>).Entries = 'all';
+  const r = recordedResult('host-firewall', { aws: s });
+  assert.equal(r.aws?.status, 'error');
+  assert.match(r.aws!.error!, /^AWS_CONFIG_SHAPE: a field is not in AWS's shape/);
+  assert.equal(r.verdict.causeId, 'dropped-by-rule');
 });
