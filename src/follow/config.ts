@@ -25,7 +25,7 @@
 import {
   evaluatePaths, scopeSnapshot, LB_HOPS, type ConfigHop, type ConfigHopId, type ConfigPath, type HopStatus, type LoadedAwsConfig,
 } from '../aws/index.js';
-import type { AwsEvidence, ConfigAgreement, ConfigReading, FollowEvidence, LayerId, RowConfig, VerdictRow } from './types.js';
+import type { AwsEvidence, ConfigAgreement, ConfigReading, FollowEvidence, LayerId, RowConfig } from './types.js';
 
 /** The evidence without the configuration: what configEvidence reads. */
 export type PacketEvidence = Omit<FollowEvidence, 'aws'>;
