@@ -19,6 +19,7 @@ export const COMMANDS: Record<string, string> = {
   demo: 'build the lab, follow a request through it, report, tear down',
   lab: 'the local replica of the architecture (up, down, status, exec, fault, heal, faults)',
   report: 'write the HTML report of a follow result',
+  'aws-snapshot': 'save the AWS configuration (the describe outputs follow --aws-config reads) in a folder',
 };
 
 export interface CommandModule {

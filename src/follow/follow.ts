@@ -7,18 +7,22 @@
  *  4. Request: HTTP(S) with a fresh X-Amzn-Trace-Id Root through each load-balancer address
  *     (curl --resolve style), side by side a moment apart, or the first one with `once`.
  *  5. Server side: stop the capture, find the request by its trace id, stitch its path.
- *  6. Verdict (verdict.ts).
+ *  6. The AWS configuration (with `aws`): read while the walk runs (files, or the API), each
+ *     request's path evaluated in it once the server side is known (./config.ts).
+ *  7. Verdict (verdict.ts).
  *
  * Every side effect goes through `FollowProbes` so tests script the evidence; the real
  * probes (probes.ts) wrap dns/, trace/, http/ and agent/. The agent connects while DNS and
  * the traces run (starting it can take a second), so the walk stays short.
  */
 import { FOLLOW_SCHEMA_VERSION } from './types.js';
-import type { DnsEvidence, FollowResult, RequestEvidence, RouteEvidence, ServerEvidence, TraceProto } from './types.js';
+import type { AwsEvidence, DnsEvidence, FollowResult, RequestEvidence, RouteEvidence, ServerEvidence, TraceProto } from './types.js';
 import { serverEvidence, sentRequests, type ServerReading } from './server.js';
 import { decideVerdict } from './verdict.js';
 import { UsageError } from '../errors.js';
 import { realProbes, type RealProbeOptions } from './probes.js';
+import { loadAwsConfig, type AwsConfigSource, type LoadedAwsConfig } from '../aws/index.js';
+import { configEvidence, failedConfig } from './config.js';
 import { isIP } from 'node:net';
 
 export interface FollowProbes {
@@ -75,6 +79,10 @@ export interface FollowOptions {
   lbNames?: Record<string, string>;
   /** Availability zones of load-balancer addresses (e.g. 10.77.2.10 → b). */
   lbZones?: Record<string, string>;
+  /** The AWS configuration to read the paths in: a folder of AWS CLI outputs, the API, or a snapshot. */
+  aws?: AwsConfigSource | null;
+  /** The load balancer the URL goes to (name or ARN), when the configuration cannot tell. */
+  awsLoadBalancer?: string | null;
   /** Step progress (the CLI shows it on a TTY). */
   onStep?: (step: string) => void;
   signal?: AbortSignal;
@@ -125,6 +133,12 @@ export async function follow(urlText: string, options: FollowOptions = {}): Prom
   const step = options.onStep ?? (() => {});
   const protos: TraceProto[] = ['tcp', ...(options.protos ?? []).filter((p) => p !== 'tcp')];
   const serverTarget = options.server ?? null;
+
+  // 6 (early). Read the AWS configuration while the walk runs (the API takes a few seconds).
+  const awsSource = options.aws ?? null;
+  const awsPromise: Promise<LoadedAwsConfig | { error: string }> | null = awsSource
+    ? loadAwsConfig(awsSource).catch((err: unknown) => ({ error: errorText(err) }))
+    : null;
 
   // 3 (early). Connect to the agent while DNS and the traces run.
   let sessionError: string | null = null;
@@ -202,15 +216,24 @@ export async function follow(urlText: string, options: FollowOptions = {}): Prom
       server = null;
     }
 
-    const evidence = {
+    const packets = {
       schemaVersion: FOLLOW_SCHEMA_VERSION,
       tool: { name: 'flowtrace' as const, version: options.version ?? '0.1.0' },
       url: url.href, scheme: url.scheme, host: url.host, port: url.port, path: url.path,
-      startedAt, durationMs: Number((performance.now() - t0).toFixed(1)),
+      startedAt, durationMs: 0,
       options: { server: serverTarget, once: options.once ?? false, protos, timeoutMs: options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS },
       dns, routes, requests, server,
     };
-    // 6. the verdict
+    // 6. the configuration's reading of each request's path
+    let aws: AwsEvidence | null = null;
+    if (awsPromise && awsSource) {
+      step('reading the AWS configuration');
+      const loaded = await awsPromise;
+      const from = awsSource.kind === 'files' ? awsSource.dir : awsSource.kind === 'snapshot' ? awsSource.from : 'api';
+      aws = 'error' in loaded ? failedConfig(awsSource.kind, from, loaded.error) : configEvidence(loaded, packets, options.awsLoadBalancer ?? null);
+    }
+    const evidence = { ...packets, durationMs: Number((performance.now() - t0).toFixed(1)), aws };
+    // 7. the verdict
     return { ...evidence, verdict: decideVerdict(evidence) };
   } finally {
     // The agent is ended whatever happened (also when it connected after we stopped waiting).

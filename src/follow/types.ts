@@ -9,6 +9,7 @@
 import type { FlowAnalysis } from '../flow/index.js';
 import type { HostFacts } from '../host/index.js';
 import type { BreakCause, CauseFact, ConnectionJourney, InterfaceRole as JourneyInterfaceRole, JourneyBreak } from '../journey/index.js';
+import type { AwsSnapshot, ConfigHop, ConfigHopId, ConfigPath, HopReason, HopStatus } from '../aws/index.js';
 
 export const FOLLOW_SCHEMA_VERSION = 2 as const;
 
@@ -224,6 +225,77 @@ export interface ServerEvidence {
   analysis: FlowAnalysis | null;
 }
 
+// ── the AWS configuration ──────────────────────────────────────────────────────────────
+
+/**
+ * What the AWS configuration says of the requests' paths (`--aws-config DIR`, `--aws`): one
+ * static evaluation per request (its load-balancer node), hop by hop (aws/).
+ */
+export interface AwsEvidence {
+  /** error: the configuration could not be read (`error` says why); the verdict is the packets' alone. */
+  status: 'ok' | 'error';
+  error: string | null;
+  source: 'files' | 'api' | 'snapshot';
+  /** The folder read, or `api (profile …, region …)`. */
+  from: string;
+  /** The describe outputs read, and those missing (hops that need them are not determinable). */
+  read: string[];
+  missing: string[];
+  /** What the paths were evaluated for. */
+  query: {
+    names: string[];
+    port: number;
+    scheme: 'http' | 'https';
+    host: string;
+    path: string;
+    /** The client's address as it knows it, and as the load balancer saw it (X-Forwarded-For on the instance). */
+    clientAddress: string | null;
+    clientSeenByLoadBalancer: string | null;
+    /** `--aws-lb`, when given. */
+    loadBalancer: string | null;
+    /** The instance's addresses (host facts): its target is the one evaluated. */
+    targetAddresses: string[];
+  };
+  /** One per request sent (its node), in order; one per node when no request was sent. */
+  paths: ConfigPath[];
+  /** The part of the configuration the paths read (to evaluate them again offline), null on error. */
+  snapshot: AwsSnapshot | null;
+}
+
+/** A verdict row's configuration column: the hops of its layer, across the paths. */
+export interface RowConfig {
+  status: HopStatus;
+  /** The hop that decides the column (the first denied, else the first not determinable), null when all allow. */
+  decisive: { hop: ConfigHopId; reason: HopReason; resource: string | null; address: string | null } | null;
+  /** How many hop readings the column sums up. */
+  checked: number;
+  /** One line, for the table. */
+  summary: string;
+}
+
+/**
+ * The configuration's reading next to the packets' (issue 18):
+ *  - `agree`: the configuration denies the request where the packets stop: the rule is the cause;
+ *  - `config-allows`: the configuration allows the whole path, yet the packets stop — the cause
+ *    is outside the configuration (a host firewall, an OS route, the application, AWS itself);
+ *  - `config-denies-passed`: the configuration denies a hop the packets crossed (a change not
+ *    applied yet, a snapshot of another moment or another account);
+ *  - `elsewhere`: both fail, at different places (the first failure hides what comes after);
+ *  - `not-determinable`: the configuration does not decide (the hop says why);
+ *  - `both-pass`: the packets went through and the configuration allows them.
+ */
+export type ConfigAgreement = 'agree' | 'config-allows' | 'config-denies-passed' | 'elsewhere' | 'not-determinable' | 'both-pass';
+
+export interface ConfigReading {
+  agreement: ConfigAgreement;
+  /** The load-balancer addresses the reading is about (the failing ones when some work). */
+  addresses: string[];
+  /** The hop that decides (denied or not determinable), null when every hop allows. */
+  hop: ConfigHop | null;
+  /** The layer that hop belongs to (load balancer: client side, listener, rule, target group; instance: the way to the target and back). */
+  layer: LayerId | null;
+}
+
 // ── verdict ────────────────────────────────────────────────────────────────────────────
 
 export interface VerdictRow {
@@ -236,6 +308,8 @@ export interface VerdictRow {
   /** The evidence behind it: answers, hops, packet times per interface, status. */
   evidence: string[];
   timingMs: number | null;
+  /** What the AWS configuration says of this layer's hops (load balancer, instance), null without one or for layers it does not see. */
+  config?: RowConfig | null;
 }
 
 /** Some load-balancer addresses work and others fail: which, how, and whom it hits. */
@@ -269,6 +343,8 @@ export interface Verdict {
   headline: string;
   /** 0, or FOLLOW_EXIT of the first failing layer. */
   exitCode: number;
+  /** The AWS configuration's reading next to the packets' (null without --aws-config / --aws). */
+  config?: ConfigReading | null;
 }
 
 export interface FollowResult {
@@ -294,6 +370,8 @@ export interface FollowResult {
   requests: RequestEvidence[];
   /** null when no server was given. */
   server: ServerEvidence | null;
+  /** The AWS configuration (`--aws-config DIR`, `--aws`); null (or absent, in results of older versions) without one. */
+  aws?: AwsEvidence | null;
   verdict: Verdict;
 }
 

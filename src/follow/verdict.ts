@@ -19,13 +19,20 @@
  *     Without a capture these rows are "not checked" and say what to run.
  *  7. Some load-balancer addresses fail and others work: the failure is named per address
  *     (node, zone) with the share of clients it hits (`partial`).
+ *  8. With the AWS configuration (`ev.aws`), each row of the load balancer and the instance
+ *     gets its configuration column, and the verdict the configuration's reading next to the
+ *     packets' (./config.ts): the rule that denies where the packets stop is named with the
+ *     cause; a configuration that allows the path says so before the packets' cause; a
+ *     failure the packets do not place that the configuration denies is placed by it.
  */
 import { FOLLOW_EXIT } from '../errors.js';
 import type { CauseFact, JourneyBreak } from '../journey/index.js';
 import type {
   FollowEvidence, InterfaceSighting, LayerId, PartialFailure, RequestEvidence, RouteEvidence, RowStatus, ServerRequestEvidence, Verdict, VerdictRow,
 } from './types.js';
-import { breakText, causeText, factText, nextCheck, nodeText, pointText, shareText } from './wording.js';
+import { breakText, causeText, configHopText, configNextCheck, factText, joinedCauseText, nextCheck, nodeText, pointText, rowConfigText, shareText } from './wording.js';
+import { joinConfig, rowConfig, type PacketCause } from './config.js';
+import type { AwsEvidence } from './types.js';
 
 export const LAYER_TITLES: Record<LayerId, string> = {
   dns: 'DNS resolved',
@@ -68,7 +75,7 @@ function nodeName(r: RequestEvidence): string {
 }
 
 function row(layer: LayerId, status: RowStatus, summary: string, evidence: string[] = [], timingMs: number | null = null): VerdictRow {
-  return { layer, title: LAYER_TITLES[layer], status, summary, evidence, timingMs };
+  return { layer, title: LAYER_TITLES[layer], status, summary, evidence, timingMs, config: null };
 }
 
 // ── 1. DNS ─────────────────────────────────────────────────────────────────────────────
@@ -487,6 +494,41 @@ function headlineFor(cause: Cause, summary: string): string {
 // ── the verdict ────────────────────────────────────────────────────────────────────────
 
 export function decideVerdict(ev: FollowEvidence): Verdict {
+  const packets = decidePackets(ev);
+  return ev.aws ? withConfig(packets, ev, ev.aws) : packets;
+}
+
+/** Rule 8: the configuration's column and its reading next to the packets'. */
+function withConfig(v: Verdict, ev: FollowEvidence, aws: AwsEvidence): Verdict {
+  if (aws.status !== 'ok') return { ...v, config: { agreement: 'not-determinable', addresses: [], hop: null, layer: null } };
+  const rows = v.rows.map((r) => ({ ...r, config: rowConfig(aws, r.layer, rowConfigText) }));
+  const packetCause: PacketCause | null = v.firstFailing && v.causeId
+    ? { layer: v.firstFailing, id: v.causeId, way: v.direction, ...(v.partial ? { addresses: v.partial.failing.map((f) => f.address) } : {}) }
+    : null;
+  const reading = joinConfig(aws, packetCause, ev, v.ok);
+  const base: Verdict = { ...v, rows, config: reading };
+  if (v.ok) return base;
+  const path = reading.hop ? aws.paths.find((p) => reading.addresses.includes(p.address ?? '')) ?? aws.paths[0] ?? null : null;
+  if (!packetCause && reading.agreement === 'agree' && reading.hop && reading.layer) {
+    // The packets did not place it (no capture behind the load balancer's answer); the configuration does.
+    const layer = reading.layer;
+    const text = joinedCauseText(reading, null)!;
+    const placed = rows.map((r) => (r.layer === layer ? { ...r, status: 'fail' as const, summary: configHopText(reading.hop!), evidence: [...r.evidence, v.cause ?? ''].filter(Boolean) } : r));
+    return {
+      ...base, rows: placed, firstFailing: layer, direction: reading.hop.way, causeId: reading.hop.reason, cause: text,
+      nextCheck: configNextCheck(reading.hop, path), exitCode: FOLLOW_EXIT[layer],
+      headline: `stopped at "${LAYER_TITLES[layer]}" (${reading.hop.reason}): the packets were not seen there, the configuration denies it`,
+    };
+  }
+  return {
+    ...base,
+    cause: joinedCauseText(reading, v.cause),
+    nextCheck: reading.agreement === 'agree' && reading.hop ? configNextCheck(reading.hop, path) : v.nextCheck,
+  };
+}
+
+/** Rules 1–7: the verdict from the packets alone. */
+function decidePackets(ev: FollowEvidence): Verdict {
   const dns = dnsRow(ev);
   const route = routeRow(ev);
   const blamedOnRoute = new Set(route.cause?.addresses ?? []);
@@ -536,7 +578,7 @@ export function decideVerdict(ev: FollowEvidence): Verdict {
 
   if (ok) {
     return {
-      ok, ...base, firstFailing: null, direction: null, break: null, facts: [], causeId: null, cause: null, nextCheck: null, exitCode: 0,
+      ok, ...base, firstFailing: null, direction: null, break: null, facts: [], causeId: null, cause: null, nextCheck: null, exitCode: 0, config: null,
       headline: `${ev.url} answered ${good[0]!.httpStatus}${good[0]!.reason ? ` ${good[0]!.reason}` : ''} through ${ev.requests.length} load-balancer address${ev.requests.length > 1 ? 'es' : ''}`,
     };
   }
@@ -545,7 +587,7 @@ export function decideVerdict(ev: FollowEvidence): Verdict {
     const who = partial ? `${partial.failing.map((x) => nodeText(x)).join(', ')} fail${partial.failing.length === 1 ? 's' : ''} (${partial.share}): ` : '';
     return {
       ok, ...base, firstFailing: cause.layer, direction: cause.way ?? null, break: cause.brk ?? null, facts: cause.facts ?? [],
-      causeId: cause.id, cause: `${who}${cause.text}`, nextCheck: cause.next,
+      causeId: cause.id, cause: `${who}${cause.text}`, nextCheck: cause.next, config: null,
       exitCode: FOLLOW_EXIT[cause.layer], headline: partial ? `partial failure: ${who.replace(/: $/, '')} — stopped at "${LAYER_TITLES[cause.layer]}"` : headlineFor(cause, summary),
     };
   }
@@ -555,7 +597,7 @@ export function decideVerdict(ev: FollowEvidence): Verdict {
     ? `the load balancer answered ${lbMeaning(bad.httpStatus!)}; where the request stopped behind it is not checked`
     : 'the evidence does not show where the request stopped';
   return {
-    ok, ...base, firstFailing: null, direction: null, break: null, facts: [], causeId: 'incomplete', cause: text,
+    ok, ...base, firstFailing: null, direction: null, break: null, facts: [], causeId: 'incomplete', cause: text, config: null,
     nextCheck: ev.server ? 'repeat with -v and look at the in-host path; `flowtrace analyze` the capture' : 'run again with --server ssh://user@INSTANCE (or netns:ec2 in the lab) to capture on the instance',
     exitCode: FOLLOW_EXIT.incomplete, headline: `failed, not located: ${text}`,
   };

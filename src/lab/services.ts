@@ -32,23 +32,34 @@ export function albHealthFile(node: 'alb-a' | 'alb-b'): string {
   return path.join(LAB.runDir, `${node}.health.json`);
 }
 
-/** The ALB node's configuration; `targets` empty when the `target-deregistered` fault is on. */
-export function albConfig(node: 'alb-a' | 'alb-b', opts: { deregistered: boolean }): AlbConfig {
-  const id = '50dc6c495c0c9188'; // one load balancer, two nodes: the same elb id in both logs
+/** One load balancer, two nodes: the same elb id in both access logs (and in its AWS description, aws-config.ts). */
+export const ALB_ELB_ID = 'app/seqas-alb/50dc6c495c0c9188';
+export const ALB_TARGET_GROUP_ARN = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/seqas-web/73e2d6bc24d8a067';
+export const ALB_CERTIFICATE_ARN = 'arn:aws:acm:eu-west-1:123456789012:certificate/0d3b6a8e-5f1c-4c7e-9a51-2f4b8c6d1e90';
+export const ALB_HEALTH_CHECK = { path: '/', intervalMs: 5000, timeoutMs: 2000, healthyThreshold: 2, unhealthyThreshold: 2, matcher: [200] } as const;
+/** The listener the `listener-missing` fault deletes (the one follow's plain-HTTP requests use). */
+export const LISTENER_MISSING_PORT = 80;
+
+/**
+ * The ALB node's configuration; `targets` empty when the `target-deregistered` fault is on,
+ * no port-80 listener under `listener-missing`.
+ */
+export function albConfig(node: 'alb-a' | 'alb-b', opts: { deregistered: boolean; listenerMissing?: boolean }): AlbConfig {
+  const listeners: AlbConfig['listeners'] = [{ port: 80, protocol: 'http' }, { port: 443, protocol: 'https' }];
   return {
     name: node,
     host: '0.0.0.0',
-    listeners: [{ port: 80, protocol: 'http' }, { port: 443, protocol: 'https' }],
+    listeners: opts.listenerMissing ? listeners.filter((l) => l.port !== LISTENER_MISSING_PORT) : listeners,
     certFile: path.join(LAB.runDir, 'server.pem'),
     keyFile: path.join(LAB.runDir, 'server.key'),
     targets: opts.deregistered ? [] : [{ ip: LAB.instance.ens5, port: LAB.instance.port }],
-    healthCheck: { path: '/', intervalMs: 5000, timeoutMs: 2000, healthyThreshold: 2, unhealthyThreshold: 2, matcher: [200] },
+    healthCheck: { ...ALB_HEALTH_CHECK, matcher: [...ALB_HEALTH_CHECK.matcher] },
     targetTimeoutMs: LAB.albTargetTimeoutMs,
     idleTimeoutMs: 60_000,
     failOpen: true,
-    elbId: `app/seqas-alb/${id}`,
-    targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/seqas-web/73e2d6bc24d8a067',
-    certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/0d3b6a8e-5f1c-4c7e-9a51-2f4b8c6d1e90',
+    elbId: ALB_ELB_ID,
+    targetGroupArn: ALB_TARGET_GROUP_ARN,
+    certificateArn: ALB_CERTIFICATE_ARN,
     accessLogFile: LAB.accessLogs[node],
     healthFile: albHealthFile(node),
   };
@@ -62,6 +73,8 @@ export interface DesiredServices {
   /** Where the app listens (`app-wrong-port`, `app-localhost` move it) and how it answers. */
   app: { host: string; port: number; delayMs: number; status: number };
   albDeregistered: boolean;
+  /** `listener-missing`: the nodes run without their port-80 listener (a restart: listeners are bound at start). */
+  albListenerMissing: boolean;
 }
 
 /** The ALB node the `alb-node-down` fault stops (zone b: requests through alb-a still work). */
@@ -86,6 +99,7 @@ export function desiredServices(faults: readonly string[]): DesiredServices {
       status: faults.includes('app-500') ? 500 : 0,
     },
     albDeregistered: faults.includes('target-deregistered'),
+    albListenerMissing: faults.includes('listener-missing'),
   };
 }
 
@@ -105,7 +119,9 @@ function serviceArgv(service: ServiceName, d: DesiredServices): string[] {
         '--delay-ms', String(d.app.delayMs), '--status', String(d.app.status), '--ready-file', readyFile('app')];
     case 'alb-a':
     case 'alb-b':
-      return [...selfModuleArgv('lab/alb-main'), '--config', albConfigFile(service), '--ready-file', readyFile(service)];
+      // The listeners are part of the argv (not only the config file): a change restarts the node.
+      return [...selfModuleArgv('lab/alb-main'), '--config', albConfigFile(service), '--ready-file', readyFile(service),
+        ...(d.albListenerMissing ? ['--without-listener', String(LISTENER_MISSING_PORT)] : [])];
   }
 }
 
@@ -122,7 +138,7 @@ function logTail(service: ServiceName): string {
 async function startService(service: ServiceName, d: DesiredServices, signal?: AbortSignal): Promise<TrackedProcess> {
   const node = SERVICE_NODE[service];
   if (service === 'alb-a' || service === 'alb-b') {
-    fs.writeFileSync(albConfigFile(service), JSON.stringify(albConfig(service, { deregistered: d.albDeregistered }), null, 2) + '\n');
+    fs.writeFileSync(albConfigFile(service), JSON.stringify(albConfig(service, { deregistered: d.albDeregistered, listenerMissing: d.albListenerMissing }), null, 2) + '\n');
   }
   const ready = readyFile(service);
   fs.rmSync(ready, { force: true });
@@ -194,7 +210,7 @@ export async function reconcileServices(state: LabState, signal?: AbortSignal): 
   }
   // ALB target changes are a reload (SIGHUP), not a restart.
   for (const node of ['alb-a', 'alb-b'] as const) {
-    const cfg = albConfig(node, { deregistered: d.albDeregistered });
+    const cfg = albConfig(node, { deregistered: d.albDeregistered, listenerMissing: d.albListenerMissing });
     const file = albConfigFile(node);
     const before = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
     const after = JSON.stringify(cfg, null, 2) + '\n';

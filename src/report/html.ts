@@ -44,6 +44,7 @@ code,pre,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;
 .row-title{font-weight:600}
 .row-time{color:var(--muted);font-size:13px;white-space:nowrap}
 .row-not-checked .row-summary{color:var(--muted)}
+.row-config{color:var(--muted)}.cfg-denied{color:var(--fail)}
 .evidence{margin:0;padding:8px 14px 12px 52px;white-space:pre-wrap;word-break:break-word;color:var(--fg);background:var(--code)}
 .status-word{position:absolute;left:-9999px}
 .figure{border:1px solid var(--line);border-radius:10px;background:var(--card);padding:12px;overflow-x:auto}
@@ -147,7 +148,7 @@ function verdictTable(r: FollowResult): string {
     return `<details class="row row-${row.status}" data-layer="${row.layer}" data-status="${row.status}"${open}>` +
       `<summary>${badge(row.status)}` +
       `<span class="row-title">${esc(row.title)}<span class="status-word"> — ${WORD[row.status]}</span></span>` +
-      `<span class="row-summary">${esc(row.summary)}</span>` +
+      `<span class="row-summary">${esc(row.summary)}${row.config ? `<br><small class="row-config cfg-${row.config.status}">AWS configuration: ${esc(row.config.summary)}</small>` : ''}</span>` +
       `<span class="row-time">${row.timingMs !== null ? fmtMs(row.timingMs) : ''}</span></summary>` +
       `<pre class="evidence">${evidence}</pre></details>`;
   }).join('\n');

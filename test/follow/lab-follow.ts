@@ -50,6 +50,17 @@ export function followInClient(url = `http://${LAB.domain}/`, extra: string[] = 
   });
 }
 
+/**
+ * `flowtrace lab aws-config`: the lab's configuration as the AWS CLI's outputs, with the
+ * faults active now, written to the lab's run folder; returns the folder it printed.
+ */
+export function labAwsConfig(): string {
+  const argv = selfCliArgv();
+  const r = spawnSync(argv[0]!, [...argv.slice(1), 'lab', 'aws-config'], { encoding: 'utf8', timeout: 30_000 });
+  if (r.status !== 0) throw new Error(`flowtrace lab aws-config: ${r.stderr || r.error?.message || `exit ${r.status}`}`);
+  return r.stdout.trim();
+}
+
 /** Runs a command in a lab node (argv, no shell); throws with its stderr when it fails. */
 export function inNode(node: string, argv: string[], input?: string): void {
   const r = spawnSync('ip', ['netns', 'exec', nsName(node as never), ...argv], { encoding: 'utf8', input, timeout: 10_000 });

@@ -11,8 +11,9 @@ import { EXIT, FlowtraceError, LabError, PrivilegeError, UsageError } from '../.
 import type { CliIO } from '../io.js';
 import {
   LAB, LAB_FAULTS, LAB_NODES, healFault, injectFault, labDown, labStatus, labUp, nsName, isLabNode, isLabFault, readAccessLog, sessionHeldByOther,
-  type LabStatus,
+  labAwsSnapshot, type LabStatus,
 } from '../../lab/index.js';
+import { writeAwsConfigDir } from '../../aws/index.js';
 import { PACKAGE_ROOT, selfCliArgv } from '../../self.js';
 
 const USAGE = `usage: flowtrace lab SUBCOMMAND
@@ -25,6 +26,9 @@ const USAGE = `usage: flowtrace lab SUBCOMMAND
   heal [NAME]           turn one fault off, or all of them
   faults [--json]       the faults, one line each
   log [--json]          the ALB access log (both nodes)
+  aws-config [DIR]      write the lab's configuration as the AWS CLI's describe outputs (with
+                        the active faults) into DIR (default: ${LAB.runDir}/aws-config) and
+                        print DIR: follow --aws-config "$(flowtrace lab aws-config)"
 
 nodes: ${LAB_NODES.join(', ')} (namespace ft-NODE). Needs root.
 `;
@@ -258,7 +262,22 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       }
       return EXIT.ok;
     }
+    case 'aws-config': {
+      const { positionals } = parse(rest, {}, true);
+      if (positionals.length > 1) throw new UsageError('lab aws-config takes at most one folder', 'flowtrace lab aws-config [DIR]');
+      const s = labStatus();
+      const up = s.nodes.some((n) => n.exists);
+      if (positionals[0] === undefined && !up) {
+        throw new LabError('LAB_NOT_UP', 'the lab is not up: its run folder (the default place) does not exist', `run \`flowtrace lab up\` first, or give a folder: flowtrace lab aws-config DIR`);
+      }
+      const dir = path.resolve(io.cwd, positionals[0] ?? path.join(LAB.runDir, 'aws-config'));
+      // The running nodes' target health: what describe-target-health would say now.
+      const health = s.targetHealth.filter((t) => s.services.find((sv) => sv.name === t.node)?.alive).map((t) => t.targets);
+      writeAwsConfigDir(dir, labAwsSnapshot({ faults: s.faults, targetHealth: health }));
+      io.stdout(`${dir}\n`);
+      return EXIT.ok;
+    }
     default:
-      throw new UsageError(`unknown lab subcommand '${sub}'`, 'flowtrace lab up | down | status | exec NODE -- CMD… | fault NAME | heal [NAME] | faults | log');
+      throw new UsageError(`unknown lab subcommand '${sub}'`, 'flowtrace lab up | down | status | exec NODE -- CMD… | fault NAME | heal [NAME] | faults | log | aws-config [DIR]');
   }
 }
