@@ -183,6 +183,7 @@ export async function follow(urlText: string, options: FollowOptions = {}): Prom
 
     const evidence = {
       schemaVersion: FOLLOW_SCHEMA_VERSION,
+      source: 'follow' as const,
       tool: { name: 'flowtrace' as const, version: options.version ?? '0.1.0' },
       url: url.href, scheme: url.scheme, host: url.host, port: url.port, path: url.path,
       startedAt, durationMs: Number((performance.now() - t0).toFixed(1)),
