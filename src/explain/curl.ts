@@ -130,7 +130,8 @@ export function readCurlVerbose(lines: readonly string[], args: readonly string[
       const { code, phase } = errorOf(Number(m[1]), m[2]!);
       // The error is the last address's (curl names the host, not the address).
       const q = [...requests].reverse().find((x) => x.httpStatus === null) ?? (requests.push(emptyRequest(host ?? '?', port ?? 0)), requests[requests.length - 1]!);
-      q.error = { code, phase, message: m[2]! };
+      // curl's last line is general ("Couldn't connect to server"); the address's own line said why.
+      if (q.error === null || q.error.code === 'HTTP_TIMEOUT' && code === 'HTTP_TIMEOUT') q.error = { code, phase, message: m[2]! };
       q.phases.totalMs = afterMs(m[2]!) ?? q.phases.totalMs;
       continue;
     }

@@ -13,7 +13,7 @@
  * The result has FollowResult's shape (`source: 'explain'`, `explain`: the parts read).
  */
 import { isIP } from 'node:net';
-import { UsageError } from '../errors.js';
+import { InputError, UsageError } from '../errors.js';
 import {
   decideVerdict, FOLLOW_SCHEMA_VERSION, sentRequests, serverEvidence,
   type DnsEvidence, type ExplainPart, type FollowEvidence, type FollowResult, type HowToCheck, type RequestEvidence, type RouteEvidence, type ServerEvidence, type TraceProto,
@@ -110,9 +110,14 @@ export async function explain(inputs: readonly ExplainInput[], options: ExplainO
     const name = dnsName ?? routeReadings.map((r) => r.r.name).find((n) => n !== null) ?? null;
     if (name) url = new URL(`http://${name}/`);
   }
+  if (parts.length === 0) {
+    const first = unrecognised[0];
+    throw new InputError(`nothing in the text was recognised${first ? ` (line ${first.fromLine} of ${first.source}: ${JSON.stringify(first.text.slice(0, 60))})` : ' (it is empty)'}`,
+      'paste the output of nslookup, traceroute, curl -v, tcpdump -nn, ip, iptables… (docs/explain.md lists the formats)');
+  }
   if (url === null) {
-    throw new UsageError(parts.length === 0 ? 'nothing in the text was recognised' : 'the text names no host (no curl, nslookup, dig, host or traceroute output names one)',
-      'give --url http://HOST/ (and the output of nslookup, traceroute, curl -v, tcpdump; docs/explain.md lists the formats)');
+    throw new UsageError('the text names no host (no curl, nslookup, dig, host or traceroute output names one)',
+      'give --url http://HOST/ (the URL the text is about)');
   }
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const scheme: 'http' | 'https' = url.protocol === 'https:' ? 'https' : 'http';

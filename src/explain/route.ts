@@ -148,7 +148,7 @@ export function readTracepath(lines: readonly string[], args: readonly string[],
 export function readMtrReport(lines: readonly string[], args: readonly string[], knownAddresses: readonly string[]): RouteReading {
   const hops: HopEvidence[] = [];
   for (const raw of lines) {
-    const m = /^\s*(\d+)\.\|--\s+(\S+)\s+([\d.]+)%\s+(\d+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)/.exec(raw);
+    const m = /^\s*(\d+)\.\|--\s+(\S+)\s+([\d.]+)%?\s+(\d+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)/.exec(raw);
     if (!m) continue;
     const sent = Number(m[4]);
     const loss = Number(m[3]);

@@ -352,8 +352,13 @@ const BY_FORMAT = new Map(RECOGNIZERS.map((r) => [r.format, r]));
 
 /** Splits one source's text into parts. */
 export function segment(text: string, source: string): Segmented {
-  // A terminal's \r (curl's progress meter redraws itself) ends a line too.
-  const lines = text.replace(/\r\n/g, '\n').split(/\n|\r/);
+  // Lines as an editor numbers them; within one, what a \r redrew over (curl's progress meter
+  // redraws itself) is what the terminal showed last.
+  const lines = text.split('\n').map((l) => {
+    const t = l.endsWith('\r') ? l.slice(0, -1) : l;
+    const k = t.lastIndexOf('\r');
+    return k >= 0 ? t.slice(k + 1) : t;
+  });
   const parts: RawPart[] = [];
   const unrecognised: Segmented['unrecognised'] = [];
   let pendingUnread: { from: number; to: number } | null = null;
