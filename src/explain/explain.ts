@@ -153,6 +153,7 @@ export async function explain(inputs: readonly ExplainInput[], options: ExplainO
     server = serverEvidence(capture.reading, sent);
     for (const p of captureParts) summaries.set(p, `${a.capture.records} packets read as a capture: ${a.connections.length} connection${a.connections.length === 1 ? '' : 's'}, ${a.exchanges.length} HTTP exchange${a.exchanges.length === 1 ? '' : 's'} on ${a.capture.interfaces.map((i) => i.interface).join(', ') || 'no interface'}`);
     for (const r of server.requests) {
+      if (r.matchedBy === 'timing') notes.push(`${r.traceRoot} carried no HTTP the capture shows: its connection is taken to be the first one without a request (curl prints no clock time to match by)`);
       if (r.matchedBy === 'request-line') {
         const root = r.journey?.traceRoots[0] ?? null;
         notes.push(`${r.traceRoot} was found on the instance by its request line${capture.headsShown ? '' : ' alone (tcpdump without -v/-A shows no Host: another request with the same line may be the one found)'}${root ? `; the load balancer gave it the trace id Root=${root} (its access log has it)` : ''}`);
