@@ -9,5 +9,5 @@ export { MAX_RECORD_BYTES, MAX_DESCRIBED_INTERFACES } from './context.js';
 export { PcapngWriter, writePcapng, type PcapngWriterOptions, type PcapngInterface, type PcapngPacket } from './writer.js';
 export { parseIfmap, readIfmapText, formatIfmap, readIfmapOfThisNamespace, type IfmapReading } from './ifmap.js';
 export * from './live/index.js';
-export { isTcpdumpLine, tcpdumpBlockEnd } from './text/block.js';
+export { isTcpdumpLine, tcpdumpBlockEnd } from './text/index.js';
 export { filterCapture, filteredCaptureStream, type FilteredCapture } from './filter.js';

@@ -15,7 +15,7 @@ import { MAX_DESCRIBED_INTERFACES, ReaderContext, type RecordFormat } from './co
 import { PcapFormat, pcapVariantOfMagic } from './pcap.js';
 import { PcapngFormat } from './pcapng.js';
 import type { CaptureEvents, ReadSummary } from './types.js';
-import { TcpdumpTextReader } from './text/reader.js';
+import { TcpdumpTextReader } from './text/index.js';
 
 const MAGIC_BYTES = 4;
 const PCAPNG_SHB_MAGIC_LE = 0x0a0d0d0a;

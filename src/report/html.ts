@@ -194,7 +194,9 @@ export function renderHtmlReport(r: FollowResult): string {
       `<dt>exit code</dt><dd>${v.exitCode}</dd></dl></div>`;
   const s = r.server;
   const serverNote = !s
-    ? '<p class="caption">No server capture: run <code>flowtrace follow URL --server ssh://user@INSTANCE</code> to see the request inside the instance.</p>'
+    ? (r.source === 'explain'
+      ? `<p class="caption">No capture of the instance in the text: ${esc(r.howToCheck?.server ?? 'run tcpdump on the instance while the request runs')}.</p>`
+      : '<p class="caption">No server capture: run <code>flowtrace follow URL --server ssh://user@INSTANCE</code> to see the request inside the instance.</p>')
     : s.status === 'error' ? `<p class="caption">The agent on ${esc(s.target)} failed: ${esc(s.error ?? '')}</p>` : '';
   const ladderBlock = ladder
     ? `<div class="figure" id="ladder">${ladder}${ladderCompact ?? ''}</div><p class="caption">Each row is one packet; dots are its copies on each interface (capture on ${esc(s!.target)}, ${s!.capturedPackets} packets${s!.matchedBy === 'trace-id' ? `, request found by trace id ${esc(s!.traceId ?? '')}` : s!.matchedBy === 'request-line' ? ', request found by its request line (method, path, Host)' : s!.matchedBy === 'timing' ? `, connection found by timing (no HTTP got through)${carrier?.matchedBy === 'timing' ? `; it fits ${carrierName}'s request` : ''}` : ''}). Times are ms since the first packet.${s!.nat[0] ? ` Between ${esc(s!.nat[0].between.replace(' → ', ' and '))} the host's DNAT rewrites ${esc(s!.nat[0].from)} to ${esc(s!.nat[0].to)}.` : ''}</p>` +
@@ -211,8 +213,8 @@ export function renderHtmlReport(r: FollowResult): string {
 </head>
 <body>
 <main>
-<h1>flowtrace follow ${esc(r.url)}</h1>
-<div class="meta">${esc(r.startedAt)} · ${fmtMs(r.durationMs)} · ${r.options.server ? `server ${esc(r.options.server)}` : 'no server capture'} · schema v${r.schemaVersion}</div>
+<h1>flowtrace ${r.source === 'explain' ? 'explain' : 'follow'} ${esc(r.url)}</h1>
+<div class="meta">${r.source === 'explain' ? `from ${r.explain?.parts.length ?? 0} parts of pasted text (${esc((r.explain?.parts ?? []).map((p) => `${p.format} ${p.source}:${p.fromLine}–${p.toLine}`).join(', '))})` : `${esc(r.startedAt)} · ${fmtMs(r.durationMs)}`} · ${r.options.server ? `server ${esc(r.options.server)}` : 'no server capture'} · schema v${r.schemaVersion}</div>
 ${banner}
 <h2>What we proved <button class="expand" id="expand-all" type="button">expand all</button></h2>
 <div class="verdict" id="verdict">
