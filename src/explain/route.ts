@@ -74,8 +74,9 @@ function readHopWords(words: string[]): Pick<HopEvidence, 'responders' | 'sent' 
     const w = words[k]!;
     if (w === '*') { sent++; lost++; continue; }
     if (/^!\S*$/.test(w)) { flag ??= w.startsWith('!F') ? '!F' : w; continue; }
-    if (/^\d+(?:\.\d+)?$/.test(w) && words[k + 1] === 'ms') {
-      if (current) { current.rttMs.push(Number(w)); sent++; }
+    // A decimal comma is another locale's (read too; no tool here prints one without that locale).
+    if (/^\d+(?:[.,]\d+)?$/.test(w) && words[k + 1] === 'ms') {
+      if (current) { current.rttMs.push(Number(w.replace(',', '.'))); sent++; }
       k++;
       continue;
     }
@@ -132,10 +133,10 @@ export function readTracepath(lines: readonly string[], args: readonly string[],
     if (/^no reply/.test(m[3]!)) continue;
     const w = m[3]!.split(/\s+/);
     const address = w[0]!;
-    const rtt = /([\d.]+)ms/.exec(m[3]!);
+    const rtt = /(\d+(?:[.,]\d+)?)ms/.exec(m[3]!);
     let r = hop.responders.find((x) => x.address === address);
     if (!r) { r = { address, rttMs: [] }; hop.responders.push(r); }
-    if (rtt) r.rttMs.push(Number(rtt[1]));
+    if (rtt) r.rttMs.push(Number(rtt[1]!.replace(',', '.')));
     if (/\breached\b/.test(m[3]!)) { reachedAt = ttl; hop.isDestination = true; }
   }
   const hops = [...byTtl.values()].sort((a, b) => a.ttl - b.ttl);

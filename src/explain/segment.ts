@@ -397,7 +397,8 @@ export function segment(text: string, source: string): Segmented {
     }
     if (PROMPT_ONLY.test(line.trim())) { command = null; i++; continue; }
     const inCommand = command !== null && i < commandUntil ? command : null;
-    const r = RECOGNIZERS.find((x) => x.starts(lines, i));
+    // A bare list of addresses is dig +short's only after its command (else it is no evidence of anything).
+    const r = RECOGNIZERS.find((x) => x.format !== 'dig +short' && x.starts(lines, i));
     if (r) {
       const end = Math.max(i + 1, r.end(lines, i));
       flushUnread();

@@ -21,8 +21,9 @@ import { renderJourneys } from '../../report/index.js';
 const HELP = `usage: flowtrace analyze FILE|- [FILTER…] [--ifmap FILE] [--request ID] [--json]
        flowtrace analyze -r FILE [FILTER…] [options]
 
-Reads a pcap/pcapng capture (- for stdin) and shows, for each HTTP exchange, the path of
-the request and of the response through the host — e.g.
+Reads a pcap/pcapng capture (- for stdin), or the text tcpdump printed (tcpdump -nn; what
+text cannot carry is said in warnings), and shows, for each HTTP exchange, the path of the
+request and of the response through the host — e.g.
   ALB node 172.31.0.10 → ens5 → docker0 → veth3f2a1b9 → container 172.17.0.2:8080 → HTTP 200 (1.3 ms)
 with the µs between observation points, the NAT mapping, the handshake, and anomalies
 (SYN unanswered or not forwarded, RST from the container, retransmissions, zero window…).
