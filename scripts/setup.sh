@@ -12,6 +12,7 @@ declare -A DEB=(
   [conntrack]=conntrack [lsns]=util-linux [ps]=procps [hyperfine]=hyperfine [flock]=util-linux
   [ebtables]=ebtables [nft]=nftables
   [/usr/bin/time]=time [capinfos]=wireshark-common
+  [dig]=dnsutils [nslookup]=dnsutils [host]=bind9-host [tracepath]=iputils-tracepath
 )
 missing=()
 for prog in "${!DEB[@]}"; do

@@ -218,6 +218,7 @@ export async function follow(urlText: string, options: FollowOptions = {}): Prom
 
     const packets = {
       schemaVersion: FOLLOW_SCHEMA_VERSION,
+      source: 'follow' as const,
       tool: { name: 'flowtrace' as const, version: options.version ?? '0.1.0' },
       url: url.href, scheme: url.scheme, host: url.host, port: url.port, path: url.path,
       startedAt, durationMs: 0,

@@ -5,8 +5,9 @@
  *
  *  1. Journeys of the capture's connections (journey/), with roles from the host's links.
  *  2. Each request sent is found on the instance by its trace id (an ALB keeps the Root the
- *     client sent); a request whose handshake never completed carries no HTTP, so it is found
- *     by time: the connection without a request that started closest after it was sent.
+ *     client sent); one sent without a trace id (explain), by its request line; a request
+ *     whose handshake never completed carries no HTTP, so it is found by time: the connection
+ *     without a request that started closest after it was sent.
  *  3. Per request: its journey's first break and the cause the host facts give.
  *  4. For the table and the report: per-interface sightings, NAT, the ladder (the first
  *     request's connection, from the packet log), the path in two lines, anomalies.
@@ -37,6 +38,12 @@ export interface SentRequest {
   timeoutMs: number;
   /** False when the client never reached the load balancer (nothing to find on the instance). */
   reachedLoadBalancer: boolean;
+  /**
+   * The request line the client sent, to find it by when it carried no trace id (explain: curl
+   * sends none): the first exchange not yet taken with this method and path (and this Host,
+   * when both sides show one). Absent for follow, whose requests carry trace ids.
+   */
+  requestLine?: { method: string; target: string; host: string | null } | null;
 }
 
 /** The requests as the server side needs them (what follow sent, and whether each reached the load balancer). */
@@ -94,6 +101,18 @@ function handshakeOnly(analysis: FlowAnalysis, taken?: ReadonlySet<number>): Con
   return analysis.connections
     .filter((c) => !withHttp.has(c.id) && !(taken?.has(c.id) ?? false) && c.milestones.some((m) => m.kind === 'syn'))
     .sort((a, b) => a.firstTs - b.firstTs);
+}
+
+/** The connection of the first exchange not taken whose request has this method, path and (when both show one) Host. */
+function byRequestLine(analysis: FlowAnalysis, line: NonNullable<SentRequest['requestLine']>, taken: Set<number>): number | null {
+  const host = (h: string | null): string | null => (h === null ? null : h.toLowerCase().replace(/:80$/, ''));
+  for (const ex of analysis.exchanges) {
+    const q = ex.request;
+    if (q === null || taken.has(ex.connectionId) || q.method !== line.method || q.target !== line.target) continue;
+    if (line.host !== null && q.host !== null && host(q.host) !== host(line.host)) continue;
+    return ex.connectionId;
+  }
+  return null;
 }
 
 /**
@@ -167,6 +186,11 @@ export function serverEvidence(reading: ServerReading, sent: SentRequest[]): Ser
   });
   const offsetMs = clockOffsetMs(analysis, matched) ?? alignedOffsetMs(analysis, matched.filter((m) => m.ids.length === 0 && m.s.reachedLoadBalancer).map((m) => m.s));
   let after = -Infinity;
+  for (const m of matched) {
+    if (m.ids.length > 0 || !m.s.reachedLoadBalancer || !m.s.requestLine) continue;
+    const id = byRequestLine(analysis, m.s.requestLine, taken);
+    if (id !== null) { m.ids = [id]; m.by = 'request-line'; taken.add(id); }
+  }
   for (const m of matched) {
     const firstTs = (id: number): number => analysis.connections.find((c) => c.id === id)?.firstTs ?? after;
     if (m.ids.length > 0) { after = Math.max(after, firstTs(m.ids[0]!)); continue; }

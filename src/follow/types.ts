@@ -33,8 +33,12 @@ export interface DnsAnswer {
 }
 
 export interface DnsEvidence {
-  /** `literal`: the URL's host is an address, nothing was resolved. */
-  status: 'ok' | 'nxdomain' | 'nodata' | 'servfail' | 'refused' | 'timeout' | 'unreachable' | 'error' | 'literal';
+  /**
+   * `literal`: the URL's host is an address, nothing was resolved. `not-checked`: no DNS
+   * evidence (`flowtrace explain` without a resolver's output; `addresses` then holds the ones
+   * other evidence used, e.g. curl's "Connected to … (ADDR)").
+   */
+  status: 'ok' | 'nxdomain' | 'nodata' | 'servfail' | 'refused' | 'timeout' | 'unreachable' | 'error' | 'literal' | 'not-checked';
   /** The resolver asked, `address#port (udp|tcp)`; null when unknown. */
   server: string | null;
   addresses: string[];
@@ -178,8 +182,12 @@ export interface ServerRequestEvidence {
   traceRoot: string;
   /** The load-balancer address it was sent to. */
   address: string;
-  /** How its connection on the instance was found: by trace id, by timing (no HTTP got through), or not at all. */
-  matchedBy: 'trace-id' | 'timing' | null;
+  /**
+   * How its connection on the instance was found: by trace id, by its request line (explain:
+   * the method, path and Host the client printed, when no trace id was sent), by timing (no
+   * HTTP got through), or not at all.
+   */
+  matchedBy: 'trace-id' | 'request-line' | 'timing' | null;
   /** The flow analysis's connection ids of the request (the first is its journey's). */
   connectionIds: number[];
   /** Its connection's journey, null when nothing of it reached the instance. */
@@ -201,8 +209,8 @@ export interface ServerEvidence {
   filter: string | null;
   /** The ports the capture followed (the URL's and their NAT translations). */
   ports: number[];
-  /** How the first request was found: by its trace id, by timing, or not at all. */
-  matchedBy: 'trace-id' | 'timing' | null;
+  /** How the first request was found: by its trace id, its request line, timing, or not at all. */
+  matchedBy: 'trace-id' | 'request-line' | 'timing' | null;
   /** The trace id found in the capture (the Root the client sent). */
   traceId: string | null;
   /** One entry per request sent, in order: its journey on the instance, its break and cause. */
@@ -347,8 +355,44 @@ export interface Verdict {
   config?: ConfigReading | null;
 }
 
+/** One part of the text `flowtrace explain` read: which tool printed it, and where it is. */
+export interface ExplainPart {
+  /** `nslookup`, `dig`, `traceroute`, `curl -v`, `tcpdump`, `ip addr`, `iptables -L`, … (docs/explain.md). */
+  format: string;
+  /** The file it came from (`-` for stdin). */
+  source: string;
+  /** First and last line, from 1, in that file. */
+  fromLine: number;
+  toLine: number;
+  /** The command typed before it (a shell prompt line), when the text has one. */
+  command: string | null;
+  /** The network namespace or container it ran in, when the command says (`ip netns exec X`, `docker exec X`); null: where the prompt was. */
+  namespace: string | null;
+  /** What it gave, in one line (`NXDOMAIN from 10.10.53.53#53`, `hops 1–4, reached 10.77.1.10`). */
+  summary: string;
+}
+
+/** What `flowtrace explain` read (FollowResult.explain). */
+export interface ExplainReading {
+  parts: ExplainPart[];
+  /** Lines no part took: each run of them, with its first line's text. */
+  unrecognised: Array<{ source: string; fromLine: number; toLine: number; text: string }>;
+  /** What the text could not carry or prove, one line each. */
+  notes: string[];
+}
+
+/** For each kind of evidence not given, what to run to get it (explain); null fields: given. */
+export interface HowToCheck {
+  dns: string | null;
+  route: string | null;
+  request: string | null;
+  server: string | null;
+}
+
 export interface FollowResult {
   schemaVersion: typeof FOLLOW_SCHEMA_VERSION;
+  /** Who collected the evidence: `follow` itself, or `explain` from text users ran (absent in results older than explain: follow). */
+  source?: 'follow' | 'explain';
   tool: { name: 'flowtrace'; version: string };
   url: string;
   scheme: 'http' | 'https';
@@ -372,6 +416,10 @@ export interface FollowResult {
   server: ServerEvidence | null;
   /** The AWS configuration (`--aws-config DIR`, `--aws`); null (or absent, in results of older versions) without one. */
   aws?: AwsEvidence | null;
+  /** explain: the commands that would give the evidence not given (the rows "not checked — run …"). */
+  howToCheck?: HowToCheck | null;
+  /** explain: the parts of the text read, what was not recognised, and what text could not prove. */
+  explain?: ExplainReading | null;
   verdict: Verdict;
 }
 

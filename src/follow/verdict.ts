@@ -87,6 +87,10 @@ function dnsRow(ev: FollowEvidence): { row: VerdictRow; cause: Cause | null } {
     ...(d.server ? [`server ${d.server}${d.rcode ? `, status ${d.rcode}` : ''}, ${fmtMs(d.elapsedMs)}`] : []),
   ];
   if (d.status === 'literal') return { row: row('dns', 'pass', `${ev.host} is an address: nothing to resolve`, evidence), cause: null };
+  if (d.status === 'not-checked') {
+    const elsewhere = d.addresses.length > 0 ? ` (the other evidence used ${d.addresses.join(', ')})` : '';
+    return { row: row('dns', 'not-checked', `not checked — ${ev.howToCheck?.dns ?? `run \`nslookup ${ev.host}\``}${elsewhere}`, evidence), cause: null };
+  }
   if (d.status === 'ok' && d.addresses.length > 0) {
     const n = d.addresses.length;
     const summary = `${ev.host} → ${d.addresses.join(', ')}${n > 1 ? ` (${n} addresses: ${n} load-balancer nodes)` : ''}`;
@@ -184,7 +188,7 @@ function routeFailure(r: RouteEvidence, unreachable: boolean): Cause {
 interface NodeDown { address: string; trace: RouteEvidence }
 
 function routeRow(ev: FollowEvidence): { row: VerdictRow; cause: Cause | null; nodesDown?: NodeDown[] } {
-  if (ev.dns.addresses.length === 0) return { row: row('route', 'not-checked', 'not checked: no address to trace'), cause: null };
+  if (ev.dns.addresses.length === 0) return { row: row('route', 'not-checked', ev.routes.length === 0 && ev.howToCheck?.route ? `not checked — ${ev.howToCheck.route}` : 'not checked: no address to trace'), cause: null };
   const routes = primaryRoutes(ev.routes);
   const answeredByHttp = ev.requests.some((q) => q.httpStatus !== null);
   const evidence: string[] = [];
@@ -195,7 +199,7 @@ function routeRow(ev: FollowEvidence): { row: VerdictRow; cause: Cause | null; n
   }
   const traced = routes.filter((r) => r.status !== 'error');
   if (traced.length === 0) {
-    const why = routes[0]?.error ?? 'the trace did not run';
+    const why = routes[0]?.error ?? (ev.howToCheck?.route ? `no trace given — ${ev.howToCheck.route}` : 'the trace did not run');
     return {
       row: row('route', answeredByHttp ? 'pass' : 'not-checked', answeredByHttp ? `not traced (${why}); the request got through, so the route works` : `not checked: ${why}`, evidence),
       cause: null,
@@ -247,7 +251,7 @@ function requestLine(q: RequestEvidence): string {
 }
 
 function lbRow(ev: FollowEvidence, routeStatus: RowStatus, blamedOnRoute: ReadonlySet<string>, nodesDown: NodeDown[] = []): { row: VerdictRow; cause: Cause | null } {
-  if (ev.requests.length === 0) return { row: row('loadBalancer', 'not-checked', 'not checked: no request was sent'), cause: null };
+  if (ev.requests.length === 0) return { row: row('loadBalancer', 'not-checked', ev.howToCheck?.request ? `not checked — ${ev.howToCheck.request}` : 'not checked: no request was sent'), cause: null };
   const evidence = ev.requests.map(requestLine);
   const answered = ev.requests.filter((q) => q.httpStatus !== null);
   // Requests through an address the route row already failed are its; the others are ours.
@@ -403,15 +407,16 @@ interface ServerRows {
 
 function serverRows(ev: FollowEvidence, failing: Failing[], upstreamFailed: boolean): ServerRows {
   const s = ev.server;
-  const hint = 'add --server ssh://user@INSTANCE (netns:ec2 in the lab)';
+  const hint = ev.howToCheck?.server ?? 'add --server ssh://user@INSTANCE (netns:ec2 in the lab)';
+  const noServer = ev.howToCheck?.server ? `not checked — ${ev.howToCheck.server}` : `not checked (no --server given): ${hint}`;
   if (upstreamFailed && failing.every((f) => !f.r?.journey)) {
     const nc = 'not reached: an earlier layer fails';
     return { instance: row('instance', 'not-checked', nc), container: row('container', 'not-checked', nc), application: null, cause: null };
   }
   if (!s) {
     return {
-      instance: row('instance', 'not-checked', `not checked (no --server given): ${hint}`),
-      container: row('container', 'not-checked', `not checked (no --server given): ${hint}`),
+      instance: row('instance', 'not-checked', noServer),
+      container: row('container', 'not-checked', noServer),
       application: null, cause: null,
     };
   }
@@ -552,7 +557,7 @@ function decidePackets(ev: FollowEvidence): Verdict {
     const evidence = answered.map((q) => `${nodeName(q)}: HTTP ${q.httpStatus} ${q.reason ?? ''}, first byte ${fmtMs(q.phases.firstByteMs)}, total ${fmtMs(q.phases.totalMs)}${q.bodyPreview ? `, body ${JSON.stringify(q.bodyPreview.slice(0, 120))}` : ''}`);
     const timing = ev.server?.appTimeMs ?? first.phases.firstByteMs;
     if (bad && lbMade(bad, serverOf(bad)) && !ev.server) {
-      app = row('application', 'not-checked', `not checked: the load balancer answered ${lbMeaning(bad.httpStatus!)} — its own page, not the application's; whether the application got the request needs --server`, evidence, timing);
+      app = row('application', 'not-checked', `not checked: the load balancer answered ${lbMeaning(bad.httpStatus!)} — its own page, not the application's; whether the application got the request needs ${ev.howToCheck?.server ? 'a capture on the instance' : '--server'}`, evidence, timing);
       appCause = null; // behind the LB but not pinned down: incomplete
     } else if (bad && !lbMade(bad, serverOf(bad))) {
       app = row('application', 'fail', `answered ${bad.httpStatus}${bad.reason ? ` ${bad.reason}` : ''}`, evidence, timing);
@@ -563,7 +568,7 @@ function decidePackets(ev: FollowEvidence): Verdict {
       app = row('application', 'warn', `answered ${first.httpStatus} but slowly (${fmtMs(first.phases.totalMs)})`, evidence, timing);
     } else {
       const t = ev.server?.appTimeMs;
-      app = row('application', 'pass', `answered ${first.httpStatus}${first.reason ? ` ${first.reason}` : ''}${t !== null && t !== undefined ? ` (${fmtMs(t)} at the end of the path)` : ''}, ${fmtMs(first.phases.totalMs)} end to end`, evidence, timing);
+      app = row('application', 'pass', `answered ${first.httpStatus}${first.reason ? ` ${first.reason}` : ''}${t !== null && t !== undefined ? ` (${fmtMs(t)} at the end of the path)` : ''}${first.phases.totalMs !== null ? `, ${fmtMs(first.phases.totalMs)} end to end` : ''}`, evidence, timing);
     }
   }
 
@@ -598,7 +603,7 @@ function decidePackets(ev: FollowEvidence): Verdict {
     : 'the evidence does not show where the request stopped';
   return {
     ok, ...base, firstFailing: null, direction: null, break: null, facts: [], causeId: 'incomplete', cause: text, config: null,
-    nextCheck: ev.server ? 'repeat with -v and look at the in-host path; `flowtrace analyze` the capture' : 'run again with --server ssh://user@INSTANCE (or netns:ec2 in the lab) to capture on the instance',
+    nextCheck: ev.server ? 'repeat with -v and look at the in-host path; `flowtrace analyze` the capture' : ev.howToCheck?.server ? `on the instance: ${ev.howToCheck.server}` : 'run again with --server ssh://user@INSTANCE (or netns:ec2 in the lab) to capture on the instance',
     exitCode: FOLLOW_EXIT.incomplete, headline: `failed, not located: ${text}`,
   };
 }

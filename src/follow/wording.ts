@@ -85,8 +85,12 @@ export function factText(f: CauseFact): string {
   switch (f.kind) {
     case 'rule': {
       const r = f.rule;
-      if (r.kind === 'policy') return `the ${r.chain} chain's policy ${r.verdict.toUpperCase()} (${r.table} table) ${where(f.namespace)} counted ${r.packetsDelta} packet${r.packetsDelta === 1 ? '' : 's'} during the request: no rule accepted them`;
-      return `the ${r.verdict === 'reject' ? 'REJECT' : r.verdict === 'drop' ? 'DROP' : r.verdict} rule \`${ruleText(r)}\` (${r.table} table) ${where(f.namespace)} counted ${r.packetsDelta} packet${r.packetsDelta === 1 ? '' : 's'} during the request`;
+      // One reading only (explain, from pasted text): a total, not what this request did.
+      const count = r.packetsDelta !== null
+        ? `counted ${r.packetsDelta} packet${r.packetsDelta === 1 ? '' : 's'} during the request`
+        : `has counted ${r.packets ?? 0} packet${r.packets === 1 ? '' : 's'} in all (one reading: whether this request's are among them is not known)`;
+      if (r.kind === 'policy') return `the ${r.chain} chain's policy ${r.verdict.toUpperCase()} (${r.table} table) ${where(f.namespace)} ${count}: no rule accepted them`;
+      return `the ${r.verdict === 'reject' ? 'REJECT' : r.verdict === 'drop' ? 'DROP' : r.verdict} rule \`${ruleText(r)}\` (${r.table} table) ${where(f.namespace)} ${count}`;
     }
     case 'route':
       return `\`${routeQuery(f.lookup)}\` ${where(f.namespace)}: ${routeResult(f.lookup)}`;
@@ -140,6 +144,9 @@ export function causeText(c: BreakCause): string {
       return `the application did not answer in time${facts.length > 0 ? ` (${facts.join('; ')})` : ''}`;
     case 'unexplained':
       return `nothing read on the host explains it${checked.length > 0 ? ` (${checked.join('; ')})` : ' (no host facts were read)'}${facts.length > 0 ? `; counted during the request, on other interfaces than this path's: ${facts.join('; ')}` : ''}`;
+    case 'not-listening':
+      // Without listeners read (explain without `ss -ltn`): the RST is the evidence.
+      return facts.join('; ') || 'nothing accepted the connection where it arrived (what listens there was not read)';
     default:
       return facts.join('; ') || c.id;
   }
@@ -177,7 +184,8 @@ export function nextCheck(c: BreakCause, b: JourneyBreak, j: ConnectionJourney |
     case 'forwarding-off':
       return `${nsPrefix}\`sysctl -w net.ipv4.ip_forward=1\` (Docker turns it on; something turned it off)`;
     case 'not-listening':
-      return c.namespace === 'host' || c.namespace === null
+      if (c.namespace === null) return `\`ss -ltnp\` where the answer came from (${b.kind === 'answered-by-host' || (j?.requestPath.length ?? 0) <= 1 ? 'the instance: and `iptables -t nat -L DOCKER -n -v` for the published port\'s DNAT rule' : 'the container: `docker exec … ss -ltnp`'}): what listens, on which address and port`;
+      return c.namespace === 'host'
         ? 'on the instance: `ss -ltnp` and `iptables -t nat -L DOCKER -n -v` — the container\'s published port (its DNAT rule) is missing, or the service is down; restarting the container makes Docker write the rule again'
         : `${nsPrefix}\`ss -ltnp\`: the application must listen on 0.0.0.0 (or the container's address) and the published port; \`docker ps\`, \`docker logs\``;
     case 'accept-queue-full':

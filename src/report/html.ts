@@ -199,7 +199,9 @@ export function renderHtmlReport(r: FollowResult): string {
   const lbNote = !carrier ? ''
     : carrier.matchedBy === 'timing'
       ? ` ${tried}; ${CARRIER_STAR.timing} ${carrierName} carried the connection seen on the instance, matched <em>by timing</em>: no trace id got through, the requests go out one after the other, and the first connection on the instance fits ${carrierName}'s request, the first one the load balancer forwarded. The dashed ones were tried beside it.`
-      : ` ${tried}; ${CARRIER_STAR['trace-id']} ${carrierName} carried the request followed on the instance, matched by trace id (${esc(r.server?.traceId ?? '')}); the dashed ones were tried beside it.`;
+      : carrier.matchedBy === 'request-line'
+        ? ` ${tried}; ${CARRIER_STAR['request-line']} ${carrierName} carried the request followed on the instance, matched by its request line (the method, path and Host the client sent; no trace id was sent); the dashed ones were tried beside it.`
+        : ` ${tried}; ${CARRIER_STAR['trace-id']} ${carrierName} carried the request followed on the instance, matched by trace id (${esc(r.server?.traceId ?? '')}); the dashed ones were tried beside it.`;
   // The raw result rides along, so the page is also the data (`</` escaped for the script tag).
   const json = JSON.stringify(r).replace(/</g, '\\u003c');
   const banner = v.ok
@@ -210,10 +212,12 @@ export function renderHtmlReport(r: FollowResult): string {
       `<dt>exit code</dt><dd>${v.exitCode}</dd></dl></div>`;
   const s = r.server;
   const serverNote = !s
-    ? '<p class="caption">No server capture: run <code>flowtrace follow URL --server ssh://user@INSTANCE</code> to see the request inside the instance.</p>'
+    ? (r.source === 'explain'
+      ? `<p class="caption">No capture of the instance in the text: ${esc(r.howToCheck?.server ?? 'run tcpdump on the instance while the request runs')}.</p>`
+      : '<p class="caption">No server capture: run <code>flowtrace follow URL --server ssh://user@INSTANCE</code> to see the request inside the instance.</p>')
     : s.status === 'error' ? `<p class="caption">The agent on ${esc(s.target)} failed: ${esc(s.error ?? '')}</p>` : '';
   const ladderBlock = ladder
-    ? `<div class="figure" id="ladder">${ladder}${ladderCompact ?? ''}</div><p class="caption">Each row is one packet; dots are its copies on each interface (capture on ${esc(s!.target)}, ${s!.capturedPackets} packets${s!.matchedBy === 'trace-id' ? `, request found by trace id ${esc(s!.traceId ?? '')}` : s!.matchedBy === 'timing' ? `, connection found by timing (no HTTP got through)${carrier?.matchedBy === 'timing' ? `; it fits ${carrierName}'s request` : ''}` : ''}). Times are ms since the first packet.${s!.nat[0] ? ` Between ${esc(s!.nat[0].between.replace(' → ', ' and '))} the host's DNAT rewrites ${esc(s!.nat[0].from)} to ${esc(s!.nat[0].to)}.` : ''}</p>` +
+    ? `<div class="figure" id="ladder">${ladder}${ladderCompact ?? ''}</div><p class="caption">Each row is one packet; dots are its copies on each interface (capture on ${esc(s!.target)}, ${s!.capturedPackets} packets${s!.matchedBy === 'trace-id' ? `, request found by trace id ${esc(s!.traceId ?? '')}` : s!.matchedBy === 'request-line' ? ', request found by its request line (method, path, Host)' : s!.matchedBy === 'timing' ? `, connection found by timing (no HTTP got through)${carrier?.matchedBy === 'timing' ? `; it fits ${carrierName}'s request` : ''}` : ''}). Times are ms since the first packet.${s!.nat[0] ? ` Between ${esc(s!.nat[0].between.replace(' → ', ' and '))} the host's DNAT rewrites ${esc(s!.nat[0].from)} to ${esc(s!.nat[0].to)}.` : ''}</p>` +
       (s!.path.length ? `<pre class="evidence" style="padding-left:14px">${s!.path.map(esc).join('\n')}</pre>` : '')
     : `<p class="caption">${s && s.status === 'ok' ? 'No packet of the request was captured on the instance.' : 'Not captured.'}</p>${serverNote}`;
   return `<!doctype html>
@@ -227,8 +231,8 @@ export function renderHtmlReport(r: FollowResult): string {
 </head>
 <body>
 <main>
-<h1>flowtrace follow ${esc(r.url)}</h1>
-<div class="meta">${esc(r.startedAt)} · ${fmtMs(r.durationMs)} · ${r.options.server ? `server ${esc(r.options.server)}` : 'no server capture'} · schema v${r.schemaVersion}</div>
+<h1>flowtrace ${r.source === 'explain' ? 'explain' : 'follow'} ${esc(r.url)}</h1>
+<div class="meta">${r.source === 'explain' ? `from ${r.explain?.parts.length ?? 0} parts of pasted text (${esc((r.explain?.parts ?? []).map((p) => `${p.format} ${p.source}:${p.fromLine}–${p.toLine}`).join(', '))})` : `${esc(r.startedAt)} · ${fmtMs(r.durationMs)}`} · ${r.options.server ? `server ${esc(r.options.server)}` : 'no server capture'} · schema v${r.schemaVersion}</div>
 ${banner}
 <h2>What we proved <button class="expand" id="expand-all" type="button">expand all</button></h2>
 <div class="verdict" id="verdict">

@@ -30,13 +30,13 @@ export interface PathNode {
    */
   role?: 'carried' | 'other';
   /** The carrier only: how it was matched (see followedRequest). */
-  matchedBy?: 'trace-id' | 'timing';
+  matchedBy?: 'trace-id' | 'request-line' | 'timing';
 }
 
 export interface FollowedRequest {
   request: RequestEvidence;
-  /** trace-id: its Root was in the capture; timing: inferred from the order and times. */
-  by: 'trace-id' | 'timing';
+  /** trace-id: its Root was in the capture; request-line: its method, path and Host (explain); timing: inferred from the order and times. */
+  by: 'trace-id' | 'request-line' | 'timing';
 }
 
 /**
@@ -51,10 +51,11 @@ export function followedRequest(r: FollowResult): FollowedRequest | null {
 }
 
 /** The star of the carrier: solid when matched by trace id, hollow when by timing. */
-export const CARRIER_STAR = { 'trace-id': '★', timing: '☆' } as const;
+export const CARRIER_STAR = { 'trace-id': '★', 'request-line': '★', timing: '☆' } as const;
 
 /** The carrier's tooltip: how it was matched. */
-export function carrierNote(by: 'trace-id' | 'timing'): string {
+export function carrierNote(by: 'trace-id' | 'request-line' | 'timing'): string {
+  if (by === 'request-line') return 'carried the followed request — matched by its request line: the method, path and Host the client sent were in the capture on the instance (no trace id was sent)';
   return by === 'trace-id'
     ? 'carried the followed request — matched by trace id: its X-Amzn-Trace-Id Root was in the capture on the instance'
     : 'carried the followed request — matched by timing: no trace id reached the instance; the connection seen there came first and fits this request, the first one the load balancer forwarded to the target';
@@ -241,7 +242,7 @@ export function pathMapSvg(nodes: PathNode[], orientation: 'horizontal' | 'verti
         `<rect x="${p.x}" y="${p.y}" width="${p.w}" height="${p.h}" rx="8"/>` +
         `<text x="${p.x + p.w / 2}" y="${p.y + labelY}" class="node-label">${esc(mark + truncate(n.label, chars - mark.length))}</text>` +
         `<text x="${p.x + p.w / 2}" y="${p.y + detailY}" class="node-detail">${esc(truncate(n.detail, chars + 3))}</text>` +
-        (by ? `<text x="${p.x + p.w / 2}" y="${p.y + 45}" class="node-matched">${by === 'trace-id' ? 'by trace id' : 'by timing'}</text>` : '') + '</g>',
+        (by ? `<text x="${p.x + p.w / 2}" y="${p.y + 45}" class="node-matched">${by === 'trace-id' ? 'by trace id' : by === 'request-line' ? 'by request line' : 'by timing'}</text>` : '') + '</g>',
       );
     });
   });

@@ -71,7 +71,9 @@ export function renderTerminal(result: FollowResult, opts: TerminalOptions): str
   const v = result.verdict;
   const out: string[] = [];
 
-  out.push(c('bold', `flowtrace follow ${result.url}`) + c('dim', `   ${result.startedAt}   ${fmtMs(result.durationMs)}${result.options.server ? `   server ${result.options.server}` : ''}`));
+  out.push(result.source === 'explain'
+    ? c('bold', `flowtrace explain ${result.url}`) + c('dim', `   from ${result.explain?.parts.length ?? 0} part${result.explain?.parts.length === 1 ? '' : 's'} of text`)
+    : c('bold', `flowtrace follow ${result.url}`) + c('dim', `   ${result.startedAt}   ${fmtMs(result.durationMs)}${result.options.server ? `   server ${result.options.server}` : ''}`));
   out.push('');
 
   // the table: status | layer | evidence | [AWS config] | time
@@ -126,7 +128,7 @@ export function renderTerminal(result: FollowResult, opts: TerminalOptions): str
   // the stitched path
   const s = result.server;
   if (s && s.status === 'ok') {
-    out.push('', c('bold', `In-host path on ${s.target}`) + c('dim', s.matchedBy ? `  (request found by ${s.matchedBy === 'trace-id' ? `trace id ${s.traceId}` : 'timing: no HTTP got through'})` : `  (nothing of the request in the capture: ${s.capturedPackets} packets on the ports)`));
+    out.push('', c('bold', `In-host path on ${s.target}`) + c('dim', s.matchedBy ? `  (request found by ${s.matchedBy === 'trace-id' ? `trace id ${s.traceId}` : s.matchedBy === 'request-line' ? 'its request line: method, path, Host' : 'timing: no HTTP got through'})` : `  (nothing of the request in the capture: ${s.capturedPackets} packets on the ports)`));
     for (const p of s.path) out.push('  ' + p);
     // The journey of each request's connection: every packet against the path it should take.
     for (const r of s.requests) {
