@@ -16,7 +16,7 @@ import { CaptureError, PrivilegeError } from '../../errors.js';
 import { tcpdumpEngine, TCPDUMP_DEFAULTS, type CaptureEngine, type EngineProcess, type KernelStats } from './tcpdump.js';
 import { followNatInFilter, parseDnatRules, readNatRules, type PortTranslation } from './nat.js';
 import { readLinks, ifmapOf, type LinkInfo } from './interfaces.js';
-import { attributeVeths, type VethAttribution } from './attribution.js';
+import { attributeVeths, type NamespaceSource, type VethAttribution } from './attribution.js';
 import { requireCaptureTools, systemRunner, type ProcessRunner } from './programs.js';
 import { KeptPackets, KEPT_PACKET_OVERHEAD_BYTES } from './kept.js';
 
@@ -100,6 +100,8 @@ export interface LiveCaptureOptions {
   pace?: () => Promise<void> | void;
   /** Look up containers behind veths (default true). */
   attribute?: boolean;
+  /** Where the containers are looked up (default: this machine's /proc and /run/netns; a server's: `commandNamespaceSource`). */
+  namespaceSource?: NamespaceSource;
   dockerSocket?: string;
   signal?: AbortSignal;
   snaplenBytes?: number;
@@ -211,7 +213,7 @@ export async function startCapture(options: LiveCaptureOptions = {}): Promise<Li
 
   const attribution = options.attribute === false
     ? { veths: [] as VethAttribution[], problems: [] as string[] }
-    : await attributeVeths(links, namespacePath(netns), { dockerSocket: options.dockerSocket, runner });
+    : await attributeVeths(links, namespacePath(netns), { dockerSocket: options.dockerSocket, runner, source: options.namespaceSource });
   notes.push(...attribution.problems);
 
   const engine = options.engine ?? tcpdumpEngine({ knownInterfaces: () => links.map((l) => l.name), runner });
