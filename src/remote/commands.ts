@@ -42,6 +42,10 @@ export const REMOTE_CAPTURE = {
   lifetimeSec: 330,
   killAfterSec: 5,
   maxPackets: 1_000_000,
+  /** flowtrace writes a byte to the capture's input this often… */
+  heartbeatSec: 5,
+  /** …and the watchdog ends the capture when none came for this long (a connection lost unnoticed). */
+  silenceSec: 20,
 } as const;
 
 /** The argument words of the capture, before its filter (`tcpdump` is the server's path). */

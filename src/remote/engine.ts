@@ -8,26 +8,30 @@
  * its time cap. The remote command is therefore a watchdog of fixed shell text around it:
  *
  *   exec 3<&0; CAPTURE </dev/null & p=$!;
- *   (while read -r _; do :; done <&3; kill -INT $p) & w=$!; exec 3<&-;
- *   wait $p; r=$?; kill $w; exit $r
+ *   (while [ "$(timeout 20 head -c 1 <&3 | wc -c)" -eq 1 ]; do :; done; kill -INT $p) & w=$!;
+ *   exec 3<&-; wait $p; r=$?; kill $w; exit $r
  *
- * The end of the session's input — flowtrace's stop (it closes ssh's stdin), flowtrace
- * killed (the pipe closes with it), ssh killed or the connection lost (sshd closes the
- * session) — sends SIGINT to sudo, which passes it on to timeout and tcpdump: tcpdump flushes
- * its last packets and its counters, and exits. tcpdump ending first (a bad filter, the
- * cap) ends the watchdog. A user may signal the sudo it started (sudo keeps the user's real
- * uid), and sudo relays SIGINT to the command; `timeout` (root) bounds it if all else fails.
+ * flowtrace writes one byte to the session every 5 s. The end of the session's input —
+ * flowtrace's stop (it closes ssh's stdin), flowtrace killed (the pipe closes with it), ssh
+ * killed, sshd closing the session — or 20 s without a byte — the connection lost without a
+ * word, which sshd may not notice for hours — sends SIGINT to sudo, which passes it on to
+ * timeout and tcpdump: tcpdump flushes its last packets and its counters, and exits.
+ * tcpdump ending first (a bad filter, its cap) ends the watchdog. A user may signal the
+ * sudo it started (sudo keeps the user's real uid) and sudo relays SIGINT to the command;
+ * `timeout` (root) bounds the capture if all else fails. The watchdog's own pieces write
+ * nowhere (an orphan holding the session's stderr would hold the session open).
  */
 import { EXIT, RemoteError, type FlowtraceError } from '../errors.js';
 import { classifyTcpdumpFailure, parseTcpdumpStats, TCPDUMP_DEFAULTS, type CaptureEngine, type EngineExit, type EngineProcess, type EngineSpec } from '../capture/index.js';
-import { captureArgv, remoteCommands, sudoersLine } from './commands.js';
+import { captureArgv, remoteCommands, sudoersLine, REMOTE_CAPTURE } from './commands.js';
 import { installHint, type RemoteHost } from './preflight.js';
 import type { SshConnection } from './ssh.js';
-import { shellLine } from './words.js';
+import { shellLine, shellWord } from './words.js';
 
 /** The remote command line: the capture inside its watchdog (fixed text around quoted words). */
-export function watchdogLine(capture: string): string {
-  return `exec 3<&0; ${capture} </dev/null & p=$!; (while read -r _; do :; done <&3; kill -INT $p 2>/dev/null) & w=$!; exec 3<&-; wait $p; r=$?; kill $w 2>/dev/null; exit $r`;
+export function watchdogLine(capture: string, timeoutPath: string): string {
+  const wait = `${shellWord(timeoutPath)} ${REMOTE_CAPTURE.silenceSec} head -c 1 <&3 2>/dev/null | wc -c`;
+  return `exec 3<&0; ${capture} </dev/null & p=$!; (while [ "$(${wait})" -eq 1 ]; do :; done; kill -INT $p) >/dev/null 2>&1 & w=$!; exec 3<&-; wait $p; r=$?; kill $w 2>/dev/null; exit $r`;
 }
 
 /** The capture's argv on the server (sudo first unless root); throws when a program is missing. */
@@ -62,7 +66,10 @@ export function sshCaptureEngine(conn: SshConnection, host: RemoteHost, options:
         throw new RemoteError('REMOTE_CAPTURE', `the capture over ssh runs on every interface of the server's namespace (asked: ${spec.interface}${spec.netns ? ` in ${spec.netns}` : ''})`, 'this is a bug in flowtrace; please report it');
       }
       const argv = remoteCaptureArgv(host, spec.filter, conn.label);
-      const child = conn.spawn(watchdogLine(shellLine(argv)));
+      const child = conn.spawn(watchdogLine(shellLine(argv), host.paths.timeout!));
+      // The heartbeat the watchdog waits for (./commands.ts REMOTE_CAPTURE.silenceSec).
+      const heartbeat = setInterval(() => { if (child.stdin.writable) child.stdin.write('.'); }, REMOTE_CAPTURE.heartbeatSec * 1000);
+      heartbeat.unref();
       let stderr = '';
       let listening = false;
       let settleReady!: { resolve: () => void; reject: (e: FlowtraceError) => void };
@@ -81,8 +88,12 @@ export function sshCaptureEngine(conn: SshConnection, host: RemoteHost, options:
         child.on('error', (err) => { spawnError = err; });
         child.on('close', (code, signal) => {
           clearTimeout(killTimer);
+          clearInterval(heartbeat);
           if (!listening) settleReady.reject(failure(code));
-          resolve({ code, signal, stderr, stats: parseTcpdumpStats(stderr) });
+          const stats = parseTcpdumpStats(stderr);
+          // ssh's own exit (255) with no word from tcpdump: the connection went away.
+          const said = code === 255 && stats === null && !/^tcpdump: (?!listening on|data link type)/m.test(stderr) ? `the ssh connection to ${conn.label} was lost (tcpdump there is ended by its watchdog)\n${stderr}` : stderr;
+          resolve({ code, signal, stderr: said, stats });
         });
       });
       const failure = (code: number | null): FlowtraceError => {
@@ -109,6 +120,7 @@ export function sshCaptureEngine(conn: SshConnection, host: RemoteHost, options:
         stop() {
           if (stopping || child.exitCode !== null || child.signalCode !== null) return;
           stopping = true;
+          clearInterval(heartbeat);
           // The end of input is the stop (the watchdog): tcpdump flushes, and the stream ends.
           child.stdin.end();
           killTimer = setTimeout(() => { child.kill('SIGTERM'); }, TCPDUMP_DEFAULTS.stopGraceMs + 5000);
