@@ -84,10 +84,10 @@ export function sshBaseArgv(target: SshTarget, options: SshOptions = {}): string
   return argv;
 }
 
-/** `ssh -p 2222 user@host true`: the command a user runs by hand to see what ssh says. */
-function byHand(target: SshTarget, options: SshOptions): string {
+/** `ssh [-v] -p 2222 user@host true`: the command a user runs by hand to see what ssh says. */
+function byHand(target: SshTarget, options: SshOptions, verbose = false): string {
   const config = configFileOf(options);
-  return ['ssh', ...(config ? ['-F', config] : []), ...(target.port !== null ? ['-p', String(target.port)] : []), sshDestination(target), 'true'].join(' ');
+  return ['ssh', ...(verbose ? ['-v'] : []), ...(config ? ['-F', config] : []), ...(target.port !== null ? ['-p', String(target.port)] : []), sshDestination(target), 'true'].join(' ');
 }
 
 /** ssh's failure to connect or log in, as the error the user needs (one line and what to do). */
@@ -113,9 +113,9 @@ export function classifySshFailure(log: string, target: SshTarget, options: SshO
     return new RemoteError('SSH_CONNECT', `${where}: ${last}`, 'check the host name, or its alias in ~/.ssh/config', EXIT.agent, facts);
   }
   if (/Connection refused|Connection timed out|timed out|No route to host|Network is unreachable|Connection reset|Connection closed/.test(log)) {
-    return new RemoteError('SSH_CONNECT', `${where}: ${last}`, `check that sshd listens there and the way to it (a bastion: ProxyJump in ~/.ssh/config); try: ${hand.replace(/ true$/, ' -v true')}`, EXIT.agent, facts);
+    return new RemoteError('SSH_CONNECT', `${where}: ${last}`, `check that sshd listens there and the way to it (a bastion: ProxyJump in ~/.ssh/config); try: ${byHand(target, options, true)}`, EXIT.agent, facts);
   }
-  return new RemoteError('SSH_FAILED', `${where}: ${last}`, `try it by hand: ${hand.replace(/ true$/, ' -v true')}`, EXIT.agent, facts);
+  return new RemoteError('SSH_FAILED', `${where}: ${last}`, `try it by hand: ${byHand(target, options, true)}`, EXIT.agent, facts);
 }
 
 /** A counting semaphore for sessions. */
