@@ -23,7 +23,7 @@
  */
 import { EXIT, RemoteError, type FlowtraceError } from '../errors.js';
 import { classifyTcpdumpFailure, parseTcpdumpStats, TCPDUMP_DEFAULTS, type CaptureEngine, type EngineExit, type EngineProcess, type EngineSpec } from '../capture/index.js';
-import { captureArgv, remoteCommands, sudoersLine, REMOTE_CAPTURE } from './commands.js';
+import { captureArgv, findRemoteCommand, remoteCommands, sudoersLine, REMOTE_CAPTURE } from './commands.js';
 import { installHint, type RemoteHost } from './preflight.js';
 import type { SshConnection } from './ssh.js';
 import { shellLine, shellWord } from './words.js';
@@ -40,6 +40,10 @@ export function remoteCaptureArgv(host: RemoteHost, filter: string, label: strin
     if (host.paths[program] === undefined) throw missingOnServer(host, program, label);
   }
   const argv = captureArgv({ timeout: host.paths.timeout!, tcpdump: host.paths.tcpdump! }, filter);
+  // Built here, checked against the list all the same (the list is what sudoers allows).
+  if (findRemoteCommand(remoteCommands(host.paths), 'timeout', argv.slice(1))?.id !== 'capture') {
+    throw new RemoteError('REMOTE_WORD', `refusing to send a capture that is not the documented one: ${argv.join(' ')}`, 'this is a bug in flowtrace; please report it');
+  }
   if (host.uid === 0) return argv;
   if (host.sudo === null) throw missingOnServer(host, 'sudo', label);
   return [host.sudo, '-n', ...argv];

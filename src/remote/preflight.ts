@@ -61,7 +61,7 @@ export function parsePreflight(stdout: string): Omit<RemoteHost, 'captureAllowed
       else if ((REMOTE_PROGRAMS as readonly string[]).includes(a)) paths[a as RemoteProgram] = p;
       continue;
     }
-    if (kind === 'os' && a !== undefined) os.push(...a.replace(/^(ID|ID_LIKE)=/, '').replace(/"/g, '').split(/\s+/).filter((w) => w !== ''));
+    if (kind === 'os' && a !== undefined) os.push(...[a, ...rest].join(' ').replace(/^(ID|ID_LIKE)=/, '').replace(/["']/g, '').split(/\s+/).filter((w) => w !== ''));
   }
   return { user, uid, paths, sudo, flowtrace, os };
 }
