@@ -15,7 +15,7 @@
  */
 import { FOLLOW_SCHEMA_VERSION } from './types.js';
 import type { DnsEvidence, FollowResult, RequestEvidence, RouteEvidence, ServerEvidence, TraceProto } from './types.js';
-import { serverEvidence, type ServerReading, type SentRequest } from './server.js';
+import { serverEvidence, sentRequests, type ServerReading } from './server.js';
 import { decideVerdict } from './verdict.js';
 import { UsageError } from '../errors.js';
 import { realProbes, type RealProbeOptions } from './probes.js';
@@ -173,12 +173,7 @@ export async function follow(urlText: string, options: FollowOptions = {}): Prom
         step(`stopping the capture on ${serverTarget}`);
         try {
           const reading = await session.stop();
-          const sent: SentRequest[] = requests.map((q) => ({
-            traceRoot: q.traceId, address: q.address, sentAt: q.sentAt, timeoutMs,
-            // A connection the client never made to the load balancer has nothing to find behind it.
-            reachedLoadBalancer: q.httpStatus !== null || (q.error?.phase !== 'connect' && q.error?.phase !== 'dns'),
-          }));
-          server = serverEvidence(reading, sent);
+          server = serverEvidence(reading, sentRequests(requests, timeoutMs));
         } catch (err) { sessionError = errorText(err); }
       }
       if (!server) server = failedServer(serverTarget, sessionError ?? 'the agent did not start');
@@ -191,7 +186,7 @@ export async function follow(urlText: string, options: FollowOptions = {}): Prom
       tool: { name: 'flowtrace' as const, version: options.version ?? '0.1.0' },
       url: url.href, scheme: url.scheme, host: url.host, port: url.port, path: url.path,
       startedAt, durationMs: Number((performance.now() - t0).toFixed(1)),
-      options: { server: serverTarget, once: options.once ?? false, protos },
+      options: { server: serverTarget, once: options.once ?? false, protos, timeoutMs: options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS },
       dns, routes, requests, server,
     };
     // 6. the verdict

@@ -4,7 +4,7 @@ export type { FollowProbes, FollowOptions, RequestInput, ServerSession } from '.
 export { realProbes, dnsEvidence, routeEvidence, requestEvidence } from './probes.js';
 export type { RealProbeOptions } from './probes.js';
 export { decideVerdict, LAYER_TITLES, SLOW_APPLICATION_MS, fmtMs, hopLine } from './verdict.js';
-export { serverEvidence } from './server.js';
+export { serverEvidence, sentRequests, readingOf } from './server.js';
 export type { ServerReading, SentRequest } from './server.js';
 export { breakText, causeText, factText, nextCheck } from './wording.js';
 export * from './types.js';

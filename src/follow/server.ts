@@ -14,7 +14,7 @@
 import type { ConnectionSummary, FlowAnalysis, HttpExchange } from '../flow/index.js';
 import type { HostFacts } from '../host/index.js';
 import { connectionJourneys, explainBreak, interfaceRoles, type ConnectionJourney, type JourneyBreak, type PathPoint } from '../journey/index.js';
-import type { InterfaceRole, InterfaceSighting, NatMapping, PacketObservation, ServerEvidence, ServerRequestEvidence } from './types.js';
+import type { InterfaceRole, InterfaceSighting, NatMapping, PacketObservation, RequestEvidence, ServerEvidence, ServerRequestEvidence } from './types.js';
 
 /** What the server side returned: the analysis of its capture and the host's facts. */
 export interface ServerReading {
@@ -37,6 +37,15 @@ export interface SentRequest {
   timeoutMs: number;
   /** False when the client never reached the load balancer (nothing to find on the instance). */
   reachedLoadBalancer: boolean;
+}
+
+/** The requests as the server side needs them (what follow sent, and whether each reached the load balancer). */
+export function sentRequests(requests: readonly RequestEvidence[], timeoutMs: number): SentRequest[] {
+  return requests.map((q) => ({
+    traceRoot: q.traceId, address: q.address, sentAt: q.sentAt, timeoutMs,
+    // A connection the client never made to the load balancer has nothing to find behind it.
+    reachedLoadBalancer: q.httpStatus !== null || (q.error?.phase !== 'connect' && q.error?.phase !== 'dns'),
+  }));
 }
 
 /** A connection started this long before the request was sent still counts (clocks of two machines). */
@@ -68,6 +77,12 @@ function byTiming(analysis: FlowAnalysis, sent: SentRequest, taken: Set<number>)
   const inWindow = candidates.filter((c) => c.firstTs >= from && c.firstTs <= until);
   if (inWindow.length === 0) return null;
   return inWindow.sort((a, b) => Math.abs(a.firstTs * 1000 - sent.sentAt!) - Math.abs(b.firstTs * 1000 - sent.sentAt!))[0]!.id;
+}
+
+/** The reading a server evidence was made from (it carries the analysis and the host facts): to read it again. */
+export function readingOf(s: ServerEvidence): ServerReading | null {
+  if (s.status !== 'ok' || !s.analysis) return null;
+  return { target: s.target, analysis: s.analysis, host: s.host, ports: s.ports, filter: s.filter, capturedPackets: s.capturedPackets, kernelDrops: s.kernelDrops };
 }
 
 export function serverEvidence(reading: ServerReading, sent: SentRequest[]): ServerEvidence {

@@ -286,6 +286,8 @@ export interface FollowResult {
     server: string | null;
     once: boolean;
     protos: TraceProto[];
+    /** The per-request deadline, ms. */
+    timeoutMs: number;
   };
   dns: DnsEvidence;
   routes: RouteEvidence[];

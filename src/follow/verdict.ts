@@ -331,6 +331,9 @@ function lbMade(q: RequestEvidence, r: ServerRequestEvidence | null): boolean {
   return /awselb|elb/i.test(q.serverHeader ?? '') || r?.break !== null;
 }
 
+/** Causes that are the network's (routes, rules, links, neighbours, conntrack), not the application's. */
+const NETWORK_CAUSES: ReadonlySet<string> = new Set(['no-route', 'link-down', 'dropped-by-rule', 'rejected-by-rule', 'dropped-by-policy', 'neighbour-failed', 'conntrack-drop', 'reverse-path-filter', 'forwarding-off']);
+
 /** The layer a server-side break belongs to (rules 4–6). */
 function breakLayer(r: ServerRequestEvidence): LayerId {
   const b = r.break!;
@@ -344,7 +347,7 @@ function breakLayer(r: ServerRequestEvidence): LayerId {
       return 'container';
     case 'no-answer':
       // The container's own networking (its route back, its rules, its link) is the container path.
-      return c && c.namespace !== null && c.namespace !== 'host' && ['no-route', 'link-down', 'dropped-by-rule', 'rejected-by-rule', 'dropped-by-policy', 'neighbour-failed', 'conntrack-drop'].includes(c.id) ? 'container' : 'application';
+      return c && ((c.namespace !== null && c.namespace !== 'host' && NETWORK_CAUSES.has(c.id)) || c.id === 'neighbour-failed') ? 'container' : 'application';
     case 'refused':
       // The host refused in the place of a container that listens (no DNAT for the port): the way into the container is what is missing.
       return c && c.namespace === 'host' && c.facts.some((f) => f.kind === 'listeners' && f.namespace !== 'host') ? 'container' : 'application';
@@ -359,8 +362,11 @@ function serverCause(f: Failing): Cause | null {
   if (!r) return null;
   if (r.break && r.cause) {
     const j = r.journey;
+    // Nothing came back because the answer could not go back (the container's route, rules,
+    // link): the request got there, the reply is what broke.
+    const replyCouldNotLeave = (r.break.kind === 'no-answer' || r.break.kind === 'no-response') && NETWORK_CAUSES.has(r.cause.id) && r.cause.id !== 'neighbour-failed';
     return {
-      layer: breakLayer(r), id: r.cause.id, way: r.break.way, brk: r.break, facts: r.cause.facts,
+      layer: breakLayer(r), id: r.cause.id, way: replyCouldNotLeave ? 'reply' : r.break.way, brk: r.break, facts: r.cause.facts,
       text: `${breakText(r.break, j)}: ${causeText(r.cause)}`,
       next: nextCheck(r.cause, r.break, j),
     };
@@ -520,7 +526,8 @@ export function decideVerdict(ev: FollowEvidence): Verdict {
   }
 
   const rows = [dns.row, route.row, lb.row, srv.instance, srv.container, app];
-  const causes = [dns.cause, route.cause, lb.cause, appCause].filter((c): c is Cause => c !== null);
+  // What fails before the instance fails on the way there: the request's direction.
+  const causes = [dns.cause, route.cause, lb.cause, appCause].filter((c): c is Cause => c !== null).map((c) => (c.way === undefined ? { ...c, way: 'request' as const } : c));
   const cause = causes[0] ?? null;
   const ok = ev.dns.addresses.length > 0 && ev.requests.length > 0 && ev.requests.every((q) => isGood(q.httpStatus));
   const good = answered.filter((q) => isGood(q.httpStatus));

@@ -4,12 +4,13 @@
  * at that place are looked at, in this order, and every one that fits is kept as evidence:
  *
  *  stopped inside the host, between two points:
- *    1. a DROP/REJECT rule (or a chain's DROP policy) whose counter rose during the capture
+ *    1. the next interface (or the container's side of it) is down (what follows from it — a
+ *       policy that dropped the misrouted packet — is kept as further evidence);
+ *    2. a DROP/REJECT rule (or a chain's DROP policy) whose counter rose during the capture
  *       and that fits the packet (hook, in/out interface, protocol, ports);
- *    2. the route lookup the packet gets: the forwarded reply's (`ip route get CLIENT from
+ *    3. the route lookup the packet gets: the forwarded reply's (`ip route get CLIENT from
  *       INNER iif BRIDGE`), the request's reverse-path check (`… from CLIENT iif UPLINK`), the
  *       route to the inner address;
- *    3. the next interface (or the container's side of it) is down;
  *    4. the next hop's neighbour entry is FAILED/INCOMPLETE, or names another MAC than the container's;
  *    5. rp_filter strict on the arrival interface while the route back leaves by another one
  *       (and TcpExt.IPReversePathFilter rose);
@@ -131,11 +132,24 @@ export function explainBreak(j: ConnectionJourney, b: JourneyBreak, host: HostFa
         outInterface: b.at?.interface ?? null,
         clientPort: j.client.port, serverPorts,
       };
-      // 1. rules and policies that counted
+      // 1. links on the path: a down interface explains what follows from it (the packet routed
+      //    elsewhere and dropped by a policy, say), which is kept as further evidence.
+      const nextIf = b.at?.interface ?? null;
+      const down = hostNs.links.filter((l) => DOWN(l) && (l.name === nextIf || (b.way === 'request' && l.name === end?.interface)));
+      const containerDown = container?.links.filter((l) => DOWN(l) && l.kind === 'veth') ?? [];
+      if (down.length > 0 || containerDown.length > 0) {
+        const consequences = countedRules(hostNs, at, ['drop', 'reject']).slice(0, 2).map((rule): CauseFact => ({ kind: 'rule', namespace: hostNs.ns.label, rule }));
+        return {
+          id: 'link-down', namespace: down.length > 0 ? hostNs.ns.label : container!.ns.label,
+          facts: [...down.map((link): CauseFact => ({ kind: 'link', namespace: hostNs.ns.label, link })), ...containerDown.map((link): CauseFact => ({ kind: 'link', namespace: container!.ns.label, link })), ...consequences],
+        };
+      }
+      checked.push('link states');
+      // 2. rules and policies that counted
       const rules = countedRules(hostNs, at, ['drop', 'reject']);
       if (rules.length > 0) return ruleCause(hostNs, rules);
       checked.push('netfilter rules and policies (no DROP/REJECT counter rose on this path)');
-      // 2. routes
+      // 3. routes
       const routes = hostNs.routes;
       const failed = (r: (typeof routes)[number]): boolean => r.result !== 'unicast' && r.result !== 'local' && r.result !== 'broadcast';
       const relevant = b.way === 'reply'
@@ -152,17 +166,6 @@ export function explainBreak(j: ConnectionJourney, b: JourneyBreak, host: HostFa
         return { id: 'no-route', namespace: hostNs.ns.label, facts };
       }
       checked.push('route lookups');
-      // 3. links
-      const nextIf = b.at?.interface ?? null;
-      const down = hostNs.links.filter((l) => DOWN(l) && (l.name === nextIf || (b.way === 'request' && l.name === end?.interface)));
-      const containerDown = container?.links.filter((l) => DOWN(l) && l.kind === 'veth') ?? [];
-      if (down.length > 0 || containerDown.length > 0) {
-        return {
-          id: 'link-down', namespace: down.length > 0 ? hostNs.ns.label : container!.ns.label,
-          facts: [...down.map((link): CauseFact => ({ kind: 'link', namespace: hostNs.ns.label, link })), ...containerDown.map((link): CauseFact => ({ kind: 'link', namespace: container!.ns.label, link }))],
-        };
-      }
-      checked.push('link states');
       // 4. neighbours
       const neighbourFacts = neighbourTrouble(hostNs, container, b, inner, j.client.address, routes);
       if (neighbourFacts.length > 0) return { id: 'neighbour-failed', namespace: hostNs.ns.label, facts: neighbourFacts };
@@ -194,6 +197,10 @@ export function explainBreak(j: ConnectionJourney, b: JourneyBreak, host: HostFa
       return { id: 'unexplained', namespace: hostNs.ns.label, facts: [...retrans, { kind: 'checked', namespace: hostNs.ns.label, what: checked }] };
     }
     case 'no-answer': {
+      // Delivered to the container's side, but maybe not to the container: a neighbour entry
+      // that names another MAC sends the frames to nobody (the bridge floods them past the veth).
+      const neighbours = neighbourTrouble(hostNs, container, b, inner, j.client.address, hostNs.routes);
+      if (neighbours.length > 0) return { id: 'neighbour-failed', namespace: hostNs.ns.label, facts: neighbours };
       const ns = container ?? (uplink && end && uplink.interface === end.interface ? hostNs : null);
       if (ns) {
         const back = ns.routes.find((r) => r.to === j.client.address && (r.result !== 'unicast' && r.result !== 'local'));

@@ -149,7 +149,7 @@ function firstBreak(c: ConnectionSummary, steps: JourneyStep[], exchanges: HttpE
       // 2.
       if (rst) {
         if (rst.originMidway) return { kind: 'answered-by-host', way: 'request', packet: 'syn', after: rst.originMidway, at: null, waitedMs: null, transmissions: syn.transmissions, closedBy };
-        return { kind: 'refused', way: 'reply', packet: 'rst', after: null, at: end(syn), waitedMs: null, transmissions: syn.transmissions, closedBy };
+        return { kind: 'refused', way: 'request', packet: 'rst', after: null, at: end(syn), waitedMs: null, transmissions: syn.transmissions, closedBy };
       }
       // 3.
       return { kind: 'no-answer', way: 'request', packet: 'syn', after: end(syn), at: null, waitedMs: waited(syn.ts), transmissions: syn.transmissions, closedBy };

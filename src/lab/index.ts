@@ -3,7 +3,7 @@ export { LAB, LAB_NODES, LAB_PREFIX, CONTAINER_VETH, ROUTER_NODES, nsName, isLab
 export { labUp, labDown, labStatus, labExec, spawnInLab, injectFault, healFault, type LabStatus, type LabServiceStatus, type LabNodeStatus, type LabUpOptions, type LabExecOptions, type LabSessionOptions } from './lab.js';
 export { LAB_FAULTS, isLabFault, type LabFault, type LabFaultName } from './faults.js';
 export { startAlb, forwardedTraceId, forwardedFor, newAmznTraceRoot, albErrorPage, type AlbConfig, type AlbNode, type TargetHealth } from './alb.js';
-export { createApp, type AppOptions, type AppSeen } from './app.js';
+export { createApp, LAB_PAGE, type AppOptions, type AppSeen } from './app.js';
 export { readAccessLog, parseAccessLogLine, formatAccessLogLine, accessLogTime, type AccessLogRecord } from './access-log.js';
 export type { RunResult } from './system.js';
 /** The live owner of the lab session when it is neither this process nor an ancestor (then labUp/fault/heal wait for it). */

@@ -9,13 +9,13 @@ import { PACKAGE_ROOT } from '../self.js';
 import { LAB_FAULTS, SERVICE_FAULTS, isLabFault, setNetworkFault, type LabFaultName } from './faults.js';
 import { buildTopology, destroyTopology, existingLabNamespaces, namespaceExists, namespaceInode } from './netns.js';
 import { makePki } from './pki.js';
-import { albHealthFile, logFile, reconcileServices, SERVICE_NODE } from './services.js';
+import { albHealthFile, desiredServices, logFile, reconcileServices, SERVICE_NODE } from './services.js';
 import {
   SESSION_FILE as SESSION_FILE_PATH, acquireLock, claimSession, isTrackedAlive, sessionOwner, readState, releaseSession, sessionHeldByOther, writeState,
   type LabState, type ServiceName,
 } from './state.js';
 import { requirePrograms, run, sleep, terminate, type RunResult } from './system.js';
-import { LAB, LAB_NODES, isLabNode, nsName, type LabNode } from './topology.js';
+import { LAB, LAB_NODES, LAB_REVISION, isLabNode, nsName, type LabNode } from './topology.js';
 import type { TargetHealth } from './alb.js';
 
 export interface LabServiceStatus {
@@ -99,10 +99,8 @@ function requireRoot(what: string): void {
 }
 
 function wantedServices(faults: readonly string[]): ServiceName[] {
-  const s: ServiceName[] = ['alb-a', 'alb-b'];
-  if (!faults.includes('dns-down')) s.push('dnsmasq');
-  if (!faults.includes('app-down')) s.push('app');
-  return s;
+  const running = desiredServices(faults).running;
+  return (Object.keys(running) as ServiceName[]).filter((s) => running[s]);
 }
 
 /** The lab's status, from the namespaces, the state file and the ALBs' health files. */
@@ -123,7 +121,11 @@ export function labStatus(): LabStatus {
     }
   });
   const wanted = wantedServices(faults);
-  const up = state !== null && nodes.every((n) => n.exists) && services.every((s) => !wanted.includes(s.name) || s.alive);
+  // A lab built by another revision of flowtrace (other interfaces, rules, app), or whose
+  // services another revision restarted (its fault/heal), is rebuilt by `up`.
+  const sameRevision = (name: ServiceName) => state?.processes[name]?.revision === LAB_REVISION;
+  const up = state !== null && state.revision === LAB_REVISION && nodes.every((n) => n.exists)
+    && services.every((s) => !wanted.includes(s.name) || (s.alive && sameRevision(s.name)));
   const owner = sessionOwner();
   const ownerAlive = owner !== null && (owner.pid === process.pid || sessionHeldByOther() !== null);
   return { up, upSince: state?.upSince ?? null, nodes, services, faults, targetHealth, sessionOwnerPid: ownerAlive ? owner.pid : null, lab: LAB };
@@ -161,7 +163,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabStatus> {
     try {
       opts.signal?.throwIfAborted();
       fs.mkdirSync(LAB.runDir, { recursive: true, mode: 0o755 });
-      const state: LabState = { version: 1, upSince: new Date().toISOString(), processes: {}, faults: [], app: { delayMs: 0, status: 0 } };
+      const state: LabState = { version: 1, revision: LAB_REVISION, upSince: new Date().toISOString(), processes: {}, faults: [], app: { delayMs: 0, status: 0 } };
       writeState(state);
       await Promise.all([buildTopology(opts.signal), makePki()]);
       fs.writeFileSync(INODES_FILE, JSON.stringify(existingLabNamespaces().map(namespaceInode).filter((i) => i !== null)));
@@ -287,6 +289,11 @@ export async function healFault(name?: string, opts: LabSessionOptions = {}): Pr
       if (!SERVICE_FAULTS.includes(f)) await setNetworkFault(f, false);
     }
     state.faults = state.faults.filter((f) => !healing.includes(f as LabFaultName));
+    // Faults that share a setting with a healed one (the route of rp-filter and
+    // asymmetric-route, the ARP timing on docker0) are put back.
+    for (const f of state.faults) {
+      if (isLabFault(f) && !SERVICE_FAULTS.includes(f)) await setNetworkFault(f, true);
+    }
     await reconcileServices(state);
     return state.faults.filter(isLabFault);
   });

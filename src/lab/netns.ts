@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   LAB, LAB_BRIDGES, LAB_LINKS, LAB_NODES, LAB_PREFIX, LAB_ROUTES, type LabNode,
-  dockerIptablesRules, nodeSysctls, nsName, securityGroupRuleset,
+  INTERFACE_SYSCTLS, dockerIptablesRules, nodeSysctls, nsName, securityGroupRuleset, sourceDestCheckRuleset,
 } from './topology.js';
 import { run, runChecked, terminate, processNetns } from './system.js';
 
@@ -91,10 +91,12 @@ export async function buildTopology(signal?: AbortSignal): Promise<void> {
   // an address that never answers still takes the default 3 s to give up on.
   await Promise.all(LAB_LINKS.flatMap((l) => [l.a, l.b]).filter((e) => (e.node === 'alb-a' || e.node === 'alb-b') && e.ifname === 'vpc0').map((e) =>
     runChecked(['ip', 'netns', 'exec', nsName(e.node), 'sysctl', '-q', '-w', `net.ipv4.neigh.${e.ifname}.retrans_time_ms=100`, `net.ipv4.neigh.${e.ifname}.mcast_solicit=30`], `setting ARP timing in ${nsName(e.node)}`)));
+  await Promise.all(INTERFACE_SYSCTLS.map(({ node, values }) =>
+    runChecked(['ip', 'netns', 'exec', nsName(node), 'sysctl', '-q', '-w', ...Object.entries(values).map(([k, v]) => `${k}=${v}`)], `setting interface sysctls in ${nsName(node)}`)));
 
   await Promise.all([
     runChecked(['ip', 'netns', 'exec', nsName('ec2'), 'iptables-restore'], 'writing Docker\'s iptables rules in ft-ec2', { input: dockerIptablesRules() }),
-    runChecked(['ip', 'netns', 'exec', nsName('vpc'), 'nft', '-f', '-'], 'writing the security group in ft-vpc', { input: securityGroupRuleset(false) }),
+    runChecked(['ip', 'netns', 'exec', nsName('vpc'), 'nft', '-f', '-'], 'writing the security group in ft-vpc', { input: securityGroupRuleset(false) + sourceDestCheckRuleset() }),
   ]);
   for (const n of LAB_NODES) {
     fs.mkdirSync(path.join(ETC_NETNS, nsName(n)), { recursive: true });

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { LabError } from '../errors.js';
 import { PACKAGE_ROOT, selfModuleArgv } from '../self.js';
 import type { AlbConfig } from './alb.js';
-import { LAB, nsName, type LabNode } from './topology.js';
+import { LAB, LAB_REVISION, nsName, type LabNode } from './topology.js';
 import { isTrackedAlive, type LabState, type ServiceName, type TrackedProcess } from './state.js';
 import { processStartTime, sleep, spawnDetached, terminate } from './system.js';
 
@@ -56,16 +56,32 @@ export function albConfig(node: 'alb-a' | 'alb-b', opts: { deregistered: boolean
 
 /** What each service should look like, from the active faults. */
 export interface DesiredServices {
-  dnsmasq: { running: boolean; nxdomain: boolean };
-  app: { running: boolean; delayMs: number; status: number };
+  /** Which processes run (`dns-down`, `app-down`, `alb-node-down` stop one). */
+  running: Record<ServiceName, boolean>;
+  dnsmasq: { nxdomain: boolean };
+  /** Where the app listens (`app-wrong-port`, `app-localhost` move it) and how it answers. */
+  app: { host: string; port: number; delayMs: number; status: number };
   albDeregistered: boolean;
 }
 
+/** The ALB node the `alb-node-down` fault stops (zone b: requests through alb-a still work). */
+export const ALB_NODE_DOWN: 'alb-a' | 'alb-b' = 'alb-b';
+
+/** The port the app listens on under `app-wrong-port` (a deploy that changed the app's port, not the mapping). */
+export const APP_WRONG_PORT = 8081;
+
 export function desiredServices(faults: readonly string[]): DesiredServices {
   return {
-    dnsmasq: { running: !faults.includes('dns-down'), nxdomain: faults.includes('dns-nxdomain') },
+    running: {
+      dnsmasq: !faults.includes('dns-down'),
+      app: !faults.includes('app-down'),
+      'alb-a': !(faults.includes('alb-node-down') && ALB_NODE_DOWN === 'alb-a'),
+      'alb-b': !(faults.includes('alb-node-down') && ALB_NODE_DOWN === 'alb-b'),
+    },
+    dnsmasq: { nxdomain: faults.includes('dns-nxdomain') },
     app: {
-      running: !faults.includes('app-down'),
+      host: faults.includes('app-localhost') ? '127.0.0.1' : '0.0.0.0',
+      port: faults.includes('app-wrong-port') ? APP_WRONG_PORT : LAB.container.port,
       delayMs: faults.includes('app-slow') ? LAB.albTargetTimeoutMs + 2000 : 0,
       status: faults.includes('app-500') ? 500 : 0,
     },
@@ -85,7 +101,7 @@ function serviceArgv(service: ServiceName, d: DesiredServices): string[] {
         '--local=/#/', '--log-queries', `--log-facility=${logFile('dnsmasq')}`, ...records];
     }
     case 'app':
-      return [...selfModuleArgv('lab/app-main'), '--port', String(LAB.container.port),
+      return [...selfModuleArgv('lab/app-main'), '--host', d.app.host, '--port', String(d.app.port),
         '--delay-ms', String(d.app.delayMs), '--status', String(d.app.status), '--ready-file', readyFile('app')];
     case 'alb-a':
     case 'alb-b':
@@ -114,7 +130,7 @@ async function startService(service: ServiceName, d: DesiredServices, signal?: A
   let logOffset = 0;
   try { logOffset = fs.statSync(logFile(service)).size; } catch { /* new log */ }
   const pid = spawnDetached(['ip', 'netns', 'exec', nsName(node), ...argv], logFile(service), { cwd: PACKAGE_ROOT });
-  const proc: TrackedProcess = { pid, startTime: processStartTime(pid), node, argv };
+  const proc: TrackedProcess = { pid, startTime: processStartTime(pid), node, argv, revision: LAB_REVISION };
   const deadline = performance.now() + READY_TIMEOUT_MS;
   for (;;) {
     if (service === 'dnsmasq') {
@@ -142,6 +158,8 @@ async function stopService(state: LabState, service: ServiceName): Promise<void>
   const p = state.processes[service];
   if (p && isTrackedAlive(p)) await terminate(p.pid);
   delete state.processes[service];
+  // A stopped node checks nothing: no stale target health in `lab status`.
+  if (service === 'alb-a' || service === 'alb-b') fs.rmSync(albHealthFile(service), { force: true });
 }
 
 function sameArgv(a: string[] | undefined, b: string[]): boolean {
@@ -155,7 +173,7 @@ function sameArgv(a: string[] | undefined, b: string[]): boolean {
  */
 export async function reconcileServices(state: LabState, signal?: AbortSignal): Promise<void> {
   const d = desiredServices(state.faults);
-  const want: Record<ServiceName, boolean> = { dnsmasq: d.dnsmasq.running, app: d.app.running, 'alb-a': true, 'alb-b': true };
+  const want = d.running;
   const reconcile = (service: ServiceName): Promise<void> | null => {
     const current = state.processes[service];
     const alive = current !== undefined && isTrackedAlive(current);

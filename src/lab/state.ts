@@ -17,10 +17,14 @@ export interface TrackedProcess {
   startTime: number | null;
   node: string;
   argv: string[];
+  /** LAB_REVISION of the flowtrace that started it (absent: an older one). */
+  revision?: number;
 }
 
 export interface LabState {
   version: 1;
+  /** LAB_REVISION of the flowtrace that built it (absent: built before revisions existed). */
+  revision?: number;
   /** ISO time the lab came up. */
   upSince: string;
   processes: Partial<Record<ServiceName, TrackedProcess>>;

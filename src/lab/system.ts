@@ -75,7 +75,11 @@ export function run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
         stderr: Buffer.concat(err).toString('utf8'),
       });
     });
-    if (opts.input !== undefined) child.stdin!.end(opts.input);
+    if (opts.input !== undefined) {
+      // A program that exits without reading all of its input must not crash this process (EPIPE).
+      child.stdin!.on('error', () => { /* its exit code tells */ });
+      child.stdin!.end(opts.input);
+    }
   });
 }
 

@@ -8,6 +8,7 @@
  *                                                                           vpc (bridge, security group)
  *                                                                              │
  *                        ec2: ens5 172.31.5.20 (MTU 9001) ─ DNAT ─ docker0 172.17.0.1 ─ veth ─ container eth0 172.17.0.2:8080
+ *                             ens6 172.31.64.20/20 (a second ENI, same bridge, idle while healthy)
  */
 
 /** The lab's node names; the namespace of node N is `ft-N`. */
@@ -44,6 +45,11 @@ const LAB_CONSTANTS = {
   vpcCidr: '172.31.0.0/16',
   vpcRouter: '172.31.0.1',
   instance: { ens5: '172.31.5.20', mtu: 9001, port: 80 },
+  /**
+   * The instance's second ENI: another subnet of the same zone (172.31.64.0/20). No lab
+   * address is in that /20, so it carries nothing until a fault routes a reply through it.
+   */
+  secondEni: { ifname: 'ens6', address: '172.31.64.20', prefixLength: 20 },
   docker0: '172.17.0.1',
   dockerCidr: '172.17.0.0/16',
   container: { address: '172.17.0.2', port: 8080 },
@@ -90,6 +96,18 @@ export interface LabRoute {
 
 const VPC_MTU = LAB.instance.mtu;
 
+/** The VPC bridge's ports towards the instance's ENIs and towards the ALB nodes. */
+const VPC_PORT_OF_ENS5 = 'ec2';
+const VPC_PORT_OF_SECOND_ENI = 'ec2b';
+export const VPC_ALB_PORTS = ['alba', 'albb'] as const;
+
+/**
+ * Revision of what `lab up` builds (topology, rules, services' behaviour). A lab whose state
+ * names another revision (built by an older flowtrace) is not `up`: `lab up` rebuilds it.
+ * Bump it whenever the built lab changes.
+ */
+export const LAB_REVISION = 2;
+
 export const LAB_BRIDGES: readonly LabBridge[] = [
   { node: 'vpc', name: 'vpcbr0', address: `${LAB.vpcRouter}/16`, mtu: VPC_MTU },
   { node: 'ec2', name: 'docker0', address: `${LAB.docker0}/16` },
@@ -102,9 +120,10 @@ export const LAB_LINKS: readonly LabLink[] = [
   { a: { node: 'backbone', ifname: 'edge0', address: `${LAB.routers.backbone.toEdge}/30` }, b: { node: 'awsedge', ifname: 'bb0', address: `${LAB.routers.awsedge.toBackbone}/30` } },
   { a: { node: 'awsedge', ifname: 'alba0', address: `${LAB.routers.awsedge.toAlbA}/24` }, b: { node: 'alb-a', ifname: 'eth0', address: `${LAB.albA.public}/24` } },
   { a: { node: 'awsedge', ifname: 'albb0', address: `${LAB.routers.awsedge.toAlbB}/24` }, b: { node: 'alb-b', ifname: 'eth0', address: `${LAB.albB.public}/24` } },
-  { a: { node: 'alb-a', ifname: 'vpc0', address: `${LAB.albA.vpc}/16`, mtu: VPC_MTU }, b: { node: 'vpc', ifname: 'alba', address: null, mtu: VPC_MTU, master: 'vpcbr0' } },
-  { a: { node: 'alb-b', ifname: 'vpc0', address: `${LAB.albB.vpc}/16`, mtu: VPC_MTU }, b: { node: 'vpc', ifname: 'albb', address: null, mtu: VPC_MTU, master: 'vpcbr0' } },
-  { a: { node: 'ec2', ifname: 'ens5', address: `${LAB.instance.ens5}/16`, mtu: VPC_MTU }, b: { node: 'vpc', ifname: 'ec2', address: null, mtu: VPC_MTU, master: 'vpcbr0' } },
+  { a: { node: 'alb-a', ifname: 'vpc0', address: `${LAB.albA.vpc}/16`, mtu: VPC_MTU }, b: { node: 'vpc', ifname: VPC_ALB_PORTS[0], address: null, mtu: VPC_MTU, master: 'vpcbr0' } },
+  { a: { node: 'alb-b', ifname: 'vpc0', address: `${LAB.albB.vpc}/16`, mtu: VPC_MTU }, b: { node: 'vpc', ifname: VPC_ALB_PORTS[1], address: null, mtu: VPC_MTU, master: 'vpcbr0' } },
+  { a: { node: 'ec2', ifname: 'ens5', address: `${LAB.instance.ens5}/16`, mtu: VPC_MTU }, b: { node: 'vpc', ifname: VPC_PORT_OF_ENS5, address: null, mtu: VPC_MTU, master: 'vpcbr0' } },
+  { a: { node: 'ec2', ifname: LAB.secondEni.ifname, address: `${LAB.secondEni.address}/${LAB.secondEni.prefixLength}`, mtu: VPC_MTU }, b: { node: 'vpc', ifname: VPC_PORT_OF_SECOND_ENI, address: null, mtu: VPC_MTU, master: 'vpcbr0' } },
   { a: { node: 'ec2', ifname: CONTAINER_VETH, address: null, master: 'docker0' }, b: { node: 'container', ifname: 'eth0', address: `${LAB.container.address}/16` } },
 ];
 
@@ -226,3 +245,25 @@ export function securityGroupRuleset(blockPort80: boolean): string {
   const drop = blockPort80 ? `    ip daddr ${LAB.instance.ens5} tcp dport ${LAB.instance.port} counter drop comment "sg-block"\n` : '';
   return `table bridge ft_sg {\n  chain forward {\n    type filter hook forward priority 0; policy accept;\n${drop}  }\n}\n`;
 }
+
+/**
+ * The VPC's source/destination check (on by default for every ENI in AWS): a frame an ENI
+ * sends with a source address that is not the ENI's own is dropped in the fabric. Lives in
+ * its own bridge table in ft-vpc; with the healthy lab nothing matches (ens5 sends only
+ * 172.31.5.20 — Docker masquerades — and ens6 sends nothing).
+ */
+export function sourceDestCheckRuleset(): string {
+  const rule = (port: string, address: string) => `    iifname "${port}" ip saddr != ${address} counter drop comment "source/dest check"\n`;
+  return `table bridge ft_srcdst {\n  chain forward {\n    type filter hook forward priority -10; policy accept;\n`
+    + rule(VPC_PORT_OF_ENS5, LAB.instance.ens5) + rule(VPC_PORT_OF_SECOND_ENI, LAB.secondEni.address) + '  }\n}\n';
+}
+
+/**
+ * Per-interface sysctls set once the interfaces exist. ens5 and ens6 share one L2 segment:
+ * Linux would answer ARP for 172.31.5.20 on ens6 too ("ARP flux") and an ALB node could
+ * send the instance's traffic to ens6. A real VPC answers ARP in its fabric; the lab makes
+ * ens6 answer only for its own address and ask only with it (as multi-NIC hosts are set).
+ */
+export const INTERFACE_SYSCTLS: readonly { node: LabNode; values: Record<string, string> }[] = [
+  { node: 'ec2', values: { [`net.ipv4.conf.${LAB.secondEni.ifname}.arp_ignore`]: '1', [`net.ipv4.conf.${LAB.secondEni.ifname}.arp_announce`]: '2' } },
+];

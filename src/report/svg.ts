@@ -106,7 +106,9 @@ export function pathNodes(r: FollowResult): PathNode[] {
   for (const q of tried) {
     const a = q?.address ?? addr;
     const role = tried.length > 1 && followed ? (q === followed ? 'carried' : 'other') : undefined;
-    const failing = lbFailing && (!anyBad || badLb(q));
+    // The nodes the verdict says fail: all of them when the load balancer layer fails, the
+    // named ones when only some addresses fail (partial), whatever layer it is behind them.
+    const failing = (lbFailing && !v.partial && (!anyBad || badLb(q))) || (v.partial?.failing.some((x) => x.address === q?.address) ?? false);
     nodes.push({
       kind: 'lb', label: `${q?.node ? `ALB ${q.node}` : 'load balancer'}${role === 'carried' ? ` ${CARRIER_STAR[carrier!.by]}` : ''}`,
       detail: `${a ?? '?'}${q?.httpStatus ? ` → ${q.httpStatus}` : q?.error ? ` ${q.error.code}` : ''}`,
@@ -126,7 +128,9 @@ export function pathNodes(r: FollowResult): PathNode[] {
   const reply = v.direction === 'reply';
   nodes.push({ kind: 'iface', label: uplink?.iface ?? 'uplink', detail: s ? (v.firstFailing === 'instance' && reply ? 'reply lost beyond' : when(uplink)) : 'not checked', state: st('instance'), failing: v.firstFailing === 'instance' || (failAt !== null && failAt === uplink?.iface), layer: 'instance' });
   const containerState = st('container');
-  const bridgeFails = failAt !== null && failAt === bridge?.iface;
+  // The request never got past the uplink on the way into the container (refused by the host,
+  // say): the bridge is where it should have gone next.
+  const bridgeFails = (failAt !== null && failAt === bridge?.iface) || (failAt === null && v.firstFailing === 'container' && !reply && brk !== null && (brk.kind === 'refused' || brk.kind === 'answered-by-host'));
   const vethFails = failAt !== null && failAt === veth?.iface;
   const innerDetail = (x: typeof bridge, fails: boolean): string => (!s ? 'not checked' : fails ? (reply ? 'reply never crossed' : 'never reached') : when(x));
   if (bridge || s === null) nodes.push({ kind: 'iface', label: bridge?.iface ?? 'bridge', detail: innerDetail(bridge, bridgeFails), state: bridgeFails ? 'fail' : containerState === 'fail' ? 'pass' : containerState, failing: bridgeFails, layer: 'container' });

@@ -4,6 +4,7 @@
  */
 import type { FollowResult, LayerId, RowStatus, VerdictRow } from '../follow/index.js';
 import { factText, fmtMs, hopLine } from '../follow/index.js';
+import { journeySteps } from './journeys.js';
 
 export interface TerminalOptions {
   /** ANSI colours (only on a TTY). */
@@ -106,12 +107,7 @@ export function renderTerminal(result: FollowResult, opts: TerminalOptions): str
       if (!j) continue;
       const q = result.requests.find((x) => x.traceId === r.traceRoot);
       out.push(c('dim', `  journey via ${q?.node ?? r.address}: ${j.client.address}:${j.client.port} → ${j.server.address}:${j.server.port}${j.serverInside ? ` ⇒ ${j.serverInside.address}:${j.serverInside.port}` : ''}`));
-      for (const st of j.steps) {
-        const seen = st.seen.map((x) => `${x.interface}${x.direction === 'in' || x.direction === 'out' ? ` ${x.direction}` : ''}`).join(' → ');
-        const miss = st.missingAt ? c('red', `  ✗ ${st.missingAt.interface} ${st.missingAt.direction}`) : '';
-        const tries = st.transmissions > 1 ? c('yellow', ` (sent ${st.transmissions}×)`) : '';
-        out.push(`    ${st.label.padEnd(9)} ${st.way === 'request' ? '→' : '←'} ${seen}${miss}${tries}`);
-      }
+      for (const l of journeySteps(j, (color, t) => c(color, t))) out.push(`    ${l}`);
     }
     if (v.facts.length) {
       out.push(c('dim', '  host facts:'));

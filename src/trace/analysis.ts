@@ -33,6 +33,7 @@ export function analyzeTrace(flow: ProbeFlow, outcome: TracerOutcome, firstTtl: 
   }
 
   const probesSent = outcome.probes.filter((p) => p.state.kind === 'Complete' || p.state.kind === 'TimedOut' || p.state.kind === 'Failed').length;
+  const probesHeld = outcome.probes.filter((p) => p.state.kind === 'Skipped' && p.state.reason === 'beyond-silent-horizon').length;
   let status: TraceStatus;
   let failureSource: TraceFailureSource;
   if (destinationHop && !unreachable) { status = 'reached'; failureSource = null; }
@@ -62,7 +63,10 @@ export function analyzeTrace(flow: ProbeFlow, outcome: TracerOutcome, firstTtl: 
     sendErrors: outcome.sendErrors,
     firstSendError: outcome.firstSendError,
     probesSent,
+    probesHeld,
+    silentHorizonTtl: outcome.silentHorizonTtl,
     durationMs: roundMs(outcome.finishedAtMs - outcome.startedAtMs),
+    pathMtu: null,
   };
 }
 
@@ -209,9 +213,18 @@ function explain(
       out.push(`the probes could not be sent: ${outcome.firstSendError ?? 'send failed'}`);
       break;
   }
+  if (outcome.silentHorizonTtl !== null && outcome.silentHorizonTtl < lastTtl(hops)) {
+    const h = outcome.silentHorizonTtl;
+    const after = lastAnsweringTtl === null ? 'nothing answered' : `nothing answered past hop ${lastAnsweringTtl}`;
+    out.push(`${after}: later rounds probed only up to hop ${h} (the ${h - (lastAnsweringTtl ?? hops[0].ttl - 1)} hops after it); hops ${h + 1}–${lastTtl(hops)} were probed once`);
+  }
   if (outcome.sendErrors > 0 && status !== 'failed') out.push(`${outcome.sendErrors} probe(s) could not be sent: ${outcome.firstSendError}`);
   if (outcome.aborted) out.push('interrupted: the trace is partial');
   return out;
+}
+
+function lastTtl(hops: Hop[]): number {
+  return hops.length ? hops[hops.length - 1].ttl : 0;
 }
 
 function runs(ttls: number[]): number[][] {

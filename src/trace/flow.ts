@@ -19,6 +19,9 @@ export const IPPROTO_ICMPV6 = 58;
 export const IPV4_HEADER_BYTES = 20;
 export const IPV6_HEADER_BYTES = 40;
 const IPV4_ID_OFFSET = 4;
+const IPV4_FLAGS_OFFSET = 6;
+/** Don't Fragment, in the flags/fragment-offset word (RFC 791 §3.1). */
+const IPV4_DONT_FRAGMENT = 0x4000;
 const IPV4_TTL_OFFSET = 8;
 const IPV4_PROTOCOL_OFFSET = 9;
 const IPV4_CHECKSUM_OFFSET = 10;
@@ -57,10 +60,11 @@ export function ipProtocolOf(protocol: TraceProtocol, family: IpFamily): number 
 /**
  * Wraps a transport segment into a full IP packet. IPv4: the ID is the probe's sequence
  * (matched in the quote of an ICMP error even when a middlebox rewrote ports or the UDP
- * checksum), DF clear like traceroute. IPv6: flow label 0 (constant, so ECMP hashing on it
- * stays put); the real network sends the payload with IPV6_UNICAST_HOPS instead of this header.
+ * checksum), DF clear like traceroute unless `dontFragment` (path MTU probes, RFC 1191).
+ * IPv6: flow label 0 (constant, so ECMP hashing on it stays put); the real network sends the
+ * payload with IPV6_UNICAST_HOPS instead of this header (routers never fragment IPv6).
  */
-export function wrapInIp(flow: ProbeFlow, seq: Sequence, ttl: TimeToLive, transport: Uint8Array): Uint8Array {
+export function wrapInIp(flow: ProbeFlow, seq: Sequence, ttl: TimeToLive, transport: Uint8Array, dontFragment = false): Uint8Array {
   const proto = ipProtocolOf(flow.protocol, flow.family);
   if (flow.family === 4) {
     const p = new Uint8Array(IPV4_HEADER_BYTES + transport.length);
@@ -68,6 +72,7 @@ export function wrapInIp(flow: ProbeFlow, seq: Sequence, ttl: TimeToLive, transp
     p[0] = 0x45;
     v.setUint16(2, p.length);
     v.setUint16(IPV4_ID_OFFSET, seq);
+    if (dontFragment) v.setUint16(IPV4_FLAGS_OFFSET, IPV4_DONT_FRAGMENT);
     p[IPV4_TTL_OFFSET] = ttl;
     p[IPV4_PROTOCOL_OFFSET] = proto;
     p.set(flow.sourceBytes, IPV4_SRC_OFFSET);
@@ -90,3 +95,12 @@ export function wrapInIp(flow: ProbeFlow, seq: Sequence, ttl: TimeToLive, transp
 
 /** The fixed payload filler after the 2 Paris adjustment bytes: recognisable in captures. */
 export const PAYLOAD_FILLER = new TextEncoder().encode('flowtrace!');
+
+export function ipHeaderBytes(family: IpFamily): number {
+  return family === 4 ? IPV4_HEADER_BYTES : IPV6_HEADER_BYTES;
+}
+
+/** Fills `d` from `offset` to its end with the filler, repeated (payloads of path MTU probes are large). */
+export function fillPayload(d: Uint8Array, offset: number): void {
+  for (let i = offset; i < d.length; i += PAYLOAD_FILLER.length) d.set(PAYLOAD_FILLER.subarray(0, Math.min(PAYLOAD_FILLER.length, d.length - i)), i);
+}

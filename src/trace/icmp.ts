@@ -7,7 +7,7 @@
  */
 import { onesSum, parisAdjustment, pseudoHeaderSum } from './checksum.js';
 import { PARIS_ICMP_CHECKSUM, PROBE_PAYLOAD_BYTES } from './config.js';
-import { IPPROTO_ICMPV6, PAYLOAD_FILLER, type ProbeFlow } from './flow.js';
+import { fillPayload, IPPROTO_ICMPV6, type ProbeFlow } from './flow.js';
 import type { Sequence } from './types.js';
 
 export const ICMP_ECHO_HEADER_BYTES = 8;
@@ -17,15 +17,16 @@ const ICMP_CHECKSUM_OFFSET = 2;
 const ICMP_ID_OFFSET = 4;
 const ICMP_SEQ_OFFSET = 6;
 
-export function buildIcmpProbe(flow: ProbeFlow, seq: Sequence): Uint8Array {
-  const length = ICMP_ECHO_HEADER_BYTES + PROBE_PAYLOAD_BYTES;
+/** `payloadBytes` (≥ PROBE_PAYLOAD_BYTES) grows the echo for path MTU probes. */
+export function buildIcmpProbe(flow: ProbeFlow, seq: Sequence, payloadBytes = PROBE_PAYLOAD_BYTES): Uint8Array {
+  const length = ICMP_ECHO_HEADER_BYTES + Math.max(PROBE_PAYLOAD_BYTES, payloadBytes);
   const d = new Uint8Array(length);
   const v = new DataView(d.buffer);
   d[0] = flow.family === 4 ? ICMPV4.ECHO_REQUEST : ICMPV6.ECHO_REQUEST;
   v.setUint16(ICMP_CHECKSUM_OFFSET, PARIS_ICMP_CHECKSUM);
   v.setUint16(ICMP_ID_OFFSET, flow.identifier);
   v.setUint16(ICMP_SEQ_OFFSET, seq);
-  d.set(PAYLOAD_FILLER.subarray(0, PROBE_PAYLOAD_BYTES - 2), ICMP_ECHO_HEADER_BYTES + 2);
+  fillPayload(d, ICMP_ECHO_HEADER_BYTES + 2);
   const base = flow.family === 6 ? pseudoHeaderSum(flow.sourceBytes, flow.destinationBytes, length, IPPROTO_ICMPV6) : 0;
   v.setUint16(ICMP_ECHO_HEADER_BYTES, parisAdjustment(onesSum(d, 0, length, base)));
   return d;

@@ -17,6 +17,7 @@ export { renderTrace } from './render.js';
 export * as TRACE_DEFAULTS from './config.js';
 export type {
   TraceResult, AddressTrace, Hop, HopResponder, TraceOptions, TraceStatus, TraceFailureSource, TraceProtocol, ReplyKind,
-  ProbeReply, ProbeState, Probe, TimeToLive, Sequence, Port, TraceIdentifier, IpFamily,
+  ProbeReply, ProbeState, Probe, TimeToLive, Sequence, Port, TraceIdentifier, IpFamily, SkipReason,
+  PathMtu, PathMtuStatus, MtuDrop,
 } from './types.js';
 export { timeToLive, sequence, port, traceIdentifier } from './types.js';

@@ -29,7 +29,12 @@ export interface Network {
   readonly protocol: TraceProtocol;
   /** The address probes towards `destination` leave from (route lookup only, nothing is sent). */
   sourceAddressFor(destination: string): Promise<string>;
-  /** Starts delivering received packets; call before the first send. */
+  /**
+   * The MTU of the link this machine sends on from `source` (where path MTU probes start),
+   * null when it cannot be told.
+   */
+  localMtu(source: string): number | null;
+  /** Starts delivering received packets (replaces the previous handlers); call before the first send. */
   listen(handlers: NetworkHandlers): void;
   send(probe: OutgoingProbe): void;
   /** Closes the sockets; idempotent. */

@@ -14,10 +14,18 @@
  * (source from recvfrom, destination = our address, hop limit unknown) so the one decoder
  * reads both families.
  *
+ * Path MTU probes (mtu.ts): IPv4 ones carry DF in their own header, and an IPPROTO_RAW send
+ * is checked against the device MTU only (never the kernel's path MTU cache), so sizes go out
+ * as built. IPv6 senders set IPV6_DONTFRAG (no source fragmentation: too big for the device is
+ * EMSGSIZE) and IPV6_MTU_DISCOVER = IPV6_PMTUDISC_PROBE (ignore the path MTU the kernel learnt
+ * from earlier Packet Too Big messages); neither changes the small probes of a trace.
+ *
  * Creating a raw socket needs root or CAP_NET_RAW: without it, a PrivilegeError.
  */
 import { createRequire } from 'node:module';
 import dgram from 'node:dgram';
+import { readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { EXIT, FlowtraceError, NetworkError, PrivilegeError } from '../errors.js';
 import { parseIPv6 } from './address.js';
 import { DEFAULT_UDP_PORT, RECEIVE_BUFFER_BYTES } from './config.js';
@@ -26,6 +34,10 @@ import type { Network, NetworkHandlers, OutgoingProbe } from './network.js';
 import type { IpFamily, TraceProtocol } from './types.js';
 
 const IPPROTO_RAW = 255;
+// <linux/in6.h>: raw-socket does not name these.
+const IPV6_MTU_DISCOVER = 23;
+const IPV6_PMTUDISC_PROBE = 3;
+const IPV6_DONTFRAG = 62;
 const RECV_BUFFER_BYTES_PER_READ = 65535;
 
 interface RawSocket {
@@ -123,6 +135,10 @@ export function openRawNetwork(family: IpFamily, protocol: TraceProtocol): Netwo
       if (protocol === 'icmp') sender = icmp6;
       else if (protocol === 'tcp') { sender = open(IPPROTO_TCP); receivers.push({ socket: sender, proto: IPPROTO_TCP }); }
       else { sender = open(IPPROTO_UDP); sender.pauseRecv(); }
+      try {
+        sender.setOption(raw.SocketLevel.IPPROTO_IPV6, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_PROBE);
+        sender.setOption(raw.SocketLevel.IPPROTO_IPV6, IPV6_DONTFRAG, 1);
+      } catch { /* an older kernel: large IPv6 probes may then be fragmented at the source */ }
     }
 
     for (const { socket, proto } of receivers) {
@@ -146,6 +162,7 @@ export function openRawNetwork(family: IpFamily, protocol: TraceProtocol): Netwo
         if (family === 6) localAddress = parseIPv6(a);
         return a;
       },
+      localMtu: localMtuOf,
       listen(h) { handlers = h; },
       send(probe: OutgoingProbe) {
         if (closed) return;
@@ -168,6 +185,21 @@ export function openRawNetwork(family: IpFamily, protocol: TraceProtocol): Netwo
     for (const s of sockets) { try { s.close(); } catch { /* ignore */ } }
     throw err;
   }
+}
+
+/** The MTU of the interface that holds `source` (/sys/class/net/<name>/mtu; `ip netns exec` mounts the namespace's). */
+export function localMtuOf(source: string): number | null {
+  const bare = source.split('%')[0];
+  for (const [name, addrs] of Object.entries(networkInterfaces())) {
+    if (!addrs?.some((a) => a.address === bare)) continue;
+    try {
+      const mtu = Number(readFileSync(`/sys/class/net/${name}/mtu`, 'utf8').trim());
+      return Number.isInteger(mtu) && mtu > 0 ? mtu : null;
+    } catch {
+      return null;
+    }
+  }
+  return null;
 }
 
 /** Rebuilds the IPv6 header a raw socket stripped (RFC 8200 §3); hop limit 0 = unknown. */

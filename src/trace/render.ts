@@ -3,7 +3,7 @@
  * address(es), loss %, probes sent/received, RTT min/avg/max in ms, the !flags, the
  * destination line, then the sentences that explain the stars. Returns text; the CLI prints.
  */
-import type { AddressTrace, Hop, ReplyKind, TraceResult } from './types.js';
+import type { AddressTrace, Hop, PathMtu, ReplyKind, TraceResult } from './types.js';
 
 const KIND_LABEL: Partial<Record<ReplyKind, string>> = {
   'tcp-syn-ack': 'SYN-ACK',
@@ -54,6 +54,30 @@ function renderAddressTrace(t: AddressTrace, maxTtl: number): string {
   out += `, ${t.probesSent} probe${t.probesSent === 1 ? '' : 's'} in ${(t.durationMs / 1000).toFixed(2)} s\n`;
   for (const e of t.explanation) out += `  - ${e}\n`;
   if (t.lateReplies || t.duplicateReplies) out += `  (${t.lateReplies} late and ${t.duplicateReplies} duplicate replies ignored)\n`;
+  if (t.pathMtu) out += renderPathMtu(t.pathMtu, t.address);
+  return out;
+}
+
+const HOW: Record<string, string> = {
+  'frag-needed': 'fragmentation needed',
+  'packet-too-big': 'packet too big',
+};
+
+/** tracepath's `pmtu N` lines: this machine's link, then each hop where the size drops. */
+function renderPathMtu(m: PathMtu, address: string): string {
+  const to = m.targetTtl === null ? address : m.targetIsDestination ? `${address} (hop ${m.targetTtl})` : `hop ${m.targetTtl}, the last that answers`;
+  const what = m.pathMtu !== null ? `${m.pathMtu}` : m.status;
+  let out = `\npmtu: ${what} to ${to}${m.status === 'black-hole' ? ' — MTU black hole' : ''}, ${m.probesSent} size probe${m.probesSent === 1 ? '' : 's'} in ${(m.durationMs / 1000).toFixed(2)} s\n`;
+  const rows: string[][] = [['', "this machine's link", `pmtu ${m.localMtu ?? '?'}`, '']];
+  for (const d of m.drops) {
+    const how = d.how === 'black-hole' ? `black hole: larger packets stop after hop ${d.afterTtl}, no ICMP comes back`
+      : d.how === 'local-link' ? 'this machine refuses larger sends (EMSGSIZE)'
+        : `${HOW[d.how]} (MTU ${d.reportedMtu || 'not given'})`;
+    rows.push([d.afterTtl === 0 ? '' : String(d.afterTtl), d.router ?? (d.afterTtl === 0 ? "this machine's link" : '*'), `pmtu ${d.mtu}`, how]);
+  }
+  const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length)));
+  for (const r of rows) out += `${r[0].padStart(Math.max(3, widths[0]))}  ${r[1].padEnd(widths[1])}  ${r[2].padEnd(widths[2])}  ${r[3]}`.trimEnd() + '\n';
+  for (const e of m.explanation) out += `  - ${e}\n`;
   return out;
 }
 

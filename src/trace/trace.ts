@@ -1,6 +1,7 @@
 /**
- * `traceRoute(host, options)`: resolve, then trace every address of the host, one after the
- * other (so their probes do not compete for the same routers' ICMP rate limits).
+ * `traceRoute(host, options)`: resolve, then trace every address of the host, at most
+ * MAX_PARALLEL_ADDRESSES at a time (more would compete for the ICMP rate limits of the
+ * routers they share).
  */
 import { randomInt } from 'node:crypto';
 import { UsageError } from '../errors.js';
@@ -8,9 +9,11 @@ import { familyOf } from './address.js';
 import { analyzeTrace } from './analysis.js';
 import {
   DEFAULT_FIRST_TTL, DEFAULT_MAX_TTL, DEFAULT_PROBE_INTERVAL_MS, DEFAULT_PROTOCOL, DEFAULT_ROUNDS, DEFAULT_ROUND_INTERVAL_MS,
-  DEFAULT_TCP_PORT, DEFAULT_TIMEOUT_MS, DEFAULT_UDP_PORT, MAX_PROBES, MAX_ROUNDS, MAX_TTL_LIMIT,
+  DEFAULT_TCP_PORT, DEFAULT_TIMEOUT_MS, DEFAULT_UDP_PORT, MAX_PARALLEL_ADDRESSES, MAX_PROBES, MAX_ROUNDS, MAX_TTL_LIMIT, MTU_MAX_PROBES,
+  REPROBE_MIN_INTERVAL_MS, SILENT_HORIZON_HOPS,
 } from './config.js';
 import { makeFlow } from './flow.js';
+import { discoverPathMtu } from './mtu.js';
 import { realClock, type Clock, type NetworkFactory } from './network.js';
 import { checkRawSocketPrivilege, openRawNetwork } from './raw-network.js';
 import { resolveTargets, systemResolver, type AddressResolver } from './resolve.js';
@@ -39,6 +42,7 @@ interface Settings {
   timeoutMs: number;
   probeIntervalMs: number;
   roundIntervalMs: number;
+  mtu: boolean;
 }
 
 function settingsOf(o: TraceOptions): Settings {
@@ -52,6 +56,7 @@ function settingsOf(o: TraceOptions): Settings {
     timeoutMs: o.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     probeIntervalMs: o.probeIntervalMs ?? DEFAULT_PROBE_INTERVAL_MS,
     roundIntervalMs: o.roundIntervalMs ?? DEFAULT_ROUND_INTERVAL_MS,
+    mtu: o.mtu ?? false,
   };
   const int = (v: number, lo: number, hi: number): boolean => Number.isInteger(v) && v >= lo && v <= hi;
   if (!['udp', 'tcp', 'icmp'].includes(proto)) throw new UsageError(`unknown probe protocol '${proto}'`, 'use --proto tcp, udp or icmp');
@@ -61,6 +66,9 @@ function settingsOf(o: TraceOptions): Settings {
   if (!int(s.rounds, 1, MAX_ROUNDS)) throw new UsageError(`bad rounds ${s.rounds}`, `--rounds is 1–${MAX_ROUNDS}`);
   if (!(s.timeoutMs > 0 && s.timeoutMs <= 60000)) throw new UsageError(`bad timeout ${s.timeoutMs} ms`, '--timeout is in seconds, more than 0 and at most 60');
   if (!(s.probeIntervalMs >= 0) || !(s.roundIntervalMs >= 0)) throw new UsageError('bad probe pacing', 'intervals are ≥ 0 ms');
+  if (s.mtu && proto === 'tcp') {
+    throw new UsageError('--mtu needs udp or icmp probes', 'a SYN carrying data is refused or answered oddly; the MTU is the links\', the same for every protocol: add --proto udp or --proto icmp');
+  }
   return s;
 }
 
@@ -83,6 +91,8 @@ export async function traceAddress(address: string, options: TraceOptions = {}, 
       identifier: traceIdentifier(random(1, 0x10000)),
     });
     const probes = s.rounds * (s.maxTtl - s.firstTtl + 1);
+    const sequenceBase = random(1, 0x10000 - Math.max(probes, MAX_PROBES) - MTU_MAX_PROBES);
+    const clock = deps.clock ?? realClock;
     const outcome = await runTracer({
       flow,
       firstTtl: s.firstTtl,
@@ -91,10 +101,30 @@ export async function traceAddress(address: string, options: TraceOptions = {}, 
       timeoutMs: s.timeoutMs,
       probeIntervalMs: s.probeIntervalMs,
       roundIntervalMs: s.roundIntervalMs,
-      sequenceBase: random(1, 0x10000 - Math.max(probes, MAX_PROBES)),
+      silentHorizonHops: SILENT_HORIZON_HOPS,
+      reprobeMinIntervalMs: REPROBE_MIN_INTERVAL_MS,
+      sequenceBase,
       signal: options.signal,
-    }, network, deps.clock ?? realClock);
-    return analyzeTrace(flow, outcome, s.firstTtl, s.maxTtl);
+    }, network, clock);
+    const trace = analyzeTrace(flow, outcome, s.firstTtl, s.maxTtl);
+    if (s.mtu && !outcome.aborted) {
+      // Sizes are tested against the farthest hop that answers small probes with time-exceeded
+      // or as the destination (an unreachable answers every size the same way).
+      const answering = trace.hops.filter((h) => h.responders.some((r) => r.kinds.includes('time-exceeded')));
+      const targetTtl = trace.reachedAtTtl ?? answering.at(-1)?.ttl ?? null;
+      trace.pathMtu = await discoverPathMtu({
+        flow,
+        hops: trace.hops,
+        firstTtl: s.firstTtl,
+        targetTtl,
+        targetIsDestination: trace.reachedAtTtl !== null,
+        timeoutMs: s.timeoutMs,
+        probeIntervalMs: s.probeIntervalMs,
+        sequenceBase: sequenceBase + probes,
+        signal: options.signal,
+      }, network, clock);
+    }
+    return trace;
   } finally {
     network.close();
   }
@@ -109,11 +139,7 @@ export async function traceRoute(host: string, options: TraceOptions = {}, deps:
   // Without privilege, say so before a name is looked up (an address needs no lookup).
   if (!deps.network && familyOf(host.replace(/^\[(.*)\]$/, '$1')) === null) checkRawSocketPrivilege();
   const addresses = await resolveTargets(host, options.family, deps.resolver ?? systemResolver);
-  const traces: AddressTrace[] = [];
-  for (const address of addresses) {
-    if (options.signal?.aborted) break;
-    traces.push(await traceAddress(address, options, deps));
-  }
+  const traces = await tracePool(addresses, (address) => traceAddress(address, options, deps), options.signal);
   const failing = traces.find((t) => t.status !== 'reached');
   return {
     schema: 'flowtrace.trace/1',
@@ -131,3 +157,19 @@ export async function traceRoute(host: string, options: TraceOptions = {}, deps:
   };
 }
 
+/**
+ * Traces addresses MAX_PARALLEL_ADDRESSES at a time; results in the order of `addresses`.
+ * Addresses not started before an abort are left out (as they were one by one).
+ */
+async function tracePool(addresses: string[], one: (address: string) => Promise<AddressTrace>, signal: AbortSignal | undefined): Promise<AddressTrace[]> {
+  const results: Array<AddressTrace | undefined> = new Array(addresses.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < addresses.length && !signal?.aborted) {
+      const i = next++;
+      results[i] = await one(addresses[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(MAX_PARALLEL_ADDRESSES, addresses.length) }, worker));
+  return results.filter((t): t is AddressTrace => t !== undefined);
+}

@@ -19,6 +19,10 @@ export interface TracerConfig {
   timeoutMs: number;
   probeIntervalMs: number;
   roundIntervalMs: number;
+  /** Later rounds probe at most this many TTLs past the highest that answered (transition 9). */
+  silentHorizonHops: number;
+  /** Least time between two probes of one TTL past the frontier (transition 1). */
+  reprobeMinIntervalMs: number;
   /** The first probe's sequence; probe i gets sequenceBase + i (never 0, never above 0xffff). */
   sequenceBase: number;
   signal?: AbortSignal;
@@ -29,6 +33,8 @@ export interface TracerOutcome {
   /** Lowest TTL at which the destination answered / an unreachable came back. */
   destinationTtl: number | null;
   unreachableTtl: number | null;
+  /** The frontier + the silent horizon when the trace ended (null when nothing was held back). */
+  silentHorizonTtl: number | null;
   lateReplies: number;
   duplicateReplies: number;
   /** Replies to this trace's flow whose sequence is not one of its probes. */
@@ -54,13 +60,18 @@ class Tracer {
   private readonly probes: Probe[] = [];
   private readonly bySequence = new Map<number, Probe>();
   private readonly parser: ReplyParser;
+  private readonly ttlsPerRound: number;
   /** Slowest RTT seen per TTL (for the adaptive wait of probes further out). */
   private readonly slowestRttAt: number[] = [];
   /** slowestBelow[ttl]: the slowest RTT of any TTL lower than ttl, -1 when none answered yet. */
   private slowestBelow: number[] = [];
   /** Probes in the Awaited state (what sweeps look at). */
   private readonly awaited = new Set<Probe>();
-  private next = 0;
+  /** Every probe before this index has left NotSent (the pacer's scan starts here). */
+  private firstNotSent = 0;
+  /** The highest TTL that has answered anything so far: the frontier of transition 1. */
+  private highestAnsweredTtl: number | null = null;
+  private lastSentAtMs = -Infinity;
   private destinationTtl: number | null = null;
   private unreachableTtl: number | null = null;
   private late = 0;
@@ -78,6 +89,7 @@ class Tracer {
 
   constructor(private readonly config: TracerConfig, private readonly network: Network, private readonly clock: Clock) {
     this.parser = new ReplyParser(config.flow);
+    this.ttlsPerRound = config.maxTtl - config.firstTtl + 1;
     let i = 0;
     for (let round = 0; round < config.rounds; round++) {
       for (let ttl = config.firstTtl; ttl <= config.maxTtl; ttl++) {
@@ -101,7 +113,7 @@ class Tracer {
         onPacket: (p) => this.onPacket(p),
         onSendError: (seq, message) => this.onSendError(seq, message),
       });
-      this.sendNext();
+      this.pump();
     });
   }
 
@@ -110,38 +122,71 @@ class Tracer {
     return Math.min(this.destinationTtl ?? Infinity, this.unreachableTtl ?? Infinity);
   }
 
-  private sendNext(): void {
-    this.cancelSend = null;
+  /** The highest TTL that has answered, or the one below the first TTL when none has. */
+  private frontier(): number {
+    return this.highestAnsweredTtl ?? this.config.firstTtl - 1;
+  }
+
+  /**
+   * When `probe` (NotSent) may go, by transition 1's rules; Infinity while it is held (past
+   * the silent horizon, or waiting for the previous round's probe at its TTL to go first).
+   */
+  private sendTimeOf(probe: Probe): number {
+    if (probe.round === 0) return this.startedAtMs;
+    const roundStart = this.startedAtMs + probe.round * this.config.roundIntervalMs;
+    const frontier = this.frontier();
+    if (probe.ttl <= frontier) return roundStart;
+    if (probe.ttl > frontier + this.config.silentHorizonHops) return Infinity;
+    const previous = this.probes[(probe.round - 1) * this.ttlsPerRound + (probe.ttl - this.config.firstTtl)].state;
+    if (previous.kind === 'NotSent') return Infinity;
+    if (previous.kind !== 'Awaited' && previous.kind !== 'TimedOut') return roundStart;
+    return Math.min(roundStart, previous.sentAtMs + this.reprobeIntervalMs(probe));
+  }
+
+  /** NEAR_FACTOR × the slowest RTT below, at least the minimum; the round interval when nothing below answered. */
+  private reprobeIntervalMs(probe: Probe): number {
+    const nearer = this.slowestBelow[probe.ttl] ?? -1;
+    if (nearer < 0) return this.config.roundIntervalMs;
+    return Math.max(this.config.reprobeMinIntervalMs, NEAR_FACTOR * nearer);
+  }
+
+  /**
+   * The pacer: sends the first probe (in round-major order) that is due, at most one per
+   * probe interval, and arms its timer for the next one that will be.
+   */
+  private pump(): void {
     if (this.finished) return;
+    if (this.cancelSend) { this.cancelSend(); this.cancelSend = null; }
     const now = this.clock.now();
-    while (this.next < this.probes.length) {
-      const probe = this.probes[this.next];
-      if (probe.ttl > this.ttlLimit()) {
-        probe.state = { kind: 'Skipped' }; // transition 2
-        this.next++;
-        continue;
-      }
-      const roundStart = this.startedAtMs + probe.round * this.config.roundIntervalMs;
-      if (now < roundStart) {
-        this.cancelSend = this.clock.setTimer(roundStart - now, () => this.sendNext());
-        return;
-      }
-      this.next++;
-      probe.state = { kind: 'Awaited', sentAtMs: now }; // transition 1
-      this.awaited.add(probe);
-      this.network.send({
-        sequence: probe.sequence,
-        ttl: probe.ttl,
-        destination: this.config.flow.destination,
-        packet: buildProbePacket(this.config.flow, probe.sequence, probe.ttl),
-      });
-      this.scheduleSweep();
-      if (this.next < this.probes.length) {
-        this.cancelSend = this.clock.setTimer(this.config.probeIntervalMs, () => this.sendNext());
-      }
-      return;
+    const pacedAtMs = this.lastSentAtMs + this.config.probeIntervalMs;
+    const limit = this.ttlLimit();
+    let earliest = Infinity;
+    while (this.firstNotSent < this.probes.length && this.probes[this.firstNotSent].state.kind !== 'NotSent') this.firstNotSent++;
+    for (let i = this.firstNotSent; i < this.probes.length; i++) {
+      const probe = this.probes[i];
+      if (probe.state.kind !== 'NotSent') continue;
+      if (probe.ttl > limit) { probe.state = { kind: 'Skipped', reason: 'beyond-destination' }; continue; } // transition 2
+      const at = this.sendTimeOf(probe);
+      if (at === Infinity) continue;
+      const due = Math.max(at, pacedAtMs);
+      if (due <= now) { this.send(probe, now); earliest = now + this.config.probeIntervalMs; break; }
+      if (due < earliest) earliest = due;
     }
+    if (earliest !== Infinity) this.cancelSend = this.clock.setTimer(earliest - now, () => { this.cancelSend = null; this.pump(); });
     this.maybeFinish();
+  }
+
+  private send(probe: Probe, now: number): void {
+    probe.state = { kind: 'Awaited', sentAtMs: now }; // transition 1
+    this.lastSentAtMs = now;
+    this.awaited.add(probe);
+    this.network.send({
+      sequence: probe.sequence,
+      ttl: probe.ttl,
+      destination: this.config.flow.destination,
+      packet: buildProbePacket(this.config.flow, probe.sequence, probe.ttl),
+    });
+    this.scheduleSweep();
   }
 
   /**
@@ -172,14 +217,22 @@ class Tracer {
       this.slowestRttAt[probe.ttl] = rtt;
       this.updateSlowestBelow();
     }
+    let reschedule = false;
+    if (this.highestAnsweredTtl === null || probe.ttl > this.highestAnsweredTtl) {
+      this.highestAnsweredTtl = probe.ttl; // the frontier moves: held probes may be due now
+      reschedule = true;
+    }
     if (isDestinationReply(reply)) {
       if (this.destinationTtl === null || probe.ttl < this.destinationTtl) this.destinationTtl = probe.ttl;
       this.skipBeyondLimit();
+      reschedule = true;
     } else if (reply.kind === 'unreachable') {
       if (this.unreachableTtl === null || probe.ttl < this.unreachableTtl) this.unreachableTtl = probe.ttl;
       this.skipBeyondLimit();
+      reschedule = true;
     }
     this.sweep();
+    if (reschedule) this.pump();
   }
 
   private updateSlowestBelow(): void {
@@ -196,7 +249,7 @@ class Tracer {
   private skipBeyondLimit(): void {
     const limit = this.ttlLimit();
     for (const p of this.awaited) {
-      if (p.ttl > limit) { p.state = { kind: 'Skipped' }; this.awaited.delete(p); } // transition 6
+      if (p.ttl > limit) { p.state = { kind: 'Skipped', reason: 'beyond-destination' }; this.awaited.delete(p); } // transition 6
     }
   }
 
@@ -243,16 +296,26 @@ class Tracer {
     });
   }
 
+  /**
+   * Finishes once nothing is in flight and nothing left could still be sent: what is still
+   * NotSent then is past the destination (transition 2) or held past the silent horizon —
+   * and only a reply could move the frontier, with nothing in flight none will come.
+   */
   private maybeFinish(): void {
-    if (this.finished) return;
-    if (this.next < this.probes.length) {
-      // Everything still to send may already be beyond the limit: skip it now.
-      if (this.probes.slice(this.next).some((p) => p.ttl <= this.ttlLimit())) return;
-      for (let i = this.next; i < this.probes.length; i++) this.probes[i].state = { kind: 'Skipped' }; // transition 2
-      this.next = this.probes.length;
-      if (this.cancelSend) { this.cancelSend(); this.cancelSend = null; }
+    if (this.finished || this.awaited.size > 0) return;
+    const limit = this.ttlLimit();
+    for (let i = this.firstNotSent; i < this.probes.length; i++) {
+      const p = this.probes[i];
+      if (p.state.kind !== 'NotSent' || p.ttl > limit) continue;
+      if (this.sendTimeOf(p) !== Infinity) return;
     }
-    if (this.awaited.size > 0) return;
+    for (let i = this.firstNotSent; i < this.probes.length; i++) {
+      const p = this.probes[i];
+      if (p.state.kind !== 'NotSent') continue;
+      p.state = p.ttl > limit
+        ? { kind: 'Skipped', reason: 'beyond-destination' } // transition 2
+        : { kind: 'Skipped', reason: 'beyond-silent-horizon' }; // transition 9
+    }
     this.finish();
   }
 
@@ -260,10 +323,9 @@ class Tracer {
     if (this.finished) return;
     this.aborted = true;
     for (const p of this.probes) {
-      if (p.state.kind === 'NotSent' || p.state.kind === 'Awaited') p.state = { kind: 'Skipped' }; // transition 8
+      if (p.state.kind === 'NotSent' || p.state.kind === 'Awaited') p.state = { kind: 'Skipped', reason: 'aborted' }; // transition 8
     }
     this.awaited.clear();
-    this.next = this.probes.length;
     this.finish();
   }
 
@@ -271,10 +333,12 @@ class Tracer {
     this.finished = true;
     if (this.cancelSend) this.cancelSend();
     if (this.cancelSweep) this.cancelSweep();
+    const held = this.probes.some((p) => p.state.kind === 'Skipped' && p.state.reason === 'beyond-silent-horizon');
     this.resolve({
       probes: this.probes,
       destinationTtl: this.destinationTtl,
       unreachableTtl: this.unreachableTtl,
+      silentHorizonTtl: held ? this.frontier() + this.config.silentHorizonHops : null,
       lateReplies: this.late,
       duplicateReplies: this.duplicates,
       unmatchedReplies: this.unmatched,

@@ -55,23 +55,35 @@ export interface ProbeReply {
 /**
  * The lifecycle of one probe. Transitions (the only ones the tracer makes):
  *
- * 1. NotSent → Awaited: the pacer sends it (`sentAtMs` from the monotonic clock).
- * 2. NotSent → Skipped: before it is sent, the destination answered (or an unreachable came
- *    back) at a lower TTL; probing further out is pointless.
+ * 1. NotSent → Awaited: the pacer sends it (`sentAtMs` from the monotonic clock). Round 0
+ *    sends every TTL at once (paced). A later round's probe goes at its round's start when
+ *    its TTL is at or below the frontier (the highest TTL that has answered so far); past the
+ *    frontier but within the silent horizon (SILENT_HORIZON_HOPS), as soon as the previous
+ *    round's probe at that TTL has gone unanswered for the re-probe interval, if that comes
+ *    before the round's start; further out it is held (see 9).
+ * 2. NotSent → Skipped (`beyond-destination`): before it is sent, the destination answered
+ *    (or an unreachable came back) at a lower TTL; probing further out is pointless.
  * 3. Awaited → Failed: the network reports that the send failed locally (no route,
  *    permission, buffer full); sends are asynchronous, so this comes after transition 1.
  * 4. Awaited → Complete: a reply matching its sequence arrives before its deadline.
  * 5. Awaited → TimedOut: its deadline passes (the `*` of traceroute).
- * 6. Awaited → Skipped: while it was in flight the destination answered at a lower TTL; its
- *    own reply (a duplicate from the destination) no longer matters, so nothing waits for it.
+ * 6. Awaited → Skipped (`beyond-destination`): while it was in flight the destination
+ *    answered at a lower TTL; its own reply (a duplicate from the destination) no longer
+ *    matters, so nothing waits for it.
  * 7. Complete, TimedOut, Skipped and Failed are final: a reply for a TimedOut probe is
  *    counted as late, a second reply for a Complete one as a duplicate; neither changes it.
- * 8. On abort (Ctrl-C) NotSent and Awaited probes become Skipped: the partial trace keeps
- *    what was answered or timed out, and counts no loss for what was cut short.
+ * 8. On abort (Ctrl-C) NotSent and Awaited probes become Skipped (`aborted`): the partial
+ *    trace keeps what was answered or timed out, and counts no loss for what was cut short.
+ * 9. NotSent → Skipped (`beyond-silent-horizon`): the trace ends (nothing left in flight)
+ *    while the probe is still held past the silent horizon: nothing answered at its TTL or
+ *    within SILENT_HORIZON_HOPS below it, so only round 0 probed it. A reply from further out
+ *    moves the frontier and releases held probes (they are sent, late for their round).
  */
+export type SkipReason = 'beyond-destination' | 'beyond-silent-horizon' | 'aborted';
+
 export type ProbeState =
   | { kind: 'NotSent' }
-  | { kind: 'Skipped' }
+  | { kind: 'Skipped'; reason: SkipReason }
   | { kind: 'Failed'; error: string }
   | { kind: 'Awaited'; sentAtMs: number }
   | { kind: 'Complete'; sentAtMs: number; receivedAtMs: number; reply: ProbeReply }
@@ -156,7 +168,67 @@ export interface AddressTrace {
   sendErrors: number;
   firstSendError: string | null;
   probesSent: number;
+  /**
+   * Later-round probes not sent because their TTL stayed past the silent horizon (transition
+   * 9): those TTLs were probed once, in round 0.
+   */
+  probesHeld: number;
+  /**
+   * The highest TTL probed in every round when the silent horizon held probes back (the last
+   * answering TTL + SILENT_HORIZON_HOPS); null when every TTL up to the end got every round.
+   */
+  silentHorizonTtl: number | null;
   durationMs: number;
+  /** The path MTU towards this address (`--mtu`), null when it was not asked for. */
+  pathMtu: PathMtu | null;
+}
+
+/**
+ * How the path MTU was found:
+ * - `found`: the largest size reached the target; every drop on the way was reported by ICMP
+ *   (fragmentation needed / packet too big), or there was none;
+ * - `black-hole`: somewhere larger packets vanish with no ICMP back; the size was found by
+ *   probing sizes (see `drops`);
+ * - `inconclusive`: even small control probes went unanswered (loss or ICMP rate limits):
+ *   only bounds are known;
+ * - `no-reply`: nothing on the path answers small probes, so there is nothing to size against;
+ * - `failed`: the probes could not be sent.
+ */
+export type PathMtuStatus = 'found' | 'black-hole' | 'inconclusive' | 'no-reply' | 'failed';
+
+/** Where the packet size that gets through drops. */
+export interface MtuDrop {
+  /** The last hop larger packets reach: the router in front of the smaller link (0 = this machine). */
+  afterTtl: number;
+  /** Its address (from its reply, or the trace), null when unknown. */
+  router: string | null;
+  /** The first hop past the drop that answers small probes (afterTtl + 1 unless hops there are silent). */
+  beforeTtl: number;
+  /** The largest packet (bytes, IP header included) that gets past it. */
+  mtu: number;
+  /** `local-link`: this machine itself refused larger sends (EMSGSIZE), its link is smaller than it said. */
+  how: 'frag-needed' | 'packet-too-big' | 'black-hole' | 'local-link';
+  /** The next-hop MTU the router's ICMP named (null for a black hole; 0 from old routers that name none). */
+  reportedMtu: number | null;
+}
+
+export interface PathMtu {
+  status: PathMtuStatus;
+  /** The largest packet (bytes, IP header included) that reached `targetTtl` unfragmented; null unless found. */
+  pathMtu: number | null;
+  /** Bounds from the probes: the largest size seen to reach the target, the smallest seen not to. */
+  largestPassedBytes: number | null;
+  smallestFailedBytes: number | null;
+  /** The MTU of this machine's link, the first size tried (null when it could not be read: 1500 tried). */
+  localMtu: number | null;
+  /** Sizes were tested up to this hop: the destination's, or the last that answers when it was not reached. */
+  targetTtl: number | null;
+  targetIsDestination: boolean;
+  /** In path order. */
+  drops: MtuDrop[];
+  probesSent: number;
+  durationMs: number;
+  explanation: string[];
 }
 
 export interface TraceOptions {
@@ -176,6 +248,8 @@ export interface TraceOptions {
   family?: IpFamily;
   /** Aborts the trace (Ctrl-C): the partial result is returned. */
   signal?: AbortSignal;
+  /** Also find the path MTU and where it drops (UDP and ICMP probes only). */
+  mtu?: boolean;
 }
 
 export interface TraceResult {

@@ -8,22 +8,23 @@
  */
 import { onesSum, parisAdjustment, pseudoHeaderSum } from './checksum.js';
 import { PROBE_PAYLOAD_BYTES } from './config.js';
-import { IPPROTO_UDP, PAYLOAD_FILLER, type ProbeFlow } from './flow.js';
+import { fillPayload, IPPROTO_UDP, type ProbeFlow } from './flow.js';
 import type { Sequence } from './types.js';
 
 export const UDP_HEADER_BYTES = 8;
 const UDP_LENGTH_OFFSET = 4;
 const UDP_CHECKSUM_OFFSET = 6;
 
-export function buildUdpProbe(flow: ProbeFlow, seq: Sequence): Uint8Array {
-  const length = UDP_HEADER_BYTES + PROBE_PAYLOAD_BYTES;
+/** `payloadBytes` (≥ PROBE_PAYLOAD_BYTES) grows the datagram for path MTU probes. */
+export function buildUdpProbe(flow: ProbeFlow, seq: Sequence, payloadBytes = PROBE_PAYLOAD_BYTES): Uint8Array {
+  const length = UDP_HEADER_BYTES + Math.max(PROBE_PAYLOAD_BYTES, payloadBytes);
   const d = new Uint8Array(length);
   const v = new DataView(d.buffer);
   v.setUint16(0, flow.srcPort);
   v.setUint16(2, flow.dstPort);
   v.setUint16(UDP_LENGTH_OFFSET, length);
   v.setUint16(UDP_CHECKSUM_OFFSET, seq);
-  d.set(PAYLOAD_FILLER.subarray(0, PROBE_PAYLOAD_BYTES - 2), UDP_HEADER_BYTES + 2);
+  fillPayload(d, UDP_HEADER_BYTES + 2);
   const sum = onesSum(d, 0, length, pseudoHeaderSum(flow.sourceBytes, flow.destinationBytes, length, IPPROTO_UDP));
   v.setUint16(UDP_HEADER_BYTES, parisAdjustment(sum));
   return d;

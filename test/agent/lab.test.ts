@@ -106,6 +106,22 @@ test('the agent through netns:ec2 finds the request by trace id; bad messages ge
     assert.deepEqual(ex.request.hops.map((h) => `${h.interface} ${h.direction}`), ['ens5 in', 'docker0 out', `${LAB.containerVeth} out`]);
     assert.ok(r.pcapng && r.pcapng.length > 0);
     assert.equal(r.packets.droppedByKernel, 0);
+    // The typed reading (capabilities flow-analysis, host-facts): the analysis with milestones
+    // and packet logs, the ports followed, the host's facts with the container behind the veth.
+    assert.ok(agent.hello.capabilities.includes('flow-analysis') && agent.hello.capabilities.includes('host-facts'));
+    assert.deepEqual(started.ports, [80, 8080]);
+    assert.deepEqual(r.ports, [80, 8080]);
+    const conn = r.analysis!.connections.find((c) => c.exchangeIds.some((id) => r.analysis!.exchanges.find((e) => e.id === id)?.request?.traceId?.root === root))!;
+    assert.ok(conn, 'the request\'s connection is in the analysis');
+    assert.deepEqual(conn.milestones.filter((m) => m.kind === 'syn-ack').map((m) => m.hops.map((h) => `${h.interface} ${h.direction}`)), [[`${LAB.containerVeth} in`, 'docker0 in', 'ens5 out']]);
+    assert.ok(conn.packetLog.length >= 7, 'every packet of the connection logged');
+    const hostNs = r.host!.namespaces.find((n) => n.ns.role === 'host')!;
+    assert.ok(hostNs.links.some((l) => l.name === 'docker0' && l.kind === 'bridge'));
+    const ctr = r.host!.namespaces.find((n) => n.ns.role === 'container')!;
+    assert.equal(ctr.ns.veth, LAB.containerVeth);
+    assert.ok(ctr.listeners.some((l) => l.port === LAB.container.port));
+    assert.ok(ctr.routes.some((q) => q.result === 'unicast'), 'the container\'s route back to the load balancer was looked up');
+    assert.ok(hostNs.netfilter.some((x) => x.kind === 'policy' && x.chain === 'FORWARD'), 'the FORWARD policy with its counter');
   } finally {
     await agent.close();
   }

@@ -8,6 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { main } from '../../src/cli/main.js';
 import { memoryIO } from '../../src/cli/io.js';
 
@@ -38,9 +39,16 @@ for (const json of [false, true]) {
   });
 }
 
+/** The process has its capture socket open (an AF_PACKET socket from /proc/net/packet among its fds). */
+function hasPacketSocket(pid: string): boolean {
+  try {
+    const inodes = new Set(readFileSync(`/proc/${pid}/net/packet`, 'utf8').split('\n').slice(1).map((l) => l.trim().split(/\s+/).pop()).filter(Boolean));
+    return readdirSync(`/proc/${pid}/fd`).some((fd) => { try { const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`)); return m !== null && inodes.has(m[1]); } catch { return false; } });
+  } catch { return false; }
+}
+
 /** The pid of the tcpdump capturing 'udp port 9' on ifindex 1, started by this process's capture. */
 async function enginePidOf(done: Promise<number>): Promise<number> {
-  const { readdirSync, readFileSync } = await import('node:fs');
   let finished = false;
   void done.then(() => { finished = true; });
   for (;;) {
@@ -51,7 +59,12 @@ async function enginePidOf(done: Promise<number>): Promise<number> {
         const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
         const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
         const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-        if (argv[0] === 'tcpdump' && argv.includes('(ifindex 1) and (udp port 9)') && ppid === process.pid) return Number(entry);
+        if (argv[0] === 'tcpdump' && argv.includes('(ifindex 1) and (udp port 9)') && ppid === process.pid && hasPacketSocket(entry)) {
+          // Killed before it says "listening", it is a start failure (CAPTURE_FAILED), not this
+          // test's case: give it the moment between opening its socket and saying so.
+          await new Promise((r) => setTimeout(r, 300));
+          return Number(entry);
+        }
       } catch { /* gone */ }
     }
     await new Promise((r) => setTimeout(r, 50));

@@ -8,56 +8,15 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { labUp, labDown, injectFault, healFault, LAB, LAB_FAULTS, nsName } from '../../src/lab/index.js';
-import { selfCliArgv } from '../../src/self.js';
-import { FOLLOW_EXIT } from '../../src/errors.js';
-import type { FollowResult, LayerId } from '../../src/follow/index.js';
-
-const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+import { labUp, labDown, injectFault, healFault, LAB_FAULTS } from '../../src/lab/index.js';
+import type { LayerId } from '../../src/follow/index.js';
+import { followInClient, isRoot, verdictLine } from './lab-follow.js';
+import { LAB_FAULT_VERDICTS as EXPECTED, saveRecorded, verdictMatches } from './expected.js';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const artifacts = path.join(root, 'artifacts');
-
-/** What the verdict must say for each lab fault: the first failing layer and the cause id. */
-const EXPECTED: Record<string, { layer: LayerId | null; cause: string | null; text: RegExp }> = {
-  'dns-nxdomain': { layer: 'dns', cause: 'dns-nxdomain', text: /NXDOMAIN/ },
-  'dns-down': { layer: 'dns', cause: 'dns-server-down', text: /not answering/ },
-  'dns-drop': { layer: 'dns', cause: 'dns-timeout', text: /no answer/ },
-  'route-blackhole': { layer: 'route', cause: 'route-blackhole', text: /stops after hop 2/ },
-  'route-reject': { layer: 'route', cause: 'route-reject', text: /!X/ },
-  // !H from the trace, or — when the routers rate-limited their unreachables away — the
-  // client's immediate "no route to host" (the verdict's fallback for the same cause).
-  'no-route': { layer: 'route', cause: 'no-route', text: /no route .*(!H|!N)|"no route to host"/ },
-  'icmp-ratelimit': { layer: null, cause: null, text: /answered 200/ },
-  'sg-block': { layer: 'instance', cause: 'sg-block', text: /never reached ens5: the security group/ },
-  'host-firewall': { layer: 'container', cause: 'host-firewall', text: /reached ens5 but never docker0.*host firewall/ },
-  'dnat-missing': { layer: 'container', cause: 'dnat-missing', text: /reached ens5 but never docker0.*DNAT/ },
-  'app-down': { layer: 'application', cause: 'app-not-listening', text: /container reset the connection/ },
-  'veth-down': { layer: 'container', cause: 'veth-down', text: /never the container's veth: veth\w+ is down/ },
-  'app-slow': { layer: 'application', cause: 'app-slow', text: /did not answer before the load balancer gave up/ },
-  'app-500': { layer: 'application', cause: 'app-error-status', text: /answered 500/ },
-  'target-deregistered': { layer: 'loadBalancer', cause: 'lb-no-target', text: /503/ },
-};
-
-function followInClient(url = `http://${LAB.domain}/`): Promise<{ code: number | null; result: FollowResult | null; stderr: string }> {
-  const argv = ['ip', 'netns', 'exec', nsName('client'), ...selfCliArgv(), 'follow', url, '--server', 'netns:ec2', '--json', '--timeout', '5',
-    '--lb-name', `${LAB.albA.public}=alb-a`, '--lb-name', `${LAB.albB.public}=alb-b`];
-  return new Promise((resolve) => {
-    const c = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    c.stdout.on('data', (b: Buffer) => out.push(b));
-    c.stderr.on('data', (b: Buffer) => err.push(b));
-    c.on('close', (code) => {
-      let result: FollowResult | null = null;
-      try { result = JSON.parse(Buffer.concat(out).toString('utf8')) as FollowResult; } catch { /* reported below */ }
-      resolve({ code, result, stderr: Buffer.concat(err).toString('utf8') });
-    });
-  });
-}
 
 let builtByUs = false;
 
@@ -89,8 +48,10 @@ test('every lab fault is diagnosed: first failing layer and cause', { skip: isRo
   assert.ok(healthy.result, `healthy follow printed no JSON: ${healthy.stderr}`);
   assert.equal(healthy.code, 0, `healthy lab: ${healthy.result!.verdict.headline}`);
   assert.equal(healthy.result!.server?.matchedBy, 'trace-id');
-  assert.deepEqual(healthy.result!.server!.interfaces.filter((i) => i.packets > 0).map((i) => i.role), ['ens5', 'docker0', 'veth']);
+  assert.deepEqual(healthy.result!.server!.interfaces.filter((i) => i.packets > 0).map((i) => `${i.iface} ${i.role}`), ['ens5 uplink', 'docker0 bridge', 'veth3f2a1b9 container']);
+  assert.equal(healthy.result!.server!.rolesFrom, 'links', 'roles from the host\'s links (host facts read)');
   writeFileSync(path.join(artifacts, 'follow-live-healthy.json'), JSON.stringify(healthy.result, null, 2));
+  saveRecorded('healthy', healthy.result);
 
   const lines: string[] = [];
   let correct = 0;
@@ -98,15 +59,12 @@ test('every lab fault is diagnosed: first failing layer and cause', { skip: isRo
     const want = EXPECTED[f]!;
     await healFault();
     await injectFault(f);
-    const run = await followInClient();
+    const run = await followInClient(want.url);
     await healFault(f);
-    const v = run.result?.verdict;
-    const text = v ? `${v.cause ?? ''} ${v.headline}` : '';
-    // The process exit code is the documented one of the failing layer (docs/follow.md).
-    const wantCode = want.layer ? FOLLOW_EXIT[want.layer] : 0;
-    const ok = !!v && v.firstFailing === want.layer && v.causeId === want.cause && want.text.test(text) && run.code === wantCode;
-    if (ok) correct++;
-    lines.push(`${ok ? 'ok  ' : 'FAIL'} ${f.padEnd(20)} → ${v ? `${v.firstFailing ?? 'none'} / ${v.causeId ?? 'healthy'}: ${v.cause ?? v.headline} (exit ${run.code}${run.code === wantCode ? '' : `, want ${wantCode}`})` : `no result (${run.stderr.trim().split('\n').pop()})`}`);
+    const problem = verdictMatches(want, run.result, run.code);
+    if (problem === null) correct++;
+    saveRecorded(f, run.result);
+    lines.push(`${problem === null ? 'ok  ' : 'FAIL'} ${verdictLine(f.padEnd(20), run)}${problem === null ? '' : `\n      ${problem}`}`);
     if (run.result && f === 'dnat-missing') writeFileSync(path.join(artifacts, 'follow-live-dnat-missing.json'), JSON.stringify(run.result, null, 2));
   }
   const summary = `${correct}/${faults.length} faults diagnosed correctly`;

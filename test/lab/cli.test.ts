@@ -45,11 +45,14 @@ test('lab faults lists every fault on one line each, with its layer and symptom'
   assert.equal(r.code, EXIT.ok);
   const lines = r.out.trimEnd().split('\n');
   assert.ok(lines.length >= 14);
-  for (const name of ['dns-nxdomain', 'dns-down', 'dns-drop', 'route-blackhole', 'route-reject', 'no-route', 'icmp-ratelimit', 'sg-block', 'host-firewall', 'dnat-missing', 'app-down', 'veth-down', 'app-slow', 'app-500']) {
+  const both = ['reply-drop-host', 'nacl-ephemeral', 'no-route-back', 'container-no-route', 'alb-node-down', 'rp-filter', 'app-wrong-port',
+    'app-localhost', 'mtu-blackhole', 'container-arp', 'conntrack-full', 'asymmetric-route'];
+  for (const name of ['dns-nxdomain', 'dns-down', 'dns-drop', 'route-blackhole', 'route-reject', 'no-route', 'icmp-ratelimit', 'sg-block', 'host-firewall', 'dnat-missing', 'app-down', 'veth-down', 'app-slow', 'app-500', ...both]) {
     assert.equal(lines.filter((l) => l.includes(` ${name} `)).length, 1, name);
   }
   const json = JSON.parse((await cli(['lab', 'faults', '--json'])).out) as { name: string; layer: string; symptom: string }[];
   assert.ok(json.every((f) => f.name && f.layer && f.symptom));
+  for (const name of both) assert.equal(json.filter((f) => f.name === name).length, 1, `--json lists ${name}`);
 });
 
 test('lab up refuses without root: PRIVILEGE error with a hint, exit 4, nothing created', { skip: IS_ROOT ? false : 'already not root: covered by running as a normal user' }, () => {

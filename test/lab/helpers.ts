@@ -40,16 +40,26 @@ export async function dnsQuery(name: string, server: string): Promise<{ rcode?: 
 }
 
 export interface CapturedPacket {
+  /** `arp` for ARP lines (src/dst/flags empty; `info` has the text), `ip` otherwise. */
+  kind: 'ip' | 'arp';
   ifname: string;
   direction: string;
   src: string;
   dst: string;
   flags: string;
+  /** TCP sequence range as tcpdump prints it (`1:1449`), or '' when it printed none. */
+  seq: string;
+  /** The length tcpdump reports at the end of the header line (TCP payload, ARP/ICMP length), or null. */
+  length: number | null;
+  /** The header line after the direction (e.g. `ICMP host 172.31.5.20 unreachable, length 68`). */
+  info: string;
   /** The -A payload lines that followed the header line. */
   payload: string;
 }
 
-const HEADER = /^\d\d:\d\d:\d\d\.\d+ (\S+)\s+(In|Out|M|B|P|\S+)\s+IP (\S+) > (\S+?):(?: Flags \[([^\]]*)\])?/;
+const HEADER = /^\d\d:\d\d:\d\d\.\d+ (\S+)\s+(In|Out|M|B|P|\S+)\s+IP (\S+) > (\S+?):(?: Flags \[([^\]]*)\](?:, seq (\d+(?::\d+)?))?)?/;
+const ARP = /^\d\d:\d\d:\d\d\.\d+ (\S+)\s+(In|Out|M|B|P|\S+)\s+(ARP, .*)$/;
+const LENGTH = /length (\d+)(?::|$)/;
 
 /** Parses tcpdump -i any -nn (-A) text output into packets. */
 export function parseTcpdump(text: string): CapturedPacket[] {
@@ -57,8 +67,15 @@ export function parseTcpdump(text: string): CapturedPacket[] {
   let cur: CapturedPacket | null = null;
   for (const line of text.split('\n')) {
     const m = HEADER.exec(line);
+    const a = m ? null : ARP.exec(line);
     if (m) {
-      cur = { ifname: m[1]!, direction: m[2]!, src: m[3]!, dst: m[4]!, flags: m[5] ?? '', payload: '' };
+      const len = LENGTH.exec(line);
+      cur = { kind: 'ip', ifname: m[1]!, direction: m[2]!, src: m[3]!, dst: m[4]!, flags: m[5] ?? '', seq: m[6] ?? '', length: len ? Number(len[1]) : null,
+        info: line.slice(line.indexOf(' IP ') + 4), payload: '' };
+      out.push(cur);
+    } else if (a) {
+      const len = LENGTH.exec(line);
+      cur = { kind: 'arp', ifname: a[1]!, direction: a[2]!, src: '', dst: '', flags: '', seq: '', length: len ? Number(len[1]) : null, info: a[3]!, payload: '' };
       out.push(cur);
     } else if (cur && line !== '') {
       cur.payload += line + '\n';

@@ -17,7 +17,7 @@ import { renderHtmlReport } from '../../src/report/index.js';
 import { COMPACT_WIDTH, pathNodes } from '../../src/report/svg.js';
 import type { FollowResult } from '../../src/follow/index.js';
 import { LAB } from '../../src/lab/index.js';
-import { scenarioResult } from '../follow/scenarios.js';
+import { recordedResult } from '../follow/recorded.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -49,11 +49,14 @@ function carrierOfLiveRun(r: FollowResult): Carrier | null {
 
 function cases(): Case[] {
   const out: Case[] = [
-    { name: 'fixture-healthy', result: scenarioResult('healthy'), failingLabel: null, messages: ['SYN', 'SYN-ACK', 'ACK', 'GET /', 'HTTP 200', 'FIN'], carrier: { node: 'alb-a', by: 'trace-id' } },
-    { name: 'fixture-dnat-missing', result: scenarioResult('dnat-missing'), failingLabel: 'docker0', messages: ['SYN', 'RST'], carrier: { node: 'alb-a', by: 'timing' } },
-    { name: 'fixture-route-blackhole', result: scenarioResult('route-blackhole'), failingLabel: 'hop 3 *', messages: [], carrier: null },
-    { name: 'fixture-app-down', result: scenarioResult('app-down'), failingLabel: 'application', messages: ['SYN', 'RST'], carrier: { node: 'alb-a', by: 'timing' } },
+    { name: 'recorded-healthy', result: recordedResult('healthy'), failingLabel: null, messages: ['SYN', 'SYN-ACK', 'ACK', 'GET /', 'HTTP 200', 'FIN'], carrier: null },
+    { name: 'recorded-dnat-missing', result: recordedResult('dnat-missing'), failingLabel: 'docker0', messages: ['SYN', 'RST'], carrier: null },
+    { name: 'recorded-route-blackhole', result: recordedResult('route-blackhole'), failingLabel: 'hop 3 *', messages: [], carrier: null },
+    { name: 'recorded-app-down', result: recordedResult('app-down'), failingLabel: 'application', messages: ['SYN', 'RST'], carrier: null },
+    { name: 'recorded-reply-drop', result: recordedResult('raw-docker-user-reply-drop'), failingLabel: 'ens5', messages: ['SYN', 'SYN-ACK'], carrier: null },
   ];
+  // The carrier is ground truth from the lab's topology (which ALB node's VPC address the connection came from).
+  for (const c of out) c.carrier = carrierOfLiveRun(c.result);
   for (const [file, failing, messages] of [['follow-live-healthy.json', null, ['SYN', 'SYN-ACK', 'GET /', 'HTTP 200', 'FIN']], ['follow-live-dnat-missing.json', 'docker0', ['SYN', 'RST']]] as const) {
     const p = path.join(artifacts, file);
     if (!existsSync(p)) continue;
@@ -205,16 +208,16 @@ for (const c of cases()) {
 }
 
 test('the report is one self-contained file: no external URL, the result embedded', () => {
-  const html = renderHtmlReport(scenarioResult('dnat-missing'));
+  const html = renderHtmlReport(recordedResult('dnat-missing'));
   assert.doesNotMatch(html, /\b(src|href)=["']?(https?:)?\/\//i);
   assert.doesNotMatch(html, /@import|url\((?!#)/i, "only in-document url(#id) references");
   const m = /<script type="application\/json" id="flowtrace-result">([\s\S]*?)<\/script>/.exec(html);
   assert.ok(m);
-  assert.equal(JSON.parse(m[1]!).verdict.causeId, 'dnat-missing');
+  assert.equal(JSON.parse(m[1]!).verdict.causeId, 'not-listening');
 });
 
 test('hostile text in the evidence is escaped', () => {
-  const r = scenarioResult('app-500');
+  const r = recordedResult('app-500');
   r.requests[0]!.bodyPreview = '</script><script>alert(1)</script><img src=x onerror=alert(2)>';
   r.verdict.rows[5]!.evidence.push('<b>bold</b> & "quoted"');
   const html = renderHtmlReport(r);
@@ -225,35 +228,22 @@ test('hostile text in the evidence is escaped', () => {
 
 test('path map nodes: every load-balancer node tried; the carrier by trace id, or by timing; only the nodes that failed are marked', () => {
   const lbs = (r: FollowResult): string[] => pathNodes(r).filter((n) => n.kind === 'lb').map((n) => `${n.label}${n.failing ? ' ✗' : ''}${n.role ? ` (${n.role}${n.matchedBy ? ` by ${n.matchedBy}` : ''})` : ''}`);
-  assert.deepEqual(lbs(scenarioResult('healthy')), ['ALB alb-a ★ (carried by trace-id)', 'ALB alb-b (other)']);
-  assert.deepEqual(lbs(scenarioResult('target-deregistered')), ['ALB alb-a ✗', 'ALB alb-b ✗']);
-  // No trace id got through (ALB 502/504): the connection on the instance came first, so it
-  // is the first request the load balancer forwarded.
-  assert.deepEqual(lbs(scenarioResult('dnat-missing')), ['ALB alb-a ☆ (carried by timing)', 'ALB alb-b (other)']);
-  assert.deepEqual(lbs(scenarioResult('host-firewall')), ['ALB alb-a ☆ (carried by timing)', 'ALB alb-b (other)']);
-  // The first request never got to the load balancer (connect failed): the second carried it.
-  const second = scenarioResult('dnat-missing');
-  second.requests[0] = { ...second.requests[0]!, status: 'error', httpStatus: null, serverHeader: null, error: { code: 'ECONNREFUSED', phase: 'connect', message: 'connect ECONNREFUSED' } };
-  assert.deepEqual(lbs(second), ['ALB alb-a (other)', 'ALB alb-b ☆ (carried by timing)']);
-  // A client that gave up waiting for the first byte was forwarded.
-  const gaveUp = scenarioResult('host-firewall');
-  gaveUp.requests[0] = { ...gaveUp.requests[0]!, status: 'error', httpStatus: null, serverHeader: null, error: { code: 'TIMEOUT', phase: 'first_byte', message: 'timed out' }, phases: { ...gaveUp.requests[0]!.phases, totalMs: 5000 } };
-  assert.deepEqual(lbs(gaveUp), ['ALB alb-a ☆ (carried by timing)', 'ALB alb-b (other)']);
-  // The connection lasted longer than the first forwarded request took: not its, no star.
-  const tooLong = scenarioResult('host-firewall');
-  tooLong.requests[0] = { ...tooLong.requests[0]!, phases: { ...tooLong.requests[0]!.phases, totalMs: 1500 } };
-  assert.deepEqual(lbs(tooLong), ['ALB alb-a', 'ALB alb-b']);
-  // The ALB's own 503 (no target) was not forwarded: nothing to match by timing.
-  const noTarget = scenarioResult('dnat-missing');
-  noTarget.requests = noTarget.requests.map((q) => ({ ...q, httpStatus: 503 }));
-  assert.deepEqual(lbs(noTarget).map((l) => l.replace(/ ✗$/, '')), ['ALB alb-a', 'ALB alb-b']);
-  // The load-balancer layer failed, but one node answered 200: only the other is marked.
-  const one = scenarioResult('target-deregistered');
-  one.requests[0] = { ...one.requests[0]!, httpStatus: 200, reason: 'OK' };
-  assert.equal(one.verdict.firstFailing, 'loadBalancer');
-  assert.deepEqual(lbs(one), ['ALB alb-a', 'ALB alb-b ✗']);
-  // A single address (--once): one node, no ★.
-  const once = scenarioResult('healthy');
+  const nodes = (r: FollowResult): [string, string] => [r.requests[0]!.node!, r.requests[1]!.node!];
+  const healthy = recordedResult('healthy');
+  const [h1, h2] = nodes(healthy);
+  assert.deepEqual(lbs(healthy), [`ALB ${h1} ★ (carried by trace-id)`, `ALB ${h2} (other)`]);
+  const dereg = recordedResult('target-deregistered');
+  assert.deepEqual(lbs(dereg).map((l) => l.replace(/ \(.*\)$/, '')), [`ALB ${nodes(dereg)[0]} ✗`, `ALB ${nodes(dereg)[1]} ✗`]);
+  // No trace id got through (ALB 502/504): the connection found by timing is the first request's.
+  const dnat = recordedResult('dnat-missing');
+  assert.deepEqual(lbs(dnat), [`ALB ${nodes(dnat)[0]} ☆ (carried by timing)`, `ALB ${nodes(dnat)[1]} (other)`]);
+  // Only one node fails (a blackhole route back to it): only that one is marked.
+  const partial = recordedResult('raw-host-blackhole-one-node');
+  const marked = lbs(partial).filter((l) => l.includes('✗'));
+  assert.equal(marked.length, 1, lbs(partial).join(', '));
+  assert.match(marked[0]!, /alb-b/);
+  // A single address (--once): one node, no star.
+  const once = recordedResult('healthy');
   once.requests = once.requests.slice(0, 1);
-  assert.deepEqual(lbs(once), ['ALB alb-a']);
+  assert.deepEqual(lbs(once), [`ALB ${h1}`]);
 });

@@ -84,6 +84,7 @@ test('usage errors: exit 2, one line and a hint', () => {
     [['127.0.0.1', '--timeout', '0'], /bad --timeout '0'/],
     [['127.0.0.1', '-4', '-6'], /-4 and -6 together/],
     [['127.0.0.1', '--bogus'], /^error\[USAGE\]: unknown option '--bogus'$/m],
+    [['127.0.0.1', '-T', '--mtu'], /--mtu needs udp or icmp probes/],
   ];
   for (const [args, message] of cases) {
     const r = cli(args);
@@ -101,6 +102,7 @@ test('--help', () => {
   assert.equal(r.code, 0);
   assert.match(r.stdout, /usage: flowtrace trace HOST/);
   assert.match(r.stdout, /--proto P/);
+  assert.match(r.stdout, /--mtu\s+then find the path MTU/);
 });
 
 test("traceroute's and mtr's short flags: -I/-T/-U pick the protocol, -c is --rounds, -n and -r are accepted", { skip: ROOT_SKIP }, () => {

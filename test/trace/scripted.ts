@@ -173,7 +173,11 @@ export class ScriptedNetwork implements Network {
     private readonly sendError: ((probe: OutgoingProbe) => string | null) | null = null,
   ) {}
 
+  /** What localMtu() answers (the MTU of this machine's link). */
+  linkMtu: number | null = 1500;
+
   async sourceAddressFor(): Promise<string> { return this.source; }
+  localMtu(): number | null { return this.linkMtu; }
   listen(h: NetworkHandlers): void { this.handlers = h; }
 
   send(probe: OutgoingProbe): void {
@@ -233,5 +237,48 @@ export function pathResponder(opts: {
     const out = [{ delayMs, bytes }];
     if (opts.duplicateDestinationReplies) out.push({ delayMs: delayMs + 1, bytes });
     return out;
+  };
+}
+
+// ---------------------------------------------------------------- links with MTUs
+
+export interface MtuHop {
+  address: string;
+  /** The MTU of the link after this router, towards the destination (none: not smaller than the rest). */
+  nextMtu?: number;
+  /**
+   * A DF packet too big for that link: the router answers with the MTU (`report`, default),
+   * with 0 (`report-zero`, as routers older than RFC 1191), or its answer is dropped on the
+   * way back (`dropped`: an MTU black hole).
+   */
+  tooBig?: 'report' | 'report-zero' | 'dropped';
+}
+
+/**
+ * A path whose links have MTUs: a probe (its whole length, DF set for IPv4 / always for IPv6)
+ * expires at the router its TTL names (time-exceeded: the TTL check comes before the MTU
+ * check), or meets a link too small for it (fragmentation needed / packet too big from the
+ * router in front), or reaches the destination, which answers as `pathResponder`'s does.
+ */
+export function mtuPathResponder(opts: { path: MtuHop[]; destination: string; rttMs?: number }): Responder {
+  const rtt = opts.rttMs ?? 1;
+  return (probe, ctx) => {
+    const v6 = probe.packet[0] >> 4 === 6;
+    const df = v6 || (probe.packet[6] & 0x40) !== 0;
+    const size = probe.packet.length;
+    for (let k = 1; k <= opts.path.length; k++) {
+      const hop = opts.path[k - 1];
+      if (probe.ttl === k) return [{ delayMs: rtt * k, bytes: icmpError(probe.packet, hop.address, 'time-exceeded') }];
+      if (hop.nextMtu !== undefined && size > hop.nextMtu && df) {
+        if (hop.tooBig === 'dropped') return [];
+        const mtu = hop.tooBig === 'report-zero' ? 0 : hop.nextMtu;
+        const bytes = v6
+          ? icmpError(probe.packet, hop.address, 'too-big', 0, { mtu, quoteBytes: Math.min(size, 1280 - 48) })
+          : icmpError(probe.packet, hop.address, 'unreachable', 4, { mtu });
+        return [{ delayMs: rtt * k, bytes }];
+      }
+    }
+    const hops = opts.path.map((h) => ({ address: h.address, rttMs: rtt }));
+    return pathResponder({ path: hops, destination: opts.destination, destinationRttMs: rtt * (opts.path.length + 1) })({ ...probe, ttl: Math.max(probe.ttl, opts.path.length + 1) as typeof probe.ttl }, ctx);
   };
 }

@@ -114,10 +114,14 @@ test('stars to the end: the path stops after the last answering hop, and silent 
   assert.equal(result.reachedAtTtl, null);
   assert.equal(result.lastAnsweringTtl, 2);
   assert.equal(result.hops.length, 30);
-  assert.ok(result.hops.slice(2).every((h) => h.received === 0 && h.sent === 3 && h.note === null));
+  // Hops 3–7 (the silent horizon past hop 2) got every round, hops 8–30 round 0 only.
+  assert.deepEqual(result.hops.slice(2).map((h) => [h.sent, h.received, h.note]), result.hops.slice(2).map((h) => [h.ttl <= 7 ? 3 : 1, 0, null]));
+  assert.equal(result.silentHorizonTtl, 7);
+  assert.equal(result.probesHeld, 2 * 23);
   assert.ok(result.explanation.some((e) => /the path stops after hop 2/.test(e)), result.explanation.join('\n'));
-  // Last round starts at 400 ms, 30 probes 2 ms apart, then 500 ms adaptive wait: ≈ 1 s, far below 5 s.
-  assert.ok(result.durationMs < 1100, `took ${result.durationMs} ms`);
+  assert.ok(result.explanation.includes('nothing answered past hop 2: later rounds probed only up to hop 7 (the 5 hops after it); hops 8–30 were probed once'), result.explanation.join('\n'));
+  // Far below the 5 s timeout: the last re-probe of hop 7 goes at 118 ms, then 500 ms adaptive wait.
+  assert.equal(result.durationMs, 618);
 });
 
 test('nothing answers at all: no-reply, full timeout used', async () => {
@@ -278,7 +282,10 @@ test('the largest trace allowed (100 rounds × 64 TTLs) completes with every cou
   const { result } = await trace(pathResponder({ path: routers(4, 5), destination: V4.dst, blackholeAfter: 5 }), { proto: 'udp', maxTtl: 64, rounds: 100, roundIntervalMs: 10, probeIntervalMs: 0 });
   assert.equal(result.status, 'stopped');
   assert.equal(result.hops.length, 64);
-  assert.equal(result.probesSent, 6400);
+  // Hops 1–5 answer; 6–10 (the silent horizon) get all 100 rounds, 11–64 round 0 only.
+  assert.equal(result.probesSent, 10 * 100 + 54);
+  assert.equal(result.probesHeld, 54 * 99);
   assert.ok(result.hops.slice(0, 5).every((h) => h.sent === 100 && h.received === 100));
-  assert.ok(result.hops.slice(5).every((h) => h.sent === 100 && h.received === 0));
+  assert.ok(result.hops.slice(5, 10).every((h) => h.sent === 100 && h.received === 0));
+  assert.ok(result.hops.slice(10).every((h) => h.sent === 1 && h.received === 0));
 });

@@ -14,6 +14,8 @@ import { parseCommandArgs } from '../args.js';
 import { EXIT, FlowtraceError, InputError, UsageError } from '../../errors.js';
 import { filteredCaptureStream, parseIfmap } from '../../capture/index.js';
 import { analyzeCapture, renderAnalysis, requestMatcher, FLOW_DEFAULTS, type FlowOptions } from '../../flow/index.js';
+import { connectionJourneys } from '../../journey/index.js';
+import { renderJourneys } from '../../report/index.js';
 
 const HELP = `usage: flowtrace analyze FILE|- [FILTER…] [--ifmap FILE] [--request ID] [--json]
        flowtrace analyze -r FILE [FILTER…] [options]
@@ -41,6 +43,10 @@ copies are folded into one packet with several hops.
                     ${FLOW_DEFAULTS.maxKept}; the rest are analysed and counted; a few KiB each)
   --idle-timeout S  seconds without packets before a connection is summarised (default ${FLOW_DEFAULTS.idleTimeoutSec})
   --no-stitch       do not fold copies of one packet seen on several interfaces
+  --journey         each connection's journey: its packets (SYN, SYN-ACK, requests,
+                    responses, FIN, RST) against the path they should take through the
+                    host, both ways, and the first point each stopped; --json adds
+                    \`journeys\`
 
 From a pipe (tcpdump -U -w - | flowtrace analyze -), Ctrl-C ends the input and the analysis
 of what was read is printed; a second Ctrl-C stops at once.
@@ -73,6 +79,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       'max-kept': { type: 'string' },
       'idle-timeout': { type: 'string' },
       'no-stitch': { type: 'boolean', default: false },
+      journey: { type: 'boolean', default: false },
       r: { type: 'string', short: 'r' },
       n: { type: 'boolean', short: 'n', multiple: true },
       help: { type: 'boolean', short: 'h', default: false },
@@ -146,8 +153,12 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     return EXIT.failed;
   }
 
-  if (values.json) io.stdout(JSON.stringify(analysis, null, 2) + '\n');
-  else io.stdout(renderAnalysis(analysis, matcher ? { exchanges: analysis.exchanges } : {}));
+  const journeys = values.journey ? connectionJourneys(analysis) : null;
+  if (values.json) io.stdout(JSON.stringify(journeys ? { ...analysis, journeys } : analysis, null, 2) + '\n');
+  else {
+    io.stdout(renderAnalysis(analysis, matcher ? { exchanges: analysis.exchanges } : {}));
+    if (journeys) io.stdout('\n' + renderJourneys(journeys, { rolesFrom: 'packets' }));
+  }
   const l = analysis.limits;
   if (!l.selected && (l.connectionsNotKept > 0 || l.exchangesNotKept > 0) && l.keep === 'all') {
     io.stderr(`warning: only the first ${l.maxKept} connections and exchanges are shown (${l.connectionsNotKept} connections, ${l.exchangesNotKept} exchanges more were analysed and counted): select one with --request or a FILTER, or raise --max-kept\n`);

@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { EXIT, FlowtraceError, LabError, PrivilegeError, UsageError } from '../../errors.js';
 import type { CliIO } from '../io.js';
 import {
-  LAB, LAB_FAULTS, LAB_NODES, healFault, injectFault, labDown, labStatus, labUp, nsName, isLabNode, readAccessLog, sessionHeldByOther,
+  LAB, LAB_FAULTS, LAB_NODES, healFault, injectFault, labDown, labStatus, labUp, nsName, isLabNode, isLabFault, readAccessLog, sessionHeldByOther,
   type LabStatus,
 } from '../../lab/index.js';
 import { PACKAGE_ROOT, selfCliArgv } from '../../self.js';
@@ -44,7 +44,7 @@ function renderStatus(s: LabStatus): string {
     'alb-a': `${LAB.albA.public} public, ${LAB.albA.vpc} in the VPC (zone a), listeners :80 :443`,
     'alb-b': `${LAB.albB.public} public, ${LAB.albB.vpc} in the VPC (zone b), listeners :80 :443`,
     vpc: `${LAB.vpcCidr} bridge (security group: bridge firewall)`,
-    ec2: `ens5 ${LAB.instance.ens5} mtu ${LAB.instance.mtu}, docker0 ${LAB.docker0}, ${LAB.containerVeth} (Docker -p 80:8080)`,
+    ec2: `ens5 ${LAB.instance.ens5} mtu ${LAB.instance.mtu}, docker0 ${LAB.docker0}, ${LAB.containerVeth} (Docker -p 80:8080), ${LAB.secondEni.ifname} ${LAB.secondEni.address}/${LAB.secondEni.prefixLength} (second ENI)`,
     container: `eth0 ${LAB.container.address}:${LAB.container.port} (app)`,
   };
   for (const n of s.nodes) lines.push(`  ${n.node.padEnd(10)} ${n.namespace.padEnd(13)} ${n.exists ? 'ok     ' : 'MISSING'} ${addr[n.node] ?? ''}`);
@@ -54,7 +54,8 @@ function renderStatus(s: LabStatus): string {
   lines.push('');
   lines.push('target health:');
   for (const th of s.targetHealth) {
-    const t = th.targets.map((x) => `${x.target} ${x.state}${x.reason ? ` (${x.reason})` : ''}`).join(', ') || 'no registered targets';
+    const running = s.services.find((sv) => sv.name === th.node)?.alive ?? false;
+    const t = !running ? 'node not running' : th.targets.map((x) => `${x.target} ${x.state}${x.reason ? ` (${x.reason})` : ''}`).join(', ') || 'no registered targets';
     lines.push(`  ${th.node}: ${t}`);
   }
   lines.push('');
@@ -155,6 +156,13 @@ async function whileWaiting<T>(io: CliIO, fn: (signal: AbortSignal) => Promise<T
   }
 }
 
+/** An unknown fault name is a usage error at once, not after waiting for another owner of the lab. */
+function requireKnownFault(name: string): void {
+  if (!isLabFault(name)) {
+    throw new UsageError(`unknown fault '${name}'`, `run \`flowtrace lab faults\` for the list: ${Object.keys(LAB_FAULTS).join(', ')}`, { fault: name });
+  }
+}
+
 const JSON_OPT = { json: { type: 'boolean', default: false } } as const;
 
 export async function run(args: string[], io: CliIO): Promise<number> {
@@ -218,6 +226,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     case 'fault': {
       const { positionals } = parse(rest, {}, true);
       if (positionals.length !== 1) throw new UsageError('lab fault needs one fault name', 'run `flowtrace lab faults` for the list');
+      requireKnownFault(positionals[0]!);
       const active = await whileWaiting(io, (signal) => injectFault(positionals[0]!, { waitMs: CLI_WAIT_MS, signal }));
       const f = LAB_FAULTS[positionals[0] as keyof typeof LAB_FAULTS];
       io.stdout(`fault ${positionals[0]} on: ${f.description}\nexpect: ${f.symptom}\nactive faults: ${active.join(', ')}\n`);
@@ -226,6 +235,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     case 'heal': {
       const { positionals } = parse(rest, {}, true);
       if (positionals.length > 1) throw new UsageError('lab heal takes at most one fault name', 'flowtrace lab heal [NAME]');
+      if (positionals[0] !== undefined) requireKnownFault(positionals[0]);
       const active = await whileWaiting(io, (signal) => healFault(positionals[0], { waitMs: CLI_WAIT_MS, signal }));
       io.stdout(`${positionals[0] ? `healed ${positionals[0]}` : 'healed every fault'}; active faults: ${active.length ? active.join(', ') : 'none'}\n`);
       return EXIT.ok;

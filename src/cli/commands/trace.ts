@@ -1,6 +1,6 @@
 /**
  * `flowtrace trace HOST [--proto tcp|udp|icmp] [--port N] [--max-ttl N] [--rounds N]
- *  [--timeout S] [-4|-6] [--json]` — flowtrace's own traceroute (docs/trace.md); traceroute/mtr
+ *  [--timeout S] [-4|-6] [--mtu] [--json]` — flowtrace's own traceroute (docs/trace.md); traceroute/mtr
  * short flags: -I -T -U -m -f -q -w -p -n, mtr -c -r.
  * Exit codes: 0 every address reached; 6 (network) a destination not reached (stopped,
  * unreachable, no reply) or the name does not resolve; 4 no raw-socket privilege; 2 usage;
@@ -28,6 +28,8 @@ options (traceroute's and mtr's short flags in brackets):
                  min/avg/max
   --timeout S    longest wait for a reply, seconds (default 2)                 [-w S]
   -4, -6         only IPv4 / only IPv6 addresses of HOST
+  --mtu          then find the path MTU and the hop where it drops, as tracepath
+                 does (pmtu N), black holes included (udp or icmp probes)
   -n, -r         accepted: hops are never looked up by name (traceroute -n),
                  the output is always mtr's report (mtr -r)
   --json         print the result as JSON (schema flowtrace.trace/1)
@@ -62,6 +64,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       '4': { type: 'boolean' },
       '6': { type: 'boolean' },
       json: { type: 'boolean' },
+      mtu: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -92,6 +95,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     rounds: v.count !== undefined ? intOption('count', v.count) : intOption('rounds', v.rounds),
     timeoutMs,
     family: v['4'] ? 4 : v['6'] ? 6 : undefined,
+    mtu: v.mtu === true,
     signal: controller.signal,
   };
   if (proto === 'icmp' && v.port !== undefined) throw new UsageError('--port has no meaning with --proto icmp', 'drop --port, or use --proto tcp/udp');

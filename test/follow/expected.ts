@@ -1,0 +1,66 @@
+/**
+ * What the verdict must say, shared by the live tests (the fault matrix, the raw faults) and
+ * the offline ones that read their recorded results again (verdict.test.ts).
+ */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FOLLOW_EXIT } from '../../src/errors.js';
+import type { FollowResult, LayerId } from '../../src/follow/index.js';
+
+/**
+ * What the verdict must say for each lab fault: the first failing layer, the cause id (named
+ * after what was observed, not after the fault), the direction that broke, and the evidence
+ * the cause must name. `partialNode`: only that load-balancer node fails.
+ */
+export interface Expected { layer: LayerId | null; cause: string | null; direction?: 'request' | 'reply' | null; text: RegExp; partialNode?: string; url?: string }
+export const LAB_FAULT_VERDICTS: Record<string, Expected> = {
+  'dns-nxdomain': { layer: 'dns', cause: 'dns-nxdomain', direction: 'request', text: /NXDOMAIN/ },
+  'dns-down': { layer: 'dns', cause: 'dns-server-down', direction: 'request', text: /not answering/ },
+  'dns-drop': { layer: 'dns', cause: 'dns-timeout', direction: 'request', text: /no answer/ },
+  'route-blackhole': { layer: 'route', cause: 'route-blackhole', direction: 'request', text: /stops after hop 2/ },
+  'route-reject': { layer: 'route', cause: 'route-reject', direction: 'request', text: /!X/ },
+  // !H from the trace, or — when the routers rate-limited their unreachables away — the
+  // client's immediate "no route to host" (the verdict's fallback for the same cause).
+  'no-route': { layer: 'route', cause: 'no-route', direction: 'request', text: /no route .*(!H|!N)|"no route to host"/ },
+  'icmp-ratelimit': { layer: null, cause: null, text: /answered 200/ },
+  'sg-block': { layer: 'instance', cause: 'not-at-instance', direction: 'request', text: /nothing of the request reached the instance/ },
+  'host-firewall': { layer: 'container', cause: 'dropped-by-rule', direction: 'request', text: /reached ens5 \(in\) but was never seen on docker0.*DROP rule `-A DOCKER-USER -i ens5 .*counted \d+/ },
+  'dnat-missing': { layer: 'container', cause: 'not-listening', direction: 'request', text: /answered with RST.*no DNAT rule for port 80.*listens on 0\.0\.0\.0:8080/ },
+  'app-down': { layer: 'application', cause: 'not-listening', direction: 'request', text: /veth\w+ \(out\) and was answered with RST.*nothing listens on port 8080 in ft-container/ },
+  'veth-down': { layer: 'container', cause: 'link-down', direction: 'request', text: /veth\w+ is down/ },
+  'app-slow': { layer: 'application', cause: 'no-response', direction: 'request', text: /no response came .*before the client closed/ },
+  'app-500': { layer: 'application', cause: 'error-status', direction: null, text: /application answered 500/ },
+  'target-deregistered': { layer: 'loadBalancer', cause: 'lb-no-target', direction: 'request', text: /503/ },
+};
+
+/** Why a verdict does not match what is expected, or null when it does. */
+export function verdictMatches(want: Expected, result: FollowResult | null, exitCode: number | null): string | null {
+  const v = result?.verdict;
+  if (!v) return 'no result';
+  const problems: string[] = [];
+  if (v.firstFailing !== want.layer) problems.push(`layer ${v.firstFailing} ≠ ${want.layer}`);
+  if (v.causeId !== want.cause) problems.push(`cause ${v.causeId} ≠ ${want.cause}`);
+  if (want.direction !== undefined && v.direction !== want.direction) problems.push(`direction ${v.direction} ≠ ${want.direction}`);
+  if (!want.text.test(`${v.cause ?? ''} ${v.headline}`)) problems.push(`text does not match ${want.text}`);
+  const partialOk = want.partialNode ? v.partial?.failing.length === 1 && v.partial.failing[0]!.node === want.partialNode : v.partial === null;
+  if (!partialOk) problems.push(`partial ${JSON.stringify(v.partial?.failing.map((f) => f.node) ?? null)} ≠ ${want.partialNode ?? 'none'}`);
+  const wantCode = want.layer ? FOLLOW_EXIT[want.layer] : 0;
+  if (exitCode !== null && exitCode !== wantCode) problems.push(`exit ${exitCode} ≠ ${wantCode}`);
+  if (v.exitCode !== wantCode) problems.push(`verdict exit code ${v.exitCode} ≠ ${wantCode}`);
+  return problems.length ? problems.join('; ') : null;
+}
+
+const dataDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'data', 'follow');
+
+/**
+ * With UPDATE_GOLDEN=1, a live run saves its whole result (client evidence, the server's
+ * reading: flow's analysis and host facts) as test/data/follow/NAME.json, compact: the
+ * offline tests read it again through serverEvidence and decideVerdict.
+ */
+export function saveRecorded(name: string, result: FollowResult | null): void {
+  if (process.env.UPDATE_GOLDEN !== '1' || !result) return;
+  writeFileSync(path.join(dataDir, `${name}.json`), JSON.stringify(result) + '\n');
+}
+
+export const RECORDED_DIR = dataDir;
