@@ -136,11 +136,13 @@ function agentlessSession(target: string, remote: RemoteServer): ServerSideSessi
     async start(o) {
       if (capture !== null) throw new UsageError('a capture is already running on this server side', 'stop it first');
       asked = [...new Set(o.ports)];
-      // The counters before the capture: what rises while it runs is what the request did.
+      // The counters are read before start() resolves, so before the request is sent: what
+      // rises is what the request did. They are read while the capture starts (each step is a
+      // few round trips over ssh; one after the other they were most of start()).
       facts = createHostFacts({ runner: remote.runner, namespaceSource: remote.namespaceSource });
-      const links = readLinks(null, remote.runner);
-      await facts.start();
-      const known = await links;
+      const factsRead = facts.start();
+      factsRead.catch(() => {}); // never rejects (host/), but a capture that fails first must not leave it unhandled
+      const known = await readLinks(null, remote.runner);
       capture = await startCapture({
         interfaces: ['any'],
         filter: filterForPorts(asked),
@@ -153,6 +155,7 @@ function agentlessSession(target: string, remote: RemoteServer): ServerSideSessi
         runner: remote.runner,
         namespaceSource: remote.namespaceSource,
       });
+      await factsRead;
       return { filter: capture.effectiveFilter, notes: capture.notes };
     },
     async stop() {

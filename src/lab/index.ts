@@ -8,3 +8,4 @@ export { readAccessLog, parseAccessLogLine, formatAccessLogLine, accessLogTime, 
 export type { RunResult } from './system.js';
 /** The live owner of the lab session when it is neither this process nor an ancestor (then labUp/fault/heal wait for it). */
 export { sessionHeldByOther } from './state.js';
+export { LAB_SSH } from './ssh.js';

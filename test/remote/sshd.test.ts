@@ -15,6 +15,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { selfCliArgv } from '../../src/self.js';
 import { startSshd, sshdLeftovers, type TestSshd } from '../helpers/sshd.js';
 import { HOST } from '../capture-live/host.js';
+import type { FollowResult } from '../../src/follow/index.js';
+import { reading } from './reading.js';
 
 let s: TestSshd;
 
@@ -194,43 +196,10 @@ test('flowtrace killed hard mid-capture: the end of its pipe ends tcpdump on the
 
 // ── follow over ssh against follow with the agent (netns:), on the same host ─────────────
 
-interface FollowJson {
-  verdict: { exitCode: number; firstFailing: string | null; headline: string; rows: Array<{ layer: string; status: string }>; cause: unknown };
-  server: {
-    status: string; error: string | null; filter: string | null; matchedBy: string | null; ports: number[];
-    nat: Array<{ from: string; to: string; between: string }>;
-    interfaces: Array<{ iface: string; role: string; request: boolean; responseStatus: number | null; syn: number; synAck: number; rstBack: number }>;
-    requests: Array<{
-      matchedBy: string | null;
-      journey: { steps: Array<{ packet: string; way: string; status: string; seen: Array<{ interface: string; direction: string }>; missingAt: { interface: string } | null }> } | null;
-      break: { kind: string; way: string; packet: string; at: { interface: string } | null; after: { interface: string } | null } | null;
-      cause: { id: string; namespace: string | null; facts: Array<{ kind: string; rule?: { text: string }; lookup?: { to: string; result: string } }> } | null;
-    }>;
-    host: { problems: string[]; namespaces: Array<{ ns: { label: string; role: string }; listeners: Array<{ port: number }>; netfilter: unknown[] }> } | null;
-  } | null;
-}
-
-/** What must be the same whichever way the server side ran: the verdict, the journey, the cause and its evidence. */
-function reading(r: FollowJson): unknown {
-  const sv = r.server!;
-  return {
-    exitCode: r.verdict.exitCode, firstFailing: r.verdict.firstFailing, rows: r.verdict.rows.map((x) => `${x.layer} ${x.status}`),
-    server: sv.status, matchedBy: sv.matchedBy, ports: sv.ports, nat: sv.nat,
-    interfaces: sv.interfaces.map((i) => `${i.iface} ${i.role} request=${i.request} response=${i.responseStatus} syn=${i.syn > 0} synAck=${i.synAck > 0} rst=${i.rstBack > 0}`),
-    requests: sv.requests.map((q) => ({
-      matchedBy: q.matchedBy,
-      steps: q.journey?.steps.map((st) => `${st.way} ${st.packet} ${st.status}: ${st.seen.map((x) => `${x.interface} ${x.direction}`).join(', ')}${st.missingAt ? ` ✗ ${st.missingAt.interface}` : ''}`) ?? null,
-      break: q.break && `${q.break.kind} ${q.break.way} ${q.break.packet} after ${q.break.after?.interface ?? '-'} at ${q.break.at?.interface ?? '-'}`,
-      cause: q.cause && { id: q.cause.id, namespace: q.cause.namespace, facts: q.cause.facts.map((f) => `${f.kind} ${f.rule?.text ?? ''}${f.lookup ? `${f.lookup.to} ${f.lookup.result}` : ''}`) },
-    })),
-    namespaces: sv.host?.namespaces.map((n) => `${n.ns.role} ${n.ns.label}`),
-  };
-}
-
-function follow(server: string, extra: string[] = []): FollowJson {
+function follow(server: string, extra: string[] = []): FollowResult {
   const r = cli(['follow', `http://${HOST.ens5Address}/`, '--server', server, '--json', '--timeout', '3', ...extra], 90_000);
   assert.ok(r.stdout.startsWith('{'), `follow --server ${server}: ${r.stderr}`);
-  return JSON.parse(r.stdout) as FollowJson;
+  return JSON.parse(r.stdout) as FollowResult;
 }
 
 /**
