@@ -97,6 +97,21 @@ const fmtS = (s: number): string => s.toFixed(s < 10 ? 2 : 1);
 const fmtRate = (r: number): string => (r >= 1e6 ? `${(r / 1e6).toFixed(2)} M` : `${(r / 1e3).toFixed(0)} k`);
 const fmtMiB = (k: number | null): string => (k === null ? '?' : `${(k / 1024).toFixed(0)} MiB`);
 
+interface Stage { analysisMs: number; journeyVerdictMs: number; connections: number; exchanges: number; peakRssMiB: number }
+
+/** bench/verdict-stage.ts in a child process (its own heap and RSS). */
+function verdictStage(file: string, ifmap: string | null, maxKept: number | null): Promise<Stage> {
+  return new Promise((resolve, reject) => {
+    const argv = [path.join(PACKAGE_ROOT, 'dist', 'bench', 'verdict-stage.js'), file, ifmap ?? '-', ...(maxKept !== null ? [String(maxKept)] : [])];
+    const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (t: string) => { out += t; });
+    child.on('close', (code) => {
+      try { resolve(JSON.parse(out) as Stage); } catch { reject(new Error(`verdict-stage exited ${code}: ${out.slice(0, 200)}`)); }
+    });
+  });
+}
+
 export const benchCase: BenchCase = {
   id: 'analyze',
   title: 'analyze: TCP + HTTP flow analysis with stitching, vs tshark conv,tcp + http,tree',
@@ -142,6 +157,11 @@ export const benchCase: BenchCase = {
       const vs3 = r === tshark ? '1×' : ratio(r.bySize[caps[2].label], tshark.bySize[caps[2].label]);
       rows.push(`| ${r.tool} | ${cells.join(' | ')} | ${growth} | ${vs1} | ${vs3} |`);
     }
+    // The server side of follow on the same captures: analysis, then journeys and verdict.
+    const stages = [];
+    for (const c of [caps[1], caps[2]]) {
+      for (const maxKept of [null, c.exchanges]) stages.push({ capture: c.label, maxKept, ...(await verdictStage(c.file, c.ifmap, maxKept)) });
+    }
     const big = bounded.bySize[caps[1].label];
     const tri = bounded.bySize[caps[2].label];
     const rate = caps[1].packets / big.wallSeconds;
@@ -171,6 +191,12 @@ export const benchCase: BenchCase = {
       `${fmtRate(rate)} packets/s (${checks.rate ? 'met' : 'not met'}), ${vsTshark.toFixed(1)}× / ${vsTshark3.toFixed(1)}× tshark (${checks.vsTshark ? 'met' : 'not met'}), ` +
       `peak RSS ${peakMiB.toFixed(0)} MiB in either mode (${checks.rss ? 'met' : 'not met'}), 10× packets → ${growth.toFixed(1)}× time (${checks.linear ? 'linear' : 'not linear'}) — ${goalMet ? '**met**' : '**not met**'}.`,
       '',
+      '**The server side of `follow` on the same captures** (`node dist/bench/verdict-stage.js CAPTURE [IFMAP] [MAX_KEPT]`, one process): flow\'s analysis as the agent makes it, then follow\'s mapping — two requests looked up by trace id, their journeys with the paths learnt from every kept connection — and the verdict.',
+      '',
+      '| capture | connections kept | analysis | journeys + verdict | peak RSS |',
+      '|---|---|---|---|---|',
+      ...stages.map((x) => `| ${x.capture} | ${x.connections.toLocaleString('en')}${x.maxKept === null ? ' (default --max-kept)' : ' (all)'} | ${(x.analysisMs / 1000).toFixed(2)} s | ${x.journeyVerdictMs.toFixed(1)} ms | ${x.peakRssMiB} MiB |`),
+      '',
       'The machine is shared, so absolute numbers move between runs; the ratios measured in the same run are the result.',
     ].join('\n');
     return {
@@ -179,7 +205,7 @@ export const benchCase: BenchCase = {
       issue: 3,
       command: 'npm run bench -- analyze',
       markdown,
-      data: { captures: caps.map((c) => ({ label: c.label, exchanges: c.exchanges, packets: c.packets, bytes: c.bytes, format: c.format })), results, checks, rate, vsTshark, vsTshark3, peakMiB, growth },
+      data: { captures: caps.map((c) => ({ label: c.label, exchanges: c.exchanges, packets: c.packets, bytes: c.bytes, format: c.format })), results, checks, rate, vsTshark, vsTshark3, peakMiB, growth, stages },
       goalMet,
     };
   },

@@ -13,6 +13,7 @@
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { AgentError, UsageError } from '../errors.js';
+import { redactionPolicy } from '../redaction.js';
 import { selfCliArgv } from '../self.js';
 import { inNamespace, systemRunner, type ProcessRunner } from '../capture/live/index.js';
 import { parseSshTarget, sshBaseArgv, sshDestination } from '../remote/index.js';
@@ -79,6 +80,8 @@ export interface StartOptions {
   maxDurationMs?: number;
   maxBytes?: number;
   pcapng?: boolean;
+  /** Header names hidden besides the defaults (src/redaction.ts). Needs an agent with `redact-names`. */
+  redact?: readonly string[];
 }
 
 export interface AgentClient {
@@ -233,6 +236,12 @@ export async function connectAgent(targetText: string | AgentTarget, options: Co
         throw new AgentError('AGENT_UNSUPPORTED', `the agent (${hello.agent}) looks for one trace id per capture, ${traceIds.length} were asked`,
           'update flowtrace where the agent runs, or ask for one trace id per capture', { agent: hello.agent, traceIds });
       }
+      const redact = redactionPolicy(o.redact ?? []).added;
+      // An agent of before `redact-names` would hide only the defaults: refuse rather than leak.
+      if (redact.length > 0 && !hello.capabilities.includes('redact-names')) {
+        throw new AgentError('AGENT_UNSUPPORTED', `the agent (${hello.agent}) cannot hide headers besides the defaults (--redact ${redact.join(', ')})`,
+          'update flowtrace where the agent runs, or leave --redact out', { agent: hello.agent, redact });
+      }
       const id = `c${++seq}`;
       send({
         type: 'start', id, interfaces: o.interfaces ?? ['any'], ports: o.ports ?? [], traceId: traceIds[0] ?? null,
@@ -241,6 +250,7 @@ export async function connectAgent(targetText: string | AgentTarget, options: Co
         ...(o.maxDurationMs !== undefined ? { maxDurationMs: o.maxDurationMs } : {}),
         ...(o.maxBytes !== undefined ? { maxBytes: o.maxBytes } : {}),
         pcapng: o.pcapng === true,
+        ...(redact.length > 0 ? { redact } : {}),
       });
       const m = await waitFor<StartedMessage | ErrorMessage>(isFor(id, ['started', 'error']), CONNECT_TIMEOUT_MS, 'answer to start');
       if (m.type === 'error') throw asError(m);

@@ -12,6 +12,7 @@
 
 import type { FlowAnalysis } from '../flow/index.js';
 import type { HostFacts } from '../host/index.js';
+import { MAX_ADDED_NAMES, redactNameProblem } from '../redaction.js';
 
 export const AGENT_PROTOCOL_VERSION = 1;
 
@@ -38,13 +39,14 @@ export const INTERFACE_NAME = /^[A-Za-z0-9._@-]{1,15}$/;
 const TRACE_ID = /^[A-Za-z0-9=;.:_-]{1,256}$/;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
-/** `multiple-trace-ids`: `start` takes `traceIds` and `result` has `traces` (additive to v1). */
 /**
+ * `multiple-trace-ids`: `start` takes `traceIds` and `result` has `traces` (additive to v1).
+ * `redact-names`: `start` takes `redact`, header names hidden besides the defaults (additive to v1).
  * `flow-analysis`: `result.analysis` is flow's typed analysis of the capture (with packet
  * logs); `host-facts`: `result.host` holds the host facts read at start and stop (both
  * additive to v1; a client must not expect them from an agent that does not list them).
  */
-export const AGENT_CAPABILITIES = ['capture', 'nat-follow', 'exchange-by-trace-id', 'pcapng', 'container-attribution', 'multiple-trace-ids', 'flow-analysis', 'host-facts'] as const;
+export const AGENT_CAPABILITIES = ['capture', 'nat-follow', 'exchange-by-trace-id', 'pcapng', 'container-attribution', 'multiple-trace-ids', 'redact-names', 'flow-analysis', 'host-facts'] as const;
 
 // Agent → client.
 
@@ -165,6 +167,8 @@ export interface StartRequest {
   maxDurationMs: number;
   maxBytes: number;
   pcapng: boolean;
+  /** Header names whose values are hidden besides the defaults (lower case; src/redaction.ts). */
+  redact: string[];
 }
 
 export interface StopRequest { type: 'stop'; id: string | null }
@@ -179,7 +183,7 @@ function fail(id: string | null, code: string, message: string, hint: string): {
   return { ok: false, error: { type: 'error', id, code, message, hint } };
 }
 
-const START_FIELDS = new Set(['type', 'id', 'interfaces', 'ports', 'traceId', 'traceIds', 'maxDurationMs', 'maxBytes', 'pcapng']);
+const START_FIELDS = new Set(['type', 'id', 'interfaces', 'ports', 'traceId', 'traceIds', 'maxDurationMs', 'maxBytes', 'pcapng', 'redact']);
 
 function boundedInt(v: unknown, min: number, max: number): number | null {
   return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? v : null;
@@ -280,7 +284,23 @@ export function parseClientLine(line: string): Parsed<ClientMessage> {
     maxBytes = v;
   }
   if (m.pcapng !== undefined && typeof m.pcapng !== 'boolean') return fail(id, 'BAD_FIELD', 'pcapng must be true or false', 'e.g. "pcapng":true');
-  return { ok: true, value: { type: 'start', id, interfaces, ports, traceId: traceIds[0] ?? null, traceIds, maxDurationMs, maxBytes, pcapng: m.pcapng === true } };
+  const redact = parseRedact(m.redact);
+  if (typeof redact === 'string') return fail(id, 'BAD_FIELD', redact, 'e.g. "redact":["X-Session-Token"] (header names; the defaults are always hidden)');
+  return { ok: true, value: { type: 'start', id, interfaces, ports, traceId: traceIds[0] ?? null, traceIds, maxDurationMs, maxBytes, pcapng: m.pcapng === true, redact } };
+}
+
+/** `redact`: header names added to the redaction policy (lower case, no repeats), or what is wrong. */
+function parseRedact(v: unknown): string[] | string {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v) || v.length > MAX_ADDED_NAMES) return `redact must be a list of at most ${MAX_ADDED_NAMES} header names`;
+  const names: string[] = [];
+  for (const n of v) {
+    const problem = typeof n === 'string' ? redactNameProblem(n) : 'not a string';
+    if (problem !== null) return `redact: ${JSON.stringify(n)?.slice(0, 40) ?? 'undefined'}: ${problem}`;
+    const lower = (n as string).toLowerCase();
+    if (!names.includes(lower)) names.push(lower);
+  }
+  return names;
 }
 
 /** The pcap-filter for validated ports: only integers reach it. */

@@ -10,6 +10,7 @@ import { analyzeLivePackets, exchangeLines, exchangePath, packetHopComments, iso
 import { newRedactor, redactDeep, redactText } from './redact.js';
 import { planSecretMasks } from './tcp-secrets.js';
 import { livePcapngBytes } from '../capture/live/index.js';
+import { redactionPolicy } from '../redaction.js';
 import type { FlowAnalysis } from '../flow/index.js';
 import type { HostFacts, HostFactsSession, NamespaceRef, RouteQuery } from '../host/index.js';
 
@@ -64,7 +65,7 @@ export async function analyzeServerSide(capture: LiveCapture, live: LiveCaptureR
 }
 
 export async function buildResult(request: StartRequest, capture: LiveCapture, live: LiveCaptureResult, facts: HostFactsSession | null = null): Promise<ResultMessage> {
-  const redactor = newRedactor();
+  const redactor = newRedactor(redactionPolicy(request.redact));
   const { analyzed, host } = await analyzeServerSide(capture, live, facts);
   const comments = packetHopComments(live.packets, analyzed.analysis);
 
@@ -84,7 +85,7 @@ export async function buildResult(request: StartRequest, capture: LiveCapture, l
   let pcapng: string | null = null;
   if (request.pcapng) {
     // Per TCP direction, in sequence space: a header split across segments is masked too.
-    const plan = planSecretMasks(live.packets);
+    const plan = planSecretMasks(live.packets, redactor.policy);
     const { bytes } = livePcapngBytes(live.packets, capture.ifmap, comments, { maskSecrets: true, mask: (data, linkType) => plan.mask(linkType, data) });
     redactor.count += plan.values;
     pcapng = Buffer.from(bytes).toString('base64');

@@ -1,6 +1,6 @@
 /**
- * Finds the values of secret HTTP header fields (Authorization, Proxy-Authorization, Cookie,
- * Set-Cookie) in a byte stream fed in pieces: the scanner keeps its place between pieces,
+ * Finds the values of secret HTTP header fields (the redaction policy's names, src/redaction.ts)
+ * in a byte stream fed in pieces: the scanner keeps its place between pieces,
  * so a header line cut anywhere — in the name, in the colon's spaces, in the value — across
  * any number of TCP segments is still found. RFC 9112 §5 (field lines: `name ":" OWS value
  * OWS`, and obs-fold continuation lines starting with SP or HTAB, §5.2).
@@ -24,10 +24,12 @@
  * masking on is the safe side) and turns every other state into LINE_START.
  */
 
-export const SECRET_HEADER_NAMES = ['authorization', 'proxy-authorization', 'cookie', 'set-cookie'] as const;
+import { SECRET_HEADER_NAMES } from '../redaction.js';
 
-const NAMES = SECRET_HEADER_NAMES.map((n) => Uint8Array.from(Buffer.from(n, 'latin1')));
-const ALL_CANDIDATES = (1 << NAMES.length) - 1;
+export { SECRET_HEADER_NAMES };
+
+/** Candidates are bits of one 32-bit mask (the policy allows no more names). */
+const MAX_NAMES = 30;
 
 const SP = 0x20;
 const HT = 0x09;
@@ -40,6 +42,9 @@ const enum S { LINE_START, NAME, BEFORE_COLON, BEFORE_VALUE, VALUE, VALUE_CR, AF
 function lower(c: number): number { return c >= 0x41 && c <= 0x5a ? c | 0x20 : c; }
 
 export class SecretHeaderScanner {
+  /** The names, lower-case bytes (header names are ASCII tokens). */
+  private readonly names: Uint8Array[];
+  private readonly allCandidates: number;
   private state: S = S.LINE_START;
   /** NAME: bit i set when NAMES[i] still matches the `matched` bytes seen. */
   private candidates = 0;
@@ -53,6 +58,12 @@ export class SecretHeaderScanner {
   readonly ranges: number[] = [];
   /** Non-empty header values found (an obs-fold continuation is part of its header's value). */
   values = 0;
+
+  constructor(names: readonly string[] = SECRET_HEADER_NAMES) {
+    if (names.length > MAX_NAMES) throw new RangeError(`at most ${MAX_NAMES} header names`);
+    this.names = names.map((n) => Uint8Array.from(Buffer.from(n.toLowerCase(), 'latin1')));
+    this.allCandidates = names.length === 0 ? 0 : (2 ** names.length - 1) | 0;
+  }
 
   /**
    * Scans `bytes[from, to)`, which sit at stream offset `streamOffset`. Must be called with
@@ -87,6 +98,7 @@ export class SecretHeaderScanner {
 
   private startName(c: number): void {
     const b = lower(c);
+    const NAMES = this.names;
     let cand = 0;
     for (let k = 0; k < NAMES.length; k++) if (NAMES[k][0] === b) cand |= 1 << k;
     if (cand !== 0) { this.state = S.NAME; this.candidates = cand; this.matched = 1; return; }
@@ -97,6 +109,7 @@ export class SecretHeaderScanner {
     switch (this.state) {
       case S.LINE_START: this.startName(c); return;
       case S.NAME: {
+        const NAMES = this.names;
         if (c === LF) { this.state = S.LINE_START; return; }
         if (c === COLON || c === SP || c === HT) {
           let complete = false;
@@ -112,7 +125,7 @@ export class SecretHeaderScanner {
           if ((this.candidates & (1 << k)) !== 0 && NAMES[k].length > this.matched && NAMES[k][this.matched] === b) cand |= 1 << k;
         }
         if (cand === 0) { this.state = S.REST; return; }
-        this.candidates = cand & ALL_CANDIDATES;
+        this.candidates = cand & this.allCandidates;
         this.matched++;
         return;
       }

@@ -22,6 +22,7 @@ import { connectAgent, parseAgentTarget, type AgentClient } from './client.js';
 import { AGENT_LIMITS, filterForPorts } from './protocol.js';
 import { analyzeServerSide } from './result.js';
 import { newRedactor, redactDeep } from './redact.js';
+import { redactionPolicy } from '../redaction.js';
 
 export type ServerMode = 'auto' | 'agent' | 'agentless';
 export const SERVER_MODES: readonly ServerMode[] = ['auto', 'agent', 'agentless'];
@@ -33,6 +34,8 @@ export interface ServerSideStart {
   traceIds?: string[];
   maxDurationMs?: number;
   maxBytes?: number;
+  /** Header names hidden besides the defaults (src/redaction.ts) in what comes back. */
+  redact?: readonly string[];
 }
 
 export interface ServerSideStarted {
@@ -103,7 +106,7 @@ function agentSession(target: string, client: AgentClient, remote: RemoteServer 
     description: `flowtrace agent (${client.hello.agent})`,
     async start(o) {
       const started = await client.start({
-        ports: o.ports, traceId: o.traceIds?.[0] ?? null, traceIds: o.traceIds, pcapng: true,
+        ports: o.ports, traceId: o.traceIds?.[0] ?? null, traceIds: o.traceIds, pcapng: true, redact: o.redact,
         ...(o.maxDurationMs !== undefined ? { maxDurationMs: o.maxDurationMs } : {}), ...(o.maxBytes !== undefined ? { maxBytes: o.maxBytes } : {}),
       });
       return { filter: started.filter, notes: started.notes };
@@ -129,6 +132,7 @@ function agentlessSession(target: string, remote: RemoteServer): ServerSideSessi
   let capture: LiveCapture | null = null;
   let facts: HostFactsSession | null = null;
   let asked: number[] = [];
+  let redact: readonly string[] = [];
   return {
     target,
     mode: 'agentless',
@@ -136,6 +140,7 @@ function agentlessSession(target: string, remote: RemoteServer): ServerSideSessi
     async start(o) {
       if (capture !== null) throw new UsageError('a capture is already running on this server side', 'stop it first');
       asked = [...new Set(o.ports)];
+      redact = o.redact ?? [];
       // The counters are read before start() resolves, so before the request is sent: what
       // rises is what the request did. They are read while the capture starts (each step is a
       // few round trips over ssh; one after the other they were most of start()).
@@ -165,7 +170,8 @@ function agentlessSession(target: string, remote: RemoteServer): ServerSideSessi
       const { analyzed, host } = await analyzeServerSide(c, live, facts, { lines: false });
       if (host) host.problems.push(...remote.problems());
       return {
-        analysis: redactDeep(analyzed.analysis, newRedactor()), host,
+        // Redacted as the agent's is: the same reading, whichever side analysed the packets.
+        analysis: redactDeep(analyzed.analysis, newRedactor(redactionPolicy(redact))), host,
         ports: [...new Set([...asked, ...c.natTranslations.map((t) => t.toPort)])],
         capturedPackets: live.packetCount, kernelDrops: live.kernel?.droppedByKernel ?? null,
         stoppedBy: live.stoppedBy, warnings: live.warnings,

@@ -18,6 +18,7 @@
  * stream of the same bytes.
  */
 import { createDecoder, srcAddress, dstAddress, TCP_FLAG, type DecodedPacket } from '../decode/index.js';
+import { DEFAULT_REDACTION, type RedactionPolicy } from '../redaction.js';
 import { SecretHeaderScanner } from './secret-scanner.js';
 
 const STAR = 0x2a;
@@ -67,7 +68,7 @@ function seqDistance(seq: number, base: number): number {
 }
 
 /** Plans the masking of every secret header value in `packets` (pass 1 above). */
-export function planSecretMasks(packets: ReadonlyArray<{ linkType: number; data: Uint8Array }>): SecretMaskPlan {
+export function planSecretMasks(packets: ReadonlyArray<{ linkType: number; data: Uint8Array }>, policy: RedactionPolicy = DEFAULT_REDACTION): SecretMaskPlan {
   const decoder = createDecoder({ http: false });
   const directions = new Map<string, Direction>();
   for (let i = 0; i < packets.length; i++) {
@@ -84,7 +85,7 @@ export function planSecretMasks(packets: ReadonlyArray<{ linkType: number; data:
     // Sequence order; equal starts keep capture order (the first copy is the one scanned).
     d.segments.sort((a, b) => a.relative - b.relative || a.packet - b.packet);
     d.origin = d.segments[0].relative;
-    const scanner = new SecretHeaderScanner();
+    const scanner = new SecretHeaderScanner(policy.names);
     let scannedTo = 0;
     for (const s of d.segments) {
       const start = s.relative - d.origin;

@@ -8,6 +8,15 @@ import type { CaptureEvents, CaptureInterface, PacketRecord } from './types.js';
 
 /** Upper bound for one pcapng block or pcap record: anything bigger is corruption. */
 export const MAX_RECORD_BYTES = 256 * 1024 * 1024;
+/**
+ * Interfaces described (named, given to onInterface, listed in the summary) per pcapng
+ * section. The format has no limit; a file of a million interface blocks (hostile, or
+ * absurd) would otherwise make every consumer keep a million objects. Interfaces past it
+ * are still read, and so are their packets: consumers see their id only (named `ifN`).
+ * The same number as the flow analysis tells apart (flow's MAX_INTERFACES): a host with
+ * more interfaces than that in one capture is far outside what flowtrace is for.
+ */
+export const MAX_DESCRIBED_INTERFACES = 4096;
 /** Warnings after this many are counted, not reported one by one. */
 export const MAX_WARNINGS = 20;
 
@@ -15,7 +24,10 @@ export class ReaderContext {
   readonly events: CaptureEvents;
   /** Reused for every packet (see PacketRecord's doc: valid until onPacket returns). */
   readonly record: ReusedRecord;
+  /** Described interfaces of the whole input, at most MAX_DESCRIBED_INTERFACES. */
   readonly interfaces: CaptureInterface[] = [];
+  /** Interface blocks read but not described (past MAX_DESCRIBED_INTERFACES in their section). */
+  interfacesNotDescribed = 0;
   packets = 0;
   /** Absolute input offset of the record being framed/processed. */
   recordOffset = 0;
@@ -24,6 +36,12 @@ export class ReaderContext {
   constructor(events: CaptureEvents) {
     this.events = events;
     this.record = new ReusedRecord();
+  }
+
+  /** An interface for the consumers (its id numbers the packets of its section). */
+  describeInterface(iface: CaptureInterface): void {
+    if (this.interfaces.length < MAX_DESCRIBED_INTERFACES) this.interfaces.push(iface);
+    this.events.onInterface?.(iface);
   }
 
   warn(message: string): void {

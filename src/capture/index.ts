@@ -4,8 +4,8 @@
  */
 export * from './types.js';
 export { CaptureParser } from './parser.js';
-export { readCapture, READ_CHUNK_BYTES, type ReadOptions } from './read.js';
-export { MAX_RECORD_BYTES } from './context.js';
+export { readCapture, READ_CHUNK_BYTES, YIELD_AFTER_MS, type ReadOptions, type ReadProgress } from './read.js';
+export { MAX_RECORD_BYTES, MAX_DESCRIBED_INTERFACES } from './context.js';
 export { PcapngWriter, writePcapng, type PcapngWriterOptions, type PcapngInterface, type PcapngPacket } from './writer.js';
 export { parseIfmap, formatIfmap, readIfmapOfThisNamespace } from './ifmap.js';
 export * from './live/index.js';

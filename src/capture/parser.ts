@@ -10,7 +10,7 @@
  */
 import { CaptureFormatError } from '../errors.js';
 import { hex32 } from './bytes.js';
-import { ReaderContext, type RecordFormat } from './context.js';
+import { MAX_DESCRIBED_INTERFACES, ReaderContext, type RecordFormat } from './context.js';
 import { PcapFormat, pcapVariantOfMagic } from './pcap.js';
 import { PcapngFormat } from './pcapng.js';
 import type { CaptureEvents, ReadSummary } from './types.js';
@@ -76,11 +76,17 @@ export class CaptureParser {
       truncated = { atByte: this.consumedBytes, message };
       this.ctx.warn(`${message}; the ${this.ctx.packets} packets before it were read`);
     }
+    const notDescribed = this.ctx.interfacesNotDescribed;
+    if (notDescribed > 0) {
+      // Said once, past the cap on warnings: the bound changed what consumers were told.
+      this.ctx.events.onWarning?.(`${notDescribed} interface blocks past the first ${MAX_DESCRIBED_INTERFACES} of their section were read without their names (their packets show as ifN)`);
+    }
     return {
       format: format.name,
       packets: this.ctx.packets,
       bytes: totalBytes,
       interfaces: this.ctx.interfaces,
+      interfacesNotDescribed: notDescribed,
       truncated,
     };
   }

@@ -150,9 +150,8 @@ export class PcapFormat implements RecordFormat {
       tsUnitsPerSecond: this.nano ? 1e9 : 1e6,
       fcsLengthBytes,
     };
-    ctx.interfaces.push(iface);
     this.inFileHeader = false;
-    ctx.events.onInterface?.(iface);
+    ctx.describeInterface(iface);
   }
 
   describePartial(_buf: Uint8Array, _off: number, _avail: number): string {

@@ -12,6 +12,45 @@ import type { CaptureEvents, ReadSummary } from './types.js';
 
 /** Bytes per read from a file: big enough that per-read overhead vanishes, small enough for the cache. */
 export const READ_CHUNK_BYTES = 1024 * 1024;
+/** Bytes handed to the parser at once: between two, the reader looks at the clock. */
+const PARSE_SLICE_BYTES = 64 * 1024;
+/**
+ * Longest stretch of parsing (and of what the consumer does per packet) before the event loop
+ * runs: a stop (Ctrl-C, SIGTERM, an abort) is then seen within about this long, whatever one
+ * chunk of a hostile input costs.
+ */
+export const YIELD_AFTER_MS = 50;
+
+/**
+ * Hands chunks to the parser in slices and lets the event loop run whenever parsing has held
+ * it for YIELD_AFTER_MS; after each such pause an abort is honoured (rejects with its reason).
+ */
+class Feeder {
+  private lastYield = performance.now();
+
+  constructor(private readonly parser: CaptureParser, private readonly signal: AbortSignal | undefined, private readonly progress: ReadProgress | undefined) {}
+
+  async push(bytes: Uint8Array): Promise<void> {
+    for (let off = 0; off < bytes.length; off += PARSE_SLICE_BYTES) {
+      const slice = bytes.length <= PARSE_SLICE_BYTES ? bytes : bytes.subarray(off, off + PARSE_SLICE_BYTES);
+      this.parser.push(slice);
+      if (this.progress !== undefined) {
+        this.progress.packets = this.parser.packets;
+        this.progress.bytes += slice.length;
+      }
+      if (performance.now() - this.lastYield >= YIELD_AFTER_MS) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        this.lastYield = performance.now();
+        this.signal?.throwIfAborted();
+      }
+    }
+  }
+
+  /** The event loop ran (a read was awaited): the stretch starts again. */
+  ran(): void {
+    this.lastYield = performance.now();
+  }
+}
 
 export interface ReadOptions {
   /** Stops reading; readCapture then rejects with the signal's reason. */
@@ -22,6 +61,15 @@ export interface ReadOptions {
    * memory stays bounded instead of queueing everything that was decoded.
    */
   pace?: () => Promise<void> | void;
+  /** Updated as the input is parsed (every 64 KiB at most): how far a stopped read got. */
+  progress?: ReadProgress;
+}
+
+export interface ReadProgress {
+  /** Packets delivered so far. */
+  packets: number;
+  /** Input bytes handed to the parser so far. */
+  bytes: number;
 }
 
 function openError(path: string, err: NodeJS.ErrnoException): InputError {
@@ -44,9 +92,10 @@ export async function readCapture(input: string | NodeJS.ReadableStream, events:
   const signal = options.signal;
   signal?.throwIfAborted();
   const pace = options.pace;
-  if (input === '-') return readStream(process.stdin, parser, signal, pace);
-  if (typeof input !== 'string') return readStream(input, parser, signal, pace);
-  if (await isPipe(input)) return readStream(await openPipe(input, signal), parser, signal, pace);
+  const feeder = new Feeder(parser, signal, options.progress);
+  if (input === '-') return readStream(process.stdin, parser, feeder, signal, pace);
+  if (typeof input !== 'string') return readStream(input, parser, feeder, signal, pace);
+  if (await isPipe(input)) return readStream(await openPipe(input, signal), parser, feeder, signal, pace);
   let handle: FileHandle;
   try {
     handle = await open(input, 'r');
@@ -72,18 +121,19 @@ export async function readCapture(input: string | NodeJS.ReadableStream, events:
       for (;;) {
         const bytesRead: number = await pending!;
         pending = null;
+        feeder.ran();
         signal?.throwIfAborted();
         if (bytesRead === 0) break;
         if (bytesRead === current.length) {
           // Reads are issued one after the other, so the file position stays in order.
           pending = readInto(spare);
-          parser.push(current);
+          await feeder.push(current);
           [current, spare] = [spare, current];
           const paced = pace?.();
           if (paced) await untilPacedOrAborted(paced, signal);
         } else {
           // A short read (the end, or a FIFO given by name): parse, then read on into the same buffer.
-          parser.push(current.subarray(0, bytesRead));
+          await feeder.push(current.subarray(0, bytesRead));
           const paced = pace?.();
           if (paced) await untilPacedOrAborted(paced, signal);
           pending = readInto(current);
@@ -184,7 +234,7 @@ function terminalError(name: string): InputError {
   return new InputError(`${name} is a terminal, not a capture`, 'pipe a capture in, e.g. tcpdump -i any -w - | flowtrace read -, or give a file name');
 }
 
-async function readStream(stream: NodeJS.ReadableStream, parser: CaptureParser, signal: AbortSignal | undefined, pace: ReadOptions['pace']): Promise<ReadSummary> {
+async function readStream(stream: NodeJS.ReadableStream, parser: CaptureParser, feeder: Feeder, signal: AbortSignal | undefined, pace: ReadOptions['pace']): Promise<ReadSummary> {
   refuseTerminal(stream);
   const onAbort = (): void => {
     // Ends the for-await below; the check after it turns it into the abort reason.
@@ -197,7 +247,7 @@ async function readStream(stream: NodeJS.ReadableStream, parser: CaptureParser, 
       if (typeof chunk === 'string') throw new InputError('the capture stream is in text mode', 'do not set an encoding on the stream given to readCapture');
       const bytes = chunk as Uint8Array;
       // Re-viewed as a plain Uint8Array for the same reason as above (one view per chunk).
-      parser.push(Buffer.isBuffer(bytes) ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes);
+      await feeder.push(Buffer.isBuffer(bytes) ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes);
       const paced = pace?.();
       if (paced) await untilPacedOrAborted(paced, signal);
     }

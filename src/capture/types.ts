@@ -99,7 +99,10 @@ export interface ReadSummary {
   format: 'pcap' | 'pcapng';
   packets: number;
   bytes: number;
+  /** The interfaces described, at most MAX_DESCRIBED_INTERFACES (4096) per section and in all. */
   interfaces: CaptureInterface[];
+  /** pcapng interface blocks past that bound: read (their packets too), not described nor listed. */
+  interfacesNotDescribed: number;
   /** Set when the input ended inside a record: the packets before it were delivered. */
   truncated: { atByte: number; message: string } | null;
 }

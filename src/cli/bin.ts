@@ -9,7 +9,12 @@ import { main } from './main.js';
 installOutputPolicy(EXIT.ok, EXIT.input);
 
 main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
+  (code) => {
+    // Interrupted (Ctrl-C, SIGTERM): exit now. Output still queued for a reader that does not
+    // read (| less left open) would otherwise hold the process until that reader goes away.
+    if (code === EXIT.interrupted) process.exit(code);
+    process.exitCode = code;
+  },
   (err: unknown) => {
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`error[INTERNAL]: ${message}\nhint: this is a bug in flowtrace; please report it with the command you ran\n`);

@@ -19,6 +19,7 @@ import { UsageError } from '../errors.js';
 import type { DecodedPacket, RecordType } from 'dns-packet';
 import { classifyAddress, findLoadBalancer, ipv6Groups } from './classify.js';
 import { buildQuery, decodeMessage, flagsOf, isQueryType, messageId, QUERY_TYPES, rcodeOf, toRecords } from './records.js';
+import { malformation } from './wire.js';
 import { DEFAULT_ATTEMPTS, DEFAULT_TIMEOUT_MS, formatServer, parseServerSpec, readResolvConf } from './resolvconf.js';
 import type { ResolverConfig } from './resolvconf.js';
 import { socketTransport, TransportFailure } from './transport.js';
@@ -27,6 +28,12 @@ import type { DnsFailureSource, DnsProblem, DnsQueryResult, DnsRecord, DnsResult
 
 export const DEFAULT_TYPES: readonly RecordType[] = ['A', 'AAAA'];
 const MAX_CNAME_CHAIN = 16;
+
+/**
+ * The longest wait per try (an hour): Node's timers fire at once past 24.8 days, which
+ * looked like a resolver that does not answer (DNS_TIMEOUT).
+ */
+export const MAX_QUERY_TIMEOUT_MS = 3_600_000;
 
 export interface ResolveOptions {
   /** `10.0.0.2`, `10.0.0.2:5353`, `[::1]:53` or a parsed server; default: /etc/resolv.conf. */
@@ -86,6 +93,7 @@ function config(options: ResolveOptions): ResolverConfig {
     : readResolvConf(options.resolvConfPath);
   if (options.timeoutMs !== undefined) {
     if (!(options.timeoutMs > 0)) throw new UsageError(`bad timeout ${options.timeoutMs} ms`, 'give a positive timeout');
+    if (options.timeoutMs > MAX_QUERY_TIMEOUT_MS) throw new UsageError(`timeout ${options.timeoutMs} ms is more than the maximum, ${MAX_QUERY_TIMEOUT_MS} ms (an hour)`, `give at most ${MAX_QUERY_TIMEOUT_MS} ms`);
     base.timeoutMs = options.timeoutMs;
   }
   if (options.retries !== undefined) {
@@ -107,6 +115,12 @@ const PROBLEM_TEXT: Record<Exclude<DnsStatus, 'ok'>, { code: string; hint: strin
   timeout: { code: 'DNS_TIMEOUT', hint: 'the resolver is down or a firewall drops DNS on the way: try --tcp, another --server, or check UDP port 53 to the resolver' },
   unreachable: { code: 'DNS_UNREACHABLE', hint: 'nothing listens on the resolver\'s port (ICMP port unreachable) or there is no route to it: check the resolver runs and the nameserver address in /etc/resolv.conf' },
   error: { code: 'DNS_ERROR', hint: 'the answer could not be used: see the message; try --tcp or another --server' },
+};
+
+/** A broken message (status 'error'): what was wrong is in the message. */
+const MALFORMED_PROBLEM = {
+  code: 'DNS_MALFORMED',
+  hint: 'the resolver (or a DNS proxy or middlebox on the way) sent a broken message: try --tcp or another --server, and compare with dig',
 };
 
 function problem(status: Exclude<DnsStatus, 'ok'>, message: string): DnsProblem {
@@ -214,8 +228,14 @@ async function queryType(ctx: Ctx, type: RecordType): Promise<DnsQueryResult> {
 
   const decoded = decodeMessage(answer.bytes);
   const common = { ...base, server: answer.server, transport: answer.transport };
-  if (decoded === null) {
-    return { ...common, status: 'error', failureSource: 'resolver', rcode: null, flags: null, answers: [], authorities: [], error: problem('error', `malformed answer from ${formatServer(answer.server)} (${answer.bytes.length} bytes)`) };
+  // Checked strictly before dns-packet's lenient reading is believed (./wire.ts).
+  const wrong = malformation(answer.bytes);
+  if (wrong !== null || decoded === null) {
+    const cut = answer.retriedOverTcp && answer.transport === 'udp' ? ' (truncated over UDP and the TCP retry failed)' : '';
+    return {
+      ...common, status: 'error', failureSource: 'resolver', rcode: decoded === null ? null : rcodeOf(decoded), flags: decoded === null ? null : flagsOf(decoded), answers: [], authorities: [],
+      error: { ...MALFORMED_PROBLEM, message: `malformed answer for ${name} ${type} from ${formatServer(answer.server)} (${answer.transport}, ${answer.bytes.length} bytes)${cut}: ${wrong ?? 'it cannot be decoded'}` },
+    };
   }
   const answers = toRecords(decoded.answers);
   const authorities = toRecords(decoded.authorities);

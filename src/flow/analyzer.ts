@@ -5,7 +5,7 @@
  * `lingerSec`, or idle for `idleTimeoutSec` — forgetting its per-packet state, so memory
  * follows the number of open connections, not the size of the capture.
  */
-import type { CaptureInterface, PacketRecord } from '../capture/index.js';
+import { MAX_DESCRIBED_INTERFACES, type CaptureInterface, type PacketRecord } from '../capture/index.js';
 import { formatIPv6 } from '../decode/index.js';
 import type { DecodedPacket } from '../decode/index.js';
 import { anythingToReport, connectionAnomalies, hopName, innerLeg, outerLeg, type AnomalyContext } from './anomalies.js';
@@ -91,6 +91,14 @@ const CONNECTION_POOL_MAX = 1024;
 const TOMB_BITS = 18;
 const TOMB_MASK = (1 << TOMB_BITS) - 1;
 
+/**
+ * Interfaces (observation points) the analysis tells apart. Packets on any further one (a
+ * capture of thousands of interfaces, or of one SLL2 ifindex per packet) are counted under
+ * one entry, OTHER_INTERFACES: the table, its caches and every scan of it stay bounded.
+ */
+export const MAX_INTERFACES = 4096;
+export const OTHER_INTERFACES = 'other-interfaces';
+
 const BRIDGE_SIDE = /^(docker\d+|br-|veth|cni|cbr|cali|flannel|kube-bridge|podman|virbr)/;
 
 const DIR_CODE: Record<string, number> = { unknown: 0, in: 1, out: 2, broadcast: 3, multicast: 4, otherhost: 5 };
@@ -118,14 +126,21 @@ class Analyzer implements FlowAnalyzer {
   private readonly exchangeFilter: ((exchange: HttpExchange) => boolean) | null;
   private readonly packetLogMax: number;
 
-  /** Interface table: names by number; caches from SLL2 ifindex / capture interface id to number. */
+  /**
+   * Interface table (at most MAX_INTERFACES): names by number; caches from SLL2 ifindex /
+   * capture interface id to number (never to OTHER_INTERFACES, so they stay bounded too).
+   */
   private readonly ifNames: string[] = [];
   private readonly ifByName = new Map<string, number>();
   private readonly ifObservations: number[] = [];
   private readonly byIfindex: number[] = [];
-  private readonly byInterfaceId: number[] = [];
-  private readonly captureInterfaces: CaptureInterface[] = [];
-  private readonly knownNames = new Set<string>();
+  private readonly byInterfaceId: Array<number | undefined> = [];
+  /** Names of the capture's interface blocks by id (at most MAX_DESCRIBED_INTERFACES, as the reader describes). */
+  private readonly blockNames: Array<string | null> = [];
+  private interfaceBlocks = 0;
+  /** Whether any interface name seen so far is a bridge side / a veth (kept as names arrive: no scan per question). */
+  private sawBridgeSide = false;
+  private sawVeth = false;
   private readonly unmappedIfindexes: number[] = [];
 
   /** Open connections by tuple key, bucket = key & tableMask (exact match by findLeg); NAT gives a connection one key per leg. */
@@ -165,7 +180,7 @@ class Analyzer implements FlowAnalyzer {
 
   constructor(options: FlowOptions) {
     this.ifmap = options.ifmap ?? new Map();
-    for (const name of this.ifmap.values()) this.knownNames.add(name);
+    for (const name of this.ifmap.values()) this.noteName(name);
     this.stitchMode = options.stitch ?? 'auto';
     this.stitchOn = this.stitchMode === true;
     this.stitcher = new PacketStitcher(options.stitchWindowUs ?? FLOW_DEFAULTS.stitchWindowUs);
@@ -179,15 +194,20 @@ class Analyzer implements FlowAnalyzer {
       hops: (p) => this.hops(p),
       expectsForwarding: () => this.expectsForwarding(),
       isContainerSide: (name) => BRIDGE_SIDE.test(name),
-      knowsVeth: () => { for (const n of this.knownNames) if (n.startsWith('veth')) return true; return false; },
+      knowsVeth: () => this.sawVeth,
     };
   }
 
   addInterface(iface: CaptureInterface): void {
-    this.captureInterfaces[iface.id] = iface;
-    if (iface.name) this.knownNames.add(iface.name);
-    this.byInterfaceId.length = 0;
-    if (this.stitchMode === 'auto' && (this.captureInterfaces.filter(Boolean).length > 1 || iface.linkType === 276 || iface.linkType === 113)) this.stitchOn = true;
+    // Constant time per block: a file may hold a million of them. Names past the reader's
+    // bound are not kept (a caller other than the reader may give any id).
+    if (iface.id >= MAX_DESCRIBED_INTERFACES || this.blockNames[iface.id] === undefined) this.interfaceBlocks++;
+    if (iface.id < MAX_DESCRIBED_INTERFACES) this.blockNames[iface.id] = iface.name;
+    if (iface.name) this.noteName(iface.name);
+    // A later section may name this id otherwise; a second block unnames a lone block 0 ('capture').
+    if (this.byInterfaceId[iface.id] !== undefined) this.byInterfaceId[iface.id] = undefined;
+    if (this.interfaceBlocks === 2) this.byInterfaceId[0] = undefined;
+    if (this.stitchMode === 'auto' && (this.interfaceBlocks > 1 || iface.linkType === 276 || iface.linkType === 113)) this.stitchOn = true;
   }
 
   addPacket(record: PacketRecord, d: DecodedPacket, where?: PacketWhere): void {
@@ -283,6 +303,7 @@ class Analyzer implements FlowAnalyzer {
     }
     const wasFinal = conn.inFinals;
     conn.tracker(side).onSegment(f.flags, f.seq, f.window, d.data, t.payloadOffset, t.payloadLength, t.capturedPayloadLength, tsUs, packet);
+    if ((f.flags & 0x10) !== 0) conn.tracker(side === 'a' ? 'b' : 'a').onAck(f.ack);
     if (!wasFinal && conn.isFinal()) this.moveToFinal(conn);
   }
 
@@ -316,40 +337,62 @@ class Analyzer implements FlowAnalyzer {
   private interfaceOf(record: PacketRecord, d: DecodedPacket, where?: PacketWhere): number {
     if (where?.interface) return this.internInterface(where.interface);
     if (d.link.kind === 'linux_sll2' && d.link.ifindex >= 0) {
-      const cached = this.byIfindex[d.link.ifindex];
+      const ifindex = d.link.ifindex;
+      const cached = this.byIfindex[ifindex];
       if (cached !== undefined) return cached;
-      const name = this.ifmap.get(d.link.ifindex);
-      if (name !== undefined) return (this.byIfindex[d.link.ifindex] = this.internInterface(name));
+      const name = this.ifmap.get(ifindex);
+      if (name !== undefined) return this.cached(this.byIfindex, ifindex, this.internInterface(name));
       // Not in --ifmap: a pcapng interface block named after one interface (flowtrace capture
       // -w writes one per interface) names it; `any` (tcpdump -i any -w) does not.
-      const blockName = this.captureInterfaces[record.interfaceId]?.name;
+      const blockName = this.blockNames[record.interfaceId];
       if (blockName && blockName !== 'any') return this.blockInterface(record.interfaceId, blockName);
-      this.unmappedIfindexes.push(d.link.ifindex);
-      return (this.byIfindex[d.link.ifindex] = this.internInterface(`ifindex${d.link.ifindex}`));
+      if (this.ifNames.length >= MAX_INTERFACES - 1) return this.internInterface(OTHER_INTERFACES);
+      this.unmappedIfindexes.push(ifindex);
+      return this.cached(this.byIfindex, ifindex, this.internInterface(`ifindex${ifindex}`));
     }
     const cached = this.byInterfaceId[record.interfaceId];
     if (cached !== undefined) return cached;
-    const iface = this.captureInterfaces[record.interfaceId];
     // A pcap file has one nameless interface: call it what it is, the capture point.
-    const name = iface?.name ?? (this.captureInterfaces.length <= 1 && record.interfaceId === 0 ? 'capture' : `if${record.interfaceId}`);
-    return (this.byInterfaceId[record.interfaceId] = this.internInterface(name));
+    const name = this.blockNames[record.interfaceId] ?? (this.interfaceBlocks <= 1 && record.interfaceId === 0 ? 'capture' : null);
+    if (name === null && this.ifNames.length >= MAX_INTERFACES - 1) return this.internInterface(OTHER_INTERFACES);
+    return this.cached(this.byInterfaceId, record.interfaceId, this.internInterface(name ?? `if${record.interfaceId}`));
   }
 
   /** The interface a named capture interface block stands for (cached by block). */
   private blockInterface(interfaceId: number, name: string): number {
-    return (this.byInterfaceId[interfaceId] ??= this.internInterface(name));
+    return this.byInterfaceId[interfaceId] ?? this.cached(this.byInterfaceId, interfaceId, this.internInterface(name));
+  }
+
+  /** Caches `key → i`, unless i is OTHER_INTERFACES: keys without a place of their own are not kept. */
+  private cached(cache: Array<number | undefined>, key: number, i: number): number {
+    if (this.ifNames[i] !== OTHER_INTERFACES) cache[key] = i;
+    return i;
   }
 
   private internInterface(name: string): number {
     let i = this.ifByName.get(name);
     if (i === undefined) {
+      // The last place is OTHER_INTERFACES's: every name past the bound is counted there.
+      if (this.ifNames.length >= MAX_INTERFACES - 1 && name !== OTHER_INTERFACES) return this.internInterface(OTHER_INTERFACES);
       i = this.ifNames.length;
       this.ifNames.push(name);
       this.ifObservations.push(0);
       this.ifByName.set(name, i);
-      this.knownNames.add(name);
+      this.noteName(name);
     }
     return i;
+  }
+
+  private noteName(name: string): void {
+    if (!this.sawBridgeSide && BRIDGE_SIDE.test(name)) this.sawBridgeSide = true;
+    if (!this.sawVeth && name.startsWith('veth')) this.sawVeth = true;
+  }
+
+  /** The names of the interfaces in a leg's mask (only the first 31 have a bit). */
+  private namesInMask(mask: number): string[] {
+    const names: string[] = [];
+    for (let k = 0; k < 31 && k < this.ifNames.length; k++) if ((mask & (1 << k)) !== 0) names.push(this.ifNames[k]);
+    return names;
   }
 
   private directionOf(record: PacketRecord, d: DecodedPacket): number {
@@ -359,8 +402,7 @@ class Analyzer implements FlowAnalyzer {
   }
 
   private expectsForwarding(): boolean {
-    for (const n of this.knownNames) if (BRIDGE_SIDE.test(n)) return true;
-    return false;
+    return this.sawBridgeSide;
   }
 
   /** IPv6 texts now (the numbers are hashes); IPv4 null: formatted from the number when a summary needs it. */
@@ -616,7 +658,7 @@ class Analyzer implements FlowAnalyzer {
       // Outermost first, innermost last.
       legs: [outer, ...conn.legs.map((_, i) => i).filter((i) => i !== outer && i !== inner), ...(inner !== outer ? [inner] : [])].map((i) => {
         const l = conn.legs[i];
-        return { client: clientOf(l), server: serverOf(l), interfaces: this.ifNames.filter((_, k) => k < 31 && (l.interfaceMask & (1 << k)) !== 0) };
+        return { client: clientOf(l), server: serverOf(l), interfaces: this.namesInMask(l.interfaceMask) };
       }),
       pathToServer: pathOf(toServer.firstDataPacket ?? conn.synPacket),
       pathToClient: pathOf(toClient.firstDataPacket ?? conn.synAckPacket ?? conn.rstPacket),
@@ -767,6 +809,7 @@ function dirStats(d: DirectionTracker): DirectionStats {
   return {
     packets: d.packets, payloadBytes: d.payloadBytes, retransmissions: d.retransmissions, outOfOrder: d.outOfOrder,
     lostSegments: d.lostSegments, zeroWindows: d.zeroWindows, keepAlives: d.keepAlives,
+    maxPayloadBytes: d.maxPayloadBytes, maxRetransmittedBytes: d.maxRetransmittedBytes, unackedBytes: d.unackedBytes(),
   };
 }
 

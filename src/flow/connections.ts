@@ -79,6 +79,12 @@ export class DirectionTracker {
   lostSegments = 0;
   /** SYNs (client side) or SYN-ACKs (server side) sent again. */
   synRepeats = 0;
+  /** The largest payload this side sent, and the largest it sent again. */
+  maxPayloadBytes = 0;
+  maxRetransmittedBytes = 0;
+  /** The highest acknowledgment the other side sent for this side's data (valid when ackSeen). */
+  private highestAck = 0;
+  private ackSeen = false;
   finSeen = false;
   /** The first packet carrying data (its hops show the path this way). */
   firstDataPacket: StitchedPacket | null = null;
@@ -94,6 +100,7 @@ export class DirectionTracker {
     this.zeroWindows = 0; this.windowWasZero = false; this.nextSeq = 0; this.nextSeqUs = 0;
     this.reorderWindowUs = REORDER_WINDOW_US; this.seqKnown = false; this.streamNext = 0; this.holes = null;
     this.pending = null; this.pendingBytes = 0; this.lostSegments = 0; this.synRepeats = 0; this.finSeen = false;
+    this.maxPayloadBytes = 0; this.maxRetransmittedBytes = 0; this.highestAck = 0; this.ackSeen = false;
     this.firstDataPacket = null; this.finPacket = null; this.lastSynPacket = null;
     this.http.reset();
   }
@@ -140,7 +147,11 @@ export class DirectionTracker {
       return;
     }
     if (fin && !this.finSeen) { this.finSeen = true; this.finPacket = retainPacket(packet); }
-    if (length > 0) { this.payloadBytes += length; if (!this.firstDataPacket) this.firstDataPacket = retainPacket(packet); }
+    if (length > 0) {
+      this.payloadBytes += length;
+      if (length > this.maxPayloadBytes) this.maxPayloadBytes = length;
+      if (!this.firstDataPacket) this.firstDataPacket = retainPacket(packet);
+    }
     if (!this.seqKnown) {
       // Midstream: the first segment we see sets the origin of the stream.
       this.seqKnown = true;
@@ -171,7 +182,7 @@ export class DirectionTracker {
         return;
       }
       if (tsUs - this.nextSeqUs < this.reorderWindowUs && end !== this.nextSeq) this.outOfOrder++;
-      else this.retransmissions++;
+      else { this.retransmissions++; if (length > this.maxRetransmittedBytes) this.maxRetransmittedBytes = length; }
       if (holeIndex >= 0) this.fillHole(holeIndex, seq, end);
       if (((end - this.nextSeq) | 0) > 0) { this.nextSeq = end; this.nextSeqUs = tsUs; }
     }
@@ -183,6 +194,22 @@ export class DirectionTracker {
       this.streamNext = (seq + length) >>> 0;
       if (this.pending) this.drainPending();
     }
+  }
+
+  /** The other side acknowledged up to `ack` (called for its packets that carry ACK). */
+  onAck(ack: number): void {
+    if (!this.ackSeen || ((ack - this.highestAck) | 0) > 0) { this.highestAck = ack; this.ackSeen = true; }
+  }
+
+  /**
+   * Sequence space this side sent that the other side never acknowledged (at the end of the
+   * capture): the bytes of a response that never arrived, plus its FIN. 0 when no data was
+   * sent or no acknowledgment was ever seen (the capture point sees one direction only).
+   */
+  unackedBytes(): number {
+    if (!this.seqKnown || !this.ackSeen || this.payloadBytes === 0) return 0;
+    const d = (this.nextSeq - this.highestAck) | 0;
+    return d > 0 ? d : 0;
   }
 
   /** Hands in-order bytes to the HTTP parser; holds back bytes past a gap. */

@@ -2,28 +2,50 @@
  * Analysing a whole capture (file, `-`, or a stream): the capture reader, the decoder and
  * the flow analyzer, wired together. Used by `flowtrace analyze` and the agent.
  */
-import { readCapture, type ReadSummary } from '../capture/index.js';
+import { readCapture, type ReadProgress, type ReadSummary } from '../capture/index.js';
+import { CaptureFormatError } from '../errors.js';
 import { createDecoder } from '../decode/index.js';
 import { createFlowAnalyzer, type FlowOptions } from './analyzer.js';
 import type { FlowAnalysis } from './types.js';
 
 export interface AnalyzeCaptureOptions extends FlowOptions {
   signal?: AbortSignal;
+  /** Kept up to date while reading (how far a stopped analysis got). */
+  progress?: ReadProgress;
   /** Non-fatal oddities of the capture (a truncated tail…). */
   onWarning?: (message: string) => void;
+  /**
+   * A malformed record in the middle (CaptureFormatError) ends the reading but not the
+   * analysis: the packets before it are analysed and returned with `formatError` set and
+   * `read` null. Without it, the error is thrown.
+   */
+  partialOnFormatError?: boolean;
 }
 
-export async function analyzeCapture(input: string | NodeJS.ReadableStream, options: AnalyzeCaptureOptions = {}): Promise<{ analysis: FlowAnalysis; read: ReadSummary }> {
+export interface CaptureAnalysis {
+  analysis: FlowAnalysis;
+  /** Null when the reading ended at a malformed record (`formatError`). */
+  read: ReadSummary | null;
+  formatError: CaptureFormatError | null;
+}
+
+export async function analyzeCapture(input: string | NodeJS.ReadableStream, options: AnalyzeCaptureOptions = {}): Promise<CaptureAnalysis> {
   const analyzer = createFlowAnalyzer(options);
   // HTTP heads are found by the flow layer on the reassembled stream, not per segment.
   const decoder = createDecoder({ http: false });
-  const read = await readCapture(input, {
-    onInterface: (iface) => analyzer.addInterface(iface),
-    // Decoded in place in the reader's buffer: no view object per packet.
-    onPacket: (record) => analyzer.addPacket(record, record.buffer !== undefined
-      ? decoder.decodeAt(record.linkType, record.buffer, record.offset!, record.offset! + record.capturedLength)
-      : decoder.decode(record.linkType, record.data)),
-    onWarning: options.onWarning,
-  }, { signal: options.signal });
-  return { analysis: analyzer.finish(), read };
+  let read: ReadSummary;
+  try {
+    read = await readCapture(input, {
+      onInterface: (iface) => analyzer.addInterface(iface),
+      // Decoded in place in the reader's buffer: no view object per packet.
+      onPacket: (record) => analyzer.addPacket(record, record.buffer !== undefined
+        ? decoder.decodeAt(record.linkType, record.buffer, record.offset!, record.offset! + record.capturedLength)
+        : decoder.decode(record.linkType, record.data)),
+      onWarning: options.onWarning,
+    }, { signal: options.signal, progress: options.progress });
+  } catch (err) {
+    if (options.partialOnFormatError !== true || !(err instanceof CaptureFormatError) || options.signal?.aborted === true) throw err;
+    return { analysis: analyzer.finish(), read: null, formatError: err };
+  }
+  return { analysis: analyzer.finish(), read, formatError: null };
 }

@@ -3,8 +3,8 @@
  * interfaces through NAT, NAT mappings and named anomalies. The public surface.
  */
 export * from './types.js';
-export { createFlowAnalyzer, FLOW_DEFAULTS, type FlowAnalyzer, type FlowOptions, type PacketWhere } from './analyzer.js';
-export { analyzeCapture, type AnalyzeCaptureOptions } from './file.js';
+export { createFlowAnalyzer, FLOW_DEFAULTS, MAX_INTERFACES, OTHER_INTERFACES, type FlowAnalyzer, type FlowOptions, type PacketWhere } from './analyzer.js';
+export { analyzeCapture, type AnalyzeCaptureOptions, type CaptureAnalysis } from './file.js';
 export { findExchange, selectRequest, requestMatcher, type ExchangeQuery, type RequestMatcher } from './select.js';
 export { renderAnalysis, type RenderOptions } from './render.js';
 export { parseTraceId } from './http-exchanges.js';

@@ -29,10 +29,16 @@ function fmtUs(us: number): string {
   return us < 1000 ? `+${us} µs` : `+${(us / 1000).toFixed(2)} ms`;
 }
 
+/** Interfaces named on the summary line. */
+const MAX_NAMED_INTERFACES = 16;
+
 export function renderAnalysis(analysis: FlowAnalysis, options: RenderOptions = {}): string {
   const lines: string[] = [];
   const c = analysis.capture;
-  const ifaces = c.interfaces.length === 1 && c.interfaces[0].interface === 'capture' ? '' : c.interfaces.map((i) => i.interface).join(', ');
+  // A capture of thousands of interfaces names the first few on this line; --json has them all.
+  const ifaces = c.interfaces.length === 1 && c.interfaces[0].interface === 'capture' ? ''
+    : c.interfaces.length > MAX_NAMED_INTERFACES ? `${c.interfaces.slice(0, MAX_NAMED_INTERFACES).map((i) => i.interface).join(', ')}… (${c.interfaces.length} interfaces)`
+    : c.interfaces.map((i) => i.interface).join(', ');
   lines.push(`capture: ${c.records} packets (${c.tcpRecords} TCP)${ifaces ? ` on ${ifaces}` : ''} · ${analysis.duplicates.packets} distinct TCP packets · ${plural(analysis.connections.length + analysis.limits.connectionsNotKept, 'connection')} · ${plural(analysis.exchanges.length + analysis.limits.exchangesNotKept, 'HTTP exchange')}${analysis.limits.selected ? ` (${analysis.exchanges.length} selected)` : ''}`);
   if (analysis.duplicates.explanation) lines.push(analysis.duplicates.explanation);
 

@@ -46,6 +46,11 @@ export interface DirectionStats {
   /** Times the receive window advertised by this side dropped to 0. */
   zeroWindows: number;
   keepAlives: number;
+  /** The largest payload sent this way, and the largest sent again (full-size segments lost: an MTU black hole). */
+  maxPayloadBytes: number;
+  maxRetransmittedBytes: number;
+  /** Sequence space sent this way that the other side never acknowledged by the end of the capture (0: none, or no ACK seen). */
+  unackedBytes: number;
 }
 
 /** One view of the connection's endpoints (a leg), with the interfaces where it was seen. */

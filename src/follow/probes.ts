@@ -26,6 +26,8 @@ export interface RealProbeOptions {
   captureMaxMs?: number;
   /** How the server side runs for an ssh:// target (default auto: the agent if it is there, else agentless). */
   serverMode?: ServerMode;
+  /** Header names hidden besides the defaults (src/redaction.ts), by the request and the server side. */
+  redact?: readonly string[];
 }
 
 export function dnsEvidence(r: DnsResult): DnsEvidence {
@@ -110,6 +112,7 @@ export function realProbes(opts: RealProbeOptions = {}): FollowProbes {
         caFile: input.caFile ?? undefined,
         insecure: input.insecure,
         timeoutMs: input.timeoutMs,
+        redact: opts.redact,
       });
       return requestEvidence(r, input);
     },
@@ -118,7 +121,7 @@ export function realProbes(opts: RealProbeOptions = {}): FollowProbes {
       let filter: string | null = null;
       const session: ServerSession = {
         async start({ ports, traceRoots }) {
-          const started = await side.start({ ports, traceIds: traceRoots.slice(0, 1), maxDurationMs: opts.captureMaxMs ?? 120_000 });
+          const started = await side.start({ ports, traceIds: traceRoots.slice(0, 1), maxDurationMs: opts.captureMaxMs ?? 120_000, redact: opts.redact });
           filter = [started.filter, ...started.notes, ...(side.mode === 'agentless' ? [side.description] : [])].join('; ');
         },
         async stop(): Promise<ServerReading> {

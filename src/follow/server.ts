@@ -13,7 +13,7 @@
  */
 import type { ConnectionSummary, FlowAnalysis, HttpExchange } from '../flow/index.js';
 import type { HostFacts } from '../host/index.js';
-import { connectionJourneys, explainBreak, interfaceRoles, type ConnectionJourney, type JourneyBreak, type PathPoint } from '../journey/index.js';
+import { connectionJourneys, explainBreak, interfaceRoles, type ConnectionJourney, type JourneyBreak } from '../journey/index.js';
 import type { InterfaceRole, InterfaceSighting, NatMapping, PacketObservation, RequestEvidence, ServerEvidence, ServerRequestEvidence } from './types.js';
 
 /** What the server side returned: the analysis of its capture and the host's facts. */
@@ -88,25 +88,28 @@ export function readingOf(s: ServerEvidence): ServerReading | null {
 export function serverEvidence(reading: ServerReading, sent: SentRequest[]): ServerEvidence {
   const { analysis, host } = reading;
   const roles = interfaceRoles(analysis, host);
-  const journeys = connectionJourneys(analysis, host);
-  const journeyOf = new Map(journeys.map((j) => [j.connectionId, j]));
   const taken = new Set<number>();
   // Trace ids first (they are certain), then timing for the rest.
-  const matched = sent.map((s) => {
+  const matched: Array<{ s: SentRequest; ids: number[]; by: ServerRequestEvidence['matchedBy'] }> = sent.map((s) => {
     const ids = byTraceId(analysis, s.traceRoot);
     for (const id of ids) taken.add(id);
-    return { s, ids, by: ids.length > 0 ? 'trace-id' as const : null };
+    return { s, ids, by: ids.length > 0 ? 'trace-id' : null };
   });
   for (const m of matched) {
     if (m.ids.length > 0 || !m.s.reachedLoadBalancer) continue;
     const id = byTiming(analysis, m.s, taken);
-    if (id !== null) { m.ids = [id]; m.by = null; taken.add(id); (m as { by: ServerRequestEvidence['matchedBy'] }).by = 'timing'; }
+    if (id !== null) { m.ids = [id]; m.by = 'timing'; taken.add(id); }
   }
+  // Journeys of the requests' connections only (the paths are still learnt from every connection).
+  const journeys = connectionJourneys(analysis, host, { connections: taken });
+  const journeyOf = new Map(journeys.map((j) => [j.connectionId, j]));
+  const uplinkName = analysis.connections[0]?.milestones[0]?.hops[0]?.interface ?? null;
   const requests: ServerRequestEvidence[] = matched.map(({ s, ids, by }) => {
     const journey = ids.length > 0 ? journeyOf.get(ids[0]!) ?? null : null;
     let brk: JourneyBreak | null = journey?.break ?? null;
     if (!journey && s.reachedLoadBalancer) {
-      brk = { kind: 'not-arrived', way: 'request', packet: 'syn', after: null, at: firstUplink(journeys), waitedMs: null, transmissions: 0, closedBy: null };
+      const at = uplinkName ? { interface: uplinkName, direction: 'in' as const, role: roles.roleOf(uplinkName) } : null;
+      brk = { kind: 'not-arrived', way: 'request', packet: 'syn', after: null, at, waitedMs: null, transmissions: 0, closedBy: null, deviatedTo: null, retransmittedBytes: null };
     }
     const cause = brk ? explainBreak(journey ?? emptyJourney(s), brk, host) : null;
     return { traceRoot: s.traceRoot, address: s.address, matchedBy: by, connectionIds: ids, journey, break: brk, cause };
@@ -147,11 +150,6 @@ function emptyJourney(s: SentRequest): ConnectionJourney {
     connectionId: 0, client: { address: s.address, port: 0 }, server: { address: '', port: 0 }, serverInside: null, firstTs: 0,
     traceRoots: [s.traceRoot], requests: [], requestPath: [], replyPath: [], pathFrom: 'this-connection', steps: [], break: null, applicationStatus: null,
   };
-}
-
-function firstUplink(journeys: ConnectionJourney[]): PathPoint | null {
-  for (const j of journeys) if (j.requestPath[0]) return j.requestPath[0];
-  return null;
 }
 
 /** What each interface saw of the request's connections. */

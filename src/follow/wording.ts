@@ -35,11 +35,12 @@ export function breakText(b: JourneyBreak, j: ConnectionJourney | null): string 
     case 'not-arrived':
       return `nothing of the request reached the instance: no packet of it on ${uplink ? uplink.interface : 'any interface'}`;
     case 'stopped':
+      if (b.deviatedTo) return `${b.way === 'reply' ? `${delivered(b)}; its answer (${what}${tries})` : `the ${what}${tries}`} left by ${pointText(b.deviatedTo)} instead of ${pointText(b.at)} and never came back`;
       return b.way === 'request'
         ? `the ${what}${tries} reached ${pointText(b.after)} but was never seen on ${pointText(b.at)}`
         : `${delivered(b)}; its answer (${what}${tries}) was lost between ${pointText(b.after)} and ${pointText(b.at)}: seen on ${pointText(b.after)}, never on ${pointText(b.at)}`;
     case 'lost-after':
-      return `${delivered(b)}; its answer (${what}) left by ${pointText(b.after)} and never arrived: the other end never acknowledged it${b.transmissions > 1 ? ` and sent again (${b.transmissions}×)` : ''}`;
+      return `${delivered(b)}; its ${b.packet === 'response' ? 'response' : `answer (${what})`} left by ${pointText(b.after)} and never arrived: the other end never acknowledged it${b.transmissions > 1 ? `, and it was sent ${b.transmissions}×` : ''}`;
     case 'no-answer':
       return `the SYN${tries} reached ${pointText(end)} and nothing ever answered it (no SYN-ACK, no RST)`;
     case 'refused':
@@ -112,6 +113,8 @@ export function factText(f: CauseFact): string {
       return f.rules.length > 0 ? `DNAT for port ${f.port}: ${f.rules.join('; ')}` : `no DNAT rule for port ${f.port} in the host's nat table`;
     case 'retransmitted':
       return `the ${PACKET_WORD[f.packet]} was sent ${f.transmissions}×`;
+    case 'large-lost':
+      return `segments of ${f.retransmittedBytes} bytes were sent again and never acknowledged, while the small packets of the handshake crossed both ways${f.uplink && f.uplinkMtu ? `; ${f.uplink}'s MTU is ${f.uplinkMtu}` : ''}`;
     case 'checked':
       return `checked ${where(f.namespace)}: ${f.what.join(', ')}`;
   }
@@ -126,6 +129,10 @@ export function causeText(c: BreakCause): string {
       return 'it is dropped before the instance: the instance\'s security group, the subnet\'s network ACL, or the load balancer never sent it';
     case 'lost-after-host':
       return 'it is dropped after it left the instance: the subnet\'s network ACL (outbound rules, ephemeral ports), the load balancer\'s security group, or routing in the VPC; nothing on the host stopped it';
+    case 'large-packets-lost':
+      return `packets too big for the path are dropped after the instance and no ICMP "fragmentation needed" comes back (an MTU black hole): ${facts.join('; ')}`;
+    case 'routed-elsewhere':
+      return `the host routes it out another interface: ${facts.join('; ')} — the other network (a source/destination check, another subnet) drops it`;
     case 'no-response':
       return `the application did not answer in time${facts.length > 0 ? ` (${facts.join('; ')})` : ''}`;
     case 'unexplained':
@@ -174,6 +181,12 @@ export function nextCheck(c: BreakCause, b: JourneyBreak, j: ConnectionJourney |
       return `${nsPrefix}\`ss -ltn\` (Recv-Q of the listener) and the application's threads/workers: it stopped accepting connections`;
     case 'not-at-instance':
       return 'the instance\'s security group (inbound: the port from the load balancer\'s security group), the subnet\'s network ACL (inbound and outbound), the target group\'s port';
+    case 'large-packets-lost':
+      return `the MTU between the instance and the load balancer (\`flowtrace trace --mtu ${j?.client.address ?? 'ADDR'}\` from the instance, or tracepath); allow ICMP "fragmentation needed" (type 3 code 4) in the security groups and NACLs, or clamp the MSS on the instance (\`iptables -t mangle -A POSTROUTING -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu\`)`;
+    case 'routed-elsewhere': {
+      const l = f?.kind === 'route' ? f.lookup : null;
+      return `${nsPrefix}\`${l ? routeQuery(l) : 'ip route get CLIENT'}\` and \`ip rule\`: route the replies out the interface the requests came in by (a source-based routing rule per interface)`;
+    }
     case 'lost-after-host':
       return 'the subnet\'s network ACL outbound rules (allow the ephemeral ports 1024–65535 back to the load balancer\'s subnets), the load balancer\'s security group, the VPC route tables; VPC Flow Logs show REJECT for these packets';
     case 'no-response':

@@ -1,5 +1,5 @@
 /** The HTTP layer's public surface: the timed probe, its result types, trace ids. */
-export { httpProbe, DEFAULT_TIMEOUT_MS, USER_AGENT } from './probe.js';
+export { httpProbe, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS, MAX_RESPONSE_HEAD_BYTES, USER_AGENT } from './probe.js';
 export type { HttpProbeOptions, LookupFn } from './probe.js';
 export { newTraceId, normaliseTraceId, traceRoot, TRACE_ID_HEADER } from './traceid.js';
 export { parseResolveSpec, parseHeader, redactHeader, parseTarget, buildRequestBody } from './options.js';

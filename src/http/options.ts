@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { InputError, UsageError } from '../errors.js';
+import { DEFAULT_REDACTION, type RedactionPolicy } from '../redaction.js';
 import type { HttpHeader } from './types.js';
 
 export interface ProbeTarget {
@@ -72,12 +73,13 @@ export function parseHeader(spec: string): HeaderSpec {
   return { name, value, remove: value === '' };
 }
 
-const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key', 'x-amz-security-token']);
-
-/** Keeps the scheme word of Authorization and the cookie names; hides the secrets. */
-export function redactHeader(h: HttpHeader): HttpHeader {
+/**
+ * Hides the value of a header of the redaction policy (src/redaction.ts: the defaults and the
+ * names added with --redact). Keeps the scheme word of Authorization and the cookie names.
+ */
+export function redactHeader(h: HttpHeader, policy: RedactionPolicy = DEFAULT_REDACTION): HttpHeader {
   const lower = h.name.toLowerCase();
-  if (!SECRET_HEADERS.has(lower)) return h;
+  if (!policy.has(lower)) return h;
   if (lower === 'authorization' || lower === 'proxy-authorization') {
     const scheme = /^(\S+)\s+\S/.exec(h.value);
     return { name: h.name, value: scheme ? `${scheme[1]} [redacted]` : '[redacted]' };

@@ -28,9 +28,25 @@ import { InputError, UsageError } from '../errors.js';
 import { parseHeader, parseResolveSpec, parseTarget, redactHeader } from './options.js';
 import type { ProbeTarget } from './options.js';
 import { newTraceId, normaliseTraceId, TRACE_ID_HEADER } from './traceid.js';
+import { redactionPolicy, type RedactionPolicy } from '../redaction.js';
 import type { HttpConnectAttempt, HttpConnectOutcome, HttpEndpoint, HttpFailureSource, HttpHeader, HttpPhase, HttpProblem, HttpResult, HttpTlsInfo } from './types.js';
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
+/**
+ * The longest deadline (one day). Node's timers hold at most 2^31-1 ms (24.8 days) and fire
+ * at once past it, with a TimeoutOverflowWarning — a timeout of 1e12 s looked like a
+ * handshake that timed out.
+ */
+export const MAX_TIMEOUT_MS = 86_400_000;
+/**
+ * The most response-head bytes read (status line and headers): curl's total limit
+ * (MAX_HTTP_RESP_HEADER_SIZE, 300 KiB). Node's own default, 16 KiB, refused heads curl reads.
+ */
+export const MAX_RESPONSE_HEAD_BYTES = 300 * 1024;
+/** How long the check "does this port speak TLS?" may take after an empty plain-HTTP reply. */
+const TLS_SNIFF_MS = 1000;
+/** Bytes of an unreadable response kept to show what the server sent. */
+const FIRST_BYTES_SHOWN = 24;
 export const DEFAULT_BODY_HEAD_BYTES = 512;
 export const USER_AGENT = 'flowtrace/0.1.0';
 
@@ -67,8 +83,13 @@ export interface HttpProbeOptions {
    * Content-Type header is given, as curl does.
    */
   body?: string | Uint8Array;
-  /** How many body bytes to keep as text in `bodyHead`. */
+  /** How many body bytes to keep as text in `bodyHead` (header-shaped secrets in it are hidden). */
   bodyHeadBytes?: number;
+  /**
+   * Header names whose values the result hides besides the defaults (src/redaction.ts):
+   * in `requestHeaders`, `headers` and `bodyHead`. What is sent is not changed.
+   */
+  redact?: readonly string[];
   /** Name resolution; default the system resolver (getaddrinfo, like curl). */
   lookup?: LookupFn;
   signal?: AbortSignal;
@@ -168,10 +189,10 @@ function errnoFailure(err: NodeJS.ErrnoException & { reason?: string }, phase: H
     return new ProbeFailure('HTTP_RESET', `connection reset by ${where} during ${PHASE_WORDS[phase]}`, RESET_HINTS[phase], 'target', code);
   }
   if (code.startsWith('HPE_')) {
-    return new ProbeFailure('HTTP_PARSE', `malformed HTTP response from ${where}: ${err.reason ?? err.message} (${code})`, 'the server does not speak HTTP/1.1 on this port (is it TLS? try https://) or a proxy mangled the response', 'target', code);
+    return new ProbeFailure('HTTP_PARSE', `malformed HTTP response from ${where}: ${err.reason ?? err.message} (${code})`, 'the server does not speak HTTP/1.1 on this port, or a proxy mangled the response', 'target', code);
   }
   if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG' || code === 'EPROTO') {
-    return new ProbeFailure('TLS_HANDSHAKE', `${where} did not answer with TLS (${code})`, 'the port serves plain HTTP or another protocol: try http://, or the right port', 'target', code);
+    return new ProbeFailure('TLS_HANDSHAKE', `${where} did not answer with TLS (${code}): what it sent is no TLS record`, `this port speaks plain HTTP or another protocol: use http://${where}/, or the port that serves TLS`, 'target', code);
   }
   if (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_')) {
     return new ProbeFailure('TLS_HANDSHAKE', `TLS handshake with ${where} failed: ${err.message} (${code})`, 'the server and flowtrace share no TLS version or cipher, or the server rejected this name (SNI)', 'target', code);
@@ -180,6 +201,62 @@ function errnoFailure(err: NodeJS.ErrnoException & { reason?: string }, phase: H
     return new ProbeFailure('HTTP_LOCAL', `cannot open a connection to ${where}: ${code}`, 'a problem on this machine (addresses, file descriptors, local firewall)', 'local', code);
   }
   return new ProbeFailure('HTTP_ERROR', `${PHASE_WORDS[phase]} with ${where} failed: ${err.message}${code ? ` (${code})` : ''}`, 'see the message; rerun with --json for the details', 'target', code || null);
+}
+
+/** The first bytes of a TLS record: alert (21) or handshake (22), version 3.x (RFC 8446 §5.1). */
+function looksLikeTls(b: Buffer | null): boolean {
+  return b !== null && b.length >= 3 && (b[0] === 0x15 || b[0] === 0x16) && b[1] === 0x03 && b[2] <= 0x04;
+}
+
+/** Bytes as text a person can read: printable ASCII as is, the rest as \xNN. */
+function printable(b: Buffer): string {
+  let out = '';
+  for (const c of b) out += c >= 0x20 && c < 0x7f && c !== 0x5c ? String.fromCharCode(c) : `\\x${c.toString(16).padStart(2, '0')}`;
+  return out;
+}
+
+/** A failure while reading the response, said by what the server really sent. */
+function responseFailure(err: NodeJS.ErrnoException & { reason?: string }, phase: HttpPhase, where: string, url: URL, firstBytes: Buffer | null): ProbeFailure {
+  const https = url.protocol === 'https:';
+  const code = err.code ?? '';
+  if (code === 'HPE_HEADER_OVERFLOW') {
+    return new ProbeFailure('HTTP_HEADER_TOO_LARGE', `header too large: the response head from ${where} is over the limit of ${MAX_RESPONSE_HEAD_BYTES} bytes (curl's limit too)`,
+      'the server (or a proxy) sends oversized headers — a cookie or header that keeps growing, or a misconfigured one: look at them with curl -sv -o /dev/null URL 2>&1 | head', 'target', code);
+  }
+  if (!https && looksLikeTls(firstBytes)) {
+    return tlsPortFailure(where, `answered the plain HTTP request with TLS (a TLS ${firstBytes![0] === 0x15 ? 'alert' : 'handshake'} record)`, httpsUrl(url, Number(where.slice(where.lastIndexOf(':') + 1))));
+  }
+  if (code.startsWith('HPE_') && firstBytes !== null) {
+    return new ProbeFailure('HTTP_PARSE', `malformed HTTP response from ${where}: ${err.reason ?? err.message} (${code}); it began with "${printable(firstBytes)}"`,
+      'the server does not speak HTTP/1.1 on this port (the first bytes say what it speaks), or a proxy mangled the response', 'target', code);
+  }
+  return errnoFailure(err, phase, where);
+}
+
+function tlsPortFailure(where: string, what: string, https: string): ProbeFailure {
+  return new ProbeFailure('HTTP_TLS_PORT', `${where} ${what}`, `this port speaks TLS: use ${https} (-k if its certificate is not for this name)`, 'target', null);
+}
+
+/** The URL asked for, as https on the port that answered. */
+function httpsUrl(url: URL, port: number): string {
+  const u = new URL(url.href);
+  u.protocol = 'https:';
+  u.port = String(port);
+  return u.href;
+}
+
+/**
+ * After an empty reply to plain HTTP: does the port complete a TLS handshake? (A TLS server
+ * sent plain text may just close, as Node's does.) One connection, TLS_SNIFF_MS at most.
+ */
+function speaksTls(address: string, port: number, servername: string | undefined, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = tls.connect({ host: address, port, servername, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
+    const done = (yes: boolean): void => { clearTimeout(timer); socket.destroy(); resolve(yes); };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    socket.once('secureConnect', () => done(true));
+    socket.once('error', () => done(false));
+  });
 }
 
 function certName(fields: Record<string, string | string[]> | undefined): string | null {
@@ -262,17 +339,21 @@ interface Prepared {
   timeoutMs: number;
   connectTimeoutMs: number | null;
   bodyHeadBytes: number;
+  redaction: RedactionPolicy;
 }
 
 function prepare(rawUrl: string, options: HttpProbeOptions): Prepared {
   const target = parseTarget(rawUrl);
+  const redaction = redactionPolicy(options.redact ?? []);
   const body = options.body === undefined ? null : typeof options.body === 'string' ? Buffer.from(options.body, 'utf8') : Buffer.from(options.body.buffer, options.body.byteOffset, options.body.byteLength);
   const method = (options.method ?? (body ? 'POST' : 'GET')).toUpperCase();
   if (!/^[A-Z]+$/.test(method)) throw new UsageError(`bad method '${options.method}'`, 'e.g. GET, HEAD, POST, PUT, DELETE, OPTIONS');
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (!(timeoutMs > 0)) throw new UsageError(`bad timeout ${timeoutMs} ms`, 'give a positive timeout');
+  if (timeoutMs > MAX_TIMEOUT_MS) throw new UsageError(`timeout ${timeoutMs} ms is more than the maximum, ${MAX_TIMEOUT_MS} ms (one day)`, `give at most ${MAX_TIMEOUT_MS} ms`);
   const connectTimeoutMs = options.connectTimeoutMs ?? null;
   if (connectTimeoutMs !== null && !(connectTimeoutMs > 0)) throw new UsageError(`bad connect timeout ${connectTimeoutMs} ms`, 'give a positive connect timeout');
+  if (connectTimeoutMs !== null && connectTimeoutMs > MAX_TIMEOUT_MS) throw new UsageError(`connect timeout ${connectTimeoutMs} ms is more than the maximum, ${MAX_TIMEOUT_MS} ms (one day)`, `give at most ${MAX_TIMEOUT_MS} ms`);
   const user = (options.headers ?? []).map((h) => (typeof h === 'string' ? parseHeader(h) : { ...h, remove: false }));
   const isTrace = (h: HttpHeader): boolean => h.name.toLowerCase() === TRACE_ID_HEADER.toLowerCase();
   if (user.some((h) => isTrace(h) && h.remove)) {
@@ -316,7 +397,7 @@ function prepare(rawUrl: string, options: HttpProbeOptions): Prepared {
     if ((entry.host === '*' || entry.host === target.host.toLowerCase()) && entry.port === target.port) pinned ??= entry.addresses;
   }
   const secureContext = target.https ? tls.createSecureContext(ca ? { ca } : {}) : null;
-  return { target, method, traceId, requestHeaders, ca, secureContext, pinned, body, timeoutMs, connectTimeoutMs, bodyHeadBytes: options.bodyHeadBytes ?? DEFAULT_BODY_HEAD_BYTES };
+  return { target, method, traceId, requestHeaders, ca, secureContext, pinned, body, timeoutMs, connectTimeoutMs, bodyHeadBytes: options.bodyHeadBytes ?? DEFAULT_BODY_HEAD_BYTES, redaction };
 }
 
 /**
@@ -348,7 +429,7 @@ export async function httpProbe(rawUrl: string, options: HttpProbeOptions = {}):
     httpVersion: null,
     statusCode: null,
     reason: null,
-    requestHeaders: p.requestHeaders.map(redactHeader),
+    requestHeaders: p.requestHeaders.map((h) => redactHeader(h, p.redaction)),
     requestBodyBytes: p.body?.length ?? 0,
     headers: [],
     tls: null,
@@ -506,25 +587,29 @@ export async function httpProbe(rawUrl: string, options: HttpProbeOptions = {}):
     conn.on('end', () => { finSeen = true; });
     conn.on('error', (err: NodeJS.ErrnoException) => { if (err.code === 'ECONNRESET') resetSeen = true; });
     const headerArray = p.requestHeaders.flatMap((h) => [h.name, h.value]);
+    /** The first bytes of the response, to say what the server speaks when it is not HTTP. */
+    let firstBytes: Buffer | null = null;
     await step<void>((resolve, reject) => {
       const req = http.request({
         method: p.method,
         path: `${target.url.pathname}${target.url.search}`,
         headers: headerArray as unknown as http.OutgoingHttpHeaders,
         setHost: false,
+        maxHeaderSize: MAX_RESPONSE_HEAD_BYTES,
         createConnection: () => conn,
       });
       req.once('socket', (s: net.Socket) => {
-        s.prependOnceListener('data', () => {
+        s.prependOnceListener('data', (chunk: Buffer) => {
           t.starttransferMs ??= now();
           phase = 'download';
+          firstBytes = Buffer.from(chunk.subarray(0, FIRST_BYTES_SHOWN));
         });
       });
       req.once('finish', () => {
         t.pretransferMs = now();
         if (phase === 'send') phase = 'first_byte';
       });
-      req.on('error', (err) => reject(errnoFailure(err, phase, where)));
+      req.on('error', (err) => reject(responseFailure(err, phase, where, target.url, firstBytes)));
       req.once('response', (res) => {
         t.headersMs = now();
         t.starttransferMs ??= t.headersMs;
@@ -532,7 +617,7 @@ export async function httpProbe(rawUrl: string, options: HttpProbeOptions = {}):
         result.httpVersion = res.httpVersion;
         result.statusCode = res.statusCode ?? null;
         result.reason = res.statusMessage ?? null;
-        for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) result.headers.push(redactHeader({ name: res.rawHeaders[i], value: res.rawHeaders[i + 1] }));
+        for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) result.headers.push(redactHeader({ name: res.rawHeaders[i], value: res.rawHeaders[i + 1] }, p.redaction));
         const head: Buffer[] = [];
         let kept = 0;
         res.on('data', (chunk: Buffer) => {
@@ -544,12 +629,12 @@ export async function httpProbe(rawUrl: string, options: HttpProbeOptions = {}):
           }
         });
         res.once('end', () => {
-          result.bodyHead = bodyText(Buffer.concat(head));
+          result.bodyHead = p.redaction.redactText(bodyText(Buffer.concat(head)));
           result.bodyTruncated = result.bodyBytes > kept;
           resolve();
         });
         res.on('error', (err) => {
-          result.bodyHead = bodyText(Buffer.concat(head));
+          result.bodyHead = p.redaction.redactText(bodyText(Buffer.concat(head)));
           if (finSeen && !resetSeen) {
             const expected = res.headers['content-length'];
             reject(new ProbeFailure('HTTP_INCOMPLETE', `${where} closed the connection after ${result.bodyBytes} of ${expected ?? 'an unknown number of'} body bytes`,
@@ -563,8 +648,18 @@ export async function httpProbe(rawUrl: string, options: HttpProbeOptions = {}):
       else req.end();
     });
     result.status = 'ok';
-  } catch (err) {
-    if (!(err instanceof ProbeFailure)) throw err;
+  } catch (caught) {
+    if (!(caught instanceof ProbeFailure)) throw caught;
+    let err = caught;
+    // An empty reply to plain HTTP: a TLS port may just close on plain text (Node's does).
+    const emptyReply = err.code === 'HTTP_EMPTY_REPLY' || (err.code === 'HTTP_RESET' && (phase as HttpPhase) === 'first_byte');
+    if (!target.https && emptyReply && result.remote !== null && options.signal?.aborted !== true) {
+      const leftMs = Math.min(TLS_SNIFF_MS, p.timeoutMs - now());
+      const servername = net.isIP(target.host) === 0 ? target.host : undefined;
+      if (leftMs > 0 && await speaksTls(result.remote.address, result.remote.port, servername, leftMs)) {
+        err = tlsPortFailure(hostPort(result.remote.address, result.remote.port), 'closed the connection without answering the plain HTTP request, and completes a TLS handshake', httpsUrl(target.url, result.remote.port));
+      }
+    }
     const problem: HttpProblem = { code: err.code, phase, message: err.message, hint: err.hint, cause: err.causeCode };
     result.error = problem;
     result.failureSource = err.source;

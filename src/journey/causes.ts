@@ -11,6 +11,7 @@
  *    3. the route lookup the packet gets: the forwarded reply's (`ip route get CLIENT from
  *       INNER iif BRIDGE`), the request's reverse-path check (`… from CLIENT iif UPLINK`), the
  *       route to the inner address;
+ *       — and when the reply's route is fine but leaves by another interface, it went elsewhere;
  *    4. the next hop's neighbour entry is FAILED/INCOMPLETE, or names another MAC than the container's;
  *    5. rp_filter strict on the arrival interface while the route back leaves by another one
  *       (and TcpExt.IPReversePathFilter rose);
@@ -20,13 +21,20 @@
  *  refused / answered by the host: REJECT rules that counted, else what listens (and the DNAT
  *    rules for the port when the host answered).
  *  not arrived / lost after the host: outside the host — nothing here can say more than what
- *    was checked.
+ *    was checked; when what is lost beyond it are full-size segments sent again, the path
+ *    drops packets too big for it.
  * When nothing fits, the cause is `unexplained` and `checked` lists what was looked at.
  */
 import type { HostFacts, NamespaceFacts, NetfilterFacts } from '../host/index.js';
 import type { BreakCause, CauseFact, ConnectionJourney, JourneyBreak, PathPoint } from './types.js';
 
 const DOWN = (l: { up: boolean }): boolean => !l.up;
+
+/**
+ * A segment this large is a full-size one on any Ethernet path (MSS 1460 − options): lost
+ * when sent again while smaller packets got through, it is too big for the path.
+ */
+const FULL_SIZE_SEGMENT_BYTES = 1200;
 
 function portsMatch(spec: string | null, ports: number[], negated = false): boolean {
   if (spec === null) return true;
@@ -106,6 +114,12 @@ export function explainBreak(j: ConnectionJourney, b: JourneyBreak, host: HostFa
   if (b.kind === 'not-arrived') return { id: 'not-at-instance', namespace: null, facts: [] };
   if (b.kind === 'lost-after') {
     const checked: CauseFact[] = host ? [{ kind: 'checked', namespace: 'host', what: ['the packet left the host: nothing on it stopped it'] }] : [];
+    if (b.retransmittedBytes !== null && b.retransmittedBytes >= FULL_SIZE_SEGMENT_BYTES) {
+      // Small packets (the handshake) crossed both ways; only full-size segments are lost.
+      const uplink = j.requestPath[0]?.interface ?? null;
+      const link = host?.namespaces.find((n) => n.ns.role === 'host')?.links.find((l) => l.name === uplink) ?? null;
+      return { id: 'large-packets-lost', namespace: null, facts: [...retrans, { kind: 'large-lost', retransmittedBytes: b.retransmittedBytes, uplink, uplinkMtu: link?.mtu ?? null }, ...checked] };
+    }
     return { id: 'lost-after-host', namespace: null, facts: [...retrans, ...checked] };
   }
   const hostNs = host?.namespaces.find((n) => n.ns.role === 'host') ?? null;
@@ -164,6 +178,12 @@ export function explainBreak(j: ConnectionJourney, b: JourneyBreak, host: HostFa
           return { id: 'reverse-path-filter', namespace: hostNs.ns.label, facts: [...facts, ...rpFacts(hostNs, at.inInterface)] };
         }
         return { id: 'no-route', namespace: hostNs.ns.label, facts };
+      }
+      // The route the reply gets leaves by another interface than the path's: it went elsewhere.
+      if (b.way === 'reply' && b.at !== null) {
+        const elsewhere = relevant.find((r) => (r.result === 'unicast' || r.result === 'local') && r.dev !== null && r.dev !== b.at!.interface && r.iif !== null)
+          ?? relevant.find((r) => r.result === 'unicast' && r.dev !== null && r.dev !== b.at!.interface && r.from === null);
+        if (elsewhere) return { id: 'routed-elsewhere', namespace: hostNs.ns.label, facts: [{ kind: 'route', namespace: hostNs.ns.label, lookup: elsewhere }] };
       }
       checked.push('route lookups');
       // 4. neighbours

@@ -16,6 +16,8 @@
  *  6. Each request needs a response: none before the client closed (or the capture ended) is
  *     `no-response`; an RST from the server is `reset`. A response must cross the whole reply
  *     path (`stopped`).
+ *  7. A response that left by the last point but that the client never acknowledged, while the
+ *     server sent it again, was lost beyond the host (`lost-after`, with the size sent again).
  *
  * A point missing behind a point further on is the capture's loss, not the packet's: only the
  * furthest point reached counts.
@@ -131,8 +133,10 @@ function firstBreak(c: ConnectionSummary, steps: JourneyStep[], exchanges: HttpE
   const rst = find('rst', 'server');
   const clientClose = steps.find((s) => s.from === 'client' && (s.packet === 'fin' || s.packet === 'rst'));
   const closedBy: JourneyBreak['closedBy'] = clientClose ? (clientClose.packet === 'fin' ? 'client-fin' : 'client-rst') : null;
+  const base = { deviatedTo: null, retransmittedBytes: null, closedBy };
   const stopped = (s: JourneyStep): JourneyBreak => ({
-    kind: 'stopped', way: s.way, packet: s.packet, after: s.lastSeen, at: s.missingAt, waitedMs: null, transmissions: s.transmissions, closedBy,
+    ...base, kind: 'stopped', way: s.way, packet: s.packet, after: s.lastSeen, at: s.missingAt, waitedMs: null, transmissions: s.transmissions,
+    deviatedTo: s.status === 'deviated' ? s.seen.find((x) => x.direction === 'out' && !s.expected.some((p) => samePoint(p, x))) ?? null : null,
   });
   const end = (s: JourneyStep): PathPoint | null => s.expected[s.expected.length - 1] ?? null;
   const waited = (fromTs: number): number | null => {
@@ -148,16 +152,16 @@ function firstBreak(c: ConnectionSummary, steps: JourneyStep[], exchanges: HttpE
     if (!synAck) {
       // 2.
       if (rst) {
-        if (rst.originMidway) return { kind: 'answered-by-host', way: 'request', packet: 'syn', after: rst.originMidway, at: null, waitedMs: null, transmissions: syn.transmissions, closedBy };
-        return { kind: 'refused', way: 'request', packet: 'rst', after: null, at: end(syn), waitedMs: null, transmissions: syn.transmissions, closedBy };
+        if (rst.originMidway) return { ...base, kind: 'answered-by-host', way: 'request', packet: 'syn', after: rst.originMidway, at: null, waitedMs: null, transmissions: syn.transmissions };
+        return { ...base, kind: 'refused', way: 'request', packet: 'rst', after: null, at: end(syn), waitedMs: null, transmissions: syn.transmissions };
       }
       // 3.
-      return { kind: 'no-answer', way: 'request', packet: 'syn', after: end(syn), at: null, waitedMs: waited(syn.ts), transmissions: syn.transmissions, closedBy };
+      return { ...base, kind: 'no-answer', way: 'request', packet: 'syn', after: end(syn), at: null, waitedMs: waited(syn.ts), transmissions: syn.transmissions };
     }
     // 4.
     if (synAck.status !== 'complete') return stopped(synAck);
     if (!ack) {
-      return { kind: 'lost-after', way: 'reply', packet: 'syn-ack', after: end(synAck), at: null, waitedMs: waited(synAck.ts), transmissions: Math.max(synAck.transmissions, syn.transmissions), closedBy };
+      return { ...base, kind: 'lost-after', way: 'reply', packet: 'syn-ack', after: end(synAck), at: null, waitedMs: waited(synAck.ts), transmissions: Math.max(synAck.transmissions, syn.transmissions) };
     }
     // 5.
     if (ack.status !== 'complete') return stopped(ack);
@@ -169,11 +173,17 @@ function firstBreak(c: ConnectionSummary, steps: JourneyStep[], exchanges: HttpE
     if (req && req.status !== 'complete') return stopped(req);
     if (req && !res) {
       if (rst && rst.ts >= req.ts) {
-        return { kind: 'reset', way: 'reply', packet: 'rst', after: null, at: rst.originMidway ?? end(req), waitedMs: ms(rst.ts - req.ts), transmissions: 1, closedBy };
+        return { ...base, kind: 'reset', way: 'reply', packet: 'rst', after: null, at: rst.originMidway ?? end(req), waitedMs: ms(rst.ts - req.ts), transmissions: 1 };
       }
-      return { kind: 'no-response', way: 'request', packet: 'request', after: end(req), at: null, waitedMs: waited(req.ts), transmissions: 1, closedBy };
+      return { ...base, kind: 'no-response', way: 'request', packet: 'request', after: end(req), at: null, waitedMs: waited(req.ts), transmissions: 1 };
     }
     if (res && res.status !== 'complete') return stopped(res);
+    // 7. The response left by the last point, the client never acknowledged it and the server
+    //    sent it again: it was lost beyond the host.
+    const back = c.toClient;
+    if (res && back.retransmissions > 0 && back.unackedBytes > 1) {
+      return { ...base, kind: 'lost-after', way: 'reply', packet: 'response', after: end(res), at: null, waitedMs: waited(res.ts), transmissions: 1 + back.retransmissions, retransmittedBytes: back.maxRetransmittedBytes };
+    }
   }
   return null;
 }

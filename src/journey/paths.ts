@@ -12,7 +12,7 @@
  * asymmetric routing, itself a finding).
  */
 import { BlockList, isIP } from 'node:net';
-import type { ConnectionSummary, FlowAnalysis, Hop, HopDirection } from '../flow/index.js';
+import type { ConnectionSummary, FlowAnalysis, Hop, HopDirection, HttpExchange } from '../flow/index.js';
 import type { HostFacts, NamespaceFacts } from '../host/index.js';
 import type { InterfaceRole, PathPoint, RoleSource } from './types.js';
 
@@ -53,8 +53,9 @@ export function interfaceRoles(analysis: FlowAnalysis, host: HostFacts | null): 
     if (!v) votes.set(iface, (v = new Map()));
     v.set(role, (v.get(role) ?? 0) + 1);
   };
+  const exchanges = exchangeIndex(analysis);
   for (const c of analysis.connections) {
-    const path = longest(clientWayHops(c, analysis));
+    const path = longest(clientWayHops(c, exchanges));
     path.forEach((h, i) => vote(h.interface, i === 0 ? 'uplink' : i === path.length - 1 ? 'container' : 'bridge'));
   }
   const roles = new Map<string, InterfaceRole>();
@@ -62,12 +63,19 @@ export function interfaceRoles(analysis: FlowAnalysis, host: HostFacts | null): 
   return { roleOf: (i) => roles.get(i) ?? 'other', source: 'packets' };
 }
 
+/** Exchanges by id, made once per analysis (a lookup per exchange would be quadratic on a big capture). */
+export type ExchangeIndex = ReadonlyMap<number, HttpExchange>;
+
+export function exchangeIndex(analysis: FlowAnalysis): ExchangeIndex {
+  return new Map(analysis.exchanges.map((e) => [e.id, e]));
+}
+
 /** Every list of points a packet from the client crossed on this connection. */
-export function clientWayHops(c: ConnectionSummary, analysis: FlowAnalysis): Hop[][] {
+export function clientWayHops(c: ConnectionSummary, exchanges: ExchangeIndex): Hop[][] {
   const out: Hop[][] = [];
   for (const m of c.milestones) if (m.from === 'client') { out.push(m.hops); if (m.lastHops) out.push(m.lastHops); }
   for (const id of c.exchangeIds) {
-    const ex = analysis.exchanges.find((e) => e.id === id);
+    const ex = exchanges.get(id);
     if (ex?.request) out.push(ex.request.hops);
   }
   for (const p of c.packetLog) if (p.from === 'client') out.push(p.hops);
@@ -138,11 +146,11 @@ function dnatMatches(r: NamespaceFacts['dnat'][number], port: number, inInterfac
  * towards the application seen per server endpoint (and entry interface) is what the other
  * connections to it should cross too.
  */
-export function expectedPaths(analysis: FlowAnalysis, host: HostFacts | null, roles: RoleMap): (c: ConnectionSummary) => ExpectedPaths {
+export function expectedPaths(analysis: FlowAnalysis, host: HostFacts | null, roles: RoleMap, exchanges: ExchangeIndex = exchangeIndex(analysis)): (c: ConnectionSummary) => ExpectedPaths {
   const own = new Map<number, Hop[]>();
   const furthest = new Map<string, Hop[]>();
   for (const c of analysis.connections) {
-    const path = longest(clientWayHops(c, analysis));
+    const path = longest(clientWayHops(c, exchanges));
     own.set(c.id, path);
     if (path.length === 0) continue;
     const key = `${endpointText(c.server)}|${path[0]!.interface}`;
@@ -150,7 +158,7 @@ export function expectedPaths(analysis: FlowAnalysis, host: HostFacts | null, ro
   }
   const toPoints = (hops: Hop[]): PathPoint[] => hops.map((h) => ({ interface: h.interface, direction: h.direction, role: roles.roleOf(h.interface) }));
   return (c) => {
-    const mine = own.get(c.id) ?? longest(clientWayHops(c, analysis));
+    const mine = own.get(c.id) ?? longest(clientWayHops(c, exchanges));
     let best = mine;
     let from: ExpectedPaths['from'] = 'this-connection';
     if (mine.length > 0) {

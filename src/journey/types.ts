@@ -97,6 +97,10 @@ export interface JourneyBreak {
   transmissions: number;
   /** The client gave up: a FIN or RST from it ended the connection. */
   closedBy: 'client-fin' | 'client-rst' | null;
+  /** The packet left by another interface than the path's (asymmetric routing), when it did. */
+  deviatedTo: PathPoint | null;
+  /** For a response lost after the host: the largest segment the server sent again (full-size ones lost: an MTU black hole). */
+  retransmittedBytes: number | null;
 }
 
 export interface ConnectionJourney {
@@ -134,6 +138,7 @@ export type CauseFact =
   | { kind: 'listeners'; namespace: string; address: string; port: number; listeners: ListenerFacts[] }
   | { kind: 'dnat'; port: number; toAddress: string | null; rules: string[] }
   | { kind: 'retransmitted'; packet: StepPacket; transmissions: number }
+  | { kind: 'large-lost'; retransmittedBytes: number; uplink: string | null; uplinkMtu: number | null }
   | { kind: 'checked'; namespace: string; what: string[] };
 
 /**
@@ -150,13 +155,16 @@ export type CauseFact =
  *  - `accept-queue-full`: the listener's queue overflowed (the application does not accept);
  *  - `not-at-instance`: nothing of the request reached the host (dropped before it: security group, NACL);
  *  - `lost-after-host`: the packet left the host and the other side never got it (dropped beyond it);
+ *  - `large-packets-lost`: what got lost beyond the host are full-size segments, while small packets got
+ *    through (an MTU black hole: too big for the path, and no ICMP "fragmentation needed" back);
+ *  - `routed-elsewhere`: the host routes the packet out another interface than the one the path needs;
  *  - `no-response`: the application got the request and did not answer in time;
  *  - `unexplained`: the packet stopped and nothing read on the host explains it (`checked` says what was looked at).
  */
 export type CauseId =
   | 'dropped-by-rule' | 'rejected-by-rule' | 'dropped-by-policy' | 'no-route' | 'reverse-path-filter'
   | 'link-down' | 'neighbour-failed' | 'conntrack-drop' | 'forwarding-off' | 'not-listening'
-  | 'accept-queue-full' | 'not-at-instance' | 'lost-after-host' | 'no-response' | 'unexplained';
+  | 'accept-queue-full' | 'not-at-instance' | 'lost-after-host' | 'large-packets-lost' | 'routed-elsewhere' | 'no-response' | 'unexplained';
 
 export interface BreakCause {
   id: CauseId;

@@ -16,7 +16,7 @@ test('a valid start gets defaults and keeps its fields', () => {
   assert.ok(r.ok);
   assert.deepEqual(r.value, {
     type: 'start', id: 'r1', interfaces: ['any'], ports: [80, 8080], traceId: 'Root=1-67891233-abcdef012345678912345678',
-    traceIds: ['Root=1-67891233-abcdef012345678912345678'], maxDurationMs: AGENT_LIMITS.defaultDurationMs, maxBytes: AGENT_LIMITS.defaultCaptureBytes, pcapng: false,
+    traceIds: ['Root=1-67891233-abcdef012345678912345678'], maxDurationMs: AGENT_LIMITS.defaultDurationMs, maxBytes: AGENT_LIMITS.defaultCaptureBytes, pcapng: false, redact: [],
   });
 });
 
@@ -42,6 +42,20 @@ test('several trace ids: traceIds alone, or with traceId (first, repeats dropped
   assert.equal(errorCode(JSON.stringify({ type: 'start', traceIds: many })), null);
   assert.equal(errorCode(JSON.stringify({ type: 'start', traceIds: [...many, B] })), 'BAD_FIELD');
   assert.equal(errorCode(JSON.stringify({ type: 'start', traceId: B, traceIds: many })), 'BAD_FIELD');
+});
+
+test('start.redact: header names added to the redaction policy (lower case, no repeats); anything else is BAD_FIELD', () => {
+  const r = parseClientLine(JSON.stringify({ type: 'start', redact: ['X-Session-Token', 'x-session-token', 'X-Tenant'] }));
+  assert.ok(r.ok && r.value.type === 'start');
+  assert.deepEqual(r.value.redact, ['x-session-token', 'x-tenant']);
+  assert.equal(errorCode(JSON.stringify({ type: 'start', redact: 'X-Session-Token' })), 'BAD_FIELD');
+  assert.equal(errorCode(JSON.stringify({ type: 'start', redact: ['X-Session-Token: x'] })), 'BAD_FIELD');
+  assert.equal(errorCode(JSON.stringify({ type: 'start', redact: ['a b'] })), 'BAD_FIELD');
+  assert.equal(errorCode(JSON.stringify({ type: 'start', redact: [''] })), 'BAD_FIELD');
+  assert.equal(errorCode(JSON.stringify({ type: 'start', redact: [7] })), 'BAD_FIELD');
+  assert.equal(errorCode(JSON.stringify({ type: 'start', redact: ['x'.repeat(65)] })), 'BAD_FIELD');
+  assert.equal(errorCode(JSON.stringify({ type: 'start', redact: Array.from({ length: 25 }, (_, i) => `X-H${i}`) })), 'BAD_FIELD');
+  assert.equal(errorCode(JSON.stringify({ type: 'start', redact: Array.from({ length: 24 }, (_, i) => `X-H${i}`) })), null);
 });
 
 test('bad messages get precise error codes', () => {

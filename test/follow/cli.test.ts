@@ -53,7 +53,7 @@ test('follow a healthy server on loopback: exit 0, JSON result with the trace id
   const r = await cli(['follow', `http://127.0.0.1:${port}/`, '--json', '--timeout', '3']);
   const result = JSON.parse(r.out) as FollowResult;
   assert.equal(r.code, 0, result.verdict.headline);
-  assert.equal(result.schemaVersion, 1);
+  assert.equal(result.schemaVersion, 2);
   assert.equal(result.dns.status, 'literal');
   assert.equal(result.requests.length, 1);
   assert.equal(result.requests[0]!.httpStatus, 200);

@@ -52,15 +52,15 @@ test('demo --fault dnat-missing: verdict, stitched path, reports, lab down', { s
     const since = new Date();
     const r = await runDemo(['--fault', 'dnat-missing', '--no-https', '--out', dir]);
     assert.equal(r.code, 14, r.out);
-    assert.match(r.out, /Container \(docker0\/veth\)\s+reached ens5, not docker0/);
-    assert.match(r.out, /cause: the SYN reached ens5 but never docker0/);
+    assert.match(r.out, /❌\s+Container path\s+the SYN reached ens5 \(in\) and was answered with RST/);
+    assert.match(r.out, /cause: the SYN reached ens5 \(in\) and was answered with RST: connection refused: no DNAT rule\s+for\s+port 80/);
     assert.match(r.out, /In-host path on netns:ec2/);
-    assert.match(r.out, /SYN\s+ens5 in/);
+    assert.match(r.out, /SYN\s+→ ens5 in/);
     for (const f of ['dnat-missing-http.html', 'dnat-missing-http.json']) {
       assert.ok(existsSync(path.join(dir, f)), f);
       assert.ok(r.out.includes(path.join(dir, f)), `prints the path of ${f}`);
     }
-    assert.equal(JSON.parse(readFileSync(path.join(dir, 'dnat-missing-http.json'), 'utf8')).verdict.causeId, 'dnat-missing');
+    assert.equal(JSON.parse(readFileSync(path.join(dir, 'dnat-missing-http.json'), 'utf8')).verdict.causeId, 'not-listening');
     assert.match(readFileSync(path.join(dir, 'dnat-missing-http.html'), 'utf8'), /data-failing="true"/);
     if (!wasUp) assertLabGone(since);
     else assert.ok(!labStatus().faults.includes('dnat-missing'), 'a lab that was up is left up, with the fault healed');

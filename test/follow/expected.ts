@@ -32,6 +32,18 @@ export const LAB_FAULT_VERDICTS: Record<string, Expected> = {
   'app-slow': { layer: 'application', cause: 'no-response', direction: 'request', text: /no response came .*before the client closed/ },
   'app-500': { layer: 'application', cause: 'error-status', direction: null, text: /application answered 500/ },
   'target-deregistered': { layer: 'loadBalancer', cause: 'lb-no-target', direction: 'request', text: /503/ },
+  'alb-node-down': { layer: 'loadBalancer', cause: 'lb-refused', direction: 'request', text: /alb-b .*refused the connection/, partialNode: 'alb-b' },
+  'nacl-ephemeral': { layer: 'instance', cause: 'lost-after-host', direction: 'reply', text: /answer \(SYN-ACK\) left by ens5 \(out\) and never arrived.*network ACL/ },
+  'mtu-blackhole': { layer: 'instance', cause: 'large-packets-lost', direction: 'reply', text: /its response left by ens5 \(out\) and never arrived.*MTU black hole.*segments of \d{4,} bytes were sent again/, url: 'http://seqas.online/page' },
+  'reply-drop-host': { layer: 'container', cause: 'dropped-by-rule', direction: 'reply', text: /lost between docker0 \(in\) and ens5 \(out\).*DROP rule `-A FORWARD -i docker0 -o ens5 -j DROP`.*counted \d+/ },
+  'no-route-back': { layer: 'container', cause: 'no-route', direction: 'reply', text: /lost between docker0 \(in\) and ens5 \(out\).*ip route get 172\.31\.16\.10.*blackhole/, partialNode: 'alb-b' },
+  'asymmetric-route': { layer: 'container', cause: 'routed-elsewhere', direction: 'reply', text: /left by ens6 \(out\) instead of ens5 \(out\).*ip route get 172\.31\.0\.10.*dev ens6/, partialNode: 'alb-a' },
+  'rp-filter': { layer: 'container', cause: 'reverse-path-filter', direction: 'request', text: /reached ens5 \(in\) but was never seen on docker0.*rp_filter = 1/, partialNode: 'alb-a' },
+  'container-no-route': { layer: 'container', cause: 'no-route', direction: 'reply', text: /nothing ever answered it.*ip route get 172\.31\.\d+\.10` in ft-container.*no route/ },
+  'container-arp': { layer: 'container', cause: 'neighbour-failed', direction: 'request', text: /neighbour entry for 172\.17\.0\.2 on docker0 is (FAILED|INCOMPLETE)/ },
+  'conntrack-full': { layer: 'container', cause: 'conntrack-drop', direction: 'request', text: /conntrack drop rose by \d+/ },
+  'app-wrong-port': { layer: 'application', cause: 'not-listening', direction: 'request', text: /nothing listens on port 8080 in ft-container.*0\.0\.0\.0:8081/ },
+  'app-localhost': { layer: 'application', cause: 'not-listening', direction: 'request', text: /port 8080 is listened on only at 127\.0\.0\.1:8080.*, not at 172\.17\.0\.2/ },
 };
 
 /** Why a verdict does not match what is expected, or null when it does. */

@@ -5,15 +5,16 @@
  * packet through the host (ens5 → docker0 → veth) with the NAT rewrites, and what went
  * wrong. docs/analyze.md is the user documentation (and the JSON schema).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { CliIO } from '../io.js';
 import { parseCommandArgs } from '../args.js';
-import { EXIT, FlowtraceError, InputError, UsageError } from '../../errors.js';
-import { filteredCaptureStream, parseIfmap } from '../../capture/index.js';
-import { analyzeCapture, renderAnalysis, requestMatcher, FLOW_DEFAULTS, type FlowOptions } from '../../flow/index.js';
+import { CaptureFormatError, EXIT, FlowtraceError, InputError, UsageError } from '../../errors.js';
+import { filteredCaptureStream, parseIfmap, type ReadProgress } from '../../capture/index.js';
+import { analyzeCapture, renderAnalysis, requestMatcher, FLOW_DEFAULTS, MAX_INTERFACES, OTHER_INTERFACES, type FlowAnalysis, type FlowOptions } from '../../flow/index.js';
+import { REDACTED, redactionPolicy, type RedactionPolicy } from '../../redaction.js';
 import { connectionJourneys } from '../../journey/index.js';
 import { renderJourneys } from '../../report/index.js';
 
@@ -47,6 +48,9 @@ copies are folded into one packet with several hops.
                     responses, FIN, RST) against the path they should take through the
                     host, both ways, and the first point each stopped; --json adds
                     \`journeys\`
+  --redact NAME     hide the value of header NAME: of the few analyze shows (Host,
+                    X-Forwarded-For, X-Amzn-Trace-Id; never Authorization, Cookie…:
+                    docs/redaction.md); repeatable
 
 From a pipe (tcpdump -U -w - | flowtrace analyze -), Ctrl-C ends the input and the analysis
 of what was read is printed; a second Ctrl-C stops at once.
@@ -55,6 +59,9 @@ exit codes: 0 analysed · 1 --request matched nothing · 2 usage · 3 unreadable
 capture (the analysis of what could be read is still printed) · 5 tcpdump missing (FILTER)
 · 8 bad FILTER
 `;
+
+/** Unnamed interface indexes listed in the warning; the JSON has them all (up to the interface table's bound). */
+const MAX_LISTED_IFINDEXES = 20;
 
 /** tcpdump flags typed by habit that `analyze` does not take: what to do instead. */
 const PACKET_VIEW = 'analyze prints connections and exchanges, not packets: for packet lines use flowtrace read FILE';
@@ -80,6 +87,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       'idle-timeout': { type: 'string' },
       'no-stitch': { type: 'boolean', default: false },
       journey: { type: 'boolean', default: false },
+      redact: { type: 'string', multiple: true },
       r: { type: 'string', short: 'r' },
       n: { type: 'boolean', short: 'n', multiple: true },
       help: { type: 'boolean', short: 'h', default: false },
@@ -113,6 +121,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     if (!Number.isInteger(n) || n < 0) throw new UsageError(`--max-kept must be a whole number, not '${values['max-kept']}'`, 'e.g. --max-kept 100000 (memory grows by a few KiB per connection kept)');
     options.maxKept = n;
   }
+  const redaction = redactionPolicy(values.redact ?? []);
   // --request selects while analysing: only the matching exchanges are kept, whatever the size.
   const matcher = values.request !== undefined ? requestMatcher(values.request) : null;
   if (matcher) options.exchangeFilter = matcher.matches;
@@ -122,6 +131,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   /** The filter's input ended inside a record (a truncated file read through tcpdump). */
   let cutBeforeFilter = false;
   const controller = new AbortController();
+  const progress: ReadProgress = { packets: 0, bytes: 0 };
   const stdin = input === '-' ? endableStdin(io.stdin) : null;
   /** Ctrl-C ended stdin: a record cut there is expected, not a damaged capture. */
   let endedByUser = false;
@@ -135,18 +145,28 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       stdin.end();
       return;
     }
-    controller.abort(new FlowtraceError('INTERRUPTED', 'interrupted', 'the analysis was stopped (Ctrl-C)', EXIT.interrupted));
+    // A file (or the second Ctrl-C on stdin), SIGINT or SIGTERM: the reading stops within
+    // ~50 ms (capture/read.ts lets the event loop run that often) and how far it got is said.
+    // No analysis of a part: summarising everything still open can take seconds on a hostile
+    // capture (a SYN flood), and a stop must be obeyed within a second.
+    controller.abort(new FlowtraceError('INTERRUPTED', 'interrupted', 'the analysis was stopped', EXIT.interrupted));
   });
   let result;
   try {
     const stream = filter.length > 0 ? filteredCaptureStream(source, filter, controller.signal, (m) => { warnings.push(m); cutBeforeFilter = true; }) : source;
-    result = await analyzeCapture(stream, { ...options, signal: controller.signal, onWarning: (m) => warnings.push(m) });
+    result = await analyzeCapture(stream, { ...options, signal: controller.signal, progress, onWarning: (m) => warnings.push(m), partialOnFormatError: true });
+  } catch (err) {
+    if (controller.signal.aborted) throw interrupted(progress, filter.length > 0 || stdin !== null ? null : source as string, input === '-' ? 'capture.pcap' : input);
+    throw err;
   } finally {
     offInterrupt();
   }
-  const { analysis, read } = result;
+  const { analysis, read, formatError } = result;
+  // A malformed record before any packet (not a capture, bad header): nothing to show but it.
+  if (formatError !== null && analysis.capture.records === 0) throw formatError;
+  hideHeaderValues(analysis, redaction);
 
-  if (matcher && analysis.exchanges.length === 0) {
+  if (matcher && analysis.exchanges.length === 0 && formatError === null) {
     const total = analysis.limits.exchangesNotKept;
     io.stderr(`error[NO_MATCH]: no exchange matches ${matcher.by === 'traceId' ? 'trace id' : matcher.by === 'clientAddress' ? 'X-Forwarded-For address' : 'path'} '${values.request}' (${total} exchange${total === 1 ? '' : 's'} in the capture)\n`
       + 'hint: run without --request to list the exchanges with their trace ids, X-Forwarded-For and paths\n');
@@ -167,8 +187,19 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   if (analysis.capture.recordsOutOfTimeOrder > 0) {
     io.stderr(`warning: ${analysis.capture.recordsOutOfTimeOrder} packets are out of time order (tshark with several -i writes frames grouped per interface): copies cannot be stitched and timings are wrong; sort the file first: reordercap ${input} sorted.pcapng\n`);
   }
-  if (analysis.capture.unmappedIfindexes.length > 0) {
-    io.stderr(`warning: interface index${analysis.capture.unmappedIfindexes.length > 1 ? 'es' : ''} ${analysis.capture.unmappedIfindexes.join(', ')} of this -i any capture ${values.ifmap ? 'are not in the ifmap' : 'have no names'}: shown as ifindexN (save \`ip -o link\` where the capture was made and pass it with --ifmap)\n`);
+  const unmapped = analysis.capture.unmappedIfindexes;
+  if (unmapped.length > 0) {
+    const listed = unmapped.length > MAX_LISTED_IFINDEXES ? `${unmapped.slice(0, MAX_LISTED_IFINDEXES).join(', ')}… (${unmapped.length} in all)` : unmapped.join(', ');
+    io.stderr(`warning: interface index${unmapped.length > 1 ? 'es' : ''} ${listed} of this -i any capture ${values.ifmap ? 'are not in the ifmap' : 'have no names'}: shown as ifindexN (save \`ip -o link\` where the capture was made and pass it with --ifmap)\n`);
+  }
+  const other = analysis.capture.interfaces.find((i) => i.interface === OTHER_INTERFACES);
+  if (other !== undefined && analysis.capture.interfaces.length >= MAX_INTERFACES) {
+    io.stderr(`warning: packets were seen on more than ${MAX_INTERFACES - 1} interfaces: ${other.observations} observations on the others are counted together as ${OTHER_INTERFACES}\n`);
+  }
+  if (formatError !== null || read === null) {
+    // Like a cut capture: what was read before the malformed record is above, and said so.
+    const e = formatError ?? new CaptureFormatError('the capture could not be read to its end');
+    throw new CaptureFormatError(`${e.message}; the analysis above covers the ${analysis.capture.records} packets before it`, e.facts, e.hint);
   }
   if (read.truncated && endedByUser) {
     io.stderr(`warning: Ctrl-C ended the input inside a record; the analysis above covers the ${read.packets} packets before it\n`);
@@ -179,6 +210,46 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     return EXIT.input;
   }
   return cutBeforeFilter ? EXIT.input : EXIT.ok;
+}
+
+/**
+ * The only header values analyze shows are Host, X-Forwarded-For and X-Amzn-Trace-Id (the
+ * flow engine keeps no other): those named with --redact are hidden (docs/redaction.md).
+ * The defaults (Authorization, Cookie…) are never kept, so there is nothing of theirs to hide.
+ */
+function hideHeaderValues(analysis: FlowAnalysis, redaction: RedactionPolicy): void {
+  const host = redaction.has('host');
+  const xff = redaction.has('x-forwarded-for');
+  const trace = redaction.has('x-amzn-trace-id');
+  if (!host && !xff && !trace) return;
+  for (const e of analysis.exchanges) {
+    const r = e.request;
+    if (r === null) continue;
+    if (host && r.host !== null) r.host = REDACTED;
+    if (xff && r.xForwardedFor !== null) r.xForwardedFor = REDACTED;
+    if (trace && r.traceId !== null) r.traceId = { raw: REDACTED, root: r.traceId.root === null ? null : REDACTED, self: r.traceId.self === null ? null : REDACTED };
+  }
+}
+
+/** How far the reading got when a stop came: packets, and bytes of the file when it is one. */
+function interrupted(progress: ReadProgress, file: string | null, shown: string): FlowtraceError {
+  const n = progress.packets;
+  let where = '';
+  if (file !== null) {
+    let size: number | null = null;
+    try { size = statSync(file).size; } catch { /* said without the size */ }
+    where = size !== null && size > 0
+      ? ` (${mib(progress.bytes)} of ${mib(size)} MiB, ${Math.floor((100 * progress.bytes) / size)}%)`
+      : ` (${mib(progress.bytes)} MiB)`;
+  }
+  return new FlowtraceError('INTERRUPTED', `analyze was interrupted after reading ${n} packet${n === 1 ? '' : 's'}${where}; nothing is printed for part of a capture`,
+    n > 0 ? `let it run to the end, or analyse a part on purpose: editcap -r ${shown} part.pcapng 1-${n}, or narrow it with a FILTER (host 10.0.0.5) or --request`
+      : 'let it run to the end (no packet had been read yet)',
+    EXIT.interrupted, { packets: n, bytes: progress.bytes });
+}
+
+function mib(bytes: number): string {
+  return (bytes / 1048576).toFixed(1);
 }
 
 /**

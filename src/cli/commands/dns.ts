@@ -5,7 +5,7 @@
  * Exit codes (docs/dns.md): 0 an answer; 6 (network) NXDOMAIN, NODATA, SERVFAIL, REFUSED,
  * timeout, unreachable resolver, bad answer; 2 usage; 3 unusable /etc/resolv.conf.
  */
-import { QUERY_TYPES, resolve, renderDnsResult, renderDnsShort } from '../../dns/index.js';
+import { MAX_QUERY_TIMEOUT_MS, QUERY_TYPES, resolve, renderDnsResult, renderDnsShort } from '../../dns/index.js';
 import { EXIT, NetworkError, UsageError } from '../../errors.js';
 import type { CliIO } from '../io.js';
 import { isIP } from 'node:net';
@@ -61,6 +61,8 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   if (timeoutText !== undefined) {
     const seconds = Number(timeoutText);
     if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`bad --timeout '${timeoutText}'`, 'give seconds, e.g. --timeout 2 or --timeout 0.5');
+    const maxSeconds = MAX_QUERY_TIMEOUT_MS / 1000;
+    if (seconds > maxSeconds) throw new UsageError(`--timeout ${timeoutText} is more than the maximum, ${maxSeconds} seconds (an hour)`, `give at most --timeout ${maxSeconds} (seconds per try)`);
     timeoutMs = seconds * 1000;
   }
   let retries: number | undefined;

@@ -10,6 +10,7 @@ import { follow } from '../../follow/index.js';
 import type { FollowResult, TraceProto } from '../../follow/index.js';
 import { renderHtmlReport, renderTerminal } from '../../report/index.js';
 import { EXIT, InputError, UsageError } from '../../errors.js';
+import { redactionPolicy } from '../../redaction.js';
 import type { CliIO } from '../io.js';
 import { parseCommandArgs } from '../args.js';
 import { SERVER_MODES, type ServerMode } from '../../agent/index.js';
@@ -38,6 +39,9 @@ options:
                          (e.g. 10.77.2.10=alb-b@eu-west-1b); repeatable
   --target-port N        the port the load balancer sends to on the instance, captured there
                          (default: the URL's port; for https also 80); repeatable
+  --redact NAME          hide the value of header NAME too (besides Authorization, Cookie…,
+                         docs/redaction.md), in the request's result and the server's capture;
+                         repeatable
   -v, --verbose          print every row's evidence under it
 exit codes: 0 the application answered 2xx/3xx; 10 dns, 11 route, 12 load balancer,
 13 instance (never reached ens5), 14 container path, 15 application, 16 not located
@@ -69,6 +73,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       'dns-server': { type: 'string' },
       timeout: { type: 'string' },
       'lb-name': { type: 'string', multiple: true },
+      redact: { type: 'string', multiple: true },
       'target-port': { type: 'string', multiple: true },
       verbose: { type: 'boolean', short: 'v' },
       help: { type: 'boolean', short: 'h' },
@@ -103,6 +108,8 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     if (!Number.isInteger(n) || n < 1 || n > 65535) throw new UsageError(`bad --target-port '${t}'`, 'a port number, e.g. --target-port 80');
     targetPorts.push(n);
   }
+  const redact = values.redact ?? [];
+  redactionPolicy(redact); // a bad name is a usage error before the walk
   if (values.server !== undefined && !/^(local|netns:.+|ssh:\/\/.+)$/.test(values.server)) {
     throw new UsageError(`unknown --server '${values.server}'`, 'targets: ssh://user@host[:port], netns:NODE (the lab: netns:ec2), local');
   }
@@ -128,7 +135,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   let result: FollowResult;
   try {
     result = await follow(positionals[0]!, {
-      probeOptions: { dnsServer: values['dns-server'], serverMode },
+      probeOptions: { dnsServer: values['dns-server'], serverMode, redact },
       server: values.server ?? null, once: values.once ?? false, protos, caFile: values.cacert ?? null,
       insecure: values.insecure ?? false, timeoutMs, lbNames, lbZones, targetPorts, signal: controller.signal,
       onStep: (s) => { current = s; if (progress) draw(); },

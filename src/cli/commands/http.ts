@@ -6,7 +6,8 @@
  * response: DNS, refused, reset, timeout, TLS, parse; 2 usage; 3 unreadable CA or data file.
  */
 import { readFile } from 'node:fs/promises';
-import { buildRequestBody, httpProbe, parseWriteOut, renderHttpResult, renderWriteOut } from '../../http/index.js';
+import { buildRequestBody, httpProbe, MAX_TIMEOUT_MS, parseWriteOut, renderHttpResult, renderWriteOut } from '../../http/index.js';
+import { redactionPolicy } from '../../redaction.js';
 import { EXIT, InputError, NetworkError, UsageError } from '../../errors.js';
 import type { CliIO } from '../io.js';
 import { parseCommandArgs } from '../args.js';
@@ -25,9 +26,10 @@ options:
   --cacert FILE             trust the CA certificate(s) in FILE (PEM) instead of the system roots
   -k, --insecure            do not fail on certificate problems (they are still shown)
   --trace-id ID             X-Amzn-Trace-Id to send: Root=1-<8 hex>-<24 hex> (default: a new one)
-  --timeout S               deadline in seconds for the whole request (default 10)
+  --timeout S               deadline in seconds for the whole request (default 10, at most 86400)
   -m, --max-time S          the same, in curl's name
-  --connect-timeout S       deadline in seconds to get connected (name lookup included, as curl),
+  --connect-timeout S       deadline in seconds to get connected (name lookup included, as curl,
+                            at most 86400),
                             shared among several addresses
   -X, --method M            request method (default GET, or POST with -d)
   -I, --head                a HEAD request (-X HEAD)
@@ -38,6 +40,9 @@ options:
   --data-binary DATA        the same, but @FILE is sent byte for byte
   -v, --verbose             also show the connect attempts and the request and response as
                             curl -v does ('* ', '> ', '< ' lines; credentials redacted)
+  --redact NAME             hide the value of header NAME too, besides Authorization,
+                            Proxy-Authorization, Cookie, Set-Cookie, X-Api-Key and
+                            X-Amz-Security-Token (docs/redaction.md); repeatable
   -w, --write-out FORMAT    print only FORMAT with curl's variables: %{http_code} %{time_connect}
                             %{time_starttransfer} %{time_total} %{remote_ip} %{json} … (@FILE reads it)
   -s, --silent              accepted for curl command lines (there is no progress meter)
@@ -57,6 +62,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     options: {
       resolve: { type: 'string', multiple: true },
       header: { type: 'string', short: 'H', multiple: true },
+      redact: { type: 'string', multiple: true },
       cacert: { type: 'string' },
       insecure: { type: 'boolean', short: 'k' },
       'trace-id': { type: 'string' },
@@ -89,18 +95,10 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   if (values.timeout !== undefined && values['max-time'] !== undefined) throw new UsageError('--timeout and --max-time together', 'they are the same deadline (curl calls it -m/--max-time): give one');
   const timeoutFlag = values.timeout !== undefined ? '--timeout' : '--max-time';
   const timeoutRaw = values.timeout ?? values['max-time'];
-  let timeoutMs: number | undefined;
-  if (timeoutRaw !== undefined) {
-    const seconds = Number(timeoutRaw);
-    if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`bad ${timeoutFlag} '${timeoutRaw}'`, `give seconds, e.g. ${timeoutFlag} 5 or ${timeoutFlag} 0.5`);
-    timeoutMs = seconds * 1000;
-  }
-  let connectTimeoutMs: number | undefined;
-  if (values['connect-timeout'] !== undefined) {
-    const seconds = Number(values['connect-timeout']);
-    if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`bad --connect-timeout '${values['connect-timeout']}'`, 'give seconds, e.g. --connect-timeout 2 or --connect-timeout 0.5');
-    connectTimeoutMs = seconds * 1000;
-  }
+  const timeoutMs = timeoutRaw === undefined ? undefined : timeoutSeconds(timeoutFlag, timeoutRaw) * 1000;
+  const connectTimeoutMs = values['connect-timeout'] === undefined ? undefined : timeoutSeconds('--connect-timeout', values['connect-timeout']) * 1000;
+  const redact = values.redact ?? [];
+  redactionPolicy(redact); // a bad name is a usage error before anything is sent
   if (values.data !== undefined && values['data-binary'] !== undefined) throw new UsageError('--data and --data-binary together', 'give the body with one of them (--data-binary keeps the line breaks of @FILE)');
   const dataParts = values.data ?? values['data-binary'];
   if (values.head && (dataParts !== undefined || values.method !== undefined)) throw new UsageError(`-I/--head with ${dataParts !== undefined ? '--data' : '-X'}`, '-I sends a HEAD request without a body; give -X METHOD (and -d) instead');
@@ -122,6 +120,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       connectTimeoutMs,
       method: values.head ? 'HEAD' : values.method,
       body,
+      redact,
       signal: controller.signal,
     });
   } finally {
@@ -134,6 +133,18 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     return reportError(new NetworkError(result.error.code, `${result.error.message} [phase: ${result.error.phase}]`, result.error.hint, { phase: result.error.phase }), io);
   }
   return exitCode;
+}
+
+/**
+ * A deadline in seconds: positive, and at most MAX_TIMEOUT_MS (Node's timers hold 24.8 days;
+ * past that a timer fires at once, which looked like a timed-out handshake).
+ */
+function timeoutSeconds(flag: string, raw: string): number {
+  const seconds = Number(raw);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`bad ${flag} '${raw}'`, `give seconds, e.g. ${flag} 5 or ${flag} 0.5`);
+  const maxSeconds = MAX_TIMEOUT_MS / 1000;
+  if (seconds > maxSeconds) throw new UsageError(`${flag} ${raw} is more than the maximum, ${maxSeconds} seconds (one day)`, `give at most ${flag} ${maxSeconds}`);
+  return seconds;
 }
 
 /** curl's flags with no flowtrace equivalent, and what to do instead (docs/http.md). */

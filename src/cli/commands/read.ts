@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { filterCapture, parseIfmap, readCapture, type CaptureInterface, type FilteredCapture, type PacketRecord, type ReadSummary } from '../../capture/index.js';
 import { createDecoder, PacketPrinter, packetToJson, timestampStyleFromCount, type PrintOptions } from '../../decode/index.js';
-import { EXIT, FlowtraceError, InputError, UsageError } from '../../errors.js';
+import { CaptureFormatError, EXIT, FlowtraceError, InputError, UsageError } from '../../errors.js';
 import type { CliIO } from '../io.js';
 import { parseCommandArgs } from '../args.js';
 
@@ -57,6 +57,7 @@ const TCPDUMP_FLAGS_NOT_HERE: Record<string, string> = {
   '-F': 'give the FILTER after the file, e.g. flowtrace read x.pcap "$(cat filter.txt)"',
   '-U': '-U matters with -w; read writes no capture (and its lines appear as packets come)',
   '-K': 'flowtrace verifies checksums only with -v, and never drops a packet for a bad one: drop -K',
+  '--redact': 'read prints what the capture holds, as tcpdump does (docs/redaction.md): header values are hidden by http, follow, report and the agent\'s results (analyze shows none), not here',
 };
 
 /** Lines are written in batches of about this many characters (one write per batch). */
@@ -236,7 +237,11 @@ async function readAndPrint(io: CliIO, path: string, filter: string, skip: numbe
       if (!abort.signal.aborted) filterTruncated = await filtered.done;
     }
   } catch (err) {
-    if (!abort.signal.aborted) throw err;
+    if (!abort.signal.aborted) {
+      // A malformed record after some packets: they stay printed, and the error says so.
+      if (err instanceof CaptureFormatError && count > 0) throw new CaptureFormatError(`${err.message}; the ${count} packet${count === 1 ? '' : 's'} before it were printed`, err.facts, err.hint);
+      throw err;
+    }
     // Stopped on purpose (-c reached, stdout closed, Ctrl-C): not an error.
   } finally {
     unregister();

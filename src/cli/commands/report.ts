@@ -8,6 +8,7 @@ import path from 'node:path';
 import { FOLLOW_SCHEMA_VERSION, type FollowResult } from '../../follow/index.js';
 import { renderHtmlReport } from '../../report/index.js';
 import { EXIT, InputError, UsageError } from '../../errors.js';
+import { redactionPolicy } from '../../redaction.js';
 import type { CliIO } from '../io.js';
 import { parseCommandArgs } from '../args.js';
 import { writeReportHtml } from './follow.js';
@@ -19,6 +20,8 @@ saved with \`flowtrace follow URL --json > RESULT.json\`. RESULT.json may be - (
 
 options:
   -o, --output FILE   where to write (default: RESULT.html next to the input)
+  --redact NAME       hide the value of header NAME too (the defaults — Authorization, Cookie…,
+                      docs/redaction.md — are hidden again in any case); repeatable
 exit codes: 0 written; 2 usage; 3 unreadable input or not a follow result (docs/report.md)
 `;
 
@@ -44,11 +47,13 @@ export function asFollowResult(value: unknown, where: string): FollowResult {
 }
 
 export async function run(args: string[], io: CliIO): Promise<number> {
-  const parsed = parseCommandArgs('report', { args, allowPositionals: true, options: { output: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' } } });
+  const parsed = parseCommandArgs('report', { args, allowPositionals: true, options: { output: { type: 'string', short: 'o' }, redact: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } } });
   const { values, positionals } = parsed;
   if (values.help) { io.stdout(HELP); return EXIT.ok; }
   if (positionals.length !== 1) throw new UsageError('report needs one RESULT.json', 'flowtrace report result.json -o report.html');
   const input = positionals[0]!;
+  const redact = values.redact ?? [];
+  redactionPolicy(redact); // a bad name is a usage error before anything is read
   if (input === '-' && values.output === undefined) throw new UsageError('reading stdin needs -o FILE.html', 'flowtrace follow URL --json | flowtrace report - -o report.html');
   const out = values.output ?? input.replace(/\.json$/i, '') + '.html';
   if (input !== '-' && path.resolve(io.cwd, out) === path.resolve(io.cwd, input)) {
@@ -64,7 +69,9 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   try { json = JSON.parse(text); } catch (err) {
     throw new InputError(`${input} is not JSON: ${(err as Error).message}`, 'make one with: flowtrace follow URL --json > result.json');
   }
-  const result = asFollowResult(json, input);
+  // Hidden again as the report is drawn: a result saved by an older flowtrace (whose list was
+  // shorter) or headers named only now (--redact) do not reach the HTML.
+  const result = redactionPolicy(redact).redactDeep(asFollowResult(json, input));
   // The shape check above looks at the top level only: a result edited by hand, cut short and
   // closed again, or from a build with another layout can still fail deeper in the drawing.
   let html: string;
