@@ -32,8 +32,11 @@ export function reading(r: FollowResult, how: 'exact' | 'lab' = 'exact'): unknow
   const requests = [...(sv?.requests ?? [])].sort((a, b) => a.address.localeCompare(b.address));
   const brk = (b: { kind: string; way: string; packet: string; after: { interface: string } | null; at: { interface: string } | null } | null): string | null =>
     b && `${b.kind} ${b.way} ${b.packet} after ${b.after?.interface ?? '-'} at ${b.at?.interface ?? '-'}`;
-  const steps = (q: (typeof requests)[number]): string[] | null =>
-    q.journey?.steps.map((st) => `${st.way} ${st.packet} ${st.status}: ${st.seen.map((x) => `${x.interface} ${x.direction}`).join(', ')}${st.missingAt ? ` ✗ ${st.missingAt.interface}` : ''}`) ?? null;
+  // In time order, but the two FINs last and sorted: which side closes first is a race of the run.
+  const steps = (q: (typeof requests)[number]): string[] | null => {
+    const all = q.journey?.steps.map((st) => ({ fin: st.packet === 'fin', text: `${st.way} ${st.packet} ${st.status}: ${st.seen.map((x) => `${x.interface} ${x.direction}`).join(', ')}${st.missingAt ? ` ✗ ${st.missingAt.interface}` : ''}` }));
+    return all ? [...all.filter((x) => !x.fin).map((x) => x.text), ...all.filter((x) => x.fin).map((x) => x.text).sort()] : null;
+  };
   const verdict = {
     exitCode: v.exitCode, firstFailing: v.firstFailing, causeId: v.causeId, direction: v.direction,
     rows: v.rows.map((x) => `${x.layer} ${x.status}`),
