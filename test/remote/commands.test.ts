@@ -220,3 +220,23 @@ test('ssh\'s own failures, one line each with what to do', () => {
   assert.throws(() => parseSshTarget('ssh://-oProxyCommand=x@h'), /bad ssh user/);
   assert.throws(() => parseSshTarget('ssh://u@-oProxyCommand=x'), /bad ssh/);
 });
+
+test('the CLI: --server for capture takes ssh:// only, --server-mode goes with --server and names a mode, a server capture lasts at most 300 s', async () => {
+  const { main } = await import('../../src/cli/main.js');
+  const { memoryIO } = await import('../../src/cli/io.js');
+  const cases: Array<[string[], RegExp]> = [
+    [['capture', '--server', 'netns:ec2'], /^error\[USAGE\]: --server takes an ssh:\/\/ target, not 'netns:ec2'\nhint: .*--netns NAME/],
+    [['capture', '--server', 'ssh://u@h', '--netns', 'x'], /^error\[USAGE\]: --server and --netns together/],
+    [['capture', '--server-mode', 'agent'], /^error\[USAGE\]: --server-mode goes with --server ssh:\/\/…/],
+    [['capture', '--server', 'ssh://u@h', '--server-mode', 'both'], /^error\[USAGE\]: unknown --server-mode 'both'\nhint: modes: auto, agent, agentless/],
+    [['capture', '--server', 'ssh://u@h', '--for', '10m'], /^error\[USAGE\]: --for 10m is longer than a capture on a server may run \(300 s\)/],
+    [['capture', '--server', 'ssh://-oProxyCommand=x@h'], /^error\[USAGE\]: bad ssh user/],
+    [['follow', 'http://x/', '--server-mode', 'agentless'], /^error\[USAGE\]: --server-mode goes with --server/],
+    [['follow', 'http://x/', '--server', 'netns:ec2', '--server-mode', 'agentless'], /^error\[USAGE\]: --server-mode agentless needs an ssh:\/\/ target, not 'netns:ec2'/],
+  ];
+  for (const [args, want] of cases) {
+    const io = memoryIO();
+    assert.equal(await main(args, io), 2, args.join(' '));
+    assert.match(io.err.join(''), want, args.join(' '));
+  }
+});
