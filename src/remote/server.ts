@@ -59,7 +59,8 @@ export async function connectRemote(target: SshTarget | string, options: SshOpti
       const refused = runner.refused();
       if (refused.length === 0) return [];
       const lines = refused.map((c) => sudoersLine(host.user || 'USER', c, host.paths));
-      return [`sudo on ${label} refused ${refused.map((c) => c.program).join(', ')} (${refused.map((c) => c.purpose).join('; ')}): those facts are not checked — add to sudoers: ${lines.join(' ; ')} (docs/agent.md)`];
+      const what = refused.map((c) => `${c.program} (${c.purpose})`).join('; ');
+      return [`sudo on ${label} refused ${refused.length} command${refused.length > 1 ? 's' : ''}: ${what} — those facts are not checked; add to sudoers: ${lines.join(' ; ')} (docs/agent.md)`];
     },
     close: () => connection.close(),
   };

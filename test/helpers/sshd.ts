@@ -6,10 +6,12 @@
  * operator's machine would be.
  *
  * Made at start, removed by destroy(): a host key and user keys (ssh-keygen, in a private
- * directory under /run), three non-root users — `ok` with exactly the sudoers lines
- * flowtrace documents (a drop-in in /etc/sudoers.d), `nosudo` with none, `notcpdump` whose
- * PATH has no tcpdump — each with a PATH of symlinks to the programs docs/agent.md lists
- * (so no flowtrace on it), and an ssh_config with aliases (ok, nosudo, notcpdump, badkey,
+ * directory under /run), non-root users — `ok` with exactly the sudoers lines flowtrace
+ * documents (a drop-in in /etc/sudoers.d), `nosudo` with none, `notcpdump` whose PATH has no
+ * tcpdump, `partial` allowed the capture only, `agent` with the documented lines and also a
+ * `flowtrace` on its PATH (this checkout's CLI) that sudo allows as `flowtrace agent` — each
+ * with a PATH of symlinks to the programs docs/agent.md lists (so no flowtrace on it but
+ * `agent`'s), and an ssh_config with aliases (ok, nosudo, notcpdump, badkey,
  * unknownhost, jump: ProxyJump through the sshd to the server's loopback). Everything runs by PID and is ended
  * by PID; the namespaces are deleted; the users and the sudoers drop-in removed.
  */
@@ -18,6 +20,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DEBIAN_PATHS, REMOTE_PROGRAMS, sudoersLines, type ProgramPaths } from '../../src/remote/index.js';
 import { buildMiniHost, HOST, type MiniHost } from '../capture-live/host.js';
+import { PACKAGE_ROOT, selfCliArgv } from '../../src/self.js';
 
 export const SSHD_PREFIX = 'fttssh-';
 
@@ -50,7 +53,7 @@ export interface TestSshd {
   dir: string;
   /** ssh_config with the aliases (FLOWTRACE_SSH_CONFIG). */
   configFile: string;
-  users: { ok: string; nosudo: string; notcpdump: string };
+  users: { ok: string; nosudo: string; notcpdump: string; partial: string; agent: string };
   /** The paths `command -v` finds for user ok (its sudoers lines are written for them). */
   okPaths: ProgramPaths;
   sshdPid: number;
@@ -72,7 +75,7 @@ export async function startSshd(): Promise<TestSshd> {
   const cli = host.alb;
   const address = HOST.ens5Address;
   const short = String(process.pid % 100000);
-  const users = { ok: `fttssh-ok${short}`, nosudo: `fttssh-ns${short}`, notcpdump: `fttssh-nt${short}` };
+  const users = { ok: `fttssh-ok${short}`, nosudo: `fttssh-ns${short}`, notcpdump: `fttssh-nt${short}`, partial: `fttssh-pa${short}`, agent: `fttssh-ag${short}` };
   const dir = fs.mkdtempSync('/run/fttssh-');
   fs.chmodSync(dir, 0o755);
   const sudoersFile = `/etc/sudoers.d/fttssh-${short}`;
@@ -121,8 +124,22 @@ export async function startSshd(): Promise<TestSshd> {
       sh(['usermod', '-p', '*', u]); // not locked (a `!` password locks the account for sshd), no password either
       fs.writeFileSync(path.join(keysDir, u), fs.readFileSync(path.join(dir, 'userkey.pub')), { mode: 0o644 });
     }
+    // `agent`: the same programs, and this checkout's flowtrace (run from the repository, where tsx resolves).
+    const binAgent = path.join(dir, 'bin-agent');
+    fs.mkdirSync(binAgent, { mode: 0o755 });
+    for (const f of fs.readdirSync(bin)) fs.symlinkSync(fs.readlinkSync(path.join(bin, f)), path.join(binAgent, f));
+    const [node, ...selfArgs] = selfCliArgv();
+    fs.writeFileSync(path.join(binAgent, 'flowtrace'), `#!/bin/sh\ncd ${PACKAGE_ROOT} && exec ${node} ${selfArgs.join(' ')} "$@"\n`, { mode: 0o755 });
     const sudoers = sudoersLines(users.ok, okPaths);
-    fs.writeFileSync(sudoersFile, sudoers.join('\n') + '\n', { mode: 0o440 });
+    fs.writeFileSync(sudoersFile, [
+      ...sudoers,
+      sudoers[0]!.replace(`${users.ok} `, `${users.partial} `),
+      ...sudoersLines(users.agent, Object.fromEntries(Object.entries(okPaths).map(([k, v]) => [k, v!.startsWith(bin + '/') ? path.join(binAgent, path.basename(v!)) : v]))),
+      // As the agent transport runs it: `sudo -n flowtrace agent`, found in sudo's secure_path.
+      `Defaults:${users.agent} secure_path="${binAgent}:/usr/sbin:/usr/bin:/sbin:/bin"`,
+      `${users.agent} ALL=(root) NOPASSWD: ${path.join(binAgent, 'flowtrace')} agent`,
+      '',
+    ].join('\n'), { mode: 0o440 });
     sh(['visudo', '-c', '-q', '-f', sudoersFile]);
 
     // sshd.
@@ -132,7 +149,8 @@ export async function startSshd(): Promise<TestSshd> {
       `ListenAddress ${address}:22`, 'ListenAddress 127.0.0.1:22', `HostKey ${path.join(dir, 'hostkey')}`, `AuthorizedKeysFile ${keysDir}/%u`,
       'PasswordAuthentication no', 'KbdInteractiveAuthentication no', 'UsePAM no', 'PidFile none', 'StrictModes yes',
       `AllowUsers ${Object.values(users).join(' ')}`, 'ClientAliveInterval 2', 'ClientAliveCountMax 2', 'PrintMotd no',
-      `Match User ${users.ok},${users.nosudo}`, `  SetEnv PATH=${bin}`,
+      `Match User ${users.ok},${users.nosudo},${users.partial}`, `  SetEnv PATH=${bin}`,
+      `Match User ${users.agent}`, `  SetEnv PATH=${binAgent}`,
       `Match User ${users.notcpdump}`, `  SetEnv PATH=${binNoTcpdump}`, '',
     ].join('\n'));
     sshd = spawn('ip', ['netns', 'exec', srv, '/usr/sbin/sshd', '-D', '-e', '-f', sshdConfig], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -155,6 +173,7 @@ export async function startSshd(): Promise<TestSshd> {
     const configFile = path.join(dir, 'ssh_config');
     fs.writeFileSync(configFile, [
       ...entry('ok', users.ok), ...entry('nosudo', users.nosudo), ...entry('notcpdump', users.notcpdump),
+      ...entry('partial', users.partial), ...entry('agent', users.agent),
       ...entry('badkey', users.ok, [], 'otherkey'), ...entry('unknownhost', users.ok, [], 'userkey', 'empty_known_hosts'),
       // Through a bastion to an address only it can reach (the server's own loopback: the client has no sshd there).
       ...entry('jump', users.ok, [`ProxyJump ${users.ok}@${address}`]).map((l) => l.replace(`HostName ${address}`, 'HostName 127.0.0.1')),

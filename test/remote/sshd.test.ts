@@ -255,3 +255,34 @@ test('follow with a user sudo refuses: the server row says why with the sudoers 
   assert.equal(rows.instance, 'not-checked');
   assert.equal(rows.container, 'not-checked');
 });
+
+// ── the mode chosen by itself, and sudo refusing some commands ───────────────────────────
+
+test('auto: with flowtrace on the server and `sudo flowtrace agent` allowed, the agent runs (over the same connection); --server-mode agentless overrides', { timeout: 120_000 }, async () => {
+  const auto = follow('ssh://agent');
+  assert.equal(auto.server?.status, 'ok', auto.server?.error ?? '');
+  assert.doesNotMatch(auto.server?.filter ?? '', /agentless/, 'the agent, not agentless');
+  assert.equal(auto.verdict.exitCode, 0, auto.verdict.headline);
+  const forced = follow('ssh://agent', ['--server-mode', 'agentless']);
+  assert.match(forced.server?.filter ?? '', /agentless: tcpdump and host facts over ssh as fttssh-ag\d+/);
+  assert.deepEqual(reading(forced), reading(auto), 'the same reading either way');
+  // The user without flowtrace: agentless by itself; the agent asked for is an error that says why.
+  const r = cli(['capture', '--server', 'ssh://ok', '--server-mode', 'agent', '--for', '1s', 'port', '80']);
+  assert.equal(r.code, 9, r.stderr);
+  assert.match(r.stderr, /^error\[AGENT_TRANSPORT\]: ssh to ok: sudo: a password is required\nhint: .*allow `flowtrace agent` in sudoers/);
+  await nothingLeft(5000);
+});
+
+test('sudo allowing the capture only: the capture and the journey are there; the facts sudo refused are named in one line with the lines to add, and no cause is guessed from them', { timeout: 120_000 }, async () => {
+  const r = follow('ssh://partial');
+  assert.equal(r.server?.status, 'ok', r.server?.error ?? '');
+  assert.equal(r.server?.requests[0]?.matchedBy, 'trace-id');
+  const problems = r.server?.host?.problems ?? [];
+  const line = problems.find((p) => p.startsWith('sudo on ssh://partial refused '));
+  assert.ok(line, JSON.stringify(problems));
+  assert.match(line, /^sudo on ssh:\/\/partial refused 6 commands: iptables-save \(the NAT rules .*\); iptables-save \(netfilter rules .*; lsns \(the network namespaces behind the veths \(containers\)\) — those facts are not checked; add to sudoers: fttssh-pa\d+ ALL=\(root\) NOPASSWD: \S+\/iptables-save -t nat ; .* \(docs\/agent\.md\)$/);
+  assert.ok(problems.some((p) => /^iptables-save: not allowed by sudo \(sudo: a password is required\)$/.test(p)), JSON.stringify(problems));
+  assert.deepEqual(r.server?.host?.namespaces.map((n) => n.ns.role), ['host'], 'no container namespace found without lsns');
+  assert.equal(r.verdict.exitCode, 0, r.verdict.headline);
+  await nothingLeft(5000);
+});
