@@ -1,18 +1,16 @@
 /**
- * What a server has, read in two round trips before anything runs there:
+ * What a server has, read in one round trip before anything runs there: who we are (`id`),
+ * where each program is (`command -v`, with the sbin directories a login PATH may lack —
+ * RHEL keeps tcpdump in /usr/sbin), the distribution (for the install hint), and — as a user
+ * other than root — what sudo allows, asked with `sudo -n -l ARGV` (sudo says whether it
+ * would run exactly that, runs nothing and never prompts): the capture exactly as it runs,
+ * and `flowtrace agent` when flowtrace is there.
  *
- *  1. who we are (`id`), where each program is (`command -v`, with the sbin directories a
- *     login PATH may lack — RHEL keeps tcpdump in /usr/sbin), the distribution (for the
- *     install hint);
- *  2. as a user other than root: what sudo allows, asked with `sudo -n -l ARGV` (sudo says
- *     whether it would run exactly that, runs nothing and never prompts) — the capture, and
- *     `flowtrace agent` when flowtrace is there.
- *
- * Both scripts are fixed text of this file; the only words built from data are the program
- * paths read in step 1, checked and quoted (./words.ts).
+ * The script is fixed text of this file; the capture's argv in it is remote/commands.ts's,
+ * its words quoted (./words.ts), the two program paths the shell found put in as variables.
  */
 import { REMOTE_PROGRAMS, captureArgv, type ProgramPaths, type RemoteProgram } from './commands.js';
-import { shellLine } from './words.js';
+import { shellWord } from './words.js';
 import type { SshConnection } from './ssh.js';
 
 export interface RemoteHost {
@@ -33,16 +31,29 @@ export interface RemoteHost {
 
 const PATH_EXTRA = '/usr/local/sbin:/usr/sbin:/sbin';
 
-/** Step 1's script. */
+const TIMEOUT_HERE = '\u0000timeout';
+const TCPDUMP_HERE = '\u0000tcpdump';
+
+/** `sudo -n -l` of the capture's argv, with the paths the script found in $o (timeout) and $t (tcpdump). */
+function captureCheck(): string {
+  const words = captureArgv({ timeout: TIMEOUT_HERE, tcpdump: TCPDUMP_HERE }, 'port 80')
+    .map((w) => (w === TIMEOUT_HERE ? '"$o"' : w === TCPDUMP_HERE ? '"$t"' : shellWord(w)));
+  return `sudo -n -l ${words.join(' ')} >/dev/null 2>&1; echo "sudo capture $?"`;
+}
+
+/** The preflight's script. */
 export const PREFLIGHT_SCRIPT = [
   `PATH="$PATH:${PATH_EXTRA}"`,
   'echo "user $(id -un) $(id -u)"',
   `for p in flowtrace sudo ${REMOTE_PROGRAMS.join(' ')}; do echo "path $p $(command -v "$p" 2>/dev/null)"; done`,
   '[ -r /etc/os-release ] && grep -E \'^(ID|ID_LIKE)=\' /etc/os-release | sed \'s/^/os /\'',
+  'o=$(command -v timeout 2>/dev/null); t=$(command -v tcpdump 2>/dev/null)',
+  // As the agent transport runs it: `sudo -n flowtrace agent` (sudo finds it in its secure_path).
+  `if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1; then if [ -n "$o" ] && [ -n "$t" ]; then ${captureCheck()}; fi; if command -v flowtrace >/dev/null 2>&1; then sudo -n -l flowtrace agent >/dev/null 2>&1; echo "sudo agent $?"; fi; fi`,
   'true',
 ].join('; ');
 
-/** Parses step 1's output. */
+/** Parses the script's output (the sudo answers: `parseSudoAnswers`). */
 export function parsePreflight(stdout: string): Omit<RemoteHost, 'captureAllowed' | 'agentAllowed'> {
   let user = '';
   let uid = -1;
@@ -66,28 +77,16 @@ export function parsePreflight(stdout: string): Omit<RemoteHost, 'captureAllowed
   return { user, uid, paths, sudo, flowtrace, os };
 }
 
-/** Reads what the server has (two round trips; one for root). */
+/** Reads what the server has (one round trip). */
 export async function preflight(conn: SshConnection): Promise<RemoteHost> {
-  const first = await conn.exec(PREFLIGHT_SCRIPT, { timeoutMs: 15_000 });
-  const found = parsePreflight(first.stdout);
+  const r = await conn.exec(PREFLIGHT_SCRIPT, { timeoutMs: 15_000 });
+  const found = parsePreflight(r.stdout);
   if (found.uid === 0) return { ...found, captureAllowed: true, agentAllowed: found.flowtrace !== null };
-  let captureAllowed = false;
-  let agentAllowed = false;
-  if (found.sudo !== null) {
-    const checks: string[] = [];
-    if (found.paths.timeout && found.paths.tcpdump) {
-      const argv = captureArgv({ timeout: found.paths.timeout, tcpdump: found.paths.tcpdump }, 'port 80');
-      checks.push(`sudo -n -l ${shellLine(argv)} >/dev/null 2>&1; echo "sudo capture $?"`);
-    }
-    // As the agent transport runs it: `sudo -n flowtrace agent` (sudo finds it in its secure_path).
-    if (found.flowtrace !== null) checks.push('sudo -n -l flowtrace agent >/dev/null 2>&1; echo "sudo agent $?"');
-    if (checks.length > 0) {
-      const second = await conn.exec(checks.join('; '), { timeoutMs: 15_000 });
-      captureAllowed = /^sudo capture 0$/m.test(second.stdout);
-      agentAllowed = /^sudo agent 0$/m.test(second.stdout);
-    }
-  }
-  return { ...found, captureAllowed, agentAllowed };
+  return {
+    ...found,
+    captureAllowed: found.sudo !== null && /^sudo capture 0$/m.test(r.stdout),
+    agentAllowed: found.sudo !== null && /^sudo agent 0$/m.test(r.stdout),
+  };
 }
 
 /** The command that installs `program`'s package on this distribution. */
