@@ -74,7 +74,8 @@ function routeResult(l: RouteLookup): string {
     blackhole: 'blackhole', unreachable: 'unreachable (no route to host)', prohibit: 'prohibit',
     'no-route': 'no route (network is unreachable)', 'rp-filter': 'refused by the reverse-path filter', error: l.error ?? 'error',
   };
-  return `${words[l.result] ?? l.result}${l.matchedRoute ? ` — route \`${l.matchedRoute}\`` : ''}`;
+  // The covering route names a blackhole/unreachable route; for the reverse-path check it is only the local route.
+  return `${words[l.result] ?? l.result}${l.matchedRoute && l.result !== 'rp-filter' ? ` — route \`${l.matchedRoute}\`` : ''}`;
 }
 
 /** One fact, as evidence a person can check. */
@@ -136,7 +137,7 @@ export function causeText(c: BreakCause): string {
     case 'no-response':
       return `the application did not answer in time${facts.length > 0 ? ` (${facts.join('; ')})` : ''}`;
     case 'unexplained':
-      return `nothing read on the host explains it${checked.length > 0 ? ` (${checked.join('; ')})` : ' (no host facts were read)'}`;
+      return `nothing read on the host explains it${checked.length > 0 ? ` (${checked.join('; ')})` : ' (no host facts were read)'}${facts.length > 0 ? `; counted during the request, on other interfaces than this path's: ${facts.join('; ')}` : ''}`;
     default:
       return facts.join('; ') || c.id;
   }

@@ -211,10 +211,11 @@ export function explainBreak(j: ConnectionJourney, b: JourneyBreak, host: HostFa
         return { id: 'forwarding-off', namespace: hostNs.ns.label, facts: [{ kind: 'sysctl', namespace: hostNs.ns.label, name: 'net.ipv4.ip_forward', value: '0' }] };
       }
       checked.push('ip_forward');
-      // Rules that counted but do not fit the path as read: the best there is.
-      const loose = countedRules(hostNs, { ...at, inInterface: null, outInterface: null }, ['drop', 'reject']);
-      if (loose.length > 0) return ruleCause(hostNs, loose);
-      return { id: 'unexplained', namespace: hostNs.ns.label, facts: [...retrans, { kind: 'checked', namespace: hostNs.ns.label, what: checked }] };
+      // Rules that counted but on other interfaces than this path's: not the cause (they could
+      // not have seen this packet as it went), but said — the path as read may be wrong.
+      const elsewhere = countedRules(hostNs, { ...at, inInterface: null, outInterface: null }, ['drop', 'reject']).slice(0, 3)
+        .map((rule): CauseFact => ({ kind: 'rule', namespace: hostNs.ns.label, rule }));
+      return { id: 'unexplained', namespace: hostNs.ns.label, facts: [...retrans, { kind: 'checked', namespace: hostNs.ns.label, what: checked }, ...elsewhere] };
     }
     case 'no-answer': {
       // Delivered to the container's side, but maybe not to the container: a neighbour entry

@@ -6,7 +6,8 @@
  * compact ones that fit the width).
  */
 import type { FollowResult, RowStatus } from '../follow/index.js';
-import { fmtMs } from '../follow/index.js';
+import { breakText, factText, fmtMs } from '../follow/index.js';
+import { journeyHead, journeySteps } from './journeys.js';
 import { CARRIER_STAR, esc, ladderCompactSvg, ladderSvg, pathMapSvg, pathNodes, waterfallCompactSvg, waterfallSvg } from './svg.js';
 
 /** Status badges drawn with CSS (emoji fonts are often missing in headless/print setups). */
@@ -167,6 +168,22 @@ function hopsTable(r: FollowResult): string {
   }).join('');
 }
 
+/** Each request's journey on the instance as text (the same lines the terminal shows), and the host facts behind the cause. */
+function journeyBlock(r: FollowResult): string {
+  const s = r.server;
+  if (!s || s.status !== 'ok') return '';
+  const parts: string[] = [];
+  for (const q of s.requests) {
+    const j = q.journey;
+    if (!j) continue;
+    const node = r.requests.find((x) => x.traceId === q.traceRoot)?.node ?? q.address;
+    parts.push(`${esc(`journey via ${node}: ${journeyHead(j)}`)}\n${journeySteps(j).map((l) => `  ${esc(l)}`).join('\n')}${q.break ? `\n  ${esc(`stopped: ${breakText(q.break, j)}`)}` : ''}`);
+  }
+  if (parts.length === 0) return '';
+  const facts = r.verdict.facts.length ? `<p class="caption">Host facts behind the cause:</p><pre class="evidence" id="host-facts" style="padding-left:14px">${r.verdict.facts.map((f) => esc(factText(f))).join('\n')}</pre>` : '';
+  return `<p class="caption">The journey of each request's connection: every packet against the path it should take (→ towards the application, ← back; ✗ the first point it was not seen at).</p><pre class="evidence" id="journeys" style="padding-left:14px">${parts.join('\n\n')}</pre>${facts}`;
+}
+
 export function renderHtmlReport(r: FollowResult): string {
   const v = r.verdict;
   const nodes = pathNodes(r);
@@ -221,6 +238,7 @@ ${verdictTable(r)}
 <p class="caption">${failing ? `✗ marks where the request stopped: <strong>${esc(failing.label)}</strong> (${esc(failing.detail)}). Grey dashed boxes were never reached.` : v.ok ? 'Every point on the path was seen working.' : 'The failure could not be pinned to one point; see the verdict.'} Dashed amber boxes are routers that do not answer traceroute (normal on real networks).${lbNote}</p>
 <h2>Packets on the instance</h2>
 ${ladderBlock}
+${journeyBlock(r)}
 <h2>Client timings</h2>
 ${waterfall ? `<div class="figure" id="waterfall">${waterfall}${waterfallCompact ?? ''}</div><p class="caption">One bar per load-balancer address tried; phases as curl names them (namelookup, connect, appconnect, starttransfer, total).</p>` : '<p class="caption">No request was sent.</p>'}
 <h2>Route</h2>

@@ -387,7 +387,8 @@ export function ladderSvg(r: FollowResult): string | null {
       const cx = x(lanes.indexOf(c.iface));
       parts.push(`<circle cx="${cx}" cy="${y}" r="3.5"/><text class="copy-time" x="${cx + (row.req ? -4 : 4)}" y="${y + 12}" text-anchor="${row.req ? 'end' : 'start'}">+${c.tMs.toFixed(3)}</text>`);
     }
-    if (row.failing) parts.push(`<text class="lost" x="${x(row.last) + 18}" y="${y + 5}">✗</text>`);
+    // ✗ past the last copy, on the side the packet was going (right for requests, left for replies).
+    if (row.failing) parts.push(`<text class="lost" x="${row.req ? x(row.last) + 18 : x(row.last) - 26}" y="${y + 5}">✗</text>`);
     if (row.natAddr) {
       const a = row.natAddr;
       // Above the line, clear of the message label and the copy times.
@@ -479,13 +480,14 @@ export function ladderCompactSvg(r: FollowResult): string | null {
       const cx = x(lanes.indexOf(c.iface));
       parts.push(`<circle cx="${cx}" cy="${y}" r="3"/><text class="copy-time copy-time-compact" x="${cx + (row.req ? -3 : 3)}" y="${y + 10}" text-anchor="${row.req ? 'end' : 'start'}">+${c.tMs.toFixed(3)}</text>`);
     }
-    if (row.failing) parts.push(`<text class="lost" x="${Math.min(x(row.last) + 8, W - 12)}" y="${y + 5}">✗</text>`);
+    if (row.failing) parts.push(`<text class="lost" x="${row.req ? Math.min(x(row.last) + 8, W - 12) : Math.max(x(row.last) - 18, 2)}" y="${y + 5}">✗</text>`);
     parts.push(`<text class="msg-label msg-label-compact" x="${(xs[0]! + (xs[1] ?? xs[0]!)) / 2}" y="${y - 4}">${esc(label)}</text></g>`);
   });
   if (missing) {
     const y = top + rows.length * rowH + 6 + missingLines.length * 12;
     const [x0, x1] = [x(0), x(lanes.length - 1)];
-    parts.push(`<g class="msg msg-resp msg-lost msg-missing" data-label="no response"><line x1="${x1}" y1="${y}" x2="${x0}" y2="${y}"/><text class="lost" x="${W - 12}" y="${y + 5}">✗</text>` +
+    // The ✗ where the answer should have arrived: the load balancer's side, at the left.
+    parts.push(`<g class="msg msg-resp msg-lost msg-missing" data-label="no response"><line x1="${x1}" y1="${y}" x2="${x0}" y2="${y}"/><text class="lost" x="${Math.max(x0 - 14, 2)}" y="${y + 5}">✗</text>` +
       missingLines.map((l, k) => `<text class="msg-label msg-label-compact" x="${(x0 + x1) / 2}" y="${y - 4 - (missingLines.length - 1 - k) * 12}">${esc(l)}</text>`).join('') + '</g>');
   }
   return `<svg class="ladder-compact" viewBox="0 0 ${W} ${height}" width="${W}" height="${height}" role="img" aria-label="packets of the request per observation point">` +

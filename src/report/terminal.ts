@@ -52,6 +52,19 @@ function wrap(text: string, width: number): string[] {
   return out;
 }
 
+/** The short titles, with the instance's own interface names when the capture saw them (ens5, docker0 on EC2 with Docker). */
+function titlesFor(result: FollowResult): Record<LayerId, string> {
+  const s = result.server;
+  const seen = (role: string): string | null => s?.interfaces.find((i) => i.role === role && i.packets > 0)?.iface ?? null;
+  const uplink = seen('uplink');
+  const bridge = seen('bridge');
+  return {
+    ...SHORT_TITLES,
+    instance: uplink ? `Instance (${uplink})` : SHORT_TITLES.instance,
+    container: bridge ? `Container (${bridge}/veth)` : SHORT_TITLES.container,
+  };
+}
+
 export function renderTerminal(result: FollowResult, opts: TerminalOptions): string {
   const c = (color: keyof typeof ANSI, s: string): string => (opts.color ? `${ANSI[color]}${s}${ANSI.reset}` : s);
   const width = Math.max(60, opts.width ?? 100);
@@ -62,14 +75,15 @@ export function renderTerminal(result: FollowResult, opts: TerminalOptions): str
   out.push('');
 
   // the table: status | layer | evidence | time
-  const titleW = Math.max(...v.rows.map((r) => SHORT_TITLES[r.layer].length));
+  const titles = titlesFor(result);
+  const titleW = Math.max(...v.rows.map((r) => titles[r.layer].length));
   const statusW = 2;
   const timeW = 9;
   const evW = Math.max(24, width - (statusW + titleW + timeW + 6));
   const sep = c('dim', '─'.repeat(statusW + titleW + evW + timeW + 6));
   out.push(c('bold', `${'  '}  ${'LAYER'.padEnd(titleW)}  ${'EVIDENCE'.padEnd(evW)}  ${'TIME'.padStart(timeW - 1)}`));
   out.push(sep);
-  for (const r of v.rows) out.push(...tableRow(r, { titleW, evW, timeW, statusW }, c, opts.verbose === true));
+  for (const r of v.rows) out.push(...tableRow(r, titles[r.layer], { titleW, evW, timeW, statusW }, c, opts.verbose === true));
   out.push(sep);
 
   // verdict, cause, next
@@ -156,6 +170,7 @@ function collapseStars(hops: FollowResult['routes'][number]['hops']): string[] {
 
 function tableRow(
   r: VerdictRow,
+  name: string,
   w: { titleW: number; evW: number; timeW: number; statusW: number },
   c: (color: keyof typeof ANSI, s: string) => string,
   verbose: boolean,
@@ -166,7 +181,7 @@ function tableRow(
   const out: string[] = [];
   lines.forEach((l, i) => {
     const status = i === 0 ? c(cell.color, cell.icon) : '  ';
-    const title = (i === 0 ? SHORT_TITLES[r.layer] : '').padEnd(w.titleW);
+    const title = (i === 0 ? name : '').padEnd(w.titleW);
     const t = i === 0 ? time.padStart(w.timeW - 1) : '';
     const text = r.status === 'not-checked' ? c('dim', l.padEnd(w.evW)) : l.padEnd(w.evW);
     out.push(`${status}  ${i === 0 && r.status === 'fail' ? c('bold', title) : title}  ${text}  ${t}`.trimEnd());

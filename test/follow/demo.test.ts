@@ -53,7 +53,7 @@ test('demo --fault dnat-missing: verdict, stitched path, reports, lab down', { s
     const since = new Date();
     const r = await runDemo(['--fault', 'dnat-missing', '--no-https', '--out', dir]);
     assert.equal(r.code, 14, r.out);
-    assert.match(r.out, /❌\s+Container path\s+the SYN reached ens5 \(in\) and was answered with RST/);
+    assert.match(r.out, /❌\s+Container (\(docker0\/veth\)|path)\s+the SYN reached ens5 \(in\) and was answered with RST/);
     assert.match(r.out, /cause: the SYN reached ens5 \(in\) and was answered with RST: connection refused: no DNAT rule\s+for\s+port 80/);
     assert.match(r.out, /In-host path on netns:ec2/);
     assert.match(r.out, /SYN\s+→ ens5 in/);

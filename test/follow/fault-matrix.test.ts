@@ -6,32 +6,18 @@
  * Needs root (network namespaces); skips otherwise, saying so. Also saves the healthy and the
  * dnat-missing results to artifacts/ (the report test draws them when present).
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { labUp, labDown, injectFault, healFault, LAB_FAULTS } from '../../src/lab/index.js';
-import type { LayerId } from '../../src/follow/index.js';
-import { followInClient, isRoot, verdictLine } from './lab-follow.js';
+import { injectFault, healFault, LAB_FAULTS } from '../../src/lab/index.js';
+import { followInClient, isRoot, useLab, verdictLine } from './lab-follow.js';
 import { LAB_FAULT_VERDICTS as EXPECTED, saveRecorded, verdictMatches } from './expected.js';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const artifacts = path.join(root, 'artifacts');
 
-let builtByUs = false;
-
-before(async () => {
-  if (!isRoot) return;
-  const s = await labUp();
-  builtByUs = !s.alreadyUp;
-  await healFault();
-});
-
-after(async () => {
-  if (!isRoot) return;
-  await healFault().catch(() => {});
-  if (builtByUs) await labDown();
-});
+useLab();
 
 test('every lab fault is diagnosed: first failing layer and cause', { skip: isRoot ? false : 'needs root (network namespaces): run as root, as CI does' }, async () => {
   mkdirSync(artifacts, { recursive: true });

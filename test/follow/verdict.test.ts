@@ -11,7 +11,7 @@ import { LAYERS } from '../../src/follow/index.js';
 import { LAB_FAULTS } from '../../src/lab/index.js';
 import { LAB_FAULT_VERDICTS, verdictMatches } from './expected.js';
 import { RAW_FAULTS } from './raw-fault-list.js';
-import { hasRecorded, recordedResult, savedResult } from './recorded.js';
+import { hasRecorded, recordedResult, rederive, savedResult } from './recorded.js';
 
 const cases = [
   ...Object.keys(LAB_FAULTS).map((name) => ({ name, want: LAB_FAULT_VERDICTS[name]! })),
@@ -82,4 +82,14 @@ test('with the server side, the application row says what the application did wh
   assert.match(reply.summary, /accepted the connection \(SYN-ACK from veth\w+ \(in\)\) but the request never reached it.*504 the client got was the load balancer's own page/);
   const never = recordedResult('host-firewall').verdict.rows.find((x) => x.layer === 'application')!;
   assert.match(never.summary, /never got the request/);
+});
+
+test('a server clock seconds off: the requests are still found (offset from the trace-id matches, else their order)', () => {
+  for (const name of ['raw-host-blackhole-one-node', 'nacl-ephemeral']) {
+    const saved = savedResult(name);
+    const right = recordedResult(name);
+    const skewed = rederive({ ...saved, requests: saved.requests.map((q) => ({ ...q, sentAt: q.sentAt === null ? null : q.sentAt - 7_000 })) });
+    assert.deepEqual(skewed.server!.requests.map((r) => [r.matchedBy, r.connectionIds]), right.server!.requests.map((r) => [r.matchedBy, r.connectionIds]), name);
+    assert.equal(skewed.verdict.causeId, right.verdict.causeId, name);
+  }
 });

@@ -7,7 +7,7 @@ export { KEPT_PACKET_OVERHEAD_BYTES } from './kept.js';
 export type { LiveCapture, LiveCaptureOptions, LiveCaptureResult, LivePacket, LiveDirection, LiveState, StopReason } from './session.js';
 export { tcpdumpEngine, tcpdumpArgv, parseTcpdumpStats, classifyTcpdumpFailure, TCPDUMP_DEFAULTS } from './tcpdump.js';
 export type { CaptureEngine, EngineProcess, EngineSpec, EngineExit, KernelStats } from './tcpdump.js';
-export { parseDnatRules, translatePort, followNatInFilter, readNatRules } from './nat.js';
+export { parseDnatRules, translatePort, followNatInFilter, readNatRules, ruleWords } from './nat.js';
 export type { DnatRule, PortTranslation, FollowedFilter } from './nat.js';
 export { readLinks, parseIpLinkJson, ifmapOf } from './interfaces.js';
 export type { LinkInfo } from './interfaces.js';
