@@ -27,8 +27,8 @@ export const LAB_SSH = {
   sudoers: '/etc/sudoers.d/flowtrace-lab',
 } as const;
 
-/** Shell tools the user's scripts use besides the listed programs (remote/preflight.ts, remote/engine.ts). */
-const SHELL_TOOLS = ['sh', 'id', 'grep', 'sed', 'head', 'wc', 'sudo'];
+/** Shell tools the user's scripts use besides the listed programs (remote/preflight.ts, remote/engine.ts, remote/runner.ts). */
+const SHELL_TOOLS = ['sh', 'id', 'grep', 'sed', 'head', 'wc', 'mktemp', 'rm', 'sudo'];
 
 const HOME = (): string => path.join(LAB_SSH.dir, 'home');
 const BIN = (): string => path.join(LAB_SSH.dir, 'bin');

@@ -12,6 +12,6 @@ export {
   type RemoteCommand, type RemoteProgram, type ProgramPaths,
 } from './commands.js';
 export { preflight, parsePreflight, installHint, PREFLIGHT_SCRIPT, type RemoteHost } from './preflight.js';
-export { remoteRunner, type RemoteRunner } from './runner.js';
+export { remoteRunner, batchScript, parseBatch, MAX_BATCH, type RemoteRunner } from './runner.js';
 export { sshCaptureEngine, watchdogLine, remoteCaptureArgv } from './engine.js';
 export { connectRemote, type RemoteServer } from './server.js';

@@ -27,7 +27,7 @@ export const SSHD_PREFIX = 'fttssh-';
 export function isRoot(): boolean { return process.getuid?.() === 0; }
 
 /** The programs a user's PATH holds: those flowtrace runs, and the shell tools its scripts use. */
-const SHELL_TOOLS = ['sh', 'id', 'grep', 'sed', 'head', 'wc', 'sudo', 'true', 'sleep'];
+const SHELL_TOOLS = ['sh', 'id', 'grep', 'sed', 'head', 'wc', 'mktemp', 'rm', 'sudo', 'true', 'sleep'];
 
 function sh(argv: string[], input?: string): string {
   const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', input, timeout: 20_000 });

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import {
   DEBIAN_PATHS, REMOTE_CAPTURE, captureArgv, classifySshFailure, findRemoteCommand, installHint, parsePreflight, parseSshTarget,
-  remoteCommands, remoteRunner, shellLine, shellWord, sudoersLines, watchdogLine, type ExecResult, type RemoteHost, type SshConnection,
+  parseBatch, remoteCommands, remoteRunner, shellLine, shellWord, sudoersLines, watchdogLine, type ExecResult, type RemoteHost, type SshConnection,
 } from '../../src/remote/index.js';
 import { parseDockerInspect, parseLsnsNet } from '../../src/capture/index.js';
 
@@ -186,6 +186,53 @@ test('the runner: the server\'s path, sudo -n only for privileged commands, quot
   const asRoot = scriptedConnection(() => ({ code: 0, stdout: '', stderr: '' }));
   await remoteRunner(asRoot, { ...HOST, uid: 0, sudo: null }).run(['iptables-save', '-c']);
   assert.deepEqual(asRoot.lines, ['/usr/sbin/iptables-save -c']);
+});
+
+test('commands asked for together go in one session: a batch run side by side, each bounded, outputs and exit codes back exactly', async () => {
+  // A connection whose sessions run the line in a local sh: the batch script itself runs.
+  const execs: string[] = [];
+  const local: SshConnection = {
+    ...scriptedConnection(() => ({ code: 0, stdout: '', stderr: '' })),
+    async exec(line, o) {
+      execs.push(line);
+      const r = spawnSync('sh', ['-c', line], { encoding: 'utf8', timeout: o?.timeoutMs });
+      return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+    },
+  };
+  // Programs that say what they were given, fail, print to stderr, or outlast their bound.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fttssh-batch-'));
+  try {
+    const program = (name: string, body: string): string => { const p = path.join(dir, name); fs.writeFileSync(p, `#!/bin/sh\n${body}\n`, { mode: 0o755 }); return p; };
+    const host: RemoteHost = {
+      ...HOST, uid: 0, sudo: null,
+      paths: {
+        ip: program('ip', 'printf "%s|" "$@"; printf "no newline at the end"'),
+        sysctl: program('sysctl', 'echo "net.ipv4.ip_forward = 1"; echo "sysctl: unknown key" >&2; exit 3'),
+        cat: program('cat', 'sleep 5'),
+        'iptables-save': program('iptables-save', `printf '*filter\\n:INPUT ACCEPT [0:0]\\n\\nCOMMIT\\n'`),
+        timeout: '/usr/bin/timeout',
+      },
+    };
+    const runner = remoteRunner(local, host);
+    const [ip, sysctl, cat, save] = await Promise.all([
+      runner.run(['ip', '-j', 'route', 'get', '10.0.0.1', 'from', '10.0.0.2', 'iif', 'eth0']),
+      runner.run(['sysctl', '-e', 'net.ipv4.ip_forward']),
+      runner.run(['cat', '/proc/net/netstat', '/proc/net/snmp', '/proc/net/stat/nf_conntrack'], { timeoutMs: 1000 }),
+      runner.run(['iptables-save', '-c']),
+    ]);
+    assert.equal(execs.length, 1, 'one session for the four');
+    assert.deepEqual(ip, { code: 0, stdout: '-j|route|get|10.0.0.1|from|10.0.0.2|iif|eth0|no newline at the end', stderr: '', missing: false });
+    assert.deepEqual(sysctl, { code: 3, stdout: 'net.ipv4.ip_forward = 1\n', stderr: 'sysctl: unknown key\n', missing: false });
+    assert.deepEqual([cat.code, cat.stdout], [null, ''], 'a command past its bound: no answer (code null), the others unharmed');
+    assert.equal(save.stdout, '*filter\n:INPUT ACCEPT [0:0]\n\nCOMMIT\n', 'empty lines and trailing newlines kept');
+    // One at a time: a session each, no batch.
+    await runner.run(['ip', '-j', 'neigh', 'show']);
+    assert.equal(execs.length, 2);
+    assert.equal(execs[1], `${host.paths.ip} -j neigh show`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  assert.deepEqual(parseBatch('garbage', 2, 'FTBATCH-x'), [null, null], 'no markers: no answers (each says so)');
 });
 
 test('lsns and docker inspect output: namespaces with their id, path and first process; containers', () => {
