@@ -14,7 +14,7 @@
  * the check, the agent or every command of the agentless path.
  */
 import { UsageError } from '../errors.js';
-import { readLinks, startCapture, type LiveCapture, type StopReason } from '../capture/index.js';
+import { readLinks, readNatRules, startCapture, type LiveCapture, type StopReason } from '../capture/index.js';
 import type { FlowAnalysis } from '../flow/index.js';
 import { createHostFacts, type HostFacts, type HostFactsSession } from '../host/index.js';
 import { connectRemote, REMOTE_CAPTURE, type RemoteServer, type SshOptions } from '../remote/index.js';
@@ -147,7 +147,8 @@ function agentlessSession(target: string, remote: RemoteServer): ServerSideSessi
       facts = createHostFacts({ runner: remote.runner, namespaceSource: remote.namespaceSource });
       const factsRead = facts.start();
       factsRead.catch(() => {}); // never rejects (host/), but a capture that fails first must not leave it unhandled
-      const known = await readLinks(null, remote.runner);
+      // Links and the nat table in one round trip (the runner batches what is asked together).
+      const [known, nat] = await Promise.all([readLinks(null, remote.runner), readNatRules(null, undefined, remote.runner)]);
       capture = await startCapture({
         interfaces: ['any'],
         filter: filterForPorts(asked),
@@ -156,6 +157,8 @@ function agentlessSession(target: string, remote: RemoteServer): ServerSideSessi
         maxCapturedBytes: Math.min(o.maxBytes ?? AGENT_LIMITS.defaultCaptureBytes, AGENT_LIMITS.maxCaptureBytes),
         keepPackets: true,
         links: known,
+        // A nat table that could not be read is read again there, which says why in the notes.
+        ...(nat.problem === null ? { natRulesText: nat.text } : {}),
         engine: remote.captureEngine(() => known.map((l) => l.name)),
         runner: remote.runner,
         namespaceSource: remote.namespaceSource,
