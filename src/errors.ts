@@ -146,6 +146,17 @@ export class AwsApiError extends FlowtraceError {
   }
 }
 
+/**
+ * The server side reached over ssh without an agent (remote/): the connection (host key,
+ * authentication, reachability), a program missing on the server, or sudo refusing one of
+ * the documented commands. The exit code says which kind: transport 9, missing 5, sudo 4.
+ */
+export class RemoteError extends FlowtraceError {
+  constructor(code: string, message: string, hint: string, exitCode: number = EXIT.agent, facts: ErrorFacts = {}) {
+    super(code, message, hint, exitCode, facts);
+  }
+}
+
 export function isFlowtraceError(err: unknown): err is FlowtraceError {
   return err instanceof FlowtraceError;
 }

@@ -211,7 +211,7 @@ export async function follow(urlText: string, options: FollowOptions = {}): Prom
           server = serverEvidence(reading, sentRequests(requests, timeoutMs));
         } catch (err) { sessionError = errorText(err); }
       }
-      if (!server) server = failedServer(serverTarget, sessionError ?? 'the agent did not start');
+      if (!server) server = failedServer(serverTarget, sessionError ?? 'the server side did not start');
     } else if (serverTarget) {
       server = null;
     }

@@ -421,7 +421,7 @@ function serverRows(ev: FollowEvidence, failing: Failing[], upstreamFailed: bool
     };
   }
   if (s.status === 'error') {
-    const why = `not checked: the agent on ${s.target} failed: ${s.error ?? 'unknown error'}`;
+    const why = `not checked: the server side on ${s.target} failed: ${s.error ?? 'unknown error'}`;
     return { instance: row('instance', 'not-checked', why), container: row('container', 'not-checked', why), application: null, cause: null };
   }
   const common = [

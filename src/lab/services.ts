@@ -1,6 +1,6 @@
 /**
- * The lab's long-lived processes: dnsmasq (ft-dns), the ALB nodes (ft-alb-a, ft-alb-b) and
- * the app (ft-container). Each runs detached (it outlives `lab up`), logs under the run
+ * The lab's long-lived processes: dnsmasq (ft-dns), the ALB nodes (ft-alb-a, ft-alb-b), the
+ * app (ft-container) and OpenSSH's sshd on the bastion and the instance (./ssh.ts). Each runs detached (it outlives `lab up`), logs under the run
  * dir and is tracked by PID + start time in the state file.
  */
 import fs from 'node:fs';
@@ -11,8 +11,9 @@ import type { AlbConfig } from './alb.js';
 import { LAB, LAB_REVISION, nsName, type LabNode } from './topology.js';
 import { isTrackedAlive, type LabState, type ServiceName, type TrackedProcess } from './state.js';
 import { processStartTime, sleep, spawnDetached, terminate } from './system.js';
+import { sshdConfigFile } from './ssh.js';
 
-export const SERVICE_NODE: Record<ServiceName, LabNode> = { dnsmasq: 'dns', 'alb-a': 'alb-a', 'alb-b': 'alb-b', app: 'container' };
+export const SERVICE_NODE: Record<ServiceName, LabNode> = { dnsmasq: 'dns', 'alb-a': 'alb-a', 'alb-b': 'alb-b', app: 'container', 'sshd-bastion': 'bastion', 'sshd-ec2': 'ec2' };
 
 const READY_TIMEOUT_MS = 30_000;
 
@@ -90,6 +91,8 @@ export function desiredServices(faults: readonly string[]): DesiredServices {
       app: !faults.includes('app-down'),
       'alb-a': !(faults.includes('alb-node-down') && ALB_NODE_DOWN === 'alb-a'),
       'alb-b': !(faults.includes('alb-node-down') && ALB_NODE_DOWN === 'alb-b'),
+      'sshd-bastion': true,
+      'sshd-ec2': true,
     },
     dnsmasq: { nxdomain: faults.includes('dns-nxdomain') },
     app: {
@@ -122,6 +125,10 @@ function serviceArgv(service: ServiceName, d: DesiredServices): string[] {
       // The listeners are part of the argv (not only the config file): a change restarts the node.
       return [...selfModuleArgv('lab/alb-main'), '--config', albConfigFile(service), '--ready-file', readyFile(service),
         ...(d.albListenerMissing ? ['--without-listener', String(LISTENER_MISSING_PORT)] : [])];
+    case 'sshd-bastion':
+    case 'sshd-ec2':
+      // -D: in the foreground (tracked by its PID); -e: its log to stderr, i.e. the service's log file.
+      return ['/usr/sbin/sshd', '-D', '-e', '-f', sshdConfigFile(service === 'sshd-bastion' ? 'bastion' : 'ec2')];
   }
 }
 
@@ -149,9 +156,10 @@ async function startService(service: ServiceName, d: DesiredServices, signal?: A
   const proc: TrackedProcess = { pid, startTime: processStartTime(pid), node, argv, revision: LAB_REVISION };
   const deadline = performance.now() + READY_TIMEOUT_MS;
   for (;;) {
-    if (service === 'dnsmasq') {
-      // dnsmasq logs "started" once its sockets are bound.
-      try { if (/started, version/.test(fs.readFileSync(logFile('dnsmasq')).subarray(logOffset).toString('utf8'))) break; } catch { /* not yet */ }
+    if (service === 'dnsmasq' || service === 'sshd-bastion' || service === 'sshd-ec2') {
+      // dnsmasq logs "started", sshd "Server listening on", once their sockets are bound.
+      const bound = service === 'dnsmasq' ? /started, version/ : /Server listening on/;
+      try { if (bound.test(fs.readFileSync(logFile(service)).subarray(logOffset).toString('utf8'))) break; } catch { /* not yet */ }
     } else if (fs.existsSync(ready)) {
       break;
     }
@@ -165,7 +173,7 @@ async function startService(service: ServiceName, d: DesiredServices, signal?: A
       throw new LabError('LAB_SERVICE', `${service} in ${nsName(node)} did not become ready within ${READY_TIMEOUT_MS / 1000} s`,
         `see ${logFile(service)}`, { service, argv });
     }
-    await sleep(service === 'dnsmasq' ? 5 : 15);
+    await sleep(service === 'dnsmasq' || service.startsWith('sshd') ? 5 : 15);
   }
   return proc;
 }
@@ -203,7 +211,7 @@ export async function reconcileServices(state: LabState, signal?: AbortSignal): 
   };
   // The ALB nodes come second: each waits for its first health check before it says ready,
   // and that check then finds the app already listening (the target starts healthy).
-  for (const group of [['dnsmasq', 'app'], ['alb-a', 'alb-b']] as ServiceName[][]) {
+  for (const group of [['dnsmasq', 'app', 'sshd-bastion', 'sshd-ec2'], ['alb-a', 'alb-b']] as ServiceName[][]) {
     const results = await Promise.allSettled(group.map(reconcile).filter((j): j is Promise<void> => j !== null));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;

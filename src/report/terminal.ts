@@ -164,7 +164,7 @@ export function renderTerminal(result: FollowResult, opts: TerminalOptions): str
     }
     for (const a of s.anomalies) out.push(c('yellow', `  ⚠ ${a}`));
   } else if (s && s.status === 'error') {
-    out.push('', c('yellow', `server side not checked: the agent on ${s.target} failed: ${s.error}`));
+    out.push('', c('yellow', `server side not checked: ${s.target} failed: ${s.error}`));
   }
   return out.join('\n') + '\n';
 }

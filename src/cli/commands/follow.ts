@@ -16,6 +16,7 @@ import type { CliIO } from '../io.js';
 import { parseCommandArgs } from '../args.js';
 import { readAwsConfigDir, type AwsConfigSource } from '../../aws/index.js';
 import { quietAwsSdk } from './aws-options.js';
+import { SERVER_MODES, type ServerMode } from '../../agent/index.js';
 
 const HELP = `usage: flowtrace follow URL [options]
 
@@ -26,6 +27,8 @@ its path through ens5, docker0 and the veth → the verdict, one row per layer.
 
 options:
   --server TARGET        capture on the instance: ssh://user@host[:port], netns:NODE (the lab: netns:ec2), local
+  --server-mode M        for ssh://: auto (default: flowtrace agent when the server has it, else
+                         agentless: only tcpdump and sudo there), agent, agentless
   --once                 one request, through the first address only
   --proto P              also trace with udp or icmp (tcp to the URL's port always runs); repeatable
   --json                 print the whole result as JSON (schema: docs/follow.md)
@@ -71,6 +74,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     allowPositionals: true,
     options: {
       server: { type: 'string' },
+      'server-mode': { type: 'string' },
       once: { type: 'boolean' },
       proto: { type: 'string', multiple: true },
       json: { type: 'boolean' },
@@ -125,6 +129,10 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   if (values.server !== undefined && !/^(local|netns:.+|ssh:\/\/.+)$/.test(values.server)) {
     throw new UsageError(`unknown --server '${values.server}'`, 'targets: ssh://user@host[:port], netns:NODE (the lab: netns:ec2), local');
   }
+  const serverMode = (values['server-mode'] ?? 'auto') as ServerMode;
+  if (!SERVER_MODES.includes(serverMode)) throw new UsageError(`unknown --server-mode '${values['server-mode']}'`, 'modes: auto, agent, agentless');
+  if (values['server-mode'] !== undefined && values.server === undefined) throw new UsageError('--server-mode goes with --server', 'e.g. --server ssh://ec2-user@10.0.0.5 --server-mode agentless');
+  if (serverMode === 'agentless' && !values.server!.startsWith('ssh://')) throw new UsageError(`--server-mode agentless needs an ssh:// target, not '${values.server}'`, 'the agent runs for local and netns: targets');
 
   // A report that cannot be written is found out now, not after the whole walk (whose result
   // would be lost behind the error).
@@ -158,7 +166,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   let result: FollowResult;
   try {
     result = await follow(positionals[0]!, {
-      probeOptions: { dnsServer: values['dns-server'], redact },
+      probeOptions: { dnsServer: values['dns-server'], serverMode, redact },
       server: values.server ?? null, once: values.once ?? false, protos, caFile: values.cacert ?? null,
       insecure: values.insecure ?? false, timeoutMs, lbNames, lbZones, targetPorts, signal: controller.signal, aws, awsLoadBalancer: values['aws-lb'] ?? null,
       onStep: (s) => { current = s; if (progress) draw(); },

@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { EXIT, FlowtraceError, LabError, PrivilegeError, UsageError } from '../../errors.js';
 import type { CliIO } from '../io.js';
 import {
-  LAB, LAB_FAULTS, LAB_NODES, healFault, injectFault, labDown, labStatus, labUp, nsName, isLabNode, isLabFault, readAccessLog, sessionHeldByOther,
+  LAB, LAB_FAULTS, LAB_NODES, LAB_SSH, healFault, injectFault, labDown, labStatus, labUp, nsName, isLabNode, isLabFault, readAccessLog, sessionHeldByOther,
   labAwsSnapshot, type LabStatus,
 } from '../../lab/index.js';
 import { writeAwsConfigDir } from '../../aws/index.js';
@@ -50,11 +50,12 @@ function renderStatus(s: LabStatus): string {
     vpc: `${LAB.vpcCidr} bridge (security group: bridge firewall)`,
     ec2: `ens5 ${LAB.instance.ens5} mtu ${LAB.instance.mtu}, docker0 ${LAB.docker0}, ${LAB.containerVeth} (Docker -p 80:8080), ${LAB.secondEni.ifname} ${LAB.secondEni.address}/${LAB.secondEni.prefixLength} (second ENI)`,
     container: `eth0 ${LAB.container.address}:${LAB.container.port} (app)`,
+    bastion: `${LAB.bastion.public} public, ${LAB.bastion.vpc} in the VPC (sshd: ProxyJump to ec2's sshd on ${LAB.instance.ens5})`,
   };
   for (const n of s.nodes) lines.push(`  ${n.node.padEnd(10)} ${n.namespace.padEnd(13)} ${n.exists ? 'ok     ' : 'MISSING'} ${addr[n.node] ?? ''}`);
   lines.push('');
   lines.push('services:');
-  for (const sv of s.services) lines.push(`  ${sv.name.padEnd(8)} in ${nsName(sv.node).padEnd(13)} ${sv.alive ? `running (pid ${sv.pid})` : 'not running'}  log ${sv.log}`);
+  for (const sv of s.services) lines.push(`  ${sv.name.padEnd(12)} in ${nsName(sv.node).padEnd(13)} ${sv.alive ? `running (pid ${sv.pid})` : 'not running'}  log ${sv.log}`);
   lines.push('');
   lines.push('target health:');
   for (const th of s.targetHealth) {
@@ -66,6 +67,7 @@ function renderStatus(s: LabStatus): string {
   lines.push(`faults: ${s.faults.length ? s.faults.join(', ') : 'none'}`);
   if (s.sessionOwnerPid !== null && s.sessionOwnerPid !== process.pid) lines.push(`in use by pid ${s.sessionOwnerPid} (fault/heal/up wait for it; \`lab down\` forces)`);
   lines.push(`CA file: ${LAB.caFile}   access logs: ${LAB.accessLogs['alb-a']}, ${LAB.accessLogs['alb-b']}`);
+  lines.push(`ssh (agentless, as user ${LAB_SSH.user}): FLOWTRACE_SSH_CONFIG=${LAB_SSH.config} flowtrace follow http://${LAB.domain}/ --server ${LAB_SSH.target}  (from ft-client)`);
   lines.push(`try: flowtrace lab exec client -- curl -s http://${LAB.domain}/`);
   return lines.join('\n') + '\n';
 }
