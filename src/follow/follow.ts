@@ -6,10 +6,12 @@
  *  3. Servers (when given, one per target): start the agents' captures there, in parallel
  *     (the URL's port, following NAT).
  *  4. Request: HTTP(S) with a fresh X-Amzn-Trace-Id Root through each load-balancer address
- *     in turn (curl --resolve style), or the first one with `once`.
+ *     (curl --resolve style), side by side a moment apart, or the first one with `once`.
  *  5. The load balancer's access log (`albLog`): each request's line by its trace id (lb.ts).
  *  6. Server side: stop the captures, find each request on the target that got it (the access
- *     log says which, else its trace id or the timing of its connection), read its journey there.
+ *     log says which, else its trace id or the timing of its connection), read its journey
+ *     there. The AWS configuration (with `aws`): read while the walk runs (files, or the API),
+ *     each request's path evaluated in it once the server side is known (./config.ts).
  *  7. Verdict (verdict.ts).
  *
  * Every side effect goes through `FollowProbes` so tests script the evidence; the real
@@ -17,13 +19,15 @@
  * the traces run (starting it can take a second), so the walk stays short.
  */
 import { FOLLOW_SCHEMA_VERSION } from './types.js';
-import type { AccessLogRead, DnsEvidence, FollowResult, RequestEvidence, RouteEvidence, ServerEvidence, TraceProto } from './types.js';
+import type { AccessLogRead, AwsEvidence, DnsEvidence, FollowResult, RequestEvidence, RouteEvidence, ServerEvidence, TraceProto } from './types.js';
 import { serversEvidence, sentRequests, type ServerReading } from './server.js';
 import { accessLogEvidence, loadBalancerEvidence, targetHints, type TargetHealthEntry, type TargetName } from './lb.js';
 import { scanAccessLogs, type AccessLogScan } from '../alb-log/index.js';
 import { decideVerdict } from './verdict.js';
 import { UsageError } from '../errors.js';
 import { realProbes, type RealProbeOptions } from './probes.js';
+import { loadAwsConfig, type AwsConfigSource, type LoadedAwsConfig } from '../aws/index.js';
+import { configEvidence, failedConfig } from './config.js';
 import { isIP } from 'node:net';
 
 export interface FollowProbes {
@@ -47,6 +51,8 @@ export interface RequestInput {
   caFile: string | null;
   insecure: boolean;
   timeoutMs: number;
+  /** A shorter deadline for the TCP connect alone (the trace says the route fails); null: the whole timeout. */
+  connectTimeoutMs?: number | null;
 }
 
 export interface ServerSession {
@@ -88,6 +94,10 @@ export interface FollowOptions {
   lbNames?: Record<string, string>;
   /** Availability zones of load-balancer addresses (e.g. 10.77.2.10 → b). */
   lbZones?: Record<string, string>;
+  /** The AWS configuration to read the paths in: a folder of AWS CLI outputs, the API, or a snapshot. */
+  aws?: AwsConfigSource | null;
+  /** The load balancer the URL goes to (name or ARN), when the configuration cannot tell. */
+  awsLoadBalancer?: string | null;
   /** Step progress (the CLI shows it on a TTY). */
   onStep?: (step: string) => void;
   signal?: AbortSignal;
@@ -95,6 +105,20 @@ export interface FollowOptions {
 }
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 8000;
+/** Between the starts of two requests (through two load-balancer addresses). */
+export const REQUEST_STAGGER_MS = 250;
+/** The connect budget of a request to an address the trace did not reach. */
+export const UNREACHED_CONNECT_MS = 1000;
+
+/** Resolves after `ms`, or at once when the signal aborts. */
+function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) { resolve(); return; }
+    const t = setTimeout(() => { signal?.removeEventListener('abort', done); resolve(); }, ms);
+    const done = (): void => { clearTimeout(t); resolve(); };
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
 
 interface ParsedUrl { scheme: 'http' | 'https'; host: string; port: number; path: string; href: string }
 
@@ -125,7 +149,13 @@ export async function follow(urlText: string, options: FollowOptions = {}): Prom
   const protos: TraceProto[] = ['tcp', ...(options.protos ?? []).filter((p) => p !== 'tcp')];
   const serverTargets = options.servers?.length ? [...options.servers] : options.server ? [options.server] : [];
 
-  // 3 (early). Connect to the agents while DNS and the traces run.
+  // 6 (early). Read the AWS configuration while the walk runs (the API takes a few seconds).
+  const awsSource = options.aws ?? null;
+  const awsPromise: Promise<LoadedAwsConfig | { error: string }> | null = awsSource
+    ? loadAwsConfig(awsSource).catch((err: unknown) => ({ error: errorText(err) }))
+    : null;
+
+  // 3 (early). Connect to the server sides while DNS and the traces run.
   const agents = serverTargets.map((target) => {
     const a: { target: string; error: string | null; session: ServerSession | null; connecting: Promise<ServerSession | null> } = { target, error: null, session: null, connecting: Promise.resolve(null) };
     a.connecting = probes.server(target).catch((err: unknown) => { a.error = errorText(err); return null; });
@@ -168,19 +198,24 @@ export async function follow(urlText: string, options: FollowOptions = {}): Prom
       }));
     }
 
-    // 4. the requests, one per load-balancer address, in turn
-    const requests: RequestEvidence[] = [];
+    // 4. the requests, one per load-balancer address, side by side: each starts REQUEST_STAGGER_MS
+    //    after the one before (the server side tells their connections apart by that order),
+    //    so the walk waits for the slowest answer once, not for each in turn. An address the
+    //    trace did not reach gets a short connect: the trace already says why it fails.
     const timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-    for (const [i, address] of targets.entries()) {
-      if (options.signal?.aborted) break;
-      step(`${url.scheme.toUpperCase()} request via ${address}`);
+    const unreached = new Set(routes.filter((r) => r.proto === 'tcp' && r.status === 'not-reached').map((r) => r.address));
+    if (targets.length) step(`${url.scheme.toUpperCase()} request${targets.length > 1 ? 's' : ''} via ${targets.join(', ')}`);
+    const requests: RequestEvidence[] = await Promise.all(targets.map(async (address, i): Promise<RequestEvidence | null> => {
+      if (i > 0) await delay(i * REQUEST_STAGGER_MS, options.signal);
+      if (options.signal?.aborted) return null;
       const sentAt = Date.now();
       const q = await probes.request({
         url: url.href, host: url.host, port: url.port, address, traceId: traceIds[i]!,
         caFile: options.caFile ?? null, insecure: options.insecure ?? false, timeoutMs,
+        connectTimeoutMs: unreached.has(address) ? Math.min(UNREACHED_CONNECT_MS, timeoutMs) : null,
       });
-      requests.push({ ...q, node: q.node ?? options.lbNames?.[address] ?? null, zone: q.zone ?? options.lbZones?.[address] ?? null, sentAt: q.sentAt ?? sentAt });
-    }
+      return { ...q, node: q.node ?? options.lbNames?.[address] ?? null, zone: q.zone ?? options.lbZones?.[address] ?? null, sentAt: q.sentAt ?? sentAt };
+    })).then((list) => list.filter((q): q is RequestEvidence => q !== null));
 
     // 5. the load balancer's access log (its lines are written when the answer is sent)
     let accessLog: AccessLogRead | null = null;
@@ -205,15 +240,16 @@ export async function follow(urlText: string, options: FollowOptions = {}): Prom
       }));
       const ok = readings.filter((r): r is ServerReading => r !== null);
       const read = serversEvidence(ok, sentRequests(requests, timeoutMs), targetHints(accessLog));
-      servers = agents.map((a, i) => (readings[i] ? read[ok.indexOf(readings[i]!)]! : failedServer(a.target, a.error ?? 'the agent did not start')));
+      servers = agents.map((a, i) => (readings[i] ? read[ok.indexOf(readings[i]!)]! : failedServer(a.target, a.error ?? 'the server side did not start')));
     }
     const server = chosenServer(servers);
 
-    const evidence = {
+    const packets = {
       schemaVersion: FOLLOW_SCHEMA_VERSION,
+      source: 'follow' as const,
       tool: { name: 'flowtrace' as const, version: options.version ?? '0.1.0' },
       url: url.href, scheme: url.scheme, host: url.host, port: url.port, path: url.path,
-      startedAt, durationMs: Number((performance.now() - t0).toFixed(1)),
+      startedAt, durationMs: 0,
       options: {
         server: serverTargets[0] ?? null, servers: serverTargets, albLog: options.albLog ?? null,
         once: options.once ?? false, protos, timeoutMs: options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
@@ -221,6 +257,15 @@ export async function follow(urlText: string, options: FollowOptions = {}): Prom
       dns, routes, requests, server, servers,
       loadBalancer: loadBalancerEvidence({ requests, servers, accessLog, targetHealth: options.targetHealth ?? [], targetNames: options.targetNames ?? {} }),
     };
+    // 6. the configuration's reading of each request's path
+    let aws: AwsEvidence | null = null;
+    if (awsPromise && awsSource) {
+      step('reading the AWS configuration');
+      const loaded = await awsPromise;
+      const from = awsSource.kind === 'files' ? awsSource.dir : awsSource.kind === 'snapshot' ? awsSource.from : 'api';
+      aws = 'error' in loaded ? failedConfig(awsSource.kind, from, loaded.error) : configEvidence(loaded, packets, options.awsLoadBalancer ?? null);
+    }
+    const evidence = { ...packets, durationMs: Number((performance.now() - t0).toFixed(1)), aws };
     // 7. the verdict
     return { ...evidence, verdict: decideVerdict(evidence) };
   } finally {

@@ -7,5 +7,6 @@ export { decideVerdict, LAYER_TITLES, SLOW_APPLICATION_MS, fmtMs, hopLine } from
 export { serverEvidence, serversEvidence, sentRequests, readingOf } from './server.js';
 export type { ServerReading, SentRequest, TargetHints } from './server.js';
 export { loadBalancerEvidence, accessLogEvidence, targetHints, parseTargetHealth, sameZone, type TargetHealthEntry, type TargetName } from './lb.js';
-export { breakText, causeText, factText, nextCheck, accessLogLine, targetText, lbNotes } from './wording.js';
+export { breakText, causeText, factText, nextCheck, accessLogLine, targetText, lbNotes, configCell, configHopText, configNextCheck, joinedCauseText, rowConfigText } from './wording.js';
+export { configEvidence, failedConfig, joinConfig, rowConfig, hopLayer, type PacketCause, type PacketEvidence } from './config.js';
 export * from './types.js';

@@ -5,8 +5,9 @@
  *
  *  1. Journeys of the capture's connections (journey/), with roles from the host's links.
  *  2. Each request sent is found on the instance by its trace id (an ALB keeps the Root the
- *     client sent); a request whose handshake never completed carries no HTTP, so it is found
- *     by time: the connection without a request that started closest after it was sent.
+ *     client sent); one sent without a trace id (explain), by its request line; a request
+ *     whose handshake never completed carries no HTTP, so it is found by time: the connection
+ *     without a request that started closest after it was sent.
  *  3. Per request: its journey's first break and the cause the host facts give.
  *  4. For the table and the report: per-interface sightings, NAT, the ladder (the first
  *     request's connection, from the packet log), the path in two lines, anomalies.
@@ -37,6 +38,12 @@ export interface SentRequest {
   timeoutMs: number;
   /** False when the client never reached the load balancer (nothing to find on the instance). */
   reachedLoadBalancer: boolean;
+  /**
+   * The request line the client sent, to find it by when it carried no trace id (explain: curl
+   * sends none): the first exchange not yet taken with this method and path (and this Host,
+   * when both sides show one). Absent for follow, whose requests carry trace ids.
+   */
+  requestLine?: { method: string; target: string; host: string | null } | null;
 }
 
 /** The requests as the server side needs them (what follow sent, and whether each reached the load balancer). */
@@ -66,19 +73,104 @@ function byTraceId(analysis: FlowAnalysis, root: string): number[] {
   return ids;
 }
 
-/** The connection without any request that started closest to `sentAt` (within the request's window), with how far (ms). */
-function byTiming(analysis: FlowAnalysis, sent: SentRequest, taken: Set<number>): { id: number; distance: number } | null {
-  const withRequests = new Set(analysis.exchanges.filter((e) => e.request !== null).map((e) => e.connectionId));
-  const candidates = analysis.connections.filter((c) => !withRequests.has(c.id) && !taken.has(c.id));
+/**
+ * The server's clock minus ours, in ms: from the requests found by trace id (their head's time
+ * in the capture against when we sent them — the network's few ms included); null when none.
+ */
+function clockOffsetMs(analysis: FlowAnalysis, found: ReadonlyArray<{ s: SentRequest; by: ServerRequestEvidence['matchedBy'] }>): number | null {
+  const deltas: number[] = [];
+  for (const m of found) {
+    if (m.by !== 'trace-id' || m.s.sentAt === null) continue;
+    const ex = analysis.exchanges.find((e) => e.request?.traceId?.root === m.s.traceRoot);
+    if (ex?.request) deltas.push(ex.request.ts * 1000 - m.s.sentAt);
+  }
+  if (deltas.length === 0) return null;
+  deltas.sort((a, b) => a - b);
+  return deltas[Math.floor(deltas.length / 2)]!;
+}
+
+/** How close (ms) a connection must start to a request, once the clocks are aligned, to be its. */
+const ALIGNED_MS = 250;
+
+/**
+ * The connections that can be a request whose handshake never completed: a SYN was seen and
+ * no HTTP at all (a connection first seen mid-stream, or carrying a response, is something else).
+ */
+function handshakeOnly(analysis: FlowAnalysis, taken?: ReadonlySet<number>): ConnectionSummary[] {
+  const withHttp = new Set(analysis.exchanges.map((e) => e.connectionId));
+  return analysis.connections
+    .filter((c) => !withHttp.has(c.id) && !(taken?.has(c.id) ?? false) && c.milestones.some((m) => m.kind === 'syn'))
+    .sort((a, b) => a.firstTs - b.firstTs);
+}
+
+/** The connection of the first exchange not taken whose request has this method, path and (when both show one) Host. */
+function byRequestLine(analysis: FlowAnalysis, line: NonNullable<SentRequest['requestLine']>, taken: Set<number>): number | null {
+  const host = (h: string | null): string | null => (h === null ? null : h.toLowerCase().replace(/:80$/, ''));
+  for (const ex of analysis.exchanges) {
+    const q = ex.request;
+    if (q === null || taken.has(ex.connectionId) || q.method !== line.method || q.target !== line.target) continue;
+    if (line.host !== null && q.host !== null && host(q.host) !== host(line.host)) continue;
+    return ex.connectionId;
+  }
+  return null;
+}
+
+/**
+ * With no trace-id match to read the clocks' offset from, the one that lines the requests up
+ * with connections that carry no request: each (request, connection) pair proposes an offset;
+ * the one under which most requests have such a connection starting within ALIGNED_MS after
+ * them (then the closest) wins. The requests went out one after the other, so two or more
+ * pin it down; one alone does not (null: the order decides).
+ */
+function alignedOffsetMs(analysis: FlowAnalysis, unmatched: SentRequest[]): number | null {
+  const sent = unmatched.filter((s) => s.sentAt !== null);
+  if (sent.length < 2) return null;
+  const starts = handshakeOnly(analysis).map((c) => c.firstTs * 1000);
+  const score = (offset: number): { hits: number; spread: number } => {
+    let hits = 0;
+    let spread = 0;
+    for (const q of sent) {
+      const at = q.sentAt! + offset;
+      const d = Math.min(...starts.map((t) => Math.abs(t - at)));
+      if (d <= ALIGNED_MS) { hits++; spread += d; }
+    }
+    return { hits, spread };
+  };
+  // The same clock first (the usual case: NTP, or one machine); another offset only when it
+  // lines up more requests.
+  let best = { offset: 0, ...score(0) };
+  for (const s of sent) {
+    for (const start of starts) {
+      const offset = start - s.sentAt!;
+      const sc = score(offset);
+      if (sc.hits > best.hits || (sc.hits === best.hits && sc.spread + Math.abs(offset) / 1000 < best.spread + Math.abs(best.offset) / 1000)) best = { offset, ...sc };
+    }
+  }
+  return best.hits >= 2 ? best.offset : null;
+}
+
+/**
+ * The connection without any request that belongs to a request whose handshake never
+ * completed: the one that started closest after it was sent, on the server's clock (our clock
+ * + the offset the trace-id matches show, else the same clock within CLOCK_SLACK_MS), with how
+ * far (ms). When the window holds none and the clocks cannot be compared, the requests' order
+ * decides: the first such connection after the previous request's (at an unknown distance).
+ */
+function byTiming(analysis: FlowAnalysis, sent: SentRequest, taken: Set<number>, offsetMs: number | null, after: number): { id: number; distance: number } | null {
+  const candidates = handshakeOnly(analysis, taken);
   if (candidates.length === 0) return null;
-  if (sent.sentAt === null) return { id: candidates[0]!.id, distance: Infinity };
-  const from = (sent.sentAt - CLOCK_SLACK_MS) / 1000;
-  const until = (sent.sentAt + sent.timeoutMs + CLOCK_SLACK_MS) / 1000;
-  const inWindow = candidates.filter((c) => c.firstTs >= from && c.firstTs <= until);
-  if (inWindow.length === 0) return null;
-  const distance = (c: ConnectionSummary): number => Math.abs(c.firstTs * 1000 - sent.sentAt!);
-  const best = inWindow.sort((a, b) => distance(a) - distance(b))[0]!;
-  return { id: best.id, distance: distance(best) };
+  if (sent.sentAt !== null) {
+    const at = sent.sentAt + (offsetMs ?? 0);
+    const distance = (c: ConnectionSummary): number => Math.abs(c.firstTs * 1000 - at);
+    const inWindow = candidates.filter((c) => c.firstTs * 1000 >= at - CLOCK_SLACK_MS && c.firstTs * 1000 <= at + sent.timeoutMs + CLOCK_SLACK_MS);
+    if (inWindow.length > 0) {
+      const best = inWindow.sort((a, b) => distance(a) - distance(b))[0]!;
+      return { id: best.id, distance: distance(best) };
+    }
+    if (offsetMs !== null) return null;
+  }
+  const next = candidates.find((c) => c.firstTs > after);
+  return next ? { id: next.id, distance: Infinity } : null;
 }
 
 /** The reading a server evidence was made from (it carries the analysis and the host facts): to read it again. */
@@ -125,9 +217,9 @@ interface Reading {
 
 /**
  * The server side of every `--server`, read together: each request is found on the one that
- * got it — by trace id (certain), else, for a request whose handshake never completed, by
- * the timing of a connection without any request there (the closest to when it was sent, over
- * every server). A target the access log names for a request (`hints`) is the only one it can
+ * got it — by trace id (certain), by its request line (sent without a trace id), else, for a
+ * request whose handshake never completed, by the timing of a connection with a SYN and no
+ * HTTP there (the closest to when it was sent on that server's clock, over every server). A target the access log names for a request (`hints`) is the only one it can
  * be on; one the load balancer sent nowhere is on none. On the others the request is
  * `elsewhere` (a request found nowhere is `not-arrived` everywhere: nothing of it reached
  * a target).
@@ -140,7 +232,7 @@ export function serversEvidence(readings: readonly ServerReading[], sent: SentRe
     return { reading, roles, targetAddress: targetAddressOf(reading, uplinks), taken: new Set<number>() };
   });
   // Where each request is: [reading index, connection ids, how], or null.
-  const found: Array<{ at: number; ids: number[]; by: 'trace-id' | 'timing' } | null> = sent.map(() => null);
+  const found: Array<{ at: number; ids: number[]; by: NonNullable<ServerRequestEvidence['matchedBy']> } | null> = sent.map(() => null);
   const allowed = (s: SentRequest): number[] => {
     if (!hints.has(s.traceRoot)) return rs.map((_, i) => i);
     const target = hints.get(s.traceRoot)!;
@@ -149,7 +241,7 @@ export function serversEvidence(readings: readonly ServerReading[], sent: SentRe
     // The log names a target none of the captures is on (or whose address is unknown): any may still have it.
     return there.length > 0 ? there : rs.every((r) => r.targetAddress !== null) ? [] : rs.map((_, i) => i);
   };
-  // Trace ids first (they are certain), then timing for the rest.
+  // Trace ids first (they are certain), then request lines (explain), then timing for the rest.
   sent.forEach((s, k) => {
     for (const i of allowed(s)) {
       const ids = byTraceId(rs[i]!.reading.analysis, s.traceRoot);
@@ -160,13 +252,37 @@ export function serversEvidence(readings: readonly ServerReading[], sent: SentRe
     }
   });
   sent.forEach((s, k) => {
-    if (found[k] || !s.reachedLoadBalancer) return;
+    if (found[k] || !s.reachedLoadBalancer || !s.requestLine) return;
+    for (const i of allowed(s)) {
+      const id = byRequestLine(rs[i]!.reading.analysis, s.requestLine, rs[i]!.taken);
+      if (id === null) continue;
+      rs[i]!.taken.add(id);
+      found[k] = { at: i, ids: [id], by: 'request-line' };
+      return;
+    }
+  });
+  // Each server's clock against ours: from its trace-id matches, else the offset that lines up
+  // the requests still unplaced with its handshake-only connections.
+  const unplaced = sent.filter((s, k) => !found[k] && s.reachedLoadBalancer);
+  const offsets = rs.map((r, i) => clockOffsetMs(r.reading.analysis, sent.map((s, k) => ({ s, by: found[k]?.at === i ? found[k]!.by : null })))
+    ?? alignedOffsetMs(r.reading.analysis, unplaced));
+  // Per server, the first connection of the latest request placed on it so far (the order fallback).
+  const after = rs.map(() => -Infinity);
+  const firstTs = (i: number, id: number): number => rs[i]!.reading.analysis.connections.find((c) => c.id === id)?.firstTs ?? after[i]!;
+  sent.forEach((s, k) => {
+    const f = found[k];
+    if (f) { after[f.at] = Math.max(after[f.at]!, firstTs(f.at, f.ids[0]!)); return; }
+    if (!s.reachedLoadBalancer) return;
     let best: { at: number; id: number; distance: number } | null = null;
     for (const i of allowed(s)) {
-      const m = byTiming(rs[i]!.reading.analysis, s, rs[i]!.taken);
+      const m = byTiming(rs[i]!.reading.analysis, s, rs[i]!.taken, offsets[i]!, after[i]!);
       if (m && (best === null || m.distance < best.distance)) best = { at: i, ...m };
     }
-    if (best) { found[k] = { at: best.at, ids: [best.id], by: 'timing' }; rs[best.at]!.taken.add(best.id); }
+    if (best) {
+      found[k] = { at: best.at, ids: [best.id], by: 'timing' };
+      rs[best.at]!.taken.add(best.id);
+      after[best.at] = firstTs(best.at, best.id);
+    }
   });
   return rs.map((r, i) => evidenceOf(r, sent.map((s, k) => {
     const f = found[k];

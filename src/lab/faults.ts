@@ -57,6 +57,8 @@ export const LAB_FAULTS = {
   'healthcheck-404': { layer: 'loadBalancer', description: `the target group's health-check path is ${'/healthz'}, which the app does not serve: every target answers 404 (Target.ResponseCodeMismatch), all unhealthy, and the ALB fails open`, symptom: 'HTTP 200 through both nodes (fail open); `lab status`: both targets unhealthy, Target.ResponseCodeMismatch, "Health checks failed with these codes: [404]"' },
   'target-draining': { layer: 'loadBalancer', description: 'ec2-b is deregistered from the target group and drains (deregistration delay 300 s): no new request goes to it, no health check either; alb-b\'s requests cross zones to ec2-a', symptom: 'HTTP 200 through both nodes, every request served by ec2-a; `lab status`: ec2-b draining, Target.DeregistrationInProgress; nothing reaches ec2-b' },
   'cross-zone-off': { layer: 'loadBalancer', description: 'the target group\'s cross-zone load balancing is off while zone b has no target in service (ec2-b draining): alb-b may only route to zone b, has nothing to route to and answers 503; alb-a still reaches ec2-a', symptom: 'through alb-b: ALB 503 at once; through alb-a: 200 from ec2-a; nothing reaches ec2-b' },
+  'listener-missing': { layer: 'loadBalancer', description: 'the load balancer has no listener on port 80 any more (HTTPS on 443 still works): both nodes refuse port 80 — the lab\'s node answers RST where an AWS load balancer drops the SYN and the client times out', symptom: 'curl http://: (7) connection refused at once, through both nodes; https:// answers 200; nothing on ens5' },
+  'lb-subnet-no-route': { layer: 'loadBalancer', description: `the route table of the load balancer's subnet in zone b lost its default route to the internet gateway: alb-b (${LAB.albB.public}) gets the clients' SYNs and cannot send anything back to them; alb-a works`, symptom: `via alb-b: curl connect timeout, traceroute answers up to hop 3 (${LAB.routers.awsedge.toBackbone}) and never from alb-b; via alb-a: 200; nothing of the failing request on ens5` },
 } as const satisfies Record<string, LabFault>;
 
 export type LabFaultName = keyof typeof LAB_FAULTS;
@@ -68,7 +70,7 @@ export function isLabFault(name: string): name is LabFaultName {
 /** Faults applied by the services (process arguments / ALB config), not by rules (`keepalive-race` is both). */
 export const SERVICE_FAULTS: readonly LabFaultName[] = [
   'dns-nxdomain', 'dns-down', 'app-down', 'app-slow', 'app-500', 'target-deregistered', 'alb-node-down', 'app-wrong-port', 'app-localhost',
-  'keepalive-race', 'target-unhealthy', 'targets-unhealthy', 'healthcheck-404', 'target-draining', 'cross-zone-off',
+  'keepalive-race', 'target-unhealthy', 'targets-unhealthy', 'healthcheck-404', 'target-draining', 'cross-zone-off', 'listener-missing',
 ];
 
 /** The instances' namespaces and their containers' (each host fault is on both targets: one image, one fleet). */
@@ -260,6 +262,11 @@ export async function setNetworkFault(name: LabFaultName, on: boolean): Promise<
         await run(inNs(i.node, ['ip', 'neigh', 'flush', 'dev', 'docker0']));
         if (!on) await run(inNs(i.container, ['ip', 'neigh', 'flush', 'dev', 'eth0']));
       });
+      return;
+    case 'lb-subnet-no-route':
+      // The node's way to the clients is its subnet's route to the internet gateway (the edge router).
+      if (on) await routeFault('alb-b', ['default'], false, 'removing alb-b\'s default route');
+      else await runChecked(inNs('alb-b', ['ip', 'route', 'replace', 'default', 'via', LAB.routers.awsedge.toAlbB]), 'restoring alb-b\'s default route');
       return;
     case 'conntrack-full':
       if (on) {

@@ -10,6 +10,7 @@ import { PACKAGE_ROOT } from '../self.js';
 import { LAB_FAULTS, SERVICE_FAULTS, isLabFault, setNetworkFault, type LabFaultName } from './faults.js';
 import { buildTopology, destroyTopology, existingLabNamespaces, namespaceExists, namespaceInode } from './netns.js';
 import { makePki } from './pki.js';
+import { makeSshAccess, removeSshUser } from './ssh.js';
 import { albClosedFile, albHealthFile, desiredServices, logFile, reconcileServices, APP_SHORT_IDLE_CLOSE_MS, SERVICE_NODE, SERVICES, TARGET_OUT } from './services.js';
 import {
   SESSION_FILE as SESSION_FILE_PATH, acquireLock, claimSession, isTrackedAlive, sessionOwner, readState, releaseSession, sessionHeldByOther, writeState,
@@ -17,7 +18,9 @@ import {
 } from './state.js';
 import { requirePrograms, run, sleep, terminate, type RunResult } from './system.js';
 import { LAB, LAB_NODES, LAB_REVISION, resolveLabNode, nsName, type LabNode } from './topology.js';
-import type { AlbHealthCheck, TargetHealth } from './target-group.js';
+import { describeTargetHealth, type AlbHealthCheck, type DescribeTargetHealth, type TargetHealth } from './target-group.js';
+
+export { describeTargetHealth, type DescribeTargetHealth };
 
 export interface LabServiceStatus {
   name: ServiceName;
@@ -57,41 +60,6 @@ export interface NodeTargetHealth {
   crossZone: boolean | null;
   healthCheck: AlbHealthCheck | null;
   targets: TargetHealth[];
-}
-
-/** The JSON of `aws elbv2 describe-target-health` (the fields the lab has). */
-export interface DescribeTargetHealth {
-  TargetHealthDescriptions: Array<{
-    Target: { Id: string; Port: number; AvailabilityZone?: string };
-    HealthCheckPort: string;
-    TargetHealth: { State: string; Reason?: string; Description?: string };
-  }>;
-}
-
-/**
- * The target group's health as AWS reports it: one entry per target. AWS joins its nodes'
- * checks; here a target is as the worst view of it is (unhealthy on any node → unhealthy).
- */
-export function describeTargetHealth(nodes: readonly NodeTargetHealth[]): DescribeTargetHealth {
-  const rank: Record<string, number> = { unhealthy: 4, draining: 3, initial: 2, healthy: 1 };
-  const byTarget = new Map<string, { h: TargetHealth; port: string }>();
-  for (const n of nodes) {
-    for (const h of n.targets) {
-      const have = byTarget.get(h.target);
-      if (!have || (rank[h.state] ?? 0) > (rank[have.h.state] ?? 0)) byTarget.set(h.target, { h, port: String(n.healthCheck?.port ?? h.target.split(':').pop()) });
-    }
-  }
-  return {
-    TargetHealthDescriptions: [...byTarget.values()].map(({ h, port }) => {
-      const [ip, p] = [h.target.slice(0, h.target.lastIndexOf(':')), Number(h.target.slice(h.target.lastIndexOf(':') + 1))];
-      return {
-        // The lab's target group is of target type `ip`: a target's Id is its address.
-        Target: { Id: ip, Port: p, ...(h.zone ? { AvailabilityZone: `${LAB.region}${h.zone}` } : {}) },
-        HealthCheckPort: port,
-        TargetHealth: { State: h.state, ...(h.reason ? { Reason: h.reason } : {}), ...(h.description ? { Description: h.description } : {}) },
-      };
-    }),
-  };
 }
 
 export interface LabUpOptions {
@@ -190,6 +158,7 @@ async function teardown(): Promise<void> {
     await Promise.all(Object.values(state.processes).map(async (p) => { if (p && isTrackedAlive(p)) await terminate(p.pid); }));
   }
   await destroyTopology(inodes);
+  await removeSshUser();
   fs.rmSync(LAB.runDir, { recursive: true, force: true });
   fs.rmSync(INODES_FILE, { force: true });
 }
@@ -201,7 +170,7 @@ async function teardown(): Promise<void> {
  */
 export async function labUp(opts: LabUpOptions = {}): Promise<LabStatus> {
   requireRoot('flowtrace lab up');
-  requirePrograms(['ip', 'iptables', 'iptables-restore', 'nft', 'sysctl', 'dnsmasq', 'openssl']);
+  requirePrograms(['ip', 'iptables', 'iptables-restore', 'nft', 'sysctl', 'dnsmasq', 'openssl', 'sshd', 'ssh-keygen', 'visudo', 'useradd']);
   const release = await lockSession('lab up', opts);
   try {
     const before = labStatus();
@@ -213,7 +182,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabStatus> {
       fs.mkdirSync(LAB.accessLogDir, { recursive: true, mode: 0o755 });
       const state: LabState = { version: 1, revision: LAB_REVISION, upSince: new Date().toISOString(), processes: {}, faults: [], app: { delayMs: 0, status: 0 } };
       writeState(state);
-      await Promise.all([buildTopology(opts.signal), makePki()]);
+      await Promise.all([buildTopology(opts.signal), makePki(), makeSshAccess()]);
       fs.writeFileSync(INODES_FILE, JSON.stringify(existingLabNamespaces().map(namespaceInode).filter((i) => i !== null)));
       opts.signal?.throwIfAborted();
       try {
@@ -388,14 +357,16 @@ async function settle(fault: LabFaultName): Promise<void> {
 export const TARGET_HEALTH_FILE = path.join(LAB.runDir, 'describe-target-health.json');
 
 /**
- * The arguments that tell `flowtrace follow` the lab's load balancer: a capture on each
- * target (`--server netns:ec2-a --server netns:ec2-b`), its nodes' and targets' names and
- * zones, its access log, and its targets' health now (written to TARGET_HEALTH_FILE).
+ * The arguments that tell `flowtrace follow` the lab's load balancer: a capture on each of
+ * `servers` (default: each target, `--server netns:ec2-a --server netns:ec2-b`), its nodes'
+ * and targets' names and zones, its access log, and its targets' health now (written to
+ * TARGET_HEALTH_FILE).
  */
-export function labFollowArgs(): string[] {
+export function labFollowArgs(servers: readonly string[] = LAB.targets.map((t) => `netns:${t.name}`)): string[] {
   fs.writeFileSync(TARGET_HEALTH_FILE, JSON.stringify(labStatus().describeTargetHealth, null, 2) + '\n');
   return [
-    ...LAB.targets.flatMap((t) => ['--server', `netns:${t.name}`, '--target-name', `${t.ens5}=${t.name}@${t.zone}`]),
+    ...servers.flatMap((s) => ['--server', s]),
+    ...LAB.targets.flatMap((t) => ['--target-name', `${t.ens5}=${t.name}@${t.zone}`]),
     '--lb-name', `${LAB.albA.public}=alb-a@${LAB.albA.zone}`, '--lb-name', `${LAB.albB.public}=alb-b@${LAB.albB.zone}`,
     '--alb-log', LAB.accessLogDir, '--target-health', TARGET_HEALTH_FILE,
   ];

@@ -18,6 +18,7 @@
  *     None at all (nothing registered, all draining, none in its zone): 503.
  */
 import http from 'node:http';
+import { LAB } from './topology.js';
 
 export interface AlbTarget {
   ip: string;
@@ -207,4 +208,39 @@ export class TargetGroup {
     if (this.timer) clearTimeout(this.timer);
     for (const h of this.health.values()) if (h.drainTimer) clearTimeout(h.drainTimer);
   }
+}
+
+/** The JSON of `aws elbv2 describe-target-health` (the fields the lab has). */
+export interface DescribeTargetHealth {
+  TargetHealthDescriptions: Array<{
+    Target: { Id: string; Port: number; AvailabilityZone?: string };
+    HealthCheckPort: string;
+    TargetHealth: { State: string; Reason?: string; Description?: string };
+  }>;
+}
+
+/**
+ * The target group's health as AWS reports it: one entry per target. AWS joins its nodes'
+ * checks; here a target is as the worst view of it is (unhealthy on any node → unhealthy).
+ */
+export function describeTargetHealth(nodes: ReadonlyArray<{ healthCheck: AlbHealthCheck | null; targets: readonly TargetHealth[] }>): DescribeTargetHealth {
+  const rank: Record<string, number> = { unhealthy: 4, draining: 3, initial: 2, healthy: 1 };
+  const byTarget = new Map<string, { h: TargetHealth; port: string }>();
+  for (const n of nodes) {
+    for (const h of n.targets) {
+      const have = byTarget.get(h.target);
+      if (!have || (rank[h.state] ?? 0) > (rank[have.h.state] ?? 0)) byTarget.set(h.target, { h, port: String(n.healthCheck?.port ?? h.target.split(':').pop()) });
+    }
+  }
+  return {
+    TargetHealthDescriptions: [...byTarget.values()].map(({ h, port }) => {
+      const [ip, p] = [h.target.slice(0, h.target.lastIndexOf(':')), Number(h.target.slice(h.target.lastIndexOf(':') + 1))];
+      return {
+        // The lab's target group is of target type `ip`: a target's Id is its address.
+        Target: { Id: ip, Port: p, ...(h.zone ? { AvailabilityZone: `${LAB.region}${h.zone}` } : {}) },
+        HealthCheckPort: port,
+        TargetHealth: { State: h.state, ...(h.reason ? { Reason: h.reason } : {}), ...(h.description ? { Description: h.description } : {}) },
+      };
+    }),
+  };
 }

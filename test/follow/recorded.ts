@@ -8,9 +8,10 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
-  chosenServer, decideVerdict, loadBalancerEvidence, readingOf, sentRequests, serversEvidence, targetHints,
-  type FollowEvidence, type FollowResult, type ServerReading, type TargetHealthEntry, type TargetName,
+  chosenServer, configEvidence, decideVerdict, loadBalancerEvidence, readingOf, sentRequests, serversEvidence, targetHints,
+  type AwsEvidence, type FollowEvidence, type FollowResult, type ServerReading, type TargetHealthEntry, type TargetName,
 } from '../../src/follow/index.js';
+import { describeParts, type AwsSnapshot } from '../../src/aws/index.js';
 import { RECORDED_DIR } from './expected.js';
 
 /** The names of the recorded results (file names without `.json`). */
@@ -27,9 +28,13 @@ export function savedResult(name: string): FollowResult {
   return JSON.parse(readFileSync(path.join(RECORDED_DIR, `${name}.json`), 'utf8')) as FollowResult;
 }
 
-/** Evidence → verdict again: the server side and the load balancer's re-read (`noServer`: as if no --server was given). */
-export function rederive(saved: FollowResult, options: { noServer?: boolean } = {}): FollowResult {
-  const { verdict: _recorded, ...ev } = saved;
+/**
+ * Evidence → verdict again: the server side and the load balancer's re-read (`noServer`: as if
+ * no --server was given), the configuration's paths evaluated again from the part of it the
+ * result kept (`aws`: another configuration instead, e.g. the lab's for a fault; null: none).
+ */
+export function rederive(saved: FollowResult, options: { noServer?: boolean; aws?: AwsSnapshot | null } = {}): FollowResult {
+  const { verdict: _recorded, aws: savedAws, ...ev } = saved;
   const before = options.noServer ? [] : ev.servers ?? (ev.server ? [ev.server] : []);
   const readings = before.map(readingOf);
   const ok = readings.filter((r): r is ServerReading => r !== null);
@@ -42,15 +47,21 @@ export function rederive(saved: FollowResult, options: { noServer?: boolean } = 
     id: hostOf(t.address), port: Number(t.address.split(':')[1]) || null, zone: t.zone, state: t.health!.state, reason: t.health!.reason, description: t.health!.description,
   }));
   const targetNames: Record<string, TargetName> = Object.fromEntries(targets.filter((t) => t.name).map((t) => [hostOf(t.address), { name: t.name!, zone: t.zone }]));
-  const evidence: FollowEvidence & Pick<FollowResult, 'servers' | 'loadBalancer'> = {
+  const packets: Omit<FollowEvidence, 'aws'> & Pick<FollowResult, 'servers' | 'loadBalancer'> = {
     ...ev, server: chosenServer(servers), servers,
     loadBalancer: loadBalancerEvidence({ requests: ev.requests, servers, accessLog, targetHealth, targetNames }),
     options: { ...ev.options, server: options.noServer ? null : ev.options.server, servers: options.noServer ? [] : ev.options.servers ?? [] },
   };
+  const snapshot = options.aws !== undefined ? options.aws : savedAws?.snapshot ?? null;
+  let aws: AwsEvidence | null = options.aws === undefined && savedAws?.status === 'error' ? savedAws : null;
+  if (snapshot) {
+    aws = configEvidence({ snapshot, source: savedAws?.source ?? 'snapshot', from: savedAws?.from ?? 'recorded', ...describeParts(snapshot) }, packets, savedAws?.query.loadBalancer ?? null);
+  }
+  const evidence: FollowEvidence & Pick<FollowResult, 'servers' | 'loadBalancer'> = { ...packets, aws };
   return { ...evidence, verdict: decideVerdict(evidence) };
 }
 
 /** A recorded result, read again through today's code. */
-export function recordedResult(name: string, options: { noServer?: boolean } = {}): FollowResult {
+export function recordedResult(name: string, options: { noServer?: boolean; aws?: AwsSnapshot | null } = {}): FollowResult {
   return rederive(savedResult(name), options);
 }
