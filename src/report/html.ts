@@ -101,6 +101,7 @@ svg .lost{fill:var(--fail);font-weight:700;font-size:16px}
 svg .legend,svg .wf-total{font-size:11px;fill:var(--muted)}
 svg .ph-0{fill:var(--ph0)} svg .ph-1{fill:var(--ph1)} svg .ph-2{fill:var(--ph2)} svg .ph-3{fill:var(--ph3)} svg .ph-4{fill:var(--ph4)}
 table.hops{border-collapse:collapse;width:100%;font-size:13px}
+.tablewrap{overflow-x:auto}
 table.hops th,table.hops td{text-align:left;padding:4px 8px;border-bottom:1px solid var(--line)}
 table.hops td.star{color:var(--warn)}
 .expand{float:right;font:inherit;font-size:13px;background:none;border:1px solid var(--line);color:var(--accent);border-radius:6px;padding:2px 10px;cursor:pointer}
@@ -173,8 +174,9 @@ function lbTable(r: FollowResult): string {
     return `<tr data-trace="${esc(q.traceId)}"><td>${esc(q.node ?? q.address)}${q.zone ? ` (zone ${esc(q.zone)})` : ''}</td><td>${x?.noTarget ? 'no target (the load balancer answered)' : targetName(x?.target ?? null)}${x?.crossZone ? ' · cross-zone' : ''}</td><td>${esc(x?.from ?? '—')}</td><td>${q.httpStatus ?? esc(q.error?.code ?? '—')}</td><td>${log}</td></tr>`;
   }).join('');
   const targets = lb.targets.map((t) => `<tr><td>${esc(t.name ?? '')}</td><td>${esc(t.address)}</td><td>${esc(t.zone ?? '')}</td><td>${t.health ? `${esc(t.health.state)}${t.health.reason ? ` · ${esc(t.health.reason)}` : ''}${t.health.description ? ` (${esc(t.health.description)})` : ''}` : 'not given'}</td><td>${esc(t.server ?? '')}</td><td>${t.requests.length}</td></tr>`).join('');
-  return `<table class="hops" id="lb-requests"><thead><tr><th>node</th><th>target</th><th>known from</th><th>status</th><th>access log (request / target / response processing)</th></tr></thead><tbody>${rows}</tbody></table>`
-    + (targets ? `<table class="hops" id="lb-targets"><thead><tr><th>target</th><th>address</th><th>zone</th><th>health</th><th>captured by</th><th>requests</th></tr></thead><tbody>${targets}</tbody></table>` : '')
+  // Wide tables scroll inside their frame on a phone, not the page.
+  return `<div class="tablewrap"><table class="hops lb" id="lb-requests"><thead><tr><th>node</th><th>target</th><th>known from</th><th>status</th><th>access log (request / target / response processing)</th></tr></thead><tbody>${rows}</tbody></table>`
+    + (targets ? `<table class="hops lb" id="lb-targets"><thead><tr><th>target</th><th>address</th><th>zone</th><th>health</th><th>captured by</th><th>requests</th></tr></thead><tbody>${targets}</tbody></table>` : '') + '</div>'
     + (lb.accessLog ? `<p class="caption">Access log ${esc(lb.accessLog.source)}: ${lb.accessLog.status === 'ok' ? `${lb.accessLog.files} files, ${lb.accessLog.lines} lines` : `not read: ${esc(lb.accessLog.error ?? '')}`}.</p>` : '');
 }
 

@@ -129,7 +129,7 @@ export function pathNodes(r: FollowResult): PathNode[] {
     for (const t of lb.targets) {
       const host = (a: string): string => a.replace(/:\d+$/, '');
       const chosen = went !== null && host(went.target!) === host(t.address);
-      const by = chosen ? (went!.from === 'access-log' ? 'access-log' : went!.from === 'timing' ? 'timing' : 'trace-id') : null;
+      const by = chosen ? went!.from ?? 'trace-id' : null;
       const health = t.health ? `${t.health.state}${t.health.reason ? ` ${t.health.reason.replace(/^Target\.|^Elb\./, '')}` : ''}` : null;
       const detail = [host(t.address), t.zone ? `zone ${t.zone}` : null, chosen && went!.crossZone ? 'cross-zone' : null, health].filter(Boolean).join(' · ');
       const unwell = t.health !== null && t.health.state !== 'healthy';

@@ -68,6 +68,11 @@ const ALLOWS: ExpectedConfig = { agreement: 'config-allows', text: /^configurati
 export const LAB_FAULT_CONFIG: Record<string, ExpectedConfig> = {
   ...Object.fromEntries(Object.keys(LAB_FAULT_VERDICTS).map((f) => [f, ALLOWS])),
   'icmp-ratelimit': { agreement: 'both-pass', text: /answered 200/ },
+  // The load balancer's faults that leave every request answered: nothing to place.
+  'target-unhealthy': { agreement: 'both-pass', text: /answered 200/ },
+  'targets-unhealthy': { agreement: 'both-pass', text: /answered 200/ },
+  'healthcheck-404': { agreement: 'both-pass', text: /answered 200/ },
+  'target-draining': { agreement: 'both-pass', text: /answered 200/ },
   'sg-block': { agreement: 'agree', hop: 'target-sg', text: /nothing of the request reached the instance.* — and the configuration names it: .*security group sg-\w+ has no inbound rule for tcp\/80 from 172\.31\.\d+\.10 or its group sg-\w+/ },
   'nacl-ephemeral': { agreement: 'agree', hop: 'target-nacl', text: /left by ens5 \(out\) and never arrived.* — and the configuration names it: .*network ACL acl-\w+ \(subnet-\w+\): rule 90 denies outbound tcp 1024-65535 to 172\.31\.\d+\.10/ },
   'target-deregistered': { agreement: 'agree', hop: 'target-group', text: /503.* — and the configuration names it: .*target group seqas-web has no registered target/ },

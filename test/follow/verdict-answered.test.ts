@@ -15,7 +15,9 @@ function withAnalysis(saved: FollowResult, edit: (a: FlowAnalysis) => FlowAnalys
   const { verdict: _v, ...ev } = saved;
   const s = ev.server!;
   const reading = { target: s.target, analysis: edit(s.analysis!), host, ports: s.ports, filter: s.filter, capturedPackets: s.capturedPackets, kernelDrops: s.kernelDrops };
-  return { ...ev, server: serverEvidence(reading, sentRequests(ev.requests, ev.options.timeoutMs)) };
+  const server = serverEvidence(reading, sentRequests(ev.requests, ev.options.timeoutMs));
+  // This capture is the only server side (a recorded run may hold one per target).
+  return { ...ev, server, servers: [server] };
 }
 
 test('the app answered 200, the capture saw none of the request\'s packets: instance ⚠, not ❌; exit 0', () => {
