@@ -469,7 +469,7 @@ function serverRows(ev: FollowEvidence, failing: Failing[], upstreamFailed: bool
   // The server that got the first failing request (its journey is read there), else the chosen one.
   const all = serversOf(ev);
   const s = all.find((x) => failing.some((f) => x.requests.some((r) => r === f.r && r.journey !== null))) ?? ev.server;
-  const hint = ev.howToCheck?.server ?? 'add --server ssh://user@INSTANCE (netns:ec2 in the lab)';
+  const hint = ev.howToCheck?.server ?? 'add --server ssh://user@INSTANCE, once per target of the load balancer (the lab: --server netns:ec2-a --server netns:ec2-b)';
   const noServer = ev.howToCheck?.server ? `not checked — ${ev.howToCheck.server}` : `not checked (no --server given): ${hint}`;
   if (upstreamFailed && failing.every((f) => !f.r?.journey)) {
     const nc = 'not reached: an earlier layer fails';
@@ -691,7 +691,7 @@ function decidePackets(ev: FollowEvidence): Verdict {
     : 'the evidence does not show where the request stopped';
   return {
     ok, ...base, firstFailing: null, direction: null, break: null, facts: [], causeId: 'incomplete', cause: text, config: null,
-    nextCheck: ev.server ? 'repeat with -v and look at the in-host path; `flowtrace analyze` the capture' : ev.howToCheck?.server ? `on the instance: ${ev.howToCheck.server}` : 'run again with --server ssh://user@INSTANCE (or netns:ec2 in the lab) to capture on the instance',
+    nextCheck: ev.server ? 'repeat with -v and look at the in-host path; `flowtrace analyze` the capture' : ev.howToCheck?.server ? `on the instance: ${ev.howToCheck.server}` : 'run again with --server ssh://user@INSTANCE, once per target (the lab: --server netns:ec2-a --server netns:ec2-b), to capture on the instances',
     exitCode: FOLLOW_EXIT.incomplete, headline: `failed, not located: ${text}`,
   };
 }

@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
-import { labUp, labDown, labExec, nsName, LAB } from '../../src/lab/index.js';
+import { labUp, labDown, labExec, nsName, dropAlbIdleConnections, LAB } from '../../src/lab/index.js';
 import { connectAgent, type ErrorMessage } from '../../src/agent/index.js';
 import { selfCliArgv } from '../../src/self.js';
 
@@ -38,11 +38,22 @@ function newRoot(): string {
   return `1-${Math.floor(Date.now() / 1000).toString(16)}-${hex(24)}`;
 }
 
-/** curl from the client through ALB node a, with a trace id the ALB keeps. */
+/**
+ * curl from the client through ALB node a, with a trace id the ALB keeps, until the request
+ * lands on ec2 (ec2-a), where the capture runs: the node takes its two targets in turn (a try
+ * that went to ec2-b is not in ec2's capture). Each on a new connection to the target (the
+ * node's kept-alive ones closed first), so that the capture sees its handshake.
+ */
 async function clientRequest(root: string): Promise<void> {
-  const r = await labExec('client', ['curl', '-sS', '--max-time', '8', '-o', '/dev/null', '-w', '%{http_code}',
-    '--resolve', `${LAB.domain}:80:${LAB.albA.public}`, '-H', `X-Amzn-Trace-Id: Root=${root}`, `http://${LAB.domain}/`]);
-  assert.equal(r.stdout.trim(), '200', `curl: ${r.stderr}`);
+  for (let i = 0; i < 4; i++) {
+    await dropAlbIdleConnections();
+    const r = await labExec('client', ['curl', '-sS', '--max-time', '8', '-w', '\n%{http_code}',
+      '--resolve', `${LAB.domain}:80:${LAB.albA.public}`, '-H', `X-Amzn-Trace-Id: Root=${root}`, `http://${LAB.domain}/`]);
+    const lines = r.stdout.trim().split('\n');
+    assert.equal(lines.at(-1), '200', `curl: ${r.stderr}`);
+    if ((JSON.parse(lines.slice(0, -1).join('\n')) as { instance: string }).instance === LAB.targets[0]!.name) return;
+  }
+  throw new Error(`no request through alb-a reached ${LAB.targets[0]!.name} in 4 tries`);
 }
 
 function alive(pid: number): boolean {

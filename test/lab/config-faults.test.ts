@@ -25,7 +25,10 @@ async function awsConfig(): Promise<Record<string, unknown>> {
     assert.equal(await main(['lab', 'aws-config', dir], io), 0, io.err.join(''));
     assert.equal(io.out.join(''), `${dir}\n`, 'prints the folder, for "$(flowtrace lab aws-config)"');
     const read = (f: string): unknown => JSON.parse(readFileSync(path.join(dir, f), 'utf8'));
-    return { listeners: read('describe-listeners.json'), routeTables: read('describe-route-tables.json') };
+    return {
+      listeners: read('describe-listeners.json'), routeTables: read('describe-route-tables.json'),
+      instances: read('describe-instances.json'), targetHealth: read('describe-target-health.seqas-web.json'),
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -56,6 +59,24 @@ describe('configuration faults (root)', { skip: ROOT_SKIP }, () => {
     for (const alb of [LAB.albA, LAB.albB]) assert.equal((await via(alb)).status, 200, `after heal ${name}, via ${alb.public}`);
     assert.deepEqual(await awsConfig(), healthyConfig, `after heal ${name}: the healthy configuration`);
   }
+
+  test('lab aws-config describes both targets: two instances in two zones with their ENIs, the target group\'s two targets healthy; target-unhealthy: ec2-b unhealthy as the nodes\' checks find it', async () => {
+    type Instances = { Reservations: Array<{ Instances: Array<{ InstanceId: string; PrivateIpAddress: string; Placement: { AvailabilityZone: string }; NetworkInterfaces: Array<{ PrivateIpAddress: string }> }> }> };
+    type Health = { TargetHealthDescriptions: Array<{ Target: { Id: string; AvailabilityZone?: string }; TargetHealth: { State: string; Reason?: string } }> };
+    const instances = (healthyConfig.instances as Instances).Reservations.flatMap((r) => r.Instances);
+    assert.deepEqual(instances.map((i) => [i.PrivateIpAddress, i.Placement.AvailabilityZone, i.NetworkInterfaces.map((n) => n.PrivateIpAddress)]),
+      LAB.targets.map((t) => [t.ens5, `${LAB.region}${t.zone}`, [t.ens5, t.secondEni]]));
+    const health = (c: Record<string, unknown>) => (c.targetHealth as Health).TargetHealthDescriptions.map((d) => `${d.Target.Id} ${d.Target.AvailabilityZone} ${d.TargetHealth.State}${d.TargetHealth.Reason ? ` ${d.TargetHealth.Reason}` : ''}`);
+    assert.deepEqual(health(healthyConfig), ['172.31.5.20 eu-west-1a healthy', '172.31.21.20 eu-west-1b healthy']);
+    await injectFault('target-unhealthy');
+    try {
+      assert.deepEqual(health(await awsConfig()), ['172.31.5.20 eu-west-1a healthy', '172.31.21.20 eu-west-1b unhealthy Target.FailedHealthChecks']);
+    } finally {
+      await healFault('target-unhealthy');
+      // ec2-b is in service again after 5 passing checks (~10 s): the next tests compare with the healthy configuration.
+      for (let i = 0; i < 100 && !labStatus().describeTargetHealth.TargetHealthDescriptions.every((d) => d.TargetHealth.State === 'healthy'); i++) await new Promise((r) => setTimeout(r, 250));
+    }
+  });
 
   test('listener-missing: port 80 refused at once through both nodes, 443 answers; no HTTP:80 listener in describe-listeners', () => withFault('listener-missing', async () => {
     for (const alb of [LAB.albA, LAB.albB]) {

@@ -6,6 +6,9 @@
  * and on faults of every kind (in the host, in the VPC, in the container's namespace, one ALB
  * node's path, the application).
  *
+ * sshd is on ec2-a alone: ec2-b (the other target) drains for the comparison, so that both
+ * walks' requests reach ec2-a.
+ *
  * `conntrack-full` is not compared: a full conntrack table on the instance drops new
  * connections, ssh's too (as it would on a real instance): follow over ssh says the server
  * side could not be reached, and the test checks exactly that.
@@ -13,7 +16,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { labUp, labDown, injectFault, healFault, LAB, LAB_SSH, nsName, type LabFaultName } from '../../src/lab/index.js';
+import { labUp, labDown, injectFault, healFault, dropAlbIdleConnections, LAB, LAB_SSH, nsName, type LabFaultName } from '../../src/lab/index.js';
 import { selfCliArgv } from '../../src/self.js';
 import type { FollowResult } from '../../src/follow/index.js';
 import { reading } from './reading.js';
@@ -60,10 +63,17 @@ const FAULTS: LabFaultName[] = [
 
 test('follow over ssh (agentless, through the bastion) reads the same as with the agent: healthy and six faults', { timeout: 600_000 }, async () => {
   const differ: string[] = [];
+  // sshd runs on ec2-a only: ec2-b is deregistered (draining) for the whole comparison, so that
+  // both walks' requests go to the instance both read (round robin would split them).
+  await healFault();
+  await injectFault('target-draining');
   for (const fault of [null, ...FAULTS]) {
-    await healFault();
     if (fault) await injectFault(fault);
+    // Each walk's requests on new connections to the target (the node's kept-alive ones from the
+    // walk before closed): both read the same handshakes.
+    await dropAlbIdleConnections();
     const ssh = await follow(LAB_SSH.target);
+    await dropAlbIdleConnections();
     const agent = await follow('netns:ec2');
     const name = fault ?? 'healthy';
     assert.ok(ssh.result && agent.result, `${name}: ${ssh.stderr}${agent.stderr}`);
@@ -75,7 +85,9 @@ test('follow over ssh (agentless, through the bastion) reads the same as with th
     }
     if (fault === null) assert.equal(ssh.code, 0, ssh.result.verdict.headline);
     else assert.notEqual(ssh.code, 0, `${name}: ${ssh.result.verdict.headline}`);
+    if (fault) await healFault(fault);
   }
+  await healFault('target-draining');
   assert.deepEqual(differ, []);
 });
 
