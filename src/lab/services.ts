@@ -1,7 +1,7 @@
 /**
  * The lab's long-lived processes: dnsmasq (ft-dns), the ALB nodes (ft-alb-a, ft-alb-b), the
  * app in each target's container (ft-container, ft-container-b) and OpenSSH's sshd on the
- * bastion and on ec2-a (./ssh.ts). Each runs detached (it outlives `lab up`), logs under the
+ * bastion and on each instance (./ssh.ts). Each runs detached (it outlives `lab up`), logs under the
  * run dir and is tracked by PID + start time in the state file.
  */
 import fs from 'node:fs';
@@ -15,11 +15,14 @@ import { processStartTime, sleep, spawnDetached, terminate } from './system.js';
 import { sshdConfigFile } from './ssh.js';
 
 export const SERVICE_NODE: Record<ServiceName, LabNode> = {
-  dnsmasq: 'dns', 'alb-a': 'alb-a', 'alb-b': 'alb-b', app: 'container', 'app-b': 'container-b', 'sshd-bastion': 'bastion', 'sshd-ec2': 'ec2',
+  dnsmasq: 'dns', 'alb-a': 'alb-a', 'alb-b': 'alb-b', app: 'container', 'app-b': 'container-b', 'sshd-bastion': 'bastion', 'sshd-ec2': 'ec2', 'sshd-ec2-b': 'ec2-b',
 };
 
 /** Every service, in the order `lab status` lists them. */
-export const SERVICES: readonly ServiceName[] = ['dnsmasq', 'alb-a', 'alb-b', 'app', 'app-b', 'sshd-bastion', 'sshd-ec2'];
+export const SERVICES: readonly ServiceName[] = ['dnsmasq', 'alb-a', 'alb-b', 'app', 'app-b', 'sshd-bastion', 'sshd-ec2', 'sshd-ec2-b'];
+
+/** The sshd services (ready once their log says they listen). */
+const SSHD_SERVICES: readonly ServiceName[] = ['sshd-bastion', 'sshd-ec2', 'sshd-ec2-b'];
 
 /** The app of each target (LAB.targets order). */
 const APP_OF_TARGET: Record<string, 'app' | 'app-b'> = { 'ec2-a': 'app', 'ec2-b': 'app-b' };
@@ -140,6 +143,7 @@ export function desiredServices(faults: readonly string[]): DesiredServices {
       'alb-b': !(has('alb-node-down') && ALB_NODE_DOWN === 'alb-b'),
       'sshd-bastion': true,
       'sshd-ec2': true,
+      'sshd-ec2-b': true,
     },
     dnsmasq: { nxdomain: has('dns-nxdomain') },
     app: {
@@ -182,8 +186,9 @@ function serviceArgv(service: ServiceName, d: DesiredServices): string[] {
         ...(d.albListenerMissing ? ['--without-listener', String(LISTENER_MISSING_PORT)] : [])];
     case 'sshd-bastion':
     case 'sshd-ec2':
+    case 'sshd-ec2-b':
       // -D: in the foreground (tracked by its PID); -e: its log to stderr, i.e. the service's log file.
-      return ['/usr/sbin/sshd', '-D', '-e', '-f', sshdConfigFile(service === 'sshd-bastion' ? 'bastion' : 'ec2')];
+      return ['/usr/sbin/sshd', '-D', '-e', '-f', sshdConfigFile(SERVICE_NODE[service] as 'bastion' | 'ec2' | 'ec2-b')];
   }
 }
 
@@ -211,7 +216,7 @@ async function startService(service: ServiceName, d: DesiredServices, signal?: A
   const proc: TrackedProcess = { pid, startTime: processStartTime(pid), node, argv, revision: LAB_REVISION };
   const deadline = performance.now() + READY_TIMEOUT_MS;
   for (;;) {
-    if (service === 'dnsmasq' || service === 'sshd-bastion' || service === 'sshd-ec2') {
+    if (service === 'dnsmasq' || SSHD_SERVICES.includes(service)) {
       // dnsmasq logs "started", sshd "Server listening on", once their sockets are bound.
       const bound = service === 'dnsmasq' ? /started, version/ : /Server listening on/;
       try { if (bound.test(fs.readFileSync(logFile(service)).subarray(logOffset).toString('utf8'))) break; } catch { /* not yet */ }
@@ -266,7 +271,7 @@ export async function reconcileServices(state: LabState, signal?: AbortSignal): 
   };
   // The ALB nodes come second: each waits for its first health check before it says ready,
   // and that check then finds the app already listening (the target starts healthy).
-  for (const group of [['dnsmasq', 'app', 'app-b', 'sshd-bastion', 'sshd-ec2'], ['alb-a', 'alb-b']] as ServiceName[][]) {
+  for (const group of [['dnsmasq', 'app', 'app-b', 'sshd-bastion', 'sshd-ec2', 'sshd-ec2-b'], ['alb-a', 'alb-b']] as ServiceName[][]) {
     const results = await Promise.allSettled(group.map(reconcile).filter((j): j is Promise<void> => j !== null));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;

@@ -1,11 +1,11 @@
 /**
  * The lab's ssh access, the way an operator reaches an EC2 instance: OpenSSH's sshd on the
- * bastion (ft-bastion, its public address) and on the instance (ft-ec2, ens5's address),
- * reached from the client with ProxyJump through the bastion.
+ * bastion (ft-bastion, its public address) and on each instance (ft-ec2 and ft-ec2-b, ens5's
+ * address), reached from the client with ProxyJump through the bastion.
  *
  * Made at `lab up` in LAB_SSH.dir (removed with the run directory at `lab down`): a host key
  * per sshd and the operator's key (ssh-keygen), a known_hosts with both host keys, an
- * ssh_config with the aliases `lab-bastion` and `lab-ec2` (flowtrace reads it through
+ * ssh_config with the aliases `lab-bastion`, `lab-ec2` (also `lab-ec2-a`) and `lab-ec2-b` (flowtrace reads it through
  * FLOWTRACE_SSH_CONFIG), and a non-root user `ftlab` whose PATH holds only the programs
  * docs/agent.md lists (symlinks: no flowtrace there) and whose sudoers drop-in holds exactly
  * the documented lines (remote/'s `sudoersLines`, for the paths its PATH gives). The user and
@@ -22,8 +22,10 @@ export const LAB_SSH = {
   user: 'ftlab',
   /** The ssh_config an operator's flowtrace reads (FLOWTRACE_SSH_CONFIG). */
   config: path.join(LAB.runDir, 'ssh', 'config'),
-  /** `follow --server` for the instance through the bastion. */
+  /** `follow --server` for the instance (ec2-a) through the bastion. */
   target: 'ssh://lab-ec2',
+  /** `follow --server` for each target of the load balancer (ec2-a, ec2-b), in LAB.targets' order. */
+  targets: ['ssh://lab-ec2-a', 'ssh://lab-ec2-b'],
   sudoers: '/etc/sudoers.d/flowtrace-lab',
 } as const;
 
@@ -41,9 +43,17 @@ function findProgram(program: string): string | null {
   return null;
 }
 
-/** sshd's configuration for the bastion (forwarding only) or the instance. */
-export function sshdConfig(node: 'bastion' | 'ec2'): string {
-  const address = node === 'bastion' ? LAB.bastion.public : LAB.instance.ens5;
+/** The nodes that run sshd. */
+export type SshNode = 'bastion' | 'ec2' | 'ec2-b';
+
+/** The address an sshd listens on: the bastion's public one, an instance's ens5. */
+function sshAddress(node: SshNode): string {
+  return node === 'bastion' ? LAB.bastion.public : LAB.targets.find((t) => t.node === node)!.ens5;
+}
+
+/** sshd's configuration for the bastion (forwarding only) or an instance. */
+export function sshdConfig(node: SshNode): string {
+  const address = sshAddress(node);
   return [
     `ListenAddress ${address}:22`,
     `HostKey ${path.join(LAB_SSH.dir, `host-${node}`)}`,
@@ -59,7 +69,7 @@ export function sshdConfig(node: 'bastion' | 'ec2'): string {
   ].join('\n');
 }
 
-export function sshdConfigFile(node: 'bastion' | 'ec2'): string {
+export function sshdConfigFile(node: SshNode): string {
   return path.join(LAB_SSH.dir, `sshd-${node}.conf`);
 }
 
@@ -72,7 +82,7 @@ export async function makeSshAccess(): Promise<void> {
   fs.mkdirSync(HOME(), { mode: 0o755 });
   fs.mkdirSync('/run/sshd', { recursive: true, mode: 0o755 }); // sshd's privilege-separation directory (its package's service makes it at boot)
   fs.mkdirSync(BIN(), { mode: 0o755 });
-  await Promise.all(['host-bastion', 'host-ec2', 'operator'].map((k) =>
+  await Promise.all(['host-bastion', 'host-ec2', 'host-ec2-b', 'operator'].map((k) =>
     runChecked(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', `flowtrace lab ${k}`, '-f', path.join(dir, k)], `making the lab's ssh key ${k}`)));
   fs.copyFileSync(path.join(dir, 'operator.pub'), path.join(dir, 'authorized_keys'));
   fs.chmodSync(path.join(dir, 'authorized_keys'), 0o644);
@@ -93,9 +103,10 @@ export async function makeSshAccess(): Promise<void> {
   await runChecked(['visudo', '-c', '-q', '-f', tmp], 'checking the lab\'s sudoers lines');
   fs.renameSync(tmp, LAB_SSH.sudoers);
 
-  for (const node of ['bastion', 'ec2'] as const) fs.writeFileSync(sshdConfigFile(node), sshdConfig(node));
+  const nodes: SshNode[] = ['bastion', 'ec2', 'ec2-b'];
+  for (const node of nodes) fs.writeFileSync(sshdConfigFile(node), sshdConfig(node));
   const hostKey = (node: string): string => fs.readFileSync(path.join(dir, `host-${node}.pub`), 'utf8').trim().split(' ').slice(0, 2).join(' ');
-  fs.writeFileSync(path.join(dir, 'known_hosts'), `${LAB.bastion.public} ${hostKey('bastion')}\n${LAB.instance.ens5} ${hostKey('ec2')}\n`);
+  fs.writeFileSync(path.join(dir, 'known_hosts'), nodes.map((n) => `${sshAddress(n)} ${hostKey(n)}\n`).join(''));
   const common = [
     `  User ${LAB_SSH.user}`, `  IdentityFile ${path.join(dir, 'operator')}`, '  IdentitiesOnly yes',
     `  UserKnownHostsFile ${path.join(dir, 'known_hosts')}`, '  GlobalKnownHostsFile /dev/null',
@@ -103,7 +114,8 @@ export async function makeSshAccess(): Promise<void> {
   fs.writeFileSync(LAB_SSH.config, [
     '# flowtrace lab: the operator\'s way to the instance (FLOWTRACE_SSH_CONFIG, or ssh -F)',
     'Host lab-bastion', `  HostName ${LAB.bastion.public}`, ...common,
-    'Host lab-ec2', `  HostName ${LAB.instance.ens5}`, '  ProxyJump lab-bastion', ...common, '',
+    'Host lab-ec2 lab-ec2-a', `  HostName ${sshAddress('ec2')}`, '  ProxyJump lab-bastion', ...common,
+    'Host lab-ec2-b', `  HostName ${sshAddress('ec2-b')}`, '  ProxyJump lab-bastion', ...common, '',
   ].join('\n'), { mode: 0o644 });
 }
 

@@ -9,8 +9,8 @@ import { LabError } from '../errors.js';
 import { LAB } from './topology.js';
 import { isAlive, processStartTime, sleep } from './system.js';
 
-/** The lab's processes: `app` is ec2-a's container app, `app-b` ec2-b's; `sshd-ec2` runs on ec2-a. */
-export type ServiceName = 'dnsmasq' | 'alb-a' | 'alb-b' | 'app' | 'app-b' | 'sshd-bastion' | 'sshd-ec2';
+/** The lab's processes: `app` is ec2-a's container app, `app-b` ec2-b's; `sshd-ec2` runs on ec2-a, `sshd-ec2-b` on ec2-b. */
+export type ServiceName = 'dnsmasq' | 'alb-a' | 'alb-b' | 'app' | 'app-b' | 'sshd-bastion' | 'sshd-ec2' | 'sshd-ec2-b';
 
 export interface TrackedProcess {
   pid: number;

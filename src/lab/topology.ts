@@ -149,7 +149,7 @@ export const VPC_ALB_PORTS = ['alba', 'albb'] as const;
  * names another revision (built by an older flowtrace) is not `up`: `lab up` rebuilds it.
  * Bump it whenever the built lab changes.
  */
-export const LAB_REVISION = 5;
+export const LAB_REVISION = 6;
 
 export const LAB_BRIDGES: readonly LabBridge[] = [
   { node: 'vpc', name: 'vpcbr0', address: `${LAB.vpcRouter}/16`, mtu: VPC_MTU },

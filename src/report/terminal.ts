@@ -133,7 +133,7 @@ export function renderTerminal(result: FollowResult, opts: TerminalOptions): str
     for (const q of result.requests) {
       const x = lb.requests.find((y) => y.traceRoot === q.traceId);
       const t = x?.target ? lb.targets.find((y) => y.address.replace(/:\d+$/, '') === x.target!.replace(/:\d+$/, '')) ?? null : null;
-      const where = x?.noTarget ? 'no target: the load balancer answered itself' : x?.target ? `${targetText(t, x.target)} ★ (${x.from === 'access-log' ? 'its access-log line' : x.from === 'trace-id' ? 'its trace id on the target' : 'timing'})${x.crossZone ? ', cross-zone' : ''}` : 'target not known';
+      const where = x?.noTarget ? 'no target: the load balancer answered itself' : x?.target ? `${targetText(t, x.target)} ★ (${x.from === 'access-log' ? 'its access-log line' : x.from === 'trace-id' ? 'its trace id on the target' : x.from === 'request-line' ? 'its request line on the target' : 'timing'})${x.crossZone ? ', cross-zone' : ''}` : 'target not known';
       out.push(`  ${q.node ?? q.address}${q.zone ? ` (zone ${q.zone})` : ''} → ${where}`);
       const line = lb.accessLog?.requests.find((y) => y.traceRoot === q.traceId);
       if (line) out.push(...wrap(accessLogLine(line, q.sentAt), width - 6).map((l) => c('dim', `      ${l}`)));

@@ -64,10 +64,18 @@ test('demo --fault dnat-missing: verdict, stitched path, reports, lab down', { s
     assert.equal(JSON.parse(readFileSync(path.join(dir, 'dnat-missing-http.json'), 'utf8')).verdict.causeId, 'not-listening');
     assert.match(readFileSync(path.join(dir, 'dnat-missing-http.html'), 'utf8'), /data-failing="true"/);
     // Once more over ssh, agentless, through the bastion: the same reading.
-    assert.match(r.out, /following http:\/\/seqas\.online\/ from ft-client \(agentless over ssh as ftlab, through ft-bastion\)/);
+    // Which target served each request: the load balancer's step with its targets, each request's access-log line.
+    assert.match(r.out, /Load balancer and targets/);
+    assert.match(r.out, /alb-a \(zone a\) → ec2-[ab] \(172\.31\.\d+\.20:80, zone [ab]\) ★ \(its access-log line\)/);
+    assert.match(r.out, /alb-b \(zone b\) → ec2-[ab] \(172\.31\.\d+\.20:80, zone [ab]\) ★ \(its access-log line\)/);
+    const http = JSON.parse(readFileSync(path.join(dir, 'dnat-missing-http.json'), 'utf8')) as { servers: unknown[]; loadBalancer: { requests: Array<{ target: string | null; from: string | null }> } };
+    assert.equal(http.servers.length, 2, 'an agent on each target');
+    assert.ok(http.loadBalancer.requests.every((x) => x.from === 'access-log' && /^172\.31\.(5|21)\.20:80$/.test(x.target ?? '')), JSON.stringify(http.loadBalancer.requests));
+    assert.match(readFileSync(path.join(dir, 'dnat-missing-http.html'), 'utf8'), /data-kind="target"[^>]*data-role="carried"/);
+    assert.match(r.out, /following http:\/\/seqas\.online\/ from ft-client \(agentless over ssh to each target as ftlab, through ft-bastion/);
     assert.match(r.out, /agentless over ssh read the same as the agent: exit 14, container, not-listening/);
-    const overSsh = JSON.parse(readFileSync(path.join(dir, 'dnat-missing-http-ssh.json'), 'utf8')) as { options: { server: string }; verdict: { causeId: string }; server: { filter: string } };
-    assert.deepEqual([overSsh.options.server, overSsh.verdict.causeId], ['ssh://lab-ec2', 'not-listening']);
+    const overSsh = JSON.parse(readFileSync(path.join(dir, 'dnat-missing-http-ssh.json'), 'utf8')) as { options: { servers: string[] }; verdict: { causeId: string }; server: { filter: string } };
+    assert.deepEqual([overSsh.options.servers, overSsh.verdict.causeId], [['ssh://lab-ec2-a', 'ssh://lab-ec2-b'], 'not-listening']);
     assert.match(overSsh.server.filter, /agentless/);
     assert.ok(r.out.includes(path.join(dir, 'dnat-missing-http-ssh.html')), 'prints the path of the ssh walk\'s report');
     if (!wasUp) assertLabGone(since);

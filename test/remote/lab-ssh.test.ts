@@ -16,7 +16,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { labUp, labDown, injectFault, healFault, dropAlbIdleConnections, LAB, LAB_SSH, nsName, type LabFaultName } from '../../src/lab/index.js';
+import { labUp, labDown, injectFault, healFault, dropAlbIdleConnections, labFollowArgs, LAB, LAB_SSH, nsName, type LabFaultName } from '../../src/lab/index.js';
 import { selfCliArgv } from '../../src/self.js';
 import type { FollowResult } from '../../src/follow/index.js';
 import { reading } from './reading.js';
@@ -34,9 +34,9 @@ after(async () => {
   if (builtByUs) await labDown();
 });
 
-function follow(server: string): Promise<{ code: number | null; result: FollowResult | null; stderr: string }> {
+function follow(server: string, args?: string[]): Promise<{ code: number | null; result: FollowResult | null; stderr: string }> {
   const argv = ['ip', 'netns', 'exec', nsName('client'), 'env', `FLOWTRACE_SSH_CONFIG=${LAB_SSH.config}`, ...selfCliArgv(), 'follow', `http://${LAB.domain}/`,
-    '--server', server, '--json', '--timeout', '5', '--lb-name', `${LAB.albA.public}=alb-a@${LAB.albA.zone}`, '--lb-name', `${LAB.albB.public}=alb-b@${LAB.albB.zone}`];
+    '--json', '--timeout', '5', ...(args ?? ['--server', server, '--lb-name', `${LAB.albA.public}=alb-a@${LAB.albA.zone}`, '--lb-name', `${LAB.albB.public}=alb-b@${LAB.albB.zone}`])];
   return new Promise((resolve) => {
     const c = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
@@ -103,5 +103,22 @@ test('conntrack-full: ssh to the instance is refused as any new connection; the 
     assert.equal(rows.container, 'not-checked');
   } finally {
     await healFault();
+  }
+});
+
+test('over ssh to both targets (sshd on each instance), with the access log: each request read on the target that got it, by its trace id', { timeout: 120_000 }, async () => {
+  await healFault();
+  const run = await follow('', labFollowArgs(LAB_SSH.targets));
+  assert.ok(run.result, run.stderr);
+  const r = run.result;
+  assert.equal(run.code, 0, r.verdict.headline);
+  assert.deepEqual(r.servers.map((x) => [x.target, x.status, /agentless/.test(x.filter ?? '')]), LAB_SSH.targets.map((t) => [t, 'ok', true]));
+  for (const q of r.requests) {
+    const went = r.loadBalancer.requests.find((x) => x.traceRoot === q.traceId)!;
+    assert.equal(went.from, 'access-log');
+    const there = r.servers.find((x) => `${x.targetAddress}:80` === went.target)!;
+    assert.ok(there, `${q.node}: the target ${went.target} has a capture`);
+    assert.equal(there.requests.find((x) => x.traceRoot === q.traceId)?.matchedBy, 'trace-id', `${q.node}'s request read on ${there.target}`);
+    for (const other of r.servers.filter((x) => x !== there)) assert.equal(other.requests.find((x) => x.traceRoot === q.traceId)?.elsewhere, there.target);
   }
 });

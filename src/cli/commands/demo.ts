@@ -90,7 +90,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   }
   try {
     io.stdout(bold(`flowtrace demo${fault ? ` — fault ${fault}: ${LAB_FAULTS[fault as keyof typeof LAB_FAULTS].description}` : ''}`) + '\n');
-    io.stdout(dim('  building the lab (network namespaces: client, dns, 3 routers, 2 ALB nodes, VPC, two EC2 targets with Docker\'s rules and their containers, sshd on ec2-a, bastion)…') + '\n');
+    io.stdout(dim('  building the lab (network namespaces: client, dns, 3 routers, 2 ALB nodes, VPC, two EC2 targets with Docker\'s rules, sshd and their containers, bastion)…') + '\n');
     const owner = sessionHeldByOther();
     if (owner !== null) io.stderr(`lab is in use by pid ${owner.pid}; waiting for it to finish (up to ${Number(io.env.FT_LAB_WAIT_S ?? 600)} s)…\n`);
     const t0 = performance.now();
@@ -101,14 +101,13 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       await injectFault(fault);
       io.stdout(dim(`  fault injected: ${fault}`) + '\n');
     }
-    // The agent on each target; over ssh, ec2-a alone (the one instance with sshd): the
-    // verdict says so when the load balancer sent the request to ec2-b.
+    // An agent on each target; then agentless over ssh to each target, through the bastion.
     const agents = LAB.targets.map((t) => `netns:${t.name}`);
     const how = `an agent on each target: ${LAB.targets.map((t) => nsName(t.node)).join(', ')}`;
     const plan: Array<{ url: string; servers: string[]; how: string }> = [
       { url: `http://${LAB.domain}/`, servers: agents, how },
       ...(values['no-https'] ? [] : [{ url: `https://${LAB.domain}/`, servers: agents, how }]),
-      ...(values['no-ssh'] ? [] : [{ url: `http://${LAB.domain}/`, servers: [LAB_SSH.target], how: `agentless over ssh to ${LAB.targets[0]!.name} as ${LAB_SSH.user}, through ${nsName('bastion')}` }]),
+      ...(values['no-ssh'] ? [] : [{ url: `http://${LAB.domain}/`, servers: [...LAB_SSH.targets], how: `agentless over ssh to each target as ${LAB_SSH.user}, through ${nsName('bastion')}` }]),
     ];
     const walks: Walk[] = [];
     for (const p of plan) {

@@ -53,7 +53,7 @@ function renderStatus(s: LabStatus): string {
       [t.node, `${t.name} (zone ${t.zone}): ens5 ${t.ens5} mtu ${LAB.instance.mtu}, docker0 ${LAB.docker0}, ${t.veth} (Docker -p 80:8080), ${LAB.secondEni.ifname} ${t.secondEni}/${LAB.secondEni.prefixLength} (second ENI)`],
       [t.container, `eth0 ${LAB.container.address}:${LAB.container.port} (${t.name}'s app)`],
     ])),
-    bastion: `${LAB.bastion.public} public, ${LAB.bastion.vpc} in the VPC (sshd: ProxyJump to ${LAB.targets[0]!.name}'s sshd on ${LAB.instance.ens5})`,
+    bastion: `${LAB.bastion.public} public, ${LAB.bastion.vpc} in the VPC (sshd: ProxyJump to the instances' sshd on ${LAB.targets.map((t) => t.ens5).join(', ')})`,
   };
   for (const n of s.nodes) lines.push(`  ${n.node.padEnd(11)} ${n.namespace.padEnd(14)} ${n.exists ? 'ok     ' : 'MISSING'} ${addr[n.node] ?? ''}`);
   lines.push('');
@@ -65,7 +65,7 @@ function renderStatus(s: LabStatus): string {
   lines.push(`faults: ${s.faults.length ? s.faults.join(', ') : 'none'}`);
   if (s.sessionOwnerPid !== null && s.sessionOwnerPid !== process.pid) lines.push(`in use by pid ${s.sessionOwnerPid} (fault/heal/up wait for it; \`lab down\` forces)`);
   lines.push(`CA file: ${LAB.caFile}   access logs: ${LAB.accessLogs['alb-a']}, ${LAB.accessLogs['alb-b']}`);
-  lines.push(`ssh (agentless, as user ${LAB_SSH.user}): FLOWTRACE_SSH_CONFIG=${LAB_SSH.config} flowtrace follow http://${LAB.domain}/ --server ${LAB_SSH.target}  (from ft-client)`);
+  lines.push(`ssh (agentless, as user ${LAB_SSH.user}): FLOWTRACE_SSH_CONFIG=${LAB_SSH.config} flowtrace follow http://${LAB.domain}/ ${LAB_SSH.targets.map((t) => `--server ${t}`).join(' ')}  (from ft-client)`);
   lines.push(`try: flowtrace lab exec client -- curl -s http://${LAB.domain}/`);
   return lines.join('\n') + '\n';
 }
