@@ -99,3 +99,26 @@ test('a server clock seconds off: the requests are still found (offset from the 
     assert.equal(skewed.verdict.causeId, right.verdict.causeId, name);
   }
 });
+
+test('one --server on a target that did not get the request: the verdict says where the load balancer sent it (its access log), not "nothing arrived"', () => {
+  const saved = savedResult('dnat-missing');
+  assert.equal(saved.servers.length, 2, 'recorded with a capture on each target');
+  let checked = 0;
+  for (const s of saved.servers) {
+    // Only the requests the access log sends to the other target, and only this capture.
+    const elsewhere = saved.requests.filter((q) => {
+      const t = saved.loadBalancer.requests.find((x) => x.traceRoot === q.traceId)?.target ?? null;
+      return t !== null && t !== `${s.targetAddress}:80`;
+    });
+    if (elsewhere.length === 0) continue;
+    const went = saved.loadBalancer.requests.find((x) => x.traceRoot === elsewhere[0]!.traceId)!.target!;
+    const r = rederive({ ...saved, requests: elsewhere, server: s, servers: [s], options: { ...saved.options, server: s.target, servers: [s.target] } });
+    assert.ok(r.server!.requests.every((x) => x.elsewhere === went && x.break === null), `${s.target}: each request is elsewhere, no break blamed here`);
+    const instance = r.verdict.rows.find((x) => x.layer === 'instance')!;
+    assert.equal(instance.status, 'not-checked', instance.summary);
+    assert.match(instance.summary, new RegExp(`the load balancer sent the request to ${went.replace(/\./g, '\\.')} \\(its access log says so\\), not to ${s.target}`));
+    assert.notEqual(r.verdict.causeId, 'not-at-instance');
+    checked++;
+  }
+  assert.ok(checked > 0, 'the recorded run has a request on each side of some capture');
+});
