@@ -185,13 +185,19 @@ export function readingOf(s: ServerEvidence): ServerReading | null {
  */
 export type TargetHints = ReadonlyMap<string, string | null>;
 
-/** The address the load balancer reaches the host at: where its connections arrive on the uplink, else the uplink's address. */
+/**
+ * The address the load balancer reaches the host at: the server end of its connections as
+ * the uplink sees them (the leg through the uplink: before Docker's DNAT, not the container's
+ * address behind it), else the uplink's own address.
+ */
 function targetAddressOf(reading: ServerReading, uplinks: ReadonlySet<string>): string | null {
   const count = new Map<string, number>();
   for (const c of reading.analysis.connections) {
-    if (!reading.ports.includes(c.server.port) && reading.ports.length > 0) continue;
-    if (!c.milestones.some((m) => m.hops.some((h) => uplinks.has(h.interface))) && !c.legs.some((l) => l.interfaces.some((i) => uplinks.has(i)))) continue;
-    count.set(c.server.address, (count.get(c.server.address) ?? 0) + 1);
+    for (const l of c.legs) {
+      if (!l.interfaces.some((i) => uplinks.has(i))) continue;
+      if (reading.ports.length > 0 && !reading.ports.includes(l.server.port)) continue;
+      count.set(l.server.address, (count.get(l.server.address) ?? 0) + 1);
+    }
   }
   const best = [...count].sort((a, b) => b[1] - a[1])[0];
   if (best) return best[0];

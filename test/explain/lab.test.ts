@@ -13,7 +13,7 @@
  * connection, journey, NAT and exchange as a pcap taken at the same time (item 2).
  *
  * Needs root (network namespaces), as CI runs. The lab is shared: taken through labUp's
- * session, every fault healed.
+ * session, every fault healed. ec2-b drains throughout (oneInstance): the seed has one instance.
  */
 import { before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -33,6 +33,16 @@ const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 const SKIP = isRoot ? false : 'needs root (network namespaces): run as root, as CI does';
 const URL = `http://${LAB.domain}/`;
 let builtByUs = false;
+
+/**
+ * The seed's setup has one instance; the lab's target group has two. ec2-b is deregistered
+ * (draining) for these tests, so that every request goes to ec2 — where the pasted tcpdump
+ * and host commands run, as a user runs them on the instance behind the load balancer.
+ */
+async function oneInstance(): Promise<void> {
+  await healFault();
+  await injectFault('target-draining');
+}
 
 before(async () => {
   if (!isRoot) return;
@@ -146,8 +156,8 @@ const SCENARIOS: Array<Scenario & { check(r: FollowResult): void }> = [
 
 test('explain reads the seed\'s commands, run in the lab, as follow does: healthy and 8 faults', { skip: SKIP }, async () => {
   const lines: string[] = [];
+  await oneInstance();
   for (const s of SCENARIOS) {
-    await healFault();
     if (s.fault) await injectFault(s.fault);
     let text: string;
     try {
@@ -175,7 +185,7 @@ test('explain reads the seed\'s commands, run in the lab, as follow does: health
 });
 
 test('every format docs/explain.md lists, made by its real tool, is recognised and read alike; tcpdump text = a pcap of the same packets', { skip: SKIP }, async () => {
-  await healFault();
+  await oneInstance();
   const d = LAB.domain;
   const client = async (cmd: string): Promise<string> => (await inNode('client', cmd)).output;
   // DNS: four tools, one answer.
