@@ -268,10 +268,10 @@ export function serversEvidence(readings: readonly ServerReading[], sent: SentRe
     }
   });
   // Each server's clock against ours: from its trace-id matches, else the offset that lines up
-  // the requests still unplaced with its handshake-only connections.
-  const unplaced = sent.filter((s, k) => !found[k] && s.reachedLoadBalancer);
+  // the requests still unplaced that can be there (the access log sends the others elsewhere)
+  // with its handshake-only connections.
   const offsets = rs.map((r, i) => clockOffsetMs(r.reading.analysis, sent.map((s, k) => ({ s, by: found[k]?.at === i ? found[k]!.by : null })))
-    ?? alignedOffsetMs(r.reading.analysis, unplaced));
+    ?? alignedOffsetMs(r.reading.analysis, sent.filter((s, k) => !found[k] && s.reachedLoadBalancer && allowed(s).includes(i))));
   // Per server, the first connection of the latest request placed on it so far (the order fallback).
   const after = rs.map(() => -Infinity);
   const firstTs = (i: number, id: number): number => rs[i]!.reading.analysis.connections.find((c) => c.id === id)?.firstTs ?? after[i]!;
