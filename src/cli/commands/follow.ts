@@ -13,7 +13,7 @@ import { renderHtmlReport, renderTerminal } from '../../report/index.js';
 import { EXIT, InputError, UsageError } from '../../errors.js';
 import { redactionPolicy } from '../../redaction.js';
 import type { CliIO } from '../io.js';
-import { parseCommandArgs } from '../args.js';
+import { parseCommandArgs, parseLbNames } from '../args.js';
 import { readAwsConfigDir, type AwsConfigSource } from '../../aws/index.js';
 import { quietAwsSdk } from './aws-options.js';
 import { SERVER_MODES, type ServerMode } from '../../agent/index.js';
@@ -110,14 +110,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     if (!Number.isFinite(s) || s <= 0 || s > 300) throw new UsageError(`bad --timeout '${values.timeout}'`, 'seconds, e.g. --timeout 5 (at most 300)');
     timeoutMs = Math.round(s * 1000);
   }
-  const lbNames: Record<string, string> = {};
-  const lbZones: Record<string, string> = {};
-  for (const spec of values['lb-name'] ?? []) {
-    const m = /^([^=]+)=([A-Za-z0-9._-]{1,32})(?:@([A-Za-z0-9._-]{1,32}))?$/.exec(spec);
-    if (!m) throw new UsageError(`bad --lb-name '${spec}'`, 'ADDR=NAME or ADDR=NAME@ZONE, e.g. --lb-name 10.77.2.10=alb-b@eu-west-1b');
-    lbNames[m[1]!] = m[2]!;
-    if (m[3]) lbZones[m[1]!] = m[3];
-  }
+  const { lbNames, lbZones } = parseLbNames(values['lb-name'] ?? []);
   const targetPorts: number[] = [];
   for (const t of values['target-port'] ?? []) {
     const n = Number(t);
