@@ -7,6 +7,9 @@
  *  4. Request: HTTP(S) with a fresh X-Amzn-Trace-Id Root through each load-balancer address
  *     (curl --resolve style), side by side a moment apart, or the first one with `once`.
  *  5. Server side: stop the capture, find the request by its trace id, stitch its path.
+ *     Then, with IPv6 and IPv4 addresses, one request as a dual-stack client sends it (happy
+ *     eyeballs, IPv6 first): which family it used and what the other cost (after the capture,
+ *     so it never stands among the requests the server side tells apart).
  *  6. The AWS configuration (with `aws`): read while the walk runs (files, or the API), each
  *     request's path evaluated in it once the server side is known (./config.ts).
  *  7. Verdict (verdict.ts).
@@ -16,7 +19,7 @@
  * the traces run (starting it can take a second), so the walk stays short.
  */
 import { FOLLOW_SCHEMA_VERSION } from './types.js';
-import type { AwsEvidence, DnsEvidence, FollowResult, RequestEvidence, RouteEvidence, ServerEvidence, TraceProto } from './types.js';
+import type { AwsEvidence, DnsEvidence, FollowResult, HappyEyeballsEvidence, RequestEvidence, RouteEvidence, ServerEvidence, TraceProto } from './types.js';
 import { serverEvidence, sentRequests, type ServerReading } from './server.js';
 import { decideVerdict } from './verdict.js';
 import { UsageError } from '../errors.js';
@@ -29,6 +32,8 @@ export interface FollowProbes {
   resolve(host: string): Promise<DnsEvidence>;
   trace(address: string, proto: TraceProto, port: number): Promise<RouteEvidence>;
   request(input: RequestInput): Promise<RequestEvidence>;
+  /** The request as a dual-stack client sends it: every address, happy eyeballs (optional: scripted probes may leave it out). */
+  happyEyeballs?(input: Omit<RequestInput, 'address' | 'connectTimeoutMs'> & { addresses: string[] }): Promise<HappyEyeballsEvidence>;
   /** Connects to the agent (step 3 starts here, in parallel with steps 1–2). */
   server(target: string): Promise<ServerSession>;
   /** A fresh trace id header value, `Root=1-…-…`. */
@@ -216,6 +221,18 @@ export async function follow(urlText: string, options: FollowOptions = {}): Prom
       server = null;
     }
 
+    // 5b. the request as a dual-stack client sends it
+    let happyEyeballs: HappyEyeballsEvidence | null = null;
+    const families = new Set(addresses.map((a) => isIP(a)));
+    if (!options.once && families.size === 2 && probes.happyEyeballs && !options.signal?.aborted) {
+      step('one request as a dual-stack client sends it (happy eyeballs, IPv6 first)');
+      const v6First = [...addresses.filter((a) => isIP(a) === 6), ...addresses.filter((a) => isIP(a) === 4)];
+      happyEyeballs = await probes.happyEyeballs({
+        url: url.href, host: url.host, port: url.port, addresses: v6First, traceId: probes.newTraceId(),
+        caFile: options.caFile ?? null, insecure: options.insecure ?? false, timeoutMs,
+      }).catch(() => null);
+    }
+
     const packets = {
       schemaVersion: FOLLOW_SCHEMA_VERSION,
       source: 'follow' as const,
@@ -223,7 +240,7 @@ export async function follow(urlText: string, options: FollowOptions = {}): Prom
       url: url.href, scheme: url.scheme, host: url.host, port: url.port, path: url.path,
       startedAt, durationMs: 0,
       options: { server: serverTarget, once: options.once ?? false, protos, timeoutMs: options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS },
-      dns, routes, requests, server,
+      dns, routes, requests, server, ...(happyEyeballs ? { happyEyeballs } : {}),
     };
     // 6. the configuration's reading of each request's path
     let aws: AwsEvidence | null = null;
