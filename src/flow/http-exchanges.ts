@@ -10,6 +10,8 @@
  */
 import { httpHeadKind } from '../decode/index.js';
 import { empty } from './arrays.js';
+import type { SharedBudget } from './bounds.js';
+import type { Connection } from './connections.js';
 import { lastHeadEnd, readHeadFields, type HeadFields } from './http-head.js';
 import { retainPacket, type StitchedPacket } from './stitch.js';
 
@@ -52,28 +54,49 @@ export interface MessageBuilder {
   segments: number;
 }
 
-/** Pairs requests with responses on one connection. */
+/**
+ * Pairs requests with responses on one connection. The exchanges are held until the
+ * connection is summarised — all connections together at most `bounds.heldExchanges`: past
+ * it, a connection holding more than one gives its oldest to be summarised early.
+ */
 export class ExchangePairing {
   readonly all: ExchangeBuilder[] = [];
   /** Requests waiting for their response, oldest first. */
   private readonly awaiting: ExchangeBuilder[] = [];
-  constructor(private readonly nextId: () => number) {}
+  /** Exchanges so far (the next one's index is one more). */
+  private count = 0;
+  constructor(private readonly owner: Connection) {}
 
   /** No exchanges (a pooled connection is reused). */
   reset(): void {
+    this.owner.ctx.budget.heldExchanges -= this.all.length;
     empty(this.all);
     empty(this.awaiting);
+    this.count = 0;
   }
 
   onRequest(msg: MessageBuilder): void {
     const ex: ExchangeBuilder = {
-      id: this.nextId(), index: this.all.length + 1,
+      id: this.owner.ctx.nextExchangeId(), index: ++this.count,
       // Pipelined: sent while an earlier request had not started its response yet.
       pipelined: this.awaiting.length > 0,
       request: msg, response: null, reset: false,
     };
     this.all.push(ex);
     this.awaiting.push(ex);
+    this.held();
+  }
+
+  /** One more exchange held: past the bound, this connection's oldest is summarised now (constant time: the oldest is first). */
+  private held(): void {
+    const budget = this.owner.ctx.budget;
+    if (++budget.heldExchanges > budget.heldExchangesPeak) budget.heldExchangesPeak = budget.heldExchanges;
+    if (budget.heldExchanges <= budget.bounds.heldExchanges || this.all.length < 2) return;
+    const oldest = this.all.shift()!;
+    if (this.awaiting[0] === oldest) this.awaiting.shift();
+    budget.heldExchanges--;
+    budget.exchangesSummarisedEarly++;
+    this.owner.ctx.summariseEarly(this.owner, oldest);
   }
 
   /** A request is still waiting for its response (not answered, not reset). */
@@ -93,7 +116,8 @@ export class ExchangePairing {
     const ex = this.awaiting.shift();
     if (ex) { ex.response = msg; return; }
     // The capture started after the request (or it was lost): a response on its own.
-    this.all.push({ id: this.nextId(), index: this.all.length + 1, pipelined: false, request: null, response: msg, reset: false });
+    this.all.push({ id: this.owner.ctx.nextExchangeId(), index: ++this.count, pipelined: false, request: null, response: msg, reset: false });
+    this.held();
   }
 
   /** A RST: every exchange still waiting for its response ends reset. */
@@ -127,12 +151,12 @@ export class HttpStream {
   /** Bytes that were not HTTP where a head should have begun (not HTTP, or lost track). */
   ignoredBytes = 0;
 
-  constructor(private readonly pairing: ExchangePairing, private readonly roles: RoleSink, private readonly side: 'a' | 'b') {}
+  constructor(private readonly pairing: ExchangePairing, private readonly roles: RoleSink, private readonly side: 'a' | 'b', private readonly budget: SharedBudget) {}
 
   /** Back to the start of a stream (a pooled connection is reused). */
   reset(): void {
     this.state = 'start';
-    this.headBuf = null; this.headLen = 0; this.headStartUs = 0; this.headPacket = null; this.headSegments = 0;
+    this.releaseHeadBuf(); this.headLen = 0; this.headStartUs = 0; this.headPacket = null; this.headSegments = 0;
     this.remaining = 0; this.chunkSize = 0; this.chunkDigits = 0; this.inChunkExt = false; this.trailerLineLen = 0;
     this.current = null; this.sawHttp = false; this.ignoredBytes = 0;
   }
@@ -240,7 +264,7 @@ export class HttpStream {
       return;
     }
     if (this.current) this.current = null;
-    this.headBuf = null;
+    this.releaseHeadBuf();
     this.headLen = 0;
     this.state = 'resync';
   }
@@ -256,7 +280,20 @@ export class HttpStream {
 
   private lost(): void {
     this.current = null;
+    this.releaseHeadBuf();
     this.state = 'resync';
+  }
+
+  /** Lets go of a partial head (the connection is done). */
+  dropHead(): void {
+    this.releaseHeadBuf();
+  }
+
+  /** The bytes of a head spread over segments count against the shared bound while held. */
+  private releaseHeadBuf(): void {
+    if (this.headBuf === null) return;
+    this.budget.headBytes -= this.headBuf.length;
+    this.headBuf = null;
   }
 
   private beginChunkSize(): void {
@@ -294,9 +331,15 @@ export class HttpStream {
     const n = end - p;
     if (this.headLen + n > MAX_HEAD_BYTES) { this.ignoredBytes += n; this.lost(); return end; }
     if (!this.headBuf || this.headBuf.length < this.headLen + n) {
-      const grown = new Uint8Array(Math.min(MAX_HEAD_BYTES, Math.max(1024, (this.headLen + n) * 2)));
+      const size = Math.min(MAX_HEAD_BYTES, Math.max(1024, (this.headLen + n) * 2));
+      const more = size - (this.headBuf?.length ?? 0);
+      // All streams' partial heads at their bound: this head is given up.
+      if (this.budget.headBytes + more > this.budget.bounds.headBytes) { this.budget.headsGivenUp++; this.ignoredBytes += n; this.lost(); return end; }
+      const grown = new Uint8Array(size);
       if (this.headBuf) grown.set(this.headBuf.subarray(0, this.headLen));
       this.headBuf = grown;
+      this.budget.headBytes += more;
+      if (this.budget.headBytes > this.budget.headPeak) this.budget.headPeak = this.budget.headBytes;
     }
     const from = Math.max(0, this.headLen - 3);
     this.headBuf.set(data.subarray(p, end), this.headLen);
@@ -306,7 +349,7 @@ export class HttpStream {
     // The head ends inside this segment: bytes after it belong to the body / next message.
     const consumedHere = headEnd - (this.headLen - n);
     const buf = this.headBuf;
-    this.headBuf = null;
+    this.releaseHeadBuf();
     const len = headEnd;
     this.headLen = 0;
     this.completeHead(buf, 0, len);

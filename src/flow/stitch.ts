@@ -156,15 +156,22 @@ export class PacketStitcher {
   private ring: Array<StitchedPacket | null> = new Array<StitchedPacket | null>(1024).fill(null);
   private ringHead = 0;
   private ringCount = 0;
-  /** Packets out of the window that nobody retained: reused for new packets. */
+  /** Packets out of the window that nobody retained: reused for new packets (at most `maxLive`). */
   private readonly pool: StitchedPacket[] = [];
   packets = 0;
   stitched = 0;
   maxCopies = 1;
   /** Whether the packet returned by the last `stitch` call was its first copy. */
   lastWasFirst = false;
+  /** Most packets in the window at once, and packets that left it early because it held `maxLive`. */
+  peak = 0;
+  leftEarly = 0;
 
-  constructor(readonly windowUs: number = DEFAULT_STITCH_WINDOW_US) {}
+  /**
+   * `maxLive`: packets in the window at most (a power of two; a capture whose every packet
+   * has the same time would otherwise keep them all): past it the oldest leaves early.
+   */
+  constructor(readonly windowUs: number = DEFAULT_STITCH_WINDOW_US, readonly maxLive: number = 1 << 18) {}
 
   /**
    * Returns the packet this copy belongs to, and whether it is the packet's first copy.
@@ -248,11 +255,15 @@ export class PacketStitcher {
     p.retained = false;
     if (p.inRing === true) return;
     p.owner = null;
-    this.pool.push(p);
+    if (this.pool.length < this.maxLive) this.pool.push(p);
   }
 
   private enqueue(packet: StitchedPacket): void {
     packet.inRing = true;
+    if (this.ringCount >= this.maxLive) {
+      this.leave();
+      this.leftEarly++;
+    }
     if (this.ringCount === this.ring.length) {
       // Full: double, unrolled from the head.
       const old = this.ring;
@@ -263,6 +274,7 @@ export class PacketStitcher {
     }
     this.ring[(this.ringHead + this.ringCount) & (this.ring.length - 1)] = packet;
     this.ringCount++;
+    if (this.ringCount > this.peak) this.peak = this.ringCount;
     if (this.ringCount > (this.mask + 1) >> 1) this.growTable();
   }
 
@@ -291,22 +303,23 @@ export class PacketStitcher {
   }
 
   private expire(nowUs: number): void {
+    while (this.ringCount > 0 && nowUs - this.ring[this.ringHead]!.firstUs > this.windowUs) this.leave();
+  }
+
+  /** The oldest packet leaves the window: no later copy finds it; back to the pool unless retained. */
+  private leave(): void {
     const ring = this.ring;
-    const mask = ring.length - 1;
-    while (this.ringCount > 0) {
-      const p = ring[this.ringHead]!;
-      if (nowUs - p.firstUs <= this.windowUs) break;
-      const bucket = p.hash & this.mask;
-      if (this.table[bucket] === p) this.table[bucket] = null;
-      p.nextSameHash = null;
-      p.inRing = false;
-      ring[this.ringHead] = null;
-      this.ringHead = (this.ringHead + 1) & mask;
-      this.ringCount--;
-      if (!p.retained) {
-        p.owner = null;
-        this.pool.push(p);
-      }
+    const p = ring[this.ringHead]!;
+    const bucket = p.hash & this.mask;
+    if (this.table[bucket] === p) this.table[bucket] = null;
+    p.nextSameHash = null;
+    p.inRing = false;
+    ring[this.ringHead] = null;
+    this.ringHead = (this.ringHead + 1) & (ring.length - 1);
+    this.ringCount--;
+    if (!p.retained) {
+      p.owner = null;
+      if (this.pool.length < this.maxLive) this.pool.push(p);
     }
   }
 }
