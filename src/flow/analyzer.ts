@@ -15,6 +15,8 @@ import { SynFloodTracker } from './flood.js';
 import { parseTraceId, type ExchangeBuilder, type MessageBuilder } from './http-exchanges.js';
 import { addLeg, findLeg, natMappings, noteTransition } from './nat.js';
 import { DEFAULT_STITCH_WINDOW_US, DIRECTION_CODES, PacketStitcher, hashPayload, retainPacket, type CopyFields, type StitchedPacket } from './stitch.js';
+import type { BatchSink } from './batch.js';
+import { DIR_CODE, flowPacketOf, newFlowPacket, type FlowPacket } from './packet.js';
 import { ConnectionTable, LIST_ACTIVE, LIST_FINAL, LIST_HALF_OPEN } from './table.js';
 import {
   FLOW_SCHEMA, type Anomaly, type ConnectionSummary, type DirectionStats, type Endpoint, type FlowAnalysis, type Hop,
@@ -89,6 +91,11 @@ export function createFlowAnalyzer(options: FlowOptions = {}): FlowAnalyzer {
   return new Analyzer(options);
 }
 
+/** An analyzer that also takes packets as flow reads them (packet.ts): for batches from the reading worker (parallel.ts). */
+export function createBatchAnalyzer(options: FlowOptions = {}): FlowAnalyzer & BatchSink {
+  return new Analyzer(options);
+}
+
 /** Connections waiting for reuse, at most (a burst of closes beyond it is left to the GC). */
 const CONNECTION_POOL_MAX = 1024;
 
@@ -102,7 +109,6 @@ export const OTHER_INTERFACES = 'other-interfaces';
 
 const BRIDGE_SIDE = /^(docker\d+|br-|veth|cni|cbr|cali|flannel|kube-bridge|podman|virbr)/;
 
-const DIR_CODE: Record<string, number> = { unknown: 0, in: 1, out: 2, broadcast: 3, multicast: 4, otherhost: 5 };
 
 class Analyzer implements FlowAnalyzer {
   private readonly ifmap: Map<number, string>;
@@ -161,6 +167,7 @@ class Analyzer implements FlowAnalyzer {
     hash: 0, check: 0, firstUs: 0, hops: [0, 0],
     src: 0, dst: 0, srcPort: 0, dstPort: 0, owner: null, ownerId: -1, side: 0, leg: 0, firstLeg: 0, nextSameHash: null, scratch: true, copy: null, retained: false, serial: 0, nextSerial: -1, inRing: false,
   };
+  private readonly fp: FlowPacket = newFlowPacket();
   private readonly f: CopyFields = { ipId: 0, seq: 0, ack: 0, flags: 0, window: 0, payloadLength: 0, payloadHash: 0, src: 0, dst: 0, srcPort: 0, dstPort: 0 };
 
   private readonly connections: ConnectionSummary[] = [];
@@ -197,6 +204,8 @@ class Analyzer implements FlowAnalyzer {
       budget: this.budget,
       nextExchangeId: () => this.nextExchangeId++,
       summariseEarly: (conn, ex) => this.summariseExchangeEarly(conn, ex),
+      // An exchange is kept only while fewer than maxKept are (or to be tried by --request).
+      wantTexts: () => this.exchangeFilter !== null || (this.keep !== 'anomalies' && this.exchanges.length < this.maxKept),
     };
   }
 
@@ -213,43 +222,41 @@ class Analyzer implements FlowAnalyzer {
   }
 
   addPacket(record: PacketRecord, d: DecodedPacket, where?: PacketWhere): void {
+    this.addFlowPacket(flowPacketOf(record, d, this.fp), where);
+  }
+
+  /** One packet as flow reads it (packet.ts): decoded here (addPacket) or by the reading worker (parallel.ts). */
+  addFlowPacket(p: FlowPacket, where?: PacketWhere): void {
     this.records++;
-    const tsUs = record.tsSec * 1e6 + Math.floor(record.tsNsec / 1000);
+    const tsUs = p.tsUs;
     if (this.firstUs < 0) this.firstUs = tsUs;
     if (tsUs > this.lastUs) this.lastUs = tsUs;
     else if (tsUs < this.lastUs - this.stitcher.windowUs) this.recordsOutOfTimeOrder++;
-    const ifx = this.interfaceOf(record, d, where);
+    const ifx = where?.interface ? this.internInterface(where.interface) : this.interfaceOf(p.interfaceId, p.sll2Ifindex);
     this.ifObservations[ifx]++;
-    if (d.transport !== 'tcp' || !d.tcp.present || d.tcp.malformed !== null) { this.expire(tsUs); return; }
-    if (d.ipVersion === 4 && (d.ipv4.moreFragments || d.ipv4.fragmentOffsetBytes > 0)) { this.expire(tsUs); return; }
+    if (!p.tcp) { this.expire(tsUs); return; }
     this.tcpRecords++;
-    const dirCode = where?.direction !== undefined ? DIR_CODE[where.direction] ?? 0 : this.directionOf(record, d);
+    const dirCode = where?.direction !== undefined ? DIR_CODE[where.direction] ?? 0 : p.dirCode;
     const point = ifx * 8 + dirCode;
-    const t = d.tcp;
     const f = this.f;
-    if (d.ipVersion === 4) {
-      f.ipId = d.ipv4.id;
-      f.src = d.ipv4.src;
-      f.dst = d.ipv4.dst;
-    } else {
-      f.ipId = d.ipv6.flowLabel;
-      f.src = hash16(d.data, d.ipv6.srcOffset);
-      f.dst = hash16(d.data, d.ipv6.dstOffset);
-    }
-    f.seq = t.seq;
-    f.ack = t.ack;
-    f.flags = t.flags;
-    f.window = t.window;
-    f.srcPort = t.srcPort;
-    f.dstPort = t.dstPort;
-    f.payloadLength = t.payloadLength;
-    if (!this.stitchOn && (d.link.kind === 'linux_sll2' || d.link.kind === 'linux_sll') && this.stitchMode === 'auto') this.stitchOn = true;
+    f.ipId = p.ipId;
+    f.src = p.src;
+    f.dst = p.dst;
+    f.seq = p.seq;
+    f.ack = p.ack;
+    f.flags = p.flags;
+    f.window = p.window;
+    f.srcPort = p.srcPort;
+    f.dstPort = p.dstPort;
+    f.payloadLength = p.payloadLength;
+    if (!this.stitchOn && p.anyLink && this.stitchMode === 'auto') this.stitchOn = true;
     // The payload hash only tells copies apart: not needed without stitching.
-    f.payloadHash = this.stitchOn && t.capturedPayloadLength > 0 ? hashPayload(d.data, t.payloadOffset, t.capturedPayloadLength) : 0;
+    f.payloadHash = !this.stitchOn || p.capturedPayloadLength === 0 ? 0
+      : p.payloadHashed ? p.payloadHash : hashPayload(p.data, p.payloadOffset, p.capturedPayloadLength);
     let packet: StitchedPacket;
     if (this.stitchOn) {
       packet = this.stitcher.stitch(f, point, tsUs);
-      if (!this.stitcher.lastWasFirst) { this.onCopy(packet, ifx, d); return; }
+      if (!this.stitcher.lastWasFirst) { this.onCopy(packet, ifx, p); return; }
     } else {
       // No copies to fold: one reused object, copied only when a reference is kept (retainPacket).
       packet = this.scratch;
@@ -283,7 +290,7 @@ class Analyzer implements FlowAnalyzer {
       const pooled = this.connectionPool.pop();
       conn = pooled !== undefined ? pooled.reuse(this.nextConnId++, tsUs) : new Connection(this.nextConnId++, tsUs, this.connectionContext);
       conn.synOnly = synOnly;
-      leg = addLeg(conn, 'a', f.src, f.srcPort, f.dst, f.dstPort, this.addrText(d, true), this.addrText(d, false));
+      leg = addLeg(conn, 'a', f.src, f.srcPort, f.dst, f.dstPort, addrText(p, true), addrText(p, false));
       table.register(conn, f.src, f.srcPort, f.dst, f.dstPort);
       conn.touchSeq = ++this.touchSeq;
       table.add(conn, synOnly ? LIST_HALF_OPEN : LIST_ACTIVE);
@@ -313,7 +320,7 @@ class Analyzer implements FlowAnalyzer {
     conn.observations++;
     conn.packets++;
     if (this.packetLogMax > 0 && conn.log.length < this.packetLogMax) this.log(conn, packet, side, f.flags, f.payloadLength);
-    conn.tracker(side).onSegment(f.flags, f.seq, f.window, d.data, t.payloadOffset, t.payloadLength, t.capturedPayloadLength, tsUs, packet);
+    conn.tracker(side).onSegment(f.flags, f.seq, f.window, p.data, p.payloadOffset, p.payloadLength, p.capturedPayloadLength, tsUs, packet);
     if ((f.flags & 0x10) !== 0) conn.tracker(side === 'a' ? 'b' : 'a').onAck(f.ack);
     // Half-open while only SYNs and SYN-ACKs came; final once closed or reset (final is for good).
     if (conn.synOnly && (f.flags & 0x06) !== 0x02) conn.synOnly = false;
@@ -373,7 +380,7 @@ class Analyzer implements FlowAnalyzer {
   }
 
   /** A later copy of a known packet: note where it was seen and any NAT rewrite since the last copy. */
-  private onCopy(packet: StitchedPacket, ifx: number, d: DecodedPacket): void {
+  private onCopy(packet: StitchedPacket, ifx: number, p: FlowPacket): void {
     const conn = packet.owner as Connection | null;
     // Summarised, or summarised and reused for another connection since.
     if (!conn || conn.summarized || conn.id !== packet.ownerId) return;
@@ -389,7 +396,7 @@ class Analyzer implements FlowAnalyzer {
         this.legsNotTracked++;
         return;
       } else {
-        legIndex = addLeg(conn, sender, f.src, f.srcPort, f.dst, f.dstPort, this.addrText(d, true), this.addrText(d, false));
+        legIndex = addLeg(conn, sender, f.src, f.srcPort, f.dst, f.dstPort, addrText(p, true), addrText(p, false));
         this.table.register(conn, f.src, f.srcPort, f.dst, f.dstPort);
         if (conn.legs.length > this.maxLegs) this.maxLegs = conn.legs.length;
       }
@@ -404,28 +411,28 @@ class Analyzer implements FlowAnalyzer {
 
   // ── interfaces ──────────────────────────────────────────────────────────────
 
-  private interfaceOf(record: PacketRecord, d: DecodedPacket, where?: PacketWhere): number {
-    if (where?.interface) return this.internInterface(where.interface);
-    if (d.link.kind === 'linux_sll2' && d.link.ifindex >= 0) {
-      const ifindex = d.link.ifindex;
+  /** The interface number of a record's capture interface, or of its SLL2 interface index (-1: none). */
+  private interfaceOf(interfaceId: number, sll2Ifindex: number): number {
+    if (sll2Ifindex >= 0) {
+      const ifindex = sll2Ifindex;
       const cached = this.byIfindex[ifindex];
       if (cached !== undefined) return cached;
       const name = this.ifmap.get(ifindex);
       if (name !== undefined) return this.cached(this.byIfindex, ifindex, this.internInterface(name));
       // Not in --ifmap: a pcapng interface block named after one interface (flowtrace capture
       // -w writes one per interface) names it; `any` (tcpdump -i any -w) does not.
-      const blockName = this.blockNames[record.interfaceId];
-      if (blockName && blockName !== 'any') return this.blockInterface(record.interfaceId, blockName);
+      const blockName = this.blockNames[interfaceId];
+      if (blockName && blockName !== 'any') return this.blockInterface(interfaceId, blockName);
       if (this.ifNames.length >= MAX_INTERFACES - 1) return this.internInterface(OTHER_INTERFACES);
       this.unmappedIfindexes.push(ifindex);
       return this.cached(this.byIfindex, ifindex, this.internInterface(`ifindex${ifindex}`));
     }
-    const cached = this.byInterfaceId[record.interfaceId];
+    const cached = this.byInterfaceId[interfaceId];
     if (cached !== undefined) return cached;
     // A pcap file has one nameless interface: call it what it is, the capture point.
-    const name = this.blockNames[record.interfaceId] ?? (this.interfaceBlocks <= 1 && record.interfaceId === 0 ? 'capture' : null);
+    const name = this.blockNames[interfaceId] ?? (this.interfaceBlocks <= 1 && interfaceId === 0 ? 'capture' : null);
     if (name === null && this.ifNames.length >= MAX_INTERFACES - 1) return this.internInterface(OTHER_INTERFACES);
-    return this.cached(this.byInterfaceId, record.interfaceId, this.internInterface(name ?? `if${record.interfaceId}`));
+    return this.cached(this.byInterfaceId, interfaceId, this.internInterface(name ?? `if${interfaceId}`));
   }
 
   /** The interface a named capture interface block stands for (cached by block). */
@@ -465,20 +472,8 @@ class Analyzer implements FlowAnalyzer {
     return names;
   }
 
-  private directionOf(record: PacketRecord, d: DecodedPacket): number {
-    if (record.epbDirection === 1) return DIR_CODE.in;
-    if (record.epbDirection === 2) return DIR_CODE.out;
-    return DIR_CODE[d.link.direction] ?? 0;
-  }
-
   private expectsForwarding(): boolean {
     return this.sawBridgeSide;
-  }
-
-  /** IPv6 texts now (the numbers are hashes); IPv4 null: formatted from the number when a summary needs it. */
-  private addrText(d: DecodedPacket, src: boolean): string | null {
-    if (d.ipVersion === 4) return null;
-    return formatIPv6(d.data, src ? d.ipv6.srcOffset : d.ipv6.dstOffset);
   }
 
   // ── the end of connections: linger after close, idle timeout ─────────────────
@@ -489,6 +484,8 @@ class Analyzer implements FlowAnalyzer {
    */
   private expire(nowUs: number): void {
     const t = this.table;
+    // The lists' head times first: most packets find nothing to do without touching a connection.
+    if (nowUs - t.final.headUs <= this.lingerUs && nowUs - t.active.headUs <= this.idleUs && nowUs - t.halfOpen.headUs <= this.idleUs) return;
     while (t.final.head !== null && nowUs - t.final.head.closeUs > this.lingerUs) this.summarize(t.final.head, nowUs);
     for (;;) {
       const h = t.halfOpen.head;
@@ -862,9 +859,7 @@ function ms(us: number): number {
   return Math.round(us) / 1000;
 }
 
-/** 32-bit FNV-1a of a 16-byte IPv6 address. */
-function hash16(data: Uint8Array, offset: number): number {
-  let h = 0x811c9dc5;
-  for (let i = offset; i < offset + 16; i++) h = Math.imul(h ^ data[i], 0x01000193);
-  return h | 0;
+/** IPv6 texts now (the numbers are hashes); IPv4 null: formatted from the number when a summary needs it. */
+function addrText(p: FlowPacket, src: boolean): string | null {
+  return p.ipv6 ? formatIPv6(p.data, src ? p.srcAddrOffset : p.dstAddrOffset) : null;
 }

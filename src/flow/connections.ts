@@ -22,6 +22,8 @@ export interface ConnectionContext {
   nextExchangeId(): number;
   /** The held exchanges are at their bound: `ex`, the connection's oldest, is summarised now and let go. */
   summariseEarly(conn: Connection, ex: ExchangeBuilder): void;
+  /** Whether an exchange parsed now may be kept (its head's texts are then read, else only what frames the body). */
+  wantTexts(): boolean;
 }
 
 /**

@@ -5,7 +5,8 @@
 import { readCapture, type ReadProgress, type ReadSummary } from '../capture/index.js';
 import { CaptureFormatError } from '../errors.js';
 import { createDecoder } from '../decode/index.js';
-import { createFlowAnalyzer, type FlowOptions } from './analyzer.js';
+import { createBatchAnalyzer, type FlowOptions } from './analyzer.js';
+import { readFileInWorker, worthAReadingWorker } from './parallel.js';
 import type { FlowAnalysis } from './types.js';
 
 export interface AnalyzeCaptureOptions extends FlowOptions {
@@ -20,6 +21,12 @@ export interface AnalyzeCaptureOptions extends FlowOptions {
    * `read` null. Without it, the error is thrown.
    */
   partialOnFormatError?: boolean;
+  /**
+   * Read and decode in a worker thread while this one analyses (parallel.ts): 'auto' (the
+   * default) for a regular file of 8 MiB or more when there are two cores or more. The result
+   * is the same either way.
+   */
+  readInWorker?: boolean | 'auto';
 }
 
 export interface CaptureAnalysis {
@@ -30,12 +37,14 @@ export interface CaptureAnalysis {
 }
 
 export async function analyzeCapture(input: string | NodeJS.ReadableStream, options: AnalyzeCaptureOptions = {}): Promise<CaptureAnalysis> {
-  const analyzer = createFlowAnalyzer(options);
+  const analyzer = createBatchAnalyzer(options);
+  const inWorker = typeof input === 'string' && input !== '-' && options.readInWorker !== false
+    && (options.readInWorker === true || worthAReadingWorker(input));
   // HTTP heads are found by the flow layer on the reassembled stream, not per segment.
-  const decoder = createDecoder({ http: false });
+  const decoder = createDecoder({ http: false, tcpOptions: false });
   let read: ReadSummary;
   try {
-    read = await readCapture(input, {
+    read = inWorker ? await readFileInWorker(input, analyzer, { signal: options.signal, progress: options.progress, onWarning: options.onWarning }) : await readCapture(input, {
       onInterface: (iface) => analyzer.addInterface(iface),
       // Decoded in place in the reader's buffer: no view object per packet.
       onPacket: (record) => analyzer.addPacket(record, record.buffer !== undefined

@@ -110,13 +110,29 @@ const NAME_LENGTH = [0, HOST.length, XFF.length, TRACE.length, CONTENT_LENGTH.le
  */
 export let lastHeadEnd = -1;
 
+export function newHeadFields(): HeadFields {
+  return {
+    kind: 'request', method: '', target: '', version: '', status: -1, reason: '',
+    host: null, xForwardedFor: null, traceId: null, contentLength: -1, chunked: false,
+  };
+}
+
+/** Copies every field of `from` into `to` (heads live in reused objects). */
+export function copyHeadFields(from: HeadFields, to: HeadFields): void {
+  to.kind = from.kind; to.method = from.method; to.target = from.target; to.version = from.version; to.status = from.status;
+  to.reason = from.reason; to.host = from.host; to.xForwardedFor = from.xForwardedFor; to.traceId = from.traceId;
+  to.contentLength = from.contentLength; to.chunked = from.chunked;
+}
+
 /**
  * Reads a head in data[offset, offset+length), up to its blank line (`lastHeadEnd` tells
  * where that was, -1 when the bytes given hold no blank line: the head is incomplete and
- * the fields read are not to be used). Returns null when the first line is not a request
- * line or a status line.
+ * the fields read are not to be used), into `out`. Returns null when the first line is not
+ * a request line or a status line. `texts` false: only what frames the body, the method and
+ * the target are read — no string for the version, reason, Host, X-Forwarded-For or
+ * X-Amzn-Trace-Id (a huge capture under --keep anomalies keeps none of them).
  */
-export function readHeadFields(data: Uint8Array, offset: number, length: number, kind: 'request' | 'response'): HeadFields | null {
+export function readHeadFields(data: Uint8Array, offset: number, length: number, kind: 'request' | 'response', out: HeadFields = newHeadFields(), texts = true): HeadFields | null {
   const end = offset + length;
   lastHeadEnd = -1;
   // The first line, with its first two spaces, in one pass.
@@ -132,17 +148,16 @@ export function readHeadFields(data: Uint8Array, offset: number, length: number,
   // A space in the CR of the line's end does not count (there is none: CR is not SP).
   if (sp1 < 0 || sp1 >= firstEnd) return null;
   if (sp2 >= firstEnd) sp2 = -1;
-  const f: HeadFields = {
-    kind, method: '', target: '', version: '', status: -1, reason: '',
-    host: null, xForwardedFor: null, traceId: null, contentLength: -1, chunked: false,
-  };
+  const f = out;
+  f.kind = kind; f.method = ''; f.target = ''; f.version = ''; f.status = -1; f.reason = '';
+  f.host = null; f.xForwardedFor = null; f.traceId = null; f.contentLength = -1; f.chunked = false;
   if (kind === 'request') {
     if (sp2 < 0) return null;
     f.method = commonText(data, offset, sp1);
     f.target = text(data, sp1 + 1, sp2);
-    f.version = commonText(data, sp2 + 1, firstEnd);
+    if (texts) f.version = commonText(data, sp2 + 1, firstEnd);
   } else {
-    f.version = commonText(data, offset, sp1);
+    if (texts) f.version = commonText(data, offset, sp1);
     const codeEnd = sp2 < 0 ? firstEnd : sp2;
     let status = 0;
     let digits = 0;
@@ -154,7 +169,7 @@ export function readHeadFields(data: Uint8Array, offset: number, length: number,
     }
     if (digits !== 3) return null;
     f.status = status;
-    f.reason = sp2 < 0 ? '' : commonText(data, sp2 + 1, firstEnd);
+    if (texts) f.reason = sp2 < 0 ? '' : commonText(data, sp2 + 1, firstEnd);
   }
   let p = eol + 1;
   while (p < end) {
@@ -162,7 +177,8 @@ export function readHeadFields(data: Uint8Array, offset: number, length: number,
     const c0 = data[p];
     if (c0 === LF) { lastHeadEnd = p + 1; break; }
     if (c0 === CR && p + 1 < end && data[p + 1] === LF) { lastHeadEnd = p + 2; break; }
-    const h = headerCode(data, p, end);
+    let h = headerCode(data, p, end);
+    if (!texts && h < H_CL) h = H_OTHER;
     // Only the line feed is looked for in the rest of the line.
     let i = h === H_OTHER ? p : p + NAME_LENGTH[h] + 1;
     while (i < end && data[i] !== LF) i++;

@@ -21,7 +21,11 @@ export const LIST_FINAL = 3;
  * open at once — the common case, even in a big capture.
  */
 const INITIAL_TABLE_BITS = 12;
-/** Tombstones: direct-mapped, a newer one overwrites an older one in its slot (2^18 slots, 4 MiB). */
+/**
+ * Tombstones: direct-mapped, a newer one overwrites an older one in its slot (2^18 slots,
+ * 4 MiB). A slot is two doubles side by side — until when, and the tuple's key with 21 bits
+ * of a second hash (53 bits, exact in a double) — so a look-up touches one cache line.
+ */
 const TOMB_BITS = 18;
 const TOMB_MASK = (1 << TOMB_BITS) - 1;
 
@@ -31,23 +35,34 @@ class ConnectionList {
   head: Connection | null = null;
   tail: Connection | null = null;
   count = 0;
+  /**
+   * The head's time (close time in the final list, last activity in the others; Infinity when
+   * empty), kept here: it is read at every packet, and the head — the oldest — is cold in the cache.
+   */
+  headUs = Infinity;
   constructor(readonly id: number) {}
 
   append(conn: Connection): void {
     conn.list = this.id;
     conn.prevInList = this.tail;
     conn.nextInList = null;
-    if (this.tail) this.tail.nextInList = conn; else this.head = conn;
+    if (this.tail) this.tail.nextInList = conn;
+    else { this.head = conn; this.headUs = this.timeOf(conn); }
     this.tail = conn;
     this.count++;
   }
 
   remove(conn: Connection): void {
-    if (conn.prevInList) conn.prevInList.nextInList = conn.nextInList; else this.head = conn.nextInList;
+    if (conn.prevInList) conn.prevInList.nextInList = conn.nextInList;
+    else { this.head = conn.nextInList; this.headUs = this.head === null ? Infinity : this.timeOf(this.head); }
     if (conn.nextInList) conn.nextInList.prevInList = conn.prevInList; else this.tail = conn.prevInList;
     conn.prevInList = conn.nextInList = null;
     conn.list = LIST_NONE;
     this.count--;
+  }
+
+  private timeOf(conn: Connection): number {
+    return this.id === LIST_FINAL ? conn.closeUs : conn.lastUs;
   }
 }
 
@@ -64,9 +79,7 @@ export class ConnectionTable {
   /** Most connections open at once. */
   peak = 0;
 
-  private readonly tombKey = new Int32Array(1 << TOMB_BITS);
-  private readonly tombCheck = new Int32Array(1 << TOMB_BITS);
-  private readonly tombUntil = new Float64Array(1 << TOMB_BITS);
+  private readonly tombs = new Float64Array(2 << TOMB_BITS);
 
   get open(): number {
     return this.halfOpen.count + this.active.count + this.final.count;
@@ -123,8 +136,13 @@ export class ConnectionTable {
 
   /** A packet of `conn`: it becomes the most recently active of its list (the final list stays in close order). */
   touch(conn: Connection): void {
-    if (conn.list === LIST_FINAL || conn.nextInList === null) return;
+    if (conn.list === LIST_FINAL) return;
     const list = this.listOf(conn.list);
+    if (conn.nextInList === null) {
+      // Already the most recent; alone in its list, it is also the head, whose time changed.
+      if (list.head === conn) list.headUs = conn.lastUs;
+      return;
+    }
     list.remove(conn);
     list.append(conn);
   }
@@ -178,17 +196,21 @@ export class ConnectionTable {
   /** Packets of this tuple (either way) until `untilUs` belong to a connection summarised a moment ago. */
   bury(src: number, srcPort: number, dst: number, dstPort: number, untilUs: number): void {
     const key = tupleKey(src, srcPort, dst, dstPort);
-    const slot = key & TOMB_MASK;
-    this.tombKey[slot] = key;
-    this.tombCheck[slot] = tupleCheck(src, srcPort, dst, dstPort);
-    this.tombUntil[slot] = untilUs;
+    const slot = (key & TOMB_MASK) * 2;
+    this.tombs[slot] = untilUs;
+    this.tombs[slot + 1] = tombIdentity(key, tupleCheck(src, srcPort, dst, dstPort));
   }
 
   isBuried(src: number, srcPort: number, dst: number, dstPort: number, nowUs: number): boolean {
     const key = tupleKey(src, srcPort, dst, dstPort);
-    const slot = key & TOMB_MASK;
-    return this.tombKey[slot] === key && this.tombUntil[slot] >= nowUs && this.tombCheck[slot] === tupleCheck(src, srcPort, dst, dstPort);
+    const slot = (key & TOMB_MASK) * 2;
+    return this.tombs[slot] >= nowUs && this.tombs[slot + 1] === tombIdentity(key, tupleCheck(src, srcPort, dst, dstPort));
   }
+}
+
+/** The key (32 bits) and 21 bits of the check, in one exact double; never 0 for a real tuple's slot (0 is "empty"). */
+function tombIdentity(key: number, check: number): number {
+  return (key >>> 0) * 2097152 + (check & 0x1fffff) + 1;
 }
 
 function insertIntoBucket(table: Bucket[], slot: number, conn: Connection): void {

@@ -27,7 +27,7 @@ function packet(): StitchedPacket {
 }
 
 test('a reused connection is field for field a new one', () => {
-  const ctx: ConnectionContext = { budget: new SharedBudget(flowBounds()), nextExchangeId: () => 1, summariseEarly: () => {} };
+  const ctx: ConnectionContext = { budget: new SharedBudget(flowBounds()), nextExchangeId: () => 1, summariseEarly: () => {}, wantTexts: () => true };
   const used = new Connection(1, 10, ctx);
   const bytes = new TextEncoder().encode('GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHo');
   const res = new TextEncoder().encode('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhel');

@@ -1,0 +1,86 @@
+/**
+ * The reading worker (parallel.ts starts it): reads a capture file, decodes each packet and
+ * hands what flow reads of it (packet.ts) to the analysing thread in batches (batch.ts) —
+ * reading and decoding on one core while the other analyses. At most MAX_IN_FLIGHT batches
+ * wait for the analysis: the reading waits for it beyond that (memory stays bounded).
+ *
+ * Messages to the analysing thread, in order: `batch` (records, interface blocks, warnings,
+ * how far the reading got), then `done` (the read summary) or `error` (what readCapture threw).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { readCapture, type ReadProgress } from '../capture/index.js';
+import { createDecoder } from '../decode/index.js';
+import { BATCH_BYTES, BatchWriter, newBatchBuffers, serializeError, type BatchBuffers } from './batch.js';
+import { flowPacketOf, newFlowPacket } from './packet.js';
+
+/** Batches handed over and not yet given back, at most (then the reading waits). */
+const MAX_IN_FLIGHT = 4;
+
+async function main(): Promise<void> {
+  const port = parentPort!;
+  const file = (workerData as { file: string }).file;
+  const free: BatchBuffers[] = [];
+  let inFlight = 0;
+  let wake: (() => void) | null = null;
+  port.on('message', (m: { type: 'free'; buffers: BatchBuffers }) => {
+    free.push(m.buffers);
+    inFlight--;
+    wake?.();
+  });
+  const take = (bytes: number): BatchBuffers => {
+    const b = free.pop();
+    return b !== undefined && b.bytes.byteLength >= bytes ? b : newBatchBuffers(Math.max(bytes, BATCH_BYTES));
+  };
+  const writer = new BatchWriter(take(BATCH_BYTES));
+  const warnings: string[] = [];
+  const progress: ReadProgress = { packets: 0, bytes: 0 };
+  const send = (): void => {
+    if (writer.count === 0 && warnings.length === 0) return;
+    const buffers = writer.buffers;
+    port.postMessage({
+      type: 'batch', buffers, count: writer.count, interfaces: writer.interfaces, warnings: warnings.splice(0),
+      packets: progress.packets, bytes: progress.bytes,
+    }, [buffers.records, buffers.bytes]);
+    inFlight++;
+    writer.reset(take(BATCH_BYTES));
+  };
+  const decoder = createDecoder({ http: false, tcpOptions: false });
+  const fp = newFlowPacket();
+  try {
+    const summary = await readCapture(file, {
+      onInterface: (iface) => {
+        if (writer.full) send();
+        writer.addInterface(iface);
+      },
+      onPacket: (record) => {
+        const d = record.buffer !== undefined
+          ? decoder.decodeAt(record.linkType, record.buffer, record.offset!, record.offset! + record.capturedLength)
+          : decoder.decode(record.linkType, record.data);
+        flowPacketOf(record, d, fp, true);
+        const need = BatchWriter.bytesOf(fp);
+        if (!writer.fits(need)) {
+          send();
+          // A packet bigger than a batch's byte area: a batch of its own, with room for it.
+          if (!writer.fits(need)) writer.reset(take(need));
+        }
+        writer.add(fp);
+      },
+      onWarning: (message) => warnings.push(message),
+    }, {
+      progress,
+      // After each chunk read: hand the batch over, and wait while the analysis is behind.
+      pace: async () => {
+        send();
+        while (inFlight > MAX_IN_FLIGHT) await new Promise<void>((resolve) => { wake = resolve; });
+        wake = null;
+      },
+    });
+    send();
+    port.postMessage({ type: 'done', summary });
+  } catch (err) {
+    send();
+    port.postMessage({ type: 'error', error: serializeError(err) });
+  }
+}
+
+await main();
