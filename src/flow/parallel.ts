@@ -75,8 +75,15 @@ export function readFileInWorker(file: string, sink: BatchSink, options: WorkerR
     };
     const onAbort = (): void => settle(() => reject(signal!.reason));
     signal?.addEventListener('abort', onAbort, { once: true });
-    worker.on('message', (m: WorkerMessage) => {
-      if (settled) return;
+    // One message per turn of the event loop: a port hands over every message it holds at
+    // once, and a stop (a signal, an abort) must not wait behind them.
+    const queue: WorkerMessage[] = [];
+    let scheduled = false;
+    const next = (): void => {
+      scheduled = false;
+      const m = queue.shift();
+      if (settled || m === undefined) return;
+      if (queue.length > 0) { scheduled = true; setImmediate(next); }
       if (m.type === 'batch') {
         try {
           readBatch(m.buffers, m.count, m.interfaces, packet, sink);
@@ -89,6 +96,10 @@ export function readFileInWorker(file: string, sink: BatchSink, options: WorkerR
         worker.postMessage({ type: 'free', buffers: m.buffers }, [m.buffers.records, m.buffers.bytes]);
       } else if (m.type === 'done') settle(() => resolve(m.summary));
       else settle(() => reject(reviveError(m.error)));
+    };
+    worker.on('message', (m: WorkerMessage) => {
+      queue.push(m);
+      if (!scheduled) { scheduled = true; setImmediate(next); }
     });
     worker.on('error', (err) => settle(() => reject(err)));
     worker.on('exit', (code) => settle(() => reject(new Error(`the reading worker ended (exit ${code}) before the end of ${file}`))));

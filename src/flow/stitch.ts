@@ -142,6 +142,16 @@ export function copyHash(f: CopyFields): number {
 }
 
 /**
+ * Entries of a bucket's chain looked at, at most. With the table at most half full, a chain
+ * holds one or two packets; only packets alike in every field NAT leaves alone (crafted: the
+ * same seq, ack, ID and payload from many connections) make it long — each look-up would then
+ * walk all of them. Past it, the packet counts as a new one.
+ */
+const MAX_CHAIN_STEPS = 32;
+/** Observation points of one packet, at most (no real packet crosses that many interfaces): keeps `hasPoint` short. */
+const MAX_POINTS_PER_PACKET = 32;
+
+/**
  * Buckets of the stitch table at first (a power of two): live packets are those of the last
  * window only — a few thousand at most at ordinary rates — and a small table stays in the
  * CPU's cache. It doubles whenever the live packets outnumber half its buckets.
@@ -194,9 +204,9 @@ export class PacketStitcher {
     const bucket = hash & this.mask;
     const newest = this.table[bucket];
     let p: StitchedPacket | null = newest;
-    while (p !== null) {
+    for (let steps = 0; p !== null && steps < MAX_CHAIN_STEPS; steps++) {
       if (tsUs - p.firstUs > this.windowUs) break;
-      if (p.hash === hash && p.check === check && !hasPoint(p.hops, point)) {
+      if (p.hash === hash && p.check === check && p.hops.length < 2 * MAX_POINTS_PER_PACKET && !hasPoint(p.hops, point)) {
         p.hops.push(point, tsUs - p.firstUs);
         const copies = p.hops.length >> 1;
         if (copies === 2) this.stitched++;
