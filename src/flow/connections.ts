@@ -12,7 +12,7 @@ import { TCP_FLAG } from '../decode/index.js';
 import { empty } from './arrays.js';
 import type { SharedBudget } from './bounds.js';
 import { ExchangePairing, HttpStream, type ExchangeBuilder } from './http-exchanges.js';
-import { retainPacket, type StitchedPacket } from './stitch.js';
+import { retainPacket, type CopyOwner, type StitchedPacket } from './stitch.js';
 import type { Leg } from './nat.js';
 import { LIST_NONE } from './table.js';
 
@@ -378,8 +378,10 @@ export interface LoggedPacket {
 }
 
 const NO_EXCHANGES: readonly ExchangeBuilder[] = [];
+/** Copies a pooled connection keeps for its next use, at most. */
+const MAX_SPARE_COPIES = 16;
 
-export class Connection {
+export class Connection implements CopyOwner {
   state: TcpState;
   /** null until decided; 'a' or 'b' is the client. */
   clientSide: Side | null = null;
@@ -426,6 +428,9 @@ export class Connection {
   readonly log: LoggedPacket[] = [];
   /** Ids of exchanges summarised before the connection ended (the held exchanges were at their bound). */
   readonly earlyExchangeIds: number[] = [];
+  /** Copies of the scratch packet retained for this connection (stitch.ts CopyOwner): reused with it. */
+  readonly copies: StitchedPacket[] = [];
+  copiesUsed = 0;
   summarized = false;
 
   constructor(public id: number, firstUs: number, readonly ctx: ConnectionContext) {
@@ -467,6 +472,9 @@ export class Connection {
     this.list = LIST_NONE; this.prevInList = null; this.nextInList = null;
     empty(this.bucketKeys);
     empty(this.earlyExchangeIds);
+    // Its copies are reused; a long packet log's many are left to the collector.
+    this.copiesUsed = 0;
+    while (this.copies.length > MAX_SPARE_COPIES) this.copies.pop();
     this.summarized = false;
     this.pairing?.reset();
     this.a.reset();

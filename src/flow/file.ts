@@ -4,8 +4,8 @@
  */
 import { readCapture, type ReadProgress, type ReadSummary } from '../capture/index.js';
 import { CaptureFormatError } from '../errors.js';
-import { createDecoder } from '../decode/index.js';
 import { createBatchAnalyzer, type FlowOptions } from './analyzer.js';
+import { FlowPacketReader } from './packet.js';
 import { readFileInWorker, worthAReadingWorker } from './parallel.js';
 import type { FlowAnalysis } from './types.js';
 
@@ -40,16 +40,14 @@ export async function analyzeCapture(input: string | NodeJS.ReadableStream, opti
   const analyzer = createBatchAnalyzer(options);
   const inWorker = typeof input === 'string' && input !== '-' && options.readInWorker !== false
     && (options.readInWorker === true || worthAReadingWorker(input));
-  // HTTP heads are found by the flow layer on the reassembled stream, not per segment.
-  const decoder = createDecoder({ http: false, tcpOptions: false });
+  // What flow reads of each packet (HTTP heads are found by flow on the reassembled stream).
+  const reader = new FlowPacketReader();
   let read: ReadSummary;
   try {
     read = inWorker ? await readFileInWorker(input, analyzer, { signal: options.signal, progress: options.progress, onWarning: options.onWarning }) : await readCapture(input, {
       onInterface: (iface) => analyzer.addInterface(iface),
       // Decoded in place in the reader's buffer: no view object per packet.
-      onPacket: (record) => analyzer.addPacket(record, record.buffer !== undefined
-        ? decoder.decodeAt(record.linkType, record.buffer, record.offset!, record.offset! + record.capturedLength)
-        : decoder.decode(record.linkType, record.data)),
+      onPacket: (record) => analyzer.addFlowPacket(reader.read(record)),
       onWarning: options.onWarning,
     }, { signal: options.signal, progress: options.progress });
   } catch (err) {

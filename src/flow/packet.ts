@@ -5,7 +5,7 @@
  * valid until the next packet.
  */
 import type { PacketRecord } from '../capture/index.js';
-import type { DecodedPacket } from '../decode/index.js';
+import { createDecoder, decodeTcpFast, newTcpFastFields, type DecodedPacket, type PacketDecoder } from '../decode/index.js';
 import { hashPayload } from './stitch.js';
 
 /** Direction codes of an observation point (stitch.ts DIRECTION_CODES). */
@@ -93,6 +93,53 @@ export function flowPacketOf(record: PacketRecord, d: DecodedPacket, out: FlowPa
   out.payloadHashed = hash && t.capturedPayloadLength > 0;
   out.payloadHash = out.payloadHashed ? hashPayload(d.data, t.payloadOffset, t.capturedPayloadLength) : 0;
   return out;
+}
+
+/**
+ * Records → FlowPackets: the common case (Ethernet / SLL / SLL2, IPv4, a whole TCP header) by
+ * decode's one-pass fast path, the rest by the full decoder — the same fields either way
+ * (test/decode/tcp-fast.test.ts). `hash`: compute the payload hash now (the reading worker).
+ */
+export class FlowPacketReader {
+  private readonly decoder: PacketDecoder = createDecoder({ http: false, tcpOptions: false });
+  private readonly fast = newTcpFastFields();
+  readonly packet: FlowPacket = newFlowPacket();
+
+  constructor(private readonly hash = false) {}
+
+  read(record: PacketRecord): FlowPacket {
+    const data = record.buffer ?? record.data;
+    const offset = record.buffer !== undefined ? record.offset! : 0;
+    const end = Math.min(offset + record.capturedLength, data.length);
+    const out = this.packet;
+    const f = this.fast;
+    if (!decodeTcpFast(record.linkType, data, offset, end, f)) {
+      return flowPacketOf(record, this.decoder.decodeAt(record.linkType, data, offset, end), out, this.hash);
+    }
+    out.tsUs = record.tsSec * 1e6 + Math.floor(record.tsNsec / 1000);
+    out.interfaceId = record.interfaceId;
+    out.sll2Ifindex = f.ifindex;
+    out.anyLink = f.anyLink;
+    out.dirCode = record.epbDirection === 1 ? 1 : record.epbDirection === 2 ? 2 : f.dirCode;
+    out.tcp = true;
+    out.data = data;
+    out.ipv6 = false;
+    out.ipId = f.ipId;
+    out.src = f.src;
+    out.dst = f.dst;
+    out.seq = f.seq;
+    out.ack = f.ack;
+    out.flags = f.flags;
+    out.window = f.window;
+    out.srcPort = f.srcPort;
+    out.dstPort = f.dstPort;
+    out.payloadLength = f.payloadLength;
+    out.capturedPayloadLength = f.capturedPayloadLength;
+    out.payloadOffset = f.payloadOffset;
+    out.payloadHashed = this.hash && f.capturedPayloadLength > 0;
+    out.payloadHash = out.payloadHashed ? hashPayload(data, f.payloadOffset, f.capturedPayloadLength) : 0;
+    return out;
+  }
 }
 
 /** DIR_CODE[direction] without a keyed look-up per packet. */

@@ -4,10 +4,12 @@
  * The analysis is the same sequential engine fed the same fields in the same order as when
  * this thread decodes (packet.ts) — the result is the same, byte for byte
  * (test/flow/parallel.test.ts). Used for regular files big enough to repay starting a worker
- * (about 30 ms), when there is more than one core.
+ * (about 30 ms), when a core is idle: on a busy machine the kernel shares the CPU between
+ * sessions, not threads (autogroup), so a second thread only adds the cost of handing the
+ * packets over (measured: docs/analyze.md, "Performance").
  */
 import { statSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { ReadProgress, ReadSummary } from '../capture/index.js';
 import { readBatch, reviveError, type BatchBuffers, type BatchSink, type SerializedError } from './batch.js';
@@ -17,13 +19,14 @@ import { newFlowPacket } from './packet.js';
 export const WORKER_MIN_FILE_BYTES = 8 * 1024 * 1024;
 
 /**
- * True when `file` is a regular file worth a reading worker, and there are cores for it.
+ * True when `file` is a regular file worth a reading worker, and a core is idle for it (the
+ * load average of the last minute below the cores less one half).
  * FLOWTRACE_READING_WORKER=off (or =on) decides instead (docs/analyze.md, "Performance").
  */
 export function worthAReadingWorker(file: string): boolean {
   const env = process.env.FLOWTRACE_READING_WORKER;
   if (env === 'off') return false;
-  if (env !== 'on' && availableParallelism() < 2) return false;
+  if (env !== 'on' && loadavg()[0] >= availableParallelism() - 0.5) return false;
   try {
     const st = statSync(file);
     return st.isFile() && (env === 'on' || st.size >= WORKER_MIN_FILE_BYTES);

@@ -9,9 +9,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { readCapture, type ReadProgress } from '../capture/index.js';
-import { createDecoder } from '../decode/index.js';
 import { BATCH_BYTES, BatchWriter, newBatchBuffers, serializeError, type BatchBuffers } from './batch.js';
-import { flowPacketOf, newFlowPacket } from './packet.js';
+import { FlowPacketReader } from './packet.js';
 
 /** Batches handed over and not yet given back, at most (then the reading waits). */
 const MAX_IN_FLIGHT = 4;
@@ -44,8 +43,7 @@ async function main(): Promise<void> {
     inFlight++;
     writer.reset(take(BATCH_BYTES));
   };
-  const decoder = createDecoder({ http: false, tcpOptions: false });
-  const fp = newFlowPacket();
+  const reader = new FlowPacketReader(true);
   try {
     const summary = await readCapture(file, {
       onInterface: (iface) => {
@@ -53,10 +51,7 @@ async function main(): Promise<void> {
         writer.addInterface(iface);
       },
       onPacket: (record) => {
-        const d = record.buffer !== undefined
-          ? decoder.decodeAt(record.linkType, record.buffer, record.offset!, record.offset! + record.capturedLength)
-          : decoder.decode(record.linkType, record.data);
-        flowPacketOf(record, d, fp, true);
+        const fp = reader.read(record);
         const need = BatchWriter.bytesOf(fp);
         if (!writer.fits(need)) {
           send();

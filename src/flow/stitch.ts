@@ -63,38 +63,35 @@ export interface StitchedPacket {
 /** Without stitching a packet has one hop: those arrays are shared, one per observation point (never written). */
 const SINGLE_HOPS: number[][] = [];
 
-/** Copies made by `retainPacket` and given back by `releaseRetainedCopy`, for reuse. */
-const FREE_COPIES: StitchedPacket[] = [];
-const FREE_COPIES_MAX = 4096;
-/** `serial` of a copy waiting in FREE_COPIES (a live copy has 0). */
-const SERIAL_FREE = -2;
-
-/** Gives back a copy made by `retainPacket` (see `PacketStitcher.release`). */
-function releaseRetainedCopy(p: StitchedPacket): void {
-  if (p.serial === SERIAL_FREE || FREE_COPIES.length >= FREE_COPIES_MAX) return;
-  p.serial = SERIAL_FREE;
-  p.owner = null;
-  FREE_COPIES.push(p);
+/**
+ * Who owns the copies of the scratch packet made for it (the connection the packet belongs
+ * to): they are its, reused from one of its lives to the next (Connection.reuse starts
+ * `copiesUsed` again at 0) — nothing to give back one by one.
+ */
+export interface CopyOwner {
+  readonly copies: StitchedPacket[];
+  copiesUsed: number;
 }
 
-/** The packet itself, or a copy when it is the analyzer's reused scratch object. */
+/** The packet itself, or a copy when it is the analyzer's reused scratch object (owned by `p.owner`, a CopyOwner). */
 export function retainPacket(p: StitchedPacket): StitchedPacket {
   if (!p.scratch) { p.retained = true; return p; }
   if (p.copy) return p.copy;
   const point = p.hops[0];
   const hops = SINGLE_HOPS[point] ?? (SINGLE_HOPS[point] = [point, 0]);
-  const free = FREE_COPIES.pop();
-  if (free !== undefined) {
-    free.hash = p.hash; free.check = p.check; free.firstUs = p.firstUs; free.hops = hops; free.src = p.src; free.dst = p.dst;
-    free.srcPort = p.srcPort; free.dstPort = p.dstPort; free.owner = p.owner; free.ownerId = p.ownerId; free.side = p.side; free.leg = p.leg; free.firstLeg = p.firstLeg;
-    free.serial = 0;
-    return (p.copy = free);
+  const owner = p.owner as CopyOwner | null;
+  if (owner !== null && owner.copiesUsed < owner.copies.length) {
+    const c = owner.copies[owner.copiesUsed++];
+    c.hash = p.hash; c.check = p.check; c.firstUs = p.firstUs; c.hops = hops; c.src = p.src; c.dst = p.dst;
+    c.srcPort = p.srcPort; c.dstPort = p.dstPort; c.owner = p.owner; c.ownerId = p.ownerId; c.side = p.side; c.leg = p.leg; c.firstLeg = p.firstLeg;
+    return (p.copy = c);
   }
   p.copy = {
     hash: p.hash, check: p.check, firstUs: p.firstUs, hops, src: p.src, dst: p.dst, srcPort: p.srcPort,
     dstPort: p.dstPort, owner: p.owner, ownerId: p.ownerId, side: p.side, leg: p.leg, firstLeg: p.firstLeg, nextSameHash: null, scratch: false, copy: null,
     retained: true, serial: 0, nextSerial: -1, inRing: false,
   };
+  if (owner !== null) { owner.copies.push(p.copy); owner.copiesUsed++; }
   return p.copy;
 }
 
@@ -254,13 +251,13 @@ export class PacketStitcher {
   /**
    * The owner of a retained packet is done with it (its connection was summarised and
    * nothing refers to the packet any more): it is given back for reuse, at most once. A copy
-   * made by `retainPacket` (its hop list is a shared one) goes to the copies' free list; a
-   * stitcher's own packet to this stitcher's pool — now if it is out of the window, else when
-   * it leaves it. The scratch object is left alone.
+   * made by `retainPacket` (its hop list is a shared one) stays its connection's (CopyOwner);
+   * a stitcher's own packet goes to this stitcher's pool — now if it is out of the window,
+   * else when it leaves it. The scratch object is left alone.
    */
   release(p: StitchedPacket | null): void {
     if (p === null || p.scratch) return;
-    if (p.hops === SINGLE_HOPS[p.hops[0]]) { releaseRetainedCopy(p); return; }
+    if (p.hops === SINGLE_HOPS[p.hops[0]]) return;
     if (p.retained !== true) return;
     p.retained = false;
     if (p.inRing === true) return;

@@ -72,6 +72,8 @@ test('a reused connection is field for field a new one', () => {
   // Its legs are kept for reuse (addLeg takes them back).
   assert.equal(reused.spareLegs.length, 1);
   fresh.spareLegs.push(...reused.spareLegs);
+  // And the copies of packets it retained (stitch.ts CopyOwner), to be overwritten.
+  fresh.copies.push(...reused.copies);
   assert.deepStrictEqual(reused, fresh);
 });
 
