@@ -526,19 +526,22 @@ class Analyzer implements FlowAnalyzer {
 
   /** Gives back what a connection held: its retained packets, its share of the shared bounds, and itself (pooled). */
   private release(conn: Connection): void {
-    const st = this.stitcher;
-    st.release(conn.synPacket);
-    st.release(conn.synAckPacket);
-    st.release(conn.rstPacket);
-    st.release(conn.ackPacket);
-    st.release(conn.a.firstDataPacket); st.release(conn.a.finPacket); st.release(conn.a.lastSynPacket);
-    st.release(conn.b.firstDataPacket); st.release(conn.b.finPacket); st.release(conn.b.lastSynPacket);
-    for (const e of conn.log) st.release(e.packet);
-    this.budget.loggedPackets -= conn.log.length;
-    for (const ex of conn.exchanges) {
-      if (ex.request) st.release(ex.request.packet);
-      if (ex.response) st.release(ex.response.packet);
+    // Without stitching every retained packet is a copy its connection owns (stitch.ts CopyOwner): nothing to give back.
+    if (this.stitchOn) {
+      const st = this.stitcher;
+      st.release(conn.synPacket);
+      st.release(conn.synAckPacket);
+      st.release(conn.rstPacket);
+      st.release(conn.ackPacket);
+      st.release(conn.a.firstDataPacket); st.release(conn.a.finPacket); st.release(conn.a.lastSynPacket);
+      st.release(conn.b.firstDataPacket); st.release(conn.b.finPacket); st.release(conn.b.lastSynPacket);
+      for (const e of conn.log) st.release(e.packet);
+      for (const ex of conn.exchanges) {
+        if (ex.request) st.release(ex.request.packet);
+        if (ex.response) st.release(ex.response.packet);
+      }
     }
+    this.budget.loggedPackets -= conn.log.length;
     conn.dropHeld();
     if (this.connectionPool.length < CONNECTION_POOL_MAX) this.connectionPool.push(conn);
   }
@@ -570,8 +573,8 @@ class Analyzer implements FlowAnalyzer {
     if (this.keep === 'anomalies' && !this.exchangeFilter) this.exchangesNotKept++;
     else if (this.keepExchange(conn, ex, this.outerEndpoints(conn, conn.clientSide!)) && this.exchangeFilter !== null) conn.earlySelected = true;
     if (conn.earlyExchangeIds.length < this.maxKept) conn.earlyExchangeIds.push(ex.id);
-    if (ex.request) this.stitcher.release(ex.request.packet);
-    if (ex.response) this.stitcher.release(ex.response.packet);
+    if (this.stitchOn && ex.request) this.stitcher.release(ex.request.packet);
+    if (this.stitchOn && ex.response) this.stitcher.release(ex.response.packet);
   }
 
   /** Counts the connection, and keeps what the options say of it. */
@@ -584,7 +587,7 @@ class Analyzer implements FlowAnalyzer {
     }
     conn.a.finish();
     conn.b.finish();
-    conn.decideRolesByPorts(conn.legs[0].aPort, conn.legs[0].bPort);
+    if (conn.clientSide === null) conn.decideRolesByPorts(conn.legs[0].aPort, conn.legs[0].bPort);
     this.noteUnfinished(conn, false);
     const exchanges = conn.exchanges;
     // Nothing will be kept from most connections of a huge capture under --keep anomalies: count and go.

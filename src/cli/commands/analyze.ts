@@ -18,8 +18,6 @@ import {
   type FlowAnalysis, type FlowOptions,
 } from '../../flow/index.js';
 import { REDACTED, redactionPolicy, type RedactionPolicy } from '../../redaction.js';
-import { connectionJourneys } from '../../journey/index.js';
-import { renderJourneys } from '../../report/index.js';
 
 const HELP = `usage: flowtrace analyze FILE|- [FILTER…] [--ifmap FILE] [--request ID] [--json]
        flowtrace analyze -r FILE [FILTER…] [options]
@@ -188,11 +186,13 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     return EXIT.failed;
   }
 
-  const journeys = values.journey ? connectionJourneys(analysis) : null;
+  // journey/ and report/ are loaded only for --journey: report/ brings follow's modules, a
+  // good part of analyze's start-up (Node start-up counts in every benchmark).
+  const journeys = values.journey ? (await import('../../journey/index.js')).connectionJourneys(analysis) : null;
   if (values.json) io.stdout(JSON.stringify(journeys ? { ...analysis, journeys } : analysis, null, 2) + '\n');
   else {
     io.stdout(renderAnalysis(analysis, matcher ? { exchanges: analysis.exchanges } : {}));
-    if (journeys) io.stdout('\n' + renderJourneys(journeys, { rolesFrom: 'packets' }));
+    if (journeys) io.stdout('\n' + (await import('../../report/index.js')).renderJourneys(journeys, { rolesFrom: 'packets' }));
   }
   const l = analysis.limits;
   if (!l.selected && (l.connectionsNotKept > 0 || l.exchangesNotKept > 0) && l.keep === 'all') {
