@@ -12,6 +12,8 @@ declare -A DEB=(
   [conntrack]=conntrack [lsns]=util-linux [ps]=procps [hyperfine]=hyperfine [flock]=util-linux
   [ebtables]=ebtables [nft]=nftables
   [/usr/bin/time]=time [capinfos]=wireshark-common
+  [dig]=dnsutils [nslookup]=dnsutils [host]=bind9-host [tracepath]=iputils-tracepath
+  [ssh]=openssh-client [ssh-keygen]=openssh-client [sshd]=openssh-server [sudo]=sudo [visudo]=sudo
 )
 missing=()
 for prog in "${!DEB[@]}"; do
@@ -23,8 +25,13 @@ if [ "${#missing[@]}" -gt 0 ]; then
   else
     echo "setup: installing ${missing[*]}" >&2
     export DEBIAN_FRONTEND=noninteractive
+    # openssh-server's package would start a system sshd on port 22; the tests start their own
+    # inside namespaces. A policy-rc.d that denies service starts is in place while installing.
+    policy_made=0
+    if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod 755 /usr/sbin/policy-rc.d; policy_made=1; fi
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends $(printf '%s\n' "${missing[@]}" | sort -u) >/dev/null
+    if [ "$policy_made" = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi
   fi
 fi
 

@@ -17,6 +17,7 @@
  *   8  capture: the capture process failed (bad filter, unknown interface)
  *   9  agent: protocol or transport failure
  *   10–16 follow verdict: first failing layer (see FOLLOW_EXIT)
+ *   17 aws: the AWS API could not be asked (credentials, permissions, region, endpoint)
  *   70 internal error (a bug)
  *   130 interrupted (Ctrl-C)
  */
@@ -32,6 +33,7 @@ export const EXIT = {
   lab: 7,
   capture: 8,
   agent: 9,
+  aws: 17,
   internal: 70,
   interrupted: 130,
 } as const;
@@ -127,6 +129,31 @@ export class CaptureError extends FlowtraceError {
 export class AgentError extends FlowtraceError {
   constructor(code: string, message: string, hint: string, facts: ErrorFacts = {}) {
     super(code, message, hint, EXIT.agent, facts);
+  }
+}
+
+/** AWS configuration files (the AWS CLI's JSON output) that cannot be read: missing folder, bad JSON, wrong shape. */
+export class AwsConfigError extends FlowtraceError {
+  constructor(code: string, message: string, hint: string, facts: ErrorFacts = {}) {
+    super(code, message, hint, EXIT.input, facts);
+  }
+}
+
+/** The AWS API refused or could not be reached (no credentials, access denied, unknown region, endpoint down). */
+export class AwsApiError extends FlowtraceError {
+  constructor(code: string, message: string, hint: string, facts: ErrorFacts = {}) {
+    super(code, message, hint, EXIT.aws, facts);
+  }
+}
+
+/**
+ * The server side reached over ssh without an agent (remote/): the connection (host key,
+ * authentication, reachability), a program missing on the server, or sudo refusing one of
+ * the documented commands. The exit code says which kind: transport 9, missing 5, sudo 4.
+ */
+export class RemoteError extends FlowtraceError {
+  constructor(code: string, message: string, hint: string, exitCode: number = EXIT.agent, facts: ErrorFacts = {}) {
+    super(code, message, hint, exitCode, facts);
   }
 }
 

@@ -4,11 +4,15 @@
  * stitched server side, the verdict) takes ≤ 2 s wall time, process start included. Compared
  * in the same run with what a person would type for a small part of it: one bare `curl` plus
  * one `traceroute -T -p 80` to one ALB address, all run from the lab's client.
+ *
+ * Issue 14: the same walk with the server side over ssh, agentless (`--server ssh://lab-ec2`:
+ * sshd on ec2, through the bastion with ProxyJump, nothing of flowtrace there), next to one
+ * plain `ssh lab-ec2 true` through the same bastion — what any ssh-based server side pays.
  */
 import { spawnSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BenchCase, BenchSection } from '../harness.js';
-import { LAB, labDown, labStatus, labUp, healFault, nsName } from '../../src/lab/index.js';
+import { LAB, LAB_SSH, labDown, labStatus, labUp, healFault, nsName } from '../../src/lab/index.js';
 import { selfCliArgv } from '../../src/self.js';
 
 const RUNS = 5;
@@ -46,18 +50,22 @@ const short = (argv: string[]): string => argv.map((a) => a.replace(/^.*\/(dist|
 
 export const benchCase: BenchCase = {
   id: 'follow',
-  title: 'follow: the whole walk in the healthy lab vs one curl + one traceroute',
+  title: 'follow: the whole walk in the healthy lab vs one curl + one traceroute; over ssh (agentless) vs the agent vs ssh true',
   async run(): Promise<BenchSection> {
     const own = await takeLab();
     const timings: Timing[] = [];
     try {
       await healFault();
       const follow = [...selfCliArgv(), 'follow', URL, '--server', 'netns:ec2', '--json'];
+      const followSsh = ['env', `FLOWTRACE_SSH_CONFIG=${LAB_SSH.config}`, ...selfCliArgv(), 'follow', URL, '--server', LAB_SSH.target, '--json'];
+      const sshTrue = ['ssh', '-F', LAB_SSH.config, '-o', 'BatchMode=yes', 'lab-ec2', 'true'];
       const followNoServer = [...selfCliArgv(), 'follow', URL, '--json'];
       const curl = ['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', URL];
       const traceroute = ['traceroute', '-n', '-T', '-p', '80', LAB.albA.public];
       const cases: Array<{ tool: string; argv: string[]; note: (out: string, code: number) => string }> = [
         { tool: 'flowtrace follow --server netns:ec2', argv: follow, note: (out, code) => { try { const r = JSON.parse(out) as { verdict: { headline: string }; server: { matchedBy: string } | null }; return `exit ${code}; ${r.verdict.headline}; server side found by ${r.server?.matchedBy}`; } catch { return `exit ${code}; no JSON`; } } },
+        { tool: 'flowtrace follow --server ssh://lab-ec2 (agentless)', argv: followSsh, note: (out, code) => { try { const r = JSON.parse(out) as { verdict: { headline: string }; server: { matchedBy: string; filter: string | null } | null }; return `exit ${code}; ${r.verdict.headline}; server side found by ${r.server?.matchedBy}${/agentless/.test(r.server?.filter ?? '') ? ', agentless' : ''}`; } catch { return `exit ${code}; no JSON`; } } },
+        { tool: 'ssh lab-ec2 true (one plain ssh, same bastion)', argv: sshTrue, note: (_o, code) => `exit ${code}` },
         { tool: 'flowtrace follow (no server)', argv: followNoServer, note: (_o, code) => `exit ${code}` },
         { tool: 'curl (one request)', argv: curl, note: (out) => `HTTP ${out.trim()}` },
         { tool: 'traceroute -T -p 80 (one address)', argv: traceroute, note: (out) => `${out.trim().split('\n').length - 1} hops` },
@@ -76,11 +84,13 @@ export const benchCase: BenchCase = {
       if (own) await labDown();
     }
     const ft = timings[0]!.medianMs;
-    const peer = timings[2]!.medianMs + timings[3]!.medianMs;
+    const overSsh = timings[1]!.medianMs;
+    const sshTrueMs = timings[2]!.medianMs;
+    const peer = timings[4]!.medianMs + timings[5]!.medianMs;
     const goalMet = ft <= GOAL_MS;
     const rows = timings.map((t) => `| ${t.tool} | ${t.runsMs.join(', ')} | ${t.medianMs} | ${t.note.replace(/\|/g, '/')} |`);
     const markdown = [
-      `Healthy lab, from \`ft-client\`, ${RUNS} runs each, wall time per run with process start. \`follow\` resolves ${LAB.domain} (2 ALB addresses), traces both with TCP SYN to port 80, starts the agent in \`ft-ec2\` (a second Node process entering the namespace), sends one request per ALB node, stops the capture, finds the request by its trace id and decides the verdict.`,
+      `Healthy lab, from \`ft-client\`, ${RUNS} runs each, wall time per run with process start. \`follow\` resolves ${LAB.domain} (2 ALB addresses), traces both with TCP SYN to port 80, starts the agent in \`ft-ec2\` (a second Node process entering the namespace), sends one request per ALB node, stops the capture, finds the request by its trace id and decides the verdict. With \`--server ssh://lab-ec2\` the server side is agentless over OpenSSH: one connection through the bastion (ProxyJump: two handshakes), a preflight, then tcpdump and the host facts' commands as sessions of that connection (sudo, as user ${LAB_SSH.user}), the stream analysed in \`ft-client\`.`,
       '',
       '| command | runs (ms) | median (ms) | result |',
       '|---|---|---|---|',
@@ -88,8 +98,10 @@ export const benchCase: BenchCase = {
       '',
       `curl + traceroute together: ${peer} ms (median sum). follow with the server side: ${ft} ms = ${(ft / peer).toFixed(2)}× that, for both addresses, the server capture and the verdict.`,
       '',
+      `Over ssh, agentless: ${overSsh} ms, ${overSsh - ft} ms more than with the agent in the namespace; one plain \`ssh lab-ec2 true\` through the same bastion takes ${sshTrueMs} ms (the connection follow opens while DNS and the traces run).`,
+      '',
       `Goal: follow ≤ ${GOAL_MS} ms — ${goalMet ? 'met' : 'NOT met'} (median ${ft} ms).`,
     ].join('\n');
-    return { id: 'follow', title: this.title, issue: 7, command: 'npm run bench -- follow', markdown, data: { url: URL, goalMs: GOAL_MS, timings, peerSumMs: peer }, goalMet };
+    return { id: 'follow', title: this.title, issue: 7, command: 'npm run bench -- follow', markdown, data: { url: URL, goalMs: GOAL_MS, timings, peerSumMs: peer, overSshMs: overSsh, sshTrueMs }, goalMet };
   },
 };

@@ -7,7 +7,8 @@
  *   netns:NODE             ip netns exec ft-NODE [...selfCliArgv(), 'agent']   (a lab node; or
  *                          ip netns exec NODE … when a namespace of that exact name exists)
  *   ssh://user@host[:port] ssh -T -o BatchMode=yes [-p port] user@host sudo flowtrace agent
- *                          (ssh's authentication is the security; BatchMode: never a prompt)
+ *                          (ssh's authentication is the security; BatchMode: never a prompt);
+ *                          over an open connection's master (remote/) when one is given
  */
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -15,6 +16,7 @@ import { AgentError, UsageError } from '../errors.js';
 import { redactionPolicy } from '../redaction.js';
 import { selfCliArgv } from '../self.js';
 import { inNamespace, systemRunner, type ProcessRunner } from '../capture/live/index.js';
+import { parseSshTarget, sshBaseArgv, sshDestination } from '../remote/index.js';
 import { LineSplitter } from './lines.js';
 import {
   AGENT_PROTOCOL_VERSION, type AgentMessage, type ErrorMessage, type HelloMessage, type ResultMessage, type StartedMessage,
@@ -31,10 +33,7 @@ export type AgentTarget =
   | { kind: 'ssh'; user: string | null; host: string; port: number | null };
 
 const NETNS_NAME = /^[A-Za-z0-9._-]{1,64}$/;
-const SSH_USER = /^[A-Za-z0-9._][A-Za-z0-9._-]{0,31}$/;
-const SSH_HOST = /^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$|^\[[0-9A-Fa-f:.]+\]$/;
-
-/** Parses `local`, `netns:NODE`, `ssh://user@host[:port]`. */
+/** Parses `local`, `netns:NODE`, `ssh://user@host[:port]` (the ssh part: remote/'s parser). */
 export function parseAgentTarget(text: string, netnsRoot = '/run/netns'): AgentTarget {
   if (text === 'local') return { kind: 'local' };
   if (text.startsWith('netns:')) {
@@ -44,24 +43,15 @@ export function parseAgentTarget(text: string, netnsRoot = '/run/netns'): AgentT
     const exact = fs.existsSync(`${netnsRoot}/${node}`);
     return { kind: 'netns', namespace: exact || node.startsWith('ft') ? node : `ft-${node}` };
   }
-  if (text.startsWith('ssh://')) {
-    let url: URL;
-    try { url = new URL(text); } catch { throw new UsageError(`bad ssh target '${text}'`, 'use ssh://user@host or ssh://user@host:2222'); }
-    const user = url.username === '' ? null : decodeURIComponent(url.username);
-    const host = url.hostname;
-    if (url.password !== '' || url.pathname !== '' && url.pathname !== '/' || url.search !== '' || url.hash !== '') {
-      throw new UsageError(`bad ssh target '${text}': only user, host and port are allowed`, 'ssh keys or ssh-agent provide the authentication (no passwords in URLs)');
-    }
-    if (user !== null && !SSH_USER.test(user)) throw new UsageError(`bad ssh user '${user}'`, 'user names are letters, digits, . _ - (not starting with -)');
-    if (!SSH_HOST.test(host)) throw new UsageError(`bad ssh host '${host}'`, 'a host name or address, e.g. ssh://ec2-user@10.0.0.5');
-    const port = url.port === '' ? null : Number(url.port);
-    return { kind: 'ssh', user, host, port };
-  }
+  if (text.startsWith('ssh://')) return { kind: 'ssh', ...parseSshTarget(text) };
   throw new UsageError(`unknown agent target '${text}'`, 'targets: local, netns:NODE (e.g. netns:ec2), ssh://user@host[:port]');
 }
 
-/** The argv that starts the agent for a target (never a shell line on our side). */
-export function agentArgv(target: AgentTarget, options: { remoteCommand?: string[] } = {}): string[] {
+/**
+ * The argv that starts the agent for a target (never a shell line on our side). For ssh,
+ * `sshArgv` is an open connection's session argv (up to the remote command) to run it over.
+ */
+export function agentArgv(target: AgentTarget, options: { remoteCommand?: string[]; sshArgv?: readonly string[] } = {}): string[] {
   switch (target.kind) {
     case 'local': return [...selfCliArgv(), 'agent'];
     case 'netns': return inNamespace(target.namespace, [...selfCliArgv(), 'agent']);
@@ -72,10 +62,8 @@ export function agentArgv(target: AgentTarget, options: { remoteCommand?: string
       for (const w of remote) {
         if (!/^[A-Za-z0-9_./=-]+$/.test(w)) throw new UsageError(`remote command word '${w}' has characters a remote shell would interpret`, 'use plain words: a path and arguments without spaces or quotes');
       }
-      const argv = ['ssh', '-T', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=10'];
-      if (target.port !== null) argv.push('-p', String(target.port));
-      argv.push(target.user === null ? target.host : `${target.user}@${target.host}`, '--', ...remote);
-      return argv;
+      if (options.sshArgv) return [...options.sshArgv, ...remote];
+      return [...sshBaseArgv(target), sshDestination(target), '--', ...remote];
     }
   }
 }
@@ -118,6 +106,8 @@ interface Waiter { accept: (m: AgentMessage) => boolean; resolve: (m: AgentMessa
 
 export interface ConnectOptions {
   remoteCommand?: string[];
+  /** For ssh: an open connection's session argv (remote/'s `SshConnection.sessionArgv()`), so the agent shares its master. */
+  sshArgv?: readonly string[];
   /** Environment of the child (tests put a fake ssh first on PATH). */
   env?: NodeJS.ProcessEnv;
   connectTimeoutMs?: number;
@@ -147,7 +137,7 @@ function transportFailure(target: AgentTarget, argv: readonly string[], stderr: 
 /** Starts the agent for `target` and waits for its `hello`. */
 export async function connectAgent(targetText: string | AgentTarget, options: ConnectOptions = {}): Promise<AgentClient> {
   const target = typeof targetText === 'string' ? parseAgentTarget(targetText) : targetText;
-  const argv = agentArgv(target, { remoteCommand: options.remoteCommand });
+  const argv = agentArgv(target, { remoteCommand: options.remoteCommand, sshArgv: options.sshArgv });
   const child: ChildProcess = (options.runner ?? systemRunner).start(argv, { stdin: 'pipe', env: options.env });
   let stderr = '';
   const queue: AgentMessage[] = [];

@@ -7,3 +7,4 @@ export { redactText, redactDeep, maskHeaderValuesInPlace, newRedactor, REDACTED_
 export { analyzeLivePackets, exchangePath, exchangeLines, packetHopComments, createLivePrinter, isoTime, wherePrefix, type LiveAnalysis } from './analysis.js';
 export { planSecretMasks, type SecretMaskPlan } from './tcp-secrets.js';
 export { SecretHeaderScanner, SECRET_HEADER_NAMES } from './secret-scanner.js';
+export { connectServerSide, SERVER_MODES, type ServerMode, type ServerSideSession, type ServerSideStart, type ServerSideStarted, type ServerSideReading, type ServerSideOptions } from './server-side.js';

@@ -6,7 +6,7 @@
 import type { LiveCapture, LiveCaptureResult } from '../capture/live/index.js';
 import type { PacketSummary, ResultMessage, StartRequest, TraceResult } from './protocol.js';
 import { AGENT_LIMITS } from './protocol.js';
-import { analyzeLivePackets, exchangeLines, exchangePath, packetHopComments, isoTime } from './analysis.js';
+import { analyzeLivePackets, exchangeLines, exchangePath, packetHopComments, isoTime, type LiveAnalysis } from './analysis.js';
 import { newRedactor, redactDeep, redactText } from './redact.js';
 import { planSecretMasks } from './tcp-secrets.js';
 import { livePcapngBytes } from '../capture/live/index.js';
@@ -53,11 +53,20 @@ export function routeQueries(analysis: FlowAnalysis, capture: LiveCapture, names
   return out.slice(0, MAX_ROUTE_QUERIES);
 }
 
+/**
+ * The server side's reading of a finished capture — flow's analysis (with packet logs for the
+ * ladder) and the host facts read at the stop with the route lookups that explain it — the
+ * same for the agent and for the agentless path.
+ */
+export async function analyzeServerSide(capture: LiveCapture, live: LiveCaptureResult, facts: HostFactsSession | null, options: { lines?: boolean } = {}): Promise<{ analyzed: LiveAnalysis; host: HostFacts | null }> {
+  const analyzed = analyzeLivePackets(live.packets, capture.ifmap, { packetLog: AGENT_PACKET_LOG, lines: options.lines });
+  const host = facts ? await facts.stop(routeQueries(analyzed.analysis, capture, facts.namespaces())) : null;
+  return { analyzed, host };
+}
+
 export async function buildResult(request: StartRequest, capture: LiveCapture, live: LiveCaptureResult, facts: HostFactsSession | null = null): Promise<ResultMessage> {
   const redactor = newRedactor(redactionPolicy(request.redact));
-  const analyzed = analyzeLivePackets(live.packets, capture.ifmap, { packetLog: AGENT_PACKET_LOG });
-  let host: HostFacts | null = null;
-  if (facts) host = await facts.stop(routeQueries(analyzed.analysis, capture, facts.namespaces()));
+  const { analyzed, host } = await analyzeServerSide(capture, live, facts);
   const comments = packetHopComments(live.packets, analyzed.analysis);
 
   const list: PacketSummary[] = [];

@@ -1,7 +1,8 @@
 /**
  * The push parser: bytes in (chunks of any size, from a file, a pipe or a socket), packets
  * out through CaptureEvents. It frames records and hands each whole record to the format
- * (pcap or pcapng, told apart by the first 4 bytes).
+ * (pcap or pcapng, told apart by the first 4 bytes). Text instead of a capture's magic is read
+ * as tcpdump's printed output (capture/text/): the same packets, from what the text shows.
  *
  * Memory: only the unconsumed tail is kept. A record that lies inside one chunk is handed
  * over as a view of that chunk (no copy); only a record that straddles chunks is assembled
@@ -14,6 +15,7 @@ import { MAX_DESCRIBED_INTERFACES, ReaderContext, type RecordFormat } from './co
 import { PcapFormat, pcapVariantOfMagic } from './pcap.js';
 import { PcapngFormat } from './pcapng.js';
 import type { CaptureEvents, ReadSummary } from './types.js';
+import { TcpdumpTextReader } from './text/index.js';
 
 const MAGIC_BYTES = 4;
 const PCAPNG_SHB_MAGIC_LE = 0x0a0d0d0a;
@@ -39,6 +41,8 @@ export class CaptureParser {
   private consumedBytes = 0;
   private failure: unknown = null;
   private ended = false;
+  /** Set when the input is text (tcpdump's output): every byte goes to it. */
+  private text: TcpdumpTextReader | null = null;
 
   constructor(events: CaptureEvents) {
     this.ctx = new ReaderContext(events);
@@ -60,6 +64,7 @@ export class CaptureParser {
   end(): ReadSummary {
     if (this.failure !== null) throw this.failure;
     this.ended = true;
+    if (this.text !== null) return this.text.end();
     const totalBytes = this.consumedBytes + this.pendingBytes;
     const format = this.format;
     if (format === null) {
@@ -102,6 +107,14 @@ export class CaptureParser {
    * and a known record length is at least the shortest valid record (12 bytes or more).
    */
   private pushUnchecked(chunk: Uint8Array): void {
+    if (this.text !== null) { this.text.push(chunk); return; }
+    if (this.format === null && this.startsWithText(chunk)) {
+      this.text = new TcpdumpTextReader(this.ctx);
+      if (this.pendingBytes > 0) this.text.push(this.scratch.slice(0, this.pendingBytes));
+      this.pendingBytes = 0;
+      this.text.push(chunk);
+      return;
+    }
     const n = chunk.length;
     let pos = 0;
     if (this.pendingBytes > 0) {
@@ -136,6 +149,19 @@ export class CaptureParser {
       this.consumedBytes += len;
       this.ctx.recordOffset = this.consumedBytes;
     }
+  }
+
+  /**
+   * The first 4 bytes of the input (pending + this chunk) are printable text and no capture
+   * magic: tcpdump's output, to be read as text. False while fewer than 4 bytes have come.
+   */
+  private startsWithText(chunk: Uint8Array): boolean {
+    if (this.pendingBytes + chunk.length < MAGIC_BYTES) return false;
+    const head = new Uint8Array(MAGIC_BYTES);
+    for (let i = 0; i < MAGIC_BYTES; i++) head[i] = i < this.pendingBytes ? this.scratch[i]! : chunk[i - this.pendingBytes]!;
+    const magicLE = (head[0]! | (head[1]! << 8) | (head[2]! << 16) | (head[3]! << 24)) >>> 0;
+    if (magicLE === PCAPNG_SHB_MAGIC_LE || pcapVariantOfMagic(magicLE) !== null) return false;
+    return head.every((c) => (c >= 0x20 && c < 0x7f) || c === 0x0a || c === 0x0d || c === 0x09);
   }
 
   private recordLength(buf: Uint8Array, off: number, avail: number): number {

@@ -94,9 +94,39 @@ export interface CaptureEvents {
   onWarning?(message: string): void;
 }
 
+/** What tcpdump text read as a capture gave, and what it could not carry (capture/text/). */
+export interface TextCaptureSummary {
+  lines: number;
+  /** Lines that start a packet (a time, an interface, a protocol). */
+  packetLines: number;
+  /** TCP packets turned into records. */
+  tcpPackets: number;
+  /** Packet lines of other protocols, by kind (`arp`, `icmp`, `udp`, …): read, not turned into records. */
+  otherPackets: Record<string, number>;
+  /** Lines that are no part of tcpdump's output, and the first few of them (line from 1, text). */
+  linesNotRead: number;
+  notRead: Array<{ line: number; text: string }>;
+  /** How the times were written (null: no times, tcpdump -t). */
+  timestamps: 'time-of-day' | 'date-time' | 'epoch' | 'none' | null;
+  /** How each TCP payload was known: every byte (hex), its text lines (-v, -A), only an HTTP first line, nothing. */
+  payload: { exact: number; text: number; firstLine: number; none: number };
+  /**
+   * `relative`: tcpdump printed them relative and they were made absolute again; `absolute`:
+   * printed absolute (-S, or hex); `excerpt`: some connections start mid-text, their numbers
+   * are relative to their first packet here.
+   */
+  sequenceNumbers: 'relative' | 'absolute' | 'excerpt';
+  /** tcpdump's own counts at the end of its output, when the text has them. */
+  captured: number | null;
+  droppedByKernel: number | null;
+  /** What the text could not carry, one line each (also given to onWarning). */
+  notes: string[];
+}
+
 /** What a finished read reports. */
 export interface ReadSummary {
-  format: 'pcap' | 'pcapng';
+  /** `tcpdump-text`: the input was tcpdump's printed output, read as a capture (see `text`). */
+  format: 'pcap' | 'pcapng' | 'tcpdump-text';
   packets: number;
   bytes: number;
   /** The interfaces described, at most MAX_DESCRIBED_INTERFACES (4096) per section and in all. */
@@ -105,4 +135,6 @@ export interface ReadSummary {
   interfacesNotDescribed: number;
   /** Set when the input ended inside a record: the packets before it were delivered. */
   truncated: { atByte: number; message: string } | null;
+  /** For tcpdump text: what was read and what it could not carry. */
+  text?: TextCaptureSummary;
 }

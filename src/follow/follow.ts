@@ -5,20 +5,24 @@
  *  2. Path: trace to each address with TCP SYN to the URL's port (+ icmp/udp when asked).
  *  3. Server (when given): start the agent's capture there (the URL's port, following NAT).
  *  4. Request: HTTP(S) with a fresh X-Amzn-Trace-Id Root through each load-balancer address
- *     in turn (curl --resolve style), or the first one with `once`.
+ *     (curl --resolve style), side by side a moment apart, or the first one with `once`.
  *  5. Server side: stop the capture, find the request by its trace id, stitch its path.
- *  6. Verdict (verdict.ts).
+ *  6. The AWS configuration (with `aws`): read while the walk runs (files, or the API), each
+ *     request's path evaluated in it once the server side is known (./config.ts).
+ *  7. Verdict (verdict.ts).
  *
  * Every side effect goes through `FollowProbes` so tests script the evidence; the real
  * probes (probes.ts) wrap dns/, trace/, http/ and agent/. The agent connects while DNS and
  * the traces run (starting it can take a second), so the walk stays short.
  */
 import { FOLLOW_SCHEMA_VERSION } from './types.js';
-import type { DnsEvidence, FollowResult, RequestEvidence, RouteEvidence, ServerEvidence, TraceProto } from './types.js';
+import type { AwsEvidence, DnsEvidence, FollowResult, RequestEvidence, RouteEvidence, ServerEvidence, TraceProto } from './types.js';
 import { serverEvidence, sentRequests, type ServerReading } from './server.js';
 import { decideVerdict } from './verdict.js';
 import { UsageError } from '../errors.js';
 import { realProbes, type RealProbeOptions } from './probes.js';
+import { loadAwsConfig, type AwsConfigSource, type LoadedAwsConfig } from '../aws/index.js';
+import { configEvidence, failedConfig } from './config.js';
 import { isIP } from 'node:net';
 
 export interface FollowProbes {
@@ -40,6 +44,8 @@ export interface RequestInput {
   caFile: string | null;
   insecure: boolean;
   timeoutMs: number;
+  /** A shorter deadline for the TCP connect alone (the trace says the route fails); null: the whole timeout. */
+  connectTimeoutMs?: number | null;
 }
 
 export interface ServerSession {
@@ -73,6 +79,10 @@ export interface FollowOptions {
   lbNames?: Record<string, string>;
   /** Availability zones of load-balancer addresses (e.g. 10.77.2.10 → b). */
   lbZones?: Record<string, string>;
+  /** The AWS configuration to read the paths in: a folder of AWS CLI outputs, the API, or a snapshot. */
+  aws?: AwsConfigSource | null;
+  /** The load balancer the URL goes to (name or ARN), when the configuration cannot tell. */
+  awsLoadBalancer?: string | null;
   /** Step progress (the CLI shows it on a TTY). */
   onStep?: (step: string) => void;
   signal?: AbortSignal;
@@ -80,6 +90,20 @@ export interface FollowOptions {
 }
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 8000;
+/** Between the starts of two requests (through two load-balancer addresses). */
+export const REQUEST_STAGGER_MS = 250;
+/** The connect budget of a request to an address the trace did not reach. */
+export const UNREACHED_CONNECT_MS = 1000;
+
+/** Resolves after `ms`, or at once when the signal aborts. */
+function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) { resolve(); return; }
+    const t = setTimeout(() => { signal?.removeEventListener('abort', done); resolve(); }, ms);
+    const done = (): void => { clearTimeout(t); resolve(); };
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
 
 interface ParsedUrl { scheme: 'http' | 'https'; host: string; port: number; path: string; href: string }
 
@@ -109,6 +133,12 @@ export async function follow(urlText: string, options: FollowOptions = {}): Prom
   const step = options.onStep ?? (() => {});
   const protos: TraceProto[] = ['tcp', ...(options.protos ?? []).filter((p) => p !== 'tcp')];
   const serverTarget = options.server ?? null;
+
+  // 6 (early). Read the AWS configuration while the walk runs (the API takes a few seconds).
+  const awsSource = options.aws ?? null;
+  const awsPromise: Promise<LoadedAwsConfig | { error: string }> | null = awsSource
+    ? loadAwsConfig(awsSource).catch((err: unknown) => ({ error: errorText(err) }))
+    : null;
 
   // 3 (early). Connect to the agent while DNS and the traces run.
   let sessionError: string | null = null;
@@ -152,19 +182,24 @@ export async function follow(urlText: string, options: FollowOptions = {}): Prom
       }
     }
 
-    // 4. the requests, one per load-balancer address, in turn
-    const requests: RequestEvidence[] = [];
+    // 4. the requests, one per load-balancer address, side by side: each starts REQUEST_STAGGER_MS
+    //    after the one before (the server side tells their connections apart by that order),
+    //    so the walk waits for the slowest answer once, not for each in turn. An address the
+    //    trace did not reach gets a short connect: the trace already says why it fails.
     const timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-    for (const [i, address] of targets.entries()) {
-      if (options.signal?.aborted) break;
-      step(`${url.scheme.toUpperCase()} request via ${address}`);
+    const unreached = new Set(routes.filter((r) => r.proto === 'tcp' && r.status === 'not-reached').map((r) => r.address));
+    if (targets.length) step(`${url.scheme.toUpperCase()} request${targets.length > 1 ? 's' : ''} via ${targets.join(', ')}`);
+    const requests: RequestEvidence[] = await Promise.all(targets.map(async (address, i): Promise<RequestEvidence | null> => {
+      if (i > 0) await delay(i * REQUEST_STAGGER_MS, options.signal);
+      if (options.signal?.aborted) return null;
       const sentAt = Date.now();
       const q = await probes.request({
         url: url.href, host: url.host, port: url.port, address, traceId: traceIds[i]!,
         caFile: options.caFile ?? null, insecure: options.insecure ?? false, timeoutMs,
+        connectTimeoutMs: unreached.has(address) ? Math.min(UNREACHED_CONNECT_MS, timeoutMs) : null,
       });
-      requests.push({ ...q, node: q.node ?? options.lbNames?.[address] ?? null, zone: q.zone ?? options.lbZones?.[address] ?? null, sentAt: q.sentAt ?? sentAt });
-    }
+      return { ...q, node: q.node ?? options.lbNames?.[address] ?? null, zone: q.zone ?? options.lbZones?.[address] ?? null, sentAt: q.sentAt ?? sentAt };
+    })).then((list) => list.filter((q): q is RequestEvidence => q !== null));
 
     // 5. the server side
     let server: ServerEvidence | null = null;
@@ -176,20 +211,30 @@ export async function follow(urlText: string, options: FollowOptions = {}): Prom
           server = serverEvidence(reading, sentRequests(requests, timeoutMs));
         } catch (err) { sessionError = errorText(err); }
       }
-      if (!server) server = failedServer(serverTarget, sessionError ?? 'the agent did not start');
+      if (!server) server = failedServer(serverTarget, sessionError ?? 'the server side did not start');
     } else if (serverTarget) {
       server = null;
     }
 
-    const evidence = {
+    const packets = {
       schemaVersion: FOLLOW_SCHEMA_VERSION,
+      source: 'follow' as const,
       tool: { name: 'flowtrace' as const, version: options.version ?? '0.1.0' },
       url: url.href, scheme: url.scheme, host: url.host, port: url.port, path: url.path,
-      startedAt, durationMs: Number((performance.now() - t0).toFixed(1)),
+      startedAt, durationMs: 0,
       options: { server: serverTarget, once: options.once ?? false, protos, timeoutMs: options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS },
       dns, routes, requests, server,
     };
-    // 6. the verdict
+    // 6. the configuration's reading of each request's path
+    let aws: AwsEvidence | null = null;
+    if (awsPromise && awsSource) {
+      step('reading the AWS configuration');
+      const loaded = await awsPromise;
+      const from = awsSource.kind === 'files' ? awsSource.dir : awsSource.kind === 'snapshot' ? awsSource.from : 'api';
+      aws = 'error' in loaded ? failedConfig(awsSource.kind, from, loaded.error) : configEvidence(loaded, packets, options.awsLoadBalancer ?? null);
+    }
+    const evidence = { ...packets, durationMs: Number((performance.now() - t0).toFixed(1)), aws };
+    // 7. the verdict
     return { ...evidence, verdict: decideVerdict(evidence) };
   } finally {
     // The agent is ended whatever happened (also when it connected after we stopped waiting).

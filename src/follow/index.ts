@@ -6,5 +6,6 @@ export type { RealProbeOptions } from './probes.js';
 export { decideVerdict, LAYER_TITLES, SLOW_APPLICATION_MS, fmtMs, hopLine } from './verdict.js';
 export { serverEvidence, sentRequests, readingOf } from './server.js';
 export type { ServerReading, SentRequest } from './server.js';
-export { breakText, causeText, factText, nextCheck } from './wording.js';
+export { breakText, causeText, factText, nextCheck, configCell, configHopText, configNextCheck, joinedCauseText, rowConfigText } from './wording.js';
+export { configEvidence, failedConfig, joinConfig, rowConfig, hopLayer, type PacketCause, type PacketEvidence } from './config.js';
 export * from './types.js';

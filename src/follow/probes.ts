@@ -1,7 +1,7 @@
 /**
  * The real FollowProbes: dns/ (resolve), trace/ (traceAddress, TCP SYN to the URL's port),
- * http/ (httpProbe with --resolve and a trace id) and agent/ (connectAgent, pcapng back),
- * each result turned into follow's evidence types.
+ * http/ (httpProbe with --resolve and a trace id) and agent/ (connectServerSide: the agent, or
+ * the agentless path over ssh), each result turned into follow's evidence types.
  */
 import { resolve } from '../dns/index.js';
 import type { DnsResult } from '../dns/index.js';
@@ -9,7 +9,7 @@ import { traceAddress } from '../trace/index.js';
 import type { AddressTrace } from '../trace/index.js';
 import { httpProbe, newTraceId } from '../http/index.js';
 import type { HttpResult } from '../http/index.js';
-import { connectAgent } from '../agent/index.js';
+import { connectServerSide, type ServerMode } from '../agent/index.js';
 import type { DnsEvidence, HopEvidence, RequestEvidence, RouteEvidence, TraceProto } from './types.js';
 import type { FollowProbes, RequestInput, ServerSession } from './follow.js';
 import type { ServerReading } from './server.js';
@@ -24,7 +24,9 @@ export interface RealProbeOptions {
   maxTtl?: number;
   /** Longest capture the agent keeps running. */
   captureMaxMs?: number;
-  /** Header names hidden besides the defaults (src/redaction.ts), by the request and the agent. */
+  /** How the server side runs for an ssh:// target (default auto: the agent if it is there, else agentless). */
+  serverMode?: ServerMode;
+  /** Header names hidden besides the defaults (src/redaction.ts), by the request and the server side. */
   redact?: readonly string[];
 }
 
@@ -110,29 +112,27 @@ export function realProbes(opts: RealProbeOptions = {}): FollowProbes {
         caFile: input.caFile ?? undefined,
         insecure: input.insecure,
         timeoutMs: input.timeoutMs,
+        ...(input.connectTimeoutMs ? { connectTimeoutMs: input.connectTimeoutMs } : {}),
         redact: opts.redact,
       });
       return requestEvidence(r, input);
     },
     async server(target) {
-      const client = await connectAgent(target);
+      const side = await connectServerSide(target, { mode: opts.serverMode });
       let filter: string | null = null;
       const session: ServerSession = {
         async start({ ports, traceRoots }) {
-          const started = await client.start({ ports, traceId: traceRoots[0] ?? null, pcapng: true, maxDurationMs: opts.captureMaxMs ?? 120_000, redact: opts.redact });
-          filter = [started.filter, ...started.notes].join('; ');
+          const started = await side.start({ ports, traceIds: traceRoots.slice(0, 1), maxDurationMs: opts.captureMaxMs ?? 120_000, redact: opts.redact });
+          filter = [started.filter, ...started.notes, ...(side.mode === 'agentless' ? [side.description] : [])].join('; ');
         },
         async stop(): Promise<ServerReading> {
-          const r = await client.stop();
-          if (!r.analysis) {
-            throw new Error(`the agent on ${target} (${client.hello.agent}) returned no flow analysis: update flowtrace there (it needs the 'flow-analysis' capability)`);
-          }
+          const r = await side.stop();
           return {
-            target, analysis: r.analysis, host: r.host ?? null, ports: r.ports ?? [], filter,
-            capturedPackets: r.packets.captured, kernelDrops: r.packets.droppedByKernel,
+            target, analysis: r.analysis, host: r.host, ports: r.ports, filter,
+            capturedPackets: r.capturedPackets, kernelDrops: r.kernelDrops,
           };
         },
-        close: () => client.close(),
+        close: () => side.close(),
       };
       return session;
     },

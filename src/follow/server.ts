@@ -5,8 +5,9 @@
  *
  *  1. Journeys of the capture's connections (journey/), with roles from the host's links.
  *  2. Each request sent is found on the instance by its trace id (an ALB keeps the Root the
- *     client sent); a request whose handshake never completed carries no HTTP, so it is found
- *     by time: the connection without a request that started closest after it was sent.
+ *     client sent); one sent without a trace id (explain), by its request line; a request
+ *     whose handshake never completed carries no HTTP, so it is found by time: the connection
+ *     without a request that started closest after it was sent.
  *  3. Per request: its journey's first break and the cause the host facts give.
  *  4. For the table and the report: per-interface sightings, NAT, the ladder (the first
  *     request's connection, from the packet log), the path in two lines, anomalies.
@@ -37,6 +38,12 @@ export interface SentRequest {
   timeoutMs: number;
   /** False when the client never reached the load balancer (nothing to find on the instance). */
   reachedLoadBalancer: boolean;
+  /**
+   * The request line the client sent, to find it by when it carried no trace id (explain: curl
+   * sends none): the first exchange not yet taken with this method and path (and this Host,
+   * when both sides show one). Absent for follow, whose requests carry trace ids.
+   */
+  requestLine?: { method: string; target: string; host: string | null } | null;
 }
 
 /** The requests as the server side needs them (what follow sent, and whether each reached the load balancer). */
@@ -66,17 +73,99 @@ function byTraceId(analysis: FlowAnalysis, root: string): number[] {
   return ids;
 }
 
-/** The connection without any request that started closest after `sentAt` (within the request's window). */
-function byTiming(analysis: FlowAnalysis, sent: SentRequest, taken: Set<number>): number | null {
-  const withRequests = new Set(analysis.exchanges.filter((e) => e.request !== null).map((e) => e.connectionId));
-  const candidates = analysis.connections.filter((c) => !withRequests.has(c.id) && !taken.has(c.id));
+/**
+ * The server's clock minus ours, in ms: from the requests found by trace id (their head's time
+ * in the capture against when we sent them — the network's few ms included); null when none.
+ */
+function clockOffsetMs(analysis: FlowAnalysis, found: ReadonlyArray<{ s: SentRequest; by: ServerRequestEvidence['matchedBy'] }>): number | null {
+  const deltas: number[] = [];
+  for (const m of found) {
+    if (m.by !== 'trace-id' || m.s.sentAt === null) continue;
+    const ex = analysis.exchanges.find((e) => e.request?.traceId?.root === m.s.traceRoot);
+    if (ex?.request) deltas.push(ex.request.ts * 1000 - m.s.sentAt);
+  }
+  if (deltas.length === 0) return null;
+  deltas.sort((a, b) => a - b);
+  return deltas[Math.floor(deltas.length / 2)]!;
+}
+
+/** How close (ms) a connection must start to a request, once the clocks are aligned, to be its. */
+const ALIGNED_MS = 250;
+
+/**
+ * The connections that can be a request whose handshake never completed: a SYN was seen and
+ * no HTTP at all (a connection first seen mid-stream, or carrying a response, is something else).
+ */
+function handshakeOnly(analysis: FlowAnalysis, taken?: ReadonlySet<number>): ConnectionSummary[] {
+  const withHttp = new Set(analysis.exchanges.map((e) => e.connectionId));
+  return analysis.connections
+    .filter((c) => !withHttp.has(c.id) && !(taken?.has(c.id) ?? false) && c.milestones.some((m) => m.kind === 'syn'))
+    .sort((a, b) => a.firstTs - b.firstTs);
+}
+
+/** The connection of the first exchange not taken whose request has this method, path and (when both show one) Host. */
+function byRequestLine(analysis: FlowAnalysis, line: NonNullable<SentRequest['requestLine']>, taken: Set<number>): number | null {
+  const host = (h: string | null): string | null => (h === null ? null : h.toLowerCase().replace(/:80$/, ''));
+  for (const ex of analysis.exchanges) {
+    const q = ex.request;
+    if (q === null || taken.has(ex.connectionId) || q.method !== line.method || q.target !== line.target) continue;
+    if (line.host !== null && q.host !== null && host(q.host) !== host(line.host)) continue;
+    return ex.connectionId;
+  }
+  return null;
+}
+
+/**
+ * With no trace-id match to read the clocks' offset from, the one that lines the requests up
+ * with connections that carry no request: each (request, connection) pair proposes an offset;
+ * the one under which most requests have such a connection starting within ALIGNED_MS after
+ * them (then the closest) wins. The requests went out one after the other, so two or more
+ * pin it down; one alone does not (null: the order decides).
+ */
+function alignedOffsetMs(analysis: FlowAnalysis, unmatched: SentRequest[]): number | null {
+  const sent = unmatched.filter((s) => s.sentAt !== null);
+  if (sent.length < 2) return null;
+  const starts = handshakeOnly(analysis).map((c) => c.firstTs * 1000);
+  const score = (offset: number): { hits: number; spread: number } => {
+    let hits = 0;
+    let spread = 0;
+    for (const q of sent) {
+      const at = q.sentAt! + offset;
+      const d = Math.min(...starts.map((t) => Math.abs(t - at)));
+      if (d <= ALIGNED_MS) { hits++; spread += d; }
+    }
+    return { hits, spread };
+  };
+  // The same clock first (the usual case: NTP, or one machine); another offset only when it
+  // lines up more requests.
+  let best = { offset: 0, ...score(0) };
+  for (const s of sent) {
+    for (const start of starts) {
+      const offset = start - s.sentAt!;
+      const sc = score(offset);
+      if (sc.hits > best.hits || (sc.hits === best.hits && sc.spread + Math.abs(offset) / 1000 < best.spread + Math.abs(best.offset) / 1000)) best = { offset, ...sc };
+    }
+  }
+  return best.hits >= 2 ? best.offset : null;
+}
+
+/**
+ * The connection without any request that belongs to a request whose handshake never
+ * completed: the one that started closest after it was sent, on the server's clock (our clock
+ * + the offset the trace-id matches show, else the same clock within CLOCK_SLACK_MS). When the
+ * window holds none and the clocks cannot be compared, the requests' order decides: the first
+ * such connection after the previous request's.
+ */
+function byTiming(analysis: FlowAnalysis, sent: SentRequest, taken: Set<number>, offsetMs: number | null, after: number): number | null {
+  const candidates = handshakeOnly(analysis, taken);
   if (candidates.length === 0) return null;
-  if (sent.sentAt === null) return candidates[0]!.id;
-  const from = (sent.sentAt - CLOCK_SLACK_MS) / 1000;
-  const until = (sent.sentAt + sent.timeoutMs + CLOCK_SLACK_MS) / 1000;
-  const inWindow = candidates.filter((c) => c.firstTs >= from && c.firstTs <= until);
-  if (inWindow.length === 0) return null;
-  return inWindow.sort((a, b) => Math.abs(a.firstTs * 1000 - sent.sentAt!) - Math.abs(b.firstTs * 1000 - sent.sentAt!))[0]!.id;
+  if (sent.sentAt !== null) {
+    const at = sent.sentAt + (offsetMs ?? 0);
+    const inWindow = candidates.filter((c) => c.firstTs * 1000 >= at - CLOCK_SLACK_MS && c.firstTs * 1000 <= at + sent.timeoutMs + CLOCK_SLACK_MS);
+    if (inWindow.length > 0) return inWindow.sort((a, b) => Math.abs(a.firstTs * 1000 - at) - Math.abs(b.firstTs * 1000 - at))[0]!.id;
+    if (offsetMs !== null) return null;
+  }
+  return candidates.find((c) => c.firstTs > after)?.id ?? null;
 }
 
 /** The reading a server evidence was made from (it carries the analysis and the host facts): to read it again. */
@@ -95,10 +184,19 @@ export function serverEvidence(reading: ServerReading, sent: SentRequest[]): Ser
     for (const id of ids) taken.add(id);
     return { s, ids, by: ids.length > 0 ? 'trace-id' : null };
   });
+  const offsetMs = clockOffsetMs(analysis, matched) ?? alignedOffsetMs(analysis, matched.filter((m) => m.ids.length === 0 && m.s.reachedLoadBalancer).map((m) => m.s));
+  let after = -Infinity;
   for (const m of matched) {
-    if (m.ids.length > 0 || !m.s.reachedLoadBalancer) continue;
-    const id = byTiming(analysis, m.s, taken);
-    if (id !== null) { m.ids = [id]; m.by = 'timing'; taken.add(id); }
+    if (m.ids.length > 0 || !m.s.reachedLoadBalancer || !m.s.requestLine) continue;
+    const id = byRequestLine(analysis, m.s.requestLine, taken);
+    if (id !== null) { m.ids = [id]; m.by = 'request-line'; taken.add(id); }
+  }
+  for (const m of matched) {
+    const firstTs = (id: number): number => analysis.connections.find((c) => c.id === id)?.firstTs ?? after;
+    if (m.ids.length > 0) { after = Math.max(after, firstTs(m.ids[0]!)); continue; }
+    if (!m.s.reachedLoadBalancer) continue;
+    const id = byTiming(analysis, m.s, taken, offsetMs, after);
+    if (id !== null) { m.ids = [id]; m.by = 'timing'; taken.add(id); after = firstTs(id); }
   }
   // Journeys of the requests' connections only (the paths are still learnt from every connection).
   const journeys = connectionJourneys(analysis, host, { connections: taken });

@@ -9,6 +9,7 @@
 import type { FlowAnalysis } from '../flow/index.js';
 import type { HostFacts } from '../host/index.js';
 import type { BreakCause, CauseFact, ConnectionJourney, InterfaceRole as JourneyInterfaceRole, JourneyBreak } from '../journey/index.js';
+import type { AwsSnapshot, ConfigHop, ConfigHopId, ConfigPath, HopReason, HopStatus } from '../aws/index.js';
 
 export const FOLLOW_SCHEMA_VERSION = 2 as const;
 
@@ -32,8 +33,12 @@ export interface DnsAnswer {
 }
 
 export interface DnsEvidence {
-  /** `literal`: the URL's host is an address, nothing was resolved. */
-  status: 'ok' | 'nxdomain' | 'nodata' | 'servfail' | 'refused' | 'timeout' | 'unreachable' | 'error' | 'literal';
+  /**
+   * `literal`: the URL's host is an address, nothing was resolved. `not-checked`: no DNS
+   * evidence (`flowtrace explain` without a resolver's output; `addresses` then holds the ones
+   * other evidence used, e.g. curl's "Connected to … (ADDR)").
+   */
+  status: 'ok' | 'nxdomain' | 'nodata' | 'servfail' | 'refused' | 'timeout' | 'unreachable' | 'error' | 'literal' | 'not-checked';
   /** The resolver asked, `address#port (udp|tcp)`; null when unknown. */
   server: string | null;
   addresses: string[];
@@ -177,8 +182,12 @@ export interface ServerRequestEvidence {
   traceRoot: string;
   /** The load-balancer address it was sent to. */
   address: string;
-  /** How its connection on the instance was found: by trace id, by timing (no HTTP got through), or not at all. */
-  matchedBy: 'trace-id' | 'timing' | null;
+  /**
+   * How its connection on the instance was found: by trace id, by its request line (explain:
+   * the method, path and Host the client printed, when no trace id was sent), by timing (no
+   * HTTP got through), or not at all.
+   */
+  matchedBy: 'trace-id' | 'request-line' | 'timing' | null;
   /** The flow analysis's connection ids of the request (the first is its journey's). */
   connectionIds: number[];
   /** Its connection's journey, null when nothing of it reached the instance. */
@@ -200,8 +209,8 @@ export interface ServerEvidence {
   filter: string | null;
   /** The ports the capture followed (the URL's and their NAT translations). */
   ports: number[];
-  /** How the first request was found: by its trace id, by timing, or not at all. */
-  matchedBy: 'trace-id' | 'timing' | null;
+  /** How the first request was found: by its trace id, its request line, timing, or not at all. */
+  matchedBy: 'trace-id' | 'request-line' | 'timing' | null;
   /** The trace id found in the capture (the Root the client sent). */
   traceId: string | null;
   /** One entry per request sent, in order: its journey on the instance, its break and cause. */
@@ -224,6 +233,77 @@ export interface ServerEvidence {
   analysis: FlowAnalysis | null;
 }
 
+// ── the AWS configuration ──────────────────────────────────────────────────────────────
+
+/**
+ * What the AWS configuration says of the requests' paths (`--aws-config DIR`, `--aws`): one
+ * static evaluation per request (its load-balancer node), hop by hop (aws/).
+ */
+export interface AwsEvidence {
+  /** error: the configuration could not be read (`error` says why); the verdict is the packets' alone. */
+  status: 'ok' | 'error';
+  error: string | null;
+  source: 'files' | 'api' | 'snapshot';
+  /** The folder read, or `api (profile …, region …)`. */
+  from: string;
+  /** The describe outputs read, and those missing (hops that need them are not determinable). */
+  read: string[];
+  missing: string[];
+  /** What the paths were evaluated for. */
+  query: {
+    names: string[];
+    port: number;
+    scheme: 'http' | 'https';
+    host: string;
+    path: string;
+    /** The client's address as it knows it, and as the load balancer saw it (X-Forwarded-For on the instance). */
+    clientAddress: string | null;
+    clientSeenByLoadBalancer: string | null;
+    /** `--aws-lb`, when given. */
+    loadBalancer: string | null;
+    /** The instance's addresses (host facts): its target is the one evaluated. */
+    targetAddresses: string[];
+  };
+  /** One per request sent (its node), in order; one per node when no request was sent. */
+  paths: ConfigPath[];
+  /** The part of the configuration the paths read (to evaluate them again offline), null on error. */
+  snapshot: AwsSnapshot | null;
+}
+
+/** A verdict row's configuration column: the hops of its layer, across the paths. */
+export interface RowConfig {
+  status: HopStatus;
+  /** The hop that decides the column (the first denied, else the first not determinable), null when all allow. */
+  decisive: { hop: ConfigHopId; reason: HopReason; resource: string | null; address: string | null } | null;
+  /** How many hop readings the column sums up. */
+  checked: number;
+  /** One line, for the table. */
+  summary: string;
+}
+
+/**
+ * The configuration's reading next to the packets' (issue 18):
+ *  - `agree`: the configuration denies the request where the packets stop: the rule is the cause;
+ *  - `config-allows`: the configuration allows the whole path, yet the packets stop — the cause
+ *    is outside the configuration (a host firewall, an OS route, the application, AWS itself);
+ *  - `config-denies-passed`: the configuration denies a hop the packets crossed (a change not
+ *    applied yet, a snapshot of another moment or another account);
+ *  - `elsewhere`: both fail, at different places (the first failure hides what comes after);
+ *  - `not-determinable`: the configuration does not decide (the hop says why);
+ *  - `both-pass`: the packets went through and the configuration allows them.
+ */
+export type ConfigAgreement = 'agree' | 'config-allows' | 'config-denies-passed' | 'elsewhere' | 'not-determinable' | 'both-pass';
+
+export interface ConfigReading {
+  agreement: ConfigAgreement;
+  /** The load-balancer addresses the reading is about (the failing ones when some work). */
+  addresses: string[];
+  /** The hop that decides (denied or not determinable), null when every hop allows. */
+  hop: ConfigHop | null;
+  /** The layer that hop belongs to (load balancer: client side, listener, rule, target group; instance: the way to the target and back). */
+  layer: LayerId | null;
+}
+
 // ── verdict ────────────────────────────────────────────────────────────────────────────
 
 export interface VerdictRow {
@@ -236,6 +316,8 @@ export interface VerdictRow {
   /** The evidence behind it: answers, hops, packet times per interface, status. */
   evidence: string[];
   timingMs: number | null;
+  /** What the AWS configuration says of this layer's hops (load balancer, instance), null without one or for layers it does not see. */
+  config?: RowConfig | null;
 }
 
 /** Some load-balancer addresses work and others fail: which, how, and whom it hits. */
@@ -269,10 +351,48 @@ export interface Verdict {
   headline: string;
   /** 0, or FOLLOW_EXIT of the first failing layer. */
   exitCode: number;
+  /** The AWS configuration's reading next to the packets' (null without --aws-config / --aws). */
+  config?: ConfigReading | null;
+}
+
+/** One part of the text `flowtrace explain` read: which tool printed it, and where it is. */
+export interface ExplainPart {
+  /** `nslookup`, `dig`, `traceroute`, `curl -v`, `tcpdump`, `ip addr`, `iptables -L`, … (docs/explain.md). */
+  format: string;
+  /** The file it came from (`-` for stdin). */
+  source: string;
+  /** First and last line, from 1, in that file. */
+  fromLine: number;
+  toLine: number;
+  /** The command typed before it (a shell prompt line), when the text has one. */
+  command: string | null;
+  /** The network namespace or container it ran in, when the command says (`ip netns exec X`, `docker exec X`); null: where the prompt was. */
+  namespace: string | null;
+  /** What it gave, in one line (`NXDOMAIN from 10.10.53.53#53`, `hops 1–4, reached 10.77.1.10`). */
+  summary: string;
+}
+
+/** What `flowtrace explain` read (FollowResult.explain). */
+export interface ExplainReading {
+  parts: ExplainPart[];
+  /** Lines no part took: each run of them, with its first line's text. */
+  unrecognised: Array<{ source: string; fromLine: number; toLine: number; text: string }>;
+  /** What the text could not carry or prove, one line each. */
+  notes: string[];
+}
+
+/** For each kind of evidence not given, what to run to get it (explain); null fields: given. */
+export interface HowToCheck {
+  dns: string | null;
+  route: string | null;
+  request: string | null;
+  server: string | null;
 }
 
 export interface FollowResult {
   schemaVersion: typeof FOLLOW_SCHEMA_VERSION;
+  /** Who collected the evidence: `follow` itself, or `explain` from text users ran (absent in results older than explain: follow). */
+  source?: 'follow' | 'explain';
   tool: { name: 'flowtrace'; version: string };
   url: string;
   scheme: 'http' | 'https';
@@ -294,6 +414,12 @@ export interface FollowResult {
   requests: RequestEvidence[];
   /** null when no server was given. */
   server: ServerEvidence | null;
+  /** The AWS configuration (`--aws-config DIR`, `--aws`); null (or absent, in results of older versions) without one. */
+  aws?: AwsEvidence | null;
+  /** explain: the commands that would give the evidence not given (the rows "not checked — run …"). */
+  howToCheck?: HowToCheck | null;
+  /** explain: the parts of the text read, what was not recognised, and what text could not prove. */
+  explain?: ExplainReading | null;
   verdict: Verdict;
 }
 

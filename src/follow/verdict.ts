@@ -19,13 +19,20 @@
  *     Without a capture these rows are "not checked" and say what to run.
  *  7. Some load-balancer addresses fail and others work: the failure is named per address
  *     (node, zone) with the share of clients it hits (`partial`).
+ *  8. With the AWS configuration (`ev.aws`), each row of the load balancer and the instance
+ *     gets its configuration column, and the verdict the configuration's reading next to the
+ *     packets' (./config.ts): the rule that denies where the packets stop is named with the
+ *     cause; a configuration that allows the path says so before the packets' cause; a
+ *     failure the packets do not place that the configuration denies is placed by it.
  */
 import { FOLLOW_EXIT } from '../errors.js';
 import type { CauseFact, JourneyBreak } from '../journey/index.js';
 import type {
   FollowEvidence, InterfaceSighting, LayerId, PartialFailure, RequestEvidence, RouteEvidence, RowStatus, ServerRequestEvidence, Verdict, VerdictRow,
 } from './types.js';
-import { breakText, causeText, factText, nextCheck, nodeText, pointText, shareText } from './wording.js';
+import { breakText, causeText, configHopText, configNextCheck, factText, joinedCauseText, nextCheck, nodeText, pointText, rowConfigText, shareText } from './wording.js';
+import { joinConfig, rowConfig, type PacketCause } from './config.js';
+import type { AwsEvidence } from './types.js';
 
 export const LAYER_TITLES: Record<LayerId, string> = {
   dns: 'DNS resolved',
@@ -68,7 +75,7 @@ function nodeName(r: RequestEvidence): string {
 }
 
 function row(layer: LayerId, status: RowStatus, summary: string, evidence: string[] = [], timingMs: number | null = null): VerdictRow {
-  return { layer, title: LAYER_TITLES[layer], status, summary, evidence, timingMs };
+  return { layer, title: LAYER_TITLES[layer], status, summary, evidence, timingMs, config: null };
 }
 
 // ── 1. DNS ─────────────────────────────────────────────────────────────────────────────
@@ -80,6 +87,10 @@ function dnsRow(ev: FollowEvidence): { row: VerdictRow; cause: Cause | null } {
     ...(d.server ? [`server ${d.server}${d.rcode ? `, status ${d.rcode}` : ''}, ${fmtMs(d.elapsedMs)}`] : []),
   ];
   if (d.status === 'literal') return { row: row('dns', 'pass', `${ev.host} is an address: nothing to resolve`, evidence), cause: null };
+  if (d.status === 'not-checked') {
+    const elsewhere = d.addresses.length > 0 ? ` (the other evidence used ${d.addresses.join(', ')})` : '';
+    return { row: row('dns', 'not-checked', `not checked — ${ev.howToCheck?.dns ?? `run \`nslookup ${ev.host}\``}${elsewhere}`, evidence), cause: null };
+  }
   if (d.status === 'ok' && d.addresses.length > 0) {
     const n = d.addresses.length;
     const summary = `${ev.host} → ${d.addresses.join(', ')}${n > 1 ? ` (${n} addresses: ${n} load-balancer nodes)` : ''}`;
@@ -177,7 +188,7 @@ function routeFailure(r: RouteEvidence, unreachable: boolean): Cause {
 interface NodeDown { address: string; trace: RouteEvidence }
 
 function routeRow(ev: FollowEvidence): { row: VerdictRow; cause: Cause | null; nodesDown?: NodeDown[] } {
-  if (ev.dns.addresses.length === 0) return { row: row('route', 'not-checked', 'not checked: no address to trace'), cause: null };
+  if (ev.dns.addresses.length === 0) return { row: row('route', 'not-checked', ev.routes.length === 0 && ev.howToCheck?.route ? `not checked — ${ev.howToCheck.route}` : 'not checked: no address to trace'), cause: null };
   const routes = primaryRoutes(ev.routes);
   const answeredByHttp = ev.requests.some((q) => q.httpStatus !== null);
   const evidence: string[] = [];
@@ -188,7 +199,7 @@ function routeRow(ev: FollowEvidence): { row: VerdictRow; cause: Cause | null; n
   }
   const traced = routes.filter((r) => r.status !== 'error');
   if (traced.length === 0) {
-    const why = routes[0]?.error ?? 'the trace did not run';
+    const why = routes[0]?.error ?? (ev.howToCheck?.route ? `no trace given — ${ev.howToCheck.route}` : 'the trace did not run');
     return {
       row: row('route', answeredByHttp ? 'pass' : 'not-checked', answeredByHttp ? `not traced (${why}); the request got through, so the route works` : `not checked: ${why}`, evidence),
       cause: null,
@@ -240,7 +251,7 @@ function requestLine(q: RequestEvidence): string {
 }
 
 function lbRow(ev: FollowEvidence, routeStatus: RowStatus, blamedOnRoute: ReadonlySet<string>, nodesDown: NodeDown[] = []): { row: VerdictRow; cause: Cause | null } {
-  if (ev.requests.length === 0) return { row: row('loadBalancer', 'not-checked', 'not checked: no request was sent'), cause: null };
+  if (ev.requests.length === 0) return { row: row('loadBalancer', 'not-checked', ev.howToCheck?.request ? `not checked — ${ev.howToCheck.request}` : 'not checked: no request was sent'), cause: null };
   const evidence = ev.requests.map(requestLine);
   const answered = ev.requests.filter((q) => q.httpStatus !== null);
   // Requests through an address the route row already failed are its; the others are ours.
@@ -396,20 +407,21 @@ interface ServerRows {
 
 function serverRows(ev: FollowEvidence, failing: Failing[], upstreamFailed: boolean): ServerRows {
   const s = ev.server;
-  const hint = 'add --server ssh://user@INSTANCE (netns:ec2 in the lab)';
+  const hint = ev.howToCheck?.server ?? 'add --server ssh://user@INSTANCE (netns:ec2 in the lab)';
+  const noServer = ev.howToCheck?.server ? `not checked — ${ev.howToCheck.server}` : `not checked (no --server given): ${hint}`;
   if (upstreamFailed && failing.every((f) => !f.r?.journey)) {
     const nc = 'not reached: an earlier layer fails';
     return { instance: row('instance', 'not-checked', nc), container: row('container', 'not-checked', nc), application: null, cause: null };
   }
   if (!s) {
     return {
-      instance: row('instance', 'not-checked', `not checked (no --server given): ${hint}`),
-      container: row('container', 'not-checked', `not checked (no --server given): ${hint}`),
+      instance: row('instance', 'not-checked', noServer),
+      container: row('container', 'not-checked', noServer),
       application: null, cause: null,
     };
   }
   if (s.status === 'error') {
-    const why = `not checked: the agent on ${s.target} failed: ${s.error ?? 'unknown error'}`;
+    const why = `not checked: the server side on ${s.target} failed: ${s.error ?? 'unknown error'}`;
     return { instance: row('instance', 'not-checked', why), container: row('container', 'not-checked', why), application: null, cause: null };
   }
   const common = [
@@ -487,6 +499,41 @@ function headlineFor(cause: Cause, summary: string): string {
 // ── the verdict ────────────────────────────────────────────────────────────────────────
 
 export function decideVerdict(ev: FollowEvidence): Verdict {
+  const packets = decidePackets(ev);
+  return ev.aws ? withConfig(packets, ev, ev.aws) : packets;
+}
+
+/** Rule 8: the configuration's column and its reading next to the packets'. */
+function withConfig(v: Verdict, ev: FollowEvidence, aws: AwsEvidence): Verdict {
+  if (aws.status !== 'ok') return { ...v, config: { agreement: 'not-determinable', addresses: [], hop: null, layer: null } };
+  const rows = v.rows.map((r) => ({ ...r, config: rowConfig(aws, r.layer, rowConfigText) }));
+  const packetCause: PacketCause | null = v.firstFailing && v.causeId
+    ? { layer: v.firstFailing, id: v.causeId, way: v.direction, ...(v.partial ? { addresses: v.partial.failing.map((f) => f.address) } : {}) }
+    : null;
+  const reading = joinConfig(aws, packetCause, ev, v.ok);
+  const base: Verdict = { ...v, rows, config: reading };
+  if (v.ok) return base;
+  const path = reading.hop ? aws.paths.find((p) => reading.addresses.includes(p.address ?? '')) ?? aws.paths[0] ?? null : null;
+  if (!packetCause && reading.agreement === 'agree' && reading.hop && reading.layer) {
+    // The packets did not place it (no capture behind the load balancer's answer); the configuration does.
+    const layer = reading.layer;
+    const text = joinedCauseText(reading, null)!;
+    const placed = rows.map((r) => (r.layer === layer ? { ...r, status: 'fail' as const, summary: configHopText(reading.hop!), evidence: [...r.evidence, v.cause ?? ''].filter(Boolean) } : r));
+    return {
+      ...base, rows: placed, firstFailing: layer, direction: reading.hop.way, causeId: reading.hop.reason, cause: text,
+      nextCheck: configNextCheck(reading.hop, path), exitCode: FOLLOW_EXIT[layer],
+      headline: `stopped at "${LAYER_TITLES[layer]}" (${reading.hop.reason}): the packets were not seen there, the configuration denies it`,
+    };
+  }
+  return {
+    ...base,
+    cause: joinedCauseText(reading, v.cause),
+    nextCheck: reading.agreement === 'agree' && reading.hop ? configNextCheck(reading.hop, path) : v.nextCheck,
+  };
+}
+
+/** Rules 1–7: the verdict from the packets alone. */
+function decidePackets(ev: FollowEvidence): Verdict {
   const dns = dnsRow(ev);
   const route = routeRow(ev);
   const blamedOnRoute = new Set(route.cause?.addresses ?? []);
@@ -510,7 +557,7 @@ export function decideVerdict(ev: FollowEvidence): Verdict {
     const evidence = answered.map((q) => `${nodeName(q)}: HTTP ${q.httpStatus} ${q.reason ?? ''}, first byte ${fmtMs(q.phases.firstByteMs)}, total ${fmtMs(q.phases.totalMs)}${q.bodyPreview ? `, body ${JSON.stringify(q.bodyPreview.slice(0, 120))}` : ''}`);
     const timing = ev.server?.appTimeMs ?? first.phases.firstByteMs;
     if (bad && lbMade(bad, serverOf(bad)) && !ev.server) {
-      app = row('application', 'not-checked', `not checked: the load balancer answered ${lbMeaning(bad.httpStatus!)} — its own page, not the application's; whether the application got the request needs --server`, evidence, timing);
+      app = row('application', 'not-checked', `not checked: the load balancer answered ${lbMeaning(bad.httpStatus!)} — its own page, not the application's; whether the application got the request needs ${ev.howToCheck?.server ? 'a capture on the instance' : '--server'}`, evidence, timing);
       appCause = null; // behind the LB but not pinned down: incomplete
     } else if (bad && !lbMade(bad, serverOf(bad))) {
       app = row('application', 'fail', `answered ${bad.httpStatus}${bad.reason ? ` ${bad.reason}` : ''}`, evidence, timing);
@@ -521,7 +568,7 @@ export function decideVerdict(ev: FollowEvidence): Verdict {
       app = row('application', 'warn', `answered ${first.httpStatus} but slowly (${fmtMs(first.phases.totalMs)})`, evidence, timing);
     } else {
       const t = ev.server?.appTimeMs;
-      app = row('application', 'pass', `answered ${first.httpStatus}${first.reason ? ` ${first.reason}` : ''}${t !== null && t !== undefined ? ` (${fmtMs(t)} at the end of the path)` : ''}, ${fmtMs(first.phases.totalMs)} end to end`, evidence, timing);
+      app = row('application', 'pass', `answered ${first.httpStatus}${first.reason ? ` ${first.reason}` : ''}${t !== null && t !== undefined ? ` (${fmtMs(t)} at the end of the path)` : ''}${first.phases.totalMs !== null ? `, ${fmtMs(first.phases.totalMs)} end to end` : ''}`, evidence, timing);
     }
   }
 
@@ -536,7 +583,7 @@ export function decideVerdict(ev: FollowEvidence): Verdict {
 
   if (ok) {
     return {
-      ok, ...base, firstFailing: null, direction: null, break: null, facts: [], causeId: null, cause: null, nextCheck: null, exitCode: 0,
+      ok, ...base, firstFailing: null, direction: null, break: null, facts: [], causeId: null, cause: null, nextCheck: null, exitCode: 0, config: null,
       headline: `${ev.url} answered ${good[0]!.httpStatus}${good[0]!.reason ? ` ${good[0]!.reason}` : ''} through ${ev.requests.length} load-balancer address${ev.requests.length > 1 ? 'es' : ''}`,
     };
   }
@@ -545,7 +592,7 @@ export function decideVerdict(ev: FollowEvidence): Verdict {
     const who = partial ? `${partial.failing.map((x) => nodeText(x)).join(', ')} fail${partial.failing.length === 1 ? 's' : ''} (${partial.share}): ` : '';
     return {
       ok, ...base, firstFailing: cause.layer, direction: cause.way ?? null, break: cause.brk ?? null, facts: cause.facts ?? [],
-      causeId: cause.id, cause: `${who}${cause.text}`, nextCheck: cause.next,
+      causeId: cause.id, cause: `${who}${cause.text}`, nextCheck: cause.next, config: null,
       exitCode: FOLLOW_EXIT[cause.layer], headline: partial ? `partial failure: ${who.replace(/: $/, '')} — stopped at "${LAYER_TITLES[cause.layer]}"` : headlineFor(cause, summary),
     };
   }
@@ -555,8 +602,8 @@ export function decideVerdict(ev: FollowEvidence): Verdict {
     ? `the load balancer answered ${lbMeaning(bad.httpStatus!)}; where the request stopped behind it is not checked`
     : 'the evidence does not show where the request stopped';
   return {
-    ok, ...base, firstFailing: null, direction: null, break: null, facts: [], causeId: 'incomplete', cause: text,
-    nextCheck: ev.server ? 'repeat with -v and look at the in-host path; `flowtrace analyze` the capture' : 'run again with --server ssh://user@INSTANCE (or netns:ec2 in the lab) to capture on the instance',
+    ok, ...base, firstFailing: null, direction: null, break: null, facts: [], causeId: 'incomplete', cause: text, config: null,
+    nextCheck: ev.server ? 'repeat with -v and look at the in-host path; `flowtrace analyze` the capture' : ev.howToCheck?.server ? `on the instance: ${ev.howToCheck.server}` : 'run again with --server ssh://user@INSTANCE (or netns:ec2 in the lab) to capture on the instance',
     exitCode: FOLLOW_EXIT.incomplete, headline: `failed, not located: ${text}`,
   };
 }

@@ -5,6 +5,8 @@
  */
 import type { BreakCause, CauseFact, ConnectionJourney, JourneyBreak, PathPoint } from '../journey/index.js';
 import type { NetfilterFacts, RouteLookup } from '../host/index.js';
+import { HOP_TITLES, hopText, nodeLabel, ruleText as configRuleText, shortArn, type ConfigHop, type ConfigPath } from '../aws/index.js';
+import type { ConfigReading, RowConfig } from './types.js';
 
 export function pointText(p: { interface: string; direction: string } | null): string {
   if (!p) return 'the host';
@@ -74,7 +76,8 @@ function routeResult(l: RouteLookup): string {
     blackhole: 'blackhole', unreachable: 'unreachable (no route to host)', prohibit: 'prohibit',
     'no-route': 'no route (network is unreachable)', 'rp-filter': 'refused by the reverse-path filter', error: l.error ?? 'error',
   };
-  return `${words[l.result] ?? l.result}${l.matchedRoute ? ` — route \`${l.matchedRoute}\`` : ''}`;
+  // The covering route names a blackhole/unreachable route; for the reverse-path check it is only the local route.
+  return `${words[l.result] ?? l.result}${l.matchedRoute && l.result !== 'rp-filter' ? ` — route \`${l.matchedRoute}\`` : ''}`;
 }
 
 /** One fact, as evidence a person can check. */
@@ -82,8 +85,12 @@ export function factText(f: CauseFact): string {
   switch (f.kind) {
     case 'rule': {
       const r = f.rule;
-      if (r.kind === 'policy') return `the ${r.chain} chain's policy ${r.verdict.toUpperCase()} (${r.table} table) ${where(f.namespace)} counted ${r.packetsDelta} packet${r.packetsDelta === 1 ? '' : 's'} during the request: no rule accepted them`;
-      return `the ${r.verdict === 'reject' ? 'REJECT' : r.verdict === 'drop' ? 'DROP' : r.verdict} rule \`${ruleText(r)}\` (${r.table} table) ${where(f.namespace)} counted ${r.packetsDelta} packet${r.packetsDelta === 1 ? '' : 's'} during the request`;
+      // One reading only (explain, from pasted text): a total, not what this request did.
+      const count = r.packetsDelta !== null
+        ? `counted ${r.packetsDelta} packet${r.packetsDelta === 1 ? '' : 's'} during the request`
+        : `has counted ${r.packets ?? 0} packet${r.packets === 1 ? '' : 's'} in all (one reading: whether this request's are among them is not known)`;
+      if (r.kind === 'policy') return `the ${r.chain} chain's policy ${r.verdict.toUpperCase()} (${r.table} table) ${where(f.namespace)} ${count}: no rule accepted them`;
+      return `the ${r.verdict === 'reject' ? 'REJECT' : r.verdict === 'drop' ? 'DROP' : r.verdict} rule \`${ruleText(r)}\` (${r.table} table) ${where(f.namespace)} ${count}`;
     }
     case 'route':
       return `\`${routeQuery(f.lookup)}\` ${where(f.namespace)}: ${routeResult(f.lookup)}`;
@@ -136,7 +143,10 @@ export function causeText(c: BreakCause): string {
     case 'no-response':
       return `the application did not answer in time${facts.length > 0 ? ` (${facts.join('; ')})` : ''}`;
     case 'unexplained':
-      return `nothing read on the host explains it${checked.length > 0 ? ` (${checked.join('; ')})` : ' (no host facts were read)'}`;
+      return `nothing read on the host explains it${checked.length > 0 ? ` (${checked.join('; ')})` : ' (no host facts were read)'}${facts.length > 0 ? `; counted during the request, on other interfaces than this path's: ${facts.join('; ')}` : ''}`;
+    case 'not-listening':
+      // Without listeners read (explain without `ss -ltn`): the RST is the evidence.
+      return facts.join('; ') || 'nothing accepted the connection where it arrived (what listens there was not read)';
     default:
       return facts.join('; ') || c.id;
   }
@@ -174,7 +184,8 @@ export function nextCheck(c: BreakCause, b: JourneyBreak, j: ConnectionJourney |
     case 'forwarding-off':
       return `${nsPrefix}\`sysctl -w net.ipv4.ip_forward=1\` (Docker turns it on; something turned it off)`;
     case 'not-listening':
-      return c.namespace === 'host' || c.namespace === null
+      if (c.namespace === null) return `\`ss -ltnp\` where the answer came from (${b.kind === 'answered-by-host' || (j?.requestPath.length ?? 0) <= 1 ? 'the instance: and `iptables -t nat -L DOCKER -n -v` for the published port\'s DNAT rule' : 'the container: `docker exec … ss -ltnp`'}): what listens, on which address and port`;
+      return c.namespace === 'host'
         ? 'on the instance: `ss -ltnp` and `iptables -t nat -L DOCKER -n -v` — the container\'s published port (its DNAT rule) is missing, or the service is down; restarting the container makes Docker write the rule again'
         : `${nsPrefix}\`ss -ltnp\`: the application must listen on 0.0.0.0 (or the container's address) and the published port; \`docker ps\`, \`docker logs\``;
     case 'accept-queue-full':
@@ -212,3 +223,92 @@ export function shareText(failing: number, total: number): string {
 }
 
 export type { PathPoint };
+
+// ── the AWS configuration next to the packets ──────────────────────────────────────────
+
+/** A configuration hop as evidence: what it is and what it says. */
+export function configHopText(h: ConfigHop): string {
+  return `${HOP_TITLES[h.hop]}: ${hopText(h)}`;
+}
+
+/** The configuration column of a row, in one line. */
+export function rowConfigText(c: Omit<RowConfig, 'summary'>, hop: ConfigHop | null, path: ConfigPath | null): string {
+  if (!hop) return `allows it (${c.checked} check${c.checked === 1 ? '' : 's'})`;
+  const where = path?.address ? `via ${nodeLabel(path)}: ` : '';
+  return `${hop.status === 'denied' ? 'denies it' : 'not determinable'} — ${where}${configHopText(hop)}`;
+}
+
+/** The short cell of the table's configuration column. */
+export function configCell(c: RowConfig): string {
+  if (!c.decisive) return 'allows';
+  if (c.status === 'unknown') return `? ${c.decisive.reason === 'not-read' ? 'not read' : 'not determinable'}`;
+  const what: Partial<Record<string, string>> = {
+    'sg-no-rule': 'no SG rule', 'nacl-deny': 'NACL deny', 'nacl-default-deny': 'NACL * deny', 'route-missing': 'no route', 'route-blackhole': 'blackhole route',
+    'route-not-igw': 'no IGW route', 'no-listener': 'no listener', 'listener-protocol': 'wrong protocol', 'rule-fixed-response': 'fixed response',
+    'no-targets': 'no target', 'targets-not-routable': 'no target in service',
+  };
+  const res = c.decisive.resource ? ` ${c.decisive.resource.startsWith('arn:') ? shortArn(c.decisive.resource) : c.decisive.resource}` : '';
+  return `${what[c.decisive.reason] ?? c.decisive.reason}${res}`;
+}
+
+/** The packets' cause with what the configuration says of it (verdict.config). */
+export function joinedCauseText(r: ConfigReading, packets: string | null): string | null {
+  const hop = r.hop ? configHopText(r.hop) : null;
+  switch (r.agreement) {
+    case 'agree':
+      return packets ? `${packets} — and the configuration names it: ${hop}` : `the configuration denies it: ${hop}`;
+    case 'config-allows':
+      return packets ? `configuration allows it; ${packets}` : packets;
+    case 'config-denies-passed':
+      return packets ? `${packets} (the configuration denies an earlier hop — ${hop} — yet the packets crossed it: a change not applied yet, or a configuration of another moment)` : packets;
+    case 'elsewhere':
+      return packets ? `${packets} (the configuration also denies it further on: ${hop})` : packets;
+    case 'not-determinable':
+      return packets ? `${packets} (the configuration does not decide it: ${hop ?? 'not read'})` : packets;
+    case 'both-pass':
+      return packets;
+  }
+}
+
+/** The fix for a configuration hop that denies, as the AWS CLI command that makes it. */
+export function configNextCheck(h: ConfigHop, p: ConfigPath | null): string {
+  const r = h.rule;
+  const groups = h.facts.find((f) => f.kind === 'groups');
+  const acl = h.facts.find((f) => f.kind === 'nacl');
+  const route = h.facts.find((f) => f.kind === 'route-lookup');
+  const listeners = h.facts.find((f) => f.kind === 'listeners');
+  const targets = h.facts.find((f) => f.kind === 'targets');
+  switch (h.reason) {
+    case 'sg-no-rule':
+      if (groups?.kind === 'groups') {
+        const source = groups.peerGroups[0] ? `--source-group ${groups.peerGroups[0]}` : groups.peer.kind === 'address' ? `--cidr ${groups.peer.address}/32` : '--cidr 0.0.0.0/0';
+        return `\`aws ec2 ${groups.egress ? 'authorize-security-group-egress' : 'authorize-security-group-ingress'} --group-id ${groups.groupIds[0]} --protocol tcp --port ${groups.port} ${source}\` (or the rule the group had: \`aws ec2 describe-security-group-rules --filters Name=group-id,Values=${groups.groupIds[0]}\`)`;
+      }
+      return '`aws ec2 describe-security-groups`: add the rule for the port';
+    case 'nacl-deny':
+      return `\`aws ec2 describe-network-acls --network-acl-ids ${h.resource}\`: ${r?.kind === 'nacl-entry' ? `rule ${r.ruleNumber} (${configRuleText(r)}) comes first — delete it (\`aws ec2 delete-network-acl-entry --network-acl-id ${h.resource} ${r.egress ? '--egress' : '--ingress'} --rule-number ${r.ruleNumber}\`) or narrow it` : 'the deny entry comes first'}; ACLs are stateless: the replies need the ephemeral ports 1024-65535`;
+    case 'nacl-default-deny':
+      return acl?.kind === 'nacl'
+        ? `\`aws ec2 create-network-acl-entry --network-acl-id ${acl.aclId} ${acl.egress ? '--egress' : '--ingress'} --rule-number N --protocol tcp --port-range From=${acl.deniedPorts?.from ?? acl.fromPort},To=${acl.deniedPorts?.to ?? acl.toPort} --cidr-block ${acl.peer.kind === 'address' ? `${acl.peer.address}/32` : '0.0.0.0/0'} --rule-action allow\` (N below the entries that match first)`
+        : '`aws ec2 describe-network-acls`: no entry allows it';
+    case 'route-missing':
+    case 'route-not-igw':
+    case 'route-blackhole': {
+      const table = route?.kind === 'route-lookup' ? route.routeTableId : h.resource;
+      const dest = h.hop === 'lb-route-client' ? '0.0.0.0/0' : r?.kind === 'route' ? r.destination : 'the destination';
+      const target = h.hop === 'lb-route-client' ? '--gateway-id igw-… (the VPC\'s internet gateway)' : '--gateway-id local';
+      return `\`aws ec2 describe-route-tables --route-table-ids ${table}\`; ${h.reason === 'route-missing' ? `\`aws ec2 create-route --route-table-id ${table} --destination-cidr-block ${dest} ${target}\`` : `\`aws ec2 replace-route --route-table-id ${table} --destination-cidr-block ${dest} ${target}\``}`;
+    }
+    case 'no-listener':
+      return `\`aws elbv2 create-listener --load-balancer-arn ${p?.node?.loadBalancerArn ?? 'ARN'} --protocol ${listeners?.kind === 'listeners' ? (listeners.wanted.protocol === 'HTTPS' ? 'HTTPS --certificates CertificateArn=…' : 'HTTP') : 'HTTP'} --port ${listeners?.kind === 'listeners' ? listeners.wanted.port : 'PORT'} --default-actions Type=forward,TargetGroupArn=…\``;
+    case 'listener-protocol':
+      return `\`aws elbv2 describe-listeners --load-balancer-arn ${p?.node?.loadBalancerArn ?? 'ARN'}\`: the listener's protocol is not the URL's`;
+    case 'rule-fixed-response':
+      return `\`aws elbv2 describe-rules --listener-arn ${r?.kind === 'listener-rule' ? r.ruleArn.replace(':listener-rule/', ':listener/').replace(/\/[^/]+$/, '') : 'ARN'}\`: ${r?.kind === 'listener-rule' ? `rule ${r.priority}` : 'a rule'} answers the request itself`;
+    case 'no-targets':
+    case 'targets-not-routable':
+      return `\`aws elbv2 describe-target-health --target-group-arn ${h.resource ?? 'ARN'}\`; ${h.reason === 'no-targets' ? '`aws elbv2 register-targets --target-group-arn … --targets Id=i-…`' : `the targets' state: ${targets?.kind === 'targets' ? targets.targets.map((t) => `${t.id} ${t.state}${t.reason ? ` (${t.reason})` : ''}`).join(', ') : ''} (a target in a zone the load balancer does not use takes nothing)`}`;
+    default:
+      return `the ${HOP_TITLES[h.hop]} (${h.resource ?? '?'})`;
+  }
+}

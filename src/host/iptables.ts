@@ -13,6 +13,7 @@
  */
 import type { NetfilterFacts } from './types.js';
 import { BUILTIN_CHAIN_HOOKS, reachingHooks } from './hooks.js';
+import { ruleWords } from '../capture/index.js';
 
 type Match = NetfilterFacts['match'];
 
@@ -27,14 +28,6 @@ export function emptyMatch(): Match {
 
 const COUNTER_PREFIX = /^\[(\d+):(\d+)\]\s+/;
 
-/** Splits a rule line into words, honouring double quotes (`--comment "a \"b\""`). */
-function words(line: string): string[] {
-  const out: string[] = [];
-  const re = /"((?:[^"\\]|\\.)*)"|(\S+)/g;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(line)) !== null) out.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : m[2]);
-  return out;
-}
 
 /** The text with the `[packets:bytes] ` prefixes of rule lines removed (what `iptables -S`-style readers expect). */
 export function stripIptablesCounters(text: string): string {
@@ -164,7 +157,7 @@ export function parseIptablesSave(text: string, source: 'iptables' | 'ip6tables'
     const counter = COUNTER_PREFIX.exec(line);
     const ruleText = counter ? line.slice(counter[0].length) : line;
     if (!ruleText.startsWith('-A ')) continue;
-    const w = words(ruleText);
+    const w = ruleWords(ruleText);
     if (w.length < 2) continue;
     const facts: NetfilterFacts = {
       source, family, table, chain: w[1], kind: 'rule', text: ruleText, verdict: 'other', target: null, hooks: [],

@@ -179,3 +179,67 @@ export function parseRouteGet(stdout: string, stderr: string, code: number | nul
   else out.result = out.iif !== null ? 'rp-filter' : 'error';
   return out;
 }
+
+const ROUTE_TYPES = new Set(['unicast', 'local', 'broadcast', 'multicast', 'anycast', 'blackhole', 'unreachable', 'prohibit', 'throw', 'nat']);
+
+/**
+ * `ip route` / `ip route show table all` / `ip -6 route` as people read it (ip-route(8)):
+ *   default via 172.31.0.1 dev ens5
+ *   172.17.0.0/16 dev docker0 proto kernel scope link src 172.17.0.1
+ *   blackhole 172.31.16.10
+ *   local 172.31.5.20 dev ens5 table local proto kernel scope host src 172.31.5.20
+ * into the same entries as the JSON (parseRouteTable). Lines it does not read (`ip rule`,
+ * the `    cache` of `ip route get`) are skipped; never throws.
+ */
+export function parseRouteTableText(text: string): RouteEntry[] {
+  const json: Array<Record<string, unknown>> = [];
+  for (const raw of text.split('\n')) {
+    const w = raw.trim().split(/\s+/);
+    if (w.length === 0 || w[0] === '') continue;
+    let i = 0;
+    let type = 'unicast';
+    if (ROUTE_TYPES.has(w[0]!)) { type = w[0]!; i = 1; }
+    const dst = w[i];
+    if (dst === undefined || !(dst === 'default' || addressBits(dst.split('/')[0]!) !== null)) continue;
+    // A route line goes on with keywords; a bare address (dig +short, a list) is no route.
+    const rest = w.slice(i + 1);
+    if (type === 'unicast' && !rest.some((x) => x === 'dev' || x === 'via')) continue;
+    const e: Record<string, unknown> = { dst, type };
+    for (let k = 0; k + 1 < rest.length; k++) {
+      const key = rest[k]!;
+      if (key === 'via') e.gateway = rest[++k] === 'inet' || rest[k] === 'inet6' ? rest[++k] : rest[k];
+      else if (key === 'dev') e.dev = rest[++k];
+      else if (key === 'table') e.table = rest[++k];
+      else if (key === 'src') e.prefsrc = rest[++k];
+    }
+    json.push(e);
+  }
+  return parseRouteTable(JSON.stringify(json));
+}
+
+/**
+ * The answer the routing table gives for `to`, without asking the kernel: the most specific
+ * covering route (coveringRoute) and what it does. It knows no policy rules (`ip rule`) and
+ * no source or incoming interface — the kernel's own `ip route get` does (say so where used).
+ */
+export function lookupInTable(routes: readonly RouteEntry[], to: string): RouteLookup {
+  const out: RouteLookup = { to, from: null, iif: null, result: 'no-route', dev: null, gateway: null, prefsrc: null, error: null, matchedRoute: null };
+  const r = coveringRoute(routes, to);
+  if (r === null) { out.error = 'no route in the routing table given covers it'; return out; }
+  out.matchedRoute = formatRoute(r);
+  switch (r.type) {
+    case 'unicast': case 'local': case 'broadcast':
+      out.result = r.type === 'unicast' ? 'unicast' : r.type;
+      out.dev = r.dev;
+      out.gateway = r.gateway;
+      return out;
+    case 'blackhole': case 'unreachable': case 'prohibit':
+      out.result = r.type;
+      out.error = `the route \`${out.matchedRoute}\` covers it`;
+      return out;
+    default:
+      out.result = 'error';
+      out.error = `a ${r.type} route covers it`;
+      return out;
+  }
+}

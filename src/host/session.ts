@@ -9,7 +9,7 @@
  * leaves its fields empty and says so once in `problems`.
  */
 import { isIP } from 'node:net';
-import { attributeVeths, inNamespace, parseDnatRules, systemRunner, type LinkInfo, type ProcessRunner, type ProgramResult } from '../capture/index.js';
+import { attributeVeths, inNamespace, parseDnatRules, systemRunner, type LinkInfo, type NamespaceSource, type ProcessRunner, type ProgramResult } from '../capture/index.js';
 import type { HostFacts, LinkFacts, NamespaceFacts, NamespaceRef, NetfilterFacts, RouteLookup, RouteQuery } from './types.js';
 import { HOST_FACTS_LIMITS } from './limits.js';
 import { iptablesSaveTables, parseIptablesSave, stripIptablesCounters } from './iptables.js';
@@ -27,6 +27,8 @@ export interface HostFactsOptions {
   netns?: string | null;
   /** Read container namespaces behind veths too (default true). */
   containers?: boolean;
+  /** Where the container namespaces are looked up (default: /proc and /run/netns here; a server's: capture's `commandNamespaceSource`). */
+  namespaceSource?: NamespaceSource;
   /** Bound of each command (default HOST_FACTS_LIMITS.commandTimeoutMs). */
   timeoutMs?: number;
   /** Wall clock, epoch ms (startedAt/stoppedAt). */
@@ -116,6 +118,9 @@ export function createHostFacts(options: HostFactsOptions = {}): HostFactsSessio
     if (argv[0] === 'cat' && /nf_conntrack: No such file/.test(err) && !/(netstat|snmp): No such file/.test(err)) {
       return `conntrack statistics: none${t.where} (nf_conntrack not loaded)`;
     }
+    // sudo's own refusal (the ssh runner runs privileged commands as `sudo -n …`).
+    const sudo = /^sudo: (.*)$/m.exec(err);
+    if (sudo) return `${program}: not allowed by sudo${t.where} (sudo: ${sudo[1]!.trim()})`;
     if (/Permission denied|Operation not permitted|must be root|are you root/i.test(err)) return `${program}: permission denied (run as root)`;
     return `${program} failed${t.where}: ${firstLine(err) || `exit ${r.code}`}`;
   }
@@ -149,7 +154,7 @@ export function createHostFacts(options: HostFactsOptions = {}): HostFactsSessio
       .filter((l) => l.kind === 'veth' && l.peerIfindex !== null && l.peerNetnsId !== null && l.addresses.length === 0)
       .map((l) => ({ ifindex: l.ifindex, name: l.name, kind: l.kind, master: l.master, peerIfindex: l.peerIfindex, peerNetnsId: l.peerNetnsId, operstate: l.operstate, mac: l.mac, mtu: l.mtu }));
     if (veths.length === 0) return [];
-    const attributed = await attributeVeths(veths, host.ref.path ?? '/proc/self/ns/net', { runner });
+    const attributed = await attributeVeths(veths, host.ref.path ?? '/proc/self/ns/net', { runner, source: options.namespaceSource });
     for (const p of attributed.problems) problems.add(p);
     const found: Target[] = [];
     const seen = new Set<number>();

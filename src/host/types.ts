@@ -123,7 +123,11 @@ export interface NetfilterFacts {
   /** Counter at stop; null when the rule has none (an nft rule without `counter`). */
   packets: number | null;
   bytes: number | null;
-  /** Rise since the start snapshot; null when unknown (no counter, or the rule was not there at start). */
+  /**
+   * Rise since the start snapshot; null when unknown (no counter, or the rule was not there at
+   * start, or — HostFacts.startedAt null — there was one reading only: `packets` is then the
+   * total since the counters were last zeroed, not what this request did).
+   */
   packetsDelta: number | null;
 }
 
@@ -144,9 +148,18 @@ export interface ConntrackFacts {
   delta: Record<string, number>;
 }
 
+/** The kinds of facts of a namespace (NamespaceFacts' fields). */
+export type FactKind = 'links' | 'routes' | 'neighbours' | 'sysctls' | 'listeners' | 'netfilter' | 'counters' | 'conntrack' | 'dnat';
+
 /** Everything read in one namespace. */
 export interface NamespaceFacts {
   ns: NamespaceRef;
+  /**
+   * Kinds of facts that were not read here at all (`flowtrace explain` has only what was
+   * pasted): their empty lists are no evidence that nothing is there, and causes never rest on
+   * them. Absent: every kind was read (the agent reads them all; a failed read is in `problems`).
+   */
+  unread?: FactKind[];
   links: LinkFacts[];
   routes: RouteLookup[];
   neighbours: NeighbourFacts[];
@@ -167,7 +180,10 @@ export interface NamespaceFacts {
 }
 
 export interface HostFacts {
-  /** Wall-clock epoch ms of the two snapshots (start null when only the stop was read). */
+  /**
+   * Wall-clock epoch ms of the two snapshots (start null when only the stop was read: counters
+   * are then totals, and a DROP rule's count is not known to be this request's).
+   */
   startedAt: number | null;
   stoppedAt: number;
   /** The host first, then each container namespace reached through a veth. */

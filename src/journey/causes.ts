@@ -25,7 +25,7 @@
  *    drops packets too big for it.
  * When nothing fits, the cause is `unexplained` and `checked` lists what was looked at.
  */
-import type { HostFacts, NamespaceFacts, NetfilterFacts } from '../host/index.js';
+import type { FactKind, HostFacts, NamespaceFacts, NetfilterFacts } from '../host/index.js';
 import type { BreakCause, CauseFact, ConnectionJourney, JourneyBreak, PathPoint } from './types.js';
 
 const DOWN = (l: { up: boolean }): boolean => !l.up;
@@ -64,10 +64,16 @@ interface PacketAt {
   serverPorts: number[];
 }
 
-/** Rules that fit the packet at this place and counted during the capture, most specific first. */
-function countedRules(ns: NamespaceFacts, at: PacketAt, verdicts: ReadonlyArray<NetfilterFacts['verdict']>): NetfilterFacts[] {
+/**
+ * Rules that fit the packet at this place and counted during the capture, most specific
+ * first. `totals`: with one reading only (HostFacts.startedAt null) there are no rises — the
+ * rules (not policies, whose totals count every packet ever dropped) whose total counter is
+ * above 0: a rule that drops this very path and has dropped packets, not known to be these.
+ */
+function countedRules(ns: NamespaceFacts, at: PacketAt, verdicts: ReadonlyArray<NetfilterFacts['verdict']>, totals = false): NetfilterFacts[] {
   const fits = ns.netfilter.filter((r) => {
-    if (!verdicts.includes(r.verdict) || !r.packetsDelta || r.packetsDelta <= 0) return false;
+    const counted = totals ? r.kind === 'rule' && r.packetsDelta === null && (r.packets ?? 0) > 0 : r.packetsDelta !== null && r.packetsDelta > 0;
+    if (!verdicts.includes(r.verdict) || !counted) return false;
     const m = r.match;
     if (m.protocol !== null && (m.protocol === 'tcp' || m.protocol === '6') === (m.protocolNegated === true)) return false;
     if (!ifaceMatches(m.inInterface, m.inNegated, at.inInterface)) return false;
@@ -77,7 +83,7 @@ function countedRules(ns: NamespaceFacts, at: PacketAt, verdicts: ReadonlyArray<
     return portsMatch(m.destinationPorts, dports, m.destinationPortsNegated) && portsMatch(m.sourcePorts, sports, m.sourcePortsNegated);
   });
   const specificity = (r: NetfilterFacts): number => (r.kind === 'rule' ? 10 : 0) + (r.match.inInterface ? 2 : 0) + (r.match.outInterface ? 2 : 0) + (r.match.destinationPorts || r.match.sourcePorts ? 1 : 0);
-  return fits.sort((a, b) => specificity(b) - specificity(a) || (b.packetsDelta ?? 0) - (a.packetsDelta ?? 0));
+  return fits.sort((a, b) => specificity(b) - specificity(a) || (b.packetsDelta ?? b.packets ?? 0) - (a.packetsDelta ?? a.packets ?? 0));
 }
 
 function ruleCause(ns: NamespaceFacts, rules: NetfilterFacts[]): BreakCause {
@@ -137,6 +143,10 @@ export function explainBreak(j: ConnectionJourney, b: JourneyBreak, host: HostFa
   const uplink = j.requestPath[0] ?? null;
   const container = endNamespace(host, end, inner);
   const checked: string[] = [];
+  // One reading only: counters are totals (see countedRules).
+  const single = host.startedAt === null;
+  const read = (ns: NamespaceFacts, kind: FactKind): boolean => !(ns.unread ?? []).includes(kind);
+  const saw = (ns: NamespaceFacts, kind: FactKind, what: string): void => { if (read(ns, kind)) checked.push(what); };
 
   switch (b.kind) {
     case 'stopped': {
@@ -158,11 +168,11 @@ export function explainBreak(j: ConnectionJourney, b: JourneyBreak, host: HostFa
           facts: [...down.map((link): CauseFact => ({ kind: 'link', namespace: hostNs.ns.label, link })), ...containerDown.map((link): CauseFact => ({ kind: 'link', namespace: container!.ns.label, link })), ...consequences],
         };
       }
-      checked.push('link states');
+      saw(hostNs, 'links', 'link states');
       // 2. rules and policies that counted
       const rules = countedRules(hostNs, at, ['drop', 'reject']);
       if (rules.length > 0) return ruleCause(hostNs, rules);
-      checked.push('netfilter rules and policies (no DROP/REJECT counter rose on this path)');
+      saw(hostNs, 'netfilter', single ? 'netfilter rules (one reading: their counters are totals, no rise is known)' : 'netfilter rules and policies (no DROP/REJECT counter rose on this path)');
       // 3. routes
       const routes = hostNs.routes;
       const failed = (r: (typeof routes)[number]): boolean => r.result !== 'unicast' && r.result !== 'local' && r.result !== 'broadcast';
@@ -185,11 +195,11 @@ export function explainBreak(j: ConnectionJourney, b: JourneyBreak, host: HostFa
           ?? relevant.find((r) => r.result === 'unicast' && r.dev !== null && r.dev !== b.at!.interface && r.from === null);
         if (elsewhere) return { id: 'routed-elsewhere', namespace: hostNs.ns.label, facts: [{ kind: 'route', namespace: hostNs.ns.label, lookup: elsewhere }] };
       }
-      checked.push('route lookups');
+      saw(hostNs, 'routes', 'route lookups');
       // 4. neighbours
       const neighbourFacts = neighbourTrouble(hostNs, container, b, inner, j.client.address, routes);
       if (neighbourFacts.length > 0) return { id: 'neighbour-failed', namespace: hostNs.ns.label, facts: neighbourFacts };
-      checked.push('neighbour entries');
+      saw(hostNs, 'neighbours', 'neighbour entries');
       // 5. rp_filter by the routes, when the EXDEV lookup itself was not made
       if (b.way === 'request' && at.inInterface !== null && rpFilter(hostNs, at.inInterface) === 1) {
         const back = routes.find((r) => r.to === j.client.address && r.from === null && r.iif === null && r.dev !== null);
@@ -200,21 +210,27 @@ export function explainBreak(j: ConnectionJourney, b: JourneyBreak, host: HostFa
       if (counter(hostNs, 'TcpExt.IPReversePathFilter') > 0) {
         return { id: 'reverse-path-filter', namespace: hostNs.ns.label, facts: rpFacts(hostNs, at.inInterface) };
       }
-      checked.push('rp_filter');
+      saw(hostNs, 'sysctls', 'rp_filter');
       // 6. conntrack
       const ct = conntrackFacts(hostNs);
       if (ct.length > 0) return { id: 'conntrack-drop', namespace: hostNs.ns.label, facts: ct };
-      checked.push('conntrack statistics');
+      saw(hostNs, 'conntrack', 'conntrack statistics');
       // 7. forwarding
       const forwarding = hostNs.sysctls['net.ipv4.ip_forward'];
       if (forwarding === '0' && at.inInterface !== at.outInterface) {
         return { id: 'forwarding-off', namespace: hostNs.ns.label, facts: [{ kind: 'sysctl', namespace: hostNs.ns.label, name: 'net.ipv4.ip_forward', value: '0' }] };
       }
-      checked.push('ip_forward');
-      // Rules that counted but do not fit the path as read: the best there is.
-      const loose = countedRules(hostNs, { ...at, inInterface: null, outInterface: null }, ['drop', 'reject']);
-      if (loose.length > 0) return ruleCause(hostNs, loose);
-      return { id: 'unexplained', namespace: hostNs.ns.label, facts: [...retrans, { kind: 'checked', namespace: hostNs.ns.label, what: checked }] };
+      saw(hostNs, 'sysctls', 'ip_forward');
+      // One reading: a rule of this very path that has dropped packets (not known to be these).
+      if (single) {
+        const totals = countedRules(hostNs, at, ['drop', 'reject'], true);
+        if (totals.length > 0) return ruleCause(hostNs, totals);
+      }
+      // Rules that counted but on other interfaces than this path's: not the cause (they could
+      // not have seen this packet as it went), but said — the path as read may be wrong.
+      const elsewhere = countedRules(hostNs, { ...at, inInterface: null, outInterface: null }, ['drop', 'reject']).slice(0, 3)
+        .map((rule): CauseFact => ({ kind: 'rule', namespace: hostNs.ns.label, rule }));
+      return { id: 'unexplained', namespace: hostNs.ns.label, facts: [...retrans, { kind: 'checked', namespace: hostNs.ns.label, what: checked }, ...elsewhere] };
     }
     case 'no-answer': {
       // Delivered to the container's side, but maybe not to the container: a neighbour entry
@@ -237,7 +253,14 @@ export function explainBreak(j: ConnectionJourney, b: JourneyBreak, host: HostFa
         }
         const ct = conntrackFacts(ns);
         if (ct.length > 0) return { id: 'conntrack-drop', namespace: ns.ns.label, facts: ct };
-        return { id: 'unexplained', namespace: ns.ns.label, facts: [...retrans, listenersFact(ns, inner ?? j.server.address, serverPorts[serverPorts.length - 1]!), { kind: 'checked', namespace: ns.ns.label, what: ['the route back', 'netfilter rules', 'link states', 'listen queue counters', 'conntrack statistics'] }] };
+        if (single) {
+          const totals = [...countedRules(ns, { way: 'request', inInterface: null, outInterface: null, clientPort: j.client.port, serverPorts }, ['drop', 'reject'], true),
+            ...countedRules(ns, { way: 'reply', inInterface: null, outInterface: null, clientPort: j.client.port, serverPorts }, ['drop', 'reject'], true)];
+          if (totals.length > 0) return ruleCause(ns, totals);
+        }
+        const looked = ([['routes', 'the route back'], ['netfilter', 'netfilter rules'], ['links', 'link states'], ['counters', 'listen queue counters'], ['conntrack', 'conntrack statistics']] as Array<[FactKind, string]>)
+          .filter(([k]) => read(ns, k)).map(([, w]) => w);
+        return { id: 'unexplained', namespace: ns.ns.label, facts: [...retrans, ...(read(ns, 'listeners') ? [listenersFact(ns, inner ?? j.server.address, serverPorts[serverPorts.length - 1]!)] : []), ...(looked.length > 0 ? [{ kind: 'checked' as const, namespace: ns.ns.label, what: looked }] : [])] };
       }
       return { id: 'unexplained', namespace: hostNs.ns.label, facts: retrans };
     }
@@ -247,14 +270,17 @@ export function explainBreak(j: ConnectionJourney, b: JourneyBreak, host: HostFa
       // ends at the uplink (no DNAT takes the port anywhere) and no container is behind it.
       const hostAnswered = b.kind === 'answered-by-host' || (end !== null && end.role !== 'container' && container === null);
       const nsFirst = hostAnswered ? [hostNs] : [container ?? hostNs, hostNs];
-      for (const ns of nsFirst) {
-        const rules = countedRules(ns, { way: 'request', inInterface: null, outInterface: null, clientPort: j.client.port, serverPorts }, ['reject']);
-        if (rules.length > 0) return ruleCause(ns, rules);
+      for (const totals of single ? [false, true] : [false]) {
+        for (const ns of nsFirst) {
+          const rules = countedRules(ns, { way: 'request', inInterface: null, outInterface: null, clientPort: j.client.port, serverPorts }, ['reject'], totals);
+          if (rules.length > 0) return ruleCause(ns, rules);
+        }
       }
       if (hostAnswered) {
+        // Only what was read: no DNAT rules or listeners said missing from lists nobody read.
         const facts: CauseFact[] = [
-          { kind: 'dnat', port: j.server.port, toAddress: hostNs.dnat.find((r) => portsMatch(r.ports, [j.server.port]))?.toAddress ?? null, rules: hostNs.dnat.filter((r) => portsMatch(r.ports, [j.server.port])).map((r) => r.text) },
-          listenersFact(hostNs, j.server.address, j.server.port),
+          ...(read(hostNs, 'dnat') ? [{ kind: 'dnat' as const, port: j.server.port, toAddress: hostNs.dnat.find((r) => portsMatch(r.ports, [j.server.port]))?.toAddress ?? null, rules: hostNs.dnat.filter((r) => portsMatch(r.ports, [j.server.port])).map((r) => r.text) }] : []),
+          ...(read(hostNs, 'listeners') ? [listenersFact(hostNs, j.server.address, j.server.port)] : []),
         ];
         // Containers on this host that do listen: the port was meant to reach one of them.
         for (const n of host.namespaces) {
@@ -262,9 +288,11 @@ export function explainBreak(j: ConnectionJourney, b: JourneyBreak, host: HostFa
         }
         return { id: 'not-listening', namespace: hostNs.ns.label, facts };
       }
-      const ns = container ?? hostNs;
+      // The namespace that refused: the container's (the host's listeners say nothing about a
+      // container whose namespace was not read).
+      const ns = container ?? (end?.role === 'container' ? null : hostNs);
       const port = j.serverInside?.port ?? j.server.port;
-      return { id: 'not-listening', namespace: ns.ns.label, facts: [listenersFact(ns, inner ?? j.server.address, port)] };
+      return { id: 'not-listening', namespace: ns?.ns.label ?? null, facts: ns && read(ns, 'listeners') ? [listenersFact(ns, inner ?? j.server.address, port)] : [] };
     }
     case 'no-response':
     case 'reset': {

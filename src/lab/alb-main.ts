@@ -1,14 +1,15 @@
 /**
  * One ALB node as a program (run inside ft-alb-a / ft-alb-b):
- *   alb-main --config PATH [--ready-file PATH]
- * The config is an AlbConfig as JSON. SIGHUP re-reads it (targets, timeouts, failOpen,
+ *   alb-main --config PATH [--ready-file PATH] [--without-listener PORT]
+ * The config is an AlbConfig as JSON (`--without-listener` only says that its listeners lack
+ * that port: the lab restarts a node whose listeners change). SIGHUP re-reads it (targets, timeouts, failOpen,
  * health check); SIGTERM closes the listeners and exits.
  */
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { startAlb, type AlbConfig } from './alb.js';
 
-const { values } = parseArgs({ options: { config: { type: 'string' }, 'ready-file': { type: 'string' } } });
+const { values } = parseArgs({ options: { config: { type: 'string' }, 'ready-file': { type: 'string' }, 'without-listener': { type: 'string' } } });
 if (!values.config) {
   process.stderr.write('alb-main: --config PATH is required\n');
   process.exit(2);

@@ -51,6 +51,8 @@ export const LAB_FAULTS = {
   'conntrack-full': { layer: 'container', description: 'the instance\'s connection-tracking table is full: ft-ec2\'s own count is at the machine-wide nf_conntrack_max (established, assured entries from many clients), so every new connection is dropped on arrival', symptom: `ALB 504 after ${LAB.albTargetTimeoutMs / 1000} s; SYN retransmits on ens5 In only; nf_conntrack_count = nf_conntrack_max, the \`drop\` stat rises, "nf_conntrack: table full in netns …" in the kernel log` },
   'app-wrong-port': { layer: 'application', description: 'the app listens on 8081 instead of 8080 (the container runs, -p 80:8080 points at nothing)', symptom: `ALB 502 at once; SYN ens5 → docker0 → veth, RST back the same way; the app listens on 0.0.0.0:8081` },
   'app-localhost': { layer: 'application', description: 'the app listens only on 127.0.0.1:8080 inside the container', symptom: `ALB 502 at once; SYN ens5 → docker0 → veth, RST back the same way; the app listens on 127.0.0.1:8080` },
+  'listener-missing': { layer: 'loadBalancer', description: 'the load balancer has no listener on port 80 any more (HTTPS on 443 still works): both nodes refuse port 80 — the lab\'s node answers RST where an AWS load balancer drops the SYN and the client times out', symptom: 'curl http://: (7) connection refused at once, through both nodes; https:// answers 200; nothing on ens5' },
+  'lb-subnet-no-route': { layer: 'loadBalancer', description: `the route table of the load balancer's subnet in zone b lost its default route to the internet gateway: alb-b (${LAB.albB.public}) gets the clients' SYNs and cannot send anything back to them; alb-a works`, symptom: `via alb-b: curl connect timeout, traceroute answers up to hop 3 (${LAB.routers.awsedge.toBackbone}) and never from alb-b; via alb-a: 200; nothing of the failing request on ens5` },
 } as const satisfies Record<string, LabFault>;
 
 export type LabFaultName = keyof typeof LAB_FAULTS;
@@ -60,7 +62,7 @@ export function isLabFault(name: string): name is LabFaultName {
 }
 
 /** Faults applied by the services (process arguments / ALB config), not by rules. */
-export const SERVICE_FAULTS: readonly LabFaultName[] = ['dns-nxdomain', 'dns-down', 'app-down', 'app-slow', 'app-500', 'target-deregistered', 'alb-node-down', 'app-wrong-port', 'app-localhost'];
+export const SERVICE_FAULTS: readonly LabFaultName[] = ['dns-nxdomain', 'dns-down', 'app-down', 'app-slow', 'app-500', 'target-deregistered', 'alb-node-down', 'app-wrong-port', 'app-localhost', 'listener-missing'];
 
 function inNs(node: LabNode, argv: string[]): string[] {
   return ['ip', 'netns', 'exec', nsName(node), ...argv];
@@ -225,6 +227,11 @@ export async function setNetworkFault(name: LabFaultName, on: boolean): Promise<
       // Entries still valid would keep the frames flowing (no ARP needed) for up to a minute.
       await run(inNs('ec2', ['ip', 'neigh', 'flush', 'dev', 'docker0']));
       if (!on) await run(inNs('container', ['ip', 'neigh', 'flush', 'dev', 'eth0']));
+      return;
+    case 'lb-subnet-no-route':
+      // The node's way to the clients is its subnet's route to the internet gateway (the edge router).
+      if (on) await routeFault('alb-b', ['default'], false, 'removing alb-b\'s default route');
+      else await runChecked(inNs('alb-b', ['ip', 'route', 'replace', 'default', 'via', LAB.routers.awsedge.toAlbB]), 'restoring alb-b\'s default route');
       return;
     case 'conntrack-full':
       if (on) {

@@ -6,5 +6,7 @@ export { startAlb, forwardedTraceId, forwardedFor, newAmznTraceRoot, albErrorPag
 export { createApp, LAB_PAGE, type AppOptions, type AppSeen } from './app.js';
 export { readAccessLog, parseAccessLogLine, formatAccessLogLine, accessLogTime, type AccessLogRecord } from './access-log.js';
 export type { RunResult } from './system.js';
+export { labAwsSnapshot, CONFIG_FAULTS, LAB_AWS_IDS, LAB_LB_DNS_NAME, type LabAwsOptions } from './aws-config.js';
 /** The live owner of the lab session when it is neither this process nor an ancestor (then labUp/fault/heal wait for it). */
 export { sessionHeldByOther } from './state.js';
+export { LAB_SSH } from './ssh.js';

@@ -9,6 +9,7 @@ import { PACKAGE_ROOT } from '../self.js';
 import { LAB_FAULTS, SERVICE_FAULTS, isLabFault, setNetworkFault, type LabFaultName } from './faults.js';
 import { buildTopology, destroyTopology, existingLabNamespaces, namespaceExists, namespaceInode } from './netns.js';
 import { makePki } from './pki.js';
+import { makeSshAccess, removeSshUser } from './ssh.js';
 import { albHealthFile, desiredServices, logFile, reconcileServices, SERVICE_NODE } from './services.js';
 import {
   SESSION_FILE as SESSION_FILE_PATH, acquireLock, claimSession, isTrackedAlive, sessionOwner, readState, releaseSession, sessionHeldByOther, writeState,
@@ -107,7 +108,7 @@ function wantedServices(faults: readonly string[]): ServiceName[] {
 export function labStatus(): LabStatus {
   const state = readState();
   const nodes = LAB_NODES.map((node) => ({ node, namespace: nsName(node), exists: namespaceExists(node) }));
-  const services: LabServiceStatus[] = (['dnsmasq', 'alb-a', 'alb-b', 'app'] as ServiceName[]).map((name) => {
+  const services: LabServiceStatus[] = (['dnsmasq', 'alb-a', 'alb-b', 'app', 'sshd-bastion', 'sshd-ec2'] as ServiceName[]).map((name) => {
     const p = state?.processes[name];
     return { name, node: SERVICE_NODE[name], pid: p?.pid ?? null, alive: p ? isTrackedAlive(p) : false, log: logFile(name) };
   });
@@ -143,6 +144,7 @@ async function teardown(): Promise<void> {
     await Promise.all(Object.values(state.processes).map(async (p) => { if (p && isTrackedAlive(p)) await terminate(p.pid); }));
   }
   await destroyTopology(inodes);
+  await removeSshUser();
   fs.rmSync(LAB.runDir, { recursive: true, force: true });
   fs.rmSync(INODES_FILE, { force: true });
 }
@@ -154,7 +156,7 @@ async function teardown(): Promise<void> {
  */
 export async function labUp(opts: LabUpOptions = {}): Promise<LabStatus> {
   requireRoot('flowtrace lab up');
-  requirePrograms(['ip', 'iptables', 'iptables-restore', 'nft', 'sysctl', 'dnsmasq', 'openssl']);
+  requirePrograms(['ip', 'iptables', 'iptables-restore', 'nft', 'sysctl', 'dnsmasq', 'openssl', 'sshd', 'ssh-keygen', 'visudo', 'useradd']);
   const release = await lockSession('lab up', opts);
   try {
     const before = labStatus();
@@ -165,7 +167,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabStatus> {
       fs.mkdirSync(LAB.runDir, { recursive: true, mode: 0o755 });
       const state: LabState = { version: 1, revision: LAB_REVISION, upSince: new Date().toISOString(), processes: {}, faults: [], app: { delayMs: 0, status: 0 } };
       writeState(state);
-      await Promise.all([buildTopology(opts.signal), makePki()]);
+      await Promise.all([buildTopology(opts.signal), makePki(), makeSshAccess()]);
       fs.writeFileSync(INODES_FILE, JSON.stringify(existingLabNamespaces().map(namespaceInode).filter((i) => i !== null)));
       opts.signal?.throwIfAborted();
       try {

@@ -1,6 +1,6 @@
 /**
- * The lab's long-lived processes: dnsmasq (ft-dns), the ALB nodes (ft-alb-a, ft-alb-b) and
- * the app (ft-container). Each runs detached (it outlives `lab up`), logs under the run
+ * The lab's long-lived processes: dnsmasq (ft-dns), the ALB nodes (ft-alb-a, ft-alb-b), the
+ * app (ft-container) and OpenSSH's sshd on the bastion and the instance (./ssh.ts). Each runs detached (it outlives `lab up`), logs under the run
  * dir and is tracked by PID + start time in the state file.
  */
 import fs from 'node:fs';
@@ -11,8 +11,9 @@ import type { AlbConfig } from './alb.js';
 import { LAB, LAB_REVISION, nsName, type LabNode } from './topology.js';
 import { isTrackedAlive, type LabState, type ServiceName, type TrackedProcess } from './state.js';
 import { processStartTime, sleep, spawnDetached, terminate } from './system.js';
+import { sshdConfigFile } from './ssh.js';
 
-export const SERVICE_NODE: Record<ServiceName, LabNode> = { dnsmasq: 'dns', 'alb-a': 'alb-a', 'alb-b': 'alb-b', app: 'container' };
+export const SERVICE_NODE: Record<ServiceName, LabNode> = { dnsmasq: 'dns', 'alb-a': 'alb-a', 'alb-b': 'alb-b', app: 'container', 'sshd-bastion': 'bastion', 'sshd-ec2': 'ec2' };
 
 const READY_TIMEOUT_MS = 30_000;
 
@@ -32,23 +33,34 @@ export function albHealthFile(node: 'alb-a' | 'alb-b'): string {
   return path.join(LAB.runDir, `${node}.health.json`);
 }
 
-/** The ALB node's configuration; `targets` empty when the `target-deregistered` fault is on. */
-export function albConfig(node: 'alb-a' | 'alb-b', opts: { deregistered: boolean }): AlbConfig {
-  const id = '50dc6c495c0c9188'; // one load balancer, two nodes: the same elb id in both logs
+/** One load balancer, two nodes: the same elb id in both access logs (and in its AWS description, aws-config.ts). */
+export const ALB_ELB_ID = 'app/seqas-alb/50dc6c495c0c9188';
+export const ALB_TARGET_GROUP_ARN = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/seqas-web/73e2d6bc24d8a067';
+export const ALB_CERTIFICATE_ARN = 'arn:aws:acm:eu-west-1:123456789012:certificate/0d3b6a8e-5f1c-4c7e-9a51-2f4b8c6d1e90';
+export const ALB_HEALTH_CHECK = { path: '/', intervalMs: 5000, timeoutMs: 2000, healthyThreshold: 2, unhealthyThreshold: 2, matcher: [200] } as const;
+/** The listener the `listener-missing` fault deletes (the one follow's plain-HTTP requests use). */
+export const LISTENER_MISSING_PORT = 80;
+
+/**
+ * The ALB node's configuration; `targets` empty when the `target-deregistered` fault is on,
+ * no port-80 listener under `listener-missing`.
+ */
+export function albConfig(node: 'alb-a' | 'alb-b', opts: { deregistered: boolean; listenerMissing?: boolean }): AlbConfig {
+  const listeners: AlbConfig['listeners'] = [{ port: 80, protocol: 'http' }, { port: 443, protocol: 'https' }];
   return {
     name: node,
     host: '0.0.0.0',
-    listeners: [{ port: 80, protocol: 'http' }, { port: 443, protocol: 'https' }],
+    listeners: opts.listenerMissing ? listeners.filter((l) => l.port !== LISTENER_MISSING_PORT) : listeners,
     certFile: path.join(LAB.runDir, 'server.pem'),
     keyFile: path.join(LAB.runDir, 'server.key'),
     targets: opts.deregistered ? [] : [{ ip: LAB.instance.ens5, port: LAB.instance.port }],
-    healthCheck: { path: '/', intervalMs: 5000, timeoutMs: 2000, healthyThreshold: 2, unhealthyThreshold: 2, matcher: [200] },
+    healthCheck: { ...ALB_HEALTH_CHECK, matcher: [...ALB_HEALTH_CHECK.matcher] },
     targetTimeoutMs: LAB.albTargetTimeoutMs,
     idleTimeoutMs: 60_000,
     failOpen: true,
-    elbId: `app/seqas-alb/${id}`,
-    targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/seqas-web/73e2d6bc24d8a067',
-    certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/0d3b6a8e-5f1c-4c7e-9a51-2f4b8c6d1e90',
+    elbId: ALB_ELB_ID,
+    targetGroupArn: ALB_TARGET_GROUP_ARN,
+    certificateArn: ALB_CERTIFICATE_ARN,
     accessLogFile: LAB.accessLogs[node],
     healthFile: albHealthFile(node),
   };
@@ -62,6 +74,8 @@ export interface DesiredServices {
   /** Where the app listens (`app-wrong-port`, `app-localhost` move it) and how it answers. */
   app: { host: string; port: number; delayMs: number; status: number };
   albDeregistered: boolean;
+  /** `listener-missing`: the nodes run without their port-80 listener (a restart: listeners are bound at start). */
+  albListenerMissing: boolean;
 }
 
 /** The ALB node the `alb-node-down` fault stops (zone b: requests through alb-a still work). */
@@ -77,6 +91,8 @@ export function desiredServices(faults: readonly string[]): DesiredServices {
       app: !faults.includes('app-down'),
       'alb-a': !(faults.includes('alb-node-down') && ALB_NODE_DOWN === 'alb-a'),
       'alb-b': !(faults.includes('alb-node-down') && ALB_NODE_DOWN === 'alb-b'),
+      'sshd-bastion': true,
+      'sshd-ec2': true,
     },
     dnsmasq: { nxdomain: faults.includes('dns-nxdomain') },
     app: {
@@ -86,6 +102,7 @@ export function desiredServices(faults: readonly string[]): DesiredServices {
       status: faults.includes('app-500') ? 500 : 0,
     },
     albDeregistered: faults.includes('target-deregistered'),
+    albListenerMissing: faults.includes('listener-missing'),
   };
 }
 
@@ -105,7 +122,13 @@ function serviceArgv(service: ServiceName, d: DesiredServices): string[] {
         '--delay-ms', String(d.app.delayMs), '--status', String(d.app.status), '--ready-file', readyFile('app')];
     case 'alb-a':
     case 'alb-b':
-      return [...selfModuleArgv('lab/alb-main'), '--config', albConfigFile(service), '--ready-file', readyFile(service)];
+      // The listeners are part of the argv (not only the config file): a change restarts the node.
+      return [...selfModuleArgv('lab/alb-main'), '--config', albConfigFile(service), '--ready-file', readyFile(service),
+        ...(d.albListenerMissing ? ['--without-listener', String(LISTENER_MISSING_PORT)] : [])];
+    case 'sshd-bastion':
+    case 'sshd-ec2':
+      // -D: in the foreground (tracked by its PID); -e: its log to stderr, i.e. the service's log file.
+      return ['/usr/sbin/sshd', '-D', '-e', '-f', sshdConfigFile(service === 'sshd-bastion' ? 'bastion' : 'ec2')];
   }
 }
 
@@ -122,7 +145,7 @@ function logTail(service: ServiceName): string {
 async function startService(service: ServiceName, d: DesiredServices, signal?: AbortSignal): Promise<TrackedProcess> {
   const node = SERVICE_NODE[service];
   if (service === 'alb-a' || service === 'alb-b') {
-    fs.writeFileSync(albConfigFile(service), JSON.stringify(albConfig(service, { deregistered: d.albDeregistered }), null, 2) + '\n');
+    fs.writeFileSync(albConfigFile(service), JSON.stringify(albConfig(service, { deregistered: d.albDeregistered, listenerMissing: d.albListenerMissing }), null, 2) + '\n');
   }
   const ready = readyFile(service);
   fs.rmSync(ready, { force: true });
@@ -133,9 +156,10 @@ async function startService(service: ServiceName, d: DesiredServices, signal?: A
   const proc: TrackedProcess = { pid, startTime: processStartTime(pid), node, argv, revision: LAB_REVISION };
   const deadline = performance.now() + READY_TIMEOUT_MS;
   for (;;) {
-    if (service === 'dnsmasq') {
-      // dnsmasq logs "started" once its sockets are bound.
-      try { if (/started, version/.test(fs.readFileSync(logFile('dnsmasq')).subarray(logOffset).toString('utf8'))) break; } catch { /* not yet */ }
+    if (service === 'dnsmasq' || service === 'sshd-bastion' || service === 'sshd-ec2') {
+      // dnsmasq logs "started", sshd "Server listening on", once their sockets are bound.
+      const bound = service === 'dnsmasq' ? /started, version/ : /Server listening on/;
+      try { if (bound.test(fs.readFileSync(logFile(service)).subarray(logOffset).toString('utf8'))) break; } catch { /* not yet */ }
     } else if (fs.existsSync(ready)) {
       break;
     }
@@ -149,7 +173,7 @@ async function startService(service: ServiceName, d: DesiredServices, signal?: A
       throw new LabError('LAB_SERVICE', `${service} in ${nsName(node)} did not become ready within ${READY_TIMEOUT_MS / 1000} s`,
         `see ${logFile(service)}`, { service, argv });
     }
-    await sleep(service === 'dnsmasq' ? 5 : 15);
+    await sleep(service === 'dnsmasq' || service.startsWith('sshd') ? 5 : 15);
   }
   return proc;
 }
@@ -187,14 +211,14 @@ export async function reconcileServices(state: LabState, signal?: AbortSignal): 
   };
   // The ALB nodes come second: each waits for its first health check before it says ready,
   // and that check then finds the app already listening (the target starts healthy).
-  for (const group of [['dnsmasq', 'app'], ['alb-a', 'alb-b']] as ServiceName[][]) {
+  for (const group of [['dnsmasq', 'app', 'sshd-bastion', 'sshd-ec2'], ['alb-a', 'alb-b']] as ServiceName[][]) {
     const results = await Promise.allSettled(group.map(reconcile).filter((j): j is Promise<void> => j !== null));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
   }
   // ALB target changes are a reload (SIGHUP), not a restart.
   for (const node of ['alb-a', 'alb-b'] as const) {
-    const cfg = albConfig(node, { deregistered: d.albDeregistered });
+    const cfg = albConfig(node, { deregistered: d.albDeregistered, listenerMissing: d.albListenerMissing });
     const file = albConfigFile(node);
     const before = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
     const after = JSON.stringify(cfg, null, 2) + '\n';

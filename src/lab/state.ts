@@ -9,7 +9,7 @@ import { LabError } from '../errors.js';
 import { LAB } from './topology.js';
 import { isAlive, processStartTime, sleep } from './system.js';
 
-export type ServiceName = 'dnsmasq' | 'alb-a' | 'alb-b' | 'app';
+export type ServiceName = 'dnsmasq' | 'alb-a' | 'alb-b' | 'app' | 'sshd-bastion' | 'sshd-ec2';
 
 export interface TrackedProcess {
   pid: number;

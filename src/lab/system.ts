@@ -25,6 +25,7 @@ export interface RunOptions {
 const DEBIAN_PACKAGE: Record<string, string> = {
   ip: 'iproute2', iptables: 'iptables', 'iptables-restore': 'iptables', nft: 'nftables',
   dnsmasq: 'dnsmasq', openssl: 'openssl', lsns: 'util-linux', sysctl: 'procps',
+  sshd: 'openssh-server', 'ssh-keygen': 'openssh-client', visudo: 'sudo', useradd: 'passwd',
 };
 
 /** Throws MissingDependencyError for the first program not found on PATH (or /usr/sbin, /sbin). */

@@ -9,10 +9,11 @@
  *                                                                              │
  *                        ec2: ens5 172.31.5.20 (MTU 9001) ─ DNAT ─ docker0 172.17.0.1 ─ veth ─ container eth0 172.17.0.2:8080
  *                             ens6 172.31.64.20/20 (a second ENI, same bridge, idle while healthy)
+ *   awsedge ── bastion 10.78.0.10 / 172.31.32.10 (sshd: the operator's way in, ProxyJump to ec2's sshd on ens5)
  */
 
 /** The lab's node names; the namespace of node N is `ft-N`. */
-export const LAB_NODES = ['client', 'dns', 'isp', 'backbone', 'awsedge', 'alb-a', 'alb-b', 'vpc', 'ec2', 'container'] as const;
+export const LAB_NODES = ['client', 'dns', 'isp', 'backbone', 'awsedge', 'alb-a', 'alb-b', 'vpc', 'ec2', 'container', 'bastion'] as const;
 export type LabNode = (typeof LAB_NODES)[number];
 
 /** Prefix of everything the lab creates (namespaces, /etc/netns entries). */
@@ -50,6 +51,12 @@ const LAB_CONSTANTS = {
    * address is in that /20, so it carries nothing until a fault routes a reply through it.
    */
   secondEni: { ifname: 'ens6', address: '172.31.64.20', prefixLength: 20 },
+  /**
+   * The bastion: a host in a public subnet (its own prefix behind the aws edge, outside the
+   * ALBs' 10.77.0.0/16 so that the route faults do not cut it) with an address in the VPC;
+   * operators reach the instance's sshd through it (ProxyJump), as on AWS.
+   */
+  bastion: { public: '10.78.0.10', edge: '10.78.0.1', prefix: '10.78.0.0/16', vpc: '172.31.32.10' },
   docker0: '172.17.0.1',
   dockerCidr: '172.17.0.0/16',
   container: { address: '172.17.0.2', port: 8080 },
@@ -99,6 +106,7 @@ const VPC_MTU = LAB.instance.mtu;
 /** The VPC bridge's ports towards the instance's ENIs and towards the ALB nodes. */
 const VPC_PORT_OF_ENS5 = 'ec2';
 const VPC_PORT_OF_SECOND_ENI = 'ec2b';
+const VPC_PORT_OF_BASTION = 'bast';
 export const VPC_ALB_PORTS = ['alba', 'albb'] as const;
 
 /**
@@ -106,7 +114,7 @@ export const VPC_ALB_PORTS = ['alba', 'albb'] as const;
  * names another revision (built by an older flowtrace) is not `up`: `lab up` rebuilds it.
  * Bump it whenever the built lab changes.
  */
-export const LAB_REVISION = 2;
+export const LAB_REVISION = 3;
 
 export const LAB_BRIDGES: readonly LabBridge[] = [
   { node: 'vpc', name: 'vpcbr0', address: `${LAB.vpcRouter}/16`, mtu: VPC_MTU },
@@ -125,6 +133,8 @@ export const LAB_LINKS: readonly LabLink[] = [
   { a: { node: 'ec2', ifname: 'ens5', address: `${LAB.instance.ens5}/16`, mtu: VPC_MTU }, b: { node: 'vpc', ifname: VPC_PORT_OF_ENS5, address: null, mtu: VPC_MTU, master: 'vpcbr0' } },
   { a: { node: 'ec2', ifname: LAB.secondEni.ifname, address: `${LAB.secondEni.address}/${LAB.secondEni.prefixLength}`, mtu: VPC_MTU }, b: { node: 'vpc', ifname: VPC_PORT_OF_SECOND_ENI, address: null, mtu: VPC_MTU, master: 'vpcbr0' } },
   { a: { node: 'ec2', ifname: CONTAINER_VETH, address: null, master: 'docker0' }, b: { node: 'container', ifname: 'eth0', address: `${LAB.container.address}/16` } },
+  { a: { node: 'awsedge', ifname: 'bast0', address: `${LAB.bastion.edge}/24` }, b: { node: 'bastion', ifname: 'eth0', address: `${LAB.bastion.public}/24` } },
+  { a: { node: 'bastion', ifname: 'vpc0', address: `${LAB.bastion.vpc}/16`, mtu: VPC_MTU }, b: { node: 'vpc', ifname: VPC_PORT_OF_BASTION, address: null, mtu: VPC_MTU, master: 'vpcbr0' } },
 ];
 
 export const LAB_ROUTES: readonly LabRoute[] = [
@@ -133,11 +143,13 @@ export const LAB_ROUTES: readonly LabRoute[] = [
   { node: 'isp', to: 'default', via: LAB.routers.backbone.toIsp },
   { node: 'backbone', to: '10.10.0.0/16', via: LAB.routers.isp.uplink },
   { node: 'backbone', to: '10.77.0.0/16', via: LAB.routers.awsedge.toBackbone },
+  { node: 'backbone', to: LAB.bastion.prefix, via: LAB.routers.awsedge.toBackbone },
   { node: 'awsedge', to: 'default', via: LAB.routers.backbone.toEdge },
   { node: 'alb-a', to: 'default', via: LAB.routers.awsedge.toAlbA },
   { node: 'alb-b', to: 'default', via: LAB.routers.awsedge.toAlbB },
   { node: 'ec2', to: 'default', via: LAB.vpcRouter },
   { node: 'container', to: 'default', via: LAB.docker0 },
+  { node: 'bastion', to: 'default', via: LAB.bastion.edge },
 ];
 
 /** Nodes that forward packets (ip_forward=1). ec2 forwards because Docker turns it on. */

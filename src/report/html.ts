@@ -6,7 +6,8 @@
  * compact ones that fit the width).
  */
 import type { FollowResult, RowStatus } from '../follow/index.js';
-import { fmtMs } from '../follow/index.js';
+import { breakText, factText, fmtMs } from '../follow/index.js';
+import { journeyHead, journeySteps } from './journeys.js';
 import { CARRIER_STAR, esc, ladderCompactSvg, ladderSvg, pathMapSvg, pathNodes, waterfallCompactSvg, waterfallSvg } from './svg.js';
 
 /** Status badges drawn with CSS (emoji fonts are often missing in headless/print setups). */
@@ -43,6 +44,7 @@ code,pre,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;
 .row-title{font-weight:600}
 .row-time{color:var(--muted);font-size:13px;white-space:nowrap}
 .row-not-checked .row-summary{color:var(--muted)}
+.row-config{color:var(--muted)}.cfg-denied{color:var(--fail)}
 .evidence{margin:0;padding:8px 14px 12px 52px;white-space:pre-wrap;word-break:break-word;color:var(--fg);background:var(--code)}
 .status-word{position:absolute;left:-9999px}
 .figure{border:1px solid var(--line);border-radius:10px;background:var(--card);padding:12px;overflow-x:auto}
@@ -146,7 +148,7 @@ function verdictTable(r: FollowResult): string {
     return `<details class="row row-${row.status}" data-layer="${row.layer}" data-status="${row.status}"${open}>` +
       `<summary>${badge(row.status)}` +
       `<span class="row-title">${esc(row.title)}<span class="status-word"> — ${WORD[row.status]}</span></span>` +
-      `<span class="row-summary">${esc(row.summary)}</span>` +
+      `<span class="row-summary">${esc(row.summary)}${row.config ? `<br><small class="row-config cfg-${row.config.status}">AWS configuration: ${esc(row.config.summary)}</small>` : ''}</span>` +
       `<span class="row-time">${row.timingMs !== null ? fmtMs(row.timingMs) : ''}</span></summary>` +
       `<pre class="evidence">${evidence}</pre></details>`;
   }).join('\n');
@@ -167,6 +169,22 @@ function hopsTable(r: FollowResult): string {
   }).join('');
 }
 
+/** Each request's journey on the instance as text (the same lines the terminal shows), and the host facts behind the cause. */
+function journeyBlock(r: FollowResult): string {
+  const s = r.server;
+  if (!s || s.status !== 'ok') return '';
+  const parts: string[] = [];
+  for (const q of s.requests) {
+    const j = q.journey;
+    if (!j) continue;
+    const node = r.requests.find((x) => x.traceId === q.traceRoot)?.node ?? q.address;
+    parts.push(`${esc(`journey via ${node}: ${journeyHead(j)}`)}\n${journeySteps(j).map((l) => `  ${esc(l)}`).join('\n')}${q.break ? `\n  ${esc(`stopped: ${breakText(q.break, j)}`)}` : ''}`);
+  }
+  if (parts.length === 0) return '';
+  const facts = r.verdict.facts.length ? `<p class="caption">Host facts behind the cause:</p><pre class="evidence" id="host-facts" style="padding-left:14px">${r.verdict.facts.map((f) => esc(factText(f))).join('\n')}</pre>` : '';
+  return `<p class="caption">The journey of each request's connection: every packet against the path it should take (→ towards the application, ← back; ✗ the first point it was not seen at).</p><pre class="evidence" id="journeys" style="padding-left:14px">${parts.join('\n\n')}</pre>${facts}`;
+}
+
 export function renderHtmlReport(r: FollowResult): string {
   const v = r.verdict;
   const nodes = pathNodes(r);
@@ -181,7 +199,9 @@ export function renderHtmlReport(r: FollowResult): string {
   const lbNote = !carrier ? ''
     : carrier.matchedBy === 'timing'
       ? ` ${tried}; ${CARRIER_STAR.timing} ${carrierName} carried the connection seen on the instance, matched <em>by timing</em>: no trace id got through, the requests go out one after the other, and the first connection on the instance fits ${carrierName}'s request, the first one the load balancer forwarded. The dashed ones were tried beside it.`
-      : ` ${tried}; ${CARRIER_STAR['trace-id']} ${carrierName} carried the request followed on the instance, matched by trace id (${esc(r.server?.traceId ?? '')}); the dashed ones were tried beside it.`;
+      : carrier.matchedBy === 'request-line'
+        ? ` ${tried}; ${CARRIER_STAR['request-line']} ${carrierName} carried the request followed on the instance, matched by its request line (the method, path and Host the client sent; no trace id was sent); the dashed ones were tried beside it.`
+        : ` ${tried}; ${CARRIER_STAR['trace-id']} ${carrierName} carried the request followed on the instance, matched by trace id (${esc(r.server?.traceId ?? '')}); the dashed ones were tried beside it.`;
   // The raw result rides along, so the page is also the data (`</` escaped for the script tag).
   const json = JSON.stringify(r).replace(/</g, '\\u003c');
   const banner = v.ok
@@ -192,10 +212,12 @@ export function renderHtmlReport(r: FollowResult): string {
       `<dt>exit code</dt><dd>${v.exitCode}</dd></dl></div>`;
   const s = r.server;
   const serverNote = !s
-    ? '<p class="caption">No server capture: run <code>flowtrace follow URL --server ssh://user@INSTANCE</code> to see the request inside the instance.</p>'
+    ? (r.source === 'explain'
+      ? `<p class="caption">No capture of the instance in the text: ${esc(r.howToCheck?.server ?? 'run tcpdump on the instance while the request runs')}.</p>`
+      : '<p class="caption">No server capture: run <code>flowtrace follow URL --server ssh://user@INSTANCE</code> to see the request inside the instance.</p>')
     : s.status === 'error' ? `<p class="caption">The agent on ${esc(s.target)} failed: ${esc(s.error ?? '')}</p>` : '';
   const ladderBlock = ladder
-    ? `<div class="figure" id="ladder">${ladder}${ladderCompact ?? ''}</div><p class="caption">Each row is one packet; dots are its copies on each interface (capture on ${esc(s!.target)}, ${s!.capturedPackets} packets${s!.matchedBy === 'trace-id' ? `, request found by trace id ${esc(s!.traceId ?? '')}` : s!.matchedBy === 'timing' ? `, connection found by timing (no HTTP got through)${carrier?.matchedBy === 'timing' ? `; it fits ${carrierName}'s request` : ''}` : ''}). Times are ms since the first packet.${s!.nat[0] ? ` Between ${esc(s!.nat[0].between.replace(' → ', ' and '))} the host's DNAT rewrites ${esc(s!.nat[0].from)} to ${esc(s!.nat[0].to)}.` : ''}</p>` +
+    ? `<div class="figure" id="ladder">${ladder}${ladderCompact ?? ''}</div><p class="caption">Each row is one packet; dots are its copies on each interface (capture on ${esc(s!.target)}, ${s!.capturedPackets} packets${s!.matchedBy === 'trace-id' ? `, request found by trace id ${esc(s!.traceId ?? '')}` : s!.matchedBy === 'request-line' ? ', request found by its request line (method, path, Host)' : s!.matchedBy === 'timing' ? `, connection found by timing (no HTTP got through)${carrier?.matchedBy === 'timing' ? `; it fits ${carrierName}'s request` : ''}` : ''}). Times are ms since the first packet.${s!.nat[0] ? ` Between ${esc(s!.nat[0].between.replace(' → ', ' and '))} the host's DNAT rewrites ${esc(s!.nat[0].from)} to ${esc(s!.nat[0].to)}.` : ''}</p>` +
       (s!.path.length ? `<pre class="evidence" style="padding-left:14px">${s!.path.map(esc).join('\n')}</pre>` : '')
     : `<p class="caption">${s && s.status === 'ok' ? 'No packet of the request was captured on the instance.' : 'Not captured.'}</p>${serverNote}`;
   return `<!doctype html>
@@ -209,8 +231,8 @@ export function renderHtmlReport(r: FollowResult): string {
 </head>
 <body>
 <main>
-<h1>flowtrace follow ${esc(r.url)}</h1>
-<div class="meta">${esc(r.startedAt)} · ${fmtMs(r.durationMs)} · ${r.options.server ? `server ${esc(r.options.server)}` : 'no server capture'} · schema v${r.schemaVersion}</div>
+<h1>flowtrace ${r.source === 'explain' ? 'explain' : 'follow'} ${esc(r.url)}</h1>
+<div class="meta">${r.source === 'explain' ? `from ${r.explain?.parts.length ?? 0} parts of pasted text (${esc((r.explain?.parts ?? []).map((p) => `${p.format} ${p.source}:${p.fromLine}–${p.toLine}`).join(', '))})` : `${esc(r.startedAt)} · ${fmtMs(r.durationMs)}`} · ${r.options.server ? `server ${esc(r.options.server)}` : 'no server capture'} · schema v${r.schemaVersion}</div>
 ${banner}
 <h2>What we proved <button class="expand" id="expand-all" type="button">expand all</button></h2>
 <div class="verdict" id="verdict">
@@ -221,6 +243,7 @@ ${verdictTable(r)}
 <p class="caption">${failing ? `✗ marks where the request stopped: <strong>${esc(failing.label)}</strong> (${esc(failing.detail)}). Grey dashed boxes were never reached.` : v.ok ? 'Every point on the path was seen working.' : 'The failure could not be pinned to one point; see the verdict.'} Dashed amber boxes are routers that do not answer traceroute (normal on real networks).${lbNote}</p>
 <h2>Packets on the instance</h2>
 ${ladderBlock}
+${journeyBlock(r)}
 <h2>Client timings</h2>
 ${waterfall ? `<div class="figure" id="waterfall">${waterfall}${waterfallCompact ?? ''}</div><p class="caption">One bar per load-balancer address tried; phases as curl names them (namelookup, connect, appconnect, starttransfer, total).</p>` : '<p class="caption">No request was sent.</p>'}
 <h2>Route</h2>

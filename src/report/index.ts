@@ -3,3 +3,4 @@ export { renderHtmlReport } from './html.js';
 export { renderTerminal, SHORT_TITLES } from './terminal.js';
 export type { TerminalOptions } from './terminal.js';
 export { renderJourneys, journeyHead, journeySteps } from './journeys.js';
+export { renderExplainReading } from './explain.js';

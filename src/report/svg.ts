@@ -30,13 +30,13 @@ export interface PathNode {
    */
   role?: 'carried' | 'other';
   /** The carrier only: how it was matched (see followedRequest). */
-  matchedBy?: 'trace-id' | 'timing';
+  matchedBy?: 'trace-id' | 'request-line' | 'timing';
 }
 
 export interface FollowedRequest {
   request: RequestEvidence;
-  /** trace-id: its Root was in the capture; timing: inferred from the order and times. */
-  by: 'trace-id' | 'timing';
+  /** trace-id: its Root was in the capture; request-line: its method, path and Host (explain); timing: inferred from the order and times. */
+  by: 'trace-id' | 'request-line' | 'timing';
 }
 
 /**
@@ -51,10 +51,11 @@ export function followedRequest(r: FollowResult): FollowedRequest | null {
 }
 
 /** The star of the carrier: solid when matched by trace id, hollow when by timing. */
-export const CARRIER_STAR = { 'trace-id': '★', timing: '☆' } as const;
+export const CARRIER_STAR = { 'trace-id': '★', 'request-line': '★', timing: '☆' } as const;
 
 /** The carrier's tooltip: how it was matched. */
-export function carrierNote(by: 'trace-id' | 'timing'): string {
+export function carrierNote(by: 'trace-id' | 'request-line' | 'timing'): string {
+  if (by === 'request-line') return 'carried the followed request — matched by its request line: the method, path and Host the client sent were in the capture on the instance (no trace id was sent)';
   return by === 'trace-id'
     ? 'carried the followed request — matched by trace id: its X-Amzn-Trace-Id Root was in the capture on the instance'
     : 'carried the followed request — matched by timing: no trace id reached the instance; the connection seen there came first and fits this request, the first one the load balancer forwarded to the target';
@@ -241,7 +242,7 @@ export function pathMapSvg(nodes: PathNode[], orientation: 'horizontal' | 'verti
         `<rect x="${p.x}" y="${p.y}" width="${p.w}" height="${p.h}" rx="8"/>` +
         `<text x="${p.x + p.w / 2}" y="${p.y + labelY}" class="node-label">${esc(mark + truncate(n.label, chars - mark.length))}</text>` +
         `<text x="${p.x + p.w / 2}" y="${p.y + detailY}" class="node-detail">${esc(truncate(n.detail, chars + 3))}</text>` +
-        (by ? `<text x="${p.x + p.w / 2}" y="${p.y + 45}" class="node-matched">${by === 'trace-id' ? 'by trace id' : 'by timing'}</text>` : '') + '</g>',
+        (by ? `<text x="${p.x + p.w / 2}" y="${p.y + 45}" class="node-matched">${by === 'trace-id' ? 'by trace id' : by === 'request-line' ? 'by request line' : 'by timing'}</text>` : '') + '</g>',
       );
     });
   });
@@ -387,7 +388,8 @@ export function ladderSvg(r: FollowResult): string | null {
       const cx = x(lanes.indexOf(c.iface));
       parts.push(`<circle cx="${cx}" cy="${y}" r="3.5"/><text class="copy-time" x="${cx + (row.req ? -4 : 4)}" y="${y + 12}" text-anchor="${row.req ? 'end' : 'start'}">+${c.tMs.toFixed(3)}</text>`);
     }
-    if (row.failing) parts.push(`<text class="lost" x="${x(row.last) + 18}" y="${y + 5}">✗</text>`);
+    // ✗ past the last copy, on the side the packet was going (right for requests, left for replies).
+    if (row.failing) parts.push(`<text class="lost" x="${row.req ? x(row.last) + 18 : x(row.last) - 26}" y="${y + 5}">✗</text>`);
     if (row.natAddr) {
       const a = row.natAddr;
       // Above the line, clear of the message label and the copy times.
@@ -479,13 +481,14 @@ export function ladderCompactSvg(r: FollowResult): string | null {
       const cx = x(lanes.indexOf(c.iface));
       parts.push(`<circle cx="${cx}" cy="${y}" r="3"/><text class="copy-time copy-time-compact" x="${cx + (row.req ? -3 : 3)}" y="${y + 10}" text-anchor="${row.req ? 'end' : 'start'}">+${c.tMs.toFixed(3)}</text>`);
     }
-    if (row.failing) parts.push(`<text class="lost" x="${Math.min(x(row.last) + 8, W - 12)}" y="${y + 5}">✗</text>`);
+    if (row.failing) parts.push(`<text class="lost" x="${row.req ? Math.min(x(row.last) + 8, W - 12) : Math.max(x(row.last) - 18, 2)}" y="${y + 5}">✗</text>`);
     parts.push(`<text class="msg-label msg-label-compact" x="${(xs[0]! + (xs[1] ?? xs[0]!)) / 2}" y="${y - 4}">${esc(label)}</text></g>`);
   });
   if (missing) {
     const y = top + rows.length * rowH + 6 + missingLines.length * 12;
     const [x0, x1] = [x(0), x(lanes.length - 1)];
-    parts.push(`<g class="msg msg-resp msg-lost msg-missing" data-label="no response"><line x1="${x1}" y1="${y}" x2="${x0}" y2="${y}"/><text class="lost" x="${W - 12}" y="${y + 5}">✗</text>` +
+    // The ✗ where the answer should have arrived: the load balancer's side, at the left.
+    parts.push(`<g class="msg msg-resp msg-lost msg-missing" data-label="no response"><line x1="${x1}" y1="${y}" x2="${x0}" y2="${y}"/><text class="lost" x="${Math.max(x0 - 14, 2)}" y="${y + 5}">✗</text>` +
       missingLines.map((l, k) => `<text class="msg-label msg-label-compact" x="${(x0 + x1) / 2}" y="${y - 4 - (missingLines.length - 1 - k) * 12}">${esc(l)}</text>`).join('') + '</g>');
   }
   return `<svg class="ladder-compact" viewBox="0 0 ${W} ${height}" width="${W}" height="${height}" role="img" aria-label="packets of the request per observation point">` +

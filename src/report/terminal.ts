@@ -3,7 +3,7 @@
  * check, the route and the stitched in-host path. Pure: returns text; the CLI prints it.
  */
 import type { FollowResult, LayerId, RowStatus, VerdictRow } from '../follow/index.js';
-import { factText, fmtMs, hopLine } from '../follow/index.js';
+import { configCell, factText, fmtMs, hopLine, configHopText } from '../follow/index.js';
 import { journeySteps } from './journeys.js';
 
 export interface TerminalOptions {
@@ -52,24 +52,43 @@ function wrap(text: string, width: number): string[] {
   return out;
 }
 
+/** The short titles, with the instance's own interface names when the capture saw them (ens5, docker0 on EC2 with Docker). */
+function titlesFor(result: FollowResult): Record<LayerId, string> {
+  const s = result.server;
+  const seen = (role: string): string | null => s?.interfaces.find((i) => i.role === role && i.packets > 0)?.iface ?? null;
+  const uplink = seen('uplink');
+  const bridge = seen('bridge');
+  return {
+    ...SHORT_TITLES,
+    instance: uplink ? `Instance (${uplink})` : SHORT_TITLES.instance,
+    container: bridge ? `Container (${bridge}/veth)` : SHORT_TITLES.container,
+  };
+}
+
 export function renderTerminal(result: FollowResult, opts: TerminalOptions): string {
   const c = (color: keyof typeof ANSI, s: string): string => (opts.color ? `${ANSI[color]}${s}${ANSI.reset}` : s);
   const width = Math.max(60, opts.width ?? 100);
   const v = result.verdict;
   const out: string[] = [];
 
-  out.push(c('bold', `flowtrace follow ${result.url}`) + c('dim', `   ${result.startedAt}   ${fmtMs(result.durationMs)}${result.options.server ? `   server ${result.options.server}` : ''}`));
+  out.push(result.source === 'explain'
+    ? c('bold', `flowtrace explain ${result.url}`) + c('dim', `   from ${result.explain?.parts.length ?? 0} part${result.explain?.parts.length === 1 ? '' : 's'} of text`)
+    : c('bold', `flowtrace follow ${result.url}`) + c('dim', `   ${result.startedAt}   ${fmtMs(result.durationMs)}${result.options.server ? `   server ${result.options.server}` : ''}`));
   out.push('');
 
-  // the table: status | layer | evidence | time
-  const titleW = Math.max(...v.rows.map((r) => SHORT_TITLES[r.layer].length));
+  // the table: status | layer | evidence | [AWS config] | time
+  const titles = titlesFor(result);
+  const titleW = Math.max(...v.rows.map((r) => titles[r.layer].length));
   const statusW = 2;
   const timeW = 9;
-  const evW = Math.max(24, width - (statusW + titleW + timeW + 6));
-  const sep = c('dim', '─'.repeat(statusW + titleW + evW + timeW + 6));
-  out.push(c('bold', `${'  '}  ${'LAYER'.padEnd(titleW)}  ${'EVIDENCE'.padEnd(evW)}  ${'TIME'.padStart(timeW - 1)}`));
+  // The configuration's column only when there is one (--aws-config / --aws).
+  const cfgW = v.rows.some((r) => r.config) ? Math.min(30, Math.max(12, ...v.rows.map((r) => (r.config ? configCell(r.config).length + 3 : 0)))) : 0;
+  const cfgSep = cfgW > 0 ? 2 : 0;
+  const evW = Math.max(24, width - (statusW + titleW + timeW + 6 + cfgW + cfgSep));
+  const sep = c('dim', '─'.repeat(statusW + titleW + evW + timeW + 6 + cfgW + cfgSep));
+  out.push(c('bold', `${'  '}  ${'LAYER'.padEnd(titleW)}  ${'EVIDENCE'.padEnd(evW)}  ${cfgW > 0 ? `${'AWS CONFIG'.padEnd(cfgW)}  ` : ''}${'TIME'.padStart(timeW - 1)}`));
   out.push(sep);
-  for (const r of v.rows) out.push(...tableRow(r, { titleW, evW, timeW, statusW }, c, opts.verbose === true));
+  for (const r of v.rows) out.push(...tableRow(r, titles[r.layer], { titleW, evW, timeW, statusW, cfgW }, c, opts.verbose === true));
   out.push(sep);
 
   // verdict, cause, next
@@ -80,6 +99,16 @@ export function renderTerminal(result: FollowResult, opts: TerminalOptions): str
     if (v.cause) out.push(...wrap(`cause: ${v.cause}`, width).map((l, i) => (i ? '       ' + l : c('bold', l))));
     if (v.partial) out.push(...wrap(`works: ${v.partial.working.join(', ')}; fails: ${v.partial.failing.map((f) => `${f.node ?? f.address}${f.zone ? ` (zone ${f.zone})` : ''} ${f.summary}`).join(', ')}`, width).map((l, i) => (i ? '       ' + l : l)));
     if (v.nextCheck) out.push(...wrap(`next:  ${v.nextCheck}`, width).map((l, i) => (i ? '       ' + l : l)));
+  }
+  // What the configuration says, in a line, when the cause does not already (healthy, or read but not placed).
+  const aws = result.aws ?? null;
+  if (aws && aws.status === 'error') out.push(c('yellow', `AWS configuration not read (${aws.from}): ${aws.error}`));
+  else if (aws && v.config) {
+    const hop = v.config.hop ? configHopText(v.config.hop) : null;
+    const line = v.config.agreement === 'both-pass' ? `configuration: allows every hop (${aws.from})`
+      : v.config.agreement === 'config-denies-passed' && v.ok ? `configuration denies it — ${hop} — yet the packets went through (${aws.from})`
+        : v.config.agreement === 'not-determinable' && v.ok ? `configuration: not determinable — ${hop}` : null;
+    if (line) out.push(...wrap(line, width).map((l, i) => c('dim', i ? '       ' + l : l)));
   }
   out.push(c('dim', `exit code ${v.exitCode}`));
 
@@ -99,7 +128,7 @@ export function renderTerminal(result: FollowResult, opts: TerminalOptions): str
   // the stitched path
   const s = result.server;
   if (s && s.status === 'ok') {
-    out.push('', c('bold', `In-host path on ${s.target}`) + c('dim', s.matchedBy ? `  (request found by ${s.matchedBy === 'trace-id' ? `trace id ${s.traceId}` : 'timing: no HTTP got through'})` : `  (nothing of the request in the capture: ${s.capturedPackets} packets on the ports)`));
+    out.push('', c('bold', `In-host path on ${s.target}`) + c('dim', s.matchedBy ? `  (request found by ${s.matchedBy === 'trace-id' ? `trace id ${s.traceId}` : s.matchedBy === 'request-line' ? 'its request line: method, path, Host' : 'timing: no HTTP got through'})` : `  (nothing of the request in the capture: ${s.capturedPackets} packets on the ports)`));
     for (const p of s.path) out.push('  ' + p);
     // The journey of each request's connection: every packet against the path it should take.
     for (const r of s.requests) {
@@ -135,7 +164,7 @@ export function renderTerminal(result: FollowResult, opts: TerminalOptions): str
     }
     for (const a of s.anomalies) out.push(c('yellow', `  ⚠ ${a}`));
   } else if (s && s.status === 'error') {
-    out.push('', c('yellow', `server side not checked: the agent on ${s.target} failed: ${s.error}`));
+    out.push('', c('yellow', `server side not checked: ${s.target} failed: ${s.error}`));
   }
   return out.join('\n') + '\n';
 }
@@ -154,24 +183,37 @@ function collapseStars(hops: FollowResult['routes'][number]['hops']): string[] {
   return out;
 }
 
+/** The configuration cell: ✓ allows, ✗ denies (and what), ? not determinable; empty for layers it does not see. */
+const CONFIG_MARK = { allowed: { mark: '✓', color: 'green' }, denied: { mark: '✗', color: 'red' }, unknown: { mark: '?', color: 'yellow' } } as const;
+
 function tableRow(
   r: VerdictRow,
-  w: { titleW: number; evW: number; timeW: number; statusW: number },
+  name: string,
+  w: { titleW: number; evW: number; timeW: number; statusW: number; cfgW: number },
   c: (color: keyof typeof ANSI, s: string) => string,
   verbose: boolean,
 ): string[] {
   const cell = STATUS_CELL[r.status];
   const lines = wrap(r.summary, w.evW);
   const time = r.timingMs !== null ? fmtMs(r.timingMs) : '';
+  const cfgLines = r.config && w.cfgW > 0 ? wrap(configCell(r.config), w.cfgW - 2) : [];
+  while (lines.length < cfgLines.length) lines.push('');
   const out: string[] = [];
   lines.forEach((l, i) => {
     const status = i === 0 ? c(cell.color, cell.icon) : '  ';
-    const title = (i === 0 ? SHORT_TITLES[r.layer] : '').padEnd(w.titleW);
+    const title = (i === 0 ? name : '').padEnd(w.titleW);
     const t = i === 0 ? time.padStart(w.timeW - 1) : '';
     const text = r.status === 'not-checked' ? c('dim', l.padEnd(w.evW)) : l.padEnd(w.evW);
-    out.push(`${status}  ${i === 0 && r.status === 'fail' ? c('bold', title) : title}  ${text}  ${t}`.trimEnd());
+    let cfg = '';
+    if (w.cfgW > 0) {
+      const m = r.config ? CONFIG_MARK[r.config.status] : null;
+      const body = cfgLines[i] ?? '';
+      cfg = m && body ? `${i === 0 ? c(m.color, m.mark) : ' '} ${body.padEnd(w.cfgW - 2)}  ` : `${' '.repeat(w.cfgW)}  `;
+    }
+    out.push(`${status}  ${i === 0 && r.status === 'fail' ? c('bold', title) : title}  ${text}  ${cfg}${t}`.trimEnd());
   });
   if (verbose) {
+    if (r.config) for (const l of wrap(`AWS configuration: ${r.config.summary}`, w.evW + w.titleW)) out.push(c('dim', `${' '.repeat(w.statusW + 4)}${l}`));
     for (const e of r.evidence) for (const l of wrap(e, w.evW + w.titleW)) out.push(c('dim', `${' '.repeat(w.statusW + 4)}${l}`));
   }
   return out;

@@ -28,9 +28,10 @@ function formatError(bytes: Uint8Array): CaptureFormatError {
 }
 
 test('bad magic: "not a pcap or pcapng file (magic 0x…)", with a hint for text and gzip', () => {
-  const text = formatError(new TextEncoder().encode('12:00:01.000 IP 10.0.0.1 > 10.0.0.2: ICMP echo request\n'));
-  assert.equal(text.message, 'not a pcap or pcapng file (magic 0x31323a30)');
-  assert.match(text.hint, /text/);
+  // Text is read as tcpdump's output (capture/text/); text that is none of it is this error.
+  const text = formatError(new TextEncoder().encode('12:00:01 a log line, not a capture\n'));
+  assert.equal(text.message, 'not a pcap or pcapng file (magic 0x31323a30), nor tcpdump text (line 1: "12:00:01 a log line, not a capture")');
+  assert.match(text.hint, /text tcpdump prints/);
   const gzip = formatError(Uint8Array.of(0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0));
   assert.match(gzip.message, /magic 0x1f8b0800/);
   assert.match(gzip.hint, /gunzip/);

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseIfmap, formatIfmap, readIfmapOfThisNamespace } from '../../src/capture/index.js';
+import { parseIfmap, readIfmapText, formatIfmap, readIfmapOfThisNamespace } from '../../src/capture/index.js';
 import { InputError, EXIT } from '../../src/errors.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -43,11 +43,12 @@ test('ip link lines with @peer suffixes, the simple format, JSON, and formatIfma
 test('bad interface maps are one-line InputErrors with a hint', () => {
   const cases: Array<[string, RegExp]> = [
     ['', /is empty/],
-    ['2 ens5\nthis is not a map\n', /line 2 is neither "INDEX NAME" nor `ip link` output/],
+    ['this is not a map\nnor this\n', /names no interfaces with an index \(line 1: "this is not a map"\)/],
     ['{"2": "ens5",', /not valid JSON/],
     ['{"two": "ens5"}', /entry "two"/],
     ['{}', /names no interfaces/],
     ['0 weird', /line 1/],
+    ['lo  UNKNOWN  00:00:00:00:00:00 <LOOPBACK,UP,LOWER_UP>\nens5@if4  UP  02:00:00:00:00:01 <BROADCAST,UP>\n', /lo, ens5 are listed without an index: `ip -br` prints none/],
   ];
   for (const [text, message] of cases) {
     assert.throws(() => parseIfmap(text), (e: unknown) => e instanceof InputError && message.test(e.message) && !e.message.includes('\n') && e.exitCode === EXIT.input && /ip -o link/.test(e.hint), JSON.stringify(text));
@@ -73,4 +74,62 @@ test('readIfmapOfThisNamespace inside a namespace with ens5 and docker0', { skip
     spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
   }
   assert.ok(!execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).includes(ns), 'namespace removed');
+});
+
+test('a line that is no map is skipped and counted in the note, never an error for the whole map', () => {
+  const text = '$ ip -o link\n1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536\n2: ens5@if4: <BROADCAST,UP> mtu 9001\nthis is not a map\n3 docker0\nens5@if4  UP  172.31.5.20/16\nveth9@if2  UP\n3 br-1\n';
+  const r = readIfmapText(text);
+  assert.deepEqual(r.map, new Map([[1, 'lo'], [2, 'ens5'], [3, 'br-1']]));
+  assert.equal(r.skippedLines, 1, 'the line "this is not a map" (the `$ ip -o link` prompt is not data)');
+  assert.deepEqual(r.namesWithoutIndex, ['veth9'], 'ens5 has an index from another line; veth9 has none');
+  assert.deepEqual(r.conflicts, [{ index: 3, names: ['docker0', 'br-1'] }]);
+  assert.match(r.note!, /1 line of the interface map skipped .*line 4: "this is not a map"/);
+  assert.match(r.note!, /veth9 listed without an index/);
+  assert.match(r.note!, /index 3 is named both docker0 and br-1/);
+  assert.deepEqual(parseIfmap(text), r.map);
+});
+
+/**
+ * Issue 16: the interface list as a person copies it — `ip -o link; ip -o addr` in one paste,
+ * `ip -j addr`, `ip addr`, `ip -d link`, `ip -br link` mixed with `ip link` — names every
+ * interface of a namespace with a veth (`ens5@ifN`), a bridge, a bridge port and addresses.
+ */
+test('--ifmap on `ip -o link; ip -o addr`, `ip -j addr`, `ip addr` and mixtures names every interface (real ip output)', { skip: isRoot ? false : 'needs root to create a network namespace' }, () => {
+  const ns = `fttcapture-ifmix${process.pid}`;
+  const peer = `fttcapture-ifmixp${process.pid}`;
+  const ip = (...args: string[]): string => execFileSync('ip', args, { encoding: 'utf8' });
+  try {
+    ip('netns', 'add', ns);
+    ip('netns', 'add', peer);
+    ip('-n', ns, 'link', 'add', 'ens5', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', peer);
+    ip('-n', ns, 'link', 'add', 'docker0', 'type', 'bridge');
+    ip('-n', ns, 'link', 'add', 'veth3f2a1b9', 'type', 'veth', 'peer', 'name', 'ceth0', 'netns', peer);
+    ip('-n', ns, 'link', 'set', 'veth3f2a1b9', 'master', 'docker0');
+    ip('-n', ns, 'addr', 'add', '172.31.5.20/16', 'dev', 'ens5');
+    ip('-n', ns, 'addr', 'add', '172.17.0.1/16', 'dev', 'docker0');
+    for (const l of ['lo', 'ens5', 'docker0', 'veth3f2a1b9']) ip('-n', ns, 'link', 'set', l, 'up');
+    const truth = new Map((JSON.parse(ip('-n', ns, '-j', 'link')) as Array<{ ifindex: number; ifname: string }>).map((l) => [l.ifindex, l.ifname]));
+    assert.deepEqual([...truth.values()].sort(), ['docker0', 'ens5', 'lo', 'veth3f2a1b9']);
+    const pastes: Record<string, string> = {
+      'ip -o link; ip -o addr': ip('-n', ns, '-o', 'link') + ip('-n', ns, '-o', 'addr'),
+      'ip -j addr': ip('-n', ns, '-j', 'addr'),
+      'ip -j -p addr': ip('-n', ns, '-j', '-p', 'addr'),
+      'ip -o addr; ip -o link': ip('-n', ns, '-o', 'addr') + ip('-n', ns, '-o', 'link'),
+      'ip addr': ip('-n', ns, 'addr'),
+      'ip -d link': ip('-n', ns, '-d', 'link'),
+      'ip -s link': ip('-n', ns, '-s', 'link'),
+      'ip -br link; ip link; ip -j link': ip('-n', ns, '-br', 'link') + ip('-n', ns, 'link') + ip('-n', ns, '-j', 'link'),
+    };
+    for (const [what, text] of Object.entries(pastes)) {
+      const r = readIfmapText(text);
+      assert.deepEqual(r.map, truth, what);
+      assert.equal(r.note, null, `${what}: every line read (${r.note})`);
+    }
+    // `ip -o addr` alone lists only the interfaces with an address: the others are not named.
+    assert.deepEqual([...parseIfmap(ip('-n', ns, '-o', 'addr')).values()].sort(), ['docker0', 'ens5', 'lo']);
+  } finally {
+    spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+    spawnSync('ip', ['netns', 'del', peer], { stdio: 'ignore' });
+  }
+  assert.ok(!execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).includes(ns), 'namespaces removed');
 });

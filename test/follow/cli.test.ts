@@ -17,6 +17,8 @@ import { main } from '../../src/cli/main.js';
 import { selfCliArgv } from '../../src/self.js';
 import { memoryIO } from '../../src/cli/io.js';
 import type { FollowResult } from '../../src/follow/index.js';
+import { writeAwsConfigDir } from '../../src/aws/index.js';
+import { labAwsSnapshot } from '../../src/lab/index.js';
 
 let server: http.Server;
 let port = 0;
@@ -47,6 +49,33 @@ test('usage errors: one line and a hint, exit 2', async () => {
     assert.equal(r.code, 2, args.join(' '));
     assert.match(r.err, /^error\[USAGE\]: [^\n]+\nhint: [^\n]+\n$/, args.join(' '));
   }
+});
+
+test('--aws-config: a folder that cannot be read is an error before anything is sent (exit 3); the AWS options that do not go together are usage errors', async () => {
+  const r = await cli(['follow', `http://127.0.0.1:${port}/`, '--aws-config', path.join(dir, 'no-such-folder')]);
+  assert.equal(r.code, 3);
+  assert.match(r.err, /^error\[AWS_CONFIG_DIR\]: cannot read the AWS configuration folder .*no-such-folder: ENOENT\nhint: .*aws-snapshot/);
+  assert.equal(r.out, '');
+  for (const args of [['--aws', '--aws-config', dir], ['--aws-region', 'eu-west-1'], ['--aws-profile', 'prod', '--aws-config', dir]]) {
+    const u = await cli(['follow', 'http://127.0.0.1/', ...args]);
+    assert.equal(u.code, 2, args.join(' '));
+    assert.match(u.err, /^error\[USAGE\]: --aws/, args.join(' '));
+  }
+});
+
+test('--aws-config with the lab\'s configuration on a server that is not behind it: the walk as usual, the configuration read and not determinable', async () => {
+  const cfg = path.join(dir, 'aws');
+  writeAwsConfigDir(cfg, labAwsSnapshot({ faults: [] }));
+  const r = await cli(['follow', `http://127.0.0.1:${port}/`, '--json', '--timeout', '3', '--aws-config', cfg]);
+  const result = JSON.parse(r.out) as FollowResult;
+  assert.equal(r.code, 0, result.verdict.headline);
+  assert.equal(result.aws?.status, 'ok');
+  assert.equal(result.aws?.source, 'files');
+  assert.equal(result.aws?.from, cfg);
+  assert.ok(result.aws?.read.includes('describe-security-groups'));
+  assert.equal(result.aws?.paths.length, 1);
+  assert.equal(result.aws?.paths[0]!.status, 'unknown', '127.0.0.1 is none of the load balancer\'s nodes');
+  assert.equal(result.verdict.config?.agreement, 'not-determinable');
 });
 
 test('follow a healthy server on loopback: exit 0, JSON result with the trace id the server saw', async () => {

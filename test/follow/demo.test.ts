@@ -1,6 +1,7 @@
 /**
  * `flowtrace demo` end to end (root: it builds the lab): with a fault it prints the verdict
- * and the stitched path, writes the HTML and JSON reports and takes the lab down; Ctrl-C in
+ * and the stitched path (with the agent, and once more over ssh, agentless), writes the HTML
+ * and JSON reports and takes the lab down; Ctrl-C in
  * the middle of a walk still takes it down (exit 130). When someone else's lab is already up
  * the demo leaves it up, so the "nothing left" checks only run when the demo built the lab.
  */
@@ -52,7 +53,7 @@ test('demo --fault dnat-missing: verdict, stitched path, reports, lab down', { s
     const since = new Date();
     const r = await runDemo(['--fault', 'dnat-missing', '--no-https', '--out', dir]);
     assert.equal(r.code, 14, r.out);
-    assert.match(r.out, /❌\s+Container path\s+the SYN reached ens5 \(in\) and was answered with RST/);
+    assert.match(r.out, /❌\s+Container (\(docker0\/veth\)|path)\s+the SYN reached ens5 \(in\) and was answered with RST/);
     assert.match(r.out, /cause: the SYN reached ens5 \(in\) and was answered with RST: connection refused: no DNAT rule\s+for\s+port 80/);
     assert.match(r.out, /In-host path on netns:ec2/);
     assert.match(r.out, /SYN\s+→ ens5 in/);
@@ -62,6 +63,13 @@ test('demo --fault dnat-missing: verdict, stitched path, reports, lab down', { s
     }
     assert.equal(JSON.parse(readFileSync(path.join(dir, 'dnat-missing-http.json'), 'utf8')).verdict.causeId, 'not-listening');
     assert.match(readFileSync(path.join(dir, 'dnat-missing-http.html'), 'utf8'), /data-failing="true"/);
+    // Once more over ssh, agentless, through the bastion: the same reading.
+    assert.match(r.out, /following http:\/\/seqas\.online\/ from ft-client \(agentless over ssh as ftlab, through ft-bastion\)/);
+    assert.match(r.out, /agentless over ssh read the same as the agent: exit 14, container, not-listening/);
+    const overSsh = JSON.parse(readFileSync(path.join(dir, 'dnat-missing-http-ssh.json'), 'utf8')) as { options: { server: string }; verdict: { causeId: string }; server: { filter: string } };
+    assert.deepEqual([overSsh.options.server, overSsh.verdict.causeId], ['ssh://lab-ec2', 'not-listening']);
+    assert.match(overSsh.server.filter, /agentless/);
+    assert.ok(r.out.includes(path.join(dir, 'dnat-missing-http-ssh.html')), 'prints the path of the ssh walk\'s report');
     if (!wasUp) assertLabGone(since);
     else assert.ok(!labStatus().faults.includes('dnat-missing'), 'a lab that was up is left up, with the fault healed');
   } finally {

@@ -6,7 +6,8 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FOLLOW_EXIT } from '../../src/errors.js';
-import type { FollowResult, LayerId } from '../../src/follow/index.js';
+import type { ConfigAgreement, FollowResult, LayerId } from '../../src/follow/index.js';
+import type { ConfigHopId } from '../../src/aws/index.js';
 
 /**
  * What the verdict must say for each lab fault: the first failing layer, the cause id (named
@@ -44,7 +45,39 @@ export const LAB_FAULT_VERDICTS: Record<string, Expected> = {
   'conntrack-full': { layer: 'container', cause: 'conntrack-drop', direction: 'request', text: /conntrack drop rose by \d+/ },
   'app-wrong-port': { layer: 'application', cause: 'not-listening', direction: 'request', text: /nothing listens on port 8080 in ft-container.*0\.0\.0\.0:8081/ },
   'app-localhost': { layer: 'application', cause: 'not-listening', direction: 'request', text: /port 8080 is listened on only at 127\.0\.0\.1:8080.*, not at 172\.17\.0\.2/ },
+  'listener-missing': { layer: 'loadBalancer', cause: 'lb-refused', direction: 'request', text: /refused the connection on port 80/ },
+  'lb-subnet-no-route': { layer: 'loadBalancer', cause: 'lb-node-unreachable', direction: 'request', text: /alb-b .*does not answer/, partialNode: 'alb-b' },
 };
+
+/**
+ * What the verdict must say with the lab's AWS configuration (`--aws-config "$(flowtrace lab
+ * aws-config)"`): a fault that is a configuration change is named by its rule (`agree`, the
+ * hop that denies, the rule in the cause); any other fault leaves the configuration allowing
+ * the path and the cause starts by saying so.
+ */
+export interface ExpectedConfig { agreement: ConfigAgreement; hop?: ConfigHopId; text: RegExp }
+const ALLOWS: ExpectedConfig = { agreement: 'config-allows', text: /^configuration allows it; / };
+export const LAB_FAULT_CONFIG: Record<string, ExpectedConfig> = {
+  ...Object.fromEntries(Object.keys(LAB_FAULT_VERDICTS).map((f) => [f, ALLOWS])),
+  'icmp-ratelimit': { agreement: 'both-pass', text: /answered 200/ },
+  'sg-block': { agreement: 'agree', hop: 'target-sg', text: /nothing of the request reached the instance.* — and the configuration names it: .*security group sg-\w+ has no inbound rule for tcp\/80 from 172\.31\.\d+\.10 or its group sg-\w+/ },
+  'nacl-ephemeral': { agreement: 'agree', hop: 'target-nacl', text: /left by ens5 \(out\) and never arrived.* — and the configuration names it: .*network ACL acl-\w+ \(subnet-\w+\): rule 90 denies outbound tcp 1024-65535 to 172\.31\.\d+\.10/ },
+  'target-deregistered': { agreement: 'agree', hop: 'target-group', text: /503.* — and the configuration names it: .*target group seqas-web has no registered target/ },
+  'listener-missing': { agreement: 'agree', hop: 'listener', text: /refused the connection on port 80.* — and the configuration names it: .*seqas-alb has no listener on port 80 \(it listens on HTTPS:443\)/ },
+  'lb-subnet-no-route': { agreement: 'agree', hop: 'lb-route-client', text: /alb-b .*does not answer.* — and the configuration names it: .*route table rtb-\w+ \(subnet-\w+\) has no route to 10\.10\.1\.2/ },
+};
+
+/** Why a verdict does not read the configuration as expected, or null when it does. */
+export function configMatches(want: ExpectedConfig, result: FollowResult | null): string | null {
+  const v = result?.verdict;
+  if (!v) return 'no result';
+  if (!result.aws || result.aws.status !== 'ok') return `no configuration read: ${result.aws?.error ?? 'no aws evidence'}`;
+  const problems: string[] = [];
+  if (v.config?.agreement !== want.agreement) problems.push(`agreement ${v.config?.agreement} ≠ ${want.agreement}`);
+  if (want.hop && v.config?.hop?.hop !== want.hop) problems.push(`hop ${v.config?.hop?.hop} ≠ ${want.hop}`);
+  if (!want.text.test(`${v.cause ?? v.headline}`)) problems.push(`cause does not match ${want.text}`);
+  return problems.length ? problems.join('; ') : null;
+}
 
 /** Why a verdict does not match what is expected, or null when it does. */
 export function verdictMatches(want: Expected, result: FollowResult | null, exitCode: number | null): string | null {

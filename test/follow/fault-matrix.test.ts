@@ -3,35 +3,26 @@
  * the lab's ec2, under every lab fault; the verdict's first failing layer and cause must be
  * the right ones. One lab for the whole matrix; each fault is healed before the next.
  *
+ * Each run reads the lab's AWS configuration as it is under the fault
+ * (`follow --aws-config "$(flowtrace lab aws-config)"`, issue 18): the same run also checks that
+ * a fault that is a configuration change is named by its rule, and any other fault says
+ * "configuration allows it; …" (expected.ts LAB_FAULT_CONFIG) — one pass, two readings.
+ *
  * Needs root (network namespaces); skips otherwise, saying so. Also saves the healthy and the
  * dnat-missing results to artifacts/ (the report test draws them when present).
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { labUp, labDown, injectFault, healFault, LAB_FAULTS } from '../../src/lab/index.js';
-import type { LayerId } from '../../src/follow/index.js';
-import { followInClient, isRoot, verdictLine } from './lab-follow.js';
-import { LAB_FAULT_VERDICTS as EXPECTED, saveRecorded, verdictMatches } from './expected.js';
+import { injectFault, healFault, LAB_FAULTS } from '../../src/lab/index.js';
+import { followInClient, isRoot, labAwsConfig, useLab, verdictLine } from './lab-follow.js';
+import { LAB_FAULT_CONFIG, LAB_FAULT_VERDICTS as EXPECTED, configMatches, saveRecorded, verdictMatches } from './expected.js';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const artifacts = path.join(root, 'artifacts');
 
-let builtByUs = false;
-
-before(async () => {
-  if (!isRoot) return;
-  const s = await labUp();
-  builtByUs = !s.alreadyUp;
-  await healFault();
-});
-
-after(async () => {
-  if (!isRoot) return;
-  await healFault().catch(() => {});
-  if (builtByUs) await labDown();
-});
+useLab();
 
 test('every lab fault is diagnosed: first failing layer and cause', { skip: isRoot ? false : 'needs root (network namespaces): run as root, as CI does' }, async () => {
   mkdirSync(artifacts, { recursive: true });
@@ -44,9 +35,10 @@ test('every lab fault is diagnosed: first failing layer and cause', { skip: isRo
     if (EXPECTED[f]!.layer !== null) assert.equal(EXPECTED[f]!.layer, declared, `${f}: the lab declares layer ${declared}`);
   }
 
-  const healthy = await followInClient();
+  const healthy = await followInClient(undefined, ['--aws-config', labAwsConfig()]);
   assert.ok(healthy.result, `healthy follow printed no JSON: ${healthy.stderr}`);
   assert.equal(healthy.code, 0, `healthy lab: ${healthy.result!.verdict.headline}`);
+  assert.equal(configMatches({ agreement: 'both-pass', text: /answered 200/ }, healthy.result), null, 'the healthy lab\'s configuration allows every hop');
   assert.equal(healthy.result!.server?.matchedBy, 'trace-id');
   assert.deepEqual(healthy.result!.server!.interfaces.filter((i) => i.packets > 0).map((i) => `${i.iface} ${i.role}`), ['ens5 uplink', 'docker0 bridge', 'veth3f2a1b9 container']);
   assert.equal(healthy.result!.server!.rolesFrom, 'links', 'roles from the host\'s links (host facts read)');
@@ -59,9 +51,10 @@ test('every lab fault is diagnosed: first failing layer and cause', { skip: isRo
     const want = EXPECTED[f]!;
     await healFault();
     await injectFault(f);
-    const run = await followInClient(want.url);
+    const run = await followInClient(want.url, ['--aws-config', labAwsConfig()]);
     await healFault(f);
-    const problem = verdictMatches(want, run.result, run.code);
+    const problems = [verdictMatches(want, run.result, run.code), configMatches(LAB_FAULT_CONFIG[f]!, run.result)].filter((p) => p !== null);
+    const problem = problems.length > 0 ? problems.join('; ') : null;
     if (problem === null) correct++;
     saveRecorded(f, run.result);
     lines.push(`${problem === null ? 'ok  ' : 'FAIL'} ${verdictLine(f.padEnd(20), run)}${problem === null ? '' : `\n      ${problem}`}`);

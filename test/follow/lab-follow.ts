@@ -5,11 +5,31 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { LAB, nsName } from '../../src/lab/index.js';
+import { before, after } from 'node:test';
+import { LAB, healFault, labDown, labUp, nsName } from '../../src/lab/index.js';
 import { selfCliArgv } from '../../src/self.js';
 import type { FollowResult } from '../../src/follow/index.js';
 
 export const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+
+/**
+ * The lab for a test file (root only): taken (or built) before its tests, with no fault on;
+ * faults healed after, and taken down if this file built it.
+ */
+export function useLab(): void {
+  let builtByUs = false;
+  before(async () => {
+    if (!isRoot) return;
+    const s = await labUp();
+    builtByUs = !s.alreadyUp;
+    await healFault();
+  });
+  after(async () => {
+    if (!isRoot) return;
+    await healFault().catch(() => {});
+    if (builtByUs) await labDown();
+  });
+}
 
 export interface FollowRun { code: number | null; result: FollowResult | null; stderr: string }
 
@@ -28,6 +48,17 @@ export function followInClient(url = `http://${LAB.domain}/`, extra: string[] = 
       resolve({ code, result, stderr: Buffer.concat(err).toString('utf8') });
     });
   });
+}
+
+/**
+ * `flowtrace lab aws-config`: the lab's configuration as the AWS CLI's outputs, with the
+ * faults active now, written to the lab's run folder; returns the folder it printed.
+ */
+export function labAwsConfig(): string {
+  const argv = selfCliArgv();
+  const r = spawnSync(argv[0]!, [...argv.slice(1), 'lab', 'aws-config'], { encoding: 'utf8', timeout: 30_000 });
+  if (r.status !== 0) throw new Error(`flowtrace lab aws-config: ${r.stderr || r.error?.message || `exit ${r.status}`}`);
+  return r.stdout.trim();
 }
 
 /** Runs a command in a lab node (argv, no shell); throws with its stderr when it fails. */

@@ -6,11 +6,11 @@
  *
  * Needs root (network namespaces): one lab for all, each fault undone right after its run.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { labUp, labDown, healFault, LAB } from '../../src/lab/index.js';
-import { followInClient, isRoot, verdictLine } from './lab-follow.js';
+import { LAB } from '../../src/lab/index.js';
+import { followInClient, isRoot, useLab, verdictLine } from './lab-follow.js';
 import { saveRecorded, verdictMatches } from './expected.js';
 import { RAW_FAULTS } from './raw-fault-list.js';
 
@@ -25,19 +25,7 @@ async function settle(): Promise<void> {
   throw new Error('the lab did not answer 200 through both nodes after a heal');
 }
 
-let builtByUs = false;
-
-before(async () => {
-  if (!isRoot) return;
-  const s = await labUp();
-  builtByUs = !s.alreadyUp;
-  await healFault();
-});
-
-after(async () => {
-  if (!isRoot) return;
-  if (builtByUs) await labDown();
-});
+useLab();
 
 test('faults injected by raw commands, unknown to the lab: layer, direction, cause and its evidence', { skip: isRoot ? false : 'needs root (network namespaces): run as root, as CI does' }, async () => {
   const lines: string[] = [];

@@ -9,9 +9,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LAYERS } from '../../src/follow/index.js';
 import { LAB_FAULTS } from '../../src/lab/index.js';
-import { LAB_FAULT_VERDICTS, verdictMatches } from './expected.js';
+import { LAB_FAULT_CONFIG, LAB_FAULT_VERDICTS, configMatches, verdictMatches } from './expected.js';
 import { RAW_FAULTS } from './raw-fault-list.js';
-import { hasRecorded, recordedResult, savedResult } from './recorded.js';
+import { hasRecorded, recordedResult, rederive, savedResult } from './recorded.js';
 
 const cases = [
   ...Object.keys(LAB_FAULTS).map((name) => ({ name, want: LAB_FAULT_VERDICTS[name]! })),
@@ -31,6 +31,12 @@ for (const { name, want } of cases) {
     assert.equal(problem, null, `${name}: ${problem}\n${r.verdict.headline}\n${r.verdict.cause}`);
     const saved = savedResult(name).verdict;
     assert.deepEqual([r.verdict.firstFailing, r.verdict.causeId, r.verdict.direction, r.verdict.exitCode], [saved.firstFailing, saved.causeId, saved.direction, saved.exitCode], 'same verdict as the run that recorded it');
+    // The lab's faults were recorded with the lab's AWS configuration: its reading, evaluated again.
+    if (LAB_FAULT_CONFIG[name]) {
+      assert.equal(r.aws?.status, 'ok', `${name} was recorded with --aws-config`);
+      assert.equal(configMatches(LAB_FAULT_CONFIG[name]!, r), null, `${name}: ${configMatches(LAB_FAULT_CONFIG[name]!, r)}`);
+      assert.equal(r.verdict.config?.agreement, savedResult(name).verdict.config?.agreement, 'the same reading as the run that recorded it');
+    }
     const v = r.verdict;
     assert.deepEqual(v.rows.map((x) => x.layer), [...LAYERS], 'one row per layer, in order');
     if (want.layer && !want.partialNode) {
@@ -58,16 +64,16 @@ test('the healthy run: every row passes, roles from the host\'s links, the journ
   }
 });
 
-test('without a server, the server rows say "not checked" and what to run; an LB-made 5xx is never the application\'s', () => {
+test('without a server (nor a configuration), the server rows say "not checked" and what to run; an LB-made 5xx is never the application\'s', () => {
   for (const name of ['healthy', 'sg-block', 'dnat-missing']) {
-    const v = recordedResult(name, { noServer: true }).verdict;
+    const v = recordedResult(name, { noServer: true, aws: null }).verdict;
     for (const layer of ['instance', 'container'] as const) {
       const row = v.rows.find((x) => x.layer === layer)!;
       assert.equal(row.status, 'not-checked');
       assert.match(row.summary, /--server/);
     }
   }
-  const v = recordedResult('sg-block', { noServer: true }).verdict;
+  const v = recordedResult('sg-block', { noServer: true, aws: null }).verdict;
   assert.equal(v.rows[2]!.status, 'warn', 'the LB answered its own 504');
   assert.equal(v.causeId, 'incomplete');
   assert.equal(v.exitCode, 16);
@@ -82,4 +88,14 @@ test('with the server side, the application row says what the application did wh
   assert.match(reply.summary, /accepted the connection \(SYN-ACK from veth\w+ \(in\)\) but the request never reached it.*504 the client got was the load balancer's own page/);
   const never = recordedResult('host-firewall').verdict.rows.find((x) => x.layer === 'application')!;
   assert.match(never.summary, /never got the request/);
+});
+
+test('a server clock seconds off: the requests are still found (offset from the trace-id matches, else their order)', () => {
+  for (const name of ['raw-host-blackhole-one-node', 'nacl-ephemeral']) {
+    const saved = savedResult(name);
+    const right = recordedResult(name);
+    const skewed = rederive({ ...saved, requests: saved.requests.map((q) => ({ ...q, sentAt: q.sentAt === null ? null : q.sentAt - 7_000 })) });
+    assert.deepEqual(skewed.server!.requests.map((r) => [r.matchedBy, r.connectionIds]), right.server!.requests.map((r) => [r.matchedBy, r.connectionIds]), name);
+    assert.equal(skewed.verdict.causeId, right.verdict.causeId, name);
+  }
 });

@@ -62,11 +62,20 @@ describe('a malformed record after some packets', () => {
 
   it('not a capture at all: only the error and its hint (no empty analysis); exit 3', async () => {
     const f = tmp.file('text.pcap');
-    writeFileSync(f, '12:00:00.000000 IP 10.0.0.1.80 > 10.0.0.2.5000: Flags [S]\n');
+    writeFileSync(f, '12:00:00 a log line, not a capture\n');
     const r = await cli(['analyze', f]);
     assert.equal(r.code, EXIT.input);
     assert.equal(r.out, '');
-    assert.equal(r.err, 'error[CAPTURE_FORMAT]: not a pcap or pcapng file (magic 0x31323a30)\nhint: the input is text, perhaps tcpdump output: write captures with tcpdump -w FILE\n');
+    assert.equal(r.err, 'error[CAPTURE_FORMAT]: not a pcap or pcapng file (magic 0x31323a30), nor tcpdump text (line 1: "12:00:00 a log line, not a capture")\nhint: give a capture (tcpdump -w FILE) or the text tcpdump prints (tcpdump -nn, with -i any for the interfaces)\n');
+  });
+
+  it('tcpdump\'s text instead of a capture is read as one (issue 16): its packet is analysed, with what text cannot carry said', async () => {
+    const f = tmp.file('text.pcap');
+    writeFileSync(f, '12:00:00.000000 IP 10.0.0.1.80 > 10.0.0.2.5000: Flags [S], seq 1, win 512, length 0\n');
+    const r = await cli(['analyze', f]);
+    assert.equal(r.code, EXIT.ok, r.err);
+    assert.match(r.out, /^capture: 1 packets \(1 TCP\)/);
+    assert.match(r.err, /warning: read as tcpdump text: 1 TCP packet, none with a payload/);
   });
 });
 

@@ -67,7 +67,7 @@ describe('flowtrace lab (root)', { skip: ROOT_SKIP }, () => {
     assert.equal(s.alreadyUp, true);
     const st = labStatus();
     assert.equal(st.up, true);
-    assert.deepEqual(st.nodes.map((n) => n.namespace).sort(), ['ft-alb-a', 'ft-alb-b', 'ft-awsedge', 'ft-backbone', 'ft-client', 'ft-container', 'ft-dns', 'ft-ec2', 'ft-isp', 'ft-vpc']);
+    assert.deepEqual(st.nodes.map((n) => n.namespace).sort(), ['ft-alb-a', 'ft-alb-b', 'ft-awsedge', 'ft-backbone', 'ft-bastion', 'ft-client', 'ft-container', 'ft-dns', 'ft-ec2', 'ft-isp', 'ft-vpc']);
     assert.ok(st.services.every((sv) => sv.alive && sv.pid !== null), JSON.stringify(st.services));
     assert.deepEqual(st.faults, []);
     assert.ok(fs.existsSync(LAB.caFile));
@@ -386,8 +386,11 @@ describe('flowtrace lab (root)', { skip: ROOT_SKIP }, () => {
   test('down leaves nothing: namespaces, processes, /etc/netns, run dir, host interfaces', async () => {
     const pids = labStatus().services.map((s) => s.pid).filter((p): p is number => p !== null);
     assert.ok(pids.length >= 4);
+    assert.ok(fs.existsSync('/etc/sudoers.d/flowtrace-lab'), 'the lab\'s ssh user has its sudoers lines while up');
     await labDown({ keepSession: true }); // still ours: nobody else builds before the next test
     assertNothingLeft(pids);
+    assert.equal(fs.existsSync('/etc/sudoers.d/flowtrace-lab'), false, 'the sudoers drop-in is removed');
+    assert.equal(fs.readFileSync('/etc/passwd', 'utf8').split('\n').some((l) => l.startsWith('ftlab:')), false, 'the lab\'s ssh user is removed');
   });
 
   test('Ctrl-C during `lab up` tears down what was built (exit 130)', async () => {

@@ -247,3 +247,14 @@ test('path map nodes: every load-balancer node tried; the carrier by trace id, o
   once.requests = once.requests.slice(0, 1);
   assert.deepEqual(lbs(once), [`ALB ${h1}`]);
 });
+
+test('the report shows each request\'s journey and the host facts behind the cause', () => {
+  const html = renderHtmlReport(recordedResult('raw-docker-user-reply-drop'));
+  const journeys = /<pre class="evidence" id="journeys"[^>]*>([\s\S]*?)<\/pre>/.exec(html);
+  assert.ok(journeys, 'a journeys block');
+  assert.match(journeys[1]!, /SYN-ACK\s+← veth\w+ in → docker0 in\s+✗ ens5 out/);
+  assert.match(journeys[1]!, /stopped: the SYN was delivered; its answer \(SYN-ACK/);
+  const facts = /<pre class="evidence" id="host-facts"[^>]*>([\s\S]*?)<\/pre>/.exec(html);
+  assert.ok(facts, 'a host facts block');
+  assert.match(facts[1]!, /DROP rule `-A DOCKER-USER -i docker0 -o ens5 .*-j DROP` \(filter table\) on the host counted \d+ packet/);
+});

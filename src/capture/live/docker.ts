@@ -65,3 +65,20 @@ export async function listDockerContainers(socketPath = DOCKER_SOCKET): Promise<
     return { containers: [], problem: `docker: ${(err as Error).message}` };
   }
 }
+
+/**
+ * The format `docker inspect --format` is given where the CLI is asked instead of the socket
+ * (a server over ssh): one line per container, `id|pid|/name|image` — one word, no space.
+ */
+export const DOCKER_INSPECT_FORMAT = '{{.Id}}|{{.State.Pid}}|{{.Name}}|{{.Config.Image}}';
+
+/** Parses the lines of `docker inspect --format DOCKER_INSPECT_FORMAT …`. */
+export function parseDockerInspect(text: string): DockerContainer[] {
+  const out: DockerContainer[] = [];
+  for (const line of text.split('\n')) {
+    const [id, pid, name, ...image] = line.trim().split('|');
+    if (id === undefined || !/^[0-9a-f]{1,64}$/i.test(id) || pid === undefined || name === undefined) continue;
+    out.push({ id, name: name.replace(/^\//, '') || id.slice(0, 12), image: image.join('|'), pid: /^\d+$/.test(pid) ? Number(pid) : 0 });
+  }
+  return out;
+}

@@ -36,8 +36,8 @@ export interface DnatRule {
   text: string;
 }
 
-/** Splits one rule line into words, honouring double quotes (`--comment "a b"`). */
-function words(line: string): string[] {
+/** Splits one iptables rule line into words, honouring double quotes (`--comment "a \"b\""`). */
+export function ruleWords(line: string): string[] {
   const out: string[] = [];
   const re = /"((?:[^"\\]|\\.)*)"|(\S+)/g;
   let m: RegExpExecArray | null;
@@ -87,7 +87,7 @@ export function parseDnatRules(text: string): { rules: DnatRule[]; unparsed: str
     const line = raw.trim();
     if (line.startsWith('*')) { table = line.slice(1); continue; }
     if (table !== 'nat' || !line.startsWith('-A ') || !/-j DNAT\b/.test(line)) continue;
-    const w = words(line);
+    const w = ruleWords(line);
     const rule: DnatRule = {
       chain: w[1] ?? '', protocol: null, matchPortFrom: null, matchPortTo: null,
       destination: null, destinationNegated: false, inInterface: null, inInterfaceNegated: false,

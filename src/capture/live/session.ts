@@ -16,7 +16,7 @@ import { CaptureError, PrivilegeError } from '../../errors.js';
 import { tcpdumpEngine, TCPDUMP_DEFAULTS, type CaptureEngine, type EngineProcess, type KernelStats } from './tcpdump.js';
 import { followNatInFilter, parseDnatRules, readNatRules, type PortTranslation } from './nat.js';
 import { readLinks, ifmapOf, type LinkInfo } from './interfaces.js';
-import { attributeVeths, type VethAttribution } from './attribution.js';
+import { attributeVeths, type NamespaceSource, type VethAttribution } from './attribution.js';
 import { requireCaptureTools, systemRunner, type ProcessRunner } from './programs.js';
 import { KeptPackets, KEPT_PACKET_OVERHEAD_BYTES } from './kept.js';
 
@@ -100,6 +100,8 @@ export interface LiveCaptureOptions {
   pace?: () => Promise<void> | void;
   /** Look up containers behind veths (default true). */
   attribute?: boolean;
+  /** Where the containers are looked up (default: this machine's /proc and /run/netns; a server's: `commandNamespaceSource`). */
+  namespaceSource?: NamespaceSource;
   dockerSocket?: string;
   signal?: AbortSignal;
   snaplenBytes?: number;
@@ -209,10 +211,12 @@ export async function startCapture(options: LiveCaptureOptions = {}): Promise<Li
     filter = filter === '' ? byIndex : `(${byIndex}) and (${filter})`;
   }
 
-  const attribution = options.attribute === false
-    ? { veths: [] as VethAttribution[], problems: [] as string[] }
-    : await attributeVeths(links, namespacePath(netns), { dockerSocket: options.dockerSocket, runner });
-  notes.push(...attribution.problems);
+  // Attribution is looked up while tcpdump starts (over ssh each is a few round trips); it is
+  // awaited before startCapture resolves. It never fails the capture: a failure is a note.
+  const attributed: Promise<{ veths: VethAttribution[]; problems: string[] }> = options.attribute === false
+    ? Promise.resolve({ veths: [], problems: [] })
+    : attributeVeths(links, namespacePath(netns), { dockerSocket: options.dockerSocket, runner, source: options.namespaceSource })
+      .catch((err: unknown) => ({ veths: [], problems: [`container attribution: ${(err as Error)?.message ?? String(err)}`] }));
 
   const engine = options.engine ?? tcpdumpEngine({ knownInterfaces: () => links.map((l) => l.name), runner });
   const proc: EngineProcess = engine.start({
@@ -341,6 +345,7 @@ export async function startCapture(options: LiveCaptureOptions = {}): Promise<Li
     await proc.ready;
   } catch (err) {
     await done; // the engine has exited: nothing is left running
+    await attributed;
     // Name the interfaces the user asked for: tcpdump was told `-i any` (the ifindex filter
     // restricts it), so its refusal says "any" whatever was asked.
     if (err instanceof PrivilegeError) {
@@ -354,6 +359,8 @@ export async function startCapture(options: LiveCaptureOptions = {}): Promise<Li
     }
     throw err;
   }
+  const attribution = await attributed;
+  notes.push(...attribution.problems);
   state = { kind: 'listening', sinceMs: performance.now() };
   if (options.signal) {
     if (options.signal.aborted) requestStop('signal');

@@ -12,7 +12,7 @@ import { PassThrough } from 'node:stream';
 import type { CliIO } from '../io.js';
 import { parseCommandArgs } from '../args.js';
 import { CaptureFormatError, EXIT, FlowtraceError, InputError, UsageError } from '../../errors.js';
-import { filteredCaptureStream, parseIfmap, type ReadProgress } from '../../capture/index.js';
+import { filteredCaptureStream, parseIfmap, readIfmapText, type ReadProgress } from '../../capture/index.js';
 import {
   analyzeCapture, boundsSummary, renderAnalysis, requestMatcher, DEFAULT_MAX_MEMORY_MB, FLOW_DEFAULTS, MAX_INTERFACES, MIN_MAX_MEMORY_MB, OTHER_INTERFACES,
   type FlowAnalysis, type FlowOptions,
@@ -22,8 +22,9 @@ import { REDACTED, redactionPolicy, type RedactionPolicy } from '../../redaction
 const HELP = `usage: flowtrace analyze FILE|- [FILTER…] [--ifmap FILE] [--request ID] [--json]
        flowtrace analyze -r FILE [FILTER…] [options]
 
-Reads a pcap/pcapng capture (- for stdin) and shows, for each HTTP exchange, the path of
-the request and of the response through the host — e.g.
+Reads a pcap/pcapng capture (- for stdin), or the text tcpdump printed (tcpdump -nn; what
+text cannot carry is said in warnings), and shows, for each HTTP exchange, the path of the
+request and of the response through the host — e.g.
   ALB node 172.31.0.10 → ens5 → docker0 → veth3f2a1b9 → container 172.17.0.2:8080 → HTTP 200 (1.3 ms)
 with the µs between observation points, the NAT mapping, the handshake, and anomalies
 (SYN unanswered or not forwarded, RST from the container, retransmissions, zero window…).
@@ -109,7 +110,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   refuseSecondCapture('analyze', filter[0], io.cwd);
 
   const options: FlowOptions = {};
-  if (values.ifmap !== undefined) options.ifmap = readIfmap(path.resolve(io.cwd, values.ifmap));
+  if (values.ifmap !== undefined) options.ifmap = readIfmap(path.resolve(io.cwd, values.ifmap), io);
   if (values.keep !== undefined) {
     if (values.keep !== 'all' && values.keep !== 'exchanges' && values.keep !== 'anomalies') {
       throw new UsageError(`--keep must be all, exchanges or anomalies, not '${values.keep}'`, 'e.g. --keep exchanges on a capture of millions of connections');
@@ -302,7 +303,7 @@ function tuneGarbageCollector(): void {
   setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
 }
 
-function readIfmap(file: string): Map<number, string> {
+function readIfmap(file: string, io: CliIO): Map<number, string> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -310,7 +311,9 @@ function readIfmap(file: string): Map<number, string> {
     throw new InputError(`cannot read the ifmap ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'give the output of `ip -o link` saved in the capture\'s namespace', { path: file });
   }
   const map = parseIfmap(text);
-  if (map.size === 0) throw new InputError(`the ifmap ${file} names no interface`, 'expected `ip -o link` output ("2: ens5: <…>"), "index name" lines, or JSON {"2":"ens5"}', { path: file });
+  // Lines it could not read are skipped, never an error for the whole map: said once.
+  const note = readIfmapText(text).note;
+  if (note !== null) io.stderr(`warning: ${note}\n`);
   return map;
 }
 

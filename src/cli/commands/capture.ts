@@ -14,10 +14,13 @@ import { EXIT, UsageError, InputError } from '../../errors.js';
 import { TCPDUMP_DEFAULTS, startCapture, readLinks, requireCaptureTools, ifmapOf, describeAttribution, livePcapngBytes, type LiveCapture, type LiveCaptureResult } from '../../capture/live/index.js';
 import { createDecoder } from '../../decode/index.js';
 import { renderAnalysis } from '../../flow/index.js';
-import { analyzeLivePackets, createLivePrinter, packetHopComments, isoTime } from '../../agent/index.js';
+import { analyzeLivePackets, createLivePrinter, packetHopComments, isoTime, SERVER_MODES, type ServerMode } from '../../agent/index.js';
+import { connectRemote, REMOTE_CAPTURE, type RemoteServer } from '../../remote/index.js';
+import { agentCapture, agentFits } from './capture-agent.js';
 
 const HELP = `usage: flowtrace capture [-i IFACE|any]… [FILTER…] [-w FILE.pcapng] [-c N] [--for DURATION]
                          [--json] [-q] [--no-follow-nat] [--netns NAME]
+                         [--server ssh://[user@]host[:port] [--server-mode auto|agent|agentless]]
 
 Live capture (tcpdump runs as the engine; root or CAP_NET_RAW needed). Packets are printed
 as they come, like tcpdump -i any -nn, with the interface and direction first; on stop
@@ -38,6 +41,10 @@ as they come, like tcpdump -i any -nn, with the interface and direction first; o
   --no-follow-nat   capture exactly FILTER (by default port filters follow Docker's DNAT,
                     e.g. port 80 also captures the container's port 8080)
   --netns NAME      capture inside that network namespace (ip netns exec NAME …)
+  --server ssh://…  capture on that server over ssh: only tcpdump (and sudo) are needed
+                    there (agentless: the stream is analysed here); at most 5 minutes
+  --server-mode M   auto (default: flowtrace agent when the server has it and the
+                    filter is ports only), agent, or agentless
 `;
 
 /** tcpdump flags typed by habit that `capture` does not take: what to do instead. */
@@ -66,10 +73,13 @@ export function parseDuration(text: string): number {
  * tcpdump ended without being asked (killed, its interface gone): the analysis of what it
  * caught is printed, but the capture failed — exit 8, not 0 as for a stop the user asked for.
  */
-function engineFailed(result: LiveCaptureResult, pid: number | null, io: CliIO): number {
+function engineFailed(result: LiveCaptureResult, pid: number | null, io: CliIO, server: string | null = null): number {
   if (result.stoppedBy !== 'engine-exit') return EXIT.ok;
   const why = result.warnings.find((w) => w.startsWith('tcpdump stopped by itself: '))?.slice('tcpdump stopped by itself: '.length) ?? 'no reason given';
-  io.stderr(`error[CAPTURE_ENGINE]: tcpdump (pid ${pid}) stopped by itself (${why}); what it captured is shown above\nhint: was it killed, or did its interface or namespace go away? the capture ends only with Ctrl-C, -c or --for\n`);
+  const hint = server !== null
+    ? `did the connection to ${server} break (network, sshd restarted)? tcpdump there ends with it (its watchdog); the capture ends only with Ctrl-C, -c or --for`
+    : 'was it killed, or did its interface or namespace go away? the capture ends only with Ctrl-C, -c or --for';
+  io.stderr(`error[CAPTURE_ENGINE]: tcpdump (${server !== null ? `on ${server}, ssh pid ${pid} here` : `pid ${pid}`}) stopped by itself (${why}); what it captured is shown above\nhint: ${hint}\n`);
   return EXIT.capture;
 }
 
@@ -108,6 +118,8 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       quiet: { type: 'boolean', short: 'q' },
       'no-follow-nat': { type: 'boolean' },
       netns: { type: 'string' },
+      server: { type: 'string' },
+      'server-mode': { type: 'string' },
       n: { type: 'boolean', short: 'n', multiple: true },
       l: { type: 'boolean', short: 'l' },
       help: { type: 'boolean', short: 'h' },
@@ -141,100 +153,136 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   const json = v.json === true;
   const quiet = v.quiet === true || json;
 
-  const decoder = createDecoder();
-  requireCaptureTools(); // tcpdump before ip: readLinks would report a missing ip first
-  const links = await readLinks(v.netns ?? null);
-  const print = createLivePrinter(ifmapOf(links));
-  const capture: LiveCapture = await startCapture({
-    links,
-    interfaces,
-    filter,
-    followNat: v['no-follow-nat'] !== true,
-    netns: v.netns ?? null,
-    maxPackets,
-    maxDurationMs,
-    onPacket: quiet ? undefined : (record) => {
-      const decoded = decoder.decode(record.linkType, record.data);
-      io.stdout(print(record, decoded) + '\n');
-    },
-    // A slow reader of the lines (`| less`) holds the reading of tcpdump's stream back, as
-    // for `read`, instead of every line queueing in memory; tcpdump and the kernel ring wait
-    // (kernel drops, if any, are reported at the end).
-    pace: quiet || !io.stdoutDrained ? undefined : () => io.stdoutDrained!(),
-  });
-
-  if (!json) {
-    const where = v.netns ? ` in namespace ${v.netns}` : '';
-    io.stderr(`flowtrace: capturing on ${interfaces.join(', ')}${where}${capture.effectiveFilter ? `, filter '${capture.effectiveFilter}'` : ''} (tcpdump pid ${capture.pid})\n`);
-    for (const note of capture.notes) io.stderr(`flowtrace: ${note}\n`);
-    for (const a of capture.veths) io.stderr(`flowtrace: ${describeAttribution(a)}\n`);
-    io.stderr(`flowtrace: ${maxPackets !== null ? `stopping after ${maxPackets} packets, ` : ''}${maxDurationMs !== null ? `stopping after ${maxDurationMs} ms, ` : ''}Ctrl-C to stop\n`);
+  const mode = (v['server-mode'] ?? 'auto') as ServerMode;
+  if (!SERVER_MODES.includes(mode)) throw new UsageError(`unknown --server-mode '${v['server-mode']}'`, 'modes: auto, agent, agentless');
+  if (v['server-mode'] !== undefined && v.server === undefined) throw new UsageError('--server-mode goes with --server ssh://…', 'e.g. --server ssh://ec2-user@10.0.0.5 --server-mode agentless');
+  if (v.server !== undefined) {
+    if (!v.server.startsWith('ssh://')) throw new UsageError(`--server takes an ssh:// target, not '${v.server}'`, 'e.g. --server ssh://ec2-user@10.0.0.5; for a namespace of this machine: --netns NAME');
+    if (v.netns !== undefined) throw new UsageError('--server and --netns together', 'the capture runs in the server\'s own namespace: give one of them');
+    if (maxDurationMs !== null && maxDurationMs > REMOTE_CAPTURE.maxDurationMs) throw new UsageError(`--for ${v.for} is longer than a capture on a server may run (${REMOTE_CAPTURE.maxDurationMs / 1000} s)`, 'e.g. --for 2m');
   }
-  // Exiting while tcpdump runs (`| head` closed stdout: bin.ts exits at once on EPIPE) would
-  // leave it behind — in its own process group, it ends only at its next write, and a quiet
-  // filter may never write again. The PID started here is ended on the way out.
-  const endEngineOnExit = (): void => {
-    if (capture.pid === null) return;
-    try { process.kill(capture.pid, 'SIGTERM'); } catch { /* already gone */ }
-  };
-  process.on('exit', endEngineOnExit);
-  const off = io.onInterrupt(() => { void capture.stop(); });
-  // The terminal closing (SIGHUP) stops the capture too: tcpdump runs in its own process group.
-  const onHangup = (): void => { void capture.stop(); };
-  process.on('SIGHUP', onHangup);
-  let result: LiveCaptureResult;
-  try {
-    result = await capture.done;
-  } finally {
-    off();
-    process.off('SIGHUP', onHangup);
-    process.off('exit', endEngineOnExit);
-  }
-
-  const analyzed = analyzeLivePackets(result.packets, capture.ifmap, { lines: json });
-  const comments = packetHopComments(result.packets, analyzed.analysis);
-  /** Said after the analysis, which is not lost with the file (exit 3). */
-  let writeFailure: InputError | null = null;
-  if (outFile !== null) {
-    const { bytes } = livePcapngBytes(result.packets, capture.ifmap, comments, { maskSecrets: false });
+  let remote: RemoteServer | null = null;
+  if (v.server !== undefined) {
+    remote = await connectRemote(v.server, { env: io.env });
     try {
-      fs.writeFileSync(outFile, bytes);
+      const fits = agentFits(filter, maxPackets);
+      if (mode === 'agent' && fits !== true) throw new UsageError(`--server-mode agent: ${fits}`, 'use --server-mode agentless (any filter, -c, packets printed as they come)');
+      if (mode === 'agent' || (mode === 'auto' && remote.host.agentAllowed && fits === true)) {
+        return await agentCapture({ io, remote, interfaces, filter, maxDurationMs, outFile, json, quiet });
+      }
+      remote.requireCapture();
     } catch (err) {
-      writeFailure = writeError(outFile, err as NodeJS.ErrnoException);
+      await remote.close();
+      throw err;
     }
   }
-
-  if (json) {
-    io.stdout(JSON.stringify({
-      schema: 'flowtrace.capture/1',
-      interfaces,
-      netns: v.netns ?? null,
-      filter: { requested: capture.requestedFilter, effective: capture.effectiveFilter, nat: capture.natTranslations },
-      veths: capture.veths,
-      stoppedBy: result.stoppedBy,
-      durationMs: Math.round(result.durationMs),
-      kernel: result.kernel,
-      packetCount: result.packetCount,
-      packets: result.packets.map((p, i) => ({
-        index: p.index, time: isoTime(p.tsSec, p.tsNsec), interface: p.interfaceName, direction: p.direction,
-        length: p.originalLength, line: analyzed.lines[i], note: comments.get(p.index) ?? null,
-      })),
-      analysis: analyzed.analysis,
-      file: writeFailure === null ? outFile : null,
-      warnings: result.warnings,
-    }, null, 2) + '\n');
-    if (writeFailure !== null) throw writeFailure;
-    return engineFailed(result, capture.pid, io);
+  try {
+    return await captureHere(remote);
+  } finally {
+    await remote?.close();
   }
 
-  const out: string[] = [''];
-  out.push(renderAnalysis(analyzed.analysis).trimEnd());
-  io.stdout(out.join('\n') + '\n');
-  const k = result.kernel;
-  // tcpdump's own words, plus what flowtrace read from it (equal unless the pipe lost some).
-  io.stderr(`${result.packetCount} packets captured${k ? ` (tcpdump wrote ${k.captured}), ${k.receivedByFilter} received by filter, ${k.droppedByKernel} dropped by kernel` : ''} (stopped by ${result.stoppedBy})\n`);
-  for (const w of result.warnings) io.stderr(`flowtrace: warning: ${w}\n`);
-  if (writeFailure !== null) throw writeFailure;
-  if (outFile !== null) io.stderr(`flowtrace: wrote ${result.packets.length} packets to ${outFile}\n`);
-  return engineFailed(result, capture.pid, io);
+  async function captureHere(remote: RemoteServer | null): Promise<number> {
+    const decoder = createDecoder();
+    if (remote === null) requireCaptureTools(); // tcpdump before ip: readLinks would report a missing ip first
+    const links = await readLinks(v.netns ?? null, remote?.runner);
+    const print = createLivePrinter(ifmapOf(links));
+    const capture: LiveCapture = await startCapture({
+      links,
+      interfaces,
+      filter,
+      followNat: v['no-follow-nat'] !== true,
+      netns: v.netns ?? null,
+      maxPackets,
+      // On a server the capture ends by itself at its cap (tcpdump's own bound there is a little longer).
+      maxDurationMs: remote !== null ? maxDurationMs ?? REMOTE_CAPTURE.maxDurationMs : maxDurationMs,
+      ...(remote !== null ? { engine: remote.captureEngine(() => links.map((l) => l.name)), runner: remote.runner, namespaceSource: remote.namespaceSource } : {}),
+      onPacket: quiet ? undefined : (record) => {
+        const decoded = decoder.decode(record.linkType, record.data);
+        io.stdout(print(record, decoded) + '\n');
+      },
+      // A slow reader of the lines (`| less`) holds the reading of tcpdump's stream back, as
+      // for `read`, instead of every line queueing in memory; tcpdump and the kernel ring wait
+      // (kernel drops, if any, are reported at the end).
+      pace: quiet || !io.stdoutDrained ? undefined : () => io.stdoutDrained!(),
+    });
+
+    if (!json) {
+      const where = v.netns ? ` in namespace ${v.netns}` : remote !== null ? ` on ${remote.label} (agentless, as ${remote.host.user})` : '';
+      const engine = remote !== null ? `tcpdump over ssh, pid ${capture.pid} here` : `tcpdump pid ${capture.pid}`;
+      io.stderr(`flowtrace: capturing on ${interfaces.join(', ')}${where}${capture.effectiveFilter ? `, filter '${capture.effectiveFilter}'` : ''} (${engine})\n`);
+      for (const note of capture.notes) io.stderr(`flowtrace: ${note}\n`);
+      for (const a of capture.veths) io.stderr(`flowtrace: ${describeAttribution(a)}\n`);
+      const forMs = remote !== null ? maxDurationMs ?? REMOTE_CAPTURE.maxDurationMs : maxDurationMs;
+      io.stderr(`flowtrace: ${maxPackets !== null ? `stopping after ${maxPackets} packets, ` : ''}${forMs !== null ? `stopping after ${forMs} ms, ` : ''}Ctrl-C to stop\n`);
+    }
+    // Exiting while tcpdump runs (`| head` closed stdout: bin.ts exits at once on EPIPE) would
+    // leave it behind — in its own process group, it ends only at its next write, and a quiet
+    // filter may never write again. The PID started here is ended on the way out.
+    const endEngineOnExit = (): void => {
+      if (capture.pid === null) return;
+      try { process.kill(capture.pid, 'SIGTERM'); } catch { /* already gone */ }
+    };
+    process.on('exit', endEngineOnExit);
+    const off = io.onInterrupt(() => { void capture.stop(); });
+    // The terminal closing (SIGHUP) stops the capture too: tcpdump runs in its own process group.
+    const onHangup = (): void => { void capture.stop(); };
+    process.on('SIGHUP', onHangup);
+    let result: LiveCaptureResult;
+    try {
+      result = await capture.done;
+    } finally {
+      off();
+      process.off('SIGHUP', onHangup);
+      process.off('exit', endEngineOnExit);
+    }
+
+    const analyzed = analyzeLivePackets(result.packets, capture.ifmap, { lines: json });
+    const comments = packetHopComments(result.packets, analyzed.analysis);
+    /** Said after the analysis, which is not lost with the file (exit 3). */
+    let writeFailure: InputError | null = null;
+    if (outFile !== null) {
+      const { bytes } = livePcapngBytes(result.packets, capture.ifmap, comments, { maskSecrets: false });
+      try {
+        fs.writeFileSync(outFile, bytes);
+      } catch (err) {
+        writeFailure = writeError(outFile, err as NodeJS.ErrnoException);
+      }
+    }
+
+    if (json) {
+      io.stdout(JSON.stringify({
+        schema: 'flowtrace.capture/1',
+        interfaces,
+        netns: v.netns ?? null,
+        server: remote !== null ? { target: remote.label, mode: 'agentless' } : null,
+        filter: { requested: capture.requestedFilter, effective: capture.effectiveFilter, nat: capture.natTranslations },
+        veths: capture.veths,
+        stoppedBy: result.stoppedBy,
+        durationMs: Math.round(result.durationMs),
+        kernel: result.kernel,
+        packetCount: result.packetCount,
+        packets: result.packets.map((p, i) => ({
+          index: p.index, time: isoTime(p.tsSec, p.tsNsec), interface: p.interfaceName, direction: p.direction,
+          length: p.originalLength, line: analyzed.lines[i], note: comments.get(p.index) ?? null,
+        })),
+        analysis: analyzed.analysis,
+        file: writeFailure === null ? outFile : null,
+        warnings: result.warnings,
+      }, null, 2) + '\n');
+      if (writeFailure !== null) throw writeFailure;
+      return engineFailed(result, capture.pid, io, remote?.label ?? null);
+    }
+
+    const out: string[] = [''];
+    out.push(renderAnalysis(analyzed.analysis).trimEnd());
+    io.stdout(out.join('\n') + '\n');
+    const k = result.kernel;
+    // tcpdump's own words, plus what flowtrace read from it (equal unless the pipe lost some).
+    io.stderr(`${result.packetCount} packets captured${k ? ` (tcpdump wrote ${k.captured}), ${k.receivedByFilter} received by filter, ${k.droppedByKernel} dropped by kernel` : ''} (stopped by ${result.stoppedBy})\n`);
+    for (const w of result.warnings) io.stderr(`flowtrace: warning: ${w}\n`);
+    if (writeFailure !== null) throw writeFailure;
+    if (outFile !== null) io.stderr(`flowtrace: wrote ${result.packets.length} packets to ${outFile}\n`);
+    return engineFailed(result, capture.pid, io, remote?.label ?? null);
+  }
 }

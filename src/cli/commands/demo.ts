@@ -3,8 +3,10 @@
  *
  * lab up → (inject the fault) → `flowtrace follow http://seqas.online/` and `https://` run
  * INSIDE the lab's client namespace (probes must leave from the client) with the agent in the
- * lab's ec2 → the verdict table and the stitched path → the HTML and JSON reports → lab down,
- * also on failure and Ctrl-C. A lab that was already up (someone else's) is left as found.
+ * lab's ec2, and `http://` once more over ssh through the bastion, agentless (sshd on the
+ * instance, nothing of flowtrace there) → the verdict tables and the stitched path, whether
+ * the two server sides agree → the HTML and JSON reports → lab down, also on failure and
+ * Ctrl-C. A lab that was already up (someone else's) is left as found.
  *
  * Exit code: the verdict's of the http:// walk (0 healthy; 10–16 the failing layer with a
  * fault), 7 when the lab cannot be built, 130 on Ctrl-C.
@@ -12,7 +14,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants as fsConstants, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { labUp, labDown, injectFault, healFault, LAB, LAB_FAULTS, isLabFault, nsName, sessionHeldByOther } from '../../lab/index.js';
+import { labUp, labDown, injectFault, healFault, LAB, LAB_FAULTS, LAB_SSH, isLabFault, nsName, sessionHeldByOther } from '../../lab/index.js';
 import type { FollowResult } from '../../follow/index.js';
 import { renderTerminal } from '../../report/index.js';
 import { selfCliArgv } from '../../self.js';
@@ -25,19 +27,21 @@ const HELP = `usage: flowtrace demo [--fault NAME] [--keep] [--out DIR] [--no-ht
 
 Builds the lab (the seed's architecture in network namespaces), follows a request to
 http://${LAB.domain}/ and https://${LAB.domain}/ from the lab's client with the agent on the lab's
-EC2 instance, prints the verdict and the stitched path, writes the HTML report, and tears the
-lab down (also on failure or Ctrl-C). Needs root.
+EC2 instance, and http:// once more over ssh (through the bastion, agentless: only sshd, sudo
+and tcpdump on the instance), prints the verdicts and the stitched path, writes the HTML
+reports, and tears the lab down (also on failure or Ctrl-C). Needs root.
 
 options:
   --fault NAME   inject one lab fault first and show the diagnosis (\`flowtrace lab faults\`)
   --keep         leave the lab up afterwards (\`flowtrace lab down\` removes it)
   --out DIR      where the reports go (default ./flowtrace-demo)
-  --no-https     only the http:// walk
+  --no-https     no https:// walk
+  --no-ssh       no walk over ssh
 exit codes: the verdict's of the http:// walk (0 healthy; 10–16 the failing layer),
 3 --out DIR cannot be created, 7 lab, 130 Ctrl-C
 `;
 
-interface Walk { url: string; result: FollowResult | null; error: string | null }
+interface Walk { url: string; server: string; result: FollowResult | null; error: string | null }
 
 export async function run(args: string[], io: CliIO): Promise<number> {
   const parsed = parseCommandArgs('demo', {
@@ -47,6 +51,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       keep: { type: 'boolean' },
       out: { type: 'string' },
       'no-https': { type: 'boolean' },
+      'no-ssh': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -85,7 +90,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   }
   try {
     io.stdout(bold(`flowtrace demo${fault ? ` — fault ${fault}: ${LAB_FAULTS[fault as keyof typeof LAB_FAULTS].description}` : ''}`) + '\n');
-    io.stdout(dim('  building the lab (network namespaces: client, dns, 3 routers, 2 ALB nodes, VPC, EC2 with Docker\'s rules, container)…') + '\n');
+    io.stdout(dim('  building the lab (network namespaces: client, dns, 3 routers, 2 ALB nodes, VPC, EC2 with Docker\'s rules and sshd, container, bastion)…') + '\n');
     const owner = sessionHeldByOther();
     if (owner !== null) io.stderr(`lab is in use by pid ${owner.pid}; waiting for it to finish (up to ${Number(io.env.FT_LAB_WAIT_S ?? 600)} s)…\n`);
     const t0 = performance.now();
@@ -96,12 +101,16 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       await injectFault(fault);
       io.stdout(dim(`  fault injected: ${fault}`) + '\n');
     }
-    const urls = [`http://${LAB.domain}/`, ...(values['no-https'] ? [] : [`https://${LAB.domain}/`])];
+    const plan: Array<{ url: string; server: string; how: string }> = [
+      { url: `http://${LAB.domain}/`, server: 'netns:ec2', how: `agent in ${nsName('ec2')}` },
+      ...(values['no-https'] ? [] : [{ url: `https://${LAB.domain}/`, server: 'netns:ec2', how: `agent in ${nsName('ec2')}` }]),
+      ...(values['no-ssh'] ? [] : [{ url: `http://${LAB.domain}/`, server: LAB_SSH.target, how: `agentless over ssh as ${LAB_SSH.user}, through ${nsName('bastion')}` }]),
+    ];
     const walks: Walk[] = [];
-    for (const url of urls) {
+    for (const p of plan) {
       if (interrupted) break;
-      io.stdout(dim(`  following ${url} from ${nsName('client')} (agent in ${nsName('ec2')})…`) + '\n');
-      const w = await followInClient(url, (c) => { child = c; });
+      io.stdout(dim(`  following ${p.url} from ${nsName('client')} (${p.how})…`) + '\n');
+      const w = await followInClient(p.url, p.server, (c) => { child = c; });
       child = null;
       walks.push(w);
     }
@@ -115,15 +124,17 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     for (const w of walks) {
       io.stdout('\n');
       if (!w.result) {
-        io.stdout(`${bold(w.url)}: the walk did not complete: ${w.error}\n`);
+        io.stdout(`${bold(`${w.url} --server ${w.server}`)}: the walk did not complete: ${w.error}\n`);
         continue;
       }
       // The first walk in full (route, stitched path, packets); the next ones as their table.
       io.stdout(renderTerminal(w.result, { color, width: Math.min(120, process.stdout.columns || 100), compact: w !== walks[0] }));
-      const scheme = w.result.scheme;
-      const json = path.join(outDir, `${tag}-${scheme}.json`);
+      const overSsh = w.server.startsWith('ssh://');
+      if (overSsh && walks[0]?.result) io.stdout(agreement(walks[0].result, w.result) + '\n');
+      const name = `${tag}-${w.result.scheme}${overSsh ? '-ssh' : ''}`;
+      const json = path.join(outDir, `${name}.json`);
       writeFileSync(json, JSON.stringify(w.result, null, 2) + '\n');
-      written.push(writeReport(io, path.join(outDir, `${tag}-${scheme}.html`), w.result), json);
+      written.push(writeReport(io, path.join(outDir, `${name}.html`), w.result), json);
     }
     io.stdout('\n' + bold('reports') + '\n' + written.map((f) => `  ${f}`).join('\n') + '\n');
     const first = walks[0]?.result;
@@ -159,10 +170,19 @@ export function createFolder(dir: string): void {
   accessSync(dir, fsConstants.W_OK);
 }
 
-/** Runs `flowtrace follow URL --server netns:ec2 --json` inside the lab's client namespace. */
-function followInClient(url: string, onChild: (c: ChildProcess) => void): Promise<Walk> {
+/** One line: whether the walk over ssh read the server side as the agent did (verdict, failing layer, cause). */
+function agreement(agent: FollowResult, ssh: FollowResult): string {
+  const key = (r: FollowResult): string => `exit ${r.verdict.exitCode}, ${r.verdict.firstFailing ?? 'no failing layer'}${r.verdict.causeId ? `, ${r.verdict.causeId}` : ''}`;
+  return key(agent) === key(ssh)
+    ? `  agentless over ssh read the same as the agent: ${key(ssh)}`
+    : `  agentless over ssh read otherwise than the agent: ${key(ssh)} (agent: ${key(agent)})`;
+}
+
+/** Runs `flowtrace follow URL --server SERVER --json` inside the lab's client namespace. */
+function followInClient(url: string, server: string, onChild: (c: ChildProcess) => void): Promise<Walk> {
   const argv = [
-    'ip', 'netns', 'exec', nsName('client'), ...selfCliArgv(), 'follow', url, '--server', 'netns:ec2', '--json',
+    'ip', 'netns', 'exec', nsName('client'), 'env', `FLOWTRACE_SSH_CONFIG=${LAB_SSH.config}`,
+    ...selfCliArgv(), 'follow', url, '--server', server, '--json',
     '--lb-name', `${LAB.albA.public}=alb-a@${LAB.albA.zone}`, '--lb-name', `${LAB.albB.public}=alb-b@${LAB.albB.zone}`,
     ...(url.startsWith('https:') ? ['--cacert', LAB.caFile] : []),
   ];
@@ -173,14 +193,14 @@ function followInClient(url: string, onChild: (c: ChildProcess) => void): Promis
     const err: Buffer[] = [];
     c.stdout!.on('data', (b: Buffer) => out.push(b));
     c.stderr!.on('data', (b: Buffer) => err.push(b));
-    c.on('error', (e) => resolve({ url, result: null, error: e.message }));
+    c.on('error', (e) => resolve({ url, server, result: null, error: e.message }));
     c.on('close', (code) => {
       const text = Buffer.concat(out).toString('utf8');
       try {
-        resolve({ url, result: JSON.parse(text) as FollowResult, error: null });
+        resolve({ url, server, result: JSON.parse(text) as FollowResult, error: null });
       } catch {
         const msg = Buffer.concat(err).toString('utf8').trim().split('\n').slice(-2).join(' ') || `exit code ${code}`;
-        resolve({ url, result: null, error: msg });
+        resolve({ url, server, result: null, error: msg });
       }
     });
   });

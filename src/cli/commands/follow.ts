@@ -1,6 +1,7 @@
 /**
  * `flowtrace follow URL [--server ssh://…|netns:NODE|local] [--once] [--proto tcp|udp|icmp]…
- *   [--json] [--report FILE] [--cacert F|--insecure] [--dns-server ADDR] [--timeout S]`
+ *   [--json] [--report FILE] [--cacert F|--insecure] [--dns-server ADDR] [--timeout S]
+ *   [--aws-config DIR | --aws [--aws-profile P] [--aws-region R]] [--aws-lb NAME]`
  * Exit codes (docs/follow.md): 0 the application answered 2xx/3xx; 10–16 the first failing
  * layer (FOLLOW_EXIT); 2 usage; 130 interrupted.
  */
@@ -12,7 +13,10 @@ import { renderHtmlReport, renderTerminal } from '../../report/index.js';
 import { EXIT, InputError, UsageError } from '../../errors.js';
 import { redactionPolicy } from '../../redaction.js';
 import type { CliIO } from '../io.js';
-import { parseCommandArgs } from '../args.js';
+import { parseCommandArgs, parseLbNames } from '../args.js';
+import { readAwsConfigDir, type AwsConfigSource } from '../../aws/index.js';
+import { quietAwsSdk } from './aws-options.js';
+import { SERVER_MODES, type ServerMode } from '../../agent/index.js';
 
 const HELP = `usage: flowtrace follow URL [options]
 
@@ -23,6 +27,8 @@ its path through ens5, docker0 and the veth → the verdict, one row per layer.
 
 options:
   --server TARGET        capture on the instance: ssh://user@host[:port], netns:NODE (the lab: netns:ec2), local
+  --server-mode M        for ssh://: auto (default: flowtrace agent when the server has it, else
+                         agentless: only tcpdump and sudo there), agent, agentless
   --once                 one request, through the first address only
   --proto P              also trace with udp or icmp (tcp to the URL's port always runs); repeatable
   --json                 print the whole result as JSON (schema: docs/follow.md)
@@ -36,6 +42,14 @@ options:
                          (e.g. 10.77.2.10=alb-b@eu-west-1b); repeatable
   --target-port N        the port the load balancer sends to on the instance, captured there
                          (default: the URL's port; for https also 80); repeatable
+  --aws-config DIR       read the paths in the AWS configuration saved in DIR (the AWS CLI's
+                         describe-*.json outputs: docs/aws.md; the lab: "$(flowtrace lab aws-config)"):
+                         each hop allowed / denied by which rule / not determinable, next to
+                         what the packets did
+  --aws                  the same, asked of the AWS API (read-only; the SDK's usual
+                         credentials, or --aws-profile NAME, --aws-region REGION)
+  --aws-lb NAME|ARN      the load balancer the URL goes to, when its DNS name is not on the
+                         URL's CNAME chain and no node has the address
   --redact NAME          hide the value of header NAME too (besides Authorization, Cookie…,
                          docs/redaction.md), in the request's result and the server's capture;
                          repeatable
@@ -43,7 +57,7 @@ options:
 exit codes: 0 the application answered 2xx/3xx; 10 dns, 11 route, 12 load balancer,
 13 instance (never reached ens5), 14 container path, 15 application, 16 not located
 (e.g. the load balancer answered 5xx and no --server was given); 2 usage;
-3 --report FILE not writable (checked first); 130 Ctrl-C
+3 --report FILE not writable or --aws-config DIR unreadable (checked first); 130 Ctrl-C
 `;
 
 const OWN_REQUEST = 'follow sends its own GET (a fresh trace id) through each load-balancer address; a request of your own (headers, method, body) is `flowtrace http URL -H … -X … -d …`';
@@ -60,6 +74,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     allowPositionals: true,
     options: {
       server: { type: 'string' },
+      'server-mode': { type: 'string' },
       once: { type: 'boolean' },
       proto: { type: 'string', multiple: true },
       json: { type: 'boolean' },
@@ -71,6 +86,11 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       'lb-name': { type: 'string', multiple: true },
       redact: { type: 'string', multiple: true },
       'target-port': { type: 'string', multiple: true },
+      'aws-config': { type: 'string' },
+      aws: { type: 'boolean' },
+      'aws-profile': { type: 'string' },
+      'aws-region': { type: 'string' },
+      'aws-lb': { type: 'string' },
       verbose: { type: 'boolean', short: 'v' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -90,14 +110,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     if (!Number.isFinite(s) || s <= 0 || s > 300) throw new UsageError(`bad --timeout '${values.timeout}'`, 'seconds, e.g. --timeout 5 (at most 300)');
     timeoutMs = Math.round(s * 1000);
   }
-  const lbNames: Record<string, string> = {};
-  const lbZones: Record<string, string> = {};
-  for (const spec of values['lb-name'] ?? []) {
-    const m = /^([^=]+)=([A-Za-z0-9._-]{1,32})(?:@([A-Za-z0-9._-]{1,32}))?$/.exec(spec);
-    if (!m) throw new UsageError(`bad --lb-name '${spec}'`, 'ADDR=NAME or ADDR=NAME@ZONE, e.g. --lb-name 10.77.2.10=alb-b@eu-west-1b');
-    lbNames[m[1]!] = m[2]!;
-    if (m[3]) lbZones[m[1]!] = m[3];
-  }
+  const { lbNames, lbZones } = parseLbNames(values['lb-name'] ?? []);
   const targetPorts: number[] = [];
   for (const t of values['target-port'] ?? []) {
     const n = Number(t);
@@ -109,14 +122,33 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   if (values.server !== undefined && !/^(local|netns:.+|ssh:\/\/.+)$/.test(values.server)) {
     throw new UsageError(`unknown --server '${values.server}'`, 'targets: ssh://user@host[:port], netns:NODE (the lab: netns:ec2), local');
   }
+  const serverMode = (values['server-mode'] ?? 'auto') as ServerMode;
+  if (!SERVER_MODES.includes(serverMode)) throw new UsageError(`unknown --server-mode '${values['server-mode']}'`, 'modes: auto, agent, agentless');
+  if (values['server-mode'] !== undefined && values.server === undefined) throw new UsageError('--server-mode goes with --server', 'e.g. --server ssh://ec2-user@10.0.0.5 --server-mode agentless');
+  if (serverMode === 'agentless' && !values.server!.startsWith('ssh://')) throw new UsageError(`--server-mode agentless needs an ssh:// target, not '${values.server}'`, 'the agent runs for local and netns: targets');
 
   // A report that cannot be written is found out now, not after the whole walk (whose result
   // would be lost behind the error).
   if (values.report !== undefined) checkReportTarget(io, values.report);
 
+  // The configuration: a folder is read now (a bad one is an error before anything is sent).
+  if (values['aws-config'] !== undefined && values.aws) throw new UsageError('--aws-config and --aws together', 'give one: --aws-config DIR (saved outputs) or --aws (ask the API)');
+  if ((values['aws-profile'] !== undefined || values['aws-region'] !== undefined) && !values.aws) throw new UsageError('--aws-profile and --aws-region go with --aws', 'add --aws (or save the outputs with `flowtrace aws-snapshot DIR --aws-profile …` and give --aws-config DIR)');
+  let aws: AwsConfigSource | null = null;
+  if (values['aws-config'] !== undefined) {
+    const dir = path.resolve(io.cwd, values['aws-config']);
+    readAwsConfigDir(dir);
+    aws = { kind: 'files', dir };
+  } else if (values.aws) {
+    quietAwsSdk();
+    aws = { kind: 'api', profile: values['aws-profile'] ?? null, region: values['aws-region'] ?? null, loadBalancer: values['aws-lb'] ?? null };
+  }
+
   // Progress on a TTY only (stderr, so --json on stdout stays clean) — and only when stderr,
   // where it is drawn, is that terminal too (`2>file` must not fill the file with frames).
-  const progress = io.isTTY && process.stderr.isTTY === true && !values.json;
+  // Whenever stderr is a terminal (also with --json or stdout in a pipe): the walk waits for
+  // answers, and a terminal should see why; never into a redirected stderr.
+  const progress = process.stderr.isTTY === true;
   let frame = 0;
   let current = '';
   const draw = (): void => { io.stderr(`\r\x1b[2K${SPINNER[frame++ % SPINNER.length]} ${current}`); };
@@ -127,9 +159,9 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   let result: FollowResult;
   try {
     result = await follow(positionals[0]!, {
-      probeOptions: { dnsServer: values['dns-server'], redact },
+      probeOptions: { dnsServer: values['dns-server'], serverMode, redact },
       server: values.server ?? null, once: values.once ?? false, protos, caFile: values.cacert ?? null,
-      insecure: values.insecure ?? false, timeoutMs, lbNames, lbZones, targetPorts, signal: controller.signal,
+      insecure: values.insecure ?? false, timeoutMs, lbNames, lbZones, targetPorts, signal: controller.signal, aws, awsLoadBalancer: values['aws-lb'] ?? null,
       onStep: (s) => { current = s; if (progress) draw(); },
     });
   } finally {

@@ -10,9 +10,10 @@ import { spawn } from 'node:child_process';
 import { EXIT, FlowtraceError, LabError, PrivilegeError, UsageError } from '../../errors.js';
 import type { CliIO } from '../io.js';
 import {
-  LAB, LAB_FAULTS, LAB_NODES, healFault, injectFault, labDown, labStatus, labUp, nsName, isLabNode, isLabFault, readAccessLog, sessionHeldByOther,
-  type LabStatus,
+  LAB, LAB_FAULTS, LAB_NODES, LAB_SSH, healFault, injectFault, labDown, labStatus, labUp, nsName, isLabNode, isLabFault, readAccessLog, sessionHeldByOther,
+  labAwsSnapshot, type LabStatus,
 } from '../../lab/index.js';
+import { writeAwsConfigDir } from '../../aws/index.js';
 import { PACKAGE_ROOT, selfCliArgv } from '../../self.js';
 
 const USAGE = `usage: flowtrace lab SUBCOMMAND
@@ -25,6 +26,9 @@ const USAGE = `usage: flowtrace lab SUBCOMMAND
   heal [NAME]           turn one fault off, or all of them
   faults [--json]       the faults, one line each
   log [--json]          the ALB access log (both nodes)
+  aws-config [DIR]      write the lab's configuration as the AWS CLI's describe outputs (with
+                        the active faults) into DIR (default: ${LAB.runDir}/aws-config) and
+                        print DIR: follow --aws-config "$(flowtrace lab aws-config)"
 
 nodes: ${LAB_NODES.join(', ')} (namespace ft-NODE). Needs root.
 `;
@@ -46,11 +50,12 @@ function renderStatus(s: LabStatus): string {
     vpc: `${LAB.vpcCidr} bridge (security group: bridge firewall)`,
     ec2: `ens5 ${LAB.instance.ens5} mtu ${LAB.instance.mtu}, docker0 ${LAB.docker0}, ${LAB.containerVeth} (Docker -p 80:8080), ${LAB.secondEni.ifname} ${LAB.secondEni.address}/${LAB.secondEni.prefixLength} (second ENI)`,
     container: `eth0 ${LAB.container.address}:${LAB.container.port} (app)`,
+    bastion: `${LAB.bastion.public} public, ${LAB.bastion.vpc} in the VPC (sshd: ProxyJump to ec2's sshd on ${LAB.instance.ens5})`,
   };
   for (const n of s.nodes) lines.push(`  ${n.node.padEnd(10)} ${n.namespace.padEnd(13)} ${n.exists ? 'ok     ' : 'MISSING'} ${addr[n.node] ?? ''}`);
   lines.push('');
   lines.push('services:');
-  for (const sv of s.services) lines.push(`  ${sv.name.padEnd(8)} in ${nsName(sv.node).padEnd(13)} ${sv.alive ? `running (pid ${sv.pid})` : 'not running'}  log ${sv.log}`);
+  for (const sv of s.services) lines.push(`  ${sv.name.padEnd(12)} in ${nsName(sv.node).padEnd(13)} ${sv.alive ? `running (pid ${sv.pid})` : 'not running'}  log ${sv.log}`);
   lines.push('');
   lines.push('target health:');
   for (const th of s.targetHealth) {
@@ -62,6 +67,7 @@ function renderStatus(s: LabStatus): string {
   lines.push(`faults: ${s.faults.length ? s.faults.join(', ') : 'none'}`);
   if (s.sessionOwnerPid !== null && s.sessionOwnerPid !== process.pid) lines.push(`in use by pid ${s.sessionOwnerPid} (fault/heal/up wait for it; \`lab down\` forces)`);
   lines.push(`CA file: ${LAB.caFile}   access logs: ${LAB.accessLogs['alb-a']}, ${LAB.accessLogs['alb-b']}`);
+  lines.push(`ssh (agentless, as user ${LAB_SSH.user}): FLOWTRACE_SSH_CONFIG=${LAB_SSH.config} flowtrace follow http://${LAB.domain}/ --server ${LAB_SSH.target}  (from ft-client)`);
   lines.push(`try: flowtrace lab exec client -- curl -s http://${LAB.domain}/`);
   return lines.join('\n') + '\n';
 }
@@ -258,7 +264,22 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       }
       return EXIT.ok;
     }
+    case 'aws-config': {
+      const { positionals } = parse(rest, {}, true);
+      if (positionals.length > 1) throw new UsageError('lab aws-config takes at most one folder', 'flowtrace lab aws-config [DIR]');
+      const s = labStatus();
+      const up = s.nodes.some((n) => n.exists);
+      if (positionals[0] === undefined && !up) {
+        throw new LabError('LAB_NOT_UP', 'the lab is not up: its run folder (the default place) does not exist', `run \`flowtrace lab up\` first, or give a folder: flowtrace lab aws-config DIR`);
+      }
+      const dir = path.resolve(io.cwd, positionals[0] ?? path.join(LAB.runDir, 'aws-config'));
+      // The running nodes' target health: what describe-target-health would say now.
+      const health = s.targetHealth.filter((t) => s.services.find((sv) => sv.name === t.node)?.alive).map((t) => t.targets);
+      writeAwsConfigDir(dir, labAwsSnapshot({ faults: s.faults, targetHealth: health }));
+      io.stdout(`${dir}\n`);
+      return EXIT.ok;
+    }
     default:
-      throw new UsageError(`unknown lab subcommand '${sub}'`, 'flowtrace lab up | down | status | exec NODE -- CMD… | fault NAME | heal [NAME] | faults | log');
+      throw new UsageError(`unknown lab subcommand '${sub}'`, 'flowtrace lab up | down | status | exec NODE -- CMD… | fault NAME | heal [NAME] | faults | log | aws-config [DIR]');
   }
 }

@@ -7,7 +7,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
-import { filterCapture, parseIfmap, readCapture, type CaptureInterface, type FilteredCapture, type PacketRecord, type ReadSummary } from '../../capture/index.js';
+import { filterCapture, parseIfmap, readIfmapText, readCapture, type CaptureInterface, type FilteredCapture, type PacketRecord, type ReadSummary } from '../../capture/index.js';
 import { createDecoder, PacketPrinter, packetToJson, timestampStyleFromCount, type PrintOptions } from '../../decode/index.js';
 import { CaptureFormatError, EXIT, FlowtraceError, InputError, UsageError } from '../../errors.js';
 import type { CliIO } from '../io.js';
@@ -128,7 +128,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   }
   // SLL2 interface names: the --ifmap given, else the pcapng interface's if_name (flowtrace
   // capture -w writes one IDB per real interface), else this machine's names like tcpdump.
-  const explicitMap = v.ifmap !== undefined ? lookupIn(loadIfmap(resolvePath(io.cwd, v.ifmap))) : null;
+  const explicitMap = v.ifmap !== undefined ? lookupIn(loadIfmap(resolvePath(io.cwd, v.ifmap), io)) : null;
   const localNames = thisMachineInterfaceName();
   const current = { idbName: null as string | null };
   const interfaceName = (ifindex: number): string | null => {
@@ -265,7 +265,7 @@ async function readAndPrint(io: CliIO, path: string, filter: string, skip: numbe
   return EXIT.ok;
 }
 
-function loadIfmap(file: string): Map<number, string> {
+function loadIfmap(file: string, io: CliIO): Map<number, string> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -273,7 +273,10 @@ function loadIfmap(file: string): Map<number, string> {
     throw new InputError(`cannot read the ifmap ${file}: ${(err as Error).message}`, 'save the map on the capture machine with: ip -o link > ifmap.txt', { file });
   }
   // One parser for every form (ip -o link, ip link, ip -j link, JSON, INDEX NAME): capture/ifmap.
-  return parseIfmap(text);
+  const map = parseIfmap(text);
+  const note = readIfmapText(text).note;
+  if (note !== null) io.stderr(`warning: ${note}\n`);
+  return map;
 }
 
 function lookupIn(map: Map<number, string>): (ifindex: number) => string | null {
