@@ -40,6 +40,8 @@ export function newBatchBuffers(bytes = BATCH_BYTES): BatchBuffers {
 /** Fills a batch (in the worker). */
 export class BatchWriter {
   count = 0;
+  /** The index of the batch's first record among all records the reading delivered (set by the worker). */
+  first = 0;
   private used = 0;
   private ts!: Float64Array;
   private ints!: Int32Array;
@@ -123,13 +125,13 @@ export interface BatchSink {
   addInterface(iface: CaptureInterface): void;
 }
 
-/** Hands the records of a batch to `sink` (in the analysing thread). */
-export function readBatch(buffers: BatchBuffers, count: number, interfaces: CaptureInterface[], p: FlowPacket, sink: BatchSink): void {
+/** Hands the records of a batch from record `from` on to `sink` (in the analysing thread). */
+export function readBatch(buffers: BatchBuffers, count: number, interfaces: CaptureInterface[], p: FlowPacket, sink: BatchSink, from = 0): void {
   const ts = new Float64Array(buffers.records, 0, BATCH_RECORDS);
   const ints = new Int32Array(buffers.records, BATCH_RECORDS * 8, BATCH_RECORDS * FIELDS);
   const area = new Uint8Array(buffers.bytes);
   p.data = area;
-  for (let i = 0, o = 0; i < count; i++, o += FIELDS) {
+  for (let i = from, o = from * FIELDS; i < count; i++, o += FIELDS) {
     const kind = ints[o + K];
     if (kind === KIND_INTERFACE) { sink.addInterface(interfaces[ints[o + IFID]]); continue; }
     p.tsUs = ts[i];

@@ -11,6 +11,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { readCapture, type ReadProgress } from '../capture/index.js';
 import { BATCH_BYTES, BatchWriter, newBatchBuffers, serializeError, type BatchBuffers } from './batch.js';
 import { FlowPacketReader } from './packet.js';
+import type { WorkerWarning } from './parallel.js';
 
 /** Batches handed over and not yet given back, at most (then the reading waits). */
 const MAX_IN_FLIGHT = 4;
@@ -21,7 +22,11 @@ async function main(): Promise<void> {
   const free: BatchBuffers[] = [];
   let inFlight = 0;
   let wake: (() => void) | null = null;
-  port.on('message', (m: { type: 'free'; buffers: BatchBuffers }) => {
+  /** Records (packets and interface blocks) the reading delivered; those before `skipUntil` the analysing thread read itself. */
+  let records = 0;
+  let skipUntil = 0;
+  port.on('message', (m: { type: 'free'; buffers: BatchBuffers } | { type: 'from'; record: number }) => {
+    if (m.type === 'from') { skipUntil = m.record; return; }
     free.push(m.buffers);
     inFlight--;
     wake?.();
@@ -31,13 +36,13 @@ async function main(): Promise<void> {
     return b !== undefined && b.bytes.byteLength >= bytes ? b : newBatchBuffers(Math.max(bytes, BATCH_BYTES));
   };
   const writer = new BatchWriter(take(BATCH_BYTES));
-  const warnings: string[] = [];
+  const warnings: WorkerWarning[] = [];
   const progress: ReadProgress = { packets: 0, bytes: 0 };
   const send = (): void => {
     if (writer.count === 0 && warnings.length === 0) return;
     const buffers = writer.buffers;
     port.postMessage({
-      type: 'batch', buffers, count: writer.count, interfaces: writer.interfaces, warnings: warnings.splice(0),
+      type: 'batch', buffers, count: writer.count, first: writer.first, interfaces: writer.interfaces, warnings: warnings.splice(0),
       packets: progress.packets, bytes: progress.bytes,
     }, [buffers.records, buffers.bytes]);
     inFlight++;
@@ -47,10 +52,14 @@ async function main(): Promise<void> {
   try {
     const summary = await readCapture(file, {
       onInterface: (iface) => {
+        if (records++ < skipUntil) return;
         if (writer.full) send();
+        if (writer.count === 0) writer.first = records - 1;
         writer.addInterface(iface);
       },
       onPacket: (record) => {
+        // Read already by the analysing thread: not decoded again.
+        if (records++ < skipUntil) return;
         const fp = reader.read(record);
         const need = BatchWriter.bytesOf(fp);
         if (!writer.fits(need)) {
@@ -58,9 +67,10 @@ async function main(): Promise<void> {
           // A packet bigger than a batch's byte area: a batch of its own, with room for it.
           if (!writer.fits(need)) writer.reset(take(need));
         }
+        if (writer.count === 0) writer.first = records - 1;
         writer.add(fp);
       },
-      onWarning: (message) => warnings.push(message),
+      onWarning: (message) => warnings.push({ message, at: records }),
     }, {
       progress,
       // After each chunk read: hand the batch over, and wait while the analysis is behind.

@@ -14,6 +14,8 @@ import { after, describe, it } from 'node:test';
 import { parseIfmap } from '../../src/capture/index.js';
 import { CaptureFormatError, InputError } from '../../src/errors.js';
 import { analyzeCapture, type AnalyzeCaptureOptions } from '../../src/flow/index.js';
+import { createBatchAnalyzer } from '../../src/flow/analyzer.js';
+import { readFileInWorker } from '../../src/flow/parallel.js';
 import { packetOnUndescribedInterface, synFlood, tempDir, writeInput } from '../hostile/inputs.js';
 import { CRAFTED_IFMAP, Conversation, dockerPath, merge, pcapBytes } from './craft.js';
 
@@ -78,6 +80,29 @@ describe('the reading worker gives the same analysis as one thread', () => {
     const [one, two] = await both(file, { maxMemoryMB: 120 });
     assert.equal(two, one);
     assert.ok((JSON.parse(one) as { analysis: { limits: { tables: { halfOpenConnections: { evicted: number } } } } }).analysis.limits.tables.halfOpenConnections.evicted > 0);
+  });
+
+  it('this thread reads the start itself and takes the records of the worker from any record on', async () => {
+    // Interface blocks between packets and in a second section; stitched DNAT copies; a flood past a bound.
+    const busy = writeInput(tmp.file('busy-handover.pcap'), busyDockerCapture(800));
+    const flood = writeInput(tmp.file('flood-handover.pcap'), synFlood(30_000));
+    const cases = [
+      { file: path.join(DATA, 'capture', 'multi-if.pcapng'), options: {} },
+      { file: path.join(DATA, 'capture', 'two-sections.pcapng'), options: {} },
+      { file: busy, options: { ifmap: parseIfmap(CRAFTED_IFMAP), maxKept: 100_000 } },
+      { file: flood, options: { maxMemoryMB: 120 } },
+    ];
+    for (const { file, options } of cases) {
+      const one = await analyzeCapture(file, { ...options, readInWorker: false });
+      const expected = JSON.stringify({ analysis: one.analysis, read: one.read });
+      const records = one.read!.packets + one.read!.interfaces.length;
+      for (const at of [0, 1, 2, 3, 5, 1000, 8191, 8192, 8193, 12_345, records - 1, records, records + 1]) {
+        if (at < 0) continue;
+        const analyzer = createBatchAnalyzer(options);
+        const read = await readFileInWorker(file, analyzer, { handoverAt: at });
+        assert.equal(JSON.stringify({ analysis: analyzer.finish(), read }), expected, `${path.basename(file)} handed over at record ${at}`);
+      }
+    }
   });
 
   it('a malformed record in the middle: the same partial analysis and the same error', async () => {
