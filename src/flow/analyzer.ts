@@ -17,6 +17,7 @@ import { addLeg, findLeg, natMappings, noteTransition } from './nat.js';
 import { DEFAULT_STITCH_WINDOW_US, DIRECTION_CODES, PacketStitcher, hashPayload, retainPacket, type CopyFields, type StitchedPacket } from './stitch.js';
 import type { BatchSink } from './batch.js';
 import { DIR_CODE, flowPacketOf, newFlowPacket, type FlowPacket } from './packet.js';
+import { headHint } from './http-head.js';
 import { ConnectionTable, LIST_ACTIVE, LIST_FINAL, LIST_HALF_OPEN } from './table.js';
 import {
   FLOW_SCHEMA, type Anomaly, type ConnectionSummary, type DirectionStats, type Endpoint, type FlowAnalysis, type Hop,
@@ -320,6 +321,11 @@ class Analyzer implements FlowAnalyzer {
     conn.observations++;
     conn.packets++;
     if (this.packetLogMax > 0 && conn.log.length < this.packetLogMax) this.log(conn, packet, side, f.flags, f.payloadLength);
+    // A head the reading worker laid out: read from its layout if it starts at these bytes (http-head.ts).
+    const hint = headHint;
+    if (p.headLayout !== null) {
+      hint.data = p.data; hint.offset = p.payloadOffset; hint.length = p.capturedPayloadLength; hint.layout = p.headLayout; hint.base = p.headBase;
+    } else hint.offset = -1;
     conn.tracker(side).onSegment(f.flags, f.seq, f.window, p.data, p.payloadOffset, p.payloadLength, p.capturedPayloadLength, tsUs, packet);
     if ((f.flags & 0x10) !== 0) conn.tracker(side === 'a' ? 'b' : 'a').onAck(f.ack);
     // Half-open while only SYNs and SYN-ACKs came; final once closed or reset (final is for good).

@@ -7,6 +7,7 @@
  */
 import type { CaptureInterface } from '../capture/index.js';
 import { CaptureFormatError, FlowtraceError, InputError } from '../errors.js';
+import { HEAD_LAYOUT_SLOTS } from './http-head.js';
 import type { FlowPacket } from './packet.js';
 
 /** Records per batch. */
@@ -22,11 +23,15 @@ const KIND_INTERFACE = 2;
 /** Int32 fields per record. */
 const K = 0; const IFID = 1; const IFINDEX = 2; const BITS = 3; const IPID = 4; const SRC = 5; const DST = 6; const SPORT = 7;
 const DPORT = 8; const SEQ = 9; const ACK = 10; const FLAGS = 11; const WIN = 12; const PLEN = 13; const CLEN = 14; const HASH = 15;
-const BOFF = 16;
-const FIELDS = 17;
+const BOFF = 16; const HEAD = 17;
+const FIELDS = 18;
+/** Head layouts per batch (a packet whose payload starts with an HTTP head has one; about 1 in 5 of a web server's). */
+const BATCH_HEADS = 2048;
 
-/** Bytes of one batch's record area: the times (float64), then the fields (int32). */
-const RECORD_AREA_BYTES = BATCH_RECORDS * 8 + BATCH_RECORDS * FIELDS * 4;
+const TIMES_BYTES = BATCH_RECORDS * 8;
+const FIELDS_BYTES = BATCH_RECORDS * FIELDS * 4;
+/** Bytes of one batch's record area: the times (float64), the fields (int32), the head layouts (float64). */
+const RECORD_AREA_BYTES = TIMES_BYTES + FIELDS_BYTES + BATCH_HEADS * HEAD_LAYOUT_SLOTS * 8;
 
 export interface BatchBuffers {
   records: ArrayBuffer;
@@ -46,6 +51,8 @@ export class BatchWriter {
   private ts!: Float64Array;
   private ints!: Int32Array;
   private area!: Uint8Array;
+  private heads!: Float64Array;
+  private headsUsed = 0;
   interfaces: CaptureInterface[] = [];
   buffers!: BatchBuffers;
 
@@ -56,8 +63,10 @@ export class BatchWriter {
   reset(buffers: BatchBuffers): void {
     this.buffers = buffers;
     this.ts = new Float64Array(buffers.records, 0, BATCH_RECORDS);
-    this.ints = new Int32Array(buffers.records, BATCH_RECORDS * 8, BATCH_RECORDS * FIELDS);
+    this.ints = new Int32Array(buffers.records, TIMES_BYTES, BATCH_RECORDS * FIELDS);
+    this.heads = new Float64Array(buffers.records, TIMES_BYTES + FIELDS_BYTES, BATCH_HEADS * HEAD_LAYOUT_SLOTS);
     this.area = new Uint8Array(buffers.bytes);
+    this.headsUsed = 0;
     this.count = 0;
     this.used = 0;
     this.interfaces = [];
@@ -72,9 +81,9 @@ export class BatchWriter {
     return p.tcp ? (p.ipv6 ? 32 : 0) + p.capturedPayloadLength : 0;
   }
 
-  /** Room for a packet needing `bytes` (false: hand this batch over first). */
-  fits(bytes: number): boolean {
-    return this.count < BATCH_RECORDS && this.used + bytes <= this.area.length;
+  /** Room for a packet needing `bytes` (and a head layout when `head`) (false: hand this batch over first). */
+  fits(bytes: number, head: boolean): boolean {
+    return this.count < BATCH_RECORDS && this.used + bytes <= this.area.length && (!head || this.headsUsed < BATCH_HEADS);
   }
 
   add(p: FlowPacket): void {
@@ -100,6 +109,11 @@ export class BatchWriter {
     ints[o + CLEN] = p.capturedPayloadLength;
     ints[o + HASH] = p.payloadHash;
     ints[o + BOFF] = this.used;
+    if (p.headLayout !== null) {
+      ints[o + HEAD] = this.headsUsed;
+      this.heads.set(p.headLayout.subarray(p.headBase, p.headBase + HEAD_LAYOUT_SLOTS), this.headsUsed * HEAD_LAYOUT_SLOTS);
+      this.headsUsed++;
+    } else ints[o + HEAD] = -1;
     if (p.ipv6) {
       this.area.set(p.data.subarray(p.srcAddrOffset, p.srcAddrOffset + 16), this.used);
       this.area.set(p.data.subarray(p.dstAddrOffset, p.dstAddrOffset + 16), this.used + 16);
@@ -128,7 +142,8 @@ export interface BatchSink {
 /** Hands the records of a batch from record `from` on to `sink` (in the analysing thread). */
 export function readBatch(buffers: BatchBuffers, count: number, interfaces: CaptureInterface[], p: FlowPacket, sink: BatchSink, from = 0): void {
   const ts = new Float64Array(buffers.records, 0, BATCH_RECORDS);
-  const ints = new Int32Array(buffers.records, BATCH_RECORDS * 8, BATCH_RECORDS * FIELDS);
+  const ints = new Int32Array(buffers.records, TIMES_BYTES, BATCH_RECORDS * FIELDS);
+  const heads = new Float64Array(buffers.records, TIMES_BYTES + FIELDS_BYTES, BATCH_HEADS * HEAD_LAYOUT_SLOTS);
   const area = new Uint8Array(buffers.bytes);
   p.data = area;
   for (let i = from, o = from * FIELDS; i < count; i++, o += FIELDS) {
@@ -160,6 +175,9 @@ export function readBatch(buffers: BatchBuffers, count: number, interfaces: Capt
       let at = ints[o + BOFF];
       if (p.ipv6) { p.srcAddrOffset = at; p.dstAddrOffset = at + 16; at += 32; }
       p.payloadOffset = at;
+      const head = ints[o + HEAD];
+      p.headLayout = head < 0 ? null : heads;
+      p.headBase = head < 0 ? 0 : head * HEAD_LAYOUT_SLOTS;
     }
     sink.addFlowPacket(p);
   }

@@ -12,7 +12,7 @@ import { httpHeadKind } from '../decode/index.js';
 import { empty } from './arrays.js';
 import type { SharedBudget } from './bounds.js';
 import type { Connection } from './connections.js';
-import { copyHeadFields, lastHeadEnd, newHeadFields, readHeadFields, type HeadFields } from './http-head.js';
+import { copyHeadFields, headFromLayout, headHint, lastHeadEnd, newHeadFields, readHeadFields, type HeadFields } from './http-head.js';
 import { retainPacket, type StitchedPacket } from './stitch.js';
 
 const CR = 0x0d;
@@ -376,7 +376,10 @@ export class HttpStream {
       const kind = this.knownKind ?? httpHeadKind(data, p, end - p);
       this.knownKind = null;
       if (kind !== null) {
-        const head = readHeadFields(data, p, end - p, kind, this.head, this.pairing.wantTexts());
+        const hint = headHint;
+        const head = hint.offset === p && hint.data === data && hint.length === end - p
+          ? headFromLayout(data, p, kind, hint.layout, hint.base, this.head, this.pairing.wantTexts())
+          : readHeadFields(data, p, end - p, kind, this.head, this.pairing.wantTexts());
         if (head !== null && lastHeadEnd >= 0) {
           this.headParsed(head);
           return lastHeadEnd;

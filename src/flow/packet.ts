@@ -5,7 +5,8 @@
  * valid until the next packet.
  */
 import type { PacketRecord } from '../capture/index.js';
-import { createDecoder, decodeTcpFast, newTcpFastFields, type DecodedPacket, type PacketDecoder } from '../decode/index.js';
+import { createDecoder, decodeTcpFast, httpHeadKind, newTcpFastFields, type DecodedPacket, type PacketDecoder } from '../decode/index.js';
+import { HEAD_LAYOUT_SLOTS, layHead } from './http-head.js';
 import { hashPayload } from './stitch.js';
 
 /** Direction codes of an observation point (stitch.ts DIRECTION_CODES). */
@@ -46,13 +47,16 @@ export interface FlowPacket {
   payloadOffset: number;
   srcAddrOffset: number;
   dstAddrOffset: number;
+  /** The layout of the HTTP head the payload starts with (http-head.ts layHead) at `headBase`, found by the reading worker; null: none found. */
+  headLayout: Float64Array | null;
+  headBase: number;
 }
 
 export function newFlowPacket(): FlowPacket {
   return {
     tsUs: 0, interfaceId: 0, sll2Ifindex: -1, anyLink: false, dirCode: 0, tcp: false, ipv6: false, ipId: 0, src: 0, dst: 0,
     srcPort: 0, dstPort: 0, seq: 0, ack: 0, flags: 0, window: 0, payloadLength: 0, capturedPayloadLength: 0, payloadHash: 0,
-    payloadHashed: false, data: new Uint8Array(0), payloadOffset: 0, srcAddrOffset: 0, dstAddrOffset: 0,
+    payloadHashed: false, data: new Uint8Array(0), payloadOffset: 0, srcAddrOffset: 0, dstAddrOffset: 0, headLayout: null, headBase: 0,
   };
 }
 
@@ -92,6 +96,7 @@ export function flowPacketOf(record: PacketRecord, d: DecodedPacket, out: FlowPa
   out.payloadOffset = t.payloadOffset;
   out.payloadHashed = hash && t.capturedPayloadLength > 0;
   out.payloadHash = out.payloadHashed ? hashPayload(d.data, t.payloadOffset, t.capturedPayloadLength) : 0;
+  out.headLayout = null;
   return out;
 }
 
@@ -103,18 +108,32 @@ export function flowPacketOf(record: PacketRecord, d: DecodedPacket, out: FlowPa
 export class FlowPacketReader {
   private readonly decoder: PacketDecoder = createDecoder({ http: false, tcpOptions: false });
   private readonly fast = newTcpFastFields();
+  private readonly layout = new Float64Array(HEAD_LAYOUT_SLOTS);
   readonly packet: FlowPacket = newFlowPacket();
 
-  constructor(private readonly hash = false) {}
+  /** `ahead`: the reading worker's reader — the payload hash and the layout of a head the payload starts with are found now. */
+  constructor(private readonly ahead = false) {}
 
   read(record: PacketRecord): FlowPacket {
+    const out = this.readFields(record);
+    if (this.ahead && out.tcp && out.capturedPayloadLength > 0) {
+      const kind = httpHeadKind(out.data, out.payloadOffset, out.capturedPayloadLength);
+      if (kind !== null && layHead(out.data, out.payloadOffset, out.capturedPayloadLength, kind, this.layout, 0)) {
+        out.headLayout = this.layout;
+        out.headBase = 0;
+      }
+    }
+    return out;
+  }
+
+  private readFields(record: PacketRecord): FlowPacket {
     const data = record.buffer ?? record.data;
     const offset = record.buffer !== undefined ? record.offset! : 0;
     const end = Math.min(offset + record.capturedLength, data.length);
     const out = this.packet;
     const f = this.fast;
     if (!decodeTcpFast(record.linkType, data, offset, end, f)) {
-      return flowPacketOf(record, this.decoder.decodeAt(record.linkType, data, offset, end), out, this.hash);
+      return flowPacketOf(record, this.decoder.decodeAt(record.linkType, data, offset, end), out, this.ahead);
     }
     out.tsUs = record.tsSec * 1e6 + Math.floor(record.tsNsec / 1000);
     out.interfaceId = record.interfaceId;
@@ -136,8 +155,9 @@ export class FlowPacketReader {
     out.payloadLength = f.payloadLength;
     out.capturedPayloadLength = f.capturedPayloadLength;
     out.payloadOffset = f.payloadOffset;
-    out.payloadHashed = this.hash && f.capturedPayloadLength > 0;
+    out.payloadHashed = this.ahead && f.capturedPayloadLength > 0;
     out.payloadHash = out.payloadHashed ? hashPayload(data, f.payloadOffset, f.capturedPayloadLength) : 0;
+    out.headLayout = null;
     return out;
   }
 }

@@ -62,10 +62,11 @@ async function main(): Promise<void> {
         if (records++ < skipUntil) return;
         const fp = reader.read(record);
         const need = BatchWriter.bytesOf(fp);
-        if (!writer.fits(need)) {
+        const head = fp.headLayout !== null;
+        if (!writer.fits(need, head)) {
           send();
           // A packet bigger than a batch's byte area: a batch of its own, with room for it.
-          if (!writer.fits(need)) writer.reset(take(need));
+          if (!writer.fits(need, head)) writer.reset(take(need));
         }
         if (writer.count === 0) writer.first = records - 1;
         writer.add(fp);
