@@ -564,8 +564,9 @@ class Analyzer implements FlowAnalyzer {
    * One exchange against the keep rules: kept, or counted. True when it is selected (always,
    * without --request): a connection counts through its selected exchanges.
    */
-  private keepExchange(conn: Connection, ex: ExchangeBuilder, ends: { client: Endpoint; server: Endpoint }): boolean {
+  private keepExchange(conn: Connection, ex: ExchangeBuilder, endpoints: () => { client: Endpoint; server: Endpoint }): boolean {
     if (!this.exchangeFilter && this.exchanges.length >= this.maxKept) { this.exchangesNotKept++; return true; }
+    const ends = endpoints();
     const summary = this.exchangeSummary(conn, ex, ends.client, ends.server);
     if (this.exchangeFilter && !this.exchangeFilter(summary)) { this.exchangesNotKept++; return false; }
     if (this.exchanges.length >= this.maxKept) { this.exchangesNotKept++; return true; }
@@ -577,7 +578,7 @@ class Analyzer implements FlowAnalyzer {
   private summariseExchangeEarly(conn: Connection, ex: ExchangeBuilder): void {
     if (conn.clientSide === null) conn.decideRolesByPorts(conn.legs[0].aPort, conn.legs[0].bPort);
     if (this.keep === 'anomalies' && !this.exchangeFilter) this.exchangesNotKept++;
-    else if (this.keepExchange(conn, ex, this.outerEndpoints(conn, conn.clientSide!)) && this.exchangeFilter !== null) conn.earlySelected = true;
+    else if (this.keepExchange(conn, ex, () => this.outerEndpoints(conn, conn.clientSide!)) && this.exchangeFilter !== null) conn.earlySelected = true;
     if (conn.earlyExchangeIds.length < this.maxKept) conn.earlyExchangeIds.push(ex.id);
     if (this.stitchOn && ex.request) this.stitcher.release(ex.request.packet);
     if (this.stitchOn && ex.response) this.stitcher.release(ex.response.packet);
@@ -609,14 +610,15 @@ class Analyzer implements FlowAnalyzer {
     const endpoints = (): { client: Endpoint; server: Endpoint } => (ends ??= this.outerEndpoints(conn, clientSide));
 
     const keepConnection = this.keep === 'all';
-    const exchangeIds: number[] | null = keepConnection ? [...conn.earlyExchangeIds] : null;
+    // Its exchange ids only for a connection that may be kept (none once maxKept are: the count does not change before the end).
+    const exchangeIds: number[] | null = keepConnection && this.connections.length < this.maxKept ? [...conn.earlyExchangeIds] : null;
     // With a filter (--request) a connection counts only through its selected exchanges.
     let selected = this.exchangeFilter === null || conn.earlySelected;
     if (this.keep === 'anomalies' && !this.exchangeFilter) this.exchangesNotKept += exchanges.length;
     else {
       for (const ex of exchanges) {
         exchangeIds?.push(ex.id);
-        if (this.keepExchange(conn, ex, endpoints())) selected = true;
+        if (this.keepExchange(conn, ex, endpoints)) selected = true;
       }
     }
     const mappings = natMappings(conn, clientSide, (i) => this.ifNames[i]);
