@@ -56,7 +56,7 @@ function requestsText(requests: RequestOutcome[]): string {
  */
 export function runLine(o: RunOutcome): string {
   const time = o.startedAt.replace(/\.\d+Z$/, 'Z');
-  const layer = o.firstFailing ? `${LAYER_NOUNS[o.firstFailing]}${o.causeId ? ` (${o.causeId})` : ''}` : '-';
+  const layer = o.firstFailing ? `${LAYER_NOUNS[o.firstFailing]}${o.causeId ? ` (${o.causeId})` : ''}` : o.ok ? '-' : 'not located';
   return `${time}  #${o.seq}  ${o.ok ? 'ok    ' : 'FAILED'}  ${layer.padEnd(36)}  ${seconds(o.durationMs).padStart(7)}${o.requests.length ? `  ${requestsText(o.requests)}` : ''}`;
 }
 
