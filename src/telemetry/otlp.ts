@@ -92,7 +92,8 @@ export class OtlpTraces {
   async export(result: FollowResult): Promise<OtlpExportOutcome> {
     const recorded = recordTrace(this.provider.getTracer(TRACER_NAME, result.tool.version), result);
     this.exporter.last = null;
-    await this.provider.forceFlush();
+    // A failed export is in `last`; forceFlush may also reject with it.
+    await this.provider.forceFlush().catch(() => {});
     const last = this.exporter.last as ExportResult | null;
     // ExportResultCode.SUCCESS is 0 (@opentelemetry/core).
     const ok = last !== null && last.code === 0;
