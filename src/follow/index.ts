@@ -3,9 +3,9 @@ export { follow, parseFollowUrl, traceRoot, DEFAULT_REQUEST_TIMEOUT_MS } from '.
 export type { FollowProbes, FollowOptions, RequestInput, ServerSession } from './follow.js';
 export { realProbes, dnsEvidence, routeEvidence, requestEvidence } from './probes.js';
 export type { RealProbeOptions } from './probes.js';
-export { decideVerdict, LAYER_TITLES, SLOW_APPLICATION_MS, fmtMs, hopLine } from './verdict.js';
+export { decideVerdict, LAYER_TITLES, SLOW_APPLICATION_MS, fmtMs, hopLine, lbMade } from './verdict.js';
 export { serverEvidence, sentRequests, readingOf } from './server.js';
 export type { ServerReading, SentRequest } from './server.js';
-export { breakText, causeText, factText, nextCheck, configCell, configHopText, configNextCheck, joinedCauseText, rowConfigText } from './wording.js';
+export { breakText, causeText, factText, nextCheck, nodeText, configCell, configHopText, configNextCheck, joinedCauseText, rowConfigText } from './wording.js';
 export { configEvidence, failedConfig, joinConfig, rowConfig, hopLayer, type PacketCause, type PacketEvidence } from './config.js';
 export * from './types.js';

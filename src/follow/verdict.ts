@@ -334,7 +334,7 @@ interface Failing {
 }
 
 /** The load balancer made this answer itself (its error page), as far as the evidence tells. */
-function lbMade(q: RequestEvidence, r: ServerRequestEvidence | null): boolean {
+export function lbMade(q: RequestEvidence, r: ServerRequestEvidence | null): boolean {
   if (q.httpStatus === null || !LB_STATUSES.has(q.httpStatus)) return false;
   // The application's own answer at the end of the path says who made it, when it was seen.
   const app = r?.journey?.applicationStatus ?? null;
