@@ -4,18 +4,21 @@
  * group) after `timeoutMs`.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 export interface Run { wallSeconds: number; peakRssKiB: number | null; exitCode: number | null; timedOut: boolean }
 
-export function measure(argv: string[], timeoutMs: number): Promise<Run> {
+/** `stdoutFile`: where the process's output goes (else /dev/null). */
+export function measure(argv: string[], timeoutMs: number, stdoutFile?: string): Promise<Run> {
   return new Promise((resolve) => {
     const dir = mkdtempSync(path.join(tmpdir(), 'ft-bench-'));
     const timeFile = path.join(dir, 'time');
+    const out = stdoutFile !== undefined ? openSync(stdoutFile, 'w') : 'ignore';
     const t0 = performance.now();
-    const child = spawn('/usr/bin/time', ['-f', '%M', '-o', timeFile, ...argv], { stdio: ['ignore', 'ignore', 'ignore'], detached: true });
+    const child = spawn('/usr/bin/time', ['-f', '%M', '-o', timeFile, ...argv], { stdio: ['ignore', out, 'ignore'], detached: true });
+    if (typeof out === 'number') closeSync(out);
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;

@@ -40,3 +40,16 @@ export function parseCommandArgs<T extends ParseArgsConfig>(
   if (oneLetterLong !== undefined) throw new UsageError(`unknown option '${oneLetterLong}'`, oneDash(oneLetterLong), { option: oneLetterLong });
   return parsed as ReturnType<typeof parseArgs<T>>;
 }
+
+/** `--lb-name ADDR=NAME[@ZONE]` (follow, explain, watch): the names and zones given to load-balancer addresses. */
+export function parseLbNames(specs: readonly string[]): { lbNames: Record<string, string>; lbZones: Record<string, string> } {
+  const lbNames: Record<string, string> = {};
+  const lbZones: Record<string, string> = {};
+  for (const spec of specs) {
+    const m = /^([^=]+)=([A-Za-z0-9._-]{1,32})(?:@([A-Za-z0-9._-]{1,32}))?$/.exec(spec);
+    if (!m) throw new UsageError(`bad --lb-name '${spec}'`, 'ADDR=NAME or ADDR=NAME@ZONE, e.g. --lb-name 10.77.2.10=alb-b@eu-west-1b');
+    lbNames[m[1]!] = m[2]!;
+    if (m[3]) lbZones[m[1]!] = m[3];
+  }
+  return { lbNames, lbZones };
+}

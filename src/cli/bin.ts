@@ -1,6 +1,6 @@
 /** The CLI as a program (what bin/flowtrace.js runs, and what children run under tsx). */
 import { EXIT } from '../errors.js';
-import { installOutputPolicy } from './io.js';
+import { installOutputPolicy, promptExitRequested } from './io.js';
 import { main } from './main.js';
 
 // A reader that stops early (`flowtrace read big.pcap | head`) closes the pipe: stop quietly,
@@ -12,7 +12,8 @@ main(process.argv.slice(2)).then(
   (code) => {
     // Interrupted (Ctrl-C, SIGTERM): exit now. Output still queued for a reader that does not
     // read (| less left open) would otherwise hold the process until that reader goes away.
-    if (code === EXIT.interrupted) process.exit(code);
+    // A command that abandoned work on Ctrl-C (watch) asks for the same.
+    if (code === EXIT.interrupted || promptExitRequested()) process.exit(code);
     process.exitCode = code;
   },
   (err: unknown) => {

@@ -25,6 +25,19 @@ export interface CliIO {
 }
 
 const outputClosedHandlers = new Set<() => void>();
+let promptExit = false;
+
+/**
+ * A command asks bin.ts to end the process as soon as it returns (as after Ctrl-C with exit
+ * 130): what it abandoned (a walk in flight, its sockets and agent) must not hold it open.
+ */
+export function requestPromptExit(): void {
+  promptExit = true;
+}
+
+export function promptExitRequested(): boolean {
+  return promptExit;
+}
 
 /**
  * Installs the process's stdout/stderr error policy (called once by bin.ts): a closed reader

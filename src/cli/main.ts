@@ -16,6 +16,7 @@ export const COMMANDS: Record<string, string> = {
   trace: 'trace the route to a host (udp, icmp or tcp probes)',
   http: 'one timed HTTP(S) request with a trace id',
   follow: 'the whole walk for one URL: dns, route, request, server side, verdict',
+  watch: 'follow on a schedule: one line per run, failures summarised, OTLP traces, Prometheus metrics',
   explain: 'the verdict from text you already ran: nslookup, traceroute, curl -v, tcpdump, ip, iptables…',
   demo: 'build the lab, follow a request through it, report, tear down',
   lab: 'the local replica of the architecture (up, down, status, exec, fault, heal, faults)',

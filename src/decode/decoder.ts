@@ -32,6 +32,8 @@ export const IPPROTO_ICMPV6 = 58;
 export interface DecodeOptions {
   /** Parse HTTP/1.x heads where a TCP payload starts one (default true). */
   http?: boolean;
+  /** Walk the TCP options (MSS, window scale, SACK, timestamps; default true). Flow reads none of them. */
+  tcpOptions?: boolean;
 }
 
 export interface PacketDecoder {
@@ -155,7 +157,7 @@ function reset(p: DecodedPacket, data: Uint8Array): void {
 }
 
 /** Decodes the network layer (and what is above it) at `offset`; `etherType` says which. */
-function decodeNetwork(p: DecodedPacket, etherType: number, offset: number, end: number, http: boolean): void {
+function decodeNetwork(p: DecodedPacket, etherType: number, offset: number, end: number, http: boolean, tcpOptions: boolean): void {
   const d = p.data;
   if (etherType === ETHERTYPE_IPV4) {
     p.ipVersion = 4;
@@ -165,7 +167,7 @@ function decodeNetwork(p: DecodedPacket, etherType: number, offset: number, end:
     if (v4.malformed !== null) { p.malformed = v4.malformed; return; }
     if (next < 0) return;
     if (v4.fragmentOffsetBytes !== 0) { p.transport = 'other'; return; } // no transport header in a later fragment
-    decodeTransport(p, v4.protocol, next, next + v4.capturedPayloadLength, v4.payloadLength, 4, http);
+    decodeTransport(p, v4.protocol, next, next + v4.capturedPayloadLength, v4.payloadLength, 4, http, tcpOptions);
   } else if (etherType === ETHERTYPE_IPV6) {
     p.ipVersion = 6;
     const v6 = p.ipv6;
@@ -173,18 +175,18 @@ function decodeNetwork(p: DecodedPacket, etherType: number, offset: number, end:
     if (v6.truncated) p.truncated = true;
     if (v6.malformed !== null) { p.malformed = v6.malformed; return; }
     if (next < 0) { if (v6.upperProtocol >= 0) p.transport = 'other'; return; }
-    decodeTransport(p, v6.upperProtocol, next, next + v6.capturedUpperLength, v6.upperLength, 6, http);
+    decodeTransport(p, v6.upperProtocol, next, next + v6.capturedUpperLength, v6.upperLength, 6, http, tcpOptions);
   } else {
     p.otherNetwork = etherType;
   }
 }
 
-function decodeTransport(p: DecodedPacket, protocol: number, offset: number, end: number, length: number, version: 4 | 6, http: boolean): void {
+function decodeTransport(p: DecodedPacket, protocol: number, offset: number, end: number, length: number, version: 4 | 6, http: boolean, tcpOptions: boolean): void {
   const d = p.data;
   if (protocol === IPPROTO_TCP) {
     p.transport = 'tcp';
     const t = p.tcp;
-    const next = decodeTcp(d, offset, end, length, t);
+    const next = decodeTcp(d, offset, end, length, t, tcpOptions);
     if (t.truncated) p.truncated = true;
     if (t.malformed !== null && p.malformed === null) p.malformed = t.malformed;
     if (next >= 0 && http && t.capturedPayloadLength > 0 && httpHeadKind(d, next, t.capturedPayloadLength) !== null) {
@@ -206,7 +208,7 @@ function decodeTransport(p: DecodedPacket, protocol: number, offset: number, end
 }
 
 /** A packet of `linkType` in data[offset, end). */
-function decodeFrom(linkType: number, data: Uint8Array, offset: number, end: number, out: DecodedPacket, http: boolean): DecodedPacket {
+function decodeFrom(linkType: number, data: Uint8Array, offset: number, end: number, out: DecodedPacket, http: boolean, tcpOptions: boolean): DecodedPacket {
   reset(out, data);
   const link = out.link;
   link.present = true;
@@ -231,19 +233,20 @@ function decodeFrom(linkType: number, data: Uint8Array, offset: number, end: num
       return out;
   }
   if (next < 0) { out.truncated = true; return out; }
-  decodeNetwork(out, link.etherType, next, end, http);
+  decodeNetwork(out, link.etherType, next, end, http, tcpOptions);
   return out;
 }
 
 export function createDecoder(options: DecodeOptions = {}): PacketDecoder {
   const own = newDecodedPacket();
   const http = options.http !== false;
+  const tcpOptions = options.tcpOptions !== false;
   return {
     decode(linkType: number, data: Uint8Array, out: DecodedPacket = own): DecodedPacket {
-      return decodeFrom(linkType, data, 0, data.length, out, http);
+      return decodeFrom(linkType, data, 0, data.length, out, http, tcpOptions);
     },
     decodeAt(linkType: number, data: Uint8Array, offset: number, end: number, out: DecodedPacket = own): DecodedPacket {
-      return decodeFrom(linkType, data, offset, end < data.length ? end : data.length, out, http);
+      return decodeFrom(linkType, data, offset, end < data.length ? end : data.length, out, http, tcpOptions);
     },
     decodeIpAt(data: Uint8Array, offset: number, end: number, out: DecodedPacket = own): DecodedPacket {
       reset(out, data);
@@ -255,7 +258,7 @@ export function createDecoder(options: DecodeOptions = {}): PacketDecoder {
       const stop = end < data.length ? end : data.length;
       link.etherType = rawEtherType(data, offset, stop);
       if (link.etherType < 0) { out.malformed = 'not an IPv4 or IPv6 packet'; return out; }
-      decodeNetwork(out, link.etherType, offset, stop, http);
+      decodeNetwork(out, link.etherType, offset, stop, http, tcpOptions);
       return out;
     },
   };

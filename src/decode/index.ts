@@ -9,6 +9,7 @@ export { formatIPv4, formatIPv6, formatMac, srcAddress, dstAddress } from './add
 export { parseHttpHead, httpHeader, httpHeadKind } from './http.js';
 export { ICMP4, ICMP6 } from './icmp.js';
 export { TCPOPT } from './tcp.js';
+export { decodeTcpFast, newTcpFastFields, type TcpFastFields } from './tcp-fast.js';
 export { PacketPrinter, formatPacketLine } from './print.js';
 export type { PrintOptions, PrintableRecord } from './print.js';
 export { TimestampFormatter, timestampStyleFromCount } from './timestamp.js';

@@ -44,7 +44,7 @@ export const TCPOPT = {
  * (header + payload, as sent), `end` the end of the captured bytes. Returns the payload
  * offset, or -1 when the header is not usable.
  */
-export function decodeTcp(d: Uint8Array, offset: number, end: number, segmentLength: number, tcp: TcpLayer): number {
+export function decodeTcp(d: Uint8Array, offset: number, end: number, segmentLength: number, tcp: TcpLayer, options = true): number {
   tcp.present = true;
   tcp.offset = offset;
   const left = end - offset;
@@ -78,10 +78,11 @@ export function decodeTcp(d: Uint8Array, offset: number, end: number, segmentLen
   if (left < tcp.headerLength) {
     tcp.truncated = true;
     tcp.optionsLength = left - TCP_MIN_HEADER_LENGTH;
-    decodeTcpOptions(d, tcp.optionsOffset, tcp.optionsOffset + tcp.optionsLength, tcp);
+    if (options) decodeTcpOptions(d, tcp.optionsOffset, tcp.optionsOffset + tcp.optionsLength, tcp);
     return -1;
   }
-  if (tcp.optionsLength > 0) decodeTcpOptions(d, tcp.optionsOffset, tcp.optionsOffset + tcp.optionsLength, tcp);
+  // `options` false: the region is known (optionsOffset/Length) but not walked (flow reads no option).
+  if (options && tcp.optionsLength > 0) decodeTcpOptions(d, tcp.optionsOffset, tcp.optionsOffset + tcp.optionsLength, tcp);
   const payloadOffset = offset + tcp.headerLength;
   tcp.payloadOffset = payloadOffset;
   tcp.payloadLength = segmentLength - tcp.headerLength;

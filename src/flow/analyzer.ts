@@ -8,14 +8,20 @@
 import { MAX_DESCRIBED_INTERFACES, type CaptureInterface, type PacketRecord } from '../capture/index.js';
 import { formatIPv6 } from '../decode/index.js';
 import type { DecodedPacket } from '../decode/index.js';
-import { anythingToReport, connectionAnomalies, hopName, innerLeg, outerLeg, type AnomalyContext } from './anomalies.js';
-import { Connection, other, type DirectionTracker, type LegView, type Side } from './connections.js';
+import { anomalyCount, anythingToReport, connectionAnomalies, hopName, innerLeg, outerLeg, type AnomalyContext } from './anomalies.js';
+import { DEFAULT_MAX_MEMORY_MB, MAX_LEGS_PER_CONNECTION, SharedBudget, flowBounds, type FlowBounds } from './bounds.js';
+import { Connection, other, type ConnectionContext, type DirectionTracker, type LegView, type Side } from './connections.js';
+import { SynFloodTracker } from './flood.js';
 import { parseTraceId, type ExchangeBuilder, type MessageBuilder } from './http-exchanges.js';
 import { addLeg, findLeg, natMappings, noteTransition } from './nat.js';
 import { DEFAULT_STITCH_WINDOW_US, DIRECTION_CODES, PacketStitcher, hashPayload, retainPacket, type CopyFields, type StitchedPacket } from './stitch.js';
+import type { BatchSink } from './batch.js';
+import { DIR_CODE, flowPacketOf, newFlowPacket, type FlowPacket } from './packet.js';
+import { headHint } from './http-head.js';
+import { ConnectionTable, LIST_ACTIVE, LIST_FINAL, LIST_HALF_OPEN } from './table.js';
 import {
   FLOW_SCHEMA, type Anomaly, type ConnectionSummary, type DirectionStats, type Endpoint, type FlowAnalysis, type Hop,
-  type HopDirection, type HopTiming, type HttpExchange, type LoggedPacketSummary, type Milestone, type NatMapping,
+  type HopDirection, type HopTiming, type HttpExchange, type LoggedPacketSummary, type Milestone, type NatMapping, type TableUse,
 } from './types.js';
 
 /** Named defaults (all in one place). */
@@ -59,6 +65,12 @@ export interface FlowOptions {
    * every logged packet until its connection is summarised, so it is for short captures (the agent's).
    */
   packetLog?: number;
+  /**
+   * Megabytes the analysis may use (default 150, at least 120): every table of the engine is
+   * bounded from it (flow/bounds.ts); what a bound pushes out is counted in `limits.tables`.
+   * Kept summaries (`maxKept`) are on top of it beyond the default 2000.
+   */
+  maxMemoryMB?: number;
 }
 
 /** Where a packet was seen, when the caller knows better than the capture's own fields. */
@@ -80,16 +92,13 @@ export function createFlowAnalyzer(options: FlowOptions = {}): FlowAnalyzer {
   return new Analyzer(options);
 }
 
-/**
- * Buckets of the connection table at first: it doubles whenever the keys of the open
- * connections outnumber half its buckets, so it stays small (and in the CPU's cache) when
- * few connections are open at once — the common case, even in a big capture.
- */
-const INITIAL_TABLE_BITS = 12;
+/** An analyzer that also takes packets as flow reads them (packet.ts): for batches from the reading worker (parallel.ts). */
+export function createBatchAnalyzer(options: FlowOptions = {}): FlowAnalyzer & BatchSink {
+  return new Analyzer(options);
+}
+
 /** Connections waiting for reuse, at most (a burst of closes beyond it is left to the GC). */
 const CONNECTION_POOL_MAX = 1024;
-const TOMB_BITS = 18;
-const TOMB_MASK = (1 << TOMB_BITS) - 1;
 
 /**
  * Interfaces (observation points) the analysis tells apart. Packets on any further one (a
@@ -101,7 +110,6 @@ export const OTHER_INTERFACES = 'other-interfaces';
 
 const BRIDGE_SIDE = /^(docker\d+|br-|veth|cni|cbr|cali|flannel|kube-bridge|podman|virbr)/;
 
-const DIR_CODE: Record<string, number> = { unknown: 0, in: 1, out: 2, broadcast: 3, multicast: 4, otherhost: 5 };
 
 class Analyzer implements FlowAnalyzer {
   private readonly ifmap: Map<number, string>;
@@ -110,15 +118,18 @@ class Analyzer implements FlowAnalyzer {
   private readonly stitchMode: boolean | 'auto';
   private readonly idleUs: number;
   private readonly lingerUs: number;
-  /**
-   * Recently summarised connections, direct-mapped by tuple key: the key, a second,
-   * independent hash of the tuple, and until when. Typed arrays: no allocation, no deletes;
-   * a newer entry may overwrite an older one in its slot (that late packet then starts a
-   * small connection of its own — rare with 2^18 slots).
-   */
-  private readonly tombKey = new Int32Array(1 << TOMB_BITS);
-  private readonly tombCheck = new Int32Array(1 << TOMB_BITS);
-  private readonly tombUntil = new Float64Array(1 << TOMB_BITS);
+  private readonly bounds: FlowBounds;
+  private readonly budget: SharedBudget;
+  private readonly flood = new SynFloodTracker();
+  /** Open connections (hash table, the half-open / active / final lists) and the tombstones of recently summarised ones. */
+  private readonly table = new ConnectionTable();
+  private openEvicted = 0;
+  private halfOpenEvicted = 0;
+  private halfOpenPeak = 0;
+  private legsNotTracked = 0;
+  private maxLegs = 0;
+  /** Bumped at every packet of a connection: the order of last activity across the half-open and active lists. */
+  private touchSeq = 0;
   private packetsAfterClose = 0;
   private recordsOutOfTimeOrder = 0;
   private readonly keep: 'all' | 'exchanges' | 'anomalies';
@@ -143,21 +154,12 @@ class Analyzer implements FlowAnalyzer {
   private sawVeth = false;
   private readonly unmappedIfindexes: number[] = [];
 
-  /** Open connections by tuple key, bucket = key & tableMask (exact match by findLeg); NAT gives a connection one key per leg. */
-  private table: Array<Connection | Connection[] | undefined> = new Array<Connection | Connection[] | undefined>(1 << INITIAL_TABLE_BITS).fill(undefined);
-  private tableMask = (1 << INITIAL_TABLE_BITS) - 1;
-  /** Keys in the table (one per leg of each open connection). */
-  private tableKeys = 0;
   /** Summarised connections nothing refers to, for reuse (see summarize). */
   private readonly connectionPool: Connection[] = [];
-  private activeHead: Connection | null = null;
-  private activeTail: Connection | null = null;
-  private finalHead: Connection | null = null;
-  private finalTail: Connection | null = null;
+  private readonly connectionContext: ConnectionContext;
 
   private nextConnId = 1;
   private nextExchangeId = 1;
-  private readonly newExchangeId = (): number => this.nextExchangeId++;
   private records = 0;
   private tcpRecords = 0;
   private firstUs = -1;
@@ -166,6 +168,7 @@ class Analyzer implements FlowAnalyzer {
     hash: 0, check: 0, firstUs: 0, hops: [0, 0],
     src: 0, dst: 0, srcPort: 0, dstPort: 0, owner: null, ownerId: -1, side: 0, leg: 0, firstLeg: 0, nextSameHash: null, scratch: true, copy: null, retained: false, serial: 0, nextSerial: -1, inRing: false,
   };
+  private readonly fp: FlowPacket = newFlowPacket();
   private readonly f: CopyFields = { ipId: 0, seq: 0, ack: 0, flags: 0, window: 0, payloadLength: 0, payloadHash: 0, src: 0, dst: 0, srcPort: 0, dstPort: 0 };
 
   private readonly connections: ConnectionSummary[] = [];
@@ -183,7 +186,9 @@ class Analyzer implements FlowAnalyzer {
     for (const name of this.ifmap.values()) this.noteName(name);
     this.stitchMode = options.stitch ?? 'auto';
     this.stitchOn = this.stitchMode === true;
-    this.stitcher = new PacketStitcher(options.stitchWindowUs ?? FLOW_DEFAULTS.stitchWindowUs);
+    this.bounds = flowBounds(options.maxMemoryMB ?? DEFAULT_MAX_MEMORY_MB);
+    this.budget = new SharedBudget(this.bounds);
+    this.stitcher = new PacketStitcher(options.stitchWindowUs ?? FLOW_DEFAULTS.stitchWindowUs, this.bounds.stitchPackets);
     this.idleUs = (options.idleTimeoutSec ?? FLOW_DEFAULTS.idleTimeoutSec) * 1e6;
     this.lingerUs = (options.lingerSec ?? FLOW_DEFAULTS.lingerSec) * 1e6;
     this.keep = options.keep ?? 'all';
@@ -195,6 +200,13 @@ class Analyzer implements FlowAnalyzer {
       expectsForwarding: () => this.expectsForwarding(),
       isContainerSide: (name) => BRIDGE_SIDE.test(name),
       knowsVeth: () => this.sawVeth,
+    };
+    this.connectionContext = {
+      budget: this.budget,
+      nextExchangeId: () => this.nextExchangeId++,
+      summariseEarly: (conn, ex) => this.summariseExchangeEarly(conn, ex),
+      // An exchange is kept only while fewer than maxKept are (or to be tried by --request).
+      wantTexts: () => this.exchangeFilter !== null || (this.keep !== 'anomalies' && this.exchanges.length < this.maxKept),
     };
   }
 
@@ -211,43 +223,41 @@ class Analyzer implements FlowAnalyzer {
   }
 
   addPacket(record: PacketRecord, d: DecodedPacket, where?: PacketWhere): void {
+    this.addFlowPacket(flowPacketOf(record, d, this.fp), where);
+  }
+
+  /** One packet as flow reads it (packet.ts): decoded here (addPacket) or by the reading worker (parallel.ts). */
+  addFlowPacket(p: FlowPacket, where?: PacketWhere): void {
     this.records++;
-    const tsUs = record.tsSec * 1e6 + Math.floor(record.tsNsec / 1000);
+    const tsUs = p.tsUs;
     if (this.firstUs < 0) this.firstUs = tsUs;
     if (tsUs > this.lastUs) this.lastUs = tsUs;
     else if (tsUs < this.lastUs - this.stitcher.windowUs) this.recordsOutOfTimeOrder++;
-    const ifx = this.interfaceOf(record, d, where);
+    const ifx = where?.interface ? this.internInterface(where.interface) : this.interfaceOf(p.interfaceId, p.sll2Ifindex);
     this.ifObservations[ifx]++;
-    if (d.transport !== 'tcp' || !d.tcp.present || d.tcp.malformed !== null) { this.expire(tsUs); return; }
-    if (d.ipVersion === 4 && (d.ipv4.moreFragments || d.ipv4.fragmentOffsetBytes > 0)) { this.expire(tsUs); return; }
+    if (!p.tcp) { this.expire(tsUs); return; }
     this.tcpRecords++;
-    const dirCode = where?.direction !== undefined ? DIR_CODE[where.direction] ?? 0 : this.directionOf(record, d);
+    const dirCode = where?.direction !== undefined ? DIR_CODE[where.direction] ?? 0 : p.dirCode;
     const point = ifx * 8 + dirCode;
-    const t = d.tcp;
     const f = this.f;
-    if (d.ipVersion === 4) {
-      f.ipId = d.ipv4.id;
-      f.src = d.ipv4.src;
-      f.dst = d.ipv4.dst;
-    } else {
-      f.ipId = d.ipv6.flowLabel;
-      f.src = hash16(d.data, d.ipv6.srcOffset);
-      f.dst = hash16(d.data, d.ipv6.dstOffset);
-    }
-    f.seq = t.seq;
-    f.ack = t.ack;
-    f.flags = t.flags;
-    f.window = t.window;
-    f.srcPort = t.srcPort;
-    f.dstPort = t.dstPort;
-    f.payloadLength = t.payloadLength;
-    if (!this.stitchOn && (d.link.kind === 'linux_sll2' || d.link.kind === 'linux_sll') && this.stitchMode === 'auto') this.stitchOn = true;
+    f.ipId = p.ipId;
+    f.src = p.src;
+    f.dst = p.dst;
+    f.seq = p.seq;
+    f.ack = p.ack;
+    f.flags = p.flags;
+    f.window = p.window;
+    f.srcPort = p.srcPort;
+    f.dstPort = p.dstPort;
+    f.payloadLength = p.payloadLength;
+    if (!this.stitchOn && p.anyLink && this.stitchMode === 'auto') this.stitchOn = true;
     // The payload hash only tells copies apart: not needed without stitching.
-    f.payloadHash = this.stitchOn && t.capturedPayloadLength > 0 ? hashPayload(d.data, t.payloadOffset, t.capturedPayloadLength) : 0;
+    f.payloadHash = !this.stitchOn || p.capturedPayloadLength === 0 ? 0
+      : p.payloadHashed ? p.payloadHash : hashPayload(p.data, p.payloadOffset, p.capturedPayloadLength);
     let packet: StitchedPacket;
     if (this.stitchOn) {
       packet = this.stitcher.stitch(f, point, tsUs);
-      if (!this.stitcher.lastWasFirst) { this.onCopy(packet, ifx, d); return; }
+      if (!this.stitcher.lastWasFirst) { this.onCopy(packet, ifx, p); return; }
     } else {
       // No copies to fold: one reused object, copied only when a reference is kept (retainPacket).
       packet = this.scratch;
@@ -259,8 +269,13 @@ class Analyzer implements FlowAnalyzer {
     }
     this.expire(tsUs);
 
-    let conn = this.lookup(f.src, f.srcPort, f.dst, f.dstPort);
-    if (conn === null && this.isTombstoned(f)) { this.packetsAfterClose++; return; }
+    const table = this.table;
+    let conn = table.lookup(f.src, f.srcPort, f.dst, f.dstPort);
+    if (conn === null && (f.flags & 0x12) !== 0x02 && table.isBuried(f.src, f.srcPort, f.dst, f.dstPort, this.lastUs)) {
+      // A non-SYN packet of a connection summarised a moment ago (late ACK, FIN retransmission).
+      this.packetsAfterClose++;
+      return;
+    }
     let side: Side = 'a';
     let leg = 0;
     const bareSyn = (f.flags & 0x17) === 0x02;
@@ -271,17 +286,24 @@ class Analyzer implements FlowAnalyzer {
     }
     let isNew = false;
     if (conn === null) {
+      const synOnly = (f.flags & 0x06) === 0x02;
+      this.makeRoom(synOnly, tsUs);
       const pooled = this.connectionPool.pop();
-      conn = pooled !== undefined ? pooled.reuse(this.nextConnId++, tsUs) : new Connection(this.nextConnId++, tsUs, this.newExchangeId);
-      leg = addLeg(conn, 'a', f.src, f.srcPort, f.dst, f.dstPort, this.addrText(d, true), this.addrText(d, false));
-      this.register(conn, f.src, f.srcPort, f.dst, f.dstPort);
-      this.linkActive(conn);
+      conn = pooled !== undefined ? pooled.reuse(this.nextConnId++, tsUs) : new Connection(this.nextConnId++, tsUs, this.connectionContext);
+      conn.synOnly = synOnly;
+      leg = addLeg(conn, 'a', f.src, f.srcPort, f.dst, f.dstPort, addrText(p, true), addrText(p, false));
+      table.register(conn, f.src, f.srcPort, f.dst, f.dstPort);
+      conn.touchSeq = ++this.touchSeq;
+      table.add(conn, synOnly ? LIST_HALF_OPEN : LIST_ACTIVE);
+      if (synOnly && table.halfOpen.count > this.halfOpenPeak) this.halfOpenPeak = table.halfOpen.count;
       isNew = true;
     } else {
-      const m = findLeg(conn, f.src, f.srcPort, f.dst, f.dstPort);
+      const m = table.lastMatch;
       side = (m & 1) === 1 ? 'b' : 'a';
       leg = m >> 1;
-      this.touch(conn, tsUs);
+      if (tsUs > conn.lastUs) conn.lastUs = tsUs;
+      conn.touchSeq = ++this.touchSeq;
+      table.touch(conn);
     }
     // Before the state machine keeps a reference (retainPacket copies the scratch object).
     packet.owner = conn;
@@ -298,17 +320,73 @@ class Analyzer implements FlowAnalyzer {
     if (ifx < 31) conn.legs[leg].interfaceMask |= 1 << ifx;
     conn.observations++;
     conn.packets++;
-    if (this.packetLogMax > 0 && conn.log.length < this.packetLogMax) {
-      conn.log.push({ packet: retainPacket(packet), side, flags: f.flags, payloadLength: f.payloadLength });
-    }
-    const wasFinal = conn.inFinals;
-    conn.tracker(side).onSegment(f.flags, f.seq, f.window, d.data, t.payloadOffset, t.payloadLength, t.capturedPayloadLength, tsUs, packet);
+    if (this.packetLogMax > 0 && conn.log.length < this.packetLogMax) this.log(conn, packet, side, f.flags, f.payloadLength);
+    // A head the reading worker laid out: read from its layout if it starts at these bytes (http-head.ts).
+    const hint = headHint;
+    if (p.headLayout !== null) {
+      hint.data = p.data; hint.offset = p.payloadOffset; hint.length = p.capturedPayloadLength; hint.layout = p.headLayout; hint.base = p.headBase;
+    } else hint.offset = -1;
+    conn.tracker(side).onSegment(f.flags, f.seq, f.window, p.data, p.payloadOffset, p.payloadLength, p.capturedPayloadLength, tsUs, packet);
     if ((f.flags & 0x10) !== 0) conn.tracker(side === 'a' ? 'b' : 'a').onAck(f.ack);
-    if (!wasFinal && conn.isFinal()) this.moveToFinal(conn);
+    // Half-open while only SYNs and SYN-ACKs came; final once closed or reset (final is for good).
+    if (conn.synOnly && (f.flags & 0x06) !== 0x02) conn.synOnly = false;
+    const list = conn.isFinal() ? LIST_FINAL : conn.synOnly ? LIST_HALF_OPEN : LIST_ACTIVE;
+    if (conn.list !== list && conn.list !== LIST_FINAL) table.move(conn, list);
+  }
+
+  private log(conn: Connection, packet: StitchedPacket, side: Side, flags: number, payloadLength: number): void {
+    const budget = this.budget;
+    // The logs of all open connections at their bound: this packet is not logged (packetsNotLogged counts it).
+    if (budget.loggedPackets >= this.bounds.loggedPackets) { budget.packetsNotLogged++; return; }
+    conn.log.push({ packet: retainPacket(packet), side, flags, payloadLength });
+    if (++budget.loggedPackets > budget.loggedPeak) budget.loggedPeak = budget.loggedPackets;
+  }
+
+  /**
+   * Room for a new connection (`synOnly`: it starts half-open). Half-open ones past their
+   * bound: the least recently active is forgotten. All past theirs: a closed one's linger is
+   * cut short, else a half-open one is forgotten, else the least recently active is
+   * summarised as it is (`evicted`).
+   */
+  private makeRoom(synOnly: boolean, nowUs: number): void {
+    const t = this.table;
+    if (synOnly && t.halfOpen.count >= this.bounds.halfOpenConnections) this.forgetHalfOpen(t.halfOpen.head!);
+    while (t.open >= this.bounds.openConnections) {
+      if (t.final.head !== null) this.summarize(t.final.head, nowUs);
+      else if (t.halfOpen.head !== null) this.forgetHalfOpen(t.halfOpen.head);
+      else {
+        const c = t.active.head!;
+        c.evicted = true;
+        this.openEvicted++;
+        this.summarize(c);
+      }
+    }
+  }
+
+  /**
+   * A half-open connection pushed out by the bound: counted, its unfinished handshake noted
+   * for the flood finding, and let go without a summary (a SYN flood makes millions).
+   */
+  private forgetHalfOpen(conn: Connection): void {
+    this.halfOpenEvicted++;
+    this.connectionsNotKept++;
+    this.exchangesNotKept += conn.exchanges.length;
+    this.noteUnfinished(conn, true);
+    conn.summarized = true;
+    this.table.remove(conn);
+    this.release(conn);
+  }
+
+  /** A handshake that never completed (only SYNs, or a SYN and SYN-ACKs, were seen): for the flood finding. */
+  private noteUnfinished(conn: Connection, evicted: boolean): void {
+    if (!conn.synOnly || conn.synPacket === null) return;
+    // The SYN's sender is side a: its first packet was the SYN.
+    const l = conn.legs[0];
+    this.flood.note(l.aAddr, l.ipv6 ? l.aText : null, l.bAddr, l.bPort, l.ipv6 ? l.bText : null, conn.synUs, evicted);
   }
 
   /** A later copy of a known packet: note where it was seen and any NAT rewrite since the last copy. */
-  private onCopy(packet: StitchedPacket, ifx: number, d: DecodedPacket): void {
+  private onCopy(packet: StitchedPacket, ifx: number, p: FlowPacket): void {
     const conn = packet.owner as Connection | null;
     // Summarised, or summarised and reused for another connection since.
     if (!conn || conn.summarized || conn.id !== packet.ownerId) return;
@@ -319,9 +397,14 @@ class Analyzer implements FlowAnalyzer {
       const m = findLeg(conn, f.src, f.srcPort, f.dst, f.dstPort);
       let legIndex: number;
       if (m >= 0) legIndex = m >> 1;
-      else {
-        legIndex = addLeg(conn, sender, f.src, f.srcPort, f.dst, f.dstPort, this.addrText(d, true), this.addrText(d, false));
-        this.register(conn, f.src, f.srcPort, f.dst, f.dstPort);
+      else if (conn.legs.length >= MAX_LEGS_PER_CONNECTION) {
+        // Yet another view of one connection (no NAT makes so many): counted, not tracked.
+        this.legsNotTracked++;
+        return;
+      } else {
+        legIndex = addLeg(conn, sender, f.src, f.srcPort, f.dst, f.dstPort, addrText(p, true), addrText(p, false));
+        this.table.register(conn, f.src, f.srcPort, f.dst, f.dstPort);
+        if (conn.legs.length > this.maxLegs) this.maxLegs = conn.legs.length;
       }
       const hops = packet.hops;
       const prevIfx = hops[hops.length - 4] >> 3;
@@ -334,28 +417,28 @@ class Analyzer implements FlowAnalyzer {
 
   // ── interfaces ──────────────────────────────────────────────────────────────
 
-  private interfaceOf(record: PacketRecord, d: DecodedPacket, where?: PacketWhere): number {
-    if (where?.interface) return this.internInterface(where.interface);
-    if (d.link.kind === 'linux_sll2' && d.link.ifindex >= 0) {
-      const ifindex = d.link.ifindex;
+  /** The interface number of a record's capture interface, or of its SLL2 interface index (-1: none). */
+  private interfaceOf(interfaceId: number, sll2Ifindex: number): number {
+    if (sll2Ifindex >= 0) {
+      const ifindex = sll2Ifindex;
       const cached = this.byIfindex[ifindex];
       if (cached !== undefined) return cached;
       const name = this.ifmap.get(ifindex);
       if (name !== undefined) return this.cached(this.byIfindex, ifindex, this.internInterface(name));
       // Not in --ifmap: a pcapng interface block named after one interface (flowtrace capture
       // -w writes one per interface) names it; `any` (tcpdump -i any -w) does not.
-      const blockName = this.blockNames[record.interfaceId];
-      if (blockName && blockName !== 'any') return this.blockInterface(record.interfaceId, blockName);
+      const blockName = this.blockNames[interfaceId];
+      if (blockName && blockName !== 'any') return this.blockInterface(interfaceId, blockName);
       if (this.ifNames.length >= MAX_INTERFACES - 1) return this.internInterface(OTHER_INTERFACES);
       this.unmappedIfindexes.push(ifindex);
       return this.cached(this.byIfindex, ifindex, this.internInterface(`ifindex${ifindex}`));
     }
-    const cached = this.byInterfaceId[record.interfaceId];
+    const cached = this.byInterfaceId[interfaceId];
     if (cached !== undefined) return cached;
     // A pcap file has one nameless interface: call it what it is, the capture point.
-    const name = this.blockNames[record.interfaceId] ?? (this.interfaceBlocks <= 1 && record.interfaceId === 0 ? 'capture' : null);
+    const name = this.blockNames[interfaceId] ?? (this.interfaceBlocks <= 1 && interfaceId === 0 ? 'capture' : null);
     if (name === null && this.ifNames.length >= MAX_INTERFACES - 1) return this.internInterface(OTHER_INTERFACES);
-    return this.cached(this.byInterfaceId, record.interfaceId, this.internInterface(name ?? `if${record.interfaceId}`));
+    return this.cached(this.byInterfaceId, interfaceId, this.internInterface(name ?? `if${interfaceId}`));
   }
 
   /** The interface a named capture interface block stands for (cached by block). */
@@ -395,134 +478,28 @@ class Analyzer implements FlowAnalyzer {
     return names;
   }
 
-  private directionOf(record: PacketRecord, d: DecodedPacket): number {
-    if (record.epbDirection === 1) return DIR_CODE.in;
-    if (record.epbDirection === 2) return DIR_CODE.out;
-    return DIR_CODE[d.link.direction] ?? 0;
-  }
-
   private expectsForwarding(): boolean {
     return this.sawBridgeSide;
   }
 
-  /** IPv6 texts now (the numbers are hashes); IPv4 null: formatted from the number when a summary needs it. */
-  private addrText(d: DecodedPacket, src: boolean): string | null {
-    if (d.ipVersion === 4) return null;
-    return formatIPv6(d.data, src ? d.ipv6.srcOffset : d.ipv6.dstOffset);
-  }
-
-  // ── the connection table and the two lists (active by last packet, final by close) ──
-
-  private lookup(src: number, srcPort: number, dst: number, dstPort: number): Connection | null {
-    const e = this.table[tupleKey(src, srcPort, dst, dstPort) & this.tableMask];
-    if (e === undefined) return null;
-    if (!Array.isArray(e)) return findLeg(e, src, srcPort, dst, dstPort) >= 0 ? e : null;
-    for (const c of e) if (findLeg(c, src, srcPort, dst, dstPort) >= 0) return c;
-    return null;
-  }
-
-  /** A non-SYN packet of a connection summarised a moment ago (late ACK, FIN retransmission). */
-  private isTombstoned(f: CopyFields): boolean {
-    if ((f.flags & 0x12) === 0x02) return false; // a SYN starts something new
-    const key = tupleKey(f.src, f.srcPort, f.dst, f.dstPort);
-    const slot = key & TOMB_MASK;
-    return this.tombKey[slot] === key && this.tombUntil[slot] >= this.lastUs
-      && this.tombCheck[slot] === tupleCheck(f.src, f.srcPort, f.dst, f.dstPort);
-  }
-
-  private register(conn: Connection, src: number, srcPort: number, dst: number, dstPort: number): void {
-    const key = tupleKey(src, srcPort, dst, dstPort);
-    insertIntoBucket(this.table, key & this.tableMask, conn);
-    conn.bucketKeys.push(key);
-    if (++this.tableKeys > (this.tableMask + 1) >> 1) this.growTable();
-  }
+  // ── the end of connections: linger after close, idle timeout ─────────────────
 
   /**
-   * Doubles the table. Entries that share a bucket in the bigger table shared one in this
-   * one (the bucket is the key's low bits), so walking the old buckets in order and
-   * appending keeps every bucket's order: lookups find the same connection first as before.
+   * Closed connections whose linger is over, then connections idle past the timeout — the
+   * half-open and the active ones in one order of last activity (touchSeq), as if one list.
    */
-  private growTable(): void {
-    const old = this.table;
-    const oldMask = this.tableMask;
-    const mask = oldMask * 2 + 1;
-    const table = new Array<Connection | Connection[] | undefined>(mask + 1).fill(undefined);
-    const move = (conn: Connection, slot: number, nth: number): void => {
-      // The nth key of this connection that lands in this old bucket.
-      let seen = 0;
-      for (const key of conn.bucketKeys) {
-        if ((key & oldMask) !== slot) continue;
-        if (seen++ === nth) { insertIntoBucket(table, key & mask, conn); return; }
-      }
-    };
-    for (let slot = 0; slot <= oldMask; slot++) {
-      const e = old[slot];
-      if (e === undefined) continue;
-      if (!Array.isArray(e)) { move(e, slot, 0); continue; }
-      const occurrences = new Map<Connection, number>();
-      for (const conn of e) {
-        const nth = occurrences.get(conn) ?? 0;
-        occurrences.set(conn, nth + 1);
-        move(conn, slot, nth);
-      }
-    }
-    this.table = table;
-    this.tableMask = mask;
-  }
-
-  private unregister(conn: Connection): void {
-    this.tableKeys -= conn.bucketKeys.length;
-    for (const key of conn.bucketKeys) {
-      const slot = key & this.tableMask;
-      const e = this.table[slot];
-      if (e === conn) this.table[slot] = undefined;
-      else if (Array.isArray(e)) {
-        const rest = e.filter((c) => c !== conn);
-        this.table[slot] = rest.length === 0 ? undefined : rest.length === 1 ? rest[0] : rest;
-      }
-    }
-  }
-
-  private linkActive(conn: Connection): void {
-    conn.prevActive = this.activeTail;
-    conn.nextActive = null;
-    if (this.activeTail) this.activeTail.nextActive = conn; else this.activeHead = conn;
-    this.activeTail = conn;
-  }
-
-  private unlinkActive(conn: Connection): void {
-    if (conn.prevActive) conn.prevActive.nextActive = conn.nextActive; else if (this.activeHead === conn) this.activeHead = conn.nextActive;
-    if (conn.nextActive) conn.nextActive.prevActive = conn.prevActive; else if (this.activeTail === conn) this.activeTail = conn.prevActive;
-    conn.prevActive = conn.nextActive = null;
-  }
-
-  private touch(conn: Connection, tsUs: number): void {
-    if (tsUs > conn.lastUs) conn.lastUs = tsUs;
-    if (conn.inFinals || this.activeTail === conn) return;
-    this.unlinkActive(conn);
-    this.linkActive(conn);
-  }
-
-  private moveToFinal(conn: Connection): void {
-    this.unlinkActive(conn);
-    conn.inFinals = true;
-    conn.prevActive = this.finalTail;
-    if (this.finalTail) this.finalTail.nextActive = conn; else this.finalHead = conn;
-    this.finalTail = conn;
-  }
-
-  private unlinkFinal(conn: Connection): void {
-    if (conn.prevActive) conn.prevActive.nextActive = conn.nextActive; else if (this.finalHead === conn) this.finalHead = conn.nextActive;
-    if (conn.nextActive) conn.nextActive.prevActive = conn.prevActive; else if (this.finalTail === conn) this.finalTail = conn.prevActive;
-    conn.prevActive = conn.nextActive = null;
-    conn.inFinals = false;
-  }
-
   private expire(nowUs: number): void {
-    while (this.finalHead && nowUs - this.finalHead.closeUs > this.lingerUs) this.summarize(this.finalHead, nowUs);
-    while (this.activeHead && nowUs - this.activeHead.lastUs > this.idleUs) {
-      this.activeHead.idleTimedOut = true;
-      this.summarize(this.activeHead);
+    const t = this.table;
+    // The lists' head times first: most packets find nothing to do without touching a connection.
+    if (nowUs - t.final.headUs <= this.lingerUs && nowUs - t.active.headUs <= this.idleUs && nowUs - t.halfOpen.headUs <= this.idleUs) return;
+    while (t.final.head !== null && nowUs - t.final.head.closeUs > this.lingerUs) this.summarize(t.final.head, nowUs);
+    for (;;) {
+      const h = t.halfOpen.head;
+      const a = t.active.head;
+      const next = h === null ? a : a === null ? h : h.touchSeq < a.touchSeq ? h : a;
+      if (next === null || nowUs - next.lastUs <= this.idleUs) return;
+      next.idleTimedOut = true;
+      this.summarize(next);
     }
   }
 
@@ -550,67 +527,98 @@ class Analyzer implements FlowAnalyzer {
   private summarize(conn: Connection, nowUs = -1): void {
     if (conn.summarized) return;
     this.report(conn, nowUs);
-    this.stitcher.release(conn.synPacket);
-    this.stitcher.release(conn.synAckPacket);
-    this.stitcher.release(conn.rstPacket);
-    this.stitcher.release(conn.a.firstDataPacket);
-    this.stitcher.release(conn.b.firstDataPacket);
-    this.stitcher.release(conn.ackPacket);
-    for (const d of [conn.a, conn.b]) { this.stitcher.release(d.finPacket); this.stitcher.release(d.lastSynPacket); }
-    for (const e of conn.log) this.stitcher.release(e.packet);
-    for (const ex of conn.pairing.all) {
-      if (ex.request) this.stitcher.release(ex.request.packet);
-      if (ex.response) this.stitcher.release(ex.response.packet);
+    this.release(conn);
+  }
+
+  /** Gives back what a connection held: its retained packets, its share of the shared bounds, and itself (pooled). */
+  private release(conn: Connection): void {
+    // Without stitching every retained packet is a copy its connection owns (stitch.ts CopyOwner): nothing to give back.
+    if (this.stitchOn) {
+      const st = this.stitcher;
+      st.release(conn.synPacket);
+      st.release(conn.synAckPacket);
+      st.release(conn.rstPacket);
+      st.release(conn.ackPacket);
+      st.release(conn.a.firstDataPacket); st.release(conn.a.finPacket); st.release(conn.a.lastSynPacket);
+      st.release(conn.b.firstDataPacket); st.release(conn.b.finPacket); st.release(conn.b.lastSynPacket);
+      for (const e of conn.log) st.release(e.packet);
+      for (const ex of conn.exchanges) {
+        if (ex.request) st.release(ex.request.packet);
+        if (ex.response) st.release(ex.response.packet);
+      }
     }
+    this.budget.loggedPackets -= conn.log.length;
+    conn.dropHeld();
     if (this.connectionPool.length < CONNECTION_POOL_MAX) this.connectionPool.push(conn);
+  }
+
+  /** Endpoints as seen outside the NAT (where the client's packets enter). */
+  private outerEndpoints(conn: Connection, clientSide: Side): { client: Endpoint; server: Endpoint } {
+    const l = conn.legs[outerLeg(conn, clientSide)];
+    return clientSide === 'a'
+      ? { client: { address: l.aText, port: l.aPort }, server: { address: l.bText, port: l.bPort } }
+      : { client: { address: l.bText, port: l.bPort }, server: { address: l.aText, port: l.aPort } };
+  }
+
+  /**
+   * One exchange against the keep rules: kept, or counted. True when it is selected (always,
+   * without --request): a connection counts through its selected exchanges.
+   */
+  private keepExchange(conn: Connection, ex: ExchangeBuilder, endpoints: () => { client: Endpoint; server: Endpoint }): boolean {
+    if (!this.exchangeFilter && this.exchanges.length >= this.maxKept) { this.exchangesNotKept++; return true; }
+    const ends = endpoints();
+    const summary = this.exchangeSummary(conn, ex, ends.client, ends.server);
+    if (this.exchangeFilter && !this.exchangeFilter(summary)) { this.exchangesNotKept++; return false; }
+    if (this.exchanges.length >= this.maxKept) { this.exchangesNotKept++; return true; }
+    this.exchanges.push(summary);
+    return true;
+  }
+
+  /** The held exchanges are at their bound: the connection's oldest is summarised now (ConnectionContext.summariseEarly). */
+  private summariseExchangeEarly(conn: Connection, ex: ExchangeBuilder): void {
+    if (conn.clientSide === null) conn.decideRolesByPorts(conn.legs[0].aPort, conn.legs[0].bPort);
+    if (this.keep === 'anomalies' && !this.exchangeFilter) this.exchangesNotKept++;
+    else if (this.keepExchange(conn, ex, () => this.outerEndpoints(conn, conn.clientSide!)) && this.exchangeFilter !== null) conn.earlySelected = true;
+    if (conn.earlyExchangeIds.length < this.maxKept) conn.earlyExchangeIds.push(ex.id);
+    if (this.stitchOn && ex.request) this.stitcher.release(ex.request.packet);
+    if (this.stitchOn && ex.response) this.stitcher.release(ex.response.packet);
   }
 
   /** Counts the connection, and keeps what the options say of it. */
   private report(conn: Connection, nowUs: number): void {
     conn.summarized = true;
-    if (conn.inFinals) this.unlinkFinal(conn); else this.unlinkActive(conn);
-    this.unregister(conn);
+    this.table.remove(conn);
     if (nowUs >= 0 && conn.isFinal()) {
-      for (const l of conn.legs) {
-        const key = tupleKey(l.aAddr, l.aPort, l.bAddr, l.bPort);
-        const slot = key & TOMB_MASK;
-        this.tombKey[slot] = key;
-        this.tombCheck[slot] = tupleCheck(l.aAddr, l.aPort, l.bAddr, l.bPort);
-        this.tombUntil[slot] = nowUs + FLOW_DEFAULTS.tombstoneSec * 1e6;
-      }
+      const until = nowUs + FLOW_DEFAULTS.tombstoneSec * 1e6;
+      for (const l of conn.legs) this.table.bury(l.aAddr, l.aPort, l.bAddr, l.bPort, until);
     }
     conn.a.finish();
     conn.b.finish();
-    conn.decideRolesByPorts(conn.legs[0].aPort, conn.legs[0].bPort);
+    if (conn.clientSide === null) conn.decideRolesByPorts(conn.legs[0].aPort, conn.legs[0].bPort);
+    this.noteUnfinished(conn, false);
+    const exchanges = conn.exchanges;
     // Nothing will be kept from most connections of a huge capture under --keep anomalies: count and go.
     if (this.keep === 'anomalies' && this.exchangeFilter === null && conn.nat === null && !anythingToReport(conn)) {
       this.connectionsNotKept++;
-      this.exchangesNotKept += conn.pairing.all.length;
+      this.exchangesNotKept += exchanges.length;
       return;
     }
     const clientSide = conn.clientSide!;
     const serverSide = other(clientSide);
-    // Endpoints as seen outside the NAT (where the client's packets enter), and inside it.
-    const outer = outerLeg(conn, clientSide);
-    const inner = innerLeg(conn, clientSide);
-    const clientOf = (l: LegView): Endpoint => (clientSide === 'a' ? { address: l.aText, port: l.aPort } : { address: l.bText, port: l.bPort });
-    const serverOf = (l: LegView): Endpoint => (clientSide === 'a' ? { address: l.bText, port: l.bPort } : { address: l.aText, port: l.aPort });
-    const client = clientOf(conn.legs[outer]);
-    const server = serverOf(conn.legs[outer]);
+    // Endpoint texts are made only for what is kept (most connections of a big capture are counted only).
+    let ends: { client: Endpoint; server: Endpoint } | null = null;
+    const endpoints = (): { client: Endpoint; server: Endpoint } => (ends ??= this.outerEndpoints(conn, clientSide));
 
-    const exchangeIds: number[] = [];
+    const keepConnection = this.keep === 'all';
+    // Its exchange ids only for a connection that may be kept (none once maxKept are: the count does not change before the end).
+    const exchangeIds: number[] | null = keepConnection && this.connections.length < this.maxKept ? [...conn.earlyExchangeIds] : null;
     // With a filter (--request) a connection counts only through its selected exchanges.
-    let selected = this.exchangeFilter === null;
-    if (this.keep === 'anomalies' && !this.exchangeFilter) this.exchangesNotKept += conn.pairing.all.length;
+    let selected = this.exchangeFilter === null || conn.earlySelected;
+    if (this.keep === 'anomalies' && !this.exchangeFilter) this.exchangesNotKept += exchanges.length;
     else {
-      for (const ex of conn.pairing.all) {
-        exchangeIds.push(ex.id);
-        if (!this.exchangeFilter && this.exchanges.length >= this.maxKept) { this.exchangesNotKept++; continue; }
-        const summary = this.exchangeSummary(conn, ex, client, server);
-        if (this.exchangeFilter && !this.exchangeFilter(summary)) { this.exchangesNotKept++; continue; }
-        selected = true;
-        if (this.exchanges.length >= this.maxKept) { this.exchangesNotKept++; continue; }
-        this.exchanges.push(summary);
+      for (const ex of exchanges) {
+        exchangeIds?.push(ex.id);
+        if (this.keepExchange(conn, ex, endpoints)) selected = true;
       }
     }
     const mappings = natMappings(conn, clientSide, (i) => this.ifNames[i]);
@@ -619,13 +627,22 @@ class Analyzer implements FlowAnalyzer {
       const key = `${m.kind} ${m.from} ${m.to}`;
       if (!this.natKeys.has(key)) { this.natKeys.add(key); this.nat.push(m); }
     }
-    if (selected) {
-      for (const a of connectionAnomalies(conn, clientSide, client, server, this.anomalyContext)) {
-        if (this.anomalies.length < this.maxKept) this.anomalies.push(a); else this.anomaliesNotKept++;
+    if (selected && anythingToReport(conn)) {
+      if (this.anomalies.length >= this.maxKept) this.anomaliesNotKept += anomalyCount(conn, clientSide);
+      else {
+        const e = endpoints();
+        for (const a of connectionAnomalies(conn, clientSide, e.client, e.server, this.anomalyContext)) {
+          if (this.anomalies.length < this.maxKept) this.anomalies.push(a); else this.anomaliesNotKept++;
+        }
       }
     }
-    if (this.keep !== 'all' || !selected || this.connections.length >= this.maxKept) { this.connectionsNotKept++; return; }
+    if (!keepConnection || !selected || this.connections.length >= this.maxKept) { this.connectionsNotKept++; return; }
 
+    const { client, server } = endpoints();
+    const outer = outerLeg(conn, clientSide);
+    const inner = innerLeg(conn, clientSide);
+    const clientOf = (l: LegView): Endpoint => (clientSide === 'a' ? { address: l.aText, port: l.aPort } : { address: l.bText, port: l.bPort });
+    const serverOf = (l: LegView): Endpoint => (clientSide === 'a' ? { address: l.bText, port: l.bPort } : { address: l.aText, port: l.aPort });
     const s = conn.state;
     const toServer = conn.tracker(clientSide);
     const toClient = conn.tracker(serverSide);
@@ -662,8 +679,9 @@ class Analyzer implements FlowAnalyzer {
       }),
       pathToServer: pathOf(toServer.firstDataPacket ?? conn.synPacket),
       pathToClient: pathOf(toClient.firstDataPacket ?? conn.synAckPacket ?? conn.rstPacket),
-      exchangeIds,
+      exchangeIds: exchangeIds!,
       idleTimedOut: conn.idleTimedOut,
+      evicted: conn.evicted,
       milestones: this.milestones(conn, clientSide),
       packetLog: conn.log.length > 0 ? this.packetLog(conn, clientSide) : [],
       packetsNotLogged: this.packetLogMax > 0 ? conn.packets - conn.log.length : 0,
@@ -696,7 +714,7 @@ class Analyzer implements FlowAnalyzer {
   /** The logged packets, labelled as the ladder shows them. */
   private packetLog(conn: Connection, clientSide: Side): LoggedPacketSummary[] {
     const heads = new Map<StitchedPacket, string>();
-    for (const ex of conn.pairing.all) {
+    for (const ex of conn.exchanges) {
       if (ex.request) heads.set(ex.request.packet, `${ex.request.head.method} ${ex.request.head.target}`);
       if (ex.response) heads.set(ex.response.packet, `HTTP ${ex.response.head.status}`);
     }
@@ -744,8 +762,19 @@ class Analyzer implements FlowAnalyzer {
   }
 
   finish(): FlowAnalysis {
-    while (this.finalHead) this.summarize(this.finalHead);
-    while (this.activeHead) this.summarize(this.activeHead);
+    const t = this.table;
+    while (t.final.head !== null) this.summarize(t.final.head);
+    // The half-open and the active ones in one order of last activity.
+    for (;;) {
+      const h = t.halfOpen.head;
+      const a = t.active.head;
+      const next = h === null ? a : a === null ? h : h.touchSeq < a.touchSeq ? h : a;
+      if (next === null) break;
+      this.summarize(next);
+    }
+    // A finding about many connections: kept whatever --max-kept.
+    const flood = this.flood.finding();
+    if (flood !== null) this.anomalies.push(flood);
     this.connections.sort((a, b) => a.id - b.id);
     this.exchanges.sort((a, b) => a.id - b.id);
     this.anomalies.sort((a, b) => a.ts - b.ts || a.connectionId - b.connectionId);
@@ -778,7 +807,25 @@ class Analyzer implements FlowAnalyzer {
       limits: {
         keep: this.keep, maxKept: this.maxKept, selected: this.exchangeFilter !== null,
         connectionsNotKept: this.connectionsNotKept, exchangesNotKept: this.exchangesNotKept, anomaliesNotKept: this.anomaliesNotKept,
+        maxMemoryMB: this.bounds.maxMemoryMB,
+        tables: this.tableUse(),
       },
+    };
+  }
+
+  private tableUse(): FlowAnalysis['limits']['tables'] {
+    const b = this.bounds;
+    const u = this.budget;
+    const use = (max: number, peak: number, evicted: number): TableUse => ({ max, peak, evicted });
+    return {
+      openConnections: use(b.openConnections, this.table.peak, this.openEvicted),
+      halfOpenConnections: use(b.halfOpenConnections, this.halfOpenPeak, this.halfOpenEvicted),
+      stitchPackets: use(b.stitchPackets, this.stitcher.peak, this.stitcher.leftEarly),
+      heldExchanges: use(b.heldExchanges, u.heldExchangesPeak, u.exchangesSummarisedEarly),
+      heldBackBytes: use(b.heldBackBytes, u.heldBackPeak, u.heldBackGivenUp),
+      headBytes: use(b.headBytes, u.headPeak, u.headsGivenUp),
+      loggedPackets: use(b.loggedPackets, u.loggedPeak, u.packetsNotLogged),
+      legsPerConnection: use(MAX_LEGS_PER_CONNECTION, Math.max(this.maxLegs, this.nextConnId > 1 ? 1 : 0), this.legsNotTracked),
     };
   }
 }
@@ -823,32 +870,7 @@ function ms(us: number): number {
   return Math.round(us) / 1000;
 }
 
-function insertIntoBucket(table: Array<Connection | Connection[] | undefined>, slot: number, conn: Connection): void {
-  const e = table[slot];
-  if (e === undefined) table[slot] = conn;
-  else if (Array.isArray(e)) e.push(conn);
-  else table[slot] = [e, conn];
-}
-
-/** Direction-independent key of a 4-tuple. */
-function tupleKey(src: number, srcPort: number, dst: number, dstPort: number): number {
-  const x = Math.imul(src ^ Math.imul(srcPort, 0x9e3779b1), 0x85ebca6b);
-  const y = Math.imul(dst ^ Math.imul(dstPort, 0x9e3779b1), 0x85ebca6b);
-  const lo = x < y ? x : y;
-  const hi = x < y ? y : x;
-  return (Math.imul(lo ^ (hi >>> 13), 0xc2b2ae35) ^ hi) | 0;
-}
-
-/** A second direction-independent hash of a 4-tuple, independent of tupleKey (tombstone check). */
-function tupleCheck(src: number, srcPort: number, dst: number, dstPort: number): number {
-  const x = Math.imul((src + 0x7f4a7c15) ^ (srcPort << 16), 0x2c1b3c6d);
-  const y = Math.imul((dst + 0x7f4a7c15) ^ (dstPort << 16), 0x2c1b3c6d);
-  return ((x ^ y) + Math.imul(x, y) * 3) | 0;
-}
-
-/** 32-bit FNV-1a of a 16-byte IPv6 address. */
-function hash16(data: Uint8Array, offset: number): number {
-  let h = 0x811c9dc5;
-  for (let i = offset; i < offset + 16; i++) h = Math.imul(h ^ data[i], 0x01000193);
-  return h | 0;
+/** IPv6 texts now (the numbers are hashes); IPv4 null: formatted from the number when a summary needs it. */
+function addrText(p: FlowPacket, src: boolean): string | null {
+  return p.ipv6 ? formatIPv6(p.data, src ? p.srcAddrOffset : p.dstAddrOffset) : null;
 }

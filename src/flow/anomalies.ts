@@ -45,8 +45,31 @@ export function anythingToReport(conn: Connection): boolean {
   const a = conn.a;
   const b = conn.b;
   if (a.retransmissions + b.retransmissions + a.outOfOrder + b.outOfOrder + a.lostSegments + b.lostSegments + a.zeroWindows + b.zeroWindows > 0) return true;
-  if (conn.isFinal() && conn.pairing.hasUnanswered()) return true;
+  if (conn.isFinal() && conn.pairing !== null && conn.pairing.hasUnanswered()) return true;
   return false;
+}
+
+/**
+ * How many anomalies connectionAnomalies would name, without making them (the anomalies kept
+ * are at their bound: the rest are only counted). The same rules, in the same order.
+ */
+export function anomalyCount(conn: Connection, clientSide: Side): number {
+  if (!anythingToReport(conn)) return 0;
+  const serverSide: Side = clientSide === 'a' ? 'b' : 'a';
+  const state = conn.state;
+  let n = 0;
+  if (conn.synPacket && conn.synAckUs < 0) {
+    // syn-not-forwarded / rst-from-server when the server reset it, syn-* when nobody did; none when the client did.
+    if (state.kind !== 'reset' || state.by === serverSide) n++;
+  } else if (state.kind === 'reset' && conn.rstPacket) n++;
+  const a = conn.a;
+  const b = conn.b;
+  if (a.retransmissions + b.retransmissions > 0) n++;
+  if (a.outOfOrder + b.outOfOrder > 0) n++;
+  if (a.lostSegments + b.lostSegments > 0) n++;
+  if (a.zeroWindows + b.zeroWindows > 0) n++;
+  if (conn.isFinal()) for (const ex of conn.exchanges) if (ex.request && !ex.response && !ex.reset) n++;
+  return n;
 }
 
 export function connectionAnomalies(conn: Connection, clientSide: Side, client: Endpoint, server: Endpoint, ctx: AnomalyContext): Anomaly[] {
@@ -124,7 +147,7 @@ export function connectionAnomalies(conn: Connection, clientSide: Side, client: 
     const z = dirs.filter(([d]) => d.zeroWindows > 0).map(([d, label]) => `${label.startsWith('client') ? 'the client' : 'the server'} advertised a zero window ${d.zeroWindows}×`).join(', ');
     out.push({ ...base, kind: 'zero-window', severity: 'warning', ts: lastTs, hops: [], message: `receiver stalled: ${z}` });
   }
-  for (const ex of conn.pairing.all) {
+  for (const ex of conn.exchanges) {
     if (ex.request && !ex.response && !ex.reset && conn.isFinal()) {
       out.push({
         ...base, exchangeId: ex.id, kind: 'http-no-response', severity: 'warning', ts: ts(ex.request.startUs), hops: ctx.hops(ex.request.packet),

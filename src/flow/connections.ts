@@ -10,8 +10,21 @@
  */
 import { TCP_FLAG } from '../decode/index.js';
 import { empty } from './arrays.js';
-import { ExchangePairing, HttpStream } from './http-exchanges.js';
-import { retainPacket, type StitchedPacket } from './stitch.js';
+import type { SharedBudget } from './bounds.js';
+import { ExchangePairing, HttpStream, type ExchangeBuilder } from './http-exchanges.js';
+import { retainPacket, type CopyOwner, type StitchedPacket } from './stitch.js';
+import type { Leg } from './nat.js';
+import { LIST_NONE } from './table.js';
+
+/** What the connections of one analysis share: the global bounds, exchange ids, and where an exchange summarised early goes. */
+export interface ConnectionContext {
+  readonly budget: SharedBudget;
+  nextExchangeId(): number;
+  /** The held exchanges are at their bound: `ex`, the connection's oldest, is summarised now and let go. */
+  summariseEarly(conn: Connection, ex: ExchangeBuilder): void;
+  /** Whether an exchange parsed now may be kept (its head's texts are then read, else only what frames the body). */
+  wantTexts(): boolean;
+}
 
 /**
  * The connection's state. Transitions (`on…` in `Connection`):
@@ -91,18 +104,26 @@ export class DirectionTracker {
   /** The first FIN from this side, and the last SYN (or SYN-ACK) sent again: where they were seen makes the journey. */
   finPacket: StitchedPacket | null = null;
   lastSynPacket: StitchedPacket | null = null;
+  /** Made when the first byte comes: most connections of a SYN flood never carry any. */
+  private stream: HttpStream | null = null;
 
-  constructor(readonly http: HttpStream) {}
+  constructor(private readonly owner: Connection, private readonly side: Side) {}
+
+  /** This direction's HTTP parser. */
+  get http(): HttpStream {
+    return (this.stream ??= new HttpStream(this.owner.exchangePairing(), this.owner, this.side, this.owner.ctx.budget));
+  }
 
   /** Back to the state of a new tracker (a pooled connection is reused). */
   reset(): void {
+    this.owner.ctx.budget.heldBackBytes -= this.pendingBytes;
     this.packets = 0; this.payloadBytes = 0; this.retransmissions = 0; this.outOfOrder = 0; this.keepAlives = 0;
     this.zeroWindows = 0; this.windowWasZero = false; this.nextSeq = 0; this.nextSeqUs = 0;
     this.reorderWindowUs = REORDER_WINDOW_US; this.seqKnown = false; this.streamNext = 0; this.holes = null;
     this.pending = null; this.pendingBytes = 0; this.lostSegments = 0; this.synRepeats = 0; this.finSeen = false;
     this.maxPayloadBytes = 0; this.maxRetransmittedBytes = 0; this.highestAck = 0; this.ackSeen = false;
     this.firstDataPacket = null; this.finPacket = null; this.lastSynPacket = null;
-    this.http.reset();
+    this.stream?.reset();
   }
 
   /**
@@ -212,10 +233,19 @@ export class DirectionTracker {
     return d > 0 ? d : 0;
   }
 
+  /** Drops held-back segments and a partial head, giving their bytes back to the shared bounds (the connection is done). */
+  dropHeld(): void {
+    this.owner.ctx.budget.heldBackBytes -= this.pendingBytes;
+    this.pending = null;
+    this.pendingBytes = 0;
+    this.stream?.dropHead();
+  }
+
   /** Hands in-order bytes to the HTTP parser; holds back bytes past a gap. */
   private deliver(seq: number, data: Uint8Array, offset: number, captured: number, tsUs: number, packet: StitchedPacket): void {
     const http = this.http;
     if (http.state === 'opaque') return;
+    const budget = this.owner.ctx.budget;
     const skip = (this.streamNext - seq) | 0;
     if (skip >= captured) return; // nothing new for the stream
     if (skip >= 0) {
@@ -226,7 +256,10 @@ export class DirectionTracker {
     }
     // Past a gap: keep a copy until the gap is filled.
     if (!this.pending) this.pending = [];
-    if (this.pending.length >= MAX_PENDING_SEGMENTS || this.pendingBytes + captured > MAX_PENDING_BYTES) {
+    const overBudget = budget.heldBackBytes + captured > budget.bounds.heldBackBytes;
+    if (this.pending.length >= MAX_PENDING_SEGMENTS || this.pendingBytes + captured > MAX_PENDING_BYTES || overBudget) {
+      // The held-back bytes of all connections at their bound: this stream stops waiting.
+      if (overBudget) budget.heldBackGivenUp++;
       this.skipGap();
       if (((seq - this.streamNext) | 0) > 0) { http.gap((seq - this.streamNext) >>> 0); this.streamNext = seq; }
       this.deliver(seq, data, offset, captured, tsUs, packet);
@@ -234,6 +267,8 @@ export class DirectionTracker {
     }
     this.pending.push({ seq, bytes: data.slice(offset, offset + captured), tsUs, packet: retainPacket(packet) });
     this.pendingBytes += captured;
+    budget.heldBackBytes += captured;
+    if (budget.heldBackBytes > budget.heldBackPeak) budget.heldBackPeak = budget.heldBackBytes;
   }
 
   private drainPending(): void {
@@ -246,6 +281,7 @@ export class DirectionTracker {
         if (skip < 0) continue;
         pending.splice(i, 1);
         this.pendingBytes -= seg.bytes.length;
+        this.owner.ctx.budget.heldBackBytes -= seg.bytes.length;
         if (skip < seg.bytes.length) {
           this.http.feed(seg.bytes, skip, seg.bytes.length - skip, seg.tsUs, seg.packet);
           this.streamNext = (seg.seq + seg.bytes.length) >>> 0;
@@ -275,7 +311,7 @@ export class DirectionTracker {
   finish(): void {
     this.skipGap();
     if (this.holes) { this.lostSegments += this.holes.length; this.holes = null; }
-    this.http.close();
+    this.stream?.close();
   }
 
   private findHole(start: number, end: number): number {
@@ -319,6 +355,8 @@ export interface LegView {
   bText: string;
   /** Bit i set: seen on interface number i (first 32 interfaces). */
   interfaceMask: number;
+  /** IPv6 addresses (the texts are the addresses, the numbers hashes of them). */
+  readonly ipv6: boolean;
 }
 
 /** A NAT rewrite observed between two consecutive copies of one packet. */
@@ -339,15 +377,22 @@ export interface LoggedPacket {
   payloadLength: number;
 }
 
-export class Connection {
+const NO_EXCHANGES: readonly ExchangeBuilder[] = [];
+/** Copies a pooled connection keeps for its next use, at most. */
+const MAX_SPARE_COPIES = 16;
+
+export class Connection implements CopyOwner {
   state: TcpState;
   /** null until decided; 'a' or 'b' is the client. */
   clientSide: Side | null = null;
   rolesFrom: 'syn' | 'http' | 'ports' = 'ports';
   readonly a: DirectionTracker;
   readonly b: DirectionTracker;
-  readonly pairing: ExchangePairing;
-  readonly legs: LegView[] = [];
+  /** Made with the first HTTP stream (exchangePairing()). */
+  pairing: ExchangePairing | null = null;
+  readonly legs: Leg[] = [];
+  /** Legs of an earlier use of this (pooled) object, for reuse by addLeg. */
+  readonly spareLegs: Leg[] = [];
   /** NAT rewrites seen (null until the first: most connections have none). */
   nat: NatTransition[] | null = null;
   synUs = -1;
@@ -366,23 +411,44 @@ export class Connection {
   packets = 0;
   finFrom: Side | null = null;
   idleTimedOut = false;
-  /** Intrusive list links (active by last activity, or final by close: see the analyzer), and the table keys of its legs. */
-  prevActive: Connection | null = null;
-  nextActive: Connection | null = null;
+  /** Summarised while open because the open connections were at their bound. */
+  evicted = false;
+  /** Only SYNs and SYN-ACKs so far: half-open (the table keeps those in a bounded list of their own). */
+  synOnly = false;
+  /** The analyzer's count of packets at its last packet: the order of last activity across lists. */
+  touchSeq = 0;
+  /** One of the exchanges summarised early was selected (FlowOptions.exchangeFilter). */
+  earlySelected = false;
+  /** The table's list it is in (LIST_*), its links there, and the table keys of its legs. */
+  list = LIST_NONE;
+  prevInList: Connection | null = null;
+  nextInList: Connection | null = null;
   bucketKeys: number[] = [];
   /** Every packet, when the analyzer logs packets (FlowOptions.packetLog): sender, flags, payload length. */
   readonly log: LoggedPacket[] = [];
+  /** Ids of exchanges summarised before the connection ended (the held exchanges were at their bound). */
+  readonly earlyExchangeIds: number[] = [];
+  /** Copies of the scratch packet retained for this connection (stitch.ts CopyOwner): reused with it. */
+  readonly copies: StitchedPacket[] = [];
+  copiesUsed = 0;
   summarized = false;
-  inFinals = false;
 
-  constructor(public id: number, firstUs: number, nextExchangeId: () => number) {
+  constructor(public id: number, firstUs: number, readonly ctx: ConnectionContext) {
     this.firstUs = firstUs;
     this.lastUs = firstUs;
     this.state = EST_MIDSTREAM;
-    this.pairing = new ExchangePairing(nextExchangeId);
     // The side that sends requests is the client: learn it from the first head seen.
-    this.a = new DirectionTracker(new HttpStream(this.pairing, this, 'a'));
-    this.b = new DirectionTracker(new HttpStream(this.pairing, this, 'b'));
+    this.a = new DirectionTracker(this, 'a');
+    this.b = new DirectionTracker(this, 'b');
+  }
+
+  /** The exchanges held on this connection, oldest first. */
+  get exchanges(): readonly ExchangeBuilder[] {
+    return this.pairing === null ? NO_EXCHANGES : this.pairing.all;
+  }
+
+  exchangePairing(): ExchangePairing {
+    return (this.pairing ??= new ExchangePairing(this));
   }
 
   /**
@@ -396,15 +462,21 @@ export class Connection {
     this.lastUs = firstUs;
     this.state = EST_MIDSTREAM;
     this.clientSide = null; this.rolesFrom = 'ports';
-    empty(this.legs); this.nat = null;
+    while (this.legs.length > 0) this.spareLegs.push(this.legs.pop()!);
+    this.nat = null;
     this.synUs = -1; this.synAckUs = -1; this.ackUs = -1;
     this.synPacket = null; this.synAckPacket = null; this.ackPacket = null; this.rstPacket = null;
     empty(this.log);
     this.closeUs = -1; this.observations = 0; this.packets = 0; this.finFrom = null; this.idleTimedOut = false;
-    this.prevActive = null; this.nextActive = null;
+    this.evicted = false; this.synOnly = false; this.touchSeq = 0; this.earlySelected = false;
+    this.list = LIST_NONE; this.prevInList = null; this.nextInList = null;
     empty(this.bucketKeys);
-    this.summarized = false; this.inFinals = false;
-    this.pairing.reset();
+    empty(this.earlyExchangeIds);
+    // Its copies are reused; a long packet log's many are left to the collector.
+    this.copiesUsed = 0;
+    while (this.copies.length > MAX_SPARE_COPIES) this.copies.pop();
+    this.summarized = false;
+    this.pairing?.reset();
     this.a.reset();
     this.b.reset();
     return this;
@@ -445,7 +517,7 @@ export class Connection {
         this.state = { kind: 'reset', by: sender };
         this.rstPacket = retainPacket(packet);
         this.closeUs = tsUs;
-        this.pairing.onReset();
+        this.pairing?.onReset();
       }
       return;
     }
@@ -501,6 +573,13 @@ export class Connection {
 
   isFinal(): boolean {
     return this.state.kind === 'closed' || this.state.kind === 'reset';
+  }
+
+  /** Gives back its share of the shared bounds (held-back bytes, partial heads, held exchanges): it is done. */
+  dropHeld(): void {
+    this.a.dropHeld();
+    this.b.dropHeld();
+    this.pairing?.reset();
   }
 
   tracker(side: Side): DirectionTracker {

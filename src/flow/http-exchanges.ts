@@ -10,7 +10,9 @@
  */
 import { httpHeadKind } from '../decode/index.js';
 import { empty } from './arrays.js';
-import { lastHeadEnd, readHeadFields, type HeadFields } from './http-head.js';
+import type { SharedBudget } from './bounds.js';
+import type { Connection } from './connections.js';
+import { copyHeadFields, headFromLayout, headHint, lastHeadEnd, newHeadFields, readHeadFields, type HeadFields } from './http-head.js';
 import { retainPacket, type StitchedPacket } from './stitch.js';
 
 const CR = 0x0d;
@@ -33,7 +35,10 @@ type StreamState =
 /** Framing of the body that follows a head. */
 export type BodyFraming = 'content-length' | 'chunked' | 'close' | 'none';
 
-/** Live exchange being built (summarised by the analyzer). */
+/**
+ * Live exchange being built (summarised by the analyzer). Reused: a connection keeps a few
+ * for its next use, each with its two messages (`request` / `response` point to them once seen).
+ */
 export interface ExchangeBuilder {
   id: number;
   index: number;
@@ -41,6 +46,8 @@ export interface ExchangeBuilder {
   request: MessageBuilder | null;
   response: MessageBuilder | null;
   reset: boolean;
+  readonly requestSlot: MessageBuilder;
+  readonly responseSlot: MessageBuilder;
 }
 
 export interface MessageBuilder {
@@ -52,28 +59,94 @@ export interface MessageBuilder {
   segments: number;
 }
 
-/** Pairs requests with responses on one connection. */
+/** Exchange builders kept for reuse once their connection is summarised (one pool for all connections), at most. */
+const SPARE_EXCHANGES = 1024;
+const spareExchanges: ExchangeBuilder[] = [];
+
+const NO_HEAD = newHeadFields();
+
+function newMessage(): MessageBuilder {
+  return { head: newHeadFields(), framing: 'none', bodyBytes: 0, startUs: 0, packet: null as unknown as StitchedPacket, segments: 0 };
+}
+
+function newExchange(): ExchangeBuilder {
+  return { id: 0, index: 0, pipelined: false, request: null, response: null, reset: false, requestSlot: newMessage(), responseSlot: newMessage() };
+}
+
+/** Fills a message from a head just read. */
+function fillMessage(msg: MessageBuilder, head: HeadFields, framing: BodyFraming, startUs: number, packet: StitchedPacket, segments: number): MessageBuilder {
+  copyHeadFields(head, msg.head);
+  msg.framing = framing;
+  msg.bodyBytes = 0;
+  msg.startUs = startUs;
+  msg.packet = packet;
+  msg.segments = segments;
+  return msg;
+}
+
+/**
+ * Pairs requests with responses on one connection. The exchanges are held until the
+ * connection is summarised — all connections together at most `bounds.heldExchanges`: past
+ * it, a connection holding more than one gives its oldest to be summarised early.
+ */
 export class ExchangePairing {
   readonly all: ExchangeBuilder[] = [];
   /** Requests waiting for their response, oldest first. */
   private readonly awaiting: ExchangeBuilder[] = [];
-  constructor(private readonly nextId: () => number) {}
+  /** Exchanges so far (the next one's index is one more). */
+  private count = 0;
+  constructor(private readonly owner: Connection) {}
 
-  /** No exchanges (a pooled connection is reused). */
+  /** No exchanges (a pooled connection is reused): the builders go back for reuse. */
   reset(): void {
-    empty(this.all);
+    this.owner.ctx.budget.heldExchanges -= this.all.length;
+    while (this.all.length > 0) {
+      const ex = this.all.pop()!;
+      if (spareExchanges.length < SPARE_EXCHANGES) spareExchanges.push(ex);
+    }
     empty(this.awaiting);
+    this.count = 0;
   }
 
-  onRequest(msg: MessageBuilder): void {
-    const ex: ExchangeBuilder = {
-      id: this.nextId(), index: this.all.length + 1,
-      // Pipelined: sent while an earlier request had not started its response yet.
-      pipelined: this.awaiting.length > 0,
-      request: msg, response: null, reset: false,
-    };
+  /** Whether heads should be read with all their texts (the analyzer may keep their exchanges). */
+  wantTexts(): boolean {
+    return this.owner.ctx.wantTexts();
+  }
+
+  private take(): ExchangeBuilder {
+    const ex = spareExchanges.pop() ?? newExchange();
+    ex.id = this.owner.ctx.nextExchangeId();
+    ex.index = ++this.count;
+    ex.pipelined = false;
+    ex.request = null;
+    ex.response = null;
+    ex.reset = false;
+    return ex;
+  }
+
+  /** A request head: a new exchange; returns its request message. */
+  onRequest(head: HeadFields, framing: BodyFraming, startUs: number, packet: StitchedPacket, segments: number): MessageBuilder {
+    const ex = this.take();
+    // Pipelined: sent while an earlier request had not started its response yet.
+    ex.pipelined = this.awaiting.length > 0;
+    const msg = (ex.request = fillMessage(ex.requestSlot, head, framing, startUs, packet, segments));
     this.all.push(ex);
     this.awaiting.push(ex);
+    this.held();
+    return msg;
+  }
+
+  /** One more exchange held: past the bound, this connection's oldest is summarised now (constant time: the oldest is first). */
+  private held(): void {
+    const budget = this.owner.ctx.budget;
+    if (++budget.heldExchanges > budget.heldExchangesPeak) budget.heldExchangesPeak = budget.heldExchanges;
+    if (budget.heldExchanges <= budget.bounds.heldExchanges || this.all.length < 2) return;
+    // Not reused afterwards: a stream may still be counting its response's body.
+    const oldest = this.all.shift()!;
+    if (this.awaiting[0] === oldest) this.awaiting.shift();
+    budget.heldExchanges--;
+    budget.exchangesSummarisedEarly++;
+    this.owner.ctx.summariseEarly(this.owner, oldest);
   }
 
   /** A request is still waiting for its response (not answered, not reset). */
@@ -86,14 +159,19 @@ export class ExchangePairing {
     return this.awaiting.length > 0 ? this.awaiting[0].request!.head.method : null;
   }
 
-  onResponse(msg: MessageBuilder): void {
-    const status = msg.head.status;
+  /** A response head: the response of the oldest request waiting, or an exchange of its own; null for an interim (1xx) response. */
+  onResponse(head: HeadFields, framing: BodyFraming, startUs: number, packet: StitchedPacket, segments: number): MessageBuilder | null {
+    const status = head.status;
     // 1xx other than 101 are interim: the final response to the same request follows.
-    if (status >= 100 && status < 200 && status !== 101) return;
-    const ex = this.awaiting.shift();
-    if (ex) { ex.response = msg; return; }
+    if (status >= 100 && status < 200 && status !== 101) return null;
+    const waiting = this.awaiting.shift();
+    if (waiting) return (waiting.response = fillMessage(waiting.responseSlot, head, framing, startUs, packet, segments));
     // The capture started after the request (or it was lost): a response on its own.
-    this.all.push({ id: this.nextId(), index: this.all.length + 1, pipelined: false, request: null, response: msg, reset: false });
+    const ex = this.take();
+    const msg = (ex.response = fillMessage(ex.responseSlot, head, framing, startUs, packet, segments));
+    this.all.push(ex);
+    this.held();
+    return msg;
   }
 
   /** A RST: every exchange still waiting for its response ends reset. */
@@ -122,19 +200,24 @@ export class HttpStream {
   private inChunkExt = false;
   private trailerLineLen = 0;
   private current: MessageBuilder | null = null;
+  /** The head being read (copied into its exchange's message once complete). */
+  private readonly head: HeadFields = newHeadFields();
+  /** The kind of a head just found at a message boundary (read once more by scanHead's fast path, then forgotten). */
+  private knownKind: 'request' | 'response' | null = null;
   /** True once any head was recognised: the stream is HTTP. */
   sawHttp = false;
   /** Bytes that were not HTTP where a head should have begun (not HTTP, or lost track). */
   ignoredBytes = 0;
 
-  constructor(private readonly pairing: ExchangePairing, private readonly roles: RoleSink, private readonly side: 'a' | 'b') {}
+  constructor(private readonly pairing: ExchangePairing, private readonly roles: RoleSink, private readonly side: 'a' | 'b', private readonly budget: SharedBudget) {}
 
   /** Back to the start of a stream (a pooled connection is reused). */
   reset(): void {
     this.state = 'start';
-    this.headBuf = null; this.headLen = 0; this.headStartUs = 0; this.headPacket = null; this.headSegments = 0;
+    this.releaseHeadBuf(); this.headLen = 0; this.headStartUs = 0; this.headPacket = null; this.headSegments = 0;
     this.remaining = 0; this.chunkSize = 0; this.chunkDigits = 0; this.inChunkExt = false; this.trailerLineLen = 0;
-    this.current = null; this.sawHttp = false; this.ignoredBytes = 0;
+    this.current = null; this.sawHttp = false; this.ignoredBytes = 0; this.knownKind = null;
+    copyHeadFields(NO_HEAD, this.head);
   }
 
   /** Feeds in-order stream bytes `data[offset, offset+length)` from one segment. */
@@ -153,6 +236,7 @@ export class HttpStream {
             return;
           }
           this.headStartUs = tsUs;
+          this.knownKind = kind;
           this.headPacket = retainPacket(packet);
           this.headSegments = 0;
           this.headLen = 0;
@@ -240,7 +324,7 @@ export class HttpStream {
       return;
     }
     if (this.current) this.current = null;
-    this.headBuf = null;
+    this.releaseHeadBuf();
     this.headLen = 0;
     this.state = 'resync';
   }
@@ -256,7 +340,20 @@ export class HttpStream {
 
   private lost(): void {
     this.current = null;
+    this.releaseHeadBuf();
     this.state = 'resync';
+  }
+
+  /** Lets go of a partial head (the connection is done). */
+  dropHead(): void {
+    this.releaseHeadBuf();
+  }
+
+  /** The bytes of a head spread over segments count against the shared bound while held. */
+  private releaseHeadBuf(): void {
+    if (this.headBuf === null) return;
+    this.budget.headBytes -= this.headBuf.length;
+    this.headBuf = null;
   }
 
   private beginChunkSize(): void {
@@ -276,9 +373,13 @@ export class HttpStream {
     if (this.headLen === 0) {
       // Fast path: the whole head is in this segment — parse it in place, in one pass that
       // also finds its end.
-      const kind = httpHeadKind(data, p, end - p);
+      const kind = this.knownKind ?? httpHeadKind(data, p, end - p);
+      this.knownKind = null;
       if (kind !== null) {
-        const head = readHeadFields(data, p, end - p, kind);
+        const hint = headHint;
+        const head = hint.offset === p && hint.data === data && hint.length === end - p
+          ? headFromLayout(data, p, kind, hint.layout, hint.base, this.head, this.pairing.wantTexts())
+          : readHeadFields(data, p, end - p, kind, this.head, this.pairing.wantTexts());
         if (head !== null && lastHeadEnd >= 0) {
           this.headParsed(head);
           return lastHeadEnd;
@@ -294,9 +395,15 @@ export class HttpStream {
     const n = end - p;
     if (this.headLen + n > MAX_HEAD_BYTES) { this.ignoredBytes += n; this.lost(); return end; }
     if (!this.headBuf || this.headBuf.length < this.headLen + n) {
-      const grown = new Uint8Array(Math.min(MAX_HEAD_BYTES, Math.max(1024, (this.headLen + n) * 2)));
+      const size = Math.min(MAX_HEAD_BYTES, Math.max(1024, (this.headLen + n) * 2));
+      const more = size - (this.headBuf?.length ?? 0);
+      // All streams' partial heads at their bound: this head is given up.
+      if (this.budget.headBytes + more > this.budget.bounds.headBytes) { this.budget.headsGivenUp++; this.ignoredBytes += n; this.lost(); return end; }
+      const grown = new Uint8Array(size);
       if (this.headBuf) grown.set(this.headBuf.subarray(0, this.headLen));
       this.headBuf = grown;
+      this.budget.headBytes += more;
+      if (this.budget.headBytes > this.budget.headPeak) this.budget.headPeak = this.budget.headBytes;
     }
     const from = Math.max(0, this.headLen - 3);
     this.headBuf.set(data.subarray(p, end), this.headLen);
@@ -306,7 +413,7 @@ export class HttpStream {
     // The head ends inside this segment: bytes after it belong to the body / next message.
     const consumedHere = headEnd - (this.headLen - n);
     const buf = this.headBuf;
-    this.headBuf = null;
+    this.releaseHeadBuf();
     const len = headEnd;
     this.headLen = 0;
     this.completeHead(buf, 0, len);
@@ -315,7 +422,7 @@ export class HttpStream {
 
   private completeHead(data: Uint8Array, offset: number, length: number): void {
     const kind = httpHeadKind(data, offset, length);
-    const head = kind === null ? null : readHeadFields(data, offset, length, kind);
+    const head = kind === null ? null : readHeadFields(data, offset, length, kind, this.head, this.pairing.wantTexts());
     if (head === null) { this.lost(); return; }
     this.headParsed(head);
   }
@@ -324,21 +431,18 @@ export class HttpStream {
     this.sawHttp = true;
     this.roles.learnRole(this.side, head.kind);
     const framing = head.kind === 'request' ? requestFraming(head) : responseFraming(head, this.pairing.pendingMethod());
-    const msg: MessageBuilder = {
-      head, framing: framing.kind, bodyBytes: 0, startUs: this.headStartUs,
-      packet: this.headPacket!, segments: Math.max(1, this.headSegments),
-    };
-    if (head.kind === 'request') this.pairing.onRequest(msg);
-    else this.pairing.onResponse(msg);
-    this.current = msg;
+    const segments = Math.max(1, this.headSegments);
+    this.current = head.kind === 'request'
+      ? this.pairing.onRequest(head, framing, this.headStartUs, this.headPacket!, segments)
+      : this.pairing.onResponse(head, framing, this.headStartUs, this.headPacket!, segments);
     this.headPacket = null;
     if (head.kind === 'response' && head.status === 101) { this.state = 'opaque'; return; }
     if (head.kind === 'request' && head.method === 'CONNECT') { this.state = 'opaque'; return; }
-    switch (framing.kind) {
+    switch (framing) {
       case 'none': this.endMessage(); break;
       case 'content-length':
-        if (framing.length === 0) this.endMessage();
-        else { this.state = 'body-length'; this.remaining = framing.length; }
+        if (head.contentLength === 0) this.endMessage();
+        else { this.state = 'body-length'; this.remaining = head.contentLength; }
         break;
       case 'chunked': this.beginChunkSize(); break;
       case 'close': this.state = 'until-close'; break;
@@ -346,20 +450,20 @@ export class HttpStream {
   }
 }
 
-/** RFC 9112 §6.3 for requests: chunked, else Content-Length, else no body. */
-function requestFraming(head: HeadFields): { kind: BodyFraming; length: number } {
-  if (head.chunked) return { kind: 'chunked', length: 0 };
-  if (head.contentLength >= 0) return { kind: 'content-length', length: head.contentLength };
-  return { kind: 'none', length: 0 };
+/** RFC 9112 §6.3 for requests: chunked, else Content-Length (its length is the head's), else no body. */
+function requestFraming(head: HeadFields): BodyFraming {
+  if (head.chunked) return 'chunked';
+  if (head.contentLength >= 0) return 'content-length';
+  return 'none';
 }
 
 /** RFC 9112 §6.3 for responses: none for HEAD/1xx/204/304, chunked, Content-Length, else until close. */
-function responseFraming(head: HeadFields, requestMethod: string | null): { kind: BodyFraming; length: number } {
+function responseFraming(head: HeadFields, requestMethod: string | null): BodyFraming {
   const s = head.status;
-  if (requestMethod === 'HEAD' || (s >= 100 && s < 200) || s === 204 || s === 304) return { kind: 'none', length: 0 };
-  if (head.chunked) return { kind: 'chunked', length: 0 };
-  if (head.contentLength >= 0) return { kind: 'content-length', length: head.contentLength };
-  return { kind: 'close', length: 0 };
+  if (requestMethod === 'HEAD' || (s >= 100 && s < 200) || s === 204 || s === 304) return 'none';
+  if (head.chunked) return 'chunked';
+  if (head.contentLength >= 0) return 'content-length';
+  return 'close';
 }
 
 /** Index just past the blank line ending a head in data[start, end), searching from `from`; -1 if none. */

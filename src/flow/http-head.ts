@@ -110,13 +110,29 @@ const NAME_LENGTH = [0, HOST.length, XFF.length, TRACE.length, CONTENT_LENGTH.le
  */
 export let lastHeadEnd = -1;
 
+export function newHeadFields(): HeadFields {
+  return {
+    kind: 'request', method: '', target: '', version: '', status: -1, reason: '',
+    host: null, xForwardedFor: null, traceId: null, contentLength: -1, chunked: false,
+  };
+}
+
+/** Copies every field of `from` into `to` (heads live in reused objects). */
+export function copyHeadFields(from: HeadFields, to: HeadFields): void {
+  to.kind = from.kind; to.method = from.method; to.target = from.target; to.version = from.version; to.status = from.status;
+  to.reason = from.reason; to.host = from.host; to.xForwardedFor = from.xForwardedFor; to.traceId = from.traceId;
+  to.contentLength = from.contentLength; to.chunked = from.chunked;
+}
+
 /**
  * Reads a head in data[offset, offset+length), up to its blank line (`lastHeadEnd` tells
  * where that was, -1 when the bytes given hold no blank line: the head is incomplete and
- * the fields read are not to be used). Returns null when the first line is not a request
- * line or a status line.
+ * the fields read are not to be used), into `out`. Returns null when the first line is not
+ * a request line or a status line. `texts` false: only what frames the body, the method and
+ * the target are read — no string for the version, reason, Host, X-Forwarded-For or
+ * X-Amzn-Trace-Id (a huge capture under --keep anomalies keeps none of them).
  */
-export function readHeadFields(data: Uint8Array, offset: number, length: number, kind: 'request' | 'response'): HeadFields | null {
+export function readHeadFields(data: Uint8Array, offset: number, length: number, kind: 'request' | 'response', out: HeadFields = newHeadFields(), texts = true): HeadFields | null {
   const end = offset + length;
   lastHeadEnd = -1;
   // The first line, with its first two spaces, in one pass.
@@ -132,17 +148,16 @@ export function readHeadFields(data: Uint8Array, offset: number, length: number,
   // A space in the CR of the line's end does not count (there is none: CR is not SP).
   if (sp1 < 0 || sp1 >= firstEnd) return null;
   if (sp2 >= firstEnd) sp2 = -1;
-  const f: HeadFields = {
-    kind, method: '', target: '', version: '', status: -1, reason: '',
-    host: null, xForwardedFor: null, traceId: null, contentLength: -1, chunked: false,
-  };
+  const f = out;
+  f.kind = kind; f.method = ''; f.target = ''; f.version = ''; f.status = -1; f.reason = '';
+  f.host = null; f.xForwardedFor = null; f.traceId = null; f.contentLength = -1; f.chunked = false;
   if (kind === 'request') {
     if (sp2 < 0) return null;
     f.method = commonText(data, offset, sp1);
     f.target = text(data, sp1 + 1, sp2);
-    f.version = commonText(data, sp2 + 1, firstEnd);
+    if (texts) f.version = commonText(data, sp2 + 1, firstEnd);
   } else {
-    f.version = commonText(data, offset, sp1);
+    if (texts) f.version = commonText(data, offset, sp1);
     const codeEnd = sp2 < 0 ? firstEnd : sp2;
     let status = 0;
     let digits = 0;
@@ -154,7 +169,7 @@ export function readHeadFields(data: Uint8Array, offset: number, length: number,
     }
     if (digits !== 3) return null;
     f.status = status;
-    f.reason = sp2 < 0 ? '' : commonText(data, sp2 + 1, firstEnd);
+    if (texts) f.reason = sp2 < 0 ? '' : commonText(data, sp2 + 1, firstEnd);
   }
   let p = eol + 1;
   while (p < end) {
@@ -162,7 +177,8 @@ export function readHeadFields(data: Uint8Array, offset: number, length: number,
     const c0 = data[p];
     if (c0 === LF) { lastHeadEnd = p + 1; break; }
     if (c0 === CR && p + 1 < end && data[p + 1] === LF) { lastHeadEnd = p + 2; break; }
-    const h = headerCode(data, p, end);
+    let h = headerCode(data, p, end);
+    if (!texts && h < H_CL) h = H_OTHER;
     // Only the line feed is looked for in the rest of the line.
     let i = h === H_OTHER ? p : p + NAME_LENGTH[h] + 1;
     while (i < end && data[i] !== LF) i++;
@@ -207,3 +223,150 @@ function lastCodingIsChunked(data: Uint8Array, start: number, end: number): bool
   while (s < end && (data[s] === SP || data[s] === HTAB)) s++;
   return end - s === CHUNKED.length && nameIs(data, s, CHUNKED);
 }
+
+/*
+ * A head's layout: where readHeadFields would find what it reads, as numbers. The reading
+ * worker (read-worker.ts) finds it for every packet whose payload starts with a whole head, so
+ * the analysing thread makes the head's fields from it (headFromLayout) without scanning the
+ * head again — a share of the work moved to the other core. Positions are relative to the
+ * head's first byte. Only complete heads that readHeadFields reads (not null), with at most
+ * MAX_LAID_XFF X-Forwarded-For lines, get one: anything else is read again by readHeadFields.
+ */
+const HL_KIND = 0; // 1 request, 2 response
+const HL_END = 1; // just past the blank line
+const HL_SP1 = 2;
+const HL_SP2 = 3; // -1: none in the first line
+const HL_FIRST_END = 4;
+const HL_STATUS = 5;
+const HL_LENGTH = 6;
+const HL_CHUNKED = 7;
+const HL_HOST = 8; // start, end (start -1: none)
+const HL_TRACE = 10;
+const HL_XFF_COUNT = 12;
+const HL_XFF = 13; // start, end pairs
+const MAX_LAID_XFF = 4;
+/** Numbers per layout. */
+export const HEAD_LAYOUT_SLOTS = HL_XFF + 2 * MAX_LAID_XFF;
+
+/**
+ * Finds the layout of the head at data[offset, offset+length) of `kind` into
+ * `out[base, base + HEAD_LAYOUT_SLOTS)`. False when there is none to give (see above).
+ */
+export function layHead(data: Uint8Array, offset: number, length: number, kind: 'request' | 'response', out: Float64Array, base: number): boolean {
+  const end = offset + length;
+  let sp1 = -1;
+  let sp2 = -1;
+  let eol = offset;
+  for (; eol < end; eol++) {
+    const c = data[eol];
+    if (c === LF) break;
+    if (c === SP && sp2 < 0) { if (sp1 < 0) sp1 = eol; else sp2 = eol; }
+  }
+  if (eol === end) return false;
+  const firstEnd = eol > offset && data[eol - 1] === CR ? eol - 1 : eol;
+  if (sp1 < 0 || sp1 >= firstEnd) return false;
+  if (sp2 >= firstEnd) sp2 = -1;
+  let status = -1;
+  if (kind === 'request') {
+    if (sp2 < 0) return false;
+  } else {
+    const codeEnd = sp2 < 0 ? firstEnd : sp2;
+    status = 0;
+    let digits = 0;
+    for (let i = sp1 + 1; i < codeEnd; i++) {
+      const c = data[i];
+      if (c < 0x30 || c > 0x39 || digits >= 3) return false;
+      status = status * 10 + (c - 0x30);
+      digits++;
+    }
+    if (digits !== 3) return false;
+  }
+  out[base + HL_KIND] = kind === 'request' ? 1 : 2;
+  out[base + HL_SP1] = sp1 - offset;
+  out[base + HL_SP2] = sp2 < 0 ? -1 : sp2 - offset;
+  out[base + HL_FIRST_END] = firstEnd - offset;
+  out[base + HL_STATUS] = status;
+  out[base + HL_LENGTH] = -1;
+  out[base + HL_CHUNKED] = 0;
+  out[base + HL_HOST] = -1;
+  out[base + HL_TRACE] = -1;
+  let xff = 0;
+  let p = eol + 1;
+  while (p < end) {
+    const c0 = data[p];
+    if (c0 === LF) { out[base + HL_END] = p + 1 - offset; out[base + HL_XFF_COUNT] = xff; return true; }
+    if (c0 === CR && p + 1 < end && data[p + 1] === LF) { out[base + HL_END] = p + 2 - offset; out[base + HL_XFF_COUNT] = xff; return true; }
+    const h = headerCode(data, p, end);
+    let i = h === H_OTHER ? p : p + NAME_LENGTH[h] + 1;
+    while (i < end && data[i] !== LF) i++;
+    if (i === end) return false; // incomplete
+    eol = i;
+    if (h !== H_OTHER) {
+      let vs = p + NAME_LENGTH[h] + 1;
+      let ve = data[eol - 1] === CR ? eol - 1 : eol;
+      while (vs < ve && (data[vs] === SP || data[vs] === HTAB)) vs++;
+      while (ve > vs && (data[ve - 1] === SP || data[ve - 1] === HTAB)) ve--;
+      switch (h) {
+        case H_HOST: if (out[base + HL_HOST] < 0) { out[base + HL_HOST] = vs - offset; out[base + HL_HOST + 1] = ve - offset; } break;
+        case H_XFF:
+          if (xff === MAX_LAID_XFF) return false;
+          out[base + HL_XFF + 2 * xff] = vs - offset; out[base + HL_XFF + 2 * xff + 1] = ve - offset;
+          xff++;
+          break;
+        case H_TRACE: if (out[base + HL_TRACE] < 0) { out[base + HL_TRACE] = vs - offset; out[base + HL_TRACE + 1] = ve - offset; } break;
+        case H_CL: out[base + HL_LENGTH] = parseLength(data, vs, ve); break;
+        case H_TE: out[base + HL_CHUNKED] = lastCodingIsChunked(data, vs, ve) ? 1 : 0; break;
+      }
+    }
+    p = eol + 1;
+  }
+  return false; // no blank line
+}
+
+/**
+ * What readHeadFields(data, offset, …, kind, out, texts) gives for a head whose layout
+ * `layout[base…]` layHead found at data[offset…] (the same bytes): the same fields in `out`,
+ * the same `lastHeadEnd`; null when the layout is of another kind.
+ */
+export function headFromLayout(data: Uint8Array, offset: number, kind: 'request' | 'response', layout: Float64Array, base: number, out: HeadFields, texts: boolean): HeadFields | null {
+  lastHeadEnd = -1;
+  if (layout[base + HL_KIND] !== (kind === 'request' ? 1 : 2)) return null;
+  const sp1 = offset + layout[base + HL_SP1];
+  const sp2r = layout[base + HL_SP2];
+  const sp2 = sp2r < 0 ? -1 : offset + sp2r;
+  const firstEnd = offset + layout[base + HL_FIRST_END];
+  const f = out;
+  f.kind = kind; f.method = ''; f.target = ''; f.version = ''; f.status = -1; f.reason = '';
+  f.host = null; f.xForwardedFor = null; f.traceId = null;
+  if (kind === 'request') {
+    f.method = commonText(data, offset, sp1);
+    f.target = text(data, sp1 + 1, sp2);
+    if (texts) f.version = commonText(data, sp2 + 1, firstEnd);
+  } else {
+    if (texts) f.version = commonText(data, offset, sp1);
+    f.status = layout[base + HL_STATUS];
+    if (texts) f.reason = sp2 < 0 ? '' : commonText(data, sp2 + 1, firstEnd);
+  }
+  if (texts) {
+    if (layout[base + HL_HOST] >= 0) f.host = text(data, offset + layout[base + HL_HOST], offset + layout[base + HL_HOST + 1]);
+    if (layout[base + HL_TRACE] >= 0) f.traceId = text(data, offset + layout[base + HL_TRACE], offset + layout[base + HL_TRACE + 1]);
+    const n = layout[base + HL_XFF_COUNT];
+    for (let i = 0; i < n; i++) {
+      const v = text(data, offset + layout[base + HL_XFF + 2 * i], offset + layout[base + HL_XFF + 2 * i + 1]);
+      f.xForwardedFor = f.xForwardedFor === null ? v : `${f.xForwardedFor}, ${v}`;
+    }
+  }
+  f.contentLength = layout[base + HL_LENGTH];
+  f.chunked = layout[base + HL_CHUNKED] === 1;
+  lastHeadEnd = offset + layout[base + HL_END];
+  return f;
+}
+
+/**
+ * The layout of the packet being analysed, when the reading worker found one (set by the
+ * analyzer before the packet's bytes are fed; `offset` -1: none). scanHead uses it only for
+ * a head starting at exactly these bytes.
+ */
+export const headHint: { data: Uint8Array; offset: number; length: number; layout: Float64Array; base: number } = {
+  data: new Uint8Array(0), offset: -1, length: 0, layout: new Float64Array(0), base: 0,
+};

@@ -28,14 +28,27 @@ export function findLeg(conn: Connection, src: number, srcPort: number, dst: num
 /**
  * One view of a connection's endpoints. The texts of IPv4 addresses are made only when a
  * summary asks for them (most connections of a big capture are counted, never printed);
- * IPv6 texts come formatted (their numbers are only hashes).
+ * IPv6 texts come formatted (their numbers are only hashes). Reused: a pooled connection
+ * keeps its legs for its next use (Connection.spareLegs).
  */
-class Leg implements LegView {
+export class Leg implements LegView {
   interfaceMask = 0;
-  constructor(
-    readonly aAddr: number, readonly aPort: number, readonly bAddr: number, readonly bPort: number,
-    private aTextOrNull: string | null, private bTextOrNull: string | null,
-  ) {}
+  aAddr = 0;
+  aPort = 0;
+  bAddr = 0;
+  bPort = 0;
+  private aTextOrNull: string | null = null;
+  private bTextOrNull: string | null = null;
+  /** The addresses are IPv6 (their texts are given; the numbers are hashes). */
+  ipv6 = false;
+
+  set(aAddr: number, aPort: number, bAddr: number, bPort: number, aText: string | null, bText: string | null): this {
+    this.aAddr = aAddr; this.aPort = aPort; this.bAddr = bAddr; this.bPort = bPort;
+    this.aTextOrNull = aText; this.bTextOrNull = bText;
+    this.ipv6 = aText !== null;
+    this.interfaceMask = 0;
+    return this;
+  }
 
   get aText(): string { return (this.aTextOrNull ??= formatIPv4(this.aAddr)); }
   get bText(): string { return (this.bTextOrNull ??= formatIPv4(this.bAddr)); }
@@ -43,9 +56,9 @@ class Leg implements LegView {
 
 /** Adds a leg for a tuple sent by `sender`; texts null = IPv4, formatted from the number when needed. */
 export function addLeg(conn: Connection, sender: Side, src: number, srcPort: number, dst: number, dstPort: number, srcText: string | null, dstText: string | null): number {
-  const leg: LegView = sender === 'a'
-    ? new Leg(src, srcPort, dst, dstPort, srcText, dstText)
-    : new Leg(dst, dstPort, src, srcPort, dstText, srcText);
+  const leg = conn.spareLegs.pop() ?? new Leg();
+  if (sender === 'a') leg.set(src, srcPort, dst, dstPort, srcText, dstText);
+  else leg.set(dst, dstPort, src, srcPort, dstText, srcText);
   conn.legs.push(leg);
   return conn.legs.length - 1;
 }

@@ -6,6 +6,7 @@
  * the NAT mapping, the handshake, the duplicate explanation and the named anomalies.
  */
 import { hopName } from './anomalies.js';
+import { count } from './flood.js';
 import type { Anomaly, ConnectionSummary, Endpoint, FlowAnalysis, Hop, HttpExchange, NatMapping } from './types.js';
 
 const BRIDGE_SIDE = /^(docker\d+|br-|veth|cni|cbr|cali|flannel|kube-bridge|podman|virbr)/;
@@ -49,7 +50,8 @@ export function renderAnalysis(analysis: FlowAnalysis, options: RenderOptions = 
   const exchangesByConn = groupBy(selected ?? analysis.exchanges, (e) => e.connectionId);
 
   const connIds = new Set<number>([...exchangesByConn.keys()]);
-  if (!selected) for (const a of analysis.anomalies) connIds.add(a.connectionId);
+  // Findings about many connections (connectionId 0: a SYN flood) have a section of their own.
+  if (!selected) for (const a of analysis.anomalies) if (a.connectionId !== 0) connIds.add(a.connectionId);
   const ordered = [...connIds].sort((a, b) => a - b);
   for (const id of ordered) {
     lines.push('');
@@ -83,8 +85,12 @@ export function renderAnalysis(analysis: FlowAnalysis, options: RenderOptions = 
       }
       if (quiet.length > MAX_QUIET_CONNECTIONS) lines.push(`  … and ${quiet.length - MAX_QUIET_CONNECTIONS} more (--json has them all)`);
     }
+    const many = analysis.anomalies.filter((a) => a.connectionId === 0);
+    for (const a of many) lines.push('', ...anomalyLines(a).map((x) => x.slice(2)), ...floodLines(a));
     lines.push('', analysis.anomalies.length === 0 ? 'anomalies: none' : `anomalies: ${summariseKinds(analysis.anomalies)}`);
   }
+  const bounds = boundsSummary(analysis);
+  if (bounds !== null) lines.push(`bounds (--max-memory ${analysis.limits.maxMemoryMB} MB): ${bounds}`);
   const l = analysis.limits;
   if (!l.selected && (l.connectionsNotKept > 0 || l.exchangesNotKept > 0 || l.anomaliesNotKept > 0)) {
     lines.push(`(analysed and counted but not kept, to bound memory: ${plural(l.connectionsNotKept, 'connection')}, ${plural(l.exchangesNotKept, 'exchange')}, ${plural(l.anomaliesNotKept, 'anomaly')} — --keep ${l.keep}, --max-kept ${l.maxKept})`);
@@ -163,6 +169,35 @@ function hopLine(hops: Hop[]): string {
 function anomalyLines(a: Anomaly): string[] {
   const mark = a.severity === 'error' ? '✗' : a.severity === 'warning' ? '!' : 'i';
   return [`  ${mark} ${a.kind}: ${a.message}`];
+}
+
+/** The flood's sources and targets, one line each. */
+function floodLines(a: Anomaly): string[] {
+  const f = a.flood;
+  if (!f) return [];
+  const out: string[] = [];
+  if (f.topSources.length > 0) out.push(`  sources  ${f.topSources.map((s) => `${s.address} ×${count(s.handshakes)}`).join(' · ')}`);
+  if (f.targets.length > 0) out.push(`  targets  ${f.targets.map((t) => `${t.endpoint} ×${count(t.handshakes)}`).join(' · ')}`);
+  return out;
+}
+
+/**
+ * What the table bounds pushed out, in words (null when nothing): "1.99 M half-open
+ * connections forgotten, the 7680 most recent kept · …". The CLI says it on stderr too.
+ */
+export function boundsSummary(analysis: FlowAnalysis): string | null {
+  const t = analysis.limits.tables;
+  const mib = (bytes: number): string => `${(bytes / 1048576).toFixed(1)} MiB`;
+  const parts: string[] = [];
+  if (t.halfOpenConnections.evicted > 0) parts.push(`${count(t.halfOpenConnections.evicted)} half-open connections forgotten, the ${count(t.halfOpenConnections.max)} most recent kept`);
+  if (t.openConnections.evicted > 0) parts.push(`${count(t.openConnections.evicted)} open connections summarised early (evicted; at most ${count(t.openConnections.max)} open at once)`);
+  if (t.stitchPackets.evicted > 0) parts.push(`${count(t.stitchPackets.evicted)} packets left the stitch window early (at most ${count(t.stitchPackets.max)} in it)`);
+  if (t.heldExchanges.evicted > 0) parts.push(`${count(t.heldExchanges.evicted)} exchanges summarised before their connection ended (at most ${count(t.heldExchanges.max)} held)`);
+  if (t.heldBackBytes.evicted > 0) parts.push(`${count(t.heldBackBytes.evicted)} gaps no longer waited for (out-of-order bytes held back: at most ${mib(t.heldBackBytes.max)})`);
+  if (t.headBytes.evicted > 0) parts.push(`${count(t.headBytes.evicted)} HTTP heads spread over segments given up (at most ${mib(t.headBytes.max)} of them held)`);
+  if (t.loggedPackets.evicted > 0) parts.push(`${count(t.loggedPackets.evicted)} packets not logged (at most ${count(t.loggedPackets.max)} logged)`);
+  if (t.legsPerConnection.evicted > 0) parts.push(`${count(t.legsPerConnection.evicted)} copies with yet another address not tracked as NAT views (at most ${t.legsPerConnection.max} per connection)`);
+  return parts.length === 0 ? null : `${parts.join(' · ')}; raise --max-memory to keep more`;
 }
 
 function summariseKinds(anomalies: Anomaly[]): string {

@@ -63,38 +63,35 @@ export interface StitchedPacket {
 /** Without stitching a packet has one hop: those arrays are shared, one per observation point (never written). */
 const SINGLE_HOPS: number[][] = [];
 
-/** Copies made by `retainPacket` and given back by `releaseRetainedCopy`, for reuse. */
-const FREE_COPIES: StitchedPacket[] = [];
-const FREE_COPIES_MAX = 4096;
-/** `serial` of a copy waiting in FREE_COPIES (a live copy has 0). */
-const SERIAL_FREE = -2;
-
-/** Gives back a copy made by `retainPacket` (see `PacketStitcher.release`). */
-function releaseRetainedCopy(p: StitchedPacket): void {
-  if (p.serial === SERIAL_FREE || FREE_COPIES.length >= FREE_COPIES_MAX) return;
-  p.serial = SERIAL_FREE;
-  p.owner = null;
-  FREE_COPIES.push(p);
+/**
+ * Who owns the copies of the scratch packet made for it (the connection the packet belongs
+ * to): they are its, reused from one of its lives to the next (Connection.reuse starts
+ * `copiesUsed` again at 0) — nothing to give back one by one.
+ */
+export interface CopyOwner {
+  readonly copies: StitchedPacket[];
+  copiesUsed: number;
 }
 
-/** The packet itself, or a copy when it is the analyzer's reused scratch object. */
+/** The packet itself, or a copy when it is the analyzer's reused scratch object (owned by `p.owner`, a CopyOwner). */
 export function retainPacket(p: StitchedPacket): StitchedPacket {
   if (!p.scratch) { p.retained = true; return p; }
   if (p.copy) return p.copy;
   const point = p.hops[0];
   const hops = SINGLE_HOPS[point] ?? (SINGLE_HOPS[point] = [point, 0]);
-  const free = FREE_COPIES.pop();
-  if (free !== undefined) {
-    free.hash = p.hash; free.check = p.check; free.firstUs = p.firstUs; free.hops = hops; free.src = p.src; free.dst = p.dst;
-    free.srcPort = p.srcPort; free.dstPort = p.dstPort; free.owner = p.owner; free.ownerId = p.ownerId; free.side = p.side; free.leg = p.leg; free.firstLeg = p.firstLeg;
-    free.serial = 0;
-    return (p.copy = free);
+  const owner = p.owner as CopyOwner | null;
+  if (owner !== null && owner.copiesUsed < owner.copies.length) {
+    const c = owner.copies[owner.copiesUsed++];
+    c.hash = p.hash; c.check = p.check; c.firstUs = p.firstUs; c.hops = hops; c.src = p.src; c.dst = p.dst;
+    c.srcPort = p.srcPort; c.dstPort = p.dstPort; c.owner = p.owner; c.ownerId = p.ownerId; c.side = p.side; c.leg = p.leg; c.firstLeg = p.firstLeg;
+    return (p.copy = c);
   }
   p.copy = {
     hash: p.hash, check: p.check, firstUs: p.firstUs, hops, src: p.src, dst: p.dst, srcPort: p.srcPort,
     dstPort: p.dstPort, owner: p.owner, ownerId: p.ownerId, side: p.side, leg: p.leg, firstLeg: p.firstLeg, nextSameHash: null, scratch: false, copy: null,
     retained: true, serial: 0, nextSerial: -1, inRing: false,
   };
+  if (owner !== null) { owner.copies.push(p.copy); owner.copiesUsed++; }
   return p.copy;
 }
 
@@ -142,6 +139,16 @@ export function copyHash(f: CopyFields): number {
 }
 
 /**
+ * Entries of a bucket's chain looked at, at most. With the table at most half full, a chain
+ * holds one or two packets; only packets alike in every field NAT leaves alone (crafted: the
+ * same seq, ack, ID and payload from many connections) make it long — each look-up would then
+ * walk all of them. Past it, the packet counts as a new one.
+ */
+const MAX_CHAIN_STEPS = 32;
+/** Observation points of one packet, at most (no real packet crosses that many interfaces): keeps `hasPoint` short. */
+const MAX_POINTS_PER_PACKET = 32;
+
+/**
  * Buckets of the stitch table at first (a power of two): live packets are those of the last
  * window only — a few thousand at most at ordinary rates — and a small table stays in the
  * CPU's cache. It doubles whenever the live packets outnumber half its buckets.
@@ -156,15 +163,22 @@ export class PacketStitcher {
   private ring: Array<StitchedPacket | null> = new Array<StitchedPacket | null>(1024).fill(null);
   private ringHead = 0;
   private ringCount = 0;
-  /** Packets out of the window that nobody retained: reused for new packets. */
+  /** Packets out of the window that nobody retained: reused for new packets (at most `maxLive`). */
   private readonly pool: StitchedPacket[] = [];
   packets = 0;
   stitched = 0;
   maxCopies = 1;
   /** Whether the packet returned by the last `stitch` call was its first copy. */
   lastWasFirst = false;
+  /** Most packets in the window at once, and packets that left it early because it held `maxLive`. */
+  peak = 0;
+  leftEarly = 0;
 
-  constructor(readonly windowUs: number = DEFAULT_STITCH_WINDOW_US) {}
+  /**
+   * `maxLive`: packets in the window at most (a power of two; a capture whose every packet
+   * has the same time would otherwise keep them all): past it the oldest leaves early.
+   */
+  constructor(readonly windowUs: number = DEFAULT_STITCH_WINDOW_US, readonly maxLive: number = 1 << 18) {}
 
   /**
    * Returns the packet this copy belongs to, and whether it is the packet's first copy.
@@ -187,9 +201,9 @@ export class PacketStitcher {
     const bucket = hash & this.mask;
     const newest = this.table[bucket];
     let p: StitchedPacket | null = newest;
-    while (p !== null) {
+    for (let steps = 0; p !== null && steps < MAX_CHAIN_STEPS; steps++) {
       if (tsUs - p.firstUs > this.windowUs) break;
-      if (p.hash === hash && p.check === check && !hasPoint(p.hops, point)) {
+      if (p.hash === hash && p.check === check && p.hops.length < 2 * MAX_POINTS_PER_PACKET && !hasPoint(p.hops, point)) {
         p.hops.push(point, tsUs - p.firstUs);
         const copies = p.hops.length >> 1;
         if (copies === 2) this.stitched++;
@@ -237,22 +251,26 @@ export class PacketStitcher {
   /**
    * The owner of a retained packet is done with it (its connection was summarised and
    * nothing refers to the packet any more): it is given back for reuse, at most once. A copy
-   * made by `retainPacket` (its hop list is a shared one) goes to the copies' free list; a
-   * stitcher's own packet to this stitcher's pool — now if it is out of the window, else when
-   * it leaves it. The scratch object is left alone.
+   * made by `retainPacket` (its hop list is a shared one) stays its connection's (CopyOwner);
+   * a stitcher's own packet goes to this stitcher's pool — now if it is out of the window,
+   * else when it leaves it. The scratch object is left alone.
    */
   release(p: StitchedPacket | null): void {
     if (p === null || p.scratch) return;
-    if (p.hops === SINGLE_HOPS[p.hops[0]]) { releaseRetainedCopy(p); return; }
+    if (p.hops === SINGLE_HOPS[p.hops[0]]) return;
     if (p.retained !== true) return;
     p.retained = false;
     if (p.inRing === true) return;
     p.owner = null;
-    this.pool.push(p);
+    if (this.pool.length < this.maxLive) this.pool.push(p);
   }
 
   private enqueue(packet: StitchedPacket): void {
     packet.inRing = true;
+    if (this.ringCount >= this.maxLive) {
+      this.leave();
+      this.leftEarly++;
+    }
     if (this.ringCount === this.ring.length) {
       // Full: double, unrolled from the head.
       const old = this.ring;
@@ -263,6 +281,7 @@ export class PacketStitcher {
     }
     this.ring[(this.ringHead + this.ringCount) & (this.ring.length - 1)] = packet;
     this.ringCount++;
+    if (this.ringCount > this.peak) this.peak = this.ringCount;
     if (this.ringCount > (this.mask + 1) >> 1) this.growTable();
   }
 
@@ -291,22 +310,23 @@ export class PacketStitcher {
   }
 
   private expire(nowUs: number): void {
+    while (this.ringCount > 0 && nowUs - this.ring[this.ringHead]!.firstUs > this.windowUs) this.leave();
+  }
+
+  /** The oldest packet leaves the window: no later copy finds it; back to the pool unless retained. */
+  private leave(): void {
     const ring = this.ring;
-    const mask = ring.length - 1;
-    while (this.ringCount > 0) {
-      const p = ring[this.ringHead]!;
-      if (nowUs - p.firstUs <= this.windowUs) break;
-      const bucket = p.hash & this.mask;
-      if (this.table[bucket] === p) this.table[bucket] = null;
-      p.nextSameHash = null;
-      p.inRing = false;
-      ring[this.ringHead] = null;
-      this.ringHead = (this.ringHead + 1) & mask;
-      this.ringCount--;
-      if (!p.retained) {
-        p.owner = null;
-        this.pool.push(p);
-      }
+    const p = ring[this.ringHead]!;
+    const bucket = p.hash & this.mask;
+    if (this.table[bucket] === p) this.table[bucket] = null;
+    p.nextSameHash = null;
+    p.inRing = false;
+    ring[this.ringHead] = null;
+    this.ringHead = (this.ringHead + 1) & (ring.length - 1);
+    this.ringCount--;
+    if (!p.retained) {
+      p.owner = null;
+      if (this.pool.length < this.maxLive) this.pool.push(p);
     }
   }
 }

@@ -142,6 +142,11 @@ export interface ConnectionSummary {
   exchangeIds: number[];
   /** True when the connection was summarised because it sat idle past the timeout. */
   idleTimedOut: boolean;
+  /**
+   * True when it was summarised while still open because the open connections were at their
+   * bound (`limits.tables.openConnections`): its later packets, if any, count as a connection of their own.
+   */
+  evicted: boolean;
   /** SYN, SYN-ACK, the ACK that completed the handshake, each side's FIN, the RST — in time order. */
   milestones: Milestone[];
   /** Every packet (bounded by `FlowOptions.packetLog`; empty when not logging), and how many were left out. */
@@ -219,17 +224,40 @@ export type AnomalyKind =
   | 'out-of-order'
   | 'lost-segments'
   | 'zero-window'
-  | 'http-no-response';
+  | 'http-no-response'
+  | 'syn-flood';
+
+/** What a `syn-flood` anomaly found (flow/flood.ts): handshakes that never completed, where from, where to, how fast. */
+export interface SynFloodFacts {
+  /** Handshakes never completed: a SYN never answered, or a SYN-ACK never acknowledged. */
+  handshakes: number;
+  /** Of them, half-open connections forgotten to bound memory (`limits.tables.halfOpenConnections`). */
+  evicted: number;
+  /** Distinct source addresses: exact when `sourcesExact`, else an estimate (±2 %). */
+  sources: number;
+  sourcesExact: boolean;
+  /** The sources that sent at least 1 % of the handshakes (at most 10), most first; counts are lower bounds. */
+  topSources: Array<{ address: string; handshakes: number }>;
+  /** The server endpoints they were sent to (at most 5), most first; counts are lower bounds. */
+  targets: Array<{ endpoint: string; handshakes: number }>;
+  /** The first and the last of their SYNs, and handshakes per second between them (null: all at one instant). */
+  firstTs: number;
+  lastTs: number;
+  perSecond: number | null;
+}
 
 export interface Anomaly {
   kind: AnomalyKind;
   severity: 'error' | 'warning' | 'info';
+  /** The connection it is about; 0 for a finding about many (`syn-flood`). */
   connectionId: number;
   exchangeId: number | null;
   ts: number;
   message: string;
   /** The observation points of the packet that shows it (SYN, RST…), when there is one. */
   hops: Hop[];
+  /** Only on `syn-flood`: what was found. */
+  flood?: SynFloodFacts;
 }
 
 export interface InterfaceCount {
@@ -283,5 +311,33 @@ export interface FlowAnalysis {
     connectionsNotKept: number;
     exchangesNotKept: number;
     anomaliesNotKept: number;
+    /** The memory the table bounds derive from (`--max-memory`, MB). */
+    maxMemoryMB: number;
+    /** Each bounded table of the engine: its bound, the most it held, and what the bound pushed out. */
+    tables: {
+      /** Connections open at once; evicted: summarised early (`ConnectionSummary.evicted`). */
+      openConnections: TableUse;
+      /** Half-open connections at once; evicted: forgotten, counted in `syn-flood` (and connectionsNotKept). */
+      halfOpenConnections: TableUse;
+      /** Packets in the stitch window; evicted: left it early (a later copy of one counts as a packet of its own). */
+      stitchPackets: TableUse;
+      /** Exchanges held on open connections; evicted: summarised before their connection ended. */
+      heldExchanges: TableUse;
+      /** Out-of-order bytes held back for HTTP; evicted: gaps given up (the parser skipped to the held bytes). */
+      heldBackBytes: TableUse;
+      /** Bytes of heads spread over segments; evicted: heads given up. */
+      headBytes: TableUse;
+      /** Logged packets (`packetLog`); evicted: packets not logged because of it. */
+      loggedPackets: TableUse;
+      /** NAT views of one connection; evicted: copies with yet another address, not tracked as a view. */
+      legsPerConnection: TableUse;
+    };
   };
+}
+
+/** One bounded table: its bound, the most it held at once, and how many items the bound pushed out. */
+export interface TableUse {
+  max: number;
+  peak: number;
+  evicted: number;
 }

@@ -10,8 +10,11 @@
  *  5. The load balancer's access log (`albLog`): each request's line by its trace id (lb.ts).
  *  6. Server side: stop the captures, find each request on the target that got it (the access
  *     log says which, else its trace id or the timing of its connection), read its journey
- *     there. The AWS configuration (with `aws`): read while the walk runs (files, or the API),
- *     each request's path evaluated in it once the server side is known (./config.ts).
+ *     there. Then, with IPv6 and IPv4 addresses, one request as a dual-stack client sends it
+ *     (happy eyeballs, IPv6 first): which family it used and what the other cost (after the
+ *     capture, so it never stands among the requests the server side tells apart). The AWS
+ *     configuration (with `aws`): read while the walk runs (files, or the API), each request's
+ *     path evaluated in it once the server side is known (./config.ts).
  *  7. Verdict (verdict.ts).
  *
  * Every side effect goes through `FollowProbes` so tests script the evidence; the real
@@ -19,7 +22,7 @@
  * the traces run (starting it can take a second), so the walk stays short.
  */
 import { FOLLOW_SCHEMA_VERSION } from './types.js';
-import type { AccessLogRead, AwsEvidence, DnsEvidence, FollowResult, RequestEvidence, RouteEvidence, ServerEvidence, TraceProto } from './types.js';
+import type { AccessLogRead, AwsEvidence, DnsEvidence, FollowResult, HappyEyeballsEvidence, RequestEvidence, RouteEvidence, ServerEvidence, TraceProto } from './types.js';
 import { serversEvidence, sentRequests, type ServerReading } from './server.js';
 import { accessLogEvidence, loadBalancerEvidence, targetHints, type TargetHealthEntry, type TargetName } from './lb.js';
 import { scanAccessLogs, type AccessLogScan } from '../alb-log/index.js';
@@ -34,6 +37,8 @@ export interface FollowProbes {
   resolve(host: string): Promise<DnsEvidence>;
   trace(address: string, proto: TraceProto, port: number): Promise<RouteEvidence>;
   request(input: RequestInput): Promise<RequestEvidence>;
+  /** The request as a dual-stack client sends it: every address, happy eyeballs (optional: scripted probes may leave it out). */
+  happyEyeballs?(input: Omit<RequestInput, 'address' | 'connectTimeoutMs'> & { addresses: string[] }): Promise<HappyEyeballsEvidence>;
   /** Connects to the agent (step 3 starts here, in parallel with steps 1–2). */
   server(target: string): Promise<ServerSession>;
   /** A fresh trace id header value, `Root=1-…-…`. */
@@ -244,6 +249,18 @@ export async function follow(urlText: string, options: FollowOptions = {}): Prom
     }
     const server = chosenServer(servers);
 
+    // 5b. the request as a dual-stack client sends it
+    let happyEyeballs: HappyEyeballsEvidence | null = null;
+    const families = new Set(addresses.map((a) => isIP(a)));
+    if (!options.once && families.size === 2 && probes.happyEyeballs && !options.signal?.aborted) {
+      step('one request as a dual-stack client sends it (happy eyeballs, IPv6 first)');
+      const v6First = [...addresses.filter((a) => isIP(a) === 6), ...addresses.filter((a) => isIP(a) === 4)];
+      happyEyeballs = await probes.happyEyeballs({
+        url: url.href, host: url.host, port: url.port, addresses: v6First, traceId: probes.newTraceId(),
+        caFile: options.caFile ?? null, insecure: options.insecure ?? false, timeoutMs,
+      }).catch(() => null);
+    }
+
     const packets = {
       schemaVersion: FOLLOW_SCHEMA_VERSION,
       source: 'follow' as const,
@@ -254,7 +271,7 @@ export async function follow(urlText: string, options: FollowOptions = {}): Prom
         server: serverTargets[0] ?? null, servers: serverTargets, albLog: options.albLog ?? null,
         once: options.once ?? false, protos, timeoutMs: options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
       },
-      dns, routes, requests, server, servers,
+      dns, routes, requests, server, servers, ...(happyEyeballs ? { happyEyeballs } : {}),
       loadBalancer: loadBalancerEvidence({ requests, servers, accessLog, targetHealth: options.targetHealth ?? [], targetNames: options.targetNames ?? {} }),
     };
     // 6. the configuration's reading of each request's path

@@ -60,7 +60,7 @@ export function routeEvidence(t: AddressTrace, proto: TraceProto, port: number |
     status: t.status === 'reached' ? 'reached' : t.status === 'failed' ? 'error' : 'not-reached',
     reachedAtTtl: t.reachedAtTtl,
     hops,
-    explanation: t.explanation.length ? t.explanation.join(' ') : null,
+    explanation: t.explanation.length ? t.explanation.join('; ') : null,
     elapsedMs: round(t.durationMs),
     error: t.status === 'failed' ? t.firstSendError ?? 'the probes could not be sent' : null,
   };
@@ -104,6 +104,19 @@ export function realProbes(opts: RealProbeOptions = {}): FollowProbes {
         rounds: opts.traceRounds ?? 2, timeoutMs: opts.traceTimeoutMs ?? 800, maxTtl: opts.maxTtl ?? 12,
       });
       return routeEvidence(t, proto, proto === 'tcp' ? port : proto === 'udp' ? null : null);
+    },
+    async happyEyeballs(input) {
+      const r = await httpProbe(input.url, {
+        resolve: `${input.host}:${input.port}:${input.addresses.map((a) => (a.includes(':') ? `[${a}]` : a)).join(',')}`,
+        traceId: input.traceId, caFile: input.caFile ?? undefined, insecure: input.insecure, timeoutMs: input.timeoutMs,
+      });
+      const he = r.happyEyeballs;
+      return {
+        addresses: input.addresses, firstFamily: he?.firstFamily ?? (input.addresses[0]!.includes(':') ? 6 : 4), delayMs: he?.delayMs ?? 0,
+        familyUsed: he?.familyUsed ?? r.remote?.family ?? null, lostMs: he ? roundOrNull(he.lostMs) : r.remote ? 0 : null,
+        address: r.remote?.address ?? null, traceId: r.traceId.replace(/^Root=/, '').split(';')[0]!,
+        httpStatus: r.statusCode, totalMs: round(r.timings.totalMs), error: r.error ? `${r.error.code}: ${r.error.message}` : null,
+      };
     },
     async request(input) {
       const r = await httpProbe(input.url, {

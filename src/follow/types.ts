@@ -408,6 +408,25 @@ export interface VerdictRow {
   config?: RowConfig | null;
 }
 
+/**
+ * The request as a dual-stack client sends it (curl's happy eyeballs): every address, IPv6
+ * first, IPv4 after `delayMs` or when IPv6 failed; which family connected and what the other cost.
+ */
+export interface HappyEyeballsEvidence {
+  addresses: string[];
+  firstFamily: 4 | 6;
+  delayMs: number;
+  familyUsed: 4 | 6 | null;
+  /** ms the first family cost before the connection used started (0: it connected); null: none connected. */
+  lostMs: number | null;
+  /** The address of the connection used. */
+  address: string | null;
+  traceId: string;
+  httpStatus: number | null;
+  totalMs: number;
+  error: string | null;
+}
+
 /** Some load-balancer addresses work and others fail: which, how, and whom it hits. */
 export interface PartialFailure {
   failing: Array<{ address: string; node: string | null; zone: string | null; layer: LayerId; causeId: string; summary: string }>;
@@ -415,6 +434,11 @@ export interface PartialFailure {
   working: string[];
   /** `1 of 2 load-balancer addresses: about half of new connections (…)`. */
   share: string;
+  /**
+   * Set when the failing addresses are exactly one family's and the others work: a family's
+   * path is broken (absent otherwise). Dual-stack clients then fall back (happy eyeballs).
+   */
+  family?: 4 | 6;
 }
 
 export interface Verdict {
@@ -516,6 +540,11 @@ export interface FollowResult {
   loadBalancer: LoadBalancerEvidence;
   /** The AWS configuration (`--aws-config DIR`, `--aws`); null (or absent, in results of older versions) without one. */
   aws?: AwsEvidence | null;
+  /**
+   * With IPv6 and IPv4 load-balancer addresses: one more request sent as a dual-stack client
+   * sends it (curl's happy eyeballs, IPv6 first), after the capture; null or absent otherwise.
+   */
+  happyEyeballs?: HappyEyeballsEvidence | null;
   /** explain: the commands that would give the evidence not given (the rows "not checked — run …"). */
   howToCheck?: HowToCheck | null;
   /** explain: the parts of the text read, what was not recognised, and what text could not prove. */

@@ -36,9 +36,9 @@ import type { CauseFact, JourneyBreak } from '../journey/index.js';
 import type {
   FollowEvidence, InterfaceSighting, LayerId, LoadBalancerEvidence, PartialFailure, RequestEvidence, RouteEvidence, RowStatus, ServerEvidence, ServerRequestEvidence, Verdict, VerdictRow,
 } from './types.js';
-import { accessLogLine, breakText, causeText, configHopText, configNextCheck, factText, joinedCauseText, lbNotes, nextCheck, nodeText, pointText, rowConfigText, shareText, targetText } from './wording.js';
+import { accessLogLine, breakText, causeText, configHopText, configNextCheck, factText, familyShareText, joinedCauseText, lbNotes, nextCheck, nodeText, pointText, rowConfigText, shareText, targetText } from './wording.js';
 import { joinConfig, rowConfig, type PacketCause } from './config.js';
-import type { AwsEvidence } from './types.js';
+import type { AwsEvidence, HappyEyeballsEvidence } from './types.js';
 
 export const LAYER_TITLES: Record<LayerId, string> = {
   dns: 'DNS resolved',
@@ -394,7 +394,7 @@ interface Failing {
 }
 
 /** The load balancer made this answer itself (its error page), as far as the evidence tells. */
-function lbMade(q: RequestEvidence, r: ServerRequestEvidence | null): boolean {
+export function lbMade(q: RequestEvidence, r: ServerRequestEvidence | null): boolean {
   if (q.httpStatus === null || !LB_STATUSES.has(q.httpStatus)) return false;
   // The application's own answer at the end of the path says who made it, when it was seen.
   const app = r?.journey?.applicationStatus ?? null;
@@ -659,7 +659,9 @@ function decidePackets(ev: FollowEvidence): Verdict {
     }
   }
 
-  const rows = [dns.row, route.row, lb.row, srv.instance, srv.container, app];
+  const he = ev.happyEyeballs ?? null;
+  const lbShown = he ? { ...lb.row, evidence: [...lb.row.evidence, happyEyeballsLine(he)] } : lb.row;
+  const rows = [dns.row, route.row, lbShown, srv.instance, srv.container, app];
   // What fails before the instance fails on the way there: the request's direction.
   const causes = [dns.cause, route.cause, lb.cause, appCause].filter((c): c is Cause => c !== null).map((c) => (c.way === undefined ? { ...c, way: 'request' as const } : c));
   const cause = causes[0] ?? null;
@@ -696,6 +698,15 @@ function decidePackets(ev: FollowEvidence): Verdict {
   };
 }
 
+/** The dual-stack client's request on the load balancer's row. */
+function happyEyeballsLine(he: HappyEyeballsEvidence): string {
+  const first = `IPv${he.firstFamily}`;
+  const used = he.familyUsed === null ? `neither family connected (${he.error ?? 'no answer'})`
+    : he.familyUsed === he.firstFamily ? `${first} used (${he.address}), nothing lost`
+    : `IPv${he.familyUsed} used (${he.address}) after ${Math.round(he.lostMs ?? 0)} ms lost to ${first}`;
+  return `as a dual-stack client (happy eyeballs, ${first} first, the other after ${he.delayMs} ms): ${used}${he.httpStatus !== null ? `, HTTP ${he.httpStatus}` : ''} in ${fmtMs(he.totalMs)} (trace id ${he.traceId})`;
+}
+
 /** Some addresses answered 2xx/3xx and others did not: name the failing ones, what fails there, and the share. */
 function partialFailure(ev: FollowEvidence, good: RequestEvidence[], causes: Cause[]): PartialFailure {
   const total = new Set(ev.requests.map((q) => q.address)).size;
@@ -705,9 +716,16 @@ function partialFailure(ev: FollowEvidence, good: RequestEvidence[], causes: Cau
     const what = q.httpStatus !== null ? `HTTP ${q.httpStatus}` : `${q.error?.code ?? 'error'}${q.error?.phase ? ` during ${q.error.phase}` : ''}`;
     return { layer: c?.layer ?? 'loadBalancer', causeId: c?.id ?? 'incomplete', summary: what };
   };
+  const working = [...new Set(good.map((q) => q.address))];
+  // One family's addresses all fail and the other's all work: that family's path is broken.
+  const familyOf = (a: string): 4 | 6 => (a.includes(':') ? 6 : 4);
+  const failingFamilies = new Set(failing.map((q) => familyOf(q.address)));
+  const workingFamilies = new Set(working.map(familyOf));
+  const family = failingFamilies.size === 1 && workingFamilies.size === 1 && [...failingFamilies][0] !== [...workingFamilies][0] ? [...failingFamilies][0]! : null;
   return {
     failing: failing.map((q) => ({ address: q.address, node: q.node, zone: q.zone, ...layerOf(q) })),
-    working: [...new Set(good.map((q) => q.address))],
-    share: shareText(new Set(failing.map((q) => q.address)).size, total),
+    working,
+    share: family ? familyShareText(family, new Set(failing.map((q) => q.address)).size, total, ev.happyEyeballs ?? null) : shareText(new Set(failing.map((q) => q.address)).size, total),
+    ...(family ? { family } : {}),
   };
 }

@@ -6,7 +6,7 @@
 import type { BreakCause, CauseFact, ConnectionJourney, JourneyBreak, PathPoint } from '../journey/index.js';
 import type { NetfilterFacts, RouteLookup } from '../host/index.js';
 import { HOP_TITLES, hopText, nodeLabel, ruleText as configRuleText, shortArn, type ConfigHop, type ConfigPath } from '../aws/index.js';
-import type { AccessLogEvidence, ConfigReading, LoadBalancerEvidence, RequestEvidence, RowConfig, TargetEvidence } from './types.js';
+import type { AccessLogEvidence, ConfigReading, HappyEyeballsEvidence, LoadBalancerEvidence, RequestEvidence, RowConfig, TargetEvidence } from './types.js';
 
 export function pointText(p: { interface: string; direction: string } | null): string {
   if (!p) return 'the host';
@@ -232,6 +232,20 @@ export function shareText(failing: number, total: number): string {
   const frac = failing / total;
   const words = frac === 0.5 ? 'about half' : frac === 1 ? 'all' : `about ${Math.round(frac * 100)} %`;
   return `${failing} of ${total} load-balancer address${total > 1 ? 'es' : ''}: ${words} of new connections (clients pick one address from DNS)`;
+}
+
+/**
+ * One family's addresses all fail while the other's work: whom it hits. Dual-stack clients
+ * try IPv6 first and fall back after happy eyeballs' delay (curl 200 ms, browsers ~250–300 ms):
+ * slow, not failed — unless they only have that family. With the measured request's numbers.
+ */
+export function familyShareText(family: 4 | 6, failing: number, total: number, he: HappyEyeballsEvidence | null): string {
+  const other = family === 6 ? 4 : 6;
+  const measured = he === null ? ''
+    : he.familyUsed === other ? `; measured as a dual-stack client (happy eyeballs, IPv${he.firstFamily} first): IPv${other} used, ${Math.round(he.lostMs ?? 0)} ms lost to IPv${family}`
+    : he.familyUsed === family ? `; measured as a dual-stack client: IPv${family} connected then (the failure is not on every connection)`
+    : '; measured as a dual-stack client: neither family connected';
+  return `all ${failing} IPv${family} address${failing === 1 ? '' : 'es'} of ${total}: IPv${family}-only clients fail; dual-stack clients ${family === 6 ? 'try IPv6 first and ' : ''}fall back to IPv${other} after happy eyeballs' delay — slow, not failed${measured}`;
 }
 
 export type { PathPoint };

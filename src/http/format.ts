@@ -50,6 +50,7 @@ function attemptOutcome(a: HttpConnectAttempt, host: string): string {
     case 'connected': return `* Connected to ${host} (${a.address}) port ${a.port} ${took}`;
     case 'timeout': return `* connect to ${a.address} port ${a.port} failed: Connection timed out ${took}`;
     case 'aborted': return `* connect to ${a.address} port ${a.port} aborted ${took}`;
+    case 'abandoned': return `* connect to ${a.address} port ${a.port} abandoned: the other family connected first ${took}`;
     default: return `* connect to ${a.address} port ${a.port} failed: ${ERRNO_WORDS[a.cause ?? ''] ?? a.cause ?? 'error'} ${took}`;
   }
 }
@@ -91,7 +92,14 @@ export function renderHttpResult(r: HttpResult, options: RenderHttpOptions = {})
   } else if (r.addresses.length === 1) {
     lines.push(`address: ${r.addresses[0]}${via}`);
   }
-  if (r.addresses.length > 1) lines.push(`addresses: ${r.addresses.join(', ')} (tried in this order until one connects; pin one with --resolve)`);
+  const he = r.happyEyeballs;
+  if (he) {
+    const other = he.firstFamily === 6 ? 4 : 6;
+    const used = he.familyUsed === null ? 'neither family connected'
+      : he.familyUsed === he.firstFamily ? `IPv${he.familyUsed} used, nothing lost`
+      : `IPv${he.familyUsed} used; IPv${he.firstFamily} cost ${ms(he.lostMs)} before it`;
+    lines.push(`addresses: ${r.addresses.join(', ')} (happy eyeballs: IPv${he.firstFamily} first, IPv${other} after ${he.delayMs} ms or when IPv${he.firstFamily} failed; ${used})`);
+  } else if (r.addresses.length > 1) lines.push(`addresses: ${r.addresses.join(', ')} (tried in this order until one connects; pin one with --resolve)`);
   if (r.tls) {
     const tls = r.tls;
     const verified = tls.authorized ? 'verified' : `NOT verified (${tls.authorizationError ?? 'unknown'})`;
@@ -139,5 +147,7 @@ function failedConnectsRow(r: HttpResult): Row {
   const used = r.connectAttempts.find((a) => a.outcome === 'connected');
   const at = used ? used.startMs : r.connectAttempts.at(-1)!.startMs + r.connectAttempts.at(-1)!.durationMs;
   const words = failed.map((a) => `${a.address} ${a.outcome === 'timeout' ? 'timed out' : a.outcome}`).join(', ');
-  return { variable: '(failed connects)', phase: 'connect', at, took: r.phases.failedConnectsMs, what: `${failed.length} address${failed.length === 1 ? '' : 'es'}: ${words}` };
+  // Happy eyeballs: attempts overlap, the row is the time before the one used started.
+  const what = r.happyEyeballs ? `before the connection used (happy eyeballs): ${words || 'none failed'}` : `${failed.length} address${failed.length === 1 ? '' : 'es'}: ${words}`;
+  return { variable: '(failed connects)', phase: 'connect', at, took: r.phases.failedConnectsMs, what };
 }

@@ -29,7 +29,10 @@ import { parseHeader, parseResolveSpec, parseTarget, redactHeader } from './opti
 import type { ProbeTarget } from './options.js';
 import { newTraceId, normaliseTraceId, TRACE_ID_HEADER } from './traceid.js';
 import { redactionPolicy, type RedactionPolicy } from '../redaction.js';
-import type { HttpConnectAttempt, HttpConnectOutcome, HttpEndpoint, HttpFailureSource, HttpHeader, HttpPhase, HttpProblem, HttpResult, HttpTlsInfo } from './types.js';
+import type { HttpConnectAttempt, HttpConnectOutcome, HttpEndpoint, HttpFailureSource, HttpHappyEyeballs, HttpHeader, HttpPhase, HttpProblem, HttpResult, HttpTlsInfo } from './types.js';
+
+/** One family's line of attempts in a happy-eyeballs race: the other family winning ends it. */
+interface Lane { lost: boolean; abandon: (() => void) | null }
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
 /**
@@ -48,6 +51,8 @@ const TLS_SNIFF_MS = 1000;
 /** Bytes of an unreadable response kept to show what the server sent. */
 const FIRST_BYTES_SHOWN = 24;
 export const DEFAULT_BODY_HEAD_BYTES = 512;
+/** curl's default --happy-eyeballs-timeout-ms. */
+export const DEFAULT_HAPPY_EYEBALLS_MS = 200;
 export const USER_AGENT = 'flowtrace/0.1.0';
 
 /** The name-resolution seam: every address for a host, in the order to try. */
@@ -75,6 +80,12 @@ export interface HttpProbeOptions {
    * but `timeoutMs`.
    */
   connectTimeoutMs?: number;
+  /**
+   * Happy eyeballs (curl's --happy-eyeballs-timeout-ms): when the addresses hold both
+   * families, the other family starts this many ms after the first (or when it failed), the
+   * first connection wins. Default 200 (curl's); 0 tries every address in turn.
+   */
+  happyEyeballsMs?: number;
   /** Request method; default GET, or POST when there is a body (as curl -d). */
   method?: string;
   /**
@@ -147,6 +158,7 @@ const OUTCOME_WORDS: Record<HttpConnectOutcome, string> = {
   unreachable: 'unreachable',
   timeout: 'timed out',
   aborted: 'aborted',
+  abandoned: 'abandoned (the other family connected first)',
   error: 'failed',
 };
 
@@ -338,6 +350,7 @@ interface Prepared {
   body: Buffer | null;
   timeoutMs: number;
   connectTimeoutMs: number | null;
+  happyEyeballsMs: number;
   bodyHeadBytes: number;
   redaction: RedactionPolicy;
 }
@@ -354,6 +367,8 @@ function prepare(rawUrl: string, options: HttpProbeOptions): Prepared {
   const connectTimeoutMs = options.connectTimeoutMs ?? null;
   if (connectTimeoutMs !== null && !(connectTimeoutMs > 0)) throw new UsageError(`bad connect timeout ${connectTimeoutMs} ms`, 'give a positive connect timeout');
   if (connectTimeoutMs !== null && connectTimeoutMs > MAX_TIMEOUT_MS) throw new UsageError(`connect timeout ${connectTimeoutMs} ms is more than the maximum, ${MAX_TIMEOUT_MS} ms (one day)`, `give at most ${MAX_TIMEOUT_MS} ms`);
+  const happyEyeballsMs = options.happyEyeballsMs ?? DEFAULT_HAPPY_EYEBALLS_MS;
+  if (!(happyEyeballsMs >= 0) || happyEyeballsMs > MAX_TIMEOUT_MS) throw new UsageError(`bad happy-eyeballs delay ${happyEyeballsMs} ms`, 'give 0 (every address in turn) or a delay in ms, e.g. 200 (curl\'s default)');
   const user = (options.headers ?? []).map((h) => (typeof h === 'string' ? parseHeader(h) : { ...h, remove: false }));
   const isTrace = (h: HttpHeader): boolean => h.name.toLowerCase() === TRACE_ID_HEADER.toLowerCase();
   if (user.some((h) => isTrace(h) && h.remove)) {
@@ -397,7 +412,7 @@ function prepare(rawUrl: string, options: HttpProbeOptions): Prepared {
     if ((entry.host === '*' || entry.host === target.host.toLowerCase()) && entry.port === target.port) pinned ??= entry.addresses;
   }
   const secureContext = target.https ? tls.createSecureContext(ca ? { ca } : {}) : null;
-  return { target, method, traceId, requestHeaders, ca, secureContext, pinned, body, timeoutMs, connectTimeoutMs, bodyHeadBytes: options.bodyHeadBytes ?? DEFAULT_BODY_HEAD_BYTES, redaction };
+  return { target, method, traceId, requestHeaders, ca, secureContext, pinned, body, timeoutMs, connectTimeoutMs, happyEyeballsMs, bodyHeadBytes: options.bodyHeadBytes ?? DEFAULT_BODY_HEAD_BYTES, redaction };
 }
 
 /**
@@ -412,7 +427,8 @@ export async function httpProbe(rawUrl: string, options: HttpProbeOptions = {}):
   const now = (): number => performance.now() - started;
   let phase: HttpPhase = 'dns';
   let socket: net.Socket | null = null;
-  let onDeadline: ((f: ProbeFailure) => void) | null = null;
+  /** The steps waiting (two at once while happy eyeballs races the families). */
+  const onDeadline = new Set<(f: ProbeFailure) => void>();
   let deadlineHit: ProbeFailure | null = null;
 
   const result: HttpResult = {
@@ -424,6 +440,7 @@ export async function httpProbe(rawUrl: string, options: HttpProbeOptions = {}):
     resolvedBy: net.isIP(target.host) !== 0 ? 'literal' : p.pinned ? 'resolve-option' : 'dns',
     addresses: [],
     connectAttempts: [],
+    happyEyeballs: null,
     remote: null,
     local: null,
     httpVersion: null,
@@ -447,7 +464,7 @@ export async function httpProbe(rawUrl: string, options: HttpProbeOptions = {}):
       ? new ProbeFailure('HTTP_TIMEOUT', `timed out after ${p.timeoutMs} ms waiting for ${PHASE_WORDS[phase]}${result.remote ? ` (${result.remote.address}:${result.remote.port})` : ''}`, TIMEOUT_HINTS[phase], phase === 'dns' ? 'resolver' : 'target')
       : new ProbeFailure('HTTP_ABORTED', `aborted during ${PHASE_WORDS[phase]}`, 'the probe was cancelled', 'local');
     deadlineHit = failure;
-    onDeadline?.(failure);
+    for (const h of [...onDeadline]) h(failure);
   };
   const timer = setTimeout(() => expire('timeout'), p.timeoutMs);
   const onAbort = (): void => expire('abort');
@@ -455,8 +472,9 @@ export async function httpProbe(rawUrl: string, options: HttpProbeOptions = {}):
   /** Runs one phase's wait; the deadline (or abort) rejects it with the phase's failure. */
   const step = <T>(run: (resolve: (v: T) => void, reject: (e: unknown) => void) => void): Promise<T> => new Promise<T>((resolve, reject) => {
     if (deadlineHit) { reject(deadlineHit); return; }
-    onDeadline = (f) => { socket?.destroy(); reject(f); };
-    run(resolve, reject);
+    const h = (f: ProbeFailure): void => { socket?.destroy(); reject(f); };
+    onDeadline.add(h);
+    run((v) => { onDeadline.delete(h); resolve(v); }, (e) => { onDeadline.delete(h); reject(e); });
   });
 
   /**
@@ -465,7 +483,7 @@ export async function httpProbe(rawUrl: string, options: HttpProbeOptions = {}):
    * one dead node of a two-node load balancer cannot use up the deadline. The whole-probe
    * deadline or an abort ends it at once. Throws the last failure when none connects.
    */
-  const connectInTurn = async (addresses: string[]): Promise<{ socket: net.Socket; where: string }> => {
+  const connectInTurn = async (addresses: string[], lane?: Lane): Promise<{ socket: net.Socket; where: string }> => {
     let lastFailure: ProbeFailure | null = null;
     let attemptsEndMs = 0;
     // The connect timeout, when shorter than the whole deadline, also bounds the last address.
@@ -475,8 +493,10 @@ export async function httpProbe(rawUrl: string, options: HttpProbeOptions = {}):
       const address = addresses[i];
       const where = hostPort(address, target.port);
       const isLast = i === addresses.length - 1;
-      // Attempts are back to back from the end of the lookup, so the phases add up to the total.
-      const startMs = i === 0 ? t.namelookupMs ?? now() : attemptsEndMs;
+      if (lane?.lost) throw new ProbeFailure('HTTP_ABANDONED', 'the other family connected first', '', 'local');
+      // Attempts are back to back from the end of the lookup, so the phases add up to the total
+      // (a lane of a happy-eyeballs race starts when it is let go).
+      const startMs = lane ? now() : i === 0 ? t.namelookupMs ?? now() : attemptsEndMs;
       const attempt: HttpConnectAttempt = { address, port: target.port, family: net.isIPv6(address) ? 6 : 4, outcome: 'timeout', cause: null, startMs, durationMs: 0 };
       result.connectAttempts.push(attempt);
       const tcp = net.connect({ host: address, port: target.port });
@@ -486,6 +506,7 @@ export async function httpProbe(rawUrl: string, options: HttpProbeOptions = {}):
         await step<void>((resolve, reject) => {
           tcp.once('connect', () => resolve());
           tcp.on('error', (err) => reject(errnoFailure(err, 'connect', where)));
+          if (lane) lane.abandon = () => reject(new ProbeFailure('HTTP_ABANDONED', 'the other family connected first', '', 'local'));
           const leftMs = Math.max(0, connectLimitMs - now());
           if (!isLast || connectLimited) {
             const shareMs = isLast ? leftMs : leftMs / 2;
@@ -498,8 +519,9 @@ export async function httpProbe(rawUrl: string, options: HttpProbeOptions = {}):
       } catch (err) {
         tcp.destroy();
         if (!(err instanceof ProbeFailure)) throw err;
-        attempt.outcome = err.code === 'HTTP_ABORTED' ? 'aborted' : CONNECT_OUTCOMES[err.code] ?? 'error';
-        attempt.cause = err.code === 'HTTP_TIMEOUT' || err.code === 'HTTP_ABORTED' ? null : err.causeCode;
+        attempt.outcome = err.code === 'HTTP_ABORTED' ? 'aborted' : err.code === 'HTTP_ABANDONED' ? 'abandoned' : CONNECT_OUTCOMES[err.code] ?? 'error';
+        attempt.cause = err.code === 'HTTP_TIMEOUT' || err.code === 'HTTP_ABORTED' || err.code === 'HTTP_ABANDONED' ? null : err.causeCode;
+        if (err.code === 'HTTP_ABANDONED') throw err;
         if (err === deadlineHit) {
           if (err.code === 'HTTP_TIMEOUT' && i > 0) throw allFailed(err, `timed out after ${p.timeoutMs} ms`, addresses.length);
           throw err;
@@ -507,6 +529,7 @@ export async function httpProbe(rawUrl: string, options: HttpProbeOptions = {}):
         lastFailure = err;
       } finally {
         clearTimeout(shareTimer);
+        if (lane) lane.abandon = null;
         attemptsEndMs = now();
         attempt.durationMs = attemptsEndMs - startMs;
       }
@@ -521,6 +544,47 @@ export async function httpProbe(rawUrl: string, options: HttpProbeOptions = {}):
     const tried = attempts.map((a) => `${hostPort(a.address, a.port)} ${OUTCOME_WORDS[a.outcome]}`).join(', ');
     const untried = total - attempts.length;
     return new ProbeFailure(last.code, `failed to connect to ${target.host} port ${target.port} ${when}: ${tried}${untried > 0 ? ` (${untried} more not tried)` : ''}`, last.hint, last.source, last.causeCode);
+  };
+
+  /**
+   * Happy eyeballs as curl runs it: the first address's family in turn, the other family
+   * after p.happyEyeballsMs (or at once when the first has failed), the first connection
+   * wins and the other lane's attempt is abandoned. One family, or a delay of 0: in turn.
+   */
+  const connectHappily = async (addresses: string[]): Promise<{ socket: net.Socket; where: string }> => {
+    const familyOf = (a: string): 4 | 6 => (net.isIPv6(a) ? 6 : 4);
+    const firstFamily = familyOf(addresses[0]!);
+    const first = addresses.filter((a) => familyOf(a) === firstFamily);
+    const second = addresses.filter((a) => familyOf(a) !== firstFamily);
+    if (p.happyEyeballsMs === 0 || second.length === 0) return connectInTurn(addresses);
+    const he: HttpHappyEyeballs = { firstFamily, delayMs: p.happyEyeballsMs, secondStartMs: null, familyUsed: null, lostMs: null };
+    result.happyEyeballs = he;
+    const lanes: [Lane, Lane] = [{ lost: false, abandon: null }, { lost: false, abandon: null }];
+    let letGo: () => void = () => {};
+    const go = new Promise<void>((resolve) => { letGo = resolve; });
+    const delay = setTimeout(() => letGo(), p.happyEyeballsMs);
+    const runs = [
+      connectInTurn(first, lanes[0]),
+      go.then(() => { he.secondStartMs = now(); return connectInTurn(second, lanes[1]); }),
+    ];
+    runs[0]!.catch(() => letGo()); // the first family failed: the other starts at once
+    try {
+      const won = await Promise.any(runs.map((r, i) => r.then((c) => ({ c, i }))));
+      const loser = lanes[1 - won.i]!;
+      loser.lost = true;
+      loser.abandon?.();
+      he.familyUsed = won.i === 0 ? firstFamily : familyOf(second[0]!);
+      socket = won.c.socket;
+      return won.c;
+    } catch (err) {
+      const errors = err instanceof AggregateError ? err.errors : [err];
+      const last = errors.filter((e): e is ProbeFailure => e instanceof ProbeFailure).at(-1);
+      if (!last) throw errors[0];
+      if (last === deadlineHit) throw last.code === 'HTTP_TIMEOUT' ? allFailed(last, `timed out after ${p.timeoutMs} ms`, addresses.length) : last;
+      throw allFailed(last, `after ${Math.round(now())} ms`, addresses.length);
+    } finally {
+      clearTimeout(delay);
+    }
   };
 
   try {
@@ -545,7 +609,7 @@ export async function httpProbe(rawUrl: string, options: HttpProbeOptions = {}):
 
     // 2. connect: each address in turn until one connects (curl's order and rule).
     phase = 'connect';
-    const connected = await connectInTurn(addresses);
+    const connected = await connectHappily(addresses);
     const tcp = connected.socket;
     const where = connected.where;
     t.connectMs = now();
@@ -675,7 +739,15 @@ export async function httpProbe(rawUrl: string, options: HttpProbeOptions = {}):
   // The connect phase is the handshake of the address used; the others' time is separate.
   const attempts = result.connectAttempts;
   const used = attempts.find((a) => a.outcome === 'connected');
-  ph.failedConnectsMs = attempts.length === 0 ? null : attempts.filter((a) => a !== used).reduce((sum, a) => sum + a.durationMs, 0);
+  const he = result.happyEyeballs;
+  if (he && attempts.length > 0) {
+    // Raced attempts overlap: the time lost is up to the start of the one used (or the last end).
+    const from = t.namelookupMs ?? 0;
+    ph.failedConnectsMs = (used ? used.startMs : Math.max(...attempts.map((a) => a.startMs + a.durationMs))) - from;
+    he.lostMs = used ? (used.family === he.firstFamily ? 0 : used.startMs - from) : null;
+  } else {
+    ph.failedConnectsMs = attempts.length === 0 ? null : attempts.filter((a) => a !== used).reduce((sum, a) => sum + a.durationMs, 0);
+  }
   ph.connectMs = used ? diff(t.connectMs, used.startMs) : null;
   ph.tlsMs = diff(t.appconnectMs, t.connectMs);
   ph.sendMs = diff(t.pretransferMs, t.appconnectMs ?? t.connectMs);

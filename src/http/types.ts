@@ -63,6 +63,7 @@ export type HttpConnectOutcome =
   | 'unreachable' // ICMP unreachable / no route (EHOSTUNREACH, ENETUNREACH…)
   | 'timeout' //     no answer within this address's share of the deadline
   | 'aborted' //     the probe was cancelled while it ran
+  | 'abandoned' //   the other address family connected first (happy eyeballs)
   | 'error'; //      another local or socket error (its errno in `cause`)
 
 export interface HttpConnectAttempt {
@@ -75,6 +76,26 @@ export interface HttpConnectAttempt {
   /** When the attempt started and how long it took, ms on the probe's monotonic clock. */
   startMs: number;
   durationMs: number;
+}
+
+/**
+ * Happy eyeballs as curl runs it (RFC 8305's idea, curl's rule): the family of the first
+ * address is tried first; the other family starts after `delayMs` (curl's
+ * --happy-eyeballs-timeout-ms, 200 by default) or as soon as the first family has failed;
+ * the first connection made wins and the other attempts are abandoned.
+ */
+export interface HttpHappyEyeballs {
+  firstFamily: 4 | 6;
+  delayMs: number;
+  /** When the other family's first attempt started (ms on the probe's clock); null when it never did. */
+  secondStartMs: number | null;
+  /** The family of the connection used; null when none connected. */
+  familyUsed: 4 | 6 | null;
+  /**
+   * Time the first family cost the connection used: 0 when it connected, else from the end
+   * of the name lookup to the start of the other family's winning attempt. Null when none connected.
+   */
+  lostMs: number | null;
 }
 
 export interface HttpEndpoint {
@@ -121,6 +142,8 @@ export interface HttpResult {
    * Empty when the name did not resolve.
    */
   connectAttempts: HttpConnectAttempt[];
+  /** Set when the addresses had both families and happy eyeballs raced them; null otherwise. */
+  happyEyeballs: HttpHappyEyeballs | null;
   remote: HttpEndpoint | null;
   local: HttpEndpoint | null;
   httpVersion: string | null;

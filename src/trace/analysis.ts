@@ -210,10 +210,11 @@ function explain(
       out.push(`nothing answered, not even hop ${hops[0]?.ttl ?? 1}: the probes are dropped right after leaving this machine (local firewall, or a first router that filters them)`);
       break;
     case 'failed':
-      out.push(`the probes could not be sent: ${outcome.firstSendError ?? 'send failed'}`);
+      // EPERM on a send is netfilter's answer on this very machine (an OUTPUT rule that drops or rejects).
+      out.push(`the probes could not be sent: ${outcome.firstSendError ?? 'send failed'}${/EPERM|not permitted/i.test(outcome.firstSendError ?? '') ? ` (a firewall rule on this machine refuses them: \`${flow.destination.includes(':') ? 'ip6tables' : 'iptables'} -S OUTPUT\`, \`nft list ruleset\`)` : ''}`);
       break;
   }
-  if (outcome.silentHorizonTtl !== null && outcome.silentHorizonTtl < lastTtl(hops)) {
+  if (status !== 'failed' && outcome.silentHorizonTtl !== null && outcome.silentHorizonTtl < lastTtl(hops)) {
     const h = outcome.silentHorizonTtl;
     const after = lastAnsweringTtl === null ? 'nothing answered' : `nothing answered past hop ${lastAnsweringTtl}`;
     out.push(`${after}: later rounds probed only up to hop ${h} (the ${h - (lastAnsweringTtl ?? hops[0].ttl - 1)} hops after it); hops ${h + 1}–${lastTtl(hops)} were probed once`);

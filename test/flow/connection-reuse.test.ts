@@ -9,7 +9,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
-import { Connection } from '../../src/flow/connections.js';
+import { SharedBudget, flowBounds } from '../../src/flow/bounds.js';
+import { Connection, type ConnectionContext } from '../../src/flow/connections.js';
+import { Leg } from '../../src/flow/nat.js';
 import { analyzeCapture, type FlowAnalysis, type FlowOptions } from '../../src/flow/index.js';
 import type { StitchedPacket } from '../../src/flow/stitch.js';
 import { CRAFTED_IFMAP, Conversation, DOCKER0, VETH, dockerPath, merge, pcapBytes } from './craft.js';
@@ -25,11 +27,13 @@ function packet(): StitchedPacket {
 }
 
 test('a reused connection is field for field a new one', () => {
-  const nextId = (): number => 1;
-  const used = new Connection(1, 10, nextId);
+  const ctx: ConnectionContext = { budget: new SharedBudget(flowBounds()), nextExchangeId: () => 1, summariseEarly: () => {}, wantTexts: () => true };
+  const used = new Connection(1, 10, ctx);
   const bytes = new TextEncoder().encode('GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHo');
   const res = new TextEncoder().encode('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhel');
-  used.legs.push({ aAddr: 1, aPort: 2, bAddr: 3, bPort: 4, aText: '0.0.0.1', bText: '0.0.0.3', interfaceMask: 3 });
+  const leg = new Leg().set(1, 2, 3, 4, null, null);
+  leg.interfaceMask = 3;
+  used.legs.push(leg);
   used.bucketKeys.push(42);
   used.nat = [{ fromLeg: 0, toLeg: 1, fromInterface: 0, toInterface: 1, sender: 'a' }];
   used.start(SYN, 'a', 10, packet());
@@ -48,11 +52,29 @@ test('a reused connection is field for field a new one', () => {
   used.b.finish();
   used.decideRolesByPorts(2, 4);
   used.summarized = true;
-  used.inFinals = true;
+  used.list = 3;
   used.idleTimedOut = true;
-  assert.ok(used.pairing.all.length >= 1, 'the busy life made exchanges');
+  used.evicted = true;
+  used.synOnly = true;
+  used.touchSeq = 99;
+  used.earlySelected = true;
+  used.earlyExchangeIds.push(5);
+  assert.ok(used.exchanges.length >= 1, 'the busy life made exchanges');
   assert.ok(used.a.packets > 0 && used.b.zeroWindows > 0 && used.a.retransmissions > 0, 'and counted');
-  assert.deepStrictEqual(used.reuse(7, 1000), new Connection(7, 1000, nextId));
+  used.dropHeld();
+  assert.equal(ctx.budget.heldExchanges + ctx.budget.heldBackBytes + ctx.budget.headBytes, 0, 'what it held is given back to the shared bounds');
+  // The HTTP parts are made on the first byte and kept for the next use: a fresh one with them made.
+  const fresh = new Connection(7, 1000, ctx);
+  fresh.exchangePairing();
+  void fresh.a.http;
+  void fresh.b.http;
+  const reused = used.reuse(7, 1000);
+  // Its legs are kept for reuse (addLeg takes them back).
+  assert.equal(reused.spareLegs.length, 1);
+  fresh.spareLegs.push(...reused.spareLegs);
+  // And the copies of packets it retained (stitch.ts CopyOwner), to be overwritten.
+  fresh.copies.push(...reused.copies);
+  assert.deepStrictEqual(reused, fresh);
 });
 
 /** Many ordinary connections, with trouble in a few of them: reused objects must not carry it over. */

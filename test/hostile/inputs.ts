@@ -261,3 +261,130 @@ export function packetOnUndescribedInterface(good: number): Buffer {
   parts.push(epb(7, 1_700_000_000_100_000, synFrame(good)), epb(0, 1_700_000_000_200_000, synFrame(good + 1)));
   return Buffer.concat(parts);
 }
+
+/**
+ * A pcap written fast, record by record, for inputs of millions of packets: LINUX_SLL2 (the
+ * interface index and direction of each packet given) + IPv4 + TCP, no checksums (nothing in
+ * flowtrace checks them). Addresses are numbers.
+ */
+export class FastPcap {
+  private buf = Buffer.alloc(1 << 20);
+  private used = 0;
+
+  constructor() {
+    // pcap file header (pcap-savefile(5)): magic, 2.4, snaplen 262144, LINKTYPE_LINUX_SLL2.
+    this.ensure(24);
+    this.buf.writeUInt32LE(0xa1b2c3d4, 0);
+    this.buf.writeUInt16LE(2, 4);
+    this.buf.writeUInt16LE(4, 6);
+    this.buf.writeUInt32LE(262144, 16);
+    this.buf.writeUInt32LE(276, 20);
+    this.used = 24;
+  }
+
+  private ensure(n: number): void {
+    if (this.used + n <= this.buf.length) return;
+    const grown = Buffer.alloc(Math.max(this.buf.length * 2, this.used + n));
+    this.buf.copy(grown, 0, 0, this.used);
+    this.buf = grown;
+  }
+
+  tcp(p: { tsUs: number; ifindex?: number; out?: boolean; src: number; dst: number; srcPort: number; dstPort: number; seq: number; ack: number; flags: number; ipId?: number; window?: number; payload?: Uint8Array }): this {
+    const payload = p.payload ?? EMPTY_BYTES;
+    const len = 20 + 20 + 20 + payload.length;
+    this.ensure(16 + len);
+    const b = this.buf;
+    let o = this.used;
+    b.writeUInt32LE(Math.floor(p.tsUs / 1e6), o);
+    b.writeUInt32LE(p.tsUs % 1e6, o + 4);
+    b.writeUInt32LE(len, o + 8);
+    b.writeUInt32LE(len, o + 12);
+    o += 16;
+    // SLL2: protocol, reserved, ifindex, ARPHRD_ETHER, packet type (0 to us / 4 outgoing), address length 6.
+    b.fill(0, o, o + 20);
+    b.writeUInt16BE(0x0800, o);
+    b.writeUInt32BE(p.ifindex ?? 2, o + 4);
+    b.writeUInt16BE(1, o + 8);
+    b[o + 10] = p.out === true ? 4 : 0;
+    b[o + 11] = 6;
+    o += 20;
+    b.fill(0, o, o + 40);
+    b[o] = 0x45;
+    b.writeUInt16BE(40 + payload.length, o + 2);
+    b.writeUInt16BE((p.ipId ?? 0) & 0xffff, o + 4);
+    b[o + 8] = 64;
+    b[o + 9] = 6;
+    b.writeUInt32BE(p.src >>> 0, o + 12);
+    b.writeUInt32BE(p.dst >>> 0, o + 16);
+    o += 20;
+    b.writeUInt16BE(p.srcPort, o);
+    b.writeUInt16BE(p.dstPort, o + 2);
+    b.writeUInt32BE(p.seq >>> 0, o + 4);
+    b.writeUInt32BE(p.ack >>> 0, o + 8);
+    b[o + 12] = 5 << 4;
+    b[o + 13] = p.flags;
+    b.writeUInt16BE(p.window ?? 502, o + 14);
+    o += 20;
+    b.set(payload, o);
+    this.used = o + payload.length;
+    return this;
+  }
+
+  bytes(): Buffer {
+    return this.buf.subarray(0, this.used);
+  }
+}
+
+const EMPTY_BYTES = new Uint8Array(0);
+export const TCP_SYN = 0x02;
+export const TCP_ACK = 0x10;
+export const TCP_PSH_ACK = 0x18;
+export const TCP_FIN_ACK = 0x11;
+
+/** 10.x.y.z for i (distinct for i < 2^24). */
+export function sourceAddress(i: number): number {
+  return (0x0a000000 | (i & 0xffffff)) >>> 0;
+}
+
+/** `count` lone ACKs from distinct sources to 172.31.5.20:80: each a connection whose start was not captured (established, midstream). */
+export function ackFlood(count: number): Buffer {
+  const w = new FastPcap();
+  for (let i = 0; i < count; i++) w.tcp({ tsUs: 1_700_000_000_000_000 + i * 10, src: sourceAddress(i), dst: 0xac1f0514, srcPort: 1024 + (i % 60000), dstPort: 80, seq: i * 7919, ack: 1, flags: TCP_ACK });
+  return w.bytes();
+}
+
+/** `count` distinct packets of one connection all at one instant (`-i any`: stitched): the stitch window holds them all. */
+export function oneInstant(count: number): Buffer {
+  const w = new FastPcap();
+  for (let i = 0; i < count; i++) w.tcp({ tsUs: 1_700_000_000_000_000, src: 0x0a000001, dst: 0xac1f0514, srcPort: 40000, dstPort: 80, seq: 1000 + i, ack: 1, flags: TCP_ACK, ipId: i });
+  return w.bytes();
+}
+
+/**
+ * One keep-alive connection (never closed) carrying `exchanges` GET → 200 exchanges, each
+ * request and response followed by the other side's ACK.
+ */
+export function keepAlive(exchanges: number): Buffer {
+  const w = new FastPcap();
+  const client = 0x0a000001;
+  const server = 0xac1f0514;
+  const te = new TextEncoder();
+  const req = te.encode('GET /k HTTP/1.1\r\nHost: h\r\n\r\n');
+  const res = te.encode('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+  let cseq = 1000;
+  let sseq = 500_000;
+  let t = 1_700_000_000_000_000;
+  const c = { src: client, dst: server, srcPort: 40000, dstPort: 80 };
+  const s = { src: server, dst: client, srcPort: 80, dstPort: 40000, out: true };
+  w.tcp({ ...c, tsUs: t, seq: cseq++, ack: 0, flags: TCP_SYN });
+  w.tcp({ ...s, tsUs: t += 100, seq: sseq++, ack: cseq, flags: 0x12 });
+  w.tcp({ ...c, tsUs: t += 100, seq: cseq, ack: sseq, flags: TCP_ACK });
+  for (let i = 0; i < exchanges; i++) {
+    w.tcp({ ...c, tsUs: t += 100, seq: cseq, ack: sseq, flags: TCP_PSH_ACK, payload: req });
+    cseq += req.length;
+    w.tcp({ ...s, tsUs: t += 100, seq: sseq, ack: cseq, flags: TCP_PSH_ACK, payload: res });
+    sseq += res.length;
+    w.tcp({ ...c, tsUs: t += 100, seq: cseq, ack: sseq, flags: TCP_ACK });
+  }
+  return w.bytes();
+}

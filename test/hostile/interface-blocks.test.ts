@@ -25,11 +25,10 @@ describe('a pcapng of interface blocks only (the issue\'s reproduction)', () => 
   let idb40k: string;
   before(() => { idb40k = writeInput(tmp.file('idb40k.pcapng'), interfaceBlocksOnly(40_000)); });
 
-  it('analyze reads 40 000 interface blocks in well under the issue\'s 2 s', async () => {
-    const t0 = performance.now();
+  // Its time (the issue's ≤ 2 s) is a benchmark row (`npm run bench -- hostile`), not an
+  // assertion: this machine's load is not the code's. Growth is asserted below, as ratios.
+  it('analyze reads 40 000 interface blocks: none lost, the bound kept', async () => {
     const { analysis, read } = await analyzeCapture(idb40k);
-    const ms = performance.now() - t0;
-    assert.ok(ms < 2000, `${ms.toFixed(0)} ms`);
     assert.equal(analysis.capture.records, 0);
     assert.equal(read!.interfaces.length, MAX_DESCRIBED_INTERFACES);
     assert.equal(read!.interfacesNotDescribed, 40_000 - MAX_DESCRIBED_INTERFACES);

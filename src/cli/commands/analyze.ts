@@ -13,10 +13,11 @@ import type { CliIO } from '../io.js';
 import { parseCommandArgs } from '../args.js';
 import { CaptureFormatError, EXIT, FlowtraceError, InputError, UsageError } from '../../errors.js';
 import { filteredCaptureStream, parseIfmap, readIfmapText, type ReadProgress } from '../../capture/index.js';
-import { analyzeCapture, renderAnalysis, requestMatcher, FLOW_DEFAULTS, MAX_INTERFACES, OTHER_INTERFACES, type FlowAnalysis, type FlowOptions } from '../../flow/index.js';
+import {
+  analyzeCapture, boundsSummary, renderAnalysis, requestMatcher, DEFAULT_MAX_MEMORY_MB, FLOW_DEFAULTS, MAX_INTERFACES, MIN_MAX_MEMORY_MB, OTHER_INTERFACES,
+  type FlowAnalysis, type FlowOptions,
+} from '../../flow/index.js';
 import { REDACTED, redactionPolicy, type RedactionPolicy } from '../../redaction.js';
-import { connectionJourneys } from '../../journey/index.js';
-import { renderJourneys } from '../../report/index.js';
 
 const HELP = `usage: flowtrace analyze FILE|- [FILTER…] [--ifmap FILE] [--request ID] [--json]
        flowtrace analyze -r FILE [FILTER…] [options]
@@ -43,6 +44,10 @@ copies are folded into one packet with several hops.
   --keep WHAT       all (default) | exchanges | anomalies: what to keep on huge captures
   --max-kept N      keep at most N connection / exchange / anomaly summaries (default
                     ${FLOW_DEFAULTS.maxKept}; the rest are analysed and counted; a few KiB each)
+  --max-memory MB   the memory every table of the analysis is bounded from (default
+                    ${DEFAULT_MAX_MEMORY_MB}, at least ${MIN_MAX_MEMORY_MB}): open and half-open connections, the stitch
+                    window, held exchanges and bytes. What a bound pushes out is counted
+                    and said (a SYN flood: the most recent half-open connections kept)
   --idle-timeout S  seconds without packets before a connection is summarised (default ${FLOW_DEFAULTS.idleTimeoutSec})
   --no-stitch       do not fold copies of one packet seen on several interfaces
   --journey         each connection's journey: its packets (SYN, SYN-ACK, requests,
@@ -85,6 +90,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       json: { type: 'boolean', default: false },
       keep: { type: 'string' },
       'max-kept': { type: 'string' },
+      'max-memory': { type: 'string' },
       'idle-timeout': { type: 'string' },
       'no-stitch': { type: 'boolean', default: false },
       journey: { type: 'boolean', default: false },
@@ -121,6 +127,13 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     const n = Number(values['max-kept']);
     if (!Number.isInteger(n) || n < 0) throw new UsageError(`--max-kept must be a whole number, not '${values['max-kept']}'`, 'e.g. --max-kept 100000 (memory grows by a few KiB per connection kept)');
     options.maxKept = n;
+  }
+  if (values['max-memory'] !== undefined) {
+    const mb = Number(values['max-memory']);
+    if (!Number.isInteger(mb) || mb < MIN_MAX_MEMORY_MB) {
+      throw new UsageError(`--max-memory must be a whole number of megabytes, at least ${MIN_MAX_MEMORY_MB}, not '${values['max-memory']}'`, 'e.g. --max-memory 1000 to keep more connections open at once');
+    }
+    options.maxMemoryMB = mb;
   }
   const redaction = redactionPolicy(values.redact ?? []);
   // --request selects while analysing: only the matching exchanges are kept, whatever the size.
@@ -174,16 +187,20 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     return EXIT.failed;
   }
 
-  const journeys = values.journey ? connectionJourneys(analysis) : null;
+  // journey/ and report/ are loaded only for --journey: report/ brings follow's modules, a
+  // good part of analyze's start-up (Node start-up counts in every benchmark).
+  const journeys = values.journey ? (await import('../../journey/index.js')).connectionJourneys(analysis) : null;
   if (values.json) io.stdout(JSON.stringify(journeys ? { ...analysis, journeys } : analysis, null, 2) + '\n');
   else {
     io.stdout(renderAnalysis(analysis, matcher ? { exchanges: analysis.exchanges } : {}));
-    if (journeys) io.stdout('\n' + renderJourneys(journeys, { rolesFrom: 'packets' }));
+    if (journeys) io.stdout('\n' + (await import('../../report/index.js')).renderJourneys(journeys, { rolesFrom: 'packets' }));
   }
   const l = analysis.limits;
   if (!l.selected && (l.connectionsNotKept > 0 || l.exchangesNotKept > 0) && l.keep === 'all') {
     io.stderr(`warning: only the first ${l.maxKept} connections and exchanges are shown (${l.connectionsNotKept} connections, ${l.exchangesNotKept} exchanges more were analysed and counted): select one with --request or a FILTER, or raise --max-kept\n`);
   }
+  const bounds = boundsSummary(analysis);
+  if (bounds !== null && values.json) io.stderr(`warning: to stay within --max-memory ${analysis.limits.maxMemoryMB} MB: ${bounds}\n`);
   for (const w of warnings) io.stderr(`warning: ${w}\n`);
   if (analysis.capture.recordsOutOfTimeOrder > 0) {
     io.stderr(`warning: ${analysis.capture.recordsOutOfTimeOrder} packets are out of time order (tshark with several -i writes frames grouped per interface): copies cannot be stitched and timings are wrong; sort the file first: reordercap ${input} sorted.pcapng\n`);

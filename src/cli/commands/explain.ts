@@ -9,7 +9,7 @@ import { renderExplainReading, renderTerminal } from '../../report/index.js';
 import { EXIT, InputError, UsageError } from '../../errors.js';
 import { redactionPolicy } from '../../redaction.js';
 import type { CliIO } from '../io.js';
-import { parseCommandArgs } from '../args.js';
+import { parseCommandArgs, parseLbNames } from '../args.js';
 import { checkReportTarget, writeReport } from './follow.js';
 
 const HELP = `usage: flowtrace explain [FILE…|-] [options]
@@ -57,14 +57,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   });
   if (values.help) { io.stdout(HELP); return EXIT.ok; }
   const redaction = redactionPolicy(values.redact ?? []);
-  const lbNames: Record<string, string> = {};
-  const lbZones: Record<string, string> = {};
-  for (const spec of values['lb-name'] ?? []) {
-    const m = /^([^=]+)=([A-Za-z0-9._-]{1,32})(?:@([A-Za-z0-9._-]{1,32}))?$/.exec(spec);
-    if (!m) throw new UsageError(`bad --lb-name '${spec}'`, 'ADDR=NAME or ADDR=NAME@ZONE, e.g. --lb-name 10.77.2.10=alb-b@eu-west-1b');
-    lbNames[m[1]!] = m[2]!;
-    if (m[3]) lbZones[m[1]!] = m[3];
-  }
+  const { lbNames, lbZones } = parseLbNames(values['lb-name'] ?? []);
   if (values.report !== undefined) checkReportTarget(io, values.report);
   const files = positionals.length > 0 ? positionals : ['-'];
   if (files.filter((f) => f === '-').length > 1) throw new UsageError('- (stdin) given twice', 'give stdin once, and the other texts as files');

@@ -8,13 +8,14 @@
 import { accessSync, constants as fsConstants, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { follow, parseTargetHealth } from '../../follow/index.js';
-import type { FollowResult, TargetHealthEntry, TargetName, TraceProto } from '../../follow/index.js';
+import type { FollowOptions, FollowResult, TargetHealthEntry, TargetName, TraceProto } from '../../follow/index.js';
 import { checkAccessLogSource } from '../../alb-log/index.js';
+import { OtlpTraces, otlpTracesUrl } from '../../telemetry/index.js';
 import { renderHtmlReport, renderTerminal } from '../../report/index.js';
 import { EXIT, InputError, UsageError } from '../../errors.js';
 import { redactionPolicy } from '../../redaction.js';
 import type { CliIO } from '../io.js';
-import { parseCommandArgs } from '../args.js';
+import { parseCommandArgs, parseLbNames } from '../args.js';
 import { readAwsConfigDir, type AwsConfigSource } from '../../aws/index.js';
 import { quietAwsSdk } from './aws-options.js';
 import { SERVER_MODES, type ServerMode } from '../../agent/index.js';
@@ -64,6 +65,9 @@ options:
   --redact NAME          hide the value of header NAME too (besides Authorization, Cookie…,
                          docs/redaction.md), in the request's result and the server's capture;
                          repeatable
+  --otlp URL             send the result as one OpenTelemetry trace over OTLP/HTTP (a span per
+                         layer, the evidence as attributes): a collector's base URL
+                         (http://localhost:4318; /v1/traces is added) or the full traces URL
   -v, --verbose          print every row's evidence under it
 exit codes: 0 the application answered 2xx/3xx; 10 dns, 11 route, 12 load balancer,
 13 instance (never reached ens5), 14 container path, 15 application, 16 not located
@@ -79,39 +83,11 @@ const CURL_REQUEST_FLAGS: Readonly<Record<string, string>> = Object.fromEntries(
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
-export async function run(args: string[], io: CliIO): Promise<number> {
-  const parsed = parseCommandArgs('follow', {
-    args,
-    allowPositionals: true,
-    options: {
-      server: { type: 'string', multiple: true },
-      'server-mode': { type: 'string' },
-      'alb-log': { type: 'string' },
-      'target-health': { type: 'string', multiple: true },
-      'target-name': { type: 'string', multiple: true },
-      once: { type: 'boolean' },
-      proto: { type: 'string', multiple: true },
-      json: { type: 'boolean' },
-      report: { type: 'string' },
-      cacert: { type: 'string' },
-      insecure: { type: 'boolean', short: 'k' },
-      'dns-server': { type: 'string' },
-      timeout: { type: 'string' },
-      'lb-name': { type: 'string', multiple: true },
-      redact: { type: 'string', multiple: true },
-      'target-port': { type: 'string', multiple: true },
-      'aws-config': { type: 'string' },
-      aws: { type: 'boolean' },
-      'aws-profile': { type: 'string' },
-      'aws-region': { type: 'string' },
-      'aws-lb': { type: 'string' },
-      verbose: { type: 'boolean', short: 'v' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  }, undefined, CURL_REQUEST_FLAGS);
-  const { values, positionals } = parsed;
-  if (values.help) { io.stdout(HELP); return EXIT.ok; }
-  if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'follow needs a URL' : `follow takes one URL, got ${positionals.length}`, 'flowtrace follow http://example.com/ [--server ssh://ec2-user@INSTANCE]');
+/**
+ * Checks the walk's options (a usage error before anything is sent; an --aws-config folder
+ * that cannot be read is an input error) and turns them into follow's options.
+ */
+export function walkOptions(values: WalkValues, io: CliIO): Omit<FollowOptions, 'signal' | 'onStep'> {
   if (values.cacert !== undefined && values.insecure) throw new UsageError('--cacert and --insecure together', 'give one: --cacert FILE to verify with your CA, or --insecure to skip verification');
   const protos: TraceProto[] = [];
   for (const p of values.proto ?? []) {
@@ -124,14 +100,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     if (!Number.isFinite(s) || s <= 0 || s > 300) throw new UsageError(`bad --timeout '${values.timeout}'`, 'seconds, e.g. --timeout 5 (at most 300)');
     timeoutMs = Math.round(s * 1000);
   }
-  const lbNames: Record<string, string> = {};
-  const lbZones: Record<string, string> = {};
-  for (const spec of values['lb-name'] ?? []) {
-    const m = /^([^=]+)=([A-Za-z0-9._-]{1,32})(?:@([A-Za-z0-9._-]{1,32}))?$/.exec(spec);
-    if (!m) throw new UsageError(`bad --lb-name '${spec}'`, 'ADDR=NAME or ADDR=NAME@ZONE, e.g. --lb-name 10.77.2.10=alb-b@eu-west-1b');
-    lbNames[m[1]!] = m[2]!;
-    if (m[3]) lbZones[m[1]!] = m[3];
-  }
+  const { lbNames, lbZones } = parseLbNames(values['lb-name'] ?? []);
   const targetPorts: number[] = [];
   for (const t of values['target-port'] ?? []) {
     const n = Number(t);
@@ -172,10 +141,6 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   const notSsh = servers.find((s) => !s.startsWith('ssh://'));
   if (serverMode === 'agentless' && notSsh !== undefined) throw new UsageError(`--server-mode agentless needs an ssh:// target, not '${notSsh}'`, 'the agent runs for local and netns: targets');
 
-  // A report that cannot be written is found out now, not after the whole walk (whose result
-  // would be lost behind the error).
-  if (values.report !== undefined) checkReportTarget(io, values.report);
-
   // The configuration: a folder is read now (a bad one is an error before anything is sent).
   if (values['aws-config'] !== undefined && values.aws) throw new UsageError('--aws-config and --aws together', 'give one: --aws-config DIR (saved outputs) or --aws (ask the API)');
   if ((values['aws-profile'] !== undefined || values['aws-region'] !== undefined) && !values.aws) throw new UsageError('--aws-profile and --aws-region go with --aws', 'add --aws (or save the outputs with `flowtrace aws-snapshot DIR --aws-profile …` and give --aws-config DIR)');
@@ -188,6 +153,86 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     quietAwsSdk();
     aws = { kind: 'api', profile: values['aws-profile'] ?? null, region: values['aws-region'] ?? null, loadBalancer: values['aws-lb'] ?? null };
   }
+
+  return {
+    probeOptions: { dnsServer: values['dns-server'], serverMode, redact },
+    servers, albLog, targetHealth, targetNames, once: values.once ?? false, protos, caFile: values.cacert ?? null,
+    insecure: values.insecure ?? false, timeoutMs, lbNames, lbZones, targetPorts, aws, awsLoadBalancer: values['aws-lb'] ?? null,
+  };
+}
+
+/**
+ * The options of the walk itself, shared by `follow` and `watch` (which runs the same walk on
+ * a schedule): parsed by parseArgs, checked by walkOptions.
+ */
+export const WALK_OPTIONS = {
+  server: { type: 'string', multiple: true },
+  'alb-log': { type: 'string' },
+  'target-health': { type: 'string', multiple: true },
+  'target-name': { type: 'string', multiple: true },
+  'server-mode': { type: 'string' },
+  once: { type: 'boolean' },
+  proto: { type: 'string', multiple: true },
+  cacert: { type: 'string' },
+  insecure: { type: 'boolean', short: 'k' },
+  'dns-server': { type: 'string' },
+  timeout: { type: 'string' },
+  'lb-name': { type: 'string', multiple: true },
+  redact: { type: 'string', multiple: true },
+  'target-port': { type: 'string', multiple: true },
+  'aws-config': { type: 'string' },
+  aws: { type: 'boolean' },
+  'aws-profile': { type: 'string' },
+  'aws-region': { type: 'string' },
+  'aws-lb': { type: 'string' },
+  otlp: { type: 'string' },
+} as const;
+
+/** The values of WALK_OPTIONS as parseArgs returns them. */
+export interface WalkValues {
+  server?: string[];
+  'alb-log'?: string;
+  'target-health'?: string[];
+  'target-name'?: string[];
+  'server-mode'?: string;
+  once?: boolean;
+  proto?: string[];
+  cacert?: string;
+  insecure?: boolean;
+  'dns-server'?: string;
+  timeout?: string;
+  'lb-name'?: string[];
+  redact?: string[];
+  'target-port'?: string[];
+  'aws-config'?: string;
+  aws?: boolean;
+  'aws-profile'?: string;
+  'aws-region'?: string;
+  'aws-lb'?: string;
+  otlp?: string;
+}
+
+export async function run(args: string[], io: CliIO): Promise<number> {
+  const parsed = parseCommandArgs('follow', {
+    args,
+    allowPositionals: true,
+    options: {
+      ...WALK_OPTIONS,
+      json: { type: 'boolean' },
+      report: { type: 'string' },
+      verbose: { type: 'boolean', short: 'v' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  }, undefined, CURL_REQUEST_FLAGS);
+  const { values, positionals } = parsed;
+  if (values.help) { io.stdout(HELP); return EXIT.ok; }
+  if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'follow needs a URL' : `follow takes one URL, got ${positionals.length}`, 'flowtrace follow http://example.com/ [--server ssh://ec2-user@INSTANCE]');
+  const walk = walkOptions(values, io);
+  const otlp = values.otlp === undefined ? null : otlpTracesUrl(values.otlp);
+
+  // A report that cannot be written is found out now, not after the whole walk (whose result
+  // would be lost behind the error).
+  if (values.report !== undefined) checkReportTarget(io, values.report);
 
   // Progress on a TTY only (stderr, so --json on stdout stays clean) — and only when stderr,
   // where it is drawn, is that terminal too (`2>file` must not fill the file with frames).
@@ -204,10 +249,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   let result: FollowResult;
   try {
     result = await follow(positionals[0]!, {
-      probeOptions: { dnsServer: values['dns-server'], serverMode, redact },
-      servers, albLog,
-      targetHealth, targetNames, once: values.once ?? false, protos, caFile: values.cacert ?? null,
-      insecure: values.insecure ?? false, timeoutMs, lbNames, lbZones, targetPorts, signal: controller.signal, aws, awsLoadBalancer: values['aws-lb'] ?? null,
+      ...walk, signal: controller.signal,
       onStep: (s) => { current = s; if (progress) draw(); },
     });
   } finally {
@@ -221,6 +263,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   }
 
   if (values.report !== undefined) writeReport(io, values.report, result);
+  if (otlp !== null) await exportTrace(io, otlp, result);
   if (values.json) {
     io.stdout(JSON.stringify(result, null, 2) + '\n');
   } else {
@@ -228,6 +271,20 @@ export async function run(args: string[], io: CliIO): Promise<number> {
     if (values.report !== undefined) io.stdout(`report: ${path.resolve(io.cwd, values.report)}\n`);
   }
   return result.verdict.exitCode;
+}
+
+/**
+ * Sends `result` as one trace (--otlp) and says so on stderr; a collector that does not take
+ * it is a warning: the verdict (and its exit code) stands.
+ */
+async function exportTrace(io: CliIO, url: string, result: FollowResult): Promise<void> {
+  const traces = new OtlpTraces({ url, version: result.tool.version });
+  try {
+    const sent = await traces.export(result);
+    io.stderr(sent.ok ? `otlp: trace ${sent.traceId} (${sent.spans} spans) sent to ${url}\n` : `warning: the trace was not sent to ${url}: ${sent.error} (is a collector listening there for OTLP/HTTP? port 4318, path /v1/traces)\n`);
+  } finally {
+    await traces.shutdown();
+  }
 }
 
 /**

@@ -31,6 +31,9 @@ options:
   --connect-timeout S       deadline in seconds to get connected (name lookup included, as curl,
                             at most 86400),
                             shared among several addresses
+  --happy-eyeballs-timeout-ms N
+                            with IPv6 and IPv4 addresses: start the other family N ms after the
+                            first (curl's default 200); 0 tries every address in turn
   -X, --method M            request method (default GET, or POST with -d)
   -I, --head                a HEAD request (-X HEAD)
   -A, --user-agent UA       User-Agent to send (-H 'User-Agent: UA')
@@ -69,6 +72,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       timeout: { type: 'string' },
       'max-time': { type: 'string', short: 'm' },
       'connect-timeout': { type: 'string' },
+      'happy-eyeballs-timeout-ms': { type: 'string' },
       method: { type: 'string', short: 'X' },
       head: { type: 'boolean', short: 'I' },
       'user-agent': { type: 'string', short: 'A' },
@@ -97,6 +101,9 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   const timeoutRaw = values.timeout ?? values['max-time'];
   const timeoutMs = timeoutRaw === undefined ? undefined : timeoutSeconds(timeoutFlag, timeoutRaw) * 1000;
   const connectTimeoutMs = values['connect-timeout'] === undefined ? undefined : timeoutSeconds('--connect-timeout', values['connect-timeout']) * 1000;
+  const heRaw = values['happy-eyeballs-timeout-ms'];
+  const happyEyeballsMs = heRaw === undefined ? undefined : Number(heRaw);
+  if (happyEyeballsMs !== undefined && !(/^\d+$/.test(heRaw!) && happyEyeballsMs <= MAX_TIMEOUT_MS)) throw new UsageError(`bad --happy-eyeballs-timeout-ms '${heRaw}'`, 'milliseconds, e.g. 200 (curl\'s default), or 0 to try every address in turn');
   const redact = values.redact ?? [];
   redactionPolicy(redact); // a bad name is a usage error before anything is sent
   if (values.data !== undefined && values['data-binary'] !== undefined) throw new UsageError('--data and --data-binary together', 'give the body with one of them (--data-binary keeps the line breaks of @FILE)');
@@ -118,6 +125,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
       traceId: values['trace-id'],
       timeoutMs,
       connectTimeoutMs,
+      happyEyeballsMs,
       method: values.head ? 'HEAD' : values.method,
       body,
       redact,
