@@ -331,7 +331,11 @@ describe('flowtrace lab (root)', { skip: ROOT_SKIP }, () => {
       assert.match(r.body, /<title>502 Bad Gateway<\/title>/);
       assert.ok(syns(on(pkts, 'ens5')).some((p) => p.direction === 'In'));
       assert.ok(resets(on(pkts, 'ens5')).some((p) => p.direction === 'Out' && LAB.targets.some((t) => p.src === `${t.ens5}.80`)));
-      assert.equal(on(pkts, 'docker0').length, 0);
+      // Nothing of the connections opened now reaches docker0 (an older kept-alive connection,
+      // NATed before the rule went, may still close through it).
+      const opened = new Set(syns(on(pkts, 'ens5')).filter((p) => p.direction === 'In').map((p) => p.src));
+      assert.equal(syns(on(pkts, 'docker0')).length, 0, 'no SYN on docker0');
+      assert.equal(on(pkts, 'docker0').filter((p) => opened.has(p.src) || opened.has(p.dst)).length, 0, 'nothing of the new connections on docker0');
     }));
 
     test('app-down: ALB 502 at once; SYN ens5 → docker0 → veth, RST back the same way', () => withFault('app-down', async () => {
