@@ -4,9 +4,10 @@
  *   follow GET <host>                      root: the request, the verdict (status error: its cause)
  *   ├─ dns                                 the resolver's answer
  *   ├─ route (one per address and proto)   the trace to each load-balancer address
- *   ├─ load balancer                       the row; under it one `GET` client span per address
+ *   ├─ load balancer                       the row, its targets and their health; one `GET` client span per address
  *   │  └─ GET                              http.*, url.full, server.address, network.peer.address,
- *   │                                      the X-Amzn-Trace-Id as header attribute and span link
+ *   │                                      the X-Amzn-Trace-Id as header attribute and span link,
+ *   │                                      the target that got it (flowtrace.lb.target.*) and its access-log line
  *   ├─ instance · container · application  the server side's rows and evidence
  *
  * Attributes follow the semantic conventions where one fits (http.*, url.*, server.*,
@@ -24,6 +25,7 @@ import {
   ATTR_NETWORK_TYPE, ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT, ATTR_URL_FULL, ATTR_URL_SCHEME,
 } from '@opentelemetry/semantic-conventions';
 import { hopLine, traceRoot, type FollowResult, type LayerId, type RequestEvidence, type RouteEvidence, type VerdictRow } from '../follow/index.js';
+import { runOutcome, type RequestOutcome } from '../watch/index.js';
 import { isIP } from 'node:net';
 
 // Incubating conventions are copied, not imported (the semantic-conventions package's advice:
@@ -119,6 +121,39 @@ function requestAttributes(result: FollowResult, q: RequestEvidence): Attributes
   return a;
 }
 
+/**
+ * Where the load balancer sent the request, as its evidence says (the access log, or a
+ * `--server` capture that found it): the target, its name, zone and health, how that is known,
+ * and the request's access-log line (its statuses and error_reason). Nothing when nothing says.
+ */
+function targetAttributes(result: FollowResult, q: RequestEvidence, o: RequestOutcome | undefined): Attributes {
+  const a: Attributes = {};
+  const t = o?.target ?? null;
+  if (t) {
+    a['flowtrace.lb.target.address'] = t.address;
+    if (t.name) a['flowtrace.lb.target.name'] = t.name;
+    if (t.zone) a['flowtrace.lb.target.zone'] = t.zone;
+    if (t.health) a['flowtrace.lb.target.health'] = t.health;
+    a['flowtrace.lb.target.from'] = t.from;
+  }
+  if (o?.noTarget) a['flowtrace.lb.no_target'] = true;
+  const root = traceRoot(q.traceId);
+  const to = result.loadBalancer?.requests.find((x) => x.traceRoot === root && x.address === q.address);
+  if (to?.crossZone != null) a['flowtrace.lb.cross_zone'] = to.crossZone;
+  const line = result.loadBalancer?.accessLog?.requests.find((x) => x.traceRoot === root) ?? null;
+  if (line) {
+    a['flowtrace.lb.access_log.status'] = line.status;
+    const r = line.record;
+    if (r) {
+      if (r.elbStatusCode !== null) a['flowtrace.lb.access_log.elb_status_code'] = r.elbStatusCode;
+      if (r.targetStatusCode !== null) a['flowtrace.lb.access_log.target_status_code'] = r.targetStatusCode;
+      if (r.errorReason) a['flowtrace.lb.access_log.error_reason'] = r.errorReason;
+      if (line.file) a['flowtrace.lb.access_log.file'] = line.file;
+    }
+  }
+  return a;
+}
+
 function routeAttributes(r: RouteEvidence): Attributes {
   return {
     [ATTR_NETWORK_PEER_ADDRESS]: r.address,
@@ -196,12 +231,20 @@ export function recordTrace(tracer: Tracer, result: FollowResult): RecordedTrace
   const lbStart = sends.length ? Math.min(...sends) : dnsEnd;
   const lbEnd = ends.length ? Math.max(...ends) : lbStart;
   const lbRow = rows.get('loadBalancer');
-  const lb = tracer.startSpan(SPAN_NAMES.loadBalancer, { kind: SpanKind.INTERNAL, startTime: within(clock, lbStart), attributes: lbRow ? rowAttributes(lbRow) : { 'flowtrace.layer': 'loadBalancer' } }, parent);
+  const targets = result.loadBalancer?.targets ?? [];
+  const lbAttrs: Attributes = {
+    ...(lbRow ? rowAttributes(lbRow) : { 'flowtrace.layer': 'loadBalancer' }),
+    ...(targets.length ? { 'flowtrace.lb.targets': targets.map((t) => t.address) } : {}),
+    ...(targets.some((t) => t.health) ? { 'flowtrace.lb.target_health': targets.map((t) => `${t.address}=${t.health?.state ?? 'unknown'}`) } : {}),
+  };
+  const lb = tracer.startSpan(SPAN_NAMES.loadBalancer, { kind: SpanKind.INTERNAL, startTime: within(clock, lbStart), attributes: lbAttrs }, parent);
   spans++;
   if (lbRow) rowStatus(lb, lbRow, result);
   const lbContext = trace.setSpan(ROOT_CONTEXT, lb);
+  const outcomes = runOutcome(0, result).requests;
   result.requests.forEach((q, i) => {
-    const span = tracer.startSpan('GET', { kind: SpanKind.CLIENT, startTime: within(clock, sends[i]!), attributes: requestAttributes(result, q) }, lbContext);
+    const attributes = { ...requestAttributes(result, q), ...targetAttributes(result, q, outcomes[i]) };
+    const span = tracer.startSpan('GET', { kind: SpanKind.CLIENT, startTime: within(clock, sends[i]!), attributes }, lbContext);
     spans++;
     // The Root the load balancer and the target log this request under, as X-Ray reads it:
     // this span is the one that sent it (what X-Ray would call its parent).

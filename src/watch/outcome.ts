@@ -1,13 +1,31 @@
 /**
  * One run of `watch`, reduced to what a summary over many runs needs: ids and facts, no prose
  * (words.ts words them). A whole FollowResult is kept only for the newest few runs
- * (recent.ts); this record is small and fixed in size per load-balancer address.
+ * (recent.ts); this record is small and fixed in size per load-balancer address (each request
+ * with the target that got it, when the evidence says).
  */
 import { isIP } from 'node:net';
-import { lbMade, traceRoot, type FollowResult, type LayerId, type RequestEvidence } from '../follow/index.js';
+import { lbMade, traceRoot, type FollowResult, type LayerId, type RequestEvidence, type ServerRequestEvidence, type TargetOfRequest } from '../follow/index.js';
 
 /** Who made the answer a request got, as far as the evidence tells. */
 export type AnsweredBy = 'load-balancer' | 'application' | null;
+
+/** A target of the load balancer as the evidence names it. */
+export interface TargetRef {
+  /** `ip:port` (as the access log or the capture gives it). */
+  address: string;
+  /** `--target-name`, or null. */
+  name: string | null;
+  zone: string | null;
+}
+
+/** The target that got a request, and how that is known. */
+export interface RequestTarget extends TargetRef {
+  /** Its health as `--target-health` gave it (`healthy`, `unhealthy`, `draining`…), null when not given. */
+  health: string | null;
+  /** From its access-log line, its trace id or request line in a `--server` capture, or the timing of a connection there. */
+  from: NonNullable<TargetOfRequest['from']>;
+}
 
 /** How one request through one load-balancer address ended. */
 export interface RequestOutcome {
@@ -24,6 +42,10 @@ export interface RequestOutcome {
   errorCode: string | null;
   /** End to end, ms; null when unknown. */
   totalMs: number | null;
+  /** The target that got it; null when the evidence does not say (no access-log line, no capture found it) or there was none. */
+  target: RequestTarget | null;
+  /** The access log says the load balancer sent it to no target (`target:port` is `-`). */
+  noTarget: boolean;
 }
 
 export interface RunOutcome {
@@ -44,15 +66,39 @@ export function addressFamily(address: string): 'ipv4' | 'ipv6' {
   return isIP(address) === 6 ? 'ipv6' : 'ipv4';
 }
 
+/**
+ * What the server side says of one request: the `--server` that got it, else one that says
+ * where it stopped, else the chosen server's entry (as the verdict reads it).
+ */
+function onServers(result: FollowResult, root: string): ServerRequestEvidence | null {
+  const servers = result.servers?.length ? result.servers : result.server ? [result.server] : [];
+  const entries = servers.map((s) => s.requests.find((x) => x.traceRoot === root) ?? null).filter((r): r is ServerRequestEvidence => r !== null);
+  return entries.find((r) => r.matchedBy !== null) ?? entries.find((r) => r.break !== null)
+    ?? result.server?.requests.find((r) => r.traceRoot === root) ?? null;
+}
+
+/** The target the load balancer's evidence says got the request (results older than it: none). */
+function targetOf(result: FollowResult, root: string, address: string): { target: RequestTarget | null; noTarget: boolean } {
+  const lb = result.loadBalancer;
+  const t = lb?.requests.find((x) => x.traceRoot === root && x.address === address) ?? lb?.requests.find((x) => x.traceRoot === root) ?? null;
+  if (!t) return { target: null, noTarget: false };
+  if (t.target === null || t.from === null) return { target: null, noTarget: t.noTarget };
+  const known = lb!.targets.find((x) => x.address === t.target) ?? null;
+  return {
+    target: { address: t.target, name: known?.name ?? null, zone: known?.zone ?? t.targetZone, health: known?.health?.state ?? null, from: t.from },
+    noTarget: false,
+  };
+}
+
 function requestOutcome(result: FollowResult, q: RequestEvidence): RequestOutcome {
   const ok = q.status === 'ok' && q.httpStatus !== null && q.httpStatus >= 200 && q.httpStatus < 400;
   const root = traceRoot(q.traceId);
-  const server = result.server?.requests.find((r) => r.traceRoot === root) ?? null;
+  const server = onServers(result, root);
   const answeredBy: AnsweredBy = q.httpStatus === null ? null : lbMade(q, server) ? 'load-balancer' : 'application';
   return {
     address: q.address, node: q.node, zone: q.zone, family: addressFamily(q.address), ok,
     httpStatus: q.httpStatus, answeredBy, errorCode: q.httpStatus === null ? q.error?.code ?? 'HTTP_ERROR' : null,
-    totalMs: q.phases.totalMs,
+    totalMs: q.phases.totalMs, ...targetOf(result, root, q.address),
   };
 }
 

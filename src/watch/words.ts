@@ -1,8 +1,8 @@
 /** The words of watch: one line per run, and the summary of all runs. Decisions are in tally.ts. */
-import { nodeText } from '../follow/index.js';
+import { nodeText, targetText } from '../follow/index.js';
 import type { LayerId } from '../follow/index.js';
 import { howId, type RequestOutcome, type RunOutcome } from './outcome.js';
-import type { FailureGroup, NodeRef, WatchSummary } from './tally.js';
+import type { FailureGroup, NodeRef, TargetTally, WatchSummary } from './tally.js';
 
 const ERROR_WORDS: Readonly<Record<string, string>> = {
   HTTP_CONNECT_REFUSED: 'connection refused',
@@ -60,9 +60,30 @@ export function runLine(o: RunOutcome): string {
   return `${time}  #${o.seq}  ${o.ok ? 'ok    ' : 'FAILED'}  ${layer.padEnd(36)}  ${seconds(o.durationMs).padStart(7)}${o.requests.length ? `  ${requestsText(o.requests)}` : ''}`;
 }
 
-function throughText(through: NodeRef[]): string {
-  if (!through.length) return 'before any request was sent';
-  return `through ${through.map(nodeText).join(' and ')}`;
+/** `ec2-a (172.31.5.20:80, zone a)`; the entry of targets beyond the cap: `other targets`. */
+function targetWords(t: Pick<TargetTally, 'address' | 'name' | 'zone'> & { overflow?: boolean }): string {
+  return t.overflow ? 'other targets' : targetText(t, t.address);
+}
+
+/**
+ * Where the group's failing requests went beyond the load balancer, as far as the evidence
+ * says: ` to target ec2-a (172.31.5.20:80, zone a)`, ` to no target`; '' when it does not say.
+ */
+function targetsText(g: FailureGroup): string {
+  const parts = g.targets.map(targetWords);
+  if (g.noTarget) parts.push('no target');
+  if (!parts.length) return '';
+  const noun = g.targets.length > 1 ? 'targets ' : g.targets.length === 1 ? 'target ' : '';
+  return ` to ${noun}${parts.join(' and ')}${g.targetUnknown ? ' (some requests\' target not known)' : ''}`;
+}
+
+function throughText(g: FailureGroup): string {
+  if (!g.through.length) return 'before any request was sent';
+  return `through ${g.through.map(nodeText).join(' and ')}${targetsText(g)}`;
+}
+
+function failsText(how: Record<string, number>): string[] {
+  return Object.entries(how).filter(([id]) => !/^[23]\d\d\b/.test(id)).map(([id, c]) => `${c}× ${howText(id)}`);
 }
 
 function groupWhat(g: FailureGroup): string {
@@ -82,8 +103,8 @@ function pct(n: number, of: number): string {
 
 /**
  * The summary of a watch, several lines: the failures by what their evidence says
- * ("3 of 40 runs failed, all through alb-b (10.77.2.10, zone b): 502 from the load balancer — …"),
- * then each load-balancer address, then the run times.
+ * ("3 of 40 runs failed, all through alb-b (10.77.2.10, zone b) to target ec2-a (172.31.5.20:80,
+ * zone a): 502 from the load balancer — …"), then each load-balancer address, each target, the run times.
  */
 export function summaryText(s: WatchSummary): string {
   const lines: string[] = [];
@@ -93,18 +114,28 @@ export function summaryText(s: WatchSummary): string {
     lines.push(`  0 of ${s.runs} runs failed`);
   } else if (s.groups.length === 1) {
     const g = s.groups[0]!;
-    lines.push(`  ${s.failed} of ${s.runs} runs failed (${pct(s.failed, s.runs)}), all ${throughText(g.through)}: ${groupWhat(g)} (${groupWhen(g)})`);
+    lines.push(`  ${s.failed} of ${s.runs} runs failed (${pct(s.failed, s.runs)}), all ${throughText(g)}: ${groupWhat(g)} (${groupWhen(g)})`);
   } else {
     lines.push(`  ${s.failed} of ${s.runs} runs failed (${pct(s.failed, s.runs)}):`);
-    for (const g of s.groups) lines.push(`    ${g.runs} ${throughText(g.through)}: ${groupWhat(g)} (${groupWhen(g)})`);
+    for (const g of s.groups) lines.push(`    ${g.runs} ${throughText(g)}: ${groupWhat(g)} (${groupWhen(g)})`);
   }
   if (s.nodes.length) {
     lines.push('  per load-balancer address:');
     const width = Math.max(...s.nodes.map((n) => nodeText(n).length));
     for (const n of s.nodes) {
-      const fails = Object.entries(n.how).filter(([how]) => !/^[23]\d\d\b/.test(how)).map(([how, c]) => `${c}× ${howText(how)}`);
+      const fails = failsText(n.how);
       lines.push(`    ${nodeText(n).padEnd(width)}  ${n.failed} of ${n.requests} failed${fails.length ? ` (${fails.join(', ')})` : ''}`);
     }
+  }
+  if (s.targets.length || s.noTarget.requests) {
+    lines.push('  per target (as the access log or the captures say):');
+    const named = s.targets.map((t) => ({ t, text: targetWords(t) }));
+    const width = Math.max(...named.map((x) => x.text.length), s.noTarget.requests ? 'no target'.length : 0);
+    for (const { t, text } of named) {
+      const fails = failsText(t.how);
+      lines.push(`    ${text.padEnd(width)}  ${t.failed} of ${t.requests} failed${fails.length ? ` (${fails.join(', ')})` : ''}${t.health ? `; health (last given): ${t.health}` : ''}`);
+    }
+    if (s.noTarget.requests) lines.push(`    ${'no target'.padEnd(width)}  ${s.noTarget.requests} request${s.noTarget.requests > 1 ? 's' : ''} sent to no target, ${s.noTarget.failed} failed`);
   }
   if (s.durationMs) lines.push(`  run time: min ${seconds(s.durationMs.min)}, mean ${seconds(s.durationMs.mean)}, max ${seconds(s.durationMs.max)}`);
   return lines.join('\n') + '\n';

@@ -5,8 +5,9 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { WatchMetrics, parseListenAddress, serveMetrics, type MetricsServer } from '../../src/telemetry/index.js';
+import { NO_TARGET, WatchMetrics, parseListenAddress, serveMetrics, type MetricsServer } from '../../src/telemetry/index.js';
 import { recordedResult } from '../follow/recorded.js';
+import { MAX_TARGETS, OTHER_TARGET } from '../../src/watch/index.js';
 
 interface Sample { name: string; labels: Record<string, string>; value: number }
 interface Exposition { types: Map<string, string>; help: Map<string, string>; samples: Sample[] }
@@ -40,6 +41,9 @@ function parseExposition(text: string): Exposition {
 
 function find(e: Exposition, name: string, labels: Record<string, string>): Sample[] {
   return e.samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+}
+function total(e: Exposition, name: string, labels: Record<string, string>): number {
+  return find(e, name, labels).reduce((n, s) => n + s.value, 0);
 }
 function value(e: Exposition, name: string, labels: Record<string, string>): number {
   const found = find(e, name, labels);
@@ -87,8 +91,20 @@ test('/metrics after 10 runs (6 healthy, 3 with alb-b down, 1 with the applicati
   const a = { address: '10.77.1.10', node: 'alb-a', zone: 'a', family: 'ipv4' };
   assert.equal(value(e, 'flowtrace_requests_total', { ...b, result: 'failed', status: 'HTTP_CONNECT_REFUSED', answered_by: 'none' }), 3);
   assert.equal(value(e, 'flowtrace_requests_total', { ...b, result: 'failed', status: '502', answered_by: 'load-balancer' }), 1);
-  assert.equal(value(e, 'flowtrace_requests_total', { ...b, result: 'ok', status: '200', answered_by: 'application' }), 6);
-  assert.equal(value(e, 'flowtrace_requests_total', { ...a, result: 'ok', status: '200', answered_by: 'application' }), 9);
+  assert.equal(total(e, 'flowtrace_requests_total', { ...b, result: 'ok', status: '200', answered_by: 'application' }), 6);
+  assert.equal(total(e, 'flowtrace_requests_total', { ...a, result: 'ok', status: '200', answered_by: 'application' }), 9);
+  // Per target, as the recorded runs' access log says: the healthy runs went to ec2-b (healthy
+  // then), alb-b's refused requests to no target known, app-down's 502s to ec2-a (unhealthy then).
+  const ec2a = { target: '172.31.5.20:80', target_name: 'ec2-a', target_zone: 'a' };
+  const ec2b = { target: '172.31.21.20:80', target_name: 'ec2-b', target_zone: 'b' };
+  assert.equal(value(e, 'flowtrace_requests_total', { ...b, ...ec2b, target_health: 'healthy', result: 'ok', status: '200' }), 6);
+  assert.equal(value(e, 'flowtrace_requests_total', { ...a, ...ec2b, target_health: 'healthy', result: 'ok', status: '200' }), 6);
+  assert.equal(value(e, 'flowtrace_requests_total', { ...a, ...ec2a, target_health: 'initial', result: 'ok', status: '200' }), 3);
+  assert.equal(value(e, 'flowtrace_requests_total', { ...b, target: 'none', target_name: 'none', target_health: 'none', status: 'HTTP_CONNECT_REFUSED' }), 3);
+  assert.equal(total(e, 'flowtrace_requests_total', { ...ec2a, target_health: 'unhealthy', result: 'failed', status: '502', answered_by: 'load-balancer' }), 2);
+  const targets = new Set(find(e, 'flowtrace_requests_total', {}).map((x) => x.labels.target));
+  assert.deepEqual([...targets].sort(), ['172.31.21.20:80', '172.31.5.20:80', 'none']);
+  assert.equal(value(e, 'flowtrace_request_duration_seconds_count', { ...a, target: '172.31.21.20:80' }), 6);
   const perFamily = find(e, 'flowtrace_requests_total', { family: 'ipv4' }).reduce((n, s) => n + s.value, 0);
   assert.equal(perFamily, runs.reduce((n, r) => n + r.requests.length, 0), 'every request counted once, by family');
 
@@ -105,7 +121,7 @@ test('/metrics after 10 runs (6 healthy, 3 with alb-b down, 1 with the applicati
   }
   const dnsTimed = runs.filter((r) => r.verdict.rows.find((x) => x.layer === 'dns')!.timingMs !== null).length;
   assert.equal(value(e, 'flowtrace_layer_duration_seconds_count', { layer: 'dns' }), dnsTimed);
-  assert.equal(value(e, 'flowtrace_request_duration_seconds_count', a), 10);
+  assert.equal(total(e, 'flowtrace_request_duration_seconds_count', a), 10);
 
   assert.equal(value(e, 'flowtrace_last_run_ok', {}), 1);
   assert.equal(value(e, 'flowtrace_last_run_timestamp_seconds', {}), Date.parse(runs[9]!.startedAt) / 1000);
@@ -117,6 +133,26 @@ test('/metrics after 10 runs (6 healthy, 3 with alb-b down, 1 with the applicati
   const post = await fetch(server.url, { method: 'POST' });
   assert.equal(post.status, 405);
   await post.text();
+});
+
+test('targets: sent to no target is its own value; beyond MAX_TARGETS targets the rest are `other` (bounded label values)', async () => {
+  const metrics = new WatchMetrics({ url: 'http://seqas.online/', processMetrics: false });
+  metrics.observe(recordedResult('cross-zone-off'));
+  const base = recordedResult('app-down');
+  for (let i = 0; i < MAX_TARGETS + 5; i++) {
+    const at = `10.0.${i}.1:80`;
+    metrics.observe({ ...base, loadBalancer: { ...base.loadBalancer, requests: base.loadBalancer.requests.map((t) => ({ ...t, target: at })) } });
+  }
+  const e = parseExposition(await metrics.text());
+  assert.equal(value(e, 'flowtrace_requests_total', { node: 'alb-b', target: NO_TARGET, status: '503', answered_by: 'load-balancer' }), 1);
+  assert.equal(value(e, 'flowtrace_requests_total', { node: 'alb-a', target: '172.31.5.20:80', target_name: 'ec2-a', target_health: 'healthy', status: '200' }), 1);
+  const targets = new Set(find(e, 'flowtrace_requests_total', {}).map((x) => x.labels.target));
+  assert.equal(targets.size, MAX_TARGETS + 2, 'the first MAX_TARGETS targets, other, no-target');
+  assert.ok(targets.has(NO_TARGET) && targets.has(OTHER_TARGET));
+  // ec2-a (cross-zone-off's) took the first place: 31 of the 37 made-up targets have their own, 6 are `other`.
+  assert.ok(targets.has(`10.0.${MAX_TARGETS - 2}.1:80`) && !targets.has(`10.0.${MAX_TARGETS - 1}.1:80`));
+  assert.equal(total(e, 'flowtrace_requests_total', { target: OTHER_TARGET }), 6 * base.requests.length);
+  assert.equal(total(e, 'flowtrace_request_duration_seconds_count', { target: OTHER_TARGET }), 6 * base.requests.length);
 });
 
 test('a port already taken: METRICS_LISTEN, exit code 6, with a hint', async () => {

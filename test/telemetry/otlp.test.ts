@@ -155,6 +155,46 @@ test('a failing run: status error on the first failing layer with the verdict\'s
   assert.equal(n.spans.filter((s) => s.name === 'GET').length, 0);
 });
 
+test('the target that got each request: on its GET span (flowtrace.lb.target.*, the access-log line), the targets and their health on the load balancer span', async () => {
+  const sig = recordedResult('raw-app-sigstop');
+  const { spans } = await exportOne(sig);
+  const lb = spans.find((s) => s.name === 'load balancer')!;
+  assert.deepEqual(attr(lb.attributes, 'flowtrace.lb.targets'), sig.loadBalancer.targets.map((t) => t.address));
+  assert.deepEqual(attr(lb.attributes, 'flowtrace.lb.target_health'), ['172.31.5.20:80=unhealthy', '172.31.21.20:80=unhealthy']);
+  const gets = spans.filter((s) => s.parentSpanId === lb.spanId);
+  const byNode = (node: string): ISpan => gets.find((g) => attr(g.attributes, 'flowtrace.lb.node') === node)!;
+  // The access log: alb-b sent its request to ec2-a, alb-a to ec2-b; both 504s are the load balancer's, the targets never answered.
+  for (const [node, address, name, zone] of [['alb-b', '172.31.5.20:80', 'ec2-a', 'a'], ['alb-a', '172.31.21.20:80', 'ec2-b', 'b']] as const) {
+    const g = byNode(node);
+    const to = sig.loadBalancer.requests.find((t) => t.address === attr(g.attributes, 'network.peer.address'))!;
+    assert.equal(to.target, address, 'the recorded evidence says so');
+    assert.equal(attr(g.attributes, 'flowtrace.lb.target.address'), address, node);
+    assert.equal(attr(g.attributes, 'flowtrace.lb.target.name'), name, node);
+    assert.equal(attr(g.attributes, 'flowtrace.lb.target.zone'), zone, node);
+    assert.equal(attr(g.attributes, 'flowtrace.lb.target.health'), 'unhealthy', node);
+    assert.equal(attr(g.attributes, 'flowtrace.lb.target.from'), 'access-log', node);
+    assert.equal(attr(g.attributes, 'flowtrace.lb.cross_zone'), to.crossZone, node);
+    assert.equal(attr(g.attributes, 'flowtrace.lb.access_log.status'), 'found', node);
+    assert.equal(attr(g.attributes, 'flowtrace.lb.access_log.elb_status_code'), 504, node);
+    assert.equal(attr(g.attributes, 'flowtrace.lb.access_log.target_status_code'), undefined, `${node}: the target never answered`);
+    assert.equal(attr(g.attributes, 'flowtrace.lb.no_target'), undefined, node);
+  }
+  assert.equal(attr(byNode('alb-b').attributes, 'flowtrace.lb.cross_zone'), true, 'zone b node → zone a target');
+
+  // Sent to no target (the access log's `-`): said so, no target named; refused: nothing said.
+  const cz = await exportOne(recordedResult('cross-zone-off'));
+  const czB = cz.spans.find((s) => s.name === 'GET' && attr(s.attributes, 'flowtrace.lb.node') === 'alb-b')!;
+  assert.equal(attr(czB.attributes, 'flowtrace.lb.no_target'), true);
+  assert.equal(attr(czB.attributes, 'flowtrace.lb.target.address'), undefined);
+  assert.equal(attr(czB.attributes, 'flowtrace.lb.access_log.elb_status_code'), 503);
+  const down = await exportOne(recordedResult('alb-node-down'));
+  const refused = down.spans.find((s) => s.name === 'GET' && attr(s.attributes, 'flowtrace.lb.node') === 'alb-b')!;
+  assert.deepEqual(refused.attributes.filter((a) => a.key.startsWith('flowtrace.lb.target') || a.key === 'flowtrace.lb.no_target').map((a) => a.key), []);
+  const served = down.spans.find((s) => s.name === 'GET' && attr(s.attributes, 'flowtrace.lb.node') === 'alb-a')!;
+  assert.equal(attr(served.attributes, 'flowtrace.lb.target.name'), 'ec2-a');
+  assert.equal(attr(served.attributes, 'flowtrace.lb.access_log.target_status_code'), 200);
+});
+
 test('a collector that refuses or is not there: the export says so, nothing is thrown', async () => {
   const refusing = http.createServer((req, res) => { req.resume(); req.on('end', () => { res.writeHead(400, { 'content-type': 'application/json' }); res.end('{"code":3,"message":"bad"}'); }); });
   await new Promise<void>((r) => refusing.listen(0, '127.0.0.1', r));

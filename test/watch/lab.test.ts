@@ -134,7 +134,7 @@ test('watch in the lab with alb-node-down toggled: the intermittent failures thr
     const scrapedFailing = [...scrape.stdout.matchAll(/^flowtrace_runs_total\{result="failed",[^}]*\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
     const scrapedRuns = scrapedFailing + Number(/^flowtrace_runs_total\{result="ok",layer="none",cause="none"\} (\d+)$/m.exec(scrape.stdout)![1]);
     assert.ok(scrapedFailing >= 3 && scrapedFailing <= failing.length);
-    assert.match(scrape.stdout, /^flowtrace_requests_total\{address="10\.77\.2\.10",node="alb-b",zone="b",family="ipv4",result="failed",status="HTTP_CONNECT_REFUSED",answered_by="none"\} \d+$/m);
+    assert.match(scrape.stdout, /^flowtrace_requests_total\{address="10\.77\.2\.10",node="alb-b",zone="b",family="ipv4",target="none",target_name="none",target_zone="none",target_health="none",result="failed",status="HTTP_CONNECT_REFUSED",answered_by="none"\} \d+$/m);
     assert.match(scrape.stdout, /^flowtrace_layer_duration_seconds_count\{layer="dns"\} \d+$/m);
 
     // One trace per run (at least those up to the scrape), the failing ones with the load balancer's span in error.
