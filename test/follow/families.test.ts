@@ -61,7 +61,8 @@ test('IPv6 broken, IPv4 working: per-address results, the dual-stack request fal
     const he = r.happyEyeballs!;
     assert.ok(he, 'the dual-stack request was sent');
     assert.deepEqual([he.firstFamily, he.familyUsed, he.address, he.httpStatus], [6, 4, '127.0.0.1', 200]);
-    assert.ok(he.lostMs! >= he.delayMs, `IPv6 cost the delay: ${he.lostMs} ms`);
+    // Node's timers may fire up to a millisecond early against performance.now().
+    assert.ok(he.lostMs! >= he.delayMs - 2, `IPv6 cost the delay: ${he.lostMs} ms`);
     assert.ok(!r.requests.some((q) => q.traceId === he.traceId), 'its own trace id, not one of the per-address requests');
     assert.equal(r.verdict.ok, false);
     assert.notEqual(code, 0);

@@ -80,14 +80,15 @@ test('IPv6 silent: IPv4 starts after the delay and wins; the IPv6 attempt is aba
   assert.deepEqual(r.connectAttempts.map((a) => [a.address, a.outcome]), [['::1', 'abandoned'], ['127.0.0.1', 'connected']]);
   const he = r.happyEyeballs!;
   assert.equal(he.familyUsed, 4);
-  assert.ok(he.secondStartMs! >= 200, `IPv4 started at ${he.secondStartMs} ms, not before the 200 ms delay`);
-  assert.ok(he.lostMs! >= 200 && he.lostMs! < 2000, `IPv6 cost ${he.lostMs} ms: the delay, not the deadline's half`);
+  // Node's timers may fire up to a millisecond early against performance.now().
+  assert.ok(he.secondStartMs! >= 198, `IPv4 started at ${he.secondStartMs} ms, not before the 200 ms delay`);
+  assert.ok(he.lostMs! >= 198 && he.lostMs! < 2000, `IPv6 cost ${he.lostMs} ms: the delay, not the deadline's half`);
   assert.equal(r.phases.failedConnectsMs, he.lostMs);
   assertPhasesAddUp(r);
   // A shorter delay, as asked.
   const quick = http('--timeout', '5', '--happy-eyeballs-timeout-ms', '50').r;
   assert.equal(quick.happyEyeballs?.delayMs, 50);
-  assert.ok(quick.happyEyeballs!.secondStartMs! >= 50 && quick.happyEyeballs!.secondStartMs! < he.secondStartMs!, JSON.stringify(quick.happyEyeballs));
+  assert.ok(quick.happyEyeballs!.secondStartMs! >= 48 && quick.happyEyeballs!.secondStartMs! < he.secondStartMs!, JSON.stringify(quick.happyEyeballs));
   // In curl -v's words, and the summary line.
   const out = text('--timeout', '5');
   assert.match(out, new RegExp(`^\\* connect to ::1 port ${PORT} abandoned: the other family connected first \\(`, 'm'));
