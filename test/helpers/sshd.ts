@@ -68,7 +68,23 @@ export interface TestSshd {
 }
 
 /** Starts sshd on a fresh miniature EC2 host (root only). */
+/** Users, sudoers drop-ins and directories of a previous run killed hard (only one run of this helper at a time: the namespaces have fixed names). */
+function removeStaleLeftovers(): void {
+  for (const u of fs.readFileSync('/etc/passwd', 'utf8').split('\n').map((l) => l.split(':')[0]!).filter((u) => u.startsWith(SSHD_PREFIX))) {
+    spawnSync('userdel', ['-f', u]);
+  }
+  for (const f of fs.readdirSync('/etc/sudoers.d').filter((f) => f.startsWith(SSHD_PREFIX))) fs.rmSync(path.join('/etc/sudoers.d', f), { force: true });
+  for (const d of fs.readdirSync('/run').filter((f) => f.startsWith(SSHD_PREFIX))) fs.rmSync(path.join('/run', d), { recursive: true, force: true });
+}
+
+/** Waits (up to `ms`) until none of `pids` exists, zombies included: userdel refuses a user with a process left. */
+function waitGone(pids: number[], ms: number): void {
+  const until = performance.now() + ms;
+  while (pids.some((pid) => fs.existsSync(`/proc/${pid}`)) && performance.now() < until) spawnSync('sleep', ['0.05']);
+}
+
 export async function startSshd(): Promise<TestSshd> {
+  removeStaleLeftovers();
   const host = await buildMiniHost(SSHD_PREFIX);
   const prefix = SSHD_PREFIX;
   const srv = host.ec2;
@@ -85,12 +101,14 @@ export async function startSshd(): Promise<TestSshd> {
   const destroy = (): void => {
     if (sshd?.pid && sshd.exitCode === null && sshd.signalCode === null) { try { process.kill(sshd.pid, 'SIGTERM'); } catch { /* gone */ } }
     // Session processes sshd started in the server's namespace, by the PIDs listed there.
-    const pids = spawnSync('ip', ['netns', 'pids', srv], { encoding: 'utf8' }).stdout?.split('\n').filter((l) => /^\d+$/.test(l)) ?? [];
-    for (const p of pids) if (Number(p) !== host.server.pid) { try { process.kill(Number(p), 'SIGKILL'); } catch { /* gone */ } }
-    host.destroy();
+    const pids = (spawnSync('ip', ['netns', 'pids', srv], { encoding: 'utf8' }).stdout?.split('\n').filter((l) => /^\d+$/.test(l)) ?? []).map(Number);
+    for (const p of pids) if (p !== host.server.pid) { try { process.kill(p, 'SIGKILL'); } catch { /* gone */ } }
     fs.rmSync(sudoersFile, { force: true });
-    for (const u of made.users) spawnSync('userdel', [u]);
-    fs.rmSync(dir, { recursive: true, force: true });
+    try { host.destroy(); } finally {
+      waitGone(pids, 2000);
+      for (const u of made.users) spawnSync('userdel', ['-f', u]);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   };
 
   try {
