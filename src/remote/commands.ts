@@ -137,7 +137,7 @@ export function remoteCommands(paths: ProgramPaths = DEBIAN_PATHS): RemoteComman
       purpose: 'each container\'s main process, name and image (when Docker is installed)',
     },
     // Unprivileged: no sudoers line, still only these arguments.
-    { id: 'links', program: 'ip', privileged: false, args: `^-j -d (link|addr) show$|^-j neigh show$|^-j route get ${ADDR}( from ${ADDR})?( iif ${IFACE})?$|^-[46] -j route show table all$`, sudoersArgs: null, purpose: 'interfaces, addresses, neighbours, route lookups' },
+    { id: 'links', program: 'ip', privileged: false, args: `^-j -d (link|addr) show$|^-j neigh show$|^-j netns list-id$|^-j route get ${ADDR}( from ${ADDR})?( iif ${IFACE})?$|^-[46] -j route show table all$`, sudoersArgs: null, purpose: 'interfaces, addresses, neighbours, route lookups, the named namespaces (lsns lists only those with a process)' },
     { id: 'sysctl', program: 'sysctl', privileged: false, args: `^-e${SYSCTL_KEYS}$`, sudoersArgs: null, purpose: 'ip_forward, rp_filter, conntrack limits' },
     { id: 'counters', program: 'cat', privileged: false, args: '^/proc/net/netstat /proc/net/snmp /proc/net/stat/nf_conntrack$', sudoersArgs: null, purpose: 'kernel and conntrack counters' },
   ];

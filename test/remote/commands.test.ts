@@ -14,7 +14,7 @@ import {
   DEBIAN_PATHS, REMOTE_CAPTURE, captureArgv, classifySshFailure, findRemoteCommand, installHint, parsePreflight, parseSshTarget,
   parseBatch, remoteCommands, remoteRunner, shellLine, shellWord, sudoersLines, watchdogLine, type ExecResult, type RemoteHost, type SshConnection,
 } from '../../src/remote/index.js';
-import { parseDockerInspect, parseLsnsNet } from '../../src/capture/index.js';
+import { parseDockerInspect, parseLsnsNet, parseNetnsListId, withNamedNamespaces } from '../../src/capture/index.js';
 
 const list = remoteCommands(DEBIAN_PATHS);
 const find = (argv: string[]): string | null => findRemoteCommand(list, argv[0]!, argv.slice(1))?.id ?? null;
@@ -34,6 +34,7 @@ test('every command host/ and capture/live run is on the list, under its id', ()
     [['ip', '-j', '-d', 'link', 'show'], 'links'],
     [['ip', '-j', '-d', 'addr', 'show'], 'links'],
     [['ip', '-j', 'neigh', 'show'], 'links'],
+    [['ip', '-j', 'netns', 'list-id'], 'links'],
     [['ip', '-j', 'route', 'get', '172.31.0.10', 'from', '172.17.0.2', 'iif', 'docker0'], 'links'],
     [['ip', '-j', 'route', 'get', 'fd00::1'], 'links'],
     [['ip', '-6', '-j', 'route', 'show', 'table', 'all'], 'links'],
@@ -247,6 +248,15 @@ test('lsns and docker inspect output: namespaces with their id, path and first p
     { inode: 4026533400, nsid: 3, name: null, p: '/proc/555/ns/net', pids: [555] },
   ]);
   assert.deepEqual(parseLsnsNet('not json'), []);
+  // A named namespace no process holds (a stopped container's, `ip netns add`): lsns before
+  // util-linux 2.40 leaves it out; `ip -j netns list-id` names it, entered by its path.
+  const ids = parseNetnsListId(JSON.stringify([{ nsid: 1, name: 'ft-container' }, { nsid: 4, name: 'ft-container-b' }, { nsid: 5, name: '../etc' }, { nsid: 'x', name: 'y' }]));
+  assert.deepEqual([...ids], [[1, 'ft-container'], [4, 'ft-container-b']], 'only well-formed names and ids');
+  assert.deepEqual(parseNetnsListId('[]').size, 0);
+  assert.deepEqual(parseNetnsListId('not json').size, 0);
+  const merged = withNamedNamespaces(parseLsnsNet(lsns), ids);
+  assert.equal(merged.length, 4, 'ft-container is listed by lsns already (nsid 1): only ft-container-b is added');
+  assert.deepEqual(merged.map(({ inode, nsid, name, path: p, pids }) => ({ inode, nsid, name, p, pids }))[3], { inode: -5, nsid: 4, name: 'ft-container-b', p: '/run/netns/ft-container-b', pids: [] });
   const id = 'f'.repeat(64);
   assert.deepEqual(parseDockerInspect(`${id}|4242|/web|nginx:1.25\nbad line\n`), [{ id, pid: 4242, name: 'web', image: 'nginx:1.25' }]);
 });

@@ -126,6 +126,34 @@ export function parseLsnsNet(text: string): Array<NamespaceEntry & { command: st
   return out;
 }
 
+/** Parses `ip -j netns list-id`: nsid → name of the named namespaces this one has ids for. */
+export function parseNetnsListId(text: string): Map<number, string> {
+  const out = new Map<number, string>();
+  try {
+    for (const e of JSON.parse(text) as Array<{ nsid?: unknown; name?: unknown }>) {
+      if (typeof e.nsid === 'number' && Number.isInteger(e.nsid) && typeof e.name === 'string' && /^[A-Za-z0-9._-]+$/.test(e.name)) out.set(e.nsid, e.name);
+    }
+  } catch { /* no ids */ }
+  return out;
+}
+
+/**
+ * lsns lists a namespace through its processes (util-linux before 2.40): a named namespace
+ * with none (`ip netns add`, a container whose process has exited) is missing there. Adds
+ * each named one the host has an id for, entered by its /run/netns path; its inode is not
+ * known unprivileged, so it gets a stand-in (negative: never a real inode).
+ */
+export function withNamedNamespaces(
+  entries: Array<NamespaceEntry & { command: string }>, named: ReadonlyMap<number, string>,
+): Array<NamespaceEntry & { command: string }> {
+  const out = [...entries];
+  for (const [nsid, name] of named) {
+    if (out.some((e) => e.nsid === nsid || e.name === name)) continue;
+    out.push({ inode: -(nsid + 1), path: `/run/netns/${name}`, name, pids: [], nsid, command: '' });
+  }
+  return out;
+}
+
 /**
  * The namespaces as `lsns` sees them where `runner` runs its commands (a server over ssh),
  * containers from the `docker` CLI when it is there. Never throws: what failed is a problem.
@@ -133,7 +161,10 @@ export function parseLsnsNet(text: string): Array<NamespaceEntry & { command: st
 export function commandNamespaceSource(runner: ProcessRunner): NamespaceSource {
   let listed: Promise<Array<NamespaceEntry & { command: string }>> | null = null;
   const list = (): Promise<Array<NamespaceEntry & { command: string }>> => {
-    listed ??= runner.run(['lsns', '-t', 'net', '-J', '-o', 'NS,PID,NETNSID,NSFS,COMMAND']).then((r) => (r.code === 0 ? parseLsnsNet(r.stdout) : []), () => []);
+    listed ??= Promise.all([
+      runner.run(['lsns', '-t', 'net', '-J', '-o', 'NS,PID,NETNSID,NSFS,COMMAND']).then((r) => (r.code === 0 ? parseLsnsNet(r.stdout) : []), () => []),
+      runner.run(['ip', '-j', 'netns', 'list-id']).then((r) => (r.code === 0 ? parseNetnsListId(r.stdout) : new Map<number, string>()), () => new Map<number, string>()),
+    ]).then(([withProcesses, named]) => withNamedNamespaces(withProcesses, named));
     return listed;
   };
   return {
@@ -181,14 +212,7 @@ async function linksIn(nsPath: string, runner: ProcessRunner): Promise<Array<Lin
 /** nsid → name of the named namespaces the namespace at `nsPath` has ids for (`ip netns list-id`). */
 async function nsidNames(nsPath: string, runner: ProcessRunner): Promise<Map<number, string>> {
   const r = await runner.run(['nsenter', `--net=${nsPath}`, 'ip', '-j', 'netns', 'list-id']);
-  const out = new Map<number, string>();
-  if (r.code !== 0) return out;
-  try {
-    for (const e of JSON.parse(r.stdout) as Array<{ nsid?: unknown; name?: unknown }>) {
-      if (typeof e.nsid === 'number' && typeof e.name === 'string') out.set(e.nsid, e.name);
-    }
-  } catch { /* no ids */ }
-  return out;
+  return r.code === 0 ? parseNetnsListId(r.stdout) : new Map<number, string>();
 }
 
 /**

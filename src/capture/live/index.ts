@@ -11,7 +11,7 @@ export { parseDnatRules, translatePort, followNatInFilter, readNatRules, ruleWor
 export type { DnatRule, PortTranslation, FollowedFilter } from './nat.js';
 export { readLinks, parseIpLinkJson, ifmapOf } from './interfaces.js';
 export type { LinkInfo } from './interfaces.js';
-export { attributeVeths, describeAttribution, procNamespaceSource, commandNamespaceSource, parseLsnsNet } from './attribution.js';
+export { attributeVeths, describeAttribution, procNamespaceSource, commandNamespaceSource, parseLsnsNet, parseNetnsListId, withNamedNamespaces } from './attribution.js';
 export type { VethAttribution, NamespaceProcess, NamespaceEntry, NamespaceSource } from './attribution.js';
 export { listDockerContainers, parseDockerInspect, DOCKER_INSPECT_FORMAT, DOCKER_SOCKET } from './docker.js';
 export type { DockerContainer } from './docker.js';
