@@ -6,7 +6,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { before, after } from 'node:test';
-import { LAB, healFault, labDown, labFollowArgs, labUp, nsName } from '../../src/lab/index.js';
+import { LAB, LAB_SSH, healFault, labDown, labFollowArgs, labUp, nsName } from '../../src/lab/index.js';
 import { selfCliArgv } from '../../src/self.js';
 import type { FollowResult } from '../../src/follow/index.js';
 
@@ -33,8 +33,13 @@ export function useLab(): void {
 
 export interface FollowRun { code: number | null; result: FollowResult | null; stderr: string }
 
-export function followInClient(url = `http://${LAB.domain}/`, extra: string[] = []): Promise<FollowRun> {
-  const argv = ['ip', 'netns', 'exec', nsName('client'), ...selfCliArgv(), 'follow', url, '--json', '--timeout', '5', ...labFollowArgs(), ...extra];
+/**
+ * `servers`: the server sides (`--server`), by default an agent in each target's namespace;
+ * `ssh://…` ones (LAB_SSH.targets) read the lab's ssh_config, as an operator's flowtrace does.
+ */
+export function followInClient(url = `http://${LAB.domain}/`, extra: string[] = [], servers?: readonly string[]): Promise<FollowRun> {
+  const ssh = servers?.some((s) => s.startsWith('ssh://')) ? ['env', `FLOWTRACE_SSH_CONFIG=${LAB_SSH.config}`] : [];
+  const argv = ['ip', 'netns', 'exec', nsName('client'), ...ssh, ...selfCliArgv(), 'follow', url, '--json', '--timeout', '5', ...labFollowArgs(servers), ...extra];
   return new Promise((resolve) => {
     const c = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
