@@ -9,9 +9,9 @@
  * "configuration allows it; …" (expected.ts LAB_FAULT_CONFIG) — one pass, two readings.
  *
  * Each fault is also walked over ssh (issue 14): `--server ssh://lab-ec2-a --server ssh://lab-ec2-b`,
- * agentless (tcpdump and host facts through the bastion, as user ftlab), after the fault is healed
- * and injected again; its verdict and journeys must read as the agents' (test/remote/reading.ts,
- * whichever target served).
+ * agentless (tcpdump and host facts through the bastion, as user ftlab), right after the walk
+ * with the agents, under the same fault; its verdict and journeys must read as the agents'
+ * (test/remote/reading.ts, whichever target served).
  *
  * Needs root (network namespaces); skips otherwise, saying so. Also saves the healthy and the
  * dnat-missing results to artifacts/ (the report test draws them when present).
@@ -36,6 +36,9 @@ useLab();
  * drops every new connection. Over ssh the server side is unreachable and said so.
  */
 const CUTS_SSH = ['conntrack-full'];
+
+/** Faults a walk uses up (the idle connections keepalive-race leaves to each ALB node): injected again for the walk over ssh. */
+const REARMED = ['keepalive-race'];
 
 /** The lab reading (test/remote/reading.ts) whichever target served: each target's veth, container namespace and address by their role. */
 function sameWhicheverTarget(r: FollowResult): string {
@@ -124,23 +127,22 @@ test('every lab fault is diagnosed: first failing layer and cause', { skip: isRo
   const walked = process.env.FT_MATRIX_ONLY ? faults.filter((f) => process.env.FT_MATRIX_ONLY!.split(',').includes(f)) : faults;
   for (const f of walked) {
     const want = EXPECTED[f]!;
-    // Each walk meets the fault afresh, its requests on new connections (keepalive-race makes its own idle ones).
-    const walk = async (servers?: readonly string[]): Promise<FollowRun> => {
-      await healFault();
-      await dropAlbIdleConnections();
-      await injectFault(f);
-      const run = await followInClient(want.url, ['--aws-config', labAwsConfig()], servers);
-      await healFault(f);
-      return run;
-    };
-    const run = await walk();
+    // Each walk's requests on new connections (keepalive-race makes its own idle ones, which a
+    // walk uses up: it is injected again for the second walk).
+    await healFault();
+    await dropAlbIdleConnections();
+    await injectFault(f);
+    const run = await followInClient(want.url, ['--aws-config', labAwsConfig()]);
     const problems = [verdictMatches(want, run.result, run.code), configMatches(LAB_FAULT_CONFIG[f]!, run.result)].filter((p) => p !== null);
     const problem = problems.length > 0 ? problems.join('; ') : null;
     if (problem === null) correct++;
     saveRecorded(f, run.result);
     lines.push(`${problem === null ? 'ok  ' : 'FAIL'} ${verdictLine(f.padEnd(20), run)}${problem === null ? '' : `\n      ${problem}`}`);
     if (run.result && f === 'dnat-missing') writeFileSync(path.join(artifacts, 'follow-live-dnat-missing.json'), JSON.stringify(run.result, null, 2));
-    compareSsh(f, run, await walk(LAB_SSH.targets));
+    await dropAlbIdleConnections();
+    if (REARMED.includes(f)) { await healFault(f); await injectFault(f); }
+    compareSsh(f, run, await followInClient(want.url, ['--aws-config', labAwsConfig()], LAB_SSH.targets));
+    await healFault(f);
   }
   const summary = `${correct}/${walked.length} faults diagnosed correctly`;
   console.log(`${lines.join('\n')}\n${summary}`);
