@@ -9,9 +9,9 @@
  *
  * Goals (issue 13, "twice as fast"): ≥ 3 M packets/s and ≥ 15× tshark with --keep anomalies,
  * ≥ 10× tshark with the full output, on the 1 M-packet capture; peak RSS ≤ 150 MB, time
- * linear in packets. flowtrace reads and decodes in a worker thread when a core is idle
- * (src/flow/parallel.ts): the one-thread row (FLOWTRACE_READING_WORKER=off) shows the
- * engine alone; the load average at each run is kept.
+ * linear in packets. flowtrace runs on one thread; the two-threads row
+ * (FLOWTRACE_READING_WORKER=on: reading and decoding in a worker, src/flow/parallel.ts)
+ * shows what the worker does; the load average at each run is kept.
  * Every tool runs as its own process under /usr/bin/time (peak RSS); wall time around the
  * process with a monotonic clock (Node start-up included), best of BENCH_ANALYZE_REPEAT rounds
  * (default 3; no more runs of a tool once one takes over 20 s — as the read case does); the
@@ -125,13 +125,11 @@ export const benchCase: BenchCase = {
     if (!existsSync('/usr/bin/time')) throw new Error('/usr/bin/time is missing (apt-get install time)');
     const tsharkTimeoutMs = Number(process.env.BENCH_TSHARK_TIMEOUT_S ?? 600) * 1000;
     const caps = sizes().map((s) => ({ ...s, ...captureFor(s) }));
-    const oneThread = { ...process.env, FLOWTRACE_READING_WORKER: 'off' };
     const twoThreads = { ...process.env, FLOWTRACE_READING_WORKER: 'on' };
     const tools = [
       { tool: 'flowtrace analyze --keep anomalies', argv: (c: typeof caps[number]) => [...selfCliArgv(), 'analyze', c.file, '--keep', 'anomalies', ...(c.ifmap ? ['--ifmap', c.ifmap] : [])], timeout: 600_000, env: process.env },
       { tool: 'flowtrace analyze (everything kept, text printed)', argv: (c: typeof caps[number]) => [...selfCliArgv(), 'analyze', c.file, ...(c.ifmap ? ['--ifmap', c.ifmap] : [])], timeout: 600_000, env: process.env },
       { tool: 'tshark -q -z conv,tcp -z http,tree', argv: (c: typeof caps[number]) => ['tshark', '-q', '-z', 'conv,tcp', '-z', 'http,tree', '-r', c.file], timeout: tsharkTimeoutMs, env: process.env },
-      { tool: 'flowtrace analyze --keep anomalies, one thread', argv: (c: typeof caps[number]) => [...selfCliArgv(), 'analyze', c.file, '--keep', 'anomalies', ...(c.ifmap ? ['--ifmap', c.ifmap] : [])], timeout: 600_000, env: oneThread },
       { tool: 'flowtrace analyze --keep anomalies, two threads', argv: (c: typeof caps[number]) => [...selfCliArgv(), 'analyze', c.file, '--keep', 'anomalies', ...(c.ifmap ? ['--ifmap', c.ifmap] : [])], timeout: 600_000, env: twoThreads },
     ];
     const results: Array<{ tool: string; command: string; bySize: Record<string, Run> }> = [];
@@ -200,7 +198,7 @@ export const benchCase: BenchCase = {
       `- *time*: wall time of the whole process, Node start-up included, best of ${repeat()} runs (one run when a run takes over ${SLOW_RUN_SECONDS} s); output to /dev/null. *peak RSS*: \`/usr/bin/time -f %M\`, highest of the runs.`,
       '- *--keep anomalies*: every connection is tracked, every exchange paired, stitched, summarised and checked for anomalies, then forgotten (counted); memory is bounded by the open connections. Without it every connection and exchange summary is kept and printed: memory grows with the capture.',
       `- *vs tshark*: tshark's wall time ÷ flowtrace's (above 1: flowtrace is faster), same capture, same run.`,
-      `- *one thread*: FLOWTRACE_READING_WORKER=off; *two threads*: FLOWTRACE_READING_WORKER=on (the reading worker whatever the load). The other flowtrace rows read and decode in a worker thread when a core is idle (load average below ${'cores − 0.5'} at start: docs/analyze.md, "Performance"). Load average (1 min) at the start of the runs: ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} on ${os.cpus().length} cores.`,
+      `- *two threads*: FLOWTRACE_READING_WORKER=on, reading and decoding in a worker thread (opt-in: measured slower than one thread, docs/analyze.md, "Performance"); the other flowtrace rows run on one thread. Load average (1 min) at the start of the runs: ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} on ${os.cpus().length} cores.`,
       '',
       `**Goal** (≥ ${fmtRate(GOAL_PACKETS_PER_SECOND)} packets/s and ≥ ${GOAL_VS_TSHARK}× tshark with --keep anomalies, ≥ ${GOAL_VS_TSHARK_FULL}× with the full output, peak RSS ≤ ${GOAL_RSS_MIB} MB, linear): ` +
       `${fmtRate(rate)} packets/s (${checks.rate ? 'met' : 'not met'}), ${vsTshark.toFixed(1)}× / ${vsTshark3.toFixed(1)}× tshark (${checks.vsTshark ? 'met' : 'not met'}), ` +

@@ -23,8 +23,8 @@ export interface AnalyzeCaptureOptions extends FlowOptions {
   partialOnFormatError?: boolean;
   /**
    * Read and decode in a worker thread while this one analyses (parallel.ts): 'auto' (the
-   * default) for a regular file of 8 MiB or more when there are two cores or more. The result
-   * is the same either way.
+   * default) only when FLOWTRACE_READING_WORKER=on — measured, one thread is faster. The
+   * result is the same either way.
    */
   readInWorker?: boolean | 'auto';
 }

@@ -3,33 +3,24 @@
  * (read-worker.ts), this thread analyses what it hands over (batch.ts), in the order read.
  * The analysis is the same sequential engine fed the same fields in the same order as when
  * this thread decodes (packet.ts) — the result is the same, byte for byte
- * (test/flow/parallel.test.ts). Used for regular files big enough to repay starting a worker
- * (about 30 ms), when a core is idle: on a busy machine the kernel shares the CPU between
- * sessions, not threads (autogroup), so a second thread only adds the cost of handing the
- * packets over (measured: docs/analyze.md, "Performance").
+ * (test/flow/parallel.test.ts). Only on request (FLOWTRACE_READING_WORKER=on): measured, the
+ * hand-over costs more than the decoding it moves off this thread, on a quiet machine too
+ * (1 M packets: 1.28 s with the worker, 1.09 s without — docs/analyze.md, "Performance").
  */
 import { statSync } from 'node:fs';
-import { availableParallelism, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { readCapture, type ReadProgress, type ReadSummary } from '../capture/index.js';
 import { readBatch, reviveError, type BatchBuffers, type BatchSink, type SerializedError } from './batch.js';
 import { FlowPacketReader, newFlowPacket } from './packet.js';
 
-/** Files from this size on are read in a worker (smaller ones are done before a worker would have started). */
-export const WORKER_MIN_FILE_BYTES = 8 * 1024 * 1024;
-
 /**
- * True when `file` is a regular file worth a reading worker, and a core is idle for it (the
- * load average of the last minute below the cores less one half).
- * FLOWTRACE_READING_WORKER=off (or =on) decides instead (docs/analyze.md, "Performance").
+ * True when FLOWTRACE_READING_WORKER=on asks for a reading worker and `file` is a regular
+ * file (docs/analyze.md, "Performance": one thread is faster, measured).
  */
 export function worthAReadingWorker(file: string): boolean {
-  const env = process.env.FLOWTRACE_READING_WORKER;
-  if (env === 'off') return false;
-  if (env !== 'on' && loadavg()[0] >= availableParallelism() - 0.5) return false;
+  if (process.env.FLOWTRACE_READING_WORKER !== 'on') return false;
   try {
-    const st = statSync(file);
-    return st.isFile() && (env === 'on' || st.size >= WORKER_MIN_FILE_BYTES);
+    return statSync(file).isFile();
   } catch {
     return false; // the reading says what is wrong
   }
