@@ -9,29 +9,22 @@
  * when this file started (another run's lab: taking it down would break that run).
  * Needs root; skipped otherwise, saying so.
  */
-import { test, before, after } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
-import { labUp, labDown, labExec, nsName, dropAlbIdleConnections, LAB } from '../../src/lab/index.js';
+import { labExec, nsName, dropAlbIdleConnections, LAB } from '../../src/lab/index.js';
+import { useLab } from '../helpers/lab.js';
 import { connectAgent, type ErrorMessage } from '../../src/agent/index.js';
 import { selfCliArgv } from '../../src/self.js';
 
 const SKIP = process.getuid?.() === 0 ? false : 'needs root: the lab is built from network namespaces';
-let ownLab = false;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fttagent-lab-'));
 
-before(async () => {
-  if (SKIP) return;
-  const status = await labUp();
-  ownLab = status.alreadyUp !== true;
-});
-after(async () => {
-  fs.rmSync(tmp, { recursive: true, force: true });
-  if (ownLab) await labDown();
-});
+useLab();
+after(() => { fs.rmSync(tmp, { recursive: true, force: true }); });
 
 function newRoot(): string {
   const hex = (n: number) => Array.from({ length: n }, () => Math.floor(Math.random() * 16).toString(16)).join('');

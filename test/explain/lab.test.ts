@@ -15,12 +15,13 @@
  * Needs root (network namespaces), as CI runs. The lab is shared: taken through labUp's
  * session, every fault healed. ec2-b drains throughout (oneInstance): the seed has one instance.
  */
-import { before, after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { labUp, labDown, injectFault, healFault, LAB } from '../../src/lab/index.js';
+import { injectFault, healFault, LAB } from '../../src/lab/index.js';
+import { isRoot, useLab } from '../helpers/lab.js';
 import { explain } from '../../src/explain/index.js';
 import { analyzeCapture } from '../../src/flow/index.js';
 import { parseIfmap } from '../../src/capture/index.js';
@@ -29,10 +30,8 @@ import { FOLLOW_EXIT } from '../../src/errors.js';
 import { LAB_FAULT_VERDICTS } from '../follow/expected.js';
 import { CLIENT, EC2, inNode, paste, startTcpdump, type Ran } from './lab-corpus.js';
 
-const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 const SKIP = isRoot ? false : 'needs root (network namespaces): run as root, as CI does';
 const URL = `http://${LAB.domain}/`;
-let builtByUs = false;
 
 /**
  * The seed's setup has one instance; the lab's target group has two. ec2-b is deregistered
@@ -44,18 +43,7 @@ async function oneInstance(): Promise<void> {
   await injectFault('target-draining');
 }
 
-before(async () => {
-  if (!isRoot) return;
-  const s = await labUp();
-  builtByUs = !s.alreadyUp;
-  await healFault();
-});
-
-after(async () => {
-  if (!isRoot) return;
-  await healFault().catch(() => {});
-  if (builtByUs) await labDown();
-});
+useLab();
 
 type Prompted = Ran & { prompt: string };
 

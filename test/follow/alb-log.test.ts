@@ -5,30 +5,23 @@
  * follow itself, on the live files and on the same lines written as ELB writes them to S3
  * (one gzip file per node and 5-minute interval, the node's address in the name).
  */
-import { test, before, after } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { LAB, labUp, labDown, healFault, labExec, readAccessLog } from '../../src/lab/index.js';
+import { LAB, labExec, readAccessLog } from '../../src/lab/index.js';
 import { scanAccessLogs, formatAccessLogLine, logFileKey, accessLogMs } from '../../src/alb-log/index.js';
 import { accessLogEvidence, type AccessLogEvidence, type FollowResult, type RequestEvidence, type TargetOfRequest } from '../../src/follow/index.js';
-import { followInClient, isRoot } from './lab-follow.js';
+import { followInClient } from './lab-follow.js';
+import { isRoot, useLab } from '../helpers/lab.js';
 
 const SKIP = isRoot ? false : 'needs root (network namespaces): run as root, as CI does';
-let builtByUs = false;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ftt-alblog-lab-'));
 
-before(async () => {
-  if (!isRoot) return;
-  builtByUs = !(await labUp()).alreadyUp;
-  await healFault();
-});
-after(async () => {
-  fs.rmSync(tmp, { recursive: true, force: true });
-  if (isRoot && builtByUs) await labDown();
-});
+useLab();
+after(() => { fs.rmSync(tmp, { recursive: true, force: true }); });
 
 /** 100 requests from the client, alternating the two nodes, each with its own trace id: what each one was and what answered. */
 const SCRIPT = `

@@ -5,31 +5,9 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { before, after } from 'node:test';
-import { LAB, LAB_SSH, healFault, labDown, labFollowArgs, labUp, nsName } from '../../src/lab/index.js';
+import { LAB, LAB_SSH, labFollowArgs, nsName } from '../../src/lab/index.js';
 import { selfCliArgv } from '../../src/self.js';
 import type { FollowResult } from '../../src/follow/index.js';
-
-export const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-
-/**
- * The lab for a test file (root only): taken (or built) before its tests, with no fault on;
- * faults healed after, and taken down if this file built it.
- */
-export function useLab(): void {
-  let builtByUs = false;
-  before(async () => {
-    if (!isRoot) return;
-    const s = await labUp();
-    builtByUs = !s.alreadyUp;
-    await healFault();
-  });
-  after(async () => {
-    if (!isRoot) return;
-    await healFault().catch(() => {});
-    if (builtByUs) await labDown();
-  });
-}
 
 export interface FollowRun { code: number | null; result: FollowResult | null; stderr: string }
 

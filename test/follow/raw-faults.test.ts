@@ -10,7 +10,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { dropAlbIdleConnections, LAB } from '../../src/lab/index.js';
-import { followInClient, isRoot, useLab, verdictLine } from './lab-follow.js';
+import { followInClient, verdictLine } from './lab-follow.js';
+import { isRoot, useLab } from '../helpers/lab.js';
 import { saveRecorded, verdictMatches } from './expected.js';
 import { RAW_FAULTS } from './raw-fault-list.js';
 

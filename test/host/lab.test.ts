@@ -7,20 +7,14 @@
  * the lab is taken down only if this file built it. Start/stop times are reported as
  * diagnostics (benchmarks, not assertions).
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { labUp, labDown, labExec, nsName, LAB, CONTAINER_VETH } from '../../src/lab/index.js';
+import { labExec, nsName, LAB, CONTAINER_VETH } from '../../src/lab/index.js';
+import { useLab } from '../helpers/lab.js';
 import { createHostFacts, type HostFacts } from '../../src/host/index.js';
 import { ROOT_SKIP } from '../lab/helpers.js';
 
-let ownLab = false;
-before(async () => {
-  if (ROOT_SKIP) return;
-  ownLab = (await labUp()).alreadyUp !== true;
-});
-after(async () => {
-  if (ownLab) await labDown();
-});
+useLab();
 
 /** One connection from ALB node a to the instance's port 80 (DNAT'ed to the container): short, it may be dropped. */
 async function requestFromAlb(): Promise<void> {

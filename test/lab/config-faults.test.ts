@@ -4,12 +4,13 @@
  * same; healed back to a lab that answers through both nodes and a configuration that is the
  * healthy one again. One lab for the file.
  */
-import { describe, test, before, after } from 'node:test';
+import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { LAB, LAB_AWS_IDS, labUp, labDown, labStatus, labExec, injectFault, healFault } from '../../src/lab/index.js';
+import { LAB, LAB_AWS_IDS, labStatus, labExec, injectFault, healFault } from '../../src/lab/index.js';
+import { useLab } from '../helpers/lab.js';
 import { main } from '../../src/cli/main.js';
 import { memoryIO } from '../../src/cli/io.js';
 import { ROOT_SKIP, curl } from './helpers.js';
@@ -35,18 +36,9 @@ async function awsConfig(): Promise<Record<string, unknown>> {
 }
 
 describe('configuration faults (root)', { skip: ROOT_SKIP }, () => {
-  let builtByUs = false;
   let healthyConfig: Record<string, unknown> = {};
-  before(async () => {
-    const s = await labUp();
-    builtByUs = !s.alreadyUp;
-    await healFault();
-    healthyConfig = await awsConfig();
-  });
-  after(async () => {
-    await healFault();
-    if (builtByUs) await labDown();
-  });
+  useLab();
+  before(async () => { healthyConfig = await awsConfig(); });
 
   async function withFault(name: string, checks: () => Promise<void>): Promise<void> {
     await injectFault(name);

@@ -6,12 +6,13 @@
  * healthy configuration (routes, rules, sysctls, links compared before and after).
  * One lab for the file; each fault is healed before the next.
  */
-import { describe, test, before, after } from 'node:test';
+import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import {
-  LAB, LAB_FAULTS, LAB_PAGE, labUp, labDown, labStatus, labExec, injectFault, healFault,
+  LAB, LAB_FAULTS, LAB_PAGE, labStatus, labExec, injectFault, healFault,
 } from '../../src/lab/index.js';
+import { useLab } from '../helpers/lab.js';
 import { main } from '../../src/cli/main.js';
 import { memoryIO } from '../../src/cli/io.js';
 import { ROOT_SKIP, INSTANCES_FILTER, TARGET_NODES, VETHS, curl, startCapture, type CapturedPacket } from './helpers.js';
@@ -108,19 +109,9 @@ async function withFault(name: keyof typeof LAB_FAULTS, checks: () => Promise<vo
 }
 
 describe('lab faults on both directions (root)', { skip: ROOT_SKIP }, () => {
-  let builtByUs = false;
 
-  before(async () => {
-    const s = await labUp();
-    builtByUs = !s.alreadyUp;
-    await healFault();
-    healthy = await configuration();
-  });
-
-  after(async () => {
-    await healFault();
-    if (builtByUs) await labDown();
-  });
+  useLab();
+  before(async () => { healthy = await configuration(); });
 
   test('each instance has a second ENI (ec2-a: ens6 172.31.64.20/20, MTU 9001) on the VPC bridge, idle while healthy', async () => {
     const link = await inNode('ec2', ['ip', '-o', 'addr', 'show', 'dev', ENS6]);

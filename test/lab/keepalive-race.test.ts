@@ -6,10 +6,11 @@
  * request comes in on the same connection and the host answers RST; the client gets the
  * ALB's 502; the next request opens a new connection and gets 200. Every time, not by chance.
  */
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { LAB, labUp, labDown, injectFault, healFault, spawnInLab, labExec } from '../../src/lab/index.js';
+import { LAB, injectFault, healFault, spawnInLab, labExec } from '../../src/lab/index.js';
+import { useLab } from '../helpers/lab.js';
 import { ROOT_SKIP, curl, probePath, sleep } from './helpers.js';
 
 interface Line { node: string; text: string }
@@ -44,15 +45,7 @@ function watch(): { lines: Line[]; stop(): Promise<void>; ready: Promise<void> }
 const HEADER = /^\d\d:\d\d:\d\d\.\d+ IP (\S+) > (\S+): Flags \[([^\]]*)\]/;
 
 describe('the keep-alive race, on demand (root)', { skip: ROOT_SKIP }, () => {
-  let builtByUs = false;
-  before(async () => {
-    builtByUs = !(await labUp()).alreadyUp;
-    await healFault();
-  });
-  after(async () => {
-    await healFault();
-    if (builtByUs) await labDown();
-  });
+  useLab();
 
   test('keepalive-race: FIN out, the request in on that connection, RST out, ALB 502; the next request 200; twice in a row', async () => {
     await injectFault('keepalive-race');

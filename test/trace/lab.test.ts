@@ -6,17 +6,17 @@
  * The lab is one per machine, owned by one process at a time (its session). A lab this file
  * brought up is taken down in the after hook; one it found up is left up, without faults.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LAB, labDown, labExec, labStatus, labUp, injectFault, healFault, spawnInLab } from '../../src/lab/index.js';
+import { LAB, labExec, labStatus, injectFault, healFault, spawnInLab } from '../../src/lab/index.js';
+import { useLab } from '../helpers/lab.js';
 import { selfCliArgv } from '../../src/self.js';
 import type { AddressTrace, TraceResult } from '../../src/trace/index.js';
 
 const IS_ROOT = typeof process.getuid === 'function' && process.getuid() === 0;
 const SKIP = IS_ROOT ? false : 'needs root: the lab creates network namespaces and the probes use raw sockets';
 
-let ownLab = false;
 
 /** Runs the CLI in the client node, after checking that exactly the expected faults are on. */
 async function traceFromClient(args: string[], faults: string[] = []): Promise<{ code: number; result: TraceResult | null; stderr: string }> {
@@ -35,12 +35,7 @@ function routersOf(t: AddressTrace, n: number): string[][] {
 
 // labUp waits while another process owns the lab session (FT_LAB_WAIT_S), then makes this
 // process the owner: nobody else changes the lab (faults) until it ends or takes it down.
-before(async () => {
-  if (!IS_ROOT) return;
-  ownLab = !(await labUp()).alreadyUp;
-  if (!ownLab) await healFault(); // a lab left up by an earlier run: start from no faults
-});
-after(async () => { if (IS_ROOT && ownLab) await labDown(); });
+useLab();
 
 for (const [proto, port, reply] of [['tcp', '80', 'tcp-syn-ack'], ['udp', null, 'port-unreachable'], ['icmp', null, 'echo-reply']] as const) {
   test(`${proto}: both ALB addresses traced, the three routers at hops 1–3 and the ALB node at hop 4`, { skip: SKIP }, async () => {

@@ -15,7 +15,7 @@ import path from 'node:path';
 import type { IExportTraceServiceRequest, ISpan } from '@opentelemetry/otlp-transformer/build/src/trace/internal-types.js';
 import { LAB, labExec, nsName, spawnInLab } from '../../src/lab/index.js';
 import { selfCliArgv } from '../../src/self.js';
-import { isRoot, useLab } from '../follow/lab-follow.js';
+import { isRoot, useLab } from '../helpers/lab.js';
 
 useLab();
 
