@@ -22,7 +22,24 @@ mapfile -t lab < <(grep -lE "useLab\(|labUp\(|injectFault\(|healFault\(|'demo'|'
 mapfile -t others < <(printf '%s\n' "${all[@]}" | grep -vxF -f <(printf '%s\n' "${lab[@]}"))
 
 pids=()
-stop() { for p in "${pids[@]}"; do kill -TERM -- "-$p" 2>/dev/null || kill -TERM "$p" 2>/dev/null || true; done; exit 130; }
+# Ctrl-C reaches each lane's whole process group, as it would a single run in the terminal;
+# node's test runner then ends the test files without their after() hooks, so what they had
+# built is removed here: the lab when it was not up before the tests (`lab down`: its
+# processes by their recorded PIDs), and the tests' own namespaces (prefix ftt) with the
+# processes inside them (by the PIDs `ip netns pids` lists there).
+lab_was_up=0; ip netns list 2>/dev/null | grep -q '^ft-' && lab_was_up=1
+stop() {
+  trap - INT TERM
+  for p in "${pids[@]}"; do kill -INT -- "-$p" 2>/dev/null || true; done
+  wait || true
+  if [ "$lab_was_up" -eq 0 ] && ip netns list 2>/dev/null | grep -q '^ft-'; then node bin/flowtrace.js lab down >&2 || true; fi
+  for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep '^ftt' || true); do
+    for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null || true; done
+    ip netns del "$ns" 2>/dev/null || true
+  done
+  echo "tests interrupted: lanes stopped, what they had built removed" >&2
+  exit 130
+}
 trap stop INT TERM
 start=$(date +%s)
 set -m # each lane in its own process group, so that stop() ends a lane's children too
