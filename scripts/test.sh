@@ -25,8 +25,8 @@ pids=()
 # Ctrl-C reaches each lane's whole process group, as it would a single run in the terminal;
 # node's test runner then ends the test files without their after() hooks, so what they had
 # built is removed here: the lab when it was not up before the tests (`lab down`: its
-# processes by their recorded PIDs), and the tests' own namespaces (prefix ftt) with the
-# processes inside them (by the PIDs `ip netns pids` lists there).
+# processes by their recorded PIDs), the tests' own namespaces (prefix ftt) with the
+# processes inside them (by the PIDs `ip netns pids` lists there), and the sshd tests' users.
 lab_was_up=0; ip netns list 2>/dev/null | grep -q '^ft-' && lab_was_up=1
 stop() {
   trap - INT TERM
@@ -37,6 +37,9 @@ stop() {
     for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null || true; done
     ip netns del "$ns" 2>/dev/null || true
   done
+  # The real-sshd tests' users, sudoers drop-ins and key directories (test/helpers/sshd.ts).
+  for u in $(cut -d: -f1 /etc/passwd | grep '^fttssh-' || true); do userdel -f "$u" 2>/dev/null || true; done
+  rm -rf /etc/sudoers.d/fttssh-* /run/fttssh-*
   echo "tests interrupted: lanes stopped, what they had built removed" >&2
   exit 130
 }
