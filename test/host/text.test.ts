@@ -67,17 +67,32 @@ test('iptables -L -n -v (and -x, -t nat, --line-numbers, no -v), ip link/addr (-
     ].join('\n'));
 
     // Rules: iptables -L -n -v -x read back = iptables-save -c, fact for fact (the text aside).
+    // Each listing is taken between two saves that agree: the namespace's own first packets
+    // (an IGMP report after its links came up) can cross the nat table between two reads.
+    const counters = (text: string): string => text.split('\n').filter((l) => !l.startsWith('#')).join('\n');
+    const steady = (argv: string[]): { list: string; fromSave: ReturnType<typeof parseIptablesSave> } => {
+      for (let i = 0; ; i++) {
+        const before = inNs(ns, ['iptables-save', '-c']);
+        const list = inNs(ns, argv);
+        const after = inNs(ns, ['iptables-save', '-c']);
+        if (counters(before) === counters(after) || i === 9) return { list, fromSave: parseIptablesSave(after, 'iptables') };
+        spawnSync('sleep', ['0.2']);
+      }
+    };
     const save = inNs(ns, ['iptables-save', '-c']);
     const fromSave = parseIptablesSave(save, 'iptables');
-    const filterL = iptablesListToSave(inNs(ns, ['iptables', '-L', '-n', '-v', '-x']));
+    const filterRead = steady(['iptables', '-L', '-n', '-v', '-x']);
+    const filterL = iptablesListToSave(filterRead.list);
     assert.equal(filterL.table, 'filter', 'the table, from the chains');
     assert.deepEqual(filterL.unread, []);
-    assert.deepEqual(parseIptablesSave(filterL.saveText, 'iptables').map(comparable), fromSave.filter((f) => f.table === 'filter').map(comparable));
-    const withNumbers = iptablesListToSave(inNs(ns, ['iptables', '-L', '-n', '-v', '-x', '--line-numbers']));
-    assert.deepEqual(parseIptablesSave(withNumbers.saveText, 'iptables').map(comparable), fromSave.filter((f) => f.table === 'filter').map(comparable), '--line-numbers');
-    const natL = iptablesListToSave(inNs(ns, ['iptables', '-t', 'nat', '-L', '-n', '-v', '-x']));
+    assert.deepEqual(parseIptablesSave(filterL.saveText, 'iptables').map(comparable), filterRead.fromSave.filter((f) => f.table === 'filter').map(comparable));
+    const numbersRead = steady(['iptables', '-L', '-n', '-v', '-x', '--line-numbers']);
+    const withNumbers = iptablesListToSave(numbersRead.list);
+    assert.deepEqual(parseIptablesSave(withNumbers.saveText, 'iptables').map(comparable), numbersRead.fromSave.filter((f) => f.table === 'filter').map(comparable), '--line-numbers');
+    const natRead = steady(['iptables', '-t', 'nat', '-L', '-n', '-v', '-x']);
+    const natL = iptablesListToSave(natRead.list);
     assert.equal(natL.table, 'nat', 'a DNAT target says nat');
-    assert.deepEqual(parseIptablesSave(natL.saveText, 'iptables').map(comparable), fromSave.filter((f) => f.table === 'nat').map(comparable));
+    assert.deepEqual(parseIptablesSave(natL.saveText, 'iptables').map(comparable), natRead.fromSave.filter((f) => f.table === 'nat').map(comparable));
     const dnat = (text: string): unknown => parseDnatRules(text.replace(/^\[\d+:\d+\] /gm, '')).rules.map((r) => [r.protocol, r.matchPortFrom, r.inInterface, r.inInterfaceNegated, r.toAddress, r.toPortFrom]);
     assert.deepEqual(dnat(natL.saveText), dnat(save));
     // Without -x: counters rounded (123456 → 123K), and said.
