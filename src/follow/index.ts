@@ -3,7 +3,7 @@ export { follow, parseFollowUrl, traceRoot, chosenServer, DEFAULT_REQUEST_TIMEOU
 export type { FollowProbes, FollowOptions, RequestInput, ServerSession } from './follow.js';
 export { realProbes, dnsEvidence, routeEvidence, requestEvidence } from './probes.js';
 export type { RealProbeOptions } from './probes.js';
-export { decideVerdict, LAYER_TITLES, SLOW_APPLICATION_MS, fmtMs, hopLine, lbMade } from './verdict.js';
+export { decideVerdict, LAYER_TITLES, SLOW_APPLICATION_MS, fmtMs, hopLine, lbMade, requestOnServers } from './verdict.js';
 export { serverEvidence, serversEvidence, sentRequests, readingOf } from './server.js';
 export type { ServerReading, SentRequest, TargetHints } from './server.js';
 export { loadBalancerEvidence, accessLogEvidence, targetHints, parseTargetHealth, sameZone, type TargetHealthEntry, type TargetName } from './lb.js';

@@ -556,7 +556,7 @@ function serversOf(ev: FollowEvidence): ServerEvidence[] {
  * What the server side says of one request: the server that got it; else one that says where
  * it stopped (nothing of it arrived where it was sent); else the chosen server's entry.
  */
-function requestOnServers(ev: FollowEvidence, traceRoot: string): ServerRequestEvidence | null {
+export function requestOnServers(ev: FollowEvidence, traceRoot: string): ServerRequestEvidence | null {
   const entries = serversOf(ev).map((s) => s.requests.find((x) => x.traceRoot === traceRoot) ?? null).filter((r): r is ServerRequestEvidence => r !== null);
   return entries.find((r) => r.matchedBy !== null) ?? entries.find((r) => r.break !== null)
     ?? ev.server?.requests.find((r) => r.traceRoot === traceRoot) ?? null;

@@ -5,7 +5,7 @@
  * with the target that got it, when the evidence says).
  */
 import { isIP } from 'node:net';
-import { lbMade, traceRoot, type FollowResult, type LayerId, type RequestEvidence, type ServerRequestEvidence, type TargetOfRequest } from '../follow/index.js';
+import { lbMade, requestOnServers, traceRoot, type FollowResult, type LayerId, type RequestEvidence, type TargetOfRequest } from '../follow/index.js';
 
 /** Who made the answer a request got, as far as the evidence tells. */
 export type AnsweredBy = 'load-balancer' | 'application' | null;
@@ -66,17 +66,6 @@ export function addressFamily(address: string): 'ipv4' | 'ipv6' {
   return isIP(address) === 6 ? 'ipv6' : 'ipv4';
 }
 
-/**
- * What the server side says of one request: the `--server` that got it, else one that says
- * where it stopped, else the chosen server's entry (as the verdict reads it).
- */
-function onServers(result: FollowResult, root: string): ServerRequestEvidence | null {
-  const servers = result.servers?.length ? result.servers : result.server ? [result.server] : [];
-  const entries = servers.map((s) => s.requests.find((x) => x.traceRoot === root) ?? null).filter((r): r is ServerRequestEvidence => r !== null);
-  return entries.find((r) => r.matchedBy !== null) ?? entries.find((r) => r.break !== null)
-    ?? result.server?.requests.find((r) => r.traceRoot === root) ?? null;
-}
-
 /** The target the load balancer's evidence says got the request (results older than it: none). */
 function targetOf(result: FollowResult, root: string, address: string): { target: RequestTarget | null; noTarget: boolean } {
   const lb = result.loadBalancer;
@@ -93,7 +82,7 @@ function targetOf(result: FollowResult, root: string, address: string): { target
 function requestOutcome(result: FollowResult, q: RequestEvidence): RequestOutcome {
   const ok = q.status === 'ok' && q.httpStatus !== null && q.httpStatus >= 200 && q.httpStatus < 400;
   const root = traceRoot(q.traceId);
-  const server = onServers(result, root);
+  const server = requestOnServers(result, root);
   const answeredBy: AnsweredBy = q.httpStatus === null ? null : lbMade(q, server) ? 'load-balancer' : 'application';
   return {
     address: q.address, node: q.node, zone: q.zone, family: addressFamily(q.address), ok,
